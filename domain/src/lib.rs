@@ -1,0 +1,19 @@
+//! Pure domain model of the OpenID4VCI issuance engine.
+//!
+//! Nothing in this crate performs IO, reads a clock or draws randomness: the current time,
+//! generated identifiers and code hashes come in as command fields, so every rule is a pure
+//! function that the unit tests exercise directly.
+//!
+//! - [`offer`]: the Offer aggregate — commands, events, state, `decide` and `apply`.
+//! - [`credential_config`]: the credential configurations an issuer offers and the validation
+//!   of an offer's claims against them.
+//! - [`envelope`]: the storage envelope of events (metadata, global log positions).
+//! - [`digest`]: 32-byte digests used for every stored code hash, compared in constant time.
+
+pub mod credential_config;
+pub mod digest;
+pub mod envelope;
+pub mod offer;
+
+pub use digest::Digest;
+pub use envelope::{EventMetadata, LogPosition, NewEvent, RecordedEvent};

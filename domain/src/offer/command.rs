@@ -1,0 +1,158 @@
+//! Commands to the Offer aggregate. Every input a rule needs — the current time, generated
+//! ids, hashes of presented secrets — is a field, so deciding is pure.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::event::{NotificationEvent, OfferCreated};
+use crate::digest::Digest;
+
+/// Everything the Offer aggregate can be asked to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OfferCommand {
+    /// Create the offer.
+    Create(CreateOffer),
+    /// Exchange a grant for an access token.
+    Redeem(RedeemOffer),
+    /// Record credentials issued under an access token.
+    IssueCredentials(IssueCredentials),
+    /// Record a wallet notification.
+    RecordNotification(RecordNotification),
+    /// Expire the offer after its deadline.
+    Expire(ExpireOffer),
+    /// Revoke the offer (admin).
+    Revoke(RevokeOffer),
+    /// Fail the offer permanently.
+    Fail(FailOffer),
+    /// Record that the claims' data key was destroyed.
+    EraseClaims(EraseClaims),
+}
+
+/// Create an offer from fully prepared creation facts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreateOffer {
+    /// The current time.
+    pub now: DateTime<Utc>,
+    /// The facts to record.
+    pub offer: OfferCreated,
+}
+
+/// The secret a wallet presents at the token endpoint, already hashed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PresentedGrant {
+    /// Pre-authorized code grant.
+    PreAuthorizedCode {
+        /// SHA-256 of the presented code.
+        code_hash: Digest,
+        /// Keyed hash of the presented transaction code, if one was sent.
+        tx_code_hash: Option<Digest>,
+    },
+    /// Authorization code grant started from this offer's `issuer_state`.
+    AuthorizationCode {
+        /// SHA-256 of the `issuer_state` the authorization request carried.
+        issuer_state_hash: Digest,
+    },
+}
+
+/// The access token to record if the redemption succeeds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewRedemption {
+    /// Its id.
+    pub redemption_id: Uuid,
+    /// SHA-256 of the access token.
+    pub token_hash: Digest,
+    /// When the token expires.
+    pub token_expires_at: DateTime<Utc>,
+    /// Configurations the wallet asked for (`authorization_details`); `None` = all offered.
+    pub requested_configuration_ids: Option<Vec<String>>,
+    /// The OAuth client id, if any.
+    pub client_id: Option<String>,
+    /// DPoP key thumbprint, if the token is DPoP-bound.
+    pub dpop_jkt: Option<String>,
+}
+
+/// Redeem the offer at the token endpoint.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RedeemOffer {
+    /// The current time.
+    pub now: DateTime<Utc>,
+    /// What the wallet presented.
+    pub grant: PresentedGrant,
+    /// The token to grant.
+    pub redemption: NewRedemption,
+}
+
+/// One credential that was produced and is to be recorded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewCredential {
+    /// Its id.
+    pub credential_id: Uuid,
+    /// Thumbprint of the holder key it is bound to.
+    pub holder_key_thumbprint: String,
+    /// SHA-256 of the credential.
+    pub credential_hash: Digest,
+    /// Its `exp`.
+    pub credential_expires_at: DateTime<Utc>,
+}
+
+/// Record credentials issued at the credential endpoint (one request, one configuration).
+#[derive(Debug, Clone, PartialEq)]
+pub struct IssueCredentials {
+    /// The current time.
+    pub now: DateTime<Utc>,
+    /// The redemption named by the access token.
+    pub redemption_id: Uuid,
+    /// SHA-256 of the presented access token.
+    pub token_hash: Digest,
+    /// The configuration issued.
+    pub credential_configuration_id: String,
+    /// The notification id returned with the credentials.
+    pub notification_id: String,
+    /// The credentials (one per proof).
+    pub credentials: Vec<NewCredential>,
+}
+
+/// Record a wallet notification.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordNotification {
+    /// The redemption named by the access token.
+    pub redemption_id: Uuid,
+    /// SHA-256 of the presented access token.
+    pub token_hash: Digest,
+    /// The notification id.
+    pub notification_id: String,
+    /// What happened.
+    pub event: NotificationEvent,
+    /// The wallet's description.
+    pub event_description: Option<String>,
+}
+
+/// Expire the offer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExpireOffer {
+    /// The current time.
+    pub now: DateTime<Utc>,
+}
+
+/// Revoke the offer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RevokeOffer {
+    /// The admin's reason.
+    pub reason: Option<String>,
+}
+
+/// Fail the offer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FailOffer {
+    /// Machine-readable reason.
+    pub code: String,
+    /// Human-readable reason.
+    pub description: String,
+}
+
+/// Record the destruction of the claims' data key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EraseClaims {
+    /// `retention_policy` or `admin_request`.
+    pub reason: String,
+}

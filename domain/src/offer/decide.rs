@@ -1,0 +1,312 @@
+//! `decide(state, command)`: every business rule of the Offer aggregate.
+//!
+//! A rejected command returns a typed [`OfferError`] and no events. One rejection is itself
+//! a fact worth recording: a wrong transaction code returns `Ok` with a `TxCodeRejected`
+//! event (and `OfferFailed` when it was the last attempt), and the caller reports the
+//! rejection to the wallet after appending them.
+
+use std::collections::BTreeSet;
+
+use super::command::*;
+use super::error::OfferError;
+use super::event::*;
+use super::state::{Offer, OfferStatus};
+
+/// Smallest and largest transaction code length (management API contract).
+pub const TX_CODE_LENGTH_RANGE: std::ops::RangeInclusive<u8> = 4..=12;
+
+/// Decides which events a command produces against the current state.
+pub fn decide(offer: &Offer, command: OfferCommand) -> Result<Vec<OfferEvent>, OfferError> {
+    match command {
+        OfferCommand::Create(c) => create(offer, c),
+        OfferCommand::Redeem(c) => redeem(offer, c),
+        OfferCommand::IssueCredentials(c) => issue(offer, c),
+        OfferCommand::RecordNotification(c) => notify(offer, c),
+        OfferCommand::Expire(c) => expire(offer, c),
+        OfferCommand::Revoke(c) => revoke(offer, c),
+        OfferCommand::Fail(c) => fail(offer, c),
+        OfferCommand::EraseClaims(c) => erase(offer, c),
+    }
+}
+
+fn create(offer: &Offer, command: CreateOffer) -> Result<Vec<OfferEvent>, OfferError> {
+    if offer.definition.is_some() {
+        return Err(OfferError::AlreadyExists);
+    }
+    let created = command.offer;
+    let ids = &created.credential_configuration_ids;
+    if ids.is_empty() {
+        return Err(OfferError::InvalidOffer(
+            "no credential configuration offered".into(),
+        ));
+    }
+    if ids.iter().collect::<BTreeSet<_>>().len() != ids.len() {
+        return Err(OfferError::InvalidOffer(
+            "credential configurations repeat".into(),
+        ));
+    }
+    if created.expires_at <= command.now {
+        return Err(OfferError::InvalidOffer(
+            "expires_at must be in the future".into(),
+        ));
+    }
+    if created.tx_code_max_attempts == 0 {
+        return Err(OfferError::InvalidOffer(
+            "tx_code_max_attempts must be at least 1".into(),
+        ));
+    }
+    if let OfferGrant::PreAuthorizedCode {
+        tx_code: Some(tx), ..
+    } = &created.grant
+    {
+        if !TX_CODE_LENGTH_RANGE.contains(&tx.length) {
+            return Err(OfferError::InvalidOffer(
+                "tx_code length must be 4 to 12".into(),
+            ));
+        }
+    }
+    Ok(vec![OfferEvent::OfferCreated(created)])
+}
+
+/// Rejects commands on offers that are gone for the wallet: terminal or past the deadline.
+fn ensure_live(offer: &Offer) -> Result<(), OfferError> {
+    offer.definition()?;
+    match offer.status {
+        OfferStatus::Expired => Err(OfferError::Expired),
+        OfferStatus::Revoked => Err(OfferError::Revoked),
+        OfferStatus::Completed => Err(OfferError::Completed),
+        OfferStatus::Failed => Err(OfferError::Failed(
+            offer
+                .failure
+                .as_ref()
+                .map_or_else(String::new, |f| f.code.clone()),
+        )),
+        OfferStatus::Created | OfferStatus::Redeemed | OfferStatus::Issuing => Ok(()),
+    }
+}
+
+fn redeem(offer: &Offer, command: RedeemOffer) -> Result<Vec<OfferEvent>, OfferError> {
+    ensure_live(offer)?;
+    let definition = offer.definition()?;
+    if command.now >= definition.expires_at {
+        return Err(OfferError::Expired);
+    }
+    let mut events = Vec::new();
+    match (&definition.grant, &command.grant) {
+        (
+            OfferGrant::PreAuthorizedCode { code_hash, tx_code },
+            PresentedGrant::PreAuthorizedCode {
+                code_hash: presented,
+                tx_code_hash,
+            },
+        ) => {
+            if !code_hash.ct_eq(presented) {
+                return Err(OfferError::InvalidCode);
+            }
+            if offer.is_single_use() && !offer.redemptions.is_empty() {
+                return Err(OfferError::AlreadyRedeemed);
+            }
+            match (tx_code, tx_code_hash) {
+                (None, None) => {}
+                (None, Some(_)) => return Err(OfferError::TxCodeNotExpected),
+                (Some(_), None) => return Err(OfferError::TxCodeRequired),
+                (Some(expected), Some(presented)) => {
+                    if !expected.code_hash.ct_eq(presented) {
+                        return Ok(reject_tx_code(offer));
+                    }
+                }
+            }
+        }
+        (
+            OfferGrant::AuthorizationCode { issuer_state_hash },
+            PresentedGrant::AuthorizationCode {
+                issuer_state_hash: presented,
+            },
+        ) => {
+            if !issuer_state_hash.ct_eq(presented) {
+                return Err(OfferError::InvalidCode);
+            }
+            if offer.is_single_use() && !offer.redemptions.is_empty() {
+                return Err(OfferError::AlreadyRedeemed);
+            }
+        }
+        _ => return Err(OfferError::GrantMismatch),
+    }
+    let redemption = command.redemption;
+    let covered = match redemption.requested_configuration_ids {
+        None => definition.credential_configuration_ids.clone(),
+        Some(requested) => {
+            if let Some(missing) = requested
+                .iter()
+                .find(|id| !definition.credential_configuration_ids.contains(id))
+            {
+                return Err(OfferError::NotOffered(missing.clone()));
+            }
+            if requested.is_empty() {
+                return Err(OfferError::InvalidOffer(
+                    "no credential configuration requested".into(),
+                ));
+            }
+            requested
+        }
+    };
+    events.push(OfferEvent::OfferRedeemed(OfferRedeemed {
+        redemption_id: redemption.redemption_id,
+        grant: definition.grant.name().to_string(),
+        token_hash: redemption.token_hash,
+        token_expires_at: redemption.token_expires_at,
+        credential_configuration_ids: covered,
+        client_id: redemption.client_id,
+        dpop_jkt: redemption.dpop_jkt,
+    }));
+    Ok(events)
+}
+
+/// A wrong transaction code: count it, and lock the offer when none are left.
+fn reject_tx_code(offer: &Offer) -> Vec<OfferEvent> {
+    let attempts_remaining = offer.tx_code_attempts_remaining.saturating_sub(1);
+    let mut events = vec![OfferEvent::TxCodeRejected(TxCodeRejected {
+        attempts_remaining,
+    })];
+    if attempts_remaining == 0 {
+        events.push(OfferEvent::OfferFailed(OfferFailed {
+            code: FAILURE_TX_CODE_ATTEMPTS_EXHAUSTED.into(),
+            description: "the transaction code was entered wrongly too many times".into(),
+        }));
+    }
+    events
+}
+
+fn issue(offer: &Offer, command: IssueCredentials) -> Result<Vec<OfferEvent>, OfferError> {
+    ensure_live(offer)?;
+    let definition = offer.definition()?;
+    if offer.claims_erased {
+        return Err(OfferError::ClaimsErased);
+    }
+    let redemption = offer
+        .redemption(command.redemption_id, &command.token_hash)
+        .ok_or(OfferError::InvalidToken)?;
+    if command.now >= redemption.token_expires_at {
+        return Err(OfferError::TokenExpired);
+    }
+    let configuration_id = command.credential_configuration_id;
+    if !definition
+        .credential_configuration_ids
+        .contains(&configuration_id)
+    {
+        return Err(OfferError::NotOffered(configuration_id));
+    }
+    if !redemption
+        .credential_configuration_ids
+        .contains(&configuration_id)
+    {
+        return Err(OfferError::NotCovered(configuration_id));
+    }
+    if redemption
+        .issued_configuration_ids
+        .contains(&configuration_id)
+    {
+        return Err(OfferError::AlreadyIssued(configuration_id));
+    }
+    if command.credentials.is_empty() {
+        return Err(OfferError::NoCredentials);
+    }
+    let mut events: Vec<OfferEvent> = command
+        .credentials
+        .into_iter()
+        .map(|credential| {
+            OfferEvent::CredentialIssued(CredentialIssued {
+                redemption_id: command.redemption_id,
+                credential_configuration_id: configuration_id.clone(),
+                credential_id: credential.credential_id,
+                holder_key_thumbprint: credential.holder_key_thumbprint,
+                credential_hash: credential.credential_hash,
+                notification_id: command.notification_id.clone(),
+                credential_expires_at: credential.credential_expires_at,
+            })
+        })
+        .collect();
+    if offer.is_single_use() {
+        let mut issued: BTreeSet<&str> = offer.issued_configuration_ids().collect();
+        issued.insert(&configuration_id);
+        let all_issued = definition
+            .credential_configuration_ids
+            .iter()
+            .all(|id| issued.contains(id.as_str()));
+        if all_issued {
+            events.push(OfferEvent::OfferCompleted(OfferCompleted {}));
+        }
+    }
+    Ok(events)
+}
+
+fn notify(offer: &Offer, command: RecordNotification) -> Result<Vec<OfferEvent>, OfferError> {
+    offer.definition()?;
+    let redemption = offer
+        .redemption(command.redemption_id, &command.token_hash)
+        .ok_or(OfferError::InvalidToken)?;
+    if !redemption
+        .notification_ids
+        .contains(&command.notification_id)
+    {
+        return Err(OfferError::UnknownNotificationId);
+    }
+    let repeated = offer
+        .notifications
+        .iter()
+        .any(|n| n.notification_id == command.notification_id && n.event == command.event);
+    if repeated {
+        // The notification endpoint is idempotent (OID4VCI 1.0 §11).
+        return Ok(vec![]);
+    }
+    Ok(vec![OfferEvent::NotificationReceived(
+        NotificationReceived {
+            notification_id: command.notification_id,
+            event: command.event,
+            event_description: command.event_description,
+        },
+    )])
+}
+
+fn ensure_not_terminal(offer: &Offer) -> Result<(), OfferError> {
+    offer.definition()?;
+    if offer.status.is_terminal() {
+        return Err(OfferError::Terminal(offer.status));
+    }
+    Ok(())
+}
+
+fn expire(offer: &Offer, command: ExpireOffer) -> Result<Vec<OfferEvent>, OfferError> {
+    ensure_not_terminal(offer)?;
+    match offer.deadline() {
+        Some(deadline) if command.now >= deadline => {
+            Ok(vec![OfferEvent::OfferExpired(OfferExpired {})])
+        }
+        _ => Err(OfferError::NotYetExpired),
+    }
+}
+
+fn revoke(offer: &Offer, command: RevokeOffer) -> Result<Vec<OfferEvent>, OfferError> {
+    ensure_not_terminal(offer)?;
+    Ok(vec![OfferEvent::OfferRevoked(OfferRevoked {
+        reason: command.reason,
+    })])
+}
+
+fn fail(offer: &Offer, command: FailOffer) -> Result<Vec<OfferEvent>, OfferError> {
+    ensure_not_terminal(offer)?;
+    Ok(vec![OfferEvent::OfferFailed(OfferFailed {
+        code: command.code,
+        description: command.description,
+    })])
+}
+
+fn erase(offer: &Offer, command: EraseClaims) -> Result<Vec<OfferEvent>, OfferError> {
+    offer.definition()?;
+    if offer.claims_erased {
+        return Err(OfferError::ClaimsAlreadyErased);
+    }
+    Ok(vec![OfferEvent::ClaimsErased(ClaimsErased {
+        reason: command.reason,
+    })])
+}

@@ -1,0 +1,387 @@
+//! Offer events: facts, in the past tense, versioned, never rewritten.
+//!
+//! Each event is stored as `(event_type, event_version, payload)`: the payload is the
+//! variant's struct serialised on its own (not externally tagged), so that a variant can be
+//! renamed in code without breaking stored rows. [`OfferEvent::decode`] is the upcasting
+//! point for older versions.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::digest::Digest;
+
+/// The grant an offer carries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum OfferGrant {
+    /// `urn:ietf:params:oauth:grant-type:pre-authorized_code`.
+    #[serde(rename = "pre-authorized_code")]
+    PreAuthorizedCode {
+        /// SHA-256 of the pre-authorized code.
+        code_hash: Digest,
+        /// The transaction code the wallet must also present, if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tx_code: Option<TxCodeSpec>,
+    },
+    /// `authorization_code`: the wallet starts an authorization request with `issuer_state`.
+    #[serde(rename = "authorization_code")]
+    AuthorizationCode {
+        /// SHA-256 of the `issuer_state` value.
+        issuer_state_hash: Digest,
+    },
+}
+
+impl OfferGrant {
+    /// The API name of the grant.
+    pub fn name(&self) -> &'static str {
+        match self {
+            OfferGrant::PreAuthorizedCode { .. } => GRANT_PRE_AUTHORIZED_CODE,
+            OfferGrant::AuthorizationCode { .. } => GRANT_AUTHORIZATION_CODE,
+        }
+    }
+}
+
+/// API name of the pre-authorized code grant.
+pub const GRANT_PRE_AUTHORIZED_CODE: &str = "pre-authorized_code";
+/// API name of the authorization code grant.
+pub const GRANT_AUTHORIZATION_CODE: &str = "authorization_code";
+
+/// How the wallet asks the user for the transaction code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum TxCodeInputMode {
+    /// Digits only.
+    #[default]
+    Numeric,
+    /// Any characters.
+    Text,
+}
+
+/// The transaction code requirement of a pre-authorized offer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TxCodeSpec {
+    /// Input mode shown to the wallet.
+    pub input_mode: TxCodeInputMode,
+    /// Number of characters.
+    pub length: u8,
+    /// Hint shown to the user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Keyed hash of the code (never the code).
+    pub code_hash: Digest,
+}
+
+/// The offer's claims, encrypted with the offer's data key (AES-256-GCM).
+/// Destroying the key (crypto-shredding) makes them unrecoverable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SealedClaims {
+    /// Content encryption algorithm: `A256GCM`.
+    pub alg: String,
+    /// 96-bit nonce, base64url.
+    pub nonce: String,
+    /// Ciphertext with tag, base64url.
+    pub ciphertext: String,
+}
+
+/// The credential offer was created.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OfferCreated {
+    /// The offer's id.
+    pub offer_id: Uuid,
+    /// Offered configurations, unique, non-empty.
+    pub credential_configuration_ids: Vec<String>,
+    /// The grant and its hashed secrets.
+    pub grant: OfferGrant,
+    /// Single-use offers can be redeemed once.
+    pub single_use: bool,
+    /// The institution's subject identifier (e.g. its customer number).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// Where status callbacks go (else the configured default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback_url: Option<String>,
+    /// Opaque object echoed in callbacks and views.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correlation: Option<Value>,
+    /// The deadline for redeeming the offer.
+    pub expires_at: DateTime<Utc>,
+    /// Maximum wrong transaction codes before the offer locks.
+    pub tx_code_max_attempts: u32,
+    /// The claims, sealed with the offer's data key.
+    pub sealed_claims: SealedClaims,
+    /// Keyed fingerprint of the creating request, to recognise idempotent retries.
+    pub request_fingerprint: Digest,
+}
+
+/// A wrong transaction code was presented.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TxCodeRejected {
+    /// Attempts left before the offer locks.
+    pub attempts_remaining: u32,
+}
+
+/// A wallet obtained an access token for the offer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OfferRedeemed {
+    /// Identifies this redemption (one per access token).
+    pub redemption_id: Uuid,
+    /// The grant used.
+    pub grant: String,
+    /// SHA-256 of the access token.
+    pub token_hash: Digest,
+    /// When the access token expires.
+    pub token_expires_at: DateTime<Utc>,
+    /// The configurations the token covers.
+    pub credential_configuration_ids: Vec<String>,
+    /// The OAuth client, when one identified itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// RFC 7638 thumbprint of the DPoP key the token is bound to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop_jkt: Option<String>,
+}
+
+/// A credential was issued to a holder key. Never holds the credential itself.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CredentialIssued {
+    /// The redemption (access token) it was issued under.
+    pub redemption_id: Uuid,
+    /// Its configuration.
+    pub credential_configuration_id: String,
+    /// Its id.
+    pub credential_id: Uuid,
+    /// RFC 7638 thumbprint of the holder key it is bound to.
+    pub holder_key_thumbprint: String,
+    /// SHA-256 of the issued credential.
+    pub credential_hash: Digest,
+    /// The notification id returned with it.
+    pub notification_id: String,
+    /// The credential's `exp`.
+    pub credential_expires_at: DateTime<Utc>,
+}
+
+/// Every offered configuration has been issued.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct OfferCompleted {}
+
+/// The offer failed permanently.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfferFailed {
+    /// Machine-readable reason, e.g. `tx_code_attempts_exhausted`.
+    pub code: String,
+    /// Human-readable reason.
+    pub description: String,
+}
+
+/// Failure code: the transaction code was wrong too many times.
+pub const FAILURE_TX_CODE_ATTEMPTS_EXHAUSTED: &str = "tx_code_attempts_exhausted";
+
+/// The offer passed its deadline before completing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct OfferExpired {}
+
+/// An admin revoked the offer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct OfferRevoked {
+    /// Optional reason given by the admin.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// The wallet's notification event (OID4VCI 1.0 §11).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotificationEvent {
+    /// The wallet stored the credential.
+    CredentialAccepted,
+    /// The wallet could not store it.
+    CredentialFailure,
+    /// The user deleted it.
+    CredentialDeleted,
+}
+
+impl NotificationEvent {
+    /// The protocol name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotificationEvent::CredentialAccepted => "credential_accepted",
+            NotificationEvent::CredentialFailure => "credential_failure",
+            NotificationEvent::CredentialDeleted => "credential_deleted",
+        }
+    }
+}
+
+/// The wallet sent a notification.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotificationReceived {
+    /// The notification id it refers to.
+    pub notification_id: String,
+    /// What the wallet reports.
+    pub event: NotificationEvent,
+    /// The wallet's description, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_description: Option<String>,
+}
+
+/// The offer's data key was destroyed: its claims are unrecoverable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClaimsErased {
+    /// `retention_policy` or `admin_request`.
+    pub reason: String,
+}
+
+/// Every event of the Offer aggregate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum OfferEvent {
+    /// See [`OfferCreated`].
+    OfferCreated(OfferCreated),
+    /// See [`TxCodeRejected`].
+    TxCodeRejected(TxCodeRejected),
+    /// See [`OfferRedeemed`].
+    OfferRedeemed(OfferRedeemed),
+    /// See [`CredentialIssued`].
+    CredentialIssued(CredentialIssued),
+    /// See [`OfferCompleted`].
+    OfferCompleted(OfferCompleted),
+    /// See [`OfferFailed`].
+    OfferFailed(OfferFailed),
+    /// See [`OfferExpired`].
+    OfferExpired(OfferExpired),
+    /// See [`OfferRevoked`].
+    OfferRevoked(OfferRevoked),
+    /// See [`NotificationReceived`].
+    NotificationReceived(NotificationReceived),
+    /// See [`ClaimsErased`].
+    ClaimsErased(ClaimsErased),
+}
+
+/// Why a stored event could not be decoded.
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    /// The type name is not an Offer event.
+    #[error("unknown event type {0}")]
+    UnknownType(String),
+    /// A version newer than this code understands.
+    #[error("unsupported version {version} of {event_type}")]
+    UnsupportedVersion {
+        /// The type.
+        event_type: String,
+        /// The stored version.
+        version: u32,
+    },
+    /// The payload does not match the schema.
+    #[error("malformed {event_type} payload: {source}")]
+    Malformed {
+        /// The type.
+        event_type: String,
+        /// The serde error.
+        source: serde_json::Error,
+    },
+}
+
+/// Current schema version of every Offer event type.
+pub const CURRENT_VERSION: u32 = 1;
+
+/// Every event type name, in lifecycle order.
+pub const EVENT_TYPES: [&str; 10] = [
+    "OfferCreated",
+    "TxCodeRejected",
+    "OfferRedeemed",
+    "CredentialIssued",
+    "OfferCompleted",
+    "OfferFailed",
+    "OfferExpired",
+    "OfferRevoked",
+    "NotificationReceived",
+    "ClaimsErased",
+];
+
+impl OfferEvent {
+    /// The stable type name stored with the event.
+    pub fn event_type(&self) -> &'static str {
+        match self {
+            OfferEvent::OfferCreated(_) => "OfferCreated",
+            OfferEvent::TxCodeRejected(_) => "TxCodeRejected",
+            OfferEvent::OfferRedeemed(_) => "OfferRedeemed",
+            OfferEvent::CredentialIssued(_) => "CredentialIssued",
+            OfferEvent::OfferCompleted(_) => "OfferCompleted",
+            OfferEvent::OfferFailed(_) => "OfferFailed",
+            OfferEvent::OfferExpired(_) => "OfferExpired",
+            OfferEvent::OfferRevoked(_) => "OfferRevoked",
+            OfferEvent::NotificationReceived(_) => "NotificationReceived",
+            OfferEvent::ClaimsErased(_) => "ClaimsErased",
+        }
+    }
+
+    /// The schema version written for new events.
+    pub fn event_version(&self) -> u32 {
+        CURRENT_VERSION
+    }
+
+    /// The payload as stored: the variant's struct alone.
+    pub fn payload(&self) -> Value {
+        let result = match self {
+            OfferEvent::OfferCreated(e) => serde_json::to_value(e),
+            OfferEvent::TxCodeRejected(e) => serde_json::to_value(e),
+            OfferEvent::OfferRedeemed(e) => serde_json::to_value(e),
+            OfferEvent::CredentialIssued(e) => serde_json::to_value(e),
+            OfferEvent::OfferCompleted(e) => serde_json::to_value(e),
+            OfferEvent::OfferFailed(e) => serde_json::to_value(e),
+            OfferEvent::OfferExpired(e) => serde_json::to_value(e),
+            OfferEvent::OfferRevoked(e) => serde_json::to_value(e),
+            OfferEvent::NotificationReceived(e) => serde_json::to_value(e),
+            OfferEvent::ClaimsErased(e) => serde_json::to_value(e),
+        };
+        // Plain data structs with string keys always serialise.
+        result.unwrap_or(Value::Null)
+    }
+
+    /// Decodes a stored event, upcasting older versions (none exist yet: version 1 is the
+    /// first schema).
+    pub fn decode(
+        event_type: &str,
+        version: u32,
+        payload: &Value,
+    ) -> Result<OfferEvent, DecodeError> {
+        if version > CURRENT_VERSION || version == 0 {
+            return Err(DecodeError::UnsupportedVersion {
+                event_type: event_type.to_string(),
+                version,
+            });
+        }
+        fn parse<T: serde::de::DeserializeOwned>(
+            event_type: &str,
+            payload: &Value,
+        ) -> Result<T, DecodeError> {
+            T::deserialize(payload).map_err(|source| DecodeError::Malformed {
+                event_type: event_type.to_string(),
+                source,
+            })
+        }
+        Ok(match event_type {
+            "OfferCreated" => OfferEvent::OfferCreated(parse(event_type, payload)?),
+            "TxCodeRejected" => OfferEvent::TxCodeRejected(parse(event_type, payload)?),
+            "OfferRedeemed" => OfferEvent::OfferRedeemed(parse(event_type, payload)?),
+            "CredentialIssued" => OfferEvent::CredentialIssued(parse(event_type, payload)?),
+            "OfferCompleted" => OfferEvent::OfferCompleted(parse(event_type, payload)?),
+            "OfferFailed" => OfferEvent::OfferFailed(parse(event_type, payload)?),
+            "OfferExpired" => OfferEvent::OfferExpired(parse(event_type, payload)?),
+            "OfferRevoked" => OfferEvent::OfferRevoked(parse(event_type, payload)?),
+            "NotificationReceived" => OfferEvent::NotificationReceived(parse(event_type, payload)?),
+            "ClaimsErased" => OfferEvent::ClaimsErased(parse(event_type, payload)?),
+            other => return Err(DecodeError::UnknownType(other.to_string())),
+        })
+    }
+}
+
+impl cqrs_es::DomainEvent for OfferEvent {
+    fn event_type(&self) -> String {
+        OfferEvent::event_type(self).to_string()
+    }
+
+    fn event_version(&self) -> String {
+        format!("{}.0", OfferEvent::event_version(self))
+    }
+}

@@ -1,0 +1,229 @@
+//! The Offer's state: the fold of its events. `apply` has no logic beyond recording facts.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::error::OfferError;
+use super::event::*;
+use crate::digest::Digest;
+
+/// The offer status reported by the management API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum OfferStatus {
+    /// Live, not yet redeemed (multi-use offers stay here).
+    #[default]
+    Created,
+    /// A wallet obtained an access token.
+    Redeemed,
+    /// Some, not all, offered credentials were issued.
+    Issuing,
+    /// Every offered credential was issued.
+    Completed,
+    /// The deadline passed first.
+    Expired,
+    /// Permanently failed (e.g. transaction code attempts exhausted).
+    Failed,
+    /// Revoked by an admin.
+    Revoked,
+}
+
+impl OfferStatus {
+    /// Whether no further lifecycle change is possible.
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            OfferStatus::Completed
+                | OfferStatus::Expired
+                | OfferStatus::Failed
+                | OfferStatus::Revoked
+        )
+    }
+
+    /// The API name, e.g. `CREATED`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OfferStatus::Created => "CREATED",
+            OfferStatus::Redeemed => "REDEEMED",
+            OfferStatus::Issuing => "ISSUING",
+            OfferStatus::Completed => "COMPLETED",
+            OfferStatus::Expired => "EXPIRED",
+            OfferStatus::Failed => "FAILED",
+            OfferStatus::Revoked => "REVOKED",
+        }
+    }
+
+    /// Parses an API name.
+    pub fn parse(text: &str) -> Option<OfferStatus> {
+        [
+            OfferStatus::Created,
+            OfferStatus::Redeemed,
+            OfferStatus::Issuing,
+            OfferStatus::Completed,
+            OfferStatus::Expired,
+            OfferStatus::Failed,
+            OfferStatus::Revoked,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
+    }
+}
+
+impl std::fmt::Display for OfferStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One access token granted for the offer, and what was issued under it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Redemption {
+    /// Its id.
+    pub redemption_id: Uuid,
+    /// SHA-256 of the access token.
+    pub token_hash: Digest,
+    /// When the token expires.
+    pub token_expires_at: DateTime<Utc>,
+    /// Configurations the token covers.
+    pub credential_configuration_ids: Vec<String>,
+    /// Configurations already issued under it.
+    pub issued_configuration_ids: Vec<String>,
+    /// Notification ids handed out under it.
+    pub notification_ids: Vec<String>,
+    /// DPoP key thumbprint the token is bound to.
+    pub dpop_jkt: Option<String>,
+}
+
+/// The Offer aggregate's state.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Offer {
+    /// The creation facts; `None` until `OfferCreated`.
+    pub definition: Option<OfferCreated>,
+    /// Current status.
+    pub status: OfferStatus,
+    /// Number of events applied (the stream version).
+    pub version: u64,
+    /// Wrong transaction codes still tolerated.
+    pub tx_code_attempts_remaining: u32,
+    /// Access tokens granted.
+    pub redemptions: Vec<Redemption>,
+    /// Credentials issued.
+    pub issued: Vec<CredentialIssued>,
+    /// Notifications received.
+    pub notifications: Vec<NotificationReceived>,
+    /// Why it failed, when `FAILED`.
+    pub failure: Option<OfferFailed>,
+    /// Whether the claims' data key was destroyed.
+    pub claims_erased: bool,
+}
+
+impl Offer {
+    /// Folds a sequence of events into a state.
+    pub fn from_events<'a>(events: impl IntoIterator<Item = &'a OfferEvent>) -> Offer {
+        let mut offer = Offer::default();
+        for event in events {
+            offer.apply(event.clone());
+        }
+        offer
+    }
+
+    /// Records one event. Infallible and free of decisions.
+    pub fn apply(&mut self, event: OfferEvent) {
+        self.version += 1;
+        match event {
+            OfferEvent::OfferCreated(created) => {
+                self.status = OfferStatus::Created;
+                self.tx_code_attempts_remaining = created.tx_code_max_attempts;
+                self.definition = Some(created);
+            }
+            OfferEvent::TxCodeRejected(rejected) => {
+                self.tx_code_attempts_remaining = rejected.attempts_remaining;
+            }
+            OfferEvent::OfferRedeemed(redeemed) => {
+                if self.is_single_use() {
+                    self.status = OfferStatus::Redeemed;
+                }
+                self.redemptions.push(Redemption {
+                    redemption_id: redeemed.redemption_id,
+                    token_hash: redeemed.token_hash,
+                    token_expires_at: redeemed.token_expires_at,
+                    credential_configuration_ids: redeemed.credential_configuration_ids,
+                    issued_configuration_ids: Vec::new(),
+                    notification_ids: Vec::new(),
+                    dpop_jkt: redeemed.dpop_jkt,
+                });
+            }
+            OfferEvent::CredentialIssued(issued) => {
+                if self.is_single_use() && self.status == OfferStatus::Redeemed {
+                    self.status = OfferStatus::Issuing;
+                }
+                if let Some(redemption) = self
+                    .redemptions
+                    .iter_mut()
+                    .find(|r| r.redemption_id == issued.redemption_id)
+                {
+                    if !redemption
+                        .issued_configuration_ids
+                        .contains(&issued.credential_configuration_id)
+                    {
+                        redemption
+                            .issued_configuration_ids
+                            .push(issued.credential_configuration_id.clone());
+                    }
+                    if !redemption
+                        .notification_ids
+                        .contains(&issued.notification_id)
+                    {
+                        redemption
+                            .notification_ids
+                            .push(issued.notification_id.clone());
+                    }
+                }
+                self.issued.push(issued);
+            }
+            OfferEvent::OfferCompleted(_) => self.status = OfferStatus::Completed,
+            OfferEvent::OfferFailed(failed) => {
+                self.status = OfferStatus::Failed;
+                self.failure = Some(failed);
+            }
+            OfferEvent::OfferExpired(_) => self.status = OfferStatus::Expired,
+            OfferEvent::OfferRevoked(_) => self.status = OfferStatus::Revoked,
+            OfferEvent::NotificationReceived(notification) => self.notifications.push(notification),
+            OfferEvent::ClaimsErased(_) => self.claims_erased = true,
+        }
+    }
+
+    /// The creation facts, or `NotFound` for an offer that does not exist.
+    pub fn definition(&self) -> Result<&OfferCreated, OfferError> {
+        self.definition.as_ref().ok_or(OfferError::NotFound)
+    }
+
+    /// Whether the offer can be redeemed only once.
+    pub fn is_single_use(&self) -> bool {
+        self.definition.as_ref().is_some_and(|d| d.single_use)
+    }
+
+    /// The moment after which the offer expires: its `expires_at`, extended by any access
+    /// token granted before it that lives longer (so a wallet that redeemed at the last
+    /// second can still fetch its credential).
+    pub fn deadline(&self) -> Option<DateTime<Utc>> {
+        let definition = self.definition.as_ref()?;
+        let latest_token = self.redemptions.iter().map(|r| r.token_expires_at).max();
+        Some(latest_token.map_or(definition.expires_at, |t| t.max(definition.expires_at)))
+    }
+
+    /// The redemption a presented access token belongs to (constant-time hash comparison).
+    pub fn redemption(&self, redemption_id: Uuid, token_hash: &Digest) -> Option<&Redemption> {
+        self.redemptions
+            .iter()
+            .find(|r| r.redemption_id == redemption_id && r.token_hash.ct_eq(token_hash))
+    }
+
+    /// Every configuration issued so far, under any redemption.
+    pub fn issued_configuration_ids(&self) -> impl Iterator<Item = &str> {
+        self.issued
+            .iter()
+            .map(|i| i.credential_configuration_id.as_str())
+    }
+}
