@@ -1,1 +1,27 @@
+//! The issuance engine service: an event-sourced OpenID4VCI 1.0 credential issuer.
+//!
+//! - [`config`]: settings and credential configurations (TOML + environment).
+//! - [`store`]: the event store trait and its backends; [`readstore`]: read models.
+//! - [`offers`]: the command path (load, decide, append).
+//! - [`projector`]: catch-up projections with durable checkpoints.
+//! - [`management`] and [`wallet`]: the two HTTP APIs; [`http`]: shared plumbing.
+//! - [`startup`]: wiring everything into an [`startup::Application`].
 
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod crypto;
+pub mod health;
+pub mod http;
+pub mod management;
+pub mod offers;
+pub mod projector;
+pub mod qr;
+pub mod readstore;
+pub mod sqlite_pool;
+pub mod startup;
+pub mod state;
+pub mod store;
+pub mod stores;
+pub mod telemetry;
+pub mod wallet;

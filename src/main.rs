@@ -1,1 +1,13 @@
-fn main() {}
+//! The `issuance` binary.
+
+use clap::Parser;
+use issuance::cli::{run, Cli};
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    if let Err(error) = run(cli).await {
+        eprintln!("error: {error:#}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,58 @@
+//! The publishable form of an event: no personal data, no hashes of secrets.
+
+use issuance_domain::offer::{OfferEvent, OfferGrant};
+use serde_json::{json, Value};
+
+/// An event's data as shown outside the write side (offer history, AMQP, callbacks):
+/// sealed claims, request fingerprints and code/token/credential hashes are left out.
+pub fn public_data(event: &OfferEvent) -> Value {
+    match event {
+        OfferEvent::OfferCreated(created) => {
+            let tx_code = match &created.grant {
+                OfferGrant::PreAuthorizedCode { tx_code: Some(tx), .. } => json!({
+                    "input_mode": tx.input_mode,
+                    "length": tx.length,
+                    "description": tx.description,
+                }),
+                _ => Value::Null,
+            };
+            json!({
+                "offer_id": created.offer_id,
+                "credential_configuration_ids": created.credential_configuration_ids,
+                "grant": created.grant.name(),
+                "tx_code": tx_code,
+                "single_use": created.single_use,
+                "subject": created.subject,
+                "correlation": created.correlation,
+                "expires_at": created.expires_at,
+                "tx_code_max_attempts": created.tx_code_max_attempts,
+            })
+        }
+        OfferEvent::TxCodeRejected(rejected) => json!({"attempts_remaining": rejected.attempts_remaining}),
+        OfferEvent::OfferRedeemed(redeemed) => json!({
+            "redemption_id": redeemed.redemption_id,
+            "grant": redeemed.grant,
+            "token_expires_at": redeemed.token_expires_at,
+            "credential_configuration_ids": redeemed.credential_configuration_ids,
+            "client_id": redeemed.client_id,
+            "dpop_bound": redeemed.dpop_jkt.is_some(),
+        }),
+        OfferEvent::CredentialIssued(issued) => json!({
+            "redemption_id": issued.redemption_id,
+            "credential_configuration_id": issued.credential_configuration_id,
+            "credential_id": issued.credential_id,
+            "holder_key_thumbprint": issued.holder_key_thumbprint,
+            "notification_id": issued.notification_id,
+            "credential_expires_at": issued.credential_expires_at,
+        }),
+        OfferEvent::OfferCompleted(_) | OfferEvent::OfferExpired(_) => json!({}),
+        OfferEvent::OfferFailed(failed) => json!({"code": failed.code, "description": failed.description}),
+        OfferEvent::OfferRevoked(revoked) => json!({"reason": revoked.reason}),
+        OfferEvent::NotificationReceived(notification) => json!({
+            "notification_id": notification.notification_id,
+            "event": notification.event,
+            "event_description": notification.event_description,
+        }),
+        OfferEvent::ClaimsErased(erased) => json!({"reason": erased.reason}),
+    }
+}

@@ -1,0 +1,147 @@
+//! The command line: `serve` (default), `replay`, `migrate`, `keys`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::config::LoadedConfig;
+use crate::management::auth::{create_key, Scope};
+use crate::projector::{self, OfferViewProjection, Projection};
+use crate::startup::{Application, BuildOptions};
+use crate::stores;
+
+/// The issuance engine.
+#[derive(Debug, Parser)]
+#[command(name = "issuance", version, about = "Event-sourced OpenID4VCI 1.0 credential issuance engine")]
+pub struct Cli {
+    /// TOML configuration file (default: the built-in example configuration).
+    #[arg(long, global = true, env = "ISSUANCE_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// What to do (default: serve).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the service (wallet and management APIs, projectors, integrations).
+    Serve {
+        /// Refuse to start when RabbitMQ is configured but unreachable.
+        #[arg(long)]
+        require_broker: bool,
+    },
+    /// Rebuild read models from position 0 of the event log (stop the service first).
+    Replay {
+        /// Only this projection (default: all).
+        #[arg(long)]
+        projection: Option<String>,
+    },
+    /// Create or upgrade the stores' schemas and exit.
+    Migrate,
+    /// Manage management API keys.
+    Keys {
+        /// The key action.
+        #[command(subcommand)]
+        action: KeysAction,
+    },
+}
+
+/// Key actions.
+#[derive(Debug, Subcommand)]
+pub enum KeysAction {
+    /// Create an API key; prints it once and stores only its hash in the data directory.
+    Create {
+        /// The key's name (recorded as the actor of its events).
+        #[arg(long)]
+        name: String,
+        /// Scopes (repeatable): offers:write, offers:read, audit:read, admin.
+        #[arg(long = "scope", required = true)]
+        scopes: Vec<String>,
+    },
+}
+
+/// Loads the configuration or exits with every problem listed.
+pub fn load_config(path: Option<&std::path::Path>) -> LoadedConfig {
+    match LoadedConfig::load(path) {
+        Ok(config) => config,
+        Err(errors) => {
+            eprintln!("The configuration is invalid:");
+            for error in errors {
+                eprintln!("  - {error}");
+            }
+            std::process::exit(2);
+        }
+    }
+}
+
+/// Runs the parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let mut config = load_config(cli.config.as_deref());
+    crate::telemetry::init(config.settings.log_format);
+    match cli.command.unwrap_or(Command::Serve { require_broker: false }) {
+        Command::Serve { require_broker } => {
+            config.settings.require_broker |= require_broker;
+            tracing::info!(config = %config.source_name, "starting");
+            let app = Application::build(config, BuildOptions::default()).await?;
+            tracing::info!(wallet_port = app.wallet_port(), management_port = app.management_port(), "listening");
+            app.run_until_stopped().await
+        }
+        Command::Replay { projection } => replay(&config, projection.as_deref()).await,
+        Command::Migrate => {
+            stores::open(&config.settings).await?;
+            println!("Schemas are up to date.");
+            Ok(())
+        }
+        Command::Keys { action: KeysAction::Create { name, scopes } } => {
+            let scopes = scopes
+                .iter()
+                .map(|s| Scope::parse(s).with_context(|| format!("unknown scope `{s}`; use one of {:?}", Scope::NAMES)))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let key = create_key(&config.settings.data_dir, &name, &scopes)?;
+            println!("Created API key `{name}` (shown only this once):\n\n    {key}\n");
+            Ok(())
+        }
+    }
+}
+
+/// Every projection the service maintains.
+pub fn projections(opened: &stores::OpenedStores) -> Vec<Arc<dyn Projection>> {
+    vec![Arc::new(OfferViewProjection::new(opened.views.clone()))]
+}
+
+async fn replay(config: &LoadedConfig, only: Option<&str>) -> anyhow::Result<()> {
+    let opened = stores::open(&config.settings).await?;
+    let selected: Vec<_> = projections(&opened).into_iter().filter(|p| only.is_none_or(|name| p.name() == name)).collect();
+    if selected.is_empty() {
+        anyhow::bail!("unknown projection `{}`", only.unwrap_or_default());
+    }
+    let head = opened.events.head().await?;
+    for projection in selected {
+        let started = std::time::Instant::now();
+        projection.reset().await?;
+        let bar = ProgressBar::new(head.commit);
+        bar.set_style(
+            ProgressStyle::with_template("{msg:12} [{bar:40}] {pos}/{len} positions ({per_sec}, eta {eta})")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar.set_message(projection.name());
+        let mut events = 0usize;
+        let end = projector::catch_up(opened.events.as_ref(), projection.as_ref(), |position, count| {
+            events += count;
+            bar.set_position(position.commit.min(head.commit));
+        })
+        .await?;
+        bar.finish();
+        println!(
+            "{}: replayed {events} events up to position {} in {:.1}s",
+            projection.name(),
+            end.commit,
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(())
+}

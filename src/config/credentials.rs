@@ -1,0 +1,225 @@
+//! Credential configurations as written in the TOML file, and their conversion into the
+//! domain's [`CredentialConfiguration`]s with field-precise validation.
+
+use std::collections::BTreeSet;
+
+use issuance_domain::credential_config::{
+    ClaimDefinition, ClaimDisplay, ClaimPath, ClaimValueType, CredentialConfiguration, Display,
+    PathElement, FORMAT_DC_SD_JWT,
+};
+use serde::{Deserialize, Serialize};
+
+use super::ConfigError;
+
+/// Claim names the SD-JWT VC payload reserves for itself (SD-JWT VC -13 §3.2.2, RFC 9901).
+const RESERVED_CLAIMS: [&str; 10] =
+    ["iss", "iat", "nbf", "exp", "cnf", "vct", "vct#integrity", "status", "_sd", "_sd_alg"];
+
+/// One `[[credential_configurations]]` table.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialConfigurationToml {
+    /// Configuration id (`credential_configuration_id`).
+    pub id: String,
+    /// Must be `dc+sd-jwt`.
+    #[serde(default = "default_format")]
+    pub format: String,
+    /// The SD-JWT VC type (a collision-resistant URI).
+    pub vct: String,
+    /// OAuth scope; defaults to the id.
+    #[serde(default)]
+    pub scope: Option<String>,
+    /// Localised display.
+    #[serde(default)]
+    pub display: Vec<Display>,
+    /// Claim definitions.
+    #[serde(default)]
+    pub claims: Vec<ClaimToml>,
+    /// Validity of issued credentials in days.
+    #[serde(default = "default_validity_days")]
+    pub validity_days: u32,
+}
+
+/// One `[[credential_configurations.claims]]` table.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimToml {
+    /// Dotted path: `given_name`, `address.locality`, `nationalities[]` (every element),
+    /// `degrees[0]` (one index).
+    pub path: String,
+    /// The offer must supply it.
+    #[serde(default)]
+    pub mandatory: bool,
+    /// Issued as a disclosure (default) or as a plain claim.
+    #[serde(default = "default_true")]
+    pub selectively_disclosable: bool,
+    /// Required JSON type.
+    #[serde(default)]
+    pub value_type: Option<ClaimValueType>,
+    /// Localised display names.
+    #[serde(default)]
+    pub display: Vec<ClaimDisplay>,
+}
+
+fn default_format() -> String {
+    FORMAT_DC_SD_JWT.to_string()
+}
+
+fn default_validity_days() -> u32 {
+    365
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// Parses a dotted claim path into a claims path pointer.
+pub fn parse_claim_path(text: &str) -> Result<ClaimPath, String> {
+    if text.trim().is_empty() {
+        return Err("path is empty".into());
+    }
+    let mut elements = Vec::new();
+    for segment in text.split('.') {
+        let (name, mut rest) = match segment.find('[') {
+            Some(i) => (&segment[..i], &segment[i..]),
+            None => (segment, ""),
+        };
+        if name.is_empty() {
+            return Err(format!("empty name in path `{text}`"));
+        }
+        elements.push(PathElement::Key(name.to_string()));
+        while !rest.is_empty() {
+            let close = rest.find(']').ok_or_else(|| format!("unclosed `[` in path `{text}`"))?;
+            let inner = &rest[1..close];
+            if inner.is_empty() {
+                elements.push(PathElement::AllElements);
+            } else {
+                let index = inner
+                    .parse::<u64>()
+                    .map_err(|_| format!("`[{inner}]` in path `{text}` is not an array index"))?;
+                elements.push(PathElement::Index(index));
+            }
+            rest = &rest[close + 1..];
+            if !rest.is_empty() && !rest.starts_with('[') {
+                return Err(format!("unexpected `{rest}` in path `{text}`"));
+            }
+        }
+    }
+    Ok(ClaimPath(elements))
+}
+
+fn is_identifier(text: &str) -> bool {
+    !text.is_empty()
+        && text.len() <= 128
+        && text.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':'))
+}
+
+/// Converts and validates all configurations; `source_name` names the file in errors.
+pub fn convert(
+    tables: &[CredentialConfigurationToml],
+    source_name: &str,
+) -> Result<Vec<CredentialConfiguration>, Vec<ConfigError>> {
+    let mut errors = Vec::new();
+    let mut converted = Vec::new();
+    let mut ids = BTreeSet::new();
+    let mut scopes = BTreeSet::new();
+    if tables.is_empty() {
+        errors.push(ConfigError::invalid(
+            source_name,
+            "credential_configurations",
+            "at least one credential configuration is required",
+        ));
+    }
+    for (i, table) in tables.iter().enumerate() {
+        let field = |name: &str| format!("credential_configurations[{i}].{name}");
+        let mut bad = |name: &str, problem: String| errors.push(ConfigError::invalid(source_name, field(name), problem));
+        if !is_identifier(&table.id) {
+            bad("id", format!("`{}` must be 1-128 characters of A-Z a-z 0-9 _ - . :", table.id));
+        } else if !ids.insert(table.id.clone()) {
+            bad("id", format!("`{}` is configured twice", table.id));
+        }
+        if table.format != FORMAT_DC_SD_JWT {
+            bad("format", format!("`{}` is not supported; only `{FORMAT_DC_SD_JWT}`", table.format));
+        }
+        if table.vct.trim().is_empty() {
+            bad("vct", "must not be empty".into());
+        }
+        let scope = table.scope.clone().unwrap_or_else(|| table.id.clone());
+        if !is_identifier(&scope) {
+            bad("scope", format!("`{scope}` is not a valid scope token"));
+        } else if !scopes.insert(scope.clone()) {
+            bad("scope", format!("`{scope}` is used by two configurations"));
+        }
+        if table.validity_days == 0 || table.validity_days > 3650 {
+            bad("validity_days", format!("{} is outside 1..=3650", table.validity_days));
+        }
+        let mut paths = BTreeSet::new();
+        let mut claims = Vec::new();
+        for (j, claim) in table.claims.iter().enumerate() {
+            let claim_field = format!("claims[{j}].path");
+            match parse_claim_path(&claim.path) {
+                Err(problem) => bad(&claim_field, problem),
+                Ok(path) => {
+                    if let Some(PathElement::Key(first)) = path.0.first() {
+                        if path.0.len() == 1 && RESERVED_CLAIMS.contains(&first.as_str()) {
+                            bad(&claim_field, format!("`{first}` is reserved by SD-JWT VC"));
+                        }
+                    }
+                    if path.0.iter().any(|e| matches!(e, PathElement::Key(k) if k == "_sd" || k == "..."))
+                    {
+                        bad(&claim_field, "`_sd` and `...` cannot be claim names".into());
+                    }
+                    if !paths.insert(path.clone()) {
+                        bad(&claim_field, format!("`{}` is defined twice", claim.path));
+                    }
+                    claims.push(ClaimDefinition {
+                        path,
+                        mandatory: claim.mandatory,
+                        selectively_disclosable: claim.selectively_disclosable,
+                        value_type: claim.value_type,
+                        display: claim.display.clone(),
+                    });
+                }
+            }
+        }
+        converted.push(CredentialConfiguration {
+            id: table.id.clone(),
+            format: table.format.clone(),
+            vct: table.vct.clone(),
+            scope,
+            display: table.display.clone(),
+            claims,
+            validity_seconds: u64::from(table.validity_days) * 86_400,
+        });
+    }
+    if errors.is_empty() {
+        Ok(converted)
+    } else {
+        Err(errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_paths() {
+        let path = parse_claim_path("address.locality").unwrap();
+        assert_eq!(path.0, vec![PathElement::Key("address".into()), PathElement::Key("locality".into())]);
+        let path = parse_claim_path("nationalities[]").unwrap();
+        assert_eq!(path.0, vec![PathElement::Key("nationalities".into()), PathElement::AllElements]);
+        let path = parse_claim_path("degrees[0].name").unwrap();
+        assert_eq!(
+            path.0,
+            vec![PathElement::Key("degrees".into()), PathElement::Index(0), PathElement::Key("name".into())]
+        );
+    }
+
+    #[test]
+    fn rejects_bad_paths() {
+        for bad in ["", "a..b", "a[", "a[x]", "a[0]b", ".a"] {
+            assert!(parse_claim_path(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! Configuration: service settings and credential configurations.
+//!
+//! Layers, later ones win: built-in defaults, the TOML file (`ISSUANCE_CONFIG`, else the
+//! built-in example `config/issuer.example.toml`), then `ISSUANCE_*` environment variables
+//! (`ISSUANCE_OFFERS__MAX_EXPIRES_IN` sets `offers.max_expires_in`). Every problem is
+//! reported with the file, the field and what is wrong.
+
+mod credentials;
+mod error;
+mod settings;
+
+pub use credentials::CredentialConfigurationToml;
+pub use error::ConfigError;
+pub use settings::*;

@@ -1,0 +1,410 @@
+//! Service settings (`Settings`) and the loader that layers defaults, TOML and environment.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use issuance_domain::credential_config::{CredentialCatalog, Display};
+use serde::{Deserialize, Serialize};
+
+use super::credentials::{convert, CredentialConfigurationToml};
+use super::ConfigError;
+
+/// The example configuration used when `ISSUANCE_CONFIG` is not set.
+pub const BUILT_IN_CONFIG: &str = include_str!("../../config/issuer.example.toml");
+const BUILT_IN_NAME: &str = "built-in configuration (config/issuer.example.toml)";
+
+/// A secret string: never printed by `Debug`.
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Offer policies.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OfferPolicy {
+    /// `expires_in` when the request gives none, seconds.
+    pub default_expires_in: u64,
+    /// Largest accepted `expires_in`, seconds.
+    pub max_expires_in: u64,
+    /// Wrong transaction codes tolerated before the offer locks.
+    pub tx_code_max_attempts: u32,
+}
+
+impl Default for OfferPolicy {
+    fn default() -> Self {
+        OfferPolicy { default_expires_in: 300, max_expires_in: 1800, tx_code_max_attempts: 3 }
+    }
+}
+
+/// Lifetimes of wallet-side artefacts.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TokenPolicy {
+    /// Access token lifetime, seconds (≤ 300 unless sender-constrained, OID4VCI §13.10).
+    pub access_token_ttl: u64,
+    /// `c_nonce` lifetime, seconds.
+    pub nonce_ttl: u64,
+    /// Oldest accepted proof `iat`, seconds before now.
+    pub proof_max_age: u64,
+    /// Accepted clock skew for proof `iat` in the future, seconds.
+    pub proof_max_future_skew: u64,
+}
+
+impl Default for TokenPolicy {
+    fn default() -> Self {
+        TokenPolicy { access_token_ttl: 300, nonce_ttl: 300, proof_max_age: 300, proof_max_future_skew: 60 }
+    }
+}
+
+/// Issuer identity and signing.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IssuerSettings {
+    /// Issuer display in the metadata.
+    pub display: Vec<Display>,
+    /// A JWK file with the signing key; generated into `<data dir>/keys` when unset.
+    pub signing_key_file: Option<PathBuf>,
+    /// PEM certificate chain for the signing key (sent as `x5c`).
+    pub certificate_chain_file: Option<PathBuf>,
+    /// Maximum proofs per credential request.
+    pub batch_size: usize,
+}
+
+impl Default for IssuerSettings {
+    fn default() -> Self {
+        IssuerSettings { display: Vec::new(), signing_key_file: None, certificate_chain_file: None, batch_size: 10 }
+    }
+}
+
+/// Personal-data retention.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionPolicy {
+    /// Erase an offer's claims this many hours after it reaches a terminal state
+    /// (0 = at once). `None` disables automatic erasure.
+    pub erase_claims_after_hours: Option<u64>,
+}
+
+impl Default for RetentionPolicy {
+    fn default() -> Self {
+        RetentionPolicy { erase_claims_after_hours: Some(0) }
+    }
+}
+
+/// Request limits.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Largest accepted JSON or form body, bytes.
+    pub max_body_bytes: usize,
+    /// Token and credential requests per client IP per second (0 = unlimited).
+    pub wallet_requests_per_second: u32,
+    /// Burst allowance above the rate.
+    pub wallet_burst: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_body_bytes: 64 * 1024, wallet_requests_per_second: 0, wallet_burst: 50 }
+    }
+}
+
+/// A configured management API key (only its SHA-256 is configured).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiKeyConfig {
+    /// Name recorded as the actor of every event the key causes.
+    pub name: String,
+    /// Hex SHA-256 of the key.
+    pub sha256: String,
+    /// Scopes: `offers:write`, `offers:read`, `audit:read`, `admin`.
+    pub scopes: Vec<String>,
+}
+
+/// All service settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    /// Embedded store, generated keys and secrets.
+    pub data_dir: PathBuf,
+    /// Wallet (OID4VCI) listener.
+    pub wallet_addr: String,
+    /// Management listener.
+    pub management_addr: String,
+    /// Credential Issuer Identifier and base of every wallet URL.
+    pub public_url: String,
+    /// Bootstrap admin API key.
+    pub admin_key: Option<Secret>,
+    /// Event store URL (`sqlite://…`, `postgres://…`, `esdb://…`).
+    pub event_store: Option<String>,
+    /// Read store URL (`sqlite://…`, `postgres://…`).
+    pub read_store: Option<String>,
+    /// RabbitMQ URL; in-process delivery when unset.
+    pub amqp_url: Option<Secret>,
+    /// Fail start-up when the broker is unreachable.
+    pub require_broker: bool,
+    /// Default status-callback URL.
+    pub callback_url: Option<String>,
+    /// HMAC key for callback signatures; generated into the data dir when unset.
+    pub callback_secret: Option<Secret>,
+    /// Key for code derivation and token MACs (base64url, 32 bytes); generated into the data
+    /// dir when unset. Every node of a cluster needs the same.
+    pub server_secret: Option<Secret>,
+    /// Log output format.
+    pub log_format: LogFormat,
+    /// Record client IP addresses in event metadata.
+    pub record_client_ip: bool,
+    /// HTTP worker threads per listener (defaults to the number of CPUs).
+    pub workers: Option<usize>,
+    /// Offer policies.
+    pub offers: OfferPolicy,
+    /// Token, nonce and proof lifetimes.
+    pub tokens: TokenPolicy,
+    /// Issuer identity and signing keys.
+    pub issuer: IssuerSettings,
+    /// Personal-data retention.
+    pub retention: RetentionPolicy,
+    /// Request limits.
+    pub limits: Limits,
+    /// Management API keys.
+    pub api_keys: Vec<ApiKeyConfig>,
+    /// Credential configurations.
+    pub credential_configurations: Vec<CredentialConfigurationToml>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            data_dir: PathBuf::from("./data"),
+            wallet_addr: "0.0.0.0:8080".into(),
+            management_addr: "127.0.0.1:8081".into(),
+            public_url: "http://127.0.0.1:8080".into(),
+            admin_key: None,
+            event_store: None,
+            read_store: None,
+            amqp_url: None,
+            require_broker: false,
+            callback_url: None,
+            callback_secret: None,
+            server_secret: None,
+            log_format: LogFormat::Text,
+            record_client_ip: false,
+            workers: None,
+            offers: OfferPolicy::default(),
+            tokens: TokenPolicy::default(),
+            issuer: IssuerSettings::default(),
+            retention: RetentionPolicy::default(),
+            limits: Limits::default(),
+            api_keys: Vec::new(),
+            credential_configurations: Vec::new(),
+        }
+    }
+}
+
+/// Top-level keys that `ISSUANCE_*` variables may set (others, like `ISSUANCE_CONFIG` or
+/// test variables, are not settings).
+const ENV_KEYS: [&str; 20] = [
+    "data_dir",
+    "wallet_addr",
+    "management_addr",
+    "public_url",
+    "admin_key",
+    "event_store",
+    "read_store",
+    "amqp_url",
+    "require_broker",
+    "callback_url",
+    "callback_secret",
+    "server_secret",
+    "log_format",
+    "record_client_ip",
+    "workers",
+    "offers",
+    "tokens",
+    "issuer",
+    "retention",
+    "limits",
+];
+
+/// Settings plus the validated credential catalogue.
+#[derive(Debug, Clone)]
+pub struct LoadedConfig {
+    /// The settings.
+    pub settings: Settings,
+    /// The credential configurations, validated.
+    pub catalog: CredentialCatalog,
+    /// Where the configuration came from (for logs).
+    pub source_name: String,
+}
+
+impl LoadedConfig {
+    /// Loads from `path` (or the built-in example), then the environment.
+    pub fn load(path: Option<&Path>) -> Result<LoadedConfig, Vec<ConfigError>> {
+        let (toml, source_name) = match path {
+            Some(path) => {
+                if let Err(e) = std::fs::metadata(path) {
+                    return Err(vec![ConfigError::Unreadable { path: path.display().to_string(), problem: e.to_string() }]);
+                }
+                (Toml::file_exact(path), path.display().to_string())
+            }
+            None => (Toml::string(BUILT_IN_CONFIG), BUILT_IN_NAME.to_string()),
+        };
+        let env = Env::prefixed("ISSUANCE_")
+            .split("__")
+            .filter(|key| {
+                let key = key.as_str().to_ascii_lowercase();
+                ENV_KEYS.iter().any(|k| key == *k || key.starts_with(&format!("{k}__")))
+            });
+        Self::from_figment(
+            Figment::from(Serialized::defaults(Settings::default()))
+                .merge(toml)
+                .merge(env),
+            &source_name,
+        )
+    }
+
+    /// Loads from an in-memory TOML text and explicit overrides (tests, embedding).
+    pub fn from_toml_with(toml: &str, overrides: &[(&str, serde_json::Value)]) -> Result<LoadedConfig, Vec<ConfigError>> {
+        let mut figment = Figment::from(Serialized::defaults(Settings::default())).merge(Toml::string(toml));
+        for (key, value) in overrides {
+            figment = figment.merge(Serialized::default(key, value));
+        }
+        Self::from_figment(figment, "test configuration")
+    }
+
+    fn from_figment(figment: Figment, source_name: &str) -> Result<LoadedConfig, Vec<ConfigError>> {
+        let settings: Settings = figment.extract().map_err(|e| ConfigError::from_figment(e, source_name))?;
+        let mut errors = validate(&settings, source_name);
+        let configurations = match convert(&settings.credential_configurations, source_name) {
+            Ok(configurations) => configurations,
+            Err(mut problems) => {
+                errors.append(&mut problems);
+                Vec::new()
+            }
+        };
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(LoadedConfig {
+            settings,
+            catalog: CredentialCatalog::new(configurations),
+            source_name: source_name.to_string(),
+        })
+    }
+}
+
+fn validate(settings: &Settings, source: &str) -> Vec<ConfigError> {
+    let mut errors = Vec::new();
+    let mut bad = |field: &str, problem: String| errors.push(ConfigError::invalid(source, field, problem));
+    for (field, value) in [("wallet_addr", &settings.wallet_addr), ("management_addr", &settings.management_addr)] {
+        if value.parse::<SocketAddr>().is_err() {
+            bad(field, format!("`{value}` is not an address like 127.0.0.1:8080"));
+        }
+    }
+    match url::Url::parse(&settings.public_url) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.query().is_none() && url.fragment().is_none() => {}
+        _ => bad("public_url", format!("`{}` must be an http(s) URL without query or fragment", settings.public_url)),
+    }
+    if let Some(url) = &settings.callback_url {
+        if !matches!(url::Url::parse(url), Ok(u) if matches!(u.scheme(), "http" | "https")) {
+            bad("callback_url", format!("`{url}` must be an http(s) URL"));
+        }
+    }
+    let offers = &settings.offers;
+    if offers.max_expires_in == 0 {
+        bad("offers.max_expires_in", "must be at least 1".into());
+    }
+    if offers.default_expires_in == 0 || offers.default_expires_in > offers.max_expires_in {
+        bad("offers.default_expires_in", format!("must be within 1..={}", offers.max_expires_in));
+    }
+    if offers.tx_code_max_attempts == 0 || offers.tx_code_max_attempts > 10 {
+        bad("offers.tx_code_max_attempts", "must be within 1..=10".into());
+    }
+    let tokens = &settings.tokens;
+    for (field, value) in [
+        ("tokens.access_token_ttl", tokens.access_token_ttl),
+        ("tokens.nonce_ttl", tokens.nonce_ttl),
+        ("tokens.proof_max_age", tokens.proof_max_age),
+    ] {
+        if value == 0 || value > 86_400 {
+            bad(field, "must be within 1..=86400 seconds".into());
+        }
+    }
+    if settings.issuer.batch_size == 0 || settings.issuer.batch_size > 100 {
+        bad("issuer.batch_size", "must be within 1..=100".into());
+    }
+    if settings.limits.max_body_bytes < 1024 {
+        bad("limits.max_body_bytes", "must be at least 1024".into());
+    }
+    if settings.workers == Some(0) {
+        bad("workers", "must be at least 1".into());
+    }
+    for (i, key) in settings.api_keys.iter().enumerate() {
+        if key.name.trim().is_empty() {
+            bad(&format!("api_keys[{i}].name"), "must not be empty".into());
+        }
+        if key.sha256.len() != 64 || !key.sha256.chars().all(|c| c.is_ascii_hexdigit()) {
+            bad(&format!("api_keys[{i}].sha256"), "must be 64 hex characters (SHA-256 of the key)".into());
+        }
+        for scope in &key.scopes {
+            if !crate::management::auth::Scope::NAMES.contains(&scope.as_str()) {
+                bad(&format!("api_keys[{i}].scopes"), format!("unknown scope `{scope}`"));
+            }
+        }
+    }
+    errors
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_built_in_configuration_loads() {
+        let loaded = LoadedConfig::from_toml_with(BUILT_IN_CONFIG, &[]).unwrap();
+        assert!(loaded.catalog.iter().count() >= 2);
+    }
+
+    #[test]
+    fn errors_name_the_field_and_the_problem() {
+        let errors = LoadedConfig::from_toml_with(BUILT_IN_CONFIG, &[("offers.max_expires_in", serde_json::json!("soon"))]).unwrap_err();
+        let text = errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n");
+        assert!(text.contains("offers.max_expires_in"), "{text}");
+    }
+
+    #[test]
+    fn unknown_fields_are_rejected() {
+        let toml = format!("{BUILT_IN_CONFIG}\n[offerz]\nx = 1\n");
+        let errors = LoadedConfig::from_toml_with(&toml, &[]).unwrap_err();
+        assert!(errors[0].to_string().contains("offerz"), "{}", errors[0]);
+    }
+
+    #[test]
+    fn semantic_errors_are_all_reported() {
+        let toml = BUILT_IN_CONFIG.replace("format = \"dc+sd-jwt\"", "format = \"jwt_vc_json\"");
+        let errors = LoadedConfig::from_toml_with(&toml, &[("public_url", serde_json::json!("ftp://x"))]).unwrap_err();
+        let text = errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n");
+        assert!(text.contains("public_url"), "{text}");
+        assert!(text.contains("credential_configurations[0].format"), "{text}");
+    }
+}

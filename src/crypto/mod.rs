@@ -1,0 +1,28 @@
+//! Symmetric cryptography of the service: hashing, the server secret and the codes it
+//! derives, and sealing of personal data with per-offer data keys.
+
+pub mod codes;
+pub mod sealing;
+pub mod server_secret;
+
+use issuance_domain::Digest;
+use sha2::{Digest as _, Sha256};
+
+/// SHA-256 of `bytes`.
+pub fn sha256(bytes: &[u8]) -> Digest {
+    Digest(Sha256::digest(bytes).into())
+}
+
+/// 32 random bytes from the operating system's CSPRNG.
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    use rand::RngCore;
+    let mut bytes = [0u8; N];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    bytes
+}
+
+/// Random unpadded base64url text of `N` bytes of entropy.
+pub fn random_token<const N: usize>() -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes::<N>())
+}

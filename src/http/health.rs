@@ -1,0 +1,61 @@
+//! `/health/live`, `/health/ready` and `/metrics` (no authentication).
+
+use actix_web::{web, HttpResponse};
+use serde_json::{json, Map, Value};
+
+use crate::state::AppState;
+
+/// Readiness fails when the projection is further behind than this many events.
+const MAX_READY_LAG: u64 = 10_000;
+
+/// Registers the health and metrics routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/health/live", web::get().to(live))
+        .route("/health/ready", web::get().to(ready))
+        .route("/metrics", web::get().to(metrics));
+}
+
+async fn live() -> HttpResponse {
+    HttpResponse::Ok().json(json!({"status": "ok"}))
+}
+
+async fn ready(state: web::Data<AppState>) -> HttpResponse {
+    let mut checks = Map::new();
+    let mut ready = true;
+    match state.events.head().await {
+        Ok(head) => {
+            let projected = state.offer_view_progress.current();
+            let lag = head.commit.saturating_sub(projected.commit);
+            let lag_ok = lag <= MAX_READY_LAG || state.events.backend() == "esdb";
+            ready &= lag_ok;
+            checks.insert("event_store".into(), json!({"ready": true, "backend": state.events.backend()}));
+            checks.insert("offer_view".into(), json!({"ready": lag_ok, "lag": lag}));
+            state.metrics.projection_lag.set(i64::try_from(lag).unwrap_or(i64::MAX));
+        }
+        Err(e) => {
+            ready = false;
+            checks.insert("event_store".into(), json!({"ready": false, "detail": e.to_string()}));
+        }
+    }
+    match state.views.ping().await {
+        Ok(()) => checks.insert("read_store".into(), json!({"ready": true})),
+        Err(e) => {
+            ready = false;
+            checks.insert("read_store".into(), json!({"ready": false, "detail": e.to_string()}))
+        }
+    };
+    for (name, component) in state.health.snapshot() {
+        ready &= component.ready;
+        checks.insert(name.into(), json!({"ready": component.ready, "detail": component.detail}));
+    }
+    let body = json!({"status": if ready { "ready" } else { "not_ready" }, "checks": Value::Object(checks)});
+    if ready {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::ServiceUnavailable().json(body)
+    }
+}
+
+async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(state.metrics.render())
+}

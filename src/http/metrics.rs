@@ -1,0 +1,82 @@
+//! Prometheus metrics and the middleware that records every request.
+
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::web;
+use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
+
+/// The service's metrics.
+#[derive(Clone)]
+pub struct Metrics {
+    registry: Registry,
+    /// Requests by listener, route and status.
+    pub requests: IntCounterVec,
+    /// Latency by listener and route.
+    pub latency: HistogramVec,
+    /// Events appended by type.
+    pub events_appended: IntCounterVec,
+    /// Offer view projection lag in events.
+    pub projection_lag: IntGauge,
+    /// Status callbacks by outcome.
+    pub callbacks: IntCounterVec,
+}
+
+impl Metrics {
+    /// Registers every metric.
+    pub fn new() -> Result<Metrics, prometheus::Error> {
+        let registry = Registry::new_custom(Some("issuance".into()), None)?;
+        let requests = IntCounterVec::new(
+            Opts::new("http_requests_total", "HTTP requests by listener, route and status"),
+            &["api", "route", "status"],
+        )?;
+        let latency = HistogramVec::new(
+            HistogramOpts::new("http_request_duration_seconds", "HTTP request latency").buckets(vec![
+                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+            ]),
+            &["api", "route"],
+        )?;
+        let events_appended = IntCounterVec::new(Opts::new("events_appended_total", "Events appended by type"), &["type"])?;
+        let projection_lag = IntGauge::new("projection_lag_events", "Events not yet applied to the offer view")?;
+        let callbacks = IntCounterVec::new(Opts::new("callbacks_total", "Status callbacks by outcome"), &["outcome"])?;
+        registry.register(Box::new(requests.clone()))?;
+        registry.register(Box::new(latency.clone()))?;
+        registry.register(Box::new(events_appended.clone()))?;
+        registry.register(Box::new(projection_lag.clone()))?;
+        registry.register(Box::new(callbacks.clone()))?;
+        Ok(Metrics { registry, requests, latency, events_appended, projection_lag, callbacks })
+    }
+
+    /// The Prometheus text exposition.
+    pub fn render(&self) -> String {
+        let mut buffer = Vec::new();
+        // Encoding into a Vec cannot fail for well-formed metric families.
+        let _ = TextEncoder::new().encode(&self.registry.gather(), &mut buffer);
+        String::from_utf8(buffer).unwrap_or_default()
+    }
+}
+
+/// Which listener a request arrived on.
+#[derive(Clone, Copy)]
+pub struct ApiName(pub &'static str);
+
+/// Middleware: counts and times every request by its route pattern (never the raw path,
+/// which would carry ids and blow up cardinality).
+pub async fn middleware(
+    request: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let started = Instant::now();
+    let metrics = request.app_data::<web::Data<Metrics>>().cloned();
+    let api = request.app_data::<ApiName>().map_or("unknown", |a| a.0);
+    let route = request.match_pattern().unwrap_or_else(|| "unmatched".into());
+    let response = next.call(request).await?;
+    if let Some(metrics) = metrics {
+        let status = response.status().as_u16().to_string();
+        metrics.requests.with_label_values(&[api, &route, &status]).inc();
+        metrics.latency.with_label_values(&[api, &route]).observe(started.elapsed().as_secs_f64());
+    }
+    Ok(response)
+}

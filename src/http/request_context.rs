@@ -1,0 +1,62 @@
+//! Request ids (`X-Request-Id`, taken from the request when well-formed, else generated,
+//! always echoed) and the client address, as a per-request context.
+
+use std::future::{ready, Ready};
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{FromRequest, HttpMessage, HttpRequest};
+use uuid::Uuid;
+
+/// The request id header.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Who is asking and under which request id.
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    /// The request id.
+    pub request_id: String,
+    /// The peer address (recorded in events only when configured).
+    pub client_ip: Option<String>,
+}
+
+/// Accepts a caller's request id if it is short and printable, so it is safe in logs.
+fn acceptable(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:/+=".contains(&b))
+}
+
+/// Middleware: attaches a [`RequestContext`] and echoes the request id.
+pub async fn middleware(
+    request: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let request_id = request
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| acceptable(v))
+        .map(str::to_string)
+        .unwrap_or_else(|| Uuid::new_v4().to_string());
+    let client_ip = request.peer_addr().map(|a| a.ip().to_string());
+    request.extensions_mut().insert(RequestContext { request_id: request_id.clone(), client_ip });
+    let mut response = next.call(request).await?;
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert(REQUEST_ID, value);
+    }
+    Ok(response)
+}
+
+impl FromRequest for RequestContext {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let context = request.extensions().get::<RequestContext>().cloned().unwrap_or_else(|| RequestContext {
+            request_id: Uuid::new_v4().to_string(),
+            client_ip: request.peer_addr().map(|a| a.ip().to_string()),
+        });
+        ready(Ok(context))
+    }
+}

@@ -1,0 +1,21 @@
+//! `/offers` routes.
+
+mod create;
+mod history;
+mod qr;
+mod read;
+mod revoke;
+mod validate;
+
+use actix_web::web;
+
+/// Registers the offer routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/offers", web::post().to(create::create))
+        .route("/offers", web::get().to(read::list))
+        .route("/offers/{offer_id}", web::get().to(read::get))
+        .route("/offers/{offer_id}", web::delete().to(revoke::revoke))
+        .route("/offers/{offer_id}/events", web::get().to(history::events))
+        .route("/offers/{offer_id}/qr.png", web::get().to(qr::png))
+        .route("/offers/{offer_id}/qr", web::get().to(qr::negotiated));
+}

@@ -1,0 +1,75 @@
+//! `GET /offers/{id}` and `GET /offers`.
+
+use actix_web::{web, HttpResponse};
+use chrono::{DateTime, Utc};
+use issuance_domain::offer::OfferStatus;
+use serde::Deserialize;
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::management::auth::{Caller, Scope};
+use crate::management::error::ApiError;
+use crate::readstore::{OfferCursor, OfferQuery};
+use crate::state::AppState;
+
+/// Largest page.
+const MAX_LIMIT: usize = 500;
+/// Default page.
+const DEFAULT_LIMIT: usize = 50;
+
+/// One offer's view.
+pub async fn get(state: web::Data<AppState>, caller: Caller, path: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::OffersRead)?;
+    let offer_id = path.into_inner();
+    let view = state.views.offer_view(offer_id).await?.ok_or_else(|| ApiError::not_found(format!("offer {offer_id} not found")))?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Query parameters of the listing.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListParams {
+    status: Option<String>,
+    credential_configuration_id: Option<String>,
+    subject: Option<String>,
+    created_after: Option<DateTime<Utc>>,
+    created_before: Option<DateTime<Utc>>,
+    limit: Option<usize>,
+    cursor: Option<String>,
+}
+
+/// A filtered page of offers, newest first.
+pub async fn list(state: web::Data<AppState>, caller: Caller, params: web::Query<ListParams>) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::OffersRead)?;
+    let params = params.into_inner();
+    let status = params
+        .status
+        .as_deref()
+        .map(|s| OfferStatus::parse(s).ok_or_else(|| ApiError::invalid_request(format!("unknown status `{s}`"))))
+        .transpose()?;
+    let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::invalid_request(format!("limit must be within 1..={MAX_LIMIT}")));
+    }
+    let cursor = params
+        .cursor
+        .as_deref()
+        .map(|c| OfferCursor::decode(c).ok_or_else(|| ApiError::invalid_request("cursor is not valid")))
+        .transpose()?;
+    let page = state
+        .views
+        .list_offer_views(OfferQuery {
+            status,
+            credential_configuration_id: params.credential_configuration_id,
+            subject: params.subject,
+            created_after: params.created_after,
+            created_before: params.created_before,
+            limit,
+            cursor,
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "items": page.items,
+        "next_cursor": page.next_cursor.map(|c| c.encode()),
+    })))
+}

@@ -1,0 +1,7 @@
+//! Offers: the command path (load, decide, append with optimistic concurrency) and the
+//! credential offer object both APIs show.
+
+pub mod credential_offer;
+mod repository;
+
+pub use repository::{CommandError, CommandMeta, Executed, OfferRepository};

@@ -1,0 +1,142 @@
+//! Projectors: catch-up readers of the global log that keep read models current.
+//!
+//! Each projection stores its checkpoint in the same transaction as its rows, so after a
+//! crash it resumes exactly where its last committed batch ended: nothing is lost and
+//! nothing applied twice. `replay` resets a projection and runs it from position 0.
+
+mod offer_view;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use issuance_domain::{LogPosition, RecordedEvent};
+use tokio::sync::watch;
+
+pub use offer_view::OfferViewProjection;
+
+use crate::store::EventStore;
+
+/// Events read per batch.
+pub const BATCH_SIZE: usize = 1000;
+
+/// How often an idle projector looks for events appended by other processes.
+const POLL_INTERVAL: Duration = Duration::from_millis(250);
+
+/// Why a projection batch failed.
+#[derive(Debug, thiserror::Error)]
+#[error("projection {projection}: {detail}")]
+pub struct ProjectionError {
+    /// The projection.
+    pub projection: &'static str,
+    /// What failed.
+    pub detail: String,
+}
+
+/// A read model fed from the log.
+#[async_trait]
+pub trait Projection: Send + Sync + 'static {
+    /// Its name (checkpoint key, CLI name).
+    fn name(&self) -> &'static str;
+
+    /// Where it stopped.
+    async fn checkpoint(&self) -> Result<LogPosition, ProjectionError>;
+
+    /// Applies a batch and stores the checkpoint of its last event, atomically.
+    async fn apply(&self, events: &[RecordedEvent]) -> Result<(), ProjectionError>;
+
+    /// Forgets everything (before a replay from position 0).
+    async fn reset(&self) -> Result<(), ProjectionError>;
+}
+
+/// Observes how far a projection has come.
+#[derive(Clone)]
+pub struct ProjectionProgress {
+    position: watch::Receiver<LogPosition>,
+}
+
+impl ProjectionProgress {
+    /// A progress observer and its publisher, starting at `start`.
+    pub fn new(start: LogPosition) -> (watch::Sender<LogPosition>, ProjectionProgress) {
+        let (sender, position) = watch::channel(start);
+        (sender, ProjectionProgress { position })
+    }
+
+    /// The last applied position.
+    pub fn current(&self) -> LogPosition {
+        *self.position.borrow()
+    }
+
+    /// Waits until the projection has applied `target`, at most `timeout`.
+    /// Returns whether it got there.
+    pub async fn wait_for(&self, target: LogPosition, timeout: Duration) -> bool {
+        let mut receiver = self.position.clone();
+        tokio::time::timeout(timeout, receiver.wait_for(|p| *p >= target)).await.is_ok_and(|r| r.is_ok())
+    }
+}
+
+/// Runs one pass: applies everything after the checkpoint, in batches, reporting each
+/// batch's end to `on_batch`. Returns the final position.
+pub async fn catch_up(
+    store: &dyn EventStore,
+    projection: &dyn Projection,
+    mut on_batch: impl FnMut(LogPosition, usize),
+) -> Result<LogPosition, ProjectionError> {
+    let mut position = projection.checkpoint().await?;
+    loop {
+        let events = store
+            .read_all(position, BATCH_SIZE)
+            .await
+            .map_err(|e| ProjectionError { projection: projection.name(), detail: e.to_string() })?;
+        let Some(last) = events.last() else {
+            return Ok(position);
+        };
+        let last = last.position;
+        projection.apply(&events).await?;
+        position = last;
+        on_batch(position, events.len());
+    }
+}
+
+/// Runs a projection until `shutdown` resolves: catches up, then waits for appends
+/// (or polls), retrying with back-off after failures.
+pub async fn run(
+    store: Arc<dyn EventStore>,
+    projection: Arc<dyn Projection>,
+    progress: watch::Sender<LogPosition>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut appended = store.appended();
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        let result = catch_up(store.as_ref(), projection.as_ref(), |position, _| {
+            progress.send_if_modified(|p| {
+                let moved = position > *p;
+                if moved {
+                    *p = position;
+                }
+                moved
+            });
+        })
+        .await;
+        let wait = match result {
+            Ok(_) => {
+                backoff = Duration::from_millis(100);
+                POLL_INTERVAL
+            }
+            Err(error) => {
+                tracing::error!(%error, "projection batch failed; retrying");
+                backoff = (backoff * 2).min(Duration::from_secs(10));
+                backoff
+            }
+        };
+        tokio::select! {
+            _ = appended.changed() => {}
+            _ = tokio::time::sleep(wait) => {}
+            _ = shutdown.changed() => return,
+        }
+        if *shutdown.borrow() {
+            return;
+        }
+    }
+}

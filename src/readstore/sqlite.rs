@@ -1,0 +1,342 @@
+//! The embedded read store: a SQLite file beside the event store (`views.db`).
+//!
+//! Written by the projectors only (one connection behind a mutex, on blocking threads),
+//! read through a pool. `synchronous=NORMAL` suffices: rows and checkpoint commit together,
+//! and anything lost in a power failure is re-projected from the event log.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use issuance_domain::LogPosition;
+use issuance_projections::OfferView;
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension, ToSql};
+use uuid::Uuid;
+
+use super::{OfferCursor, OfferPage, OfferQuery, OfferViewStore, ReadStoreError, OFFER_VIEW};
+use crate::sqlite_pool::{PoolError, SqlitePool};
+
+/// Versioned migrations; add, never edit.
+const MIGRATIONS: &[(i64, &str)] = &[(
+    1,
+    "CREATE TABLE checkpoints (
+        projection       TEXT PRIMARY KEY,
+        commit_position  INTEGER NOT NULL,
+        prepare_position INTEGER NOT NULL
+    );
+    CREATE TABLE offer_views (
+        offer_id          TEXT PRIMARY KEY,
+        status            TEXT NOT NULL,
+        subject           TEXT,
+        configuration_ids TEXT NOT NULL,
+        created_at        INTEGER NOT NULL,
+        deadline          INTEGER NOT NULL,
+        terminal_at       INTEGER,
+        claims_erased     INTEGER NOT NULL,
+        view              TEXT NOT NULL
+    );
+    CREATE INDEX offer_views_created ON offer_views (created_at DESC, offer_id DESC);
+    CREATE INDEX offer_views_status ON offer_views (status, created_at DESC, offer_id DESC);
+    CREATE INDEX offer_views_subject ON offer_views (subject, created_at DESC, offer_id DESC);
+    CREATE INDEX offer_views_live ON offer_views (deadline) WHERE status IN ('CREATED', 'REDEEMED', 'ISSUING');
+    CREATE INDEX offer_views_erasable ON offer_views (terminal_at) WHERE claims_erased = 0 AND terminal_at IS NOT NULL;",
+)];
+
+/// The SQLite read store.
+#[derive(Clone)]
+pub struct SqliteReadStore {
+    writer: Arc<Mutex<Connection>>,
+    readers: SqlitePool,
+    path: PathBuf,
+}
+
+fn sql_error(error: rusqlite::Error) -> ReadStoreError {
+    ReadStoreError::Unavailable(format!("sqlite: {error}"))
+}
+
+impl From<PoolError> for ReadStoreError {
+    fn from(error: PoolError) -> Self {
+        ReadStoreError::Unavailable(error.to_string())
+    }
+}
+
+fn corrupt(error: impl std::fmt::Display) -> ReadStoreError {
+    ReadStoreError::Corrupt(error.to_string())
+}
+
+impl SqliteReadStore {
+    /// Opens (creating if needed) and migrates the read store at `path`.
+    pub fn open(path: &Path) -> Result<SqliteReadStore, ReadStoreError> {
+        if let Some(parent) = path.parent() {
+            if !parent.as_os_str().is_empty() {
+                std::fs::create_dir_all(parent).map_err(corrupt)?;
+            }
+        }
+        let mut connection = Connection::open(path).map_err(sql_error)?;
+        connection.busy_timeout(Duration::from_secs(10)).map_err(sql_error)?;
+        connection
+            .execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
+            .map_err(sql_error)?;
+        migrate(&mut connection)?;
+        Ok(SqliteReadStore {
+            writer: Arc::new(Mutex::new(connection)),
+            readers: SqlitePool::new(path.to_path_buf()),
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `work` in a write transaction on a blocking thread.
+    pub async fn write<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, ReadStoreError> + Send + 'static,
+    ) -> Result<T, ReadStoreError> {
+        let writer = self.writer.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut connection = writer.lock().map_err(|_| ReadStoreError::Unavailable("writer lock poisoned".into()))?;
+            let tx = connection
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(sql_error)?;
+            let result = work(&tx)?;
+            tx.commit().map_err(sql_error)?;
+            Ok(result)
+        })
+        .await
+        .map_err(|e| ReadStoreError::Unavailable(format!("write task failed: {e}")))?
+    }
+
+    /// Runs `work` on a pooled read connection.
+    pub async fn read<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Connection) -> Result<T, ReadStoreError> + Send + 'static,
+    ) -> Result<T, ReadStoreError> {
+        self.readers.run(work).await
+    }
+}
+
+/// Applies pending migrations, recording them in `schema_migrations`.
+pub fn migrate_with(connection: &mut Connection, migrations: &[(i64, &str)], table: &str) -> Result<(), ReadStoreError> {
+    connection
+        .execute_batch(&format!(
+            "CREATE TABLE IF NOT EXISTS {table} (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL DEFAULT (unixepoch()))"
+        ))
+        .map_err(sql_error)?;
+    let current: i64 = connection
+        .query_row(&format!("SELECT COALESCE(MAX(version), 0) FROM {table}"), [], |row| row.get(0))
+        .map_err(sql_error)?;
+    for (version, sql) in migrations.iter().filter(|(v, _)| *v > current) {
+        let tx = connection.transaction().map_err(sql_error)?;
+        tx.execute_batch(sql).map_err(sql_error)?;
+        tx.execute(&format!("INSERT INTO {table} (version) VALUES (?1)"), [version]).map_err(sql_error)?;
+        tx.commit().map_err(sql_error)?;
+    }
+    Ok(())
+}
+
+fn migrate(connection: &mut Connection) -> Result<(), ReadStoreError> {
+    migrate_with(connection, MIGRATIONS, "schema_migrations")
+}
+
+/// Reads a checkpoint inside any connection or transaction.
+pub fn read_checkpoint(connection: &Connection, projection: &str) -> Result<LogPosition, ReadStoreError> {
+    let row: Option<(i64, i64)> = connection
+        .prepare_cached("SELECT commit_position, prepare_position FROM checkpoints WHERE projection = ?1")
+        .and_then(|mut s| s.query_row([projection], |row| Ok((row.get(0)?, row.get(1)?))).optional())
+        .map_err(sql_error)?;
+    Ok(row.map_or(LogPosition::START, |(c, p)| LogPosition { commit: c as u64, prepare: p as u64 }))
+}
+
+/// Writes a checkpoint inside a transaction.
+pub fn write_checkpoint(tx: &rusqlite::Transaction<'_>, projection: &str, position: LogPosition) -> Result<(), ReadStoreError> {
+    tx.prepare_cached(
+        "INSERT INTO checkpoints (projection, commit_position, prepare_position) VALUES (?1, ?2, ?3) \
+         ON CONFLICT (projection) DO UPDATE SET commit_position = excluded.commit_position, prepare_position = excluded.prepare_position",
+    )
+    .and_then(|mut s| s.execute(params![projection, position.commit as i64, position.prepare as i64]))
+    .map_err(sql_error)?;
+    Ok(())
+}
+
+fn parse_view(text: String) -> Result<OfferView, ReadStoreError> {
+    serde_json::from_str(&text).map_err(corrupt)
+}
+
+fn collect_views(statement: &mut rusqlite::Statement<'_>, params: impl rusqlite::Params) -> Result<Vec<OfferView>, ReadStoreError> {
+    let rows = statement.query_map(params, |row| row.get::<_, String>(0)).map_err(sql_error)?;
+    let mut views = Vec::new();
+    for row in rows {
+        views.push(parse_view(row.map_err(sql_error)?)?);
+    }
+    Ok(views)
+}
+
+fn collect_ids(statement: &mut rusqlite::Statement<'_>, params: impl rusqlite::Params) -> Result<Vec<Uuid>, ReadStoreError> {
+    let rows = statement.query_map(params, |row| row.get::<_, String>(0)).map_err(sql_error)?;
+    let mut ids = Vec::new();
+    for row in rows {
+        ids.push(Uuid::parse_str(&row.map_err(sql_error)?).map_err(corrupt)?);
+    }
+    Ok(ids)
+}
+
+#[async_trait]
+impl OfferViewStore for SqliteReadStore {
+    async fn checkpoint(&self, projection: &str) -> Result<LogPosition, ReadStoreError> {
+        let projection = projection.to_string();
+        self.read(move |conn| read_checkpoint(conn, &projection)).await
+    }
+
+    async fn reset_offer_views(&self) -> Result<(), ReadStoreError> {
+        self.write(|tx| {
+            tx.execute("DELETE FROM offer_views", []).map_err(sql_error)?;
+            tx.execute("DELETE FROM checkpoints WHERE projection = ?1", [OFFER_VIEW]).map_err(sql_error)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn offer_views(&self, ids: &[Uuid]) -> Result<Vec<OfferView>, ReadStoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+        self.write(move |tx| {
+            let mut views = Vec::with_capacity(ids.len());
+            for chunk in ids.chunks(500) {
+                let placeholders = vec!["?"; chunk.len()].join(",");
+                let mut statement = tx
+                    .prepare(&format!("SELECT view FROM offer_views WHERE offer_id IN ({placeholders})"))
+                    .map_err(sql_error)?;
+                views.extend(collect_views(&mut statement, params_from_iter(chunk.iter()))?);
+            }
+            Ok(views)
+        })
+        .await
+    }
+
+    async fn save_offer_views(&self, views: Vec<OfferView>, checkpoint: LogPosition) -> Result<(), ReadStoreError> {
+        self.write(move |tx| {
+            {
+                let mut upsert = tx
+                    .prepare_cached(
+                        "INSERT INTO offer_views (offer_id, status, subject, configuration_ids, created_at, deadline, terminal_at, claims_erased, view) \
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
+                         ON CONFLICT (offer_id) DO UPDATE SET status = excluded.status, deadline = excluded.deadline, \
+                         terminal_at = excluded.terminal_at, claims_erased = excluded.claims_erased, view = excluded.view",
+                    )
+                    .map_err(sql_error)?;
+                for view in &views {
+                    let configuration_ids = format!("|{}|", view.credential_configuration_ids.join("|"));
+                    let json = serde_json::to_string(view).map_err(corrupt)?;
+                    upsert
+                        .execute(params![
+                            view.offer_id.to_string(),
+                            view.status.as_str(),
+                            view.subject,
+                            configuration_ids,
+                            view.created_at.timestamp_micros(),
+                            view.deadline.timestamp_micros(),
+                            view.terminal_at.map(|t| t.timestamp_micros()),
+                            view.claims_erased,
+                            json
+                        ])
+                        .map_err(sql_error)?;
+                }
+            }
+            write_checkpoint(tx, OFFER_VIEW, checkpoint)
+        })
+        .await
+    }
+
+    async fn offer_view(&self, id: Uuid) -> Result<Option<OfferView>, ReadStoreError> {
+        self.read(move |conn| {
+            let text: Option<String> = conn
+                .prepare_cached("SELECT view FROM offer_views WHERE offer_id = ?1")
+                .and_then(|mut s| s.query_row([id.to_string()], |row| row.get(0)).optional())
+                .map_err(sql_error)?;
+            text.map(parse_view).transpose()
+        })
+        .await
+    }
+
+    async fn list_offer_views(&self, query: OfferQuery) -> Result<OfferPage, ReadStoreError> {
+        self.read(move |conn| {
+            let mut clauses: Vec<&str> = Vec::new();
+            let mut values: Vec<Box<dyn ToSql>> = Vec::new();
+            if let Some(status) = query.status {
+                clauses.push("status = ?");
+                values.push(Box::new(status.as_str()));
+            }
+            if let Some(id) = &query.credential_configuration_id {
+                clauses.push("instr(configuration_ids, ?) > 0");
+                values.push(Box::new(format!("|{id}|")));
+            }
+            if let Some(subject) = &query.subject {
+                clauses.push("subject = ?");
+                values.push(Box::new(subject.clone()));
+            }
+            if let Some(after) = query.created_after {
+                clauses.push("created_at >= ?");
+                values.push(Box::new(after.timestamp_micros()));
+            }
+            if let Some(before) = query.created_before {
+                clauses.push("created_at < ?");
+                values.push(Box::new(before.timestamp_micros()));
+            }
+            if let Some(cursor) = query.cursor {
+                clauses.push("(created_at, offer_id) < (?, ?)");
+                values.push(Box::new(cursor.created_at_micros));
+                values.push(Box::new(cursor.offer_id.to_string()));
+            }
+            let filter = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
+            values.push(Box::new(query.limit as i64 + 1));
+            let sql = format!("SELECT view FROM offer_views {filter} ORDER BY created_at DESC, offer_id DESC LIMIT ?");
+            let mut statement = conn.prepare(&sql).map_err(sql_error)?;
+            let mut items = collect_views(&mut statement, params_from_iter(values.iter()))?;
+            let next_cursor = if items.len() > query.limit {
+                items.truncate(query.limit);
+                items.last().map(OfferCursor::after)
+            } else {
+                None
+            };
+            Ok(OfferPage { items, next_cursor })
+        })
+        .await
+    }
+
+    async fn offers_due_for_expiry(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Uuid>, ReadStoreError> {
+        self.read(move |conn| {
+            let mut statement = conn
+                .prepare_cached(
+                    "SELECT offer_id FROM offer_views WHERE status IN ('CREATED', 'REDEEMED', 'ISSUING') AND deadline <= ?1 \
+                     ORDER BY deadline LIMIT ?2",
+                )
+                .map_err(sql_error)?;
+            collect_ids(&mut statement, params![now.timestamp_micros(), limit as i64])
+        })
+        .await
+    }
+
+    async fn offers_due_for_erasure(&self, cutoff: DateTime<Utc>, limit: usize) -> Result<Vec<Uuid>, ReadStoreError> {
+        self.read(move |conn| {
+            let mut statement = conn
+                .prepare_cached(
+                    "SELECT offer_id FROM offer_views WHERE claims_erased = 0 AND terminal_at IS NOT NULL AND terminal_at <= ?1 \
+                     ORDER BY terminal_at LIMIT ?2",
+                )
+                .map_err(sql_error)?;
+            collect_ids(&mut statement, params![cutoff.timestamp_micros(), limit as i64])
+        })
+        .await
+    }
+
+    async fn ping(&self) -> Result<(), ReadStoreError> {
+        self.read(|conn| conn.query_row("SELECT 1", [], |_| Ok(())).map_err(sql_error)).await
+    }
+}

@@ -1,0 +1,217 @@
+//! Building and running the service: stores, state, background tasks, both listeners.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::{web, App, HttpServer};
+use anyhow::Context;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::LoadedConfig;
+use crate::crypto::server_secret::ServerSecret;
+use crate::health::HealthRegistry;
+use crate::http::metrics::{ApiName, Metrics};
+use crate::http::{health, metrics, request_context};
+use crate::management::auth::{create_key, ApiKeys, Scope};
+use crate::management::error as management_error;
+use crate::offers::OfferRepository;
+use crate::projector::{self, OfferViewProjection, ProjectionProgress};
+use crate::state::AppState;
+use crate::{management, stores, wallet};
+
+/// A built service: listeners bound, background tasks started.
+pub struct Application {
+    wallet_port: u16,
+    management_port: u16,
+    wallet_server: Server,
+    management_server: Server,
+    state: web::Data<AppState>,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+/// Options for building.
+#[derive(Default)]
+pub struct BuildOptions {
+    /// Pre-bound wallet listener (tests bind port 0 first to learn the public URL).
+    pub wallet_listener: Option<TcpListener>,
+    /// Pre-bound management listener.
+    pub management_listener: Option<TcpListener>,
+    /// A clock to use instead of the system clock.
+    pub clock: Option<Arc<dyn Clock>>,
+}
+
+impl Application {
+    /// Builds the service from its configuration.
+    pub async fn build(config: LoadedConfig, options: BuildOptions) -> anyhow::Result<Application> {
+        let settings = Arc::new(config.settings);
+        std::fs::create_dir_all(&settings.data_dir)
+            .with_context(|| format!("cannot create data directory {}", settings.data_dir.display()))?;
+        let opened = stores::open(&settings).await.context("cannot open the stores")?;
+        let server_secret = match &settings.server_secret {
+            Some(secret) => ServerSecret::parse(&secret.0, "server_secret")?,
+            None => ServerSecret::load_or_generate(&settings.data_dir.join("secrets").join("server.key"))?,
+        };
+        let api_keys = bootstrap_api_keys(&settings)?;
+        let clock: Arc<dyn Clock> = options.clock.unwrap_or_else(|| Arc::new(SystemClock));
+        let metrics = Metrics::new().context("cannot register metrics")?;
+        let start = opened.views.checkpoint(crate::readstore::OFFER_VIEW).await.context("cannot read the offer view checkpoint")?;
+        let (progress_tx, offer_view_progress) = ProjectionProgress::new(start);
+        let issuer_url = settings.public_url.trim_end_matches('/').to_string();
+        let state = web::Data::new(AppState {
+            catalog: Arc::new(config.catalog),
+            issuer_url,
+            events: opened.events.clone(),
+            secrets: opened.secrets.clone(),
+            views: opened.views.clone(),
+            offers: OfferRepository::new(opened.events.clone(), clock.clone()),
+            server_secret,
+            clock,
+            api_keys,
+            offer_view_progress,
+            metrics,
+            health: HealthRegistry::default(),
+            settings: settings.clone(),
+        });
+
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let tasks = vec![tokio::spawn(projector::run(
+            opened.events.clone(),
+            Arc::new(OfferViewProjection::new(opened.views.clone())),
+            progress_tx,
+            shutdown_rx.clone(),
+        ))];
+
+        let wallet_listener = match options.wallet_listener {
+            Some(listener) => listener,
+            None => TcpListener::bind(&settings.wallet_addr).with_context(|| format!("cannot listen on {}", settings.wallet_addr))?,
+        };
+        let management_listener = match options.management_listener {
+            Some(listener) => listener,
+            None => TcpListener::bind(&settings.management_addr)
+                .with_context(|| format!("cannot listen on {}", settings.management_addr))?,
+        };
+        let wallet_port = wallet_listener.local_addr()?.port();
+        let management_port = management_listener.local_addr()?.port();
+        let workers = settings.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+        let body_limit = settings.limits.max_body_bytes;
+
+        let wallet_state = state.clone();
+        let wallet_metrics = web::Data::new(state.metrics.clone());
+        let wallet_server = HttpServer::new(move || {
+            App::new()
+                .app_data(wallet_state.clone())
+                .app_data(wallet_metrics.clone())
+                .app_data(ApiName("wallet"))
+                .app_data(web::PayloadConfig::new(body_limit))
+                .wrap(actix_web::middleware::from_fn(metrics::middleware))
+                .wrap(actix_web::middleware::from_fn(request_context::middleware))
+                .configure(wallet::configure)
+        })
+        .workers(workers)
+        .listen(wallet_listener)?
+        .disable_signals()
+        .run();
+
+        let management_state = state.clone();
+        let management_metrics = web::Data::new(state.metrics.clone());
+        let management_server = HttpServer::new(move || {
+            App::new()
+                .app_data(management_state.clone())
+                .app_data(management_metrics.clone())
+                .app_data(ApiName("management"))
+                .app_data(web::JsonConfig::default().limit(body_limit).error_handler(management_error::json_error))
+                .app_data(web::QueryConfig::default().error_handler(management_error::query_error))
+                .app_data(web::PathConfig::default().error_handler(management_error::path_error))
+                .wrap(actix_web::middleware::from_fn(metrics::middleware))
+                .wrap(actix_web::middleware::from_fn(request_context::middleware))
+                .configure(health::configure)
+                .configure(management::configure)
+                .default_service(web::to(not_found))
+        })
+        .workers(workers.min(2))
+        .listen(management_listener)?
+        .disable_signals()
+        .run();
+
+        Ok(Application { wallet_port, management_port, wallet_server, management_server, state, shutdown, tasks })
+    }
+
+    /// The wallet listener's port.
+    pub fn wallet_port(&self) -> u16 {
+        self.wallet_port
+    }
+
+    /// The management listener's port.
+    pub fn management_port(&self) -> u16 {
+        self.management_port
+    }
+
+    /// The shared state (tests inspect stores through it).
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
+    }
+
+    /// Serves until both servers stop (or Ctrl-C / SIGTERM), then stops the background
+    /// tasks gracefully.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let wallet_handle = self.wallet_server.handle();
+        let management_handle = self.management_server.handle();
+        let servers = async { tokio::try_join!(self.wallet_server, self.management_server) };
+        tokio::select! {
+            result = servers => { result?; }
+            _ = shutdown_signal() => {
+                tracing::info!("shutting down");
+                tokio::join!(wallet_handle.stop(true), management_handle.stop(true));
+            }
+        }
+        let _ = self.shutdown.send(true);
+        for task in self.tasks {
+            let _ = task.await;
+        }
+        Ok(())
+    }
+}
+
+async fn not_found() -> Result<actix_web::HttpResponse, management_error::ApiError> {
+    Err(management_error::ApiError::not_found("no such endpoint"))
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(signal) => signal,
+            Err(_) => return std::future::pending().await,
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Loads the API keys; on a first run with none, creates an admin key, prints it once and
+/// keeps only its hash.
+fn bootstrap_api_keys(settings: &crate::config::Settings) -> anyhow::Result<ApiKeys> {
+    let admin = settings.admin_key.as_ref().map(|k| k.0.as_str());
+    let keys = ApiKeys::load(&settings.api_keys, admin, &settings.data_dir).context("cannot load API keys")?;
+    if !keys.is_empty() {
+        return Ok(keys);
+    }
+    let key = create_key(&settings.data_dir, "admin", &[Scope::Admin]).context("cannot create the first admin key")?;
+    // Printed, not logged: the key must not end up in log aggregation.
+    println!(
+        "\nNo management API key was configured, so one admin key was created.\n\
+         It is shown only this once; its hash is stored in {}:\n\n    {key}\n",
+        settings.data_dir.join(crate::management::auth::KEY_FILE).display()
+    );
+    Ok(ApiKeys::load(&settings.api_keys, admin, &settings.data_dir)?)
+}

@@ -1,0 +1,67 @@
+//! The state shared by every request handler and background task.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use issuance_domain::credential_config::CredentialCatalog;
+use issuance_domain::LogPosition;
+
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::crypto::server_secret::ServerSecret;
+use crate::health::HealthRegistry;
+use crate::http::metrics::Metrics;
+use crate::management::auth::ApiKeys;
+use crate::offers::OfferRepository;
+use crate::projector::ProjectionProgress;
+use crate::readstore::OfferViewStore;
+use crate::store::{EventStore, SecretStore};
+
+/// How long a management write waits for its own change to reach the offer view.
+pub const READ_YOUR_WRITE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Shared application state (behind `web::Data`, i.e. an `Arc`).
+pub struct AppState {
+    /// Settings.
+    pub settings: Arc<Settings>,
+    /// Credential configurations.
+    pub catalog: Arc<CredentialCatalog>,
+    /// The Credential Issuer Identifier, without a trailing slash.
+    pub issuer_url: String,
+    /// The event log.
+    pub events: Arc<dyn EventStore>,
+    /// Data keys and nonces.
+    pub secrets: Arc<dyn SecretStore>,
+    /// The offer view.
+    pub views: Arc<dyn OfferViewStore>,
+    /// Offer commands.
+    pub offers: OfferRepository,
+    /// MAC key for derived codes and tokens.
+    pub server_secret: ServerSecret,
+    /// The clock.
+    pub clock: Arc<dyn Clock>,
+    /// Management API keys.
+    pub api_keys: ApiKeys,
+    /// Progress of the offer view projection.
+    pub offer_view_progress: ProjectionProgress,
+    /// Metrics.
+    pub metrics: Metrics,
+    /// Component health for `/health/ready`.
+    pub health: HealthRegistry,
+}
+
+impl AppState {
+    /// Waits (bounded) until the offer view reflects `position`, so a read right after a
+    /// write sees it. Returns whether it did.
+    pub async fn await_offer_view(&self, position: Option<LogPosition>) -> bool {
+        match position {
+            None => true,
+            Some(position) => self.offer_view_progress.wait_for(position, READ_YOUR_WRITE_TIMEOUT).await,
+        }
+    }
+
+    /// The URL a wallet resolves the offer from.
+    pub fn credential_offer_url(&self, offer_id: uuid::Uuid) -> String {
+        format!("{}/credential-offers/{offer_id}", self.issuer_url)
+    }
+}

@@ -1,0 +1,137 @@
+//! The event store: one stream per offer, optimistic concurrency, a global ordered log.
+//!
+//! [`EventStore`] is implemented by the embedded SQLite store (default), PostgreSQL and
+//! EventStoreDB. Next to it, [`SecretStore`] keeps what must live outside the log: the
+//! per-offer data keys (destroyed to erase personal data) and the single-use nonce ledger.
+
+pub mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use issuance_domain::{LogPosition, NewEvent, RecordedEvent};
+use tokio::sync::watch;
+use uuid::Uuid;
+
+/// What the appender believes the stream's version is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExpectedVersion {
+    /// The stream must not exist yet.
+    NoStream,
+    /// The stream's last event must have this (1-based) sequence.
+    Exact(u64),
+}
+
+impl ExpectedVersion {
+    /// The expectation for a stream loaded at `version` (0 = absent).
+    pub fn from_version(version: u64) -> Self {
+        if version == 0 {
+            ExpectedVersion::NoStream
+        } else {
+            ExpectedVersion::Exact(version)
+        }
+    }
+
+    /// The version number this expectation names (0 for no stream).
+    pub fn version(self) -> u64 {
+        match self {
+            ExpectedVersion::NoStream => 0,
+            ExpectedVersion::Exact(v) => v,
+        }
+    }
+}
+
+/// Where an append landed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AppendOutcome {
+    /// The stream version after the append (sequence of its last event).
+    pub new_version: u64,
+    /// Global position of the last appended event.
+    pub last_position: LogPosition,
+}
+
+/// Event store failures.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StoreError {
+    /// Optimistic concurrency: the stream moved on since it was read.
+    #[error("concurrency conflict on {stream_id}: expected version {expected}, found {actual}")]
+    Conflict {
+        /// The stream.
+        stream_id: String,
+        /// Expected version.
+        expected: u64,
+        /// Actual version.
+        actual: u64,
+    },
+    /// The store cannot be reached or failed.
+    #[error("event store unavailable: {0}")]
+    Unavailable(String),
+    /// Stored data cannot be read back.
+    #[error("event store data corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// A backend of the event log.
+#[async_trait]
+pub trait EventStore: Send + Sync + 'static {
+    /// Appends `events` to `stream_id` if its version is `expected`; all or nothing.
+    async fn append(&self, stream_id: &str, expected: ExpectedVersion, events: Vec<NewEvent>) -> Result<AppendOutcome, StoreError>;
+
+    /// Every event of a stream, in sequence order (empty if the stream does not exist).
+    async fn read_stream(&self, stream_id: &str) -> Result<Vec<RecordedEvent>, StoreError>;
+
+    /// Up to `limit` events after `after` in global order. A reader that resumes from the
+    /// last position it saw never skips an event, even one committed late by a concurrent
+    /// writer (each backend documents how it guarantees this).
+    async fn read_all(&self, after: LogPosition, limit: usize) -> Result<Vec<RecordedEvent>, StoreError>;
+
+    /// The position of the newest event readable by [`EventStore::read_all`].
+    async fn head(&self) -> Result<LogPosition, StoreError>;
+
+    /// Signals appends made through this process (projectors wake up on it; they also
+    /// poll, for appends by other nodes).
+    fn appended(&self) -> watch::Receiver<LogPosition>;
+
+    /// Short backend name for logs and health (`sqlite`, `postgres`, `esdb`).
+    fn backend(&self) -> &'static str;
+}
+
+/// A 256-bit per-offer data key.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DataKey(pub [u8; 32]);
+
+impl std::fmt::Debug for DataKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DataKey([redacted])")
+    }
+}
+
+/// Secrets kept outside the log.
+#[async_trait]
+pub trait SecretStore: Send + Sync + 'static {
+    /// Stores `key` for the offer unless one exists; returns the key in force.
+    async fn data_key_get_or_insert(&self, offer_id: Uuid, key: DataKey) -> Result<DataKey, StoreError>;
+
+    /// The offer's data key, `None` if never created or destroyed.
+    async fn data_key(&self, offer_id: Uuid) -> Result<Option<DataKey>, StoreError>;
+
+    /// Destroys the offer's data key (securely: the bytes are overwritten on disk).
+    /// Returns whether a key existed.
+    async fn destroy_data_key(&self, offer_id: Uuid) -> Result<bool, StoreError>;
+
+    /// Records a nonce as used. `true` if it was fresh, `false` if already used.
+    async fn consume_nonce(&self, nonce_hash: [u8; 32], expires_at: DateTime<Utc>) -> Result<bool, StoreError>;
+
+    /// Forgets used nonces that expired before `now` (they can no longer be presented).
+    async fn purge_nonces(&self, now: DateTime<Utc>) -> Result<u64, StoreError>;
+}
+
+/// The event store and secret store a configuration selected.
+#[derive(Clone)]
+pub struct Stores {
+    /// The event log.
+    pub events: Arc<dyn EventStore>,
+    /// Data keys and nonces.
+    pub secrets: Arc<dyn SecretStore>,
+}

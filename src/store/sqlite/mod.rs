@@ -1,0 +1,191 @@
+//! The embedded event store on a SQLite file (WAL), the default backend.
+//!
+//! - One writer thread owns the only write connection and performs **group commit**:
+//!   it drains every queued write (appends, data-key and nonce operations) into one
+//!   `BEGIN IMMEDIATE … COMMIT`, so one fsync (`synchronous=FULL`) covers many commands.
+//!   Replies go out only after the commit is durable.
+//! - Reads run on a small pool of read connections on tokio's blocking threads, so no
+//!   SQLite call ever blocks the async runtime.
+//! - The global position is the `events` table's integer primary key (its rowid). With a
+//!   single writer, rowids are assigned in commit order, so readers resuming after the
+//!   last position they saw never skip an event.
+
+mod reader;
+mod schema;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use issuance_domain::{LogPosition, NewEvent, RecordedEvent};
+use rusqlite::OptionalExtension;
+use tokio::sync::{mpsc, oneshot, watch};
+use uuid::Uuid;
+
+use super::{AppendOutcome, DataKey, EventStore, ExpectedVersion, SecretStore, StoreError};
+use crate::sqlite_pool::{PoolError, SqlitePool};
+use writer::WriteOp;
+
+/// How durable a commit is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// `synchronous=FULL`: the WAL is fsynced on every commit (default).
+    Full,
+    /// `synchronous=NORMAL`: survives a process crash, not a power loss.
+    Normal,
+}
+
+/// The SQLite event store and secret store.
+#[derive(Clone)]
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    writer: mpsc::UnboundedSender<WriteOp>,
+    readers: SqlitePool,
+    appended: watch::Receiver<LogPosition>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the store at `path`, migrates it and starts the writer.
+    pub fn open(path: &Path, durability: Durability) -> Result<SqliteStore, StoreError> {
+        if let Some(parent) = path.parent() {
+            if !parent.as_os_str().is_empty() {
+                std::fs::create_dir_all(parent).map_err(|e| unavailable(format!("cannot create {}: {e}", parent.display())))?;
+            }
+        }
+        let mut connection = schema::open_writer(path, durability)?;
+        schema::migrate(&mut connection)?;
+        let head: i64 = connection
+            .query_row("SELECT COALESCE(MAX(position), 0) FROM events", [], |row| row.get(0))
+            .map_err(sql_error)?;
+        let (appended_tx, appended) = watch::channel(LogPosition::at(head as u64));
+        let (writer, queue) = mpsc::unbounded_channel();
+        writer::spawn(connection, queue, appended_tx)?;
+        Ok(SqliteStore {
+            inner: Arc::new(Inner { path: path.to_path_buf(), writer, readers: SqlitePool::new(path.to_path_buf()), appended }),
+        })
+    }
+
+    /// Parses `sqlite://<path>[?synchronous=normal]` into a path and durability.
+    pub fn parse_url(url: &str) -> Result<(PathBuf, Durability), String> {
+        let rest = url.strip_prefix("sqlite://").ok_or_else(|| format!("`{url}` is not a sqlite:// URL"))?;
+        let (path, query) = match rest.split_once('?') {
+            Some((path, query)) => (path, Some(query)),
+            None => (rest, None),
+        };
+        if path.is_empty() {
+            return Err(format!("`{url}` names no file"));
+        }
+        let durability = match query {
+            None | Some("synchronous=full") => Durability::Full,
+            Some("synchronous=normal") => Durability::Normal,
+            Some(other) => return Err(format!("unknown option `{other}` in `{url}`")),
+        };
+        Ok((PathBuf::from(path), durability))
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    async fn write<T>(&self, op: impl FnOnce(oneshot::Sender<Result<T, StoreError>>) -> WriteOp) -> Result<T, StoreError> {
+        let (reply, response) = oneshot::channel();
+        self.inner.writer.send(op(reply)).map_err(|_| unavailable("the SQLite writer has stopped"))?;
+        response.await.map_err(|_| unavailable("the SQLite writer dropped the request"))?
+    }
+}
+
+pub(crate) fn sql_error(error: rusqlite::Error) -> StoreError {
+    StoreError::Unavailable(format!("sqlite: {error}"))
+}
+
+impl From<PoolError> for StoreError {
+    fn from(error: PoolError) -> Self {
+        StoreError::Unavailable(error.to_string())
+    }
+}
+
+fn unavailable(message: impl Into<String>) -> StoreError {
+    StoreError::Unavailable(message.into())
+}
+
+#[async_trait]
+impl EventStore for SqliteStore {
+    async fn append(&self, stream_id: &str, expected: ExpectedVersion, events: Vec<NewEvent>) -> Result<AppendOutcome, StoreError> {
+        let stream_id = stream_id.to_string();
+        self.write(|reply| WriteOp::Append { stream_id, expected, events, reply }).await
+    }
+
+    async fn read_stream(&self, stream_id: &str) -> Result<Vec<RecordedEvent>, StoreError> {
+        let stream_id = stream_id.to_string();
+        self.inner.readers.run(move |conn| reader::read_stream(conn, &stream_id)).await
+    }
+
+    async fn read_all(&self, after: LogPosition, limit: usize) -> Result<Vec<RecordedEvent>, StoreError> {
+        self.inner.readers.run(move |conn| reader::read_all(conn, after.commit, limit)).await
+    }
+
+    async fn head(&self) -> Result<LogPosition, StoreError> {
+        self.inner
+            .readers
+            .run(|conn| {
+                conn.query_row("SELECT COALESCE(MAX(position), 0) FROM events", [], |row| row.get::<_, i64>(0))
+                    .map(|p| LogPosition::at(p as u64))
+                    .map_err(sql_error)
+            })
+            .await
+    }
+
+    fn appended(&self) -> watch::Receiver<LogPosition> {
+        self.inner.appended.clone()
+    }
+
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+}
+
+#[async_trait]
+impl SecretStore for SqliteStore {
+    async fn data_key_get_or_insert(&self, offer_id: Uuid, key: DataKey) -> Result<DataKey, StoreError> {
+        self.write(|reply| WriteOp::KeyGetOrInsert { offer_id, key, reply }).await
+    }
+
+    async fn data_key(&self, offer_id: Uuid) -> Result<Option<DataKey>, StoreError> {
+        self.inner
+            .readers
+            .run(move |conn| {
+                let key: Option<Vec<u8>> = conn
+                    .prepare_cached("SELECT key FROM data_keys WHERE offer_id = ?1")
+                    .and_then(|mut s| s.query_row([offer_id.to_string()], |row| row.get(0)).optional())
+                    .map_err(sql_error)?;
+                key.map(|bytes| {
+                    <[u8; 32]>::try_from(bytes.as_slice())
+                        .map(DataKey)
+                        .map_err(|_| StoreError::Corrupt(format!("data key of {offer_id} has a wrong length")))
+                })
+                .transpose()
+            })
+            .await
+    }
+
+    async fn destroy_data_key(&self, offer_id: Uuid) -> Result<bool, StoreError> {
+        self.write(|reply| WriteOp::KeyDestroy { offer_id, reply }).await
+    }
+
+    async fn consume_nonce(&self, nonce_hash: [u8; 32], expires_at: DateTime<Utc>) -> Result<bool, StoreError> {
+        let expires_at = expires_at.timestamp();
+        self.write(|reply| WriteOp::NonceConsume { hash: nonce_hash, expires_at, reply }).await
+    }
+
+    async fn purge_nonces(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        let now = now.timestamp();
+        self.write(|reply| WriteOp::NoncePurge { now, reply }).await
+    }
+}

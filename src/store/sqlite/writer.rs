@@ -1,0 +1,244 @@
+//! The single writer thread and its group commit.
+//!
+//! Every write waits in one queue. The thread takes the first, drains whatever else is
+//! queued (up to [`MAX_BATCH`]), executes all of them in one `BEGIN IMMEDIATE` transaction
+//! — each append inside its own savepoint so a failing one cannot leave half its rows —,
+//! commits once, and only then answers every caller. Under load one fsync covers hundreds
+//! of commands; with a single caller it costs one commit, as a plain transaction would.
+
+use issuance_domain::{LogPosition, NewEvent};
+use rusqlite::{params, Connection, OptionalExtension};
+use tokio::sync::{mpsc, oneshot, watch};
+use uuid::Uuid;
+
+use super::sql_error;
+use crate::store::{AppendOutcome, DataKey, ExpectedVersion, StoreError};
+
+/// Most operations committed together.
+const MAX_BATCH: usize = 1024;
+
+type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
+
+/// A queued write.
+pub(super) enum WriteOp {
+    Append { stream_id: String, expected: ExpectedVersion, events: Vec<NewEvent>, reply: Reply<AppendOutcome> },
+    KeyGetOrInsert { offer_id: Uuid, key: DataKey, reply: Reply<DataKey> },
+    KeyDestroy { offer_id: Uuid, reply: Reply<bool> },
+    NonceConsume { hash: [u8; 32], expires_at: i64, reply: Reply<bool> },
+    NoncePurge { now: i64, reply: Reply<u64> },
+}
+
+/// A result waiting for the commit before it is sent.
+enum Pending {
+    Append(Reply<AppendOutcome>, Result<AppendOutcome, StoreError>),
+    Key(Reply<DataKey>, Result<DataKey, StoreError>),
+    Flag(Reply<bool>, Result<bool, StoreError>),
+    Count(Reply<u64>, Result<u64, StoreError>),
+}
+
+impl Pending {
+    fn fail(self, error: StoreError) {
+        // A caller that gave up waiting is not an error.
+        match self {
+            Pending::Append(reply, _) => drop(reply.send(Err(error))),
+            Pending::Key(reply, _) => drop(reply.send(Err(error))),
+            Pending::Flag(reply, _) => drop(reply.send(Err(error))),
+            Pending::Count(reply, _) => drop(reply.send(Err(error))),
+        }
+    }
+
+    fn send(self) {
+        match self {
+            Pending::Append(reply, result) => drop(reply.send(result)),
+            Pending::Key(reply, result) => drop(reply.send(result)),
+            Pending::Flag(reply, result) => drop(reply.send(result)),
+            Pending::Count(reply, result) => drop(reply.send(result)),
+        }
+    }
+}
+
+/// Starts the writer thread. It ends when every sender is dropped.
+pub(super) fn spawn(
+    connection: Connection,
+    queue: mpsc::UnboundedReceiver<WriteOp>,
+    appended: watch::Sender<LogPosition>,
+) -> Result<(), StoreError> {
+    std::thread::Builder::new()
+        .name("sqlite-writer".into())
+        .spawn(move || run(connection, queue, appended))
+        .map(|_| ())
+        .map_err(|e| StoreError::Unavailable(format!("cannot start the SQLite writer: {e}")))
+}
+
+fn run(mut connection: Connection, mut queue: mpsc::UnboundedReceiver<WriteOp>, appended: watch::Sender<LogPosition>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while let Some(first) = queue.blocking_recv() {
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(op) => batch.push(op),
+                Err(_) => break,
+            }
+        }
+        let (pending, head, destroyed_keys) = commit_batch(&mut connection, batch.drain(..));
+        if let Some(head) = head {
+            appended.send_if_modified(|current| {
+                let moved = head > *current;
+                if moved {
+                    *current = head;
+                }
+                moved
+            });
+        }
+        for result in pending {
+            result.send();
+        }
+        if destroyed_keys {
+            // Move the overwritten pages out of the WAL so the destroyed key bytes do not
+            // linger there; best effort, readers may keep it from truncating fully.
+            let _ = connection.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);");
+        }
+    }
+}
+
+/// Executes a batch in one transaction. Returns the results to send, the new head position
+/// if events were appended, and whether data keys were destroyed.
+fn commit_batch(
+    connection: &mut Connection,
+    ops: impl Iterator<Item = WriteOp>,
+) -> (Vec<Pending>, Option<LogPosition>, bool) {
+    let ops: Vec<WriteOp> = ops.collect();
+    let tx = match connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate) {
+        Ok(tx) => tx,
+        Err(e) => {
+            let error = sql_error(e);
+            for op in ops {
+                pending_of(op, Err(error.clone())).fail(error.clone());
+            }
+            return (Vec::new(), None, false);
+        }
+    };
+    let mut pending = Vec::with_capacity(ops.len());
+    let mut head = None;
+    let mut destroyed = false;
+    for op in ops {
+        match op {
+            WriteOp::Append { stream_id, expected, events, reply } => {
+                let result = append(&tx, &stream_id, expected, &events);
+                if let Ok(outcome) = &result {
+                    head = Some(outcome.last_position);
+                }
+                pending.push(Pending::Append(reply, result));
+            }
+            WriteOp::KeyGetOrInsert { offer_id, key, reply } => {
+                pending.push(Pending::Key(reply, key_get_or_insert(&tx, offer_id, key)));
+            }
+            WriteOp::KeyDestroy { offer_id, reply } => {
+                let result = tx
+                    .execute("DELETE FROM data_keys WHERE offer_id = ?1", [offer_id.to_string()])
+                    .map(|n| n > 0)
+                    .map_err(sql_error);
+                destroyed |= matches!(result, Ok(true));
+                pending.push(Pending::Flag(reply, result));
+            }
+            WriteOp::NonceConsume { hash, expires_at, reply } => {
+                let result = tx
+                    .prepare_cached("INSERT OR IGNORE INTO used_nonces (nonce_hash, expires_at) VALUES (?1, ?2)")
+                    .and_then(|mut s| s.execute(params![&hash[..], expires_at]))
+                    .map(|n| n == 1)
+                    .map_err(sql_error);
+                pending.push(Pending::Flag(reply, result));
+            }
+            WriteOp::NoncePurge { now, reply } => {
+                let result = tx
+                    .execute("DELETE FROM used_nonces WHERE expires_at < ?1", [now])
+                    .map(|n| n as u64)
+                    .map_err(sql_error);
+                pending.push(Pending::Count(reply, result));
+            }
+        }
+    }
+    match tx.commit() {
+        Ok(()) => (pending, head, destroyed),
+        Err(e) => {
+            let error = sql_error(e);
+            for p in pending {
+                p.fail(error.clone());
+            }
+            (Vec::new(), None, false)
+        }
+    }
+}
+
+fn pending_of(op: WriteOp, result: Result<(), StoreError>) -> Pending {
+    let error = result.err().unwrap_or_else(|| StoreError::Unavailable("not executed".into()));
+    match op {
+        WriteOp::Append { reply, .. } => Pending::Append(reply, Err(error)),
+        WriteOp::KeyGetOrInsert { reply, .. } => Pending::Key(reply, Err(error)),
+        WriteOp::KeyDestroy { reply, .. } | WriteOp::NonceConsume { reply, .. } => Pending::Flag(reply, Err(error)),
+        WriteOp::NoncePurge { reply, .. } => Pending::Count(reply, Err(error)),
+    }
+}
+
+fn append(
+    tx: &rusqlite::Transaction<'_>,
+    stream_id: &str,
+    expected: ExpectedVersion,
+    events: &[NewEvent],
+) -> Result<AppendOutcome, StoreError> {
+    let actual: u64 = tx
+        .prepare_cached("SELECT COALESCE(MAX(sequence), 0) FROM events WHERE stream_id = ?1")
+        .and_then(|mut s| s.query_row([stream_id], |row| row.get::<_, i64>(0)))
+        .map_err(sql_error)? as u64;
+    if actual != expected.version() {
+        return Err(StoreError::Conflict { stream_id: stream_id.to_string(), expected: expected.version(), actual });
+    }
+    if events.is_empty() {
+        return Ok(AppendOutcome { new_version: actual, last_position: LogPosition::START });
+    }
+    tx.execute_batch("SAVEPOINT append_op").map_err(sql_error)?;
+    let result = (|| {
+        let mut insert = tx
+            .prepare_cached(
+                "INSERT INTO events (stream_id, sequence, event_id, event_type, event_version, payload, metadata) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )
+            .map_err(sql_error)?;
+        let mut sequence = actual;
+        let mut position = 0;
+        for event in events {
+            sequence += 1;
+            let metadata = serde_json::to_string(&event.metadata).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            insert
+                .execute(params![
+                    stream_id,
+                    sequence as i64,
+                    event.event_id.to_string(),
+                    event.event_type,
+                    event.event_version,
+                    event.payload.to_string(),
+                    metadata
+                ])
+                .map_err(sql_error)?;
+            position = tx.last_insert_rowid();
+        }
+        Ok(AppendOutcome { new_version: sequence, last_position: LogPosition::at(position as u64) })
+    })();
+    let end = if result.is_ok() { "RELEASE append_op" } else { "ROLLBACK TO append_op; RELEASE append_op" };
+    tx.execute_batch(end).map_err(sql_error)?;
+    result
+}
+
+fn key_get_or_insert(tx: &rusqlite::Transaction<'_>, offer_id: Uuid, key: DataKey) -> Result<DataKey, StoreError> {
+    let id = offer_id.to_string();
+    tx.execute("INSERT OR IGNORE INTO data_keys (offer_id, key) VALUES (?1, ?2)", params![id, &key.0[..]])
+        .map_err(sql_error)?;
+    let stored: Option<Vec<u8>> = tx
+        .query_row("SELECT key FROM data_keys WHERE offer_id = ?1", [&id], |row| row.get(0))
+        .optional()
+        .map_err(sql_error)?;
+    let bytes = stored.ok_or_else(|| StoreError::Corrupt(format!("data key of {offer_id} vanished")))?;
+    <[u8; 32]>::try_from(bytes.as_slice())
+        .map(DataKey)
+        .map_err(|_| StoreError::Corrupt(format!("data key of {offer_id} has a wrong length")))
+}
