@@ -15,7 +15,11 @@ use crate::stores;
 
 /// The issuance engine.
 #[derive(Debug, Parser)]
-#[command(name = "issuance", version, about = "Event-sourced OpenID4VCI 1.0 credential issuance engine")]
+#[command(
+    name = "issuance",
+    version,
+    about = "Event-sourced OpenID4VCI 1.0 credential issuance engine"
+)]
 pub struct Cli {
     /// TOML configuration file (default: the built-in example configuration).
     #[arg(long, global = true, env = "ISSUANCE_CONFIG")]
@@ -82,12 +86,18 @@ pub fn load_config(path: Option<&std::path::Path>) -> LoadedConfig {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let mut config = load_config(cli.config.as_deref());
     crate::telemetry::init(config.settings.log_format);
-    match cli.command.unwrap_or(Command::Serve { require_broker: false }) {
+    match cli.command.unwrap_or(Command::Serve {
+        require_broker: false,
+    }) {
         Command::Serve { require_broker } => {
             config.settings.require_broker |= require_broker;
             tracing::info!(config = %config.source_name, "starting");
             let app = Application::build(config, BuildOptions::default()).await?;
-            tracing::info!(wallet_port = app.wallet_port(), management_port = app.management_port(), "listening");
+            tracing::info!(
+                wallet_port = app.wallet_port(),
+                management_port = app.management_port(),
+                "listening"
+            );
             app.run_until_stopped().await
         }
         Command::Replay { projection } => replay(&config, projection.as_deref()).await,
@@ -96,10 +106,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("Schemas are up to date.");
             Ok(())
         }
-        Command::Keys { action: KeysAction::Create { name, scopes } } => {
+        Command::Keys {
+            action: KeysAction::Create { name, scopes },
+        } => {
             let scopes = scopes
                 .iter()
-                .map(|s| Scope::parse(s).with_context(|| format!("unknown scope `{s}`; use one of {:?}", Scope::NAMES)))
+                .map(|s| {
+                    Scope::parse(s).with_context(|| {
+                        format!("unknown scope `{s}`; use one of {:?}", Scope::NAMES)
+                    })
+                })
                 .collect::<anyhow::Result<Vec<_>>>()?;
             let key = create_key(&config.settings.data_dir, &name, &scopes)?;
             println!("Created API key `{name}` (shown only this once):\n\n    {key}\n");
@@ -115,7 +131,10 @@ pub fn projections(opened: &stores::OpenedStores) -> Vec<Arc<dyn Projection>> {
 
 async fn replay(config: &LoadedConfig, only: Option<&str>) -> anyhow::Result<()> {
     let opened = stores::open(&config.settings).await?;
-    let selected: Vec<_> = projections(&opened).into_iter().filter(|p| only.is_none_or(|name| p.name() == name)).collect();
+    let selected: Vec<_> = projections(&opened)
+        .into_iter()
+        .filter(|p| only.is_none_or(|name| p.name() == name))
+        .collect();
     if selected.is_empty() {
         anyhow::bail!("unknown projection `{}`", only.unwrap_or_default());
     }
@@ -125,15 +144,21 @@ async fn replay(config: &LoadedConfig, only: Option<&str>) -> anyhow::Result<()>
         projection.reset().await?;
         let bar = ProgressBar::new(head.commit);
         bar.set_style(
-            ProgressStyle::with_template("{msg:12} [{bar:40}] {pos}/{len} positions ({per_sec}, eta {eta})")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            ProgressStyle::with_template(
+                "{msg:12} [{bar:40}] {pos}/{len} positions ({per_sec}, eta {eta})",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         bar.set_message(projection.name());
         let mut events = 0usize;
-        let end = projector::catch_up(opened.events.as_ref(), projection.as_ref(), |position, count| {
-            events += count;
-            bar.set_position(position.commit.min(head.commit));
-        })
+        let end = projector::catch_up(
+            opened.events.as_ref(),
+            projection.as_ref(),
+            |position, count| {
+                events += count;
+                bar.set_position(position.commit.min(head.commit));
+            },
+        )
         .await?;
         bar.finish();
         println!(

@@ -22,7 +22,13 @@ impl HealthRegistry {
     /// Records a component's state.
     pub fn set(&self, component: &'static str, ready: bool, detail: impl Into<String>) {
         if let Ok(mut map) = self.0.lock() {
-            map.insert(component, ComponentHealth { ready, detail: detail.into() });
+            map.insert(
+                component,
+                ComponentHealth {
+                    ready,
+                    detail: detail.into(),
+                },
+            );
         }
     }
 

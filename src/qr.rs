@@ -20,7 +20,8 @@ pub enum QrError {
 
 /// Renders `data` as a black-on-white PNG (error correction level M).
 pub fn png(data: &str) -> Result<Vec<u8>, QrError> {
-    let code = QrCode::with_error_correction_level(data.as_bytes(), EcLevel::M).map_err(|e| QrError::Encode(e.to_string()))?;
+    let code = QrCode::with_error_correction_level(data.as_bytes(), EcLevel::M)
+        .map_err(|e| QrError::Encode(e.to_string()))?;
     let modules = code.width();
     let colors = code.to_colors();
     let side = (modules + 2 * QUIET_ZONE) * SCALE;
@@ -40,8 +41,12 @@ pub fn png(data: &str) -> Result<Vec<u8>, QrError> {
         let mut encoder = png::Encoder::new(&mut out, width, width);
         encoder.set_color(png::ColorType::Grayscale);
         encoder.set_depth(png::BitDepth::Eight);
-        let mut writer = encoder.write_header().map_err(|e| QrError::Png(e.to_string()))?;
-        writer.write_image_data(&pixels).map_err(|e| QrError::Png(e.to_string()))?;
+        let mut writer = encoder
+            .write_header()
+            .map_err(|e| QrError::Png(e.to_string()))?;
+        writer
+            .write_image_data(&pixels)
+            .map_err(|e| QrError::Png(e.to_string()))?;
     }
     Ok(out)
 }

@@ -20,7 +20,10 @@ pub struct SqlitePool {
 impl SqlitePool {
     /// A pool for `path` (connections open lazily).
     pub fn new(path: PathBuf) -> Self {
-        SqlitePool { path, idle: Arc::new(Mutex::new(Vec::new())) }
+        SqlitePool {
+            path,
+            idle: Arc::new(Mutex::new(Vec::new())),
+        }
     }
 
     /// Opens a read-only-by-convention connection (`query_only`).
@@ -34,7 +37,10 @@ impl SqlitePool {
 
     /// Runs `work` with a pooled connection on a blocking thread. `E` must be able to carry
     /// both SQLite errors and a failed blocking task.
-    pub async fn run<T, E>(&self, work: impl FnOnce(&Connection) -> Result<T, E> + Send + 'static) -> Result<T, E>
+    pub async fn run<T, E>(
+        &self,
+        work: impl FnOnce(&Connection) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<PoolError> + Send + 'static,
@@ -43,7 +49,9 @@ impl SqlitePool {
         tokio::task::spawn_blocking(move || {
             let connection = match pool.idle.lock().ok().and_then(|mut idle| idle.pop()) {
                 Some(connection) => connection,
-                None => Self::open_reader(&pool.path).map_err(|e| E::from(PoolError(e.to_string())))?,
+                None => {
+                    Self::open_reader(&pool.path).map_err(|e| E::from(PoolError(e.to_string())))?
+                }
             };
             let result = work(&connection);
             if let Ok(mut idle) = pool.idle.lock() {

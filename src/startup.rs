@@ -48,17 +48,29 @@ impl Application {
     /// Builds the service from its configuration.
     pub async fn build(config: LoadedConfig, options: BuildOptions) -> anyhow::Result<Application> {
         let settings = Arc::new(config.settings);
-        std::fs::create_dir_all(&settings.data_dir)
-            .with_context(|| format!("cannot create data directory {}", settings.data_dir.display()))?;
-        let opened = stores::open(&settings).await.context("cannot open the stores")?;
+        std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+            format!(
+                "cannot create data directory {}",
+                settings.data_dir.display()
+            )
+        })?;
+        let opened = stores::open(&settings)
+            .await
+            .context("cannot open the stores")?;
         let server_secret = match &settings.server_secret {
             Some(secret) => ServerSecret::parse(&secret.0, "server_secret")?,
-            None => ServerSecret::load_or_generate(&settings.data_dir.join("secrets").join("server.key"))?,
+            None => ServerSecret::load_or_generate(
+                &settings.data_dir.join("secrets").join("server.key"),
+            )?,
         };
         let api_keys = bootstrap_api_keys(&settings)?;
         let clock: Arc<dyn Clock> = options.clock.unwrap_or_else(|| Arc::new(SystemClock));
         let metrics = Metrics::new().context("cannot register metrics")?;
-        let start = opened.views.checkpoint(crate::readstore::OFFER_VIEW).await.context("cannot read the offer view checkpoint")?;
+        let start = opened
+            .views
+            .checkpoint(crate::readstore::OFFER_VIEW)
+            .await
+            .context("cannot read the offer view checkpoint")?;
         let (progress_tx, offer_view_progress) = ProjectionProgress::new(start);
         let issuer_url = settings.public_url.trim_end_matches('/').to_string();
         let state = web::Data::new(AppState {
@@ -87,7 +99,8 @@ impl Application {
 
         let wallet_listener = match options.wallet_listener {
             Some(listener) => listener,
-            None => TcpListener::bind(&settings.wallet_addr).with_context(|| format!("cannot listen on {}", settings.wallet_addr))?,
+            None => TcpListener::bind(&settings.wallet_addr)
+                .with_context(|| format!("cannot listen on {}", settings.wallet_addr))?,
         };
         let management_listener = match options.management_listener {
             Some(listener) => listener,
@@ -96,7 +109,9 @@ impl Application {
         };
         let wallet_port = wallet_listener.local_addr()?.port();
         let management_port = management_listener.local_addr()?.port();
-        let workers = settings.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+        let workers = settings
+            .workers
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
         let body_limit = settings.limits.max_body_bytes;
 
         let wallet_state = state.clone();
@@ -123,7 +138,11 @@ impl Application {
                 .app_data(management_state.clone())
                 .app_data(management_metrics.clone())
                 .app_data(ApiName("management"))
-                .app_data(web::JsonConfig::default().limit(body_limit).error_handler(management_error::json_error))
+                .app_data(
+                    web::JsonConfig::default()
+                        .limit(body_limit)
+                        .error_handler(management_error::json_error),
+                )
                 .app_data(web::QueryConfig::default().error_handler(management_error::query_error))
                 .app_data(web::PathConfig::default().error_handler(management_error::path_error))
                 .wrap(actix_web::middleware::from_fn(metrics::middleware))
@@ -137,7 +156,15 @@ impl Application {
         .disable_signals()
         .run();
 
-        Ok(Application { wallet_port, management_port, wallet_server, management_server, state, shutdown, tasks })
+        Ok(Application {
+            wallet_port,
+            management_port,
+            wallet_server,
+            management_server,
+            state,
+            shutdown,
+            tasks,
+        })
     }
 
     /// The wallet listener's port.
@@ -148,6 +175,14 @@ impl Application {
     /// The management listener's port.
     pub fn management_port(&self) -> u16 {
         self.management_port
+    }
+
+    /// A handle that stops both listeners (and so [`Application::run_until_stopped`]).
+    pub fn stop_handle(&self) -> StopHandle {
+        StopHandle {
+            wallet: self.wallet_server.handle(),
+            management: self.management_server.handle(),
+        }
     }
 
     /// The shared state (tests inspect stores through it).
@@ -176,6 +211,20 @@ impl Application {
     }
 }
 
+/// Stops a running [`Application`].
+#[derive(Clone)]
+pub struct StopHandle {
+    wallet: actix_web::dev::ServerHandle,
+    management: actix_web::dev::ServerHandle,
+}
+
+impl StopHandle {
+    /// Stops both listeners; `graceful` lets in-flight requests finish.
+    pub async fn stop(&self, graceful: bool) {
+        tokio::join!(self.wallet.stop(graceful), self.management.stop(graceful));
+    }
+}
+
 async fn not_found() -> Result<actix_web::HttpResponse, management_error::ApiError> {
     Err(management_error::ApiError::not_found("no such endpoint"))
 }
@@ -183,10 +232,11 @@ async fn not_found() -> Result<actix_web::HttpResponse, management_error::ApiErr
 async fn shutdown_signal() {
     #[cfg(unix)]
     {
-        let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(signal) => signal,
-            Err(_) => return std::future::pending().await,
-        };
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(_) => return std::future::pending().await,
+            };
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
             _ = terminate.recv() => {}
@@ -202,16 +252,25 @@ async fn shutdown_signal() {
 /// keeps only its hash.
 fn bootstrap_api_keys(settings: &crate::config::Settings) -> anyhow::Result<ApiKeys> {
     let admin = settings.admin_key.as_ref().map(|k| k.0.as_str());
-    let keys = ApiKeys::load(&settings.api_keys, admin, &settings.data_dir).context("cannot load API keys")?;
+    let keys = ApiKeys::load(&settings.api_keys, admin, &settings.data_dir)
+        .context("cannot load API keys")?;
     if !keys.is_empty() {
         return Ok(keys);
     }
-    let key = create_key(&settings.data_dir, "admin", &[Scope::Admin]).context("cannot create the first admin key")?;
+    let key = create_key(&settings.data_dir, "admin", &[Scope::Admin])
+        .context("cannot create the first admin key")?;
     // Printed, not logged: the key must not end up in log aggregation.
     println!(
         "\nNo management API key was configured, so one admin key was created.\n\
          It is shown only this once; its hash is stored in {}:\n\n    {key}\n",
-        settings.data_dir.join(crate::management::auth::KEY_FILE).display()
+        settings
+            .data_dir
+            .join(crate::management::auth::KEY_FILE)
+            .display()
     );
-    Ok(ApiKeys::load(&settings.api_keys, admin, &settings.data_dir)?)
+    Ok(ApiKeys::load(
+        &settings.api_keys,
+        admin,
+        &settings.data_dir,
+    )?)
 }

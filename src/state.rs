@@ -56,7 +56,11 @@ impl AppState {
     pub async fn await_offer_view(&self, position: Option<LogPosition>) -> bool {
         match position {
             None => true,
-            Some(position) => self.offer_view_progress.wait_for(position, READ_YOUR_WRITE_TIMEOUT).await,
+            Some(position) => {
+                self.offer_view_progress
+                    .wait_for(position, READ_YOUR_WRITE_TIMEOUT)
+                    .await
+            }
         }
     }
 

@@ -49,20 +49,43 @@ pub fn read_store_url(settings: &Settings) -> String {
 /// Opens the configured stores, running their migrations.
 pub async fn open(settings: &Settings) -> Result<OpenedStores, OpenError> {
     let events_url = event_store_url(settings);
-    let (events, secrets): (Arc<dyn EventStore>, Arc<dyn SecretStore>) = if events_url.starts_with("sqlite://") {
-        let (path, durability) = SqliteStore::parse_url(&events_url).map_err(|detail| OpenError { store: "event store", detail })?;
-        let store = SqliteStore::open(&path, durability).map_err(|e| OpenError { store: "event store", detail: e.to_string() })?;
-        (Arc::new(store.clone()), Arc::new(store))
-    } else {
-        return Err(OpenError { store: "event store", detail: format!("unsupported URL scheme in `{}`", redact(&events_url)) });
-    };
+    let (events, secrets): (Arc<dyn EventStore>, Arc<dyn SecretStore>) =
+        if events_url.starts_with("sqlite://") {
+            let (path, durability) =
+                SqliteStore::parse_url(&events_url).map_err(|detail| OpenError {
+                    store: "event store",
+                    detail,
+                })?;
+            let store = SqliteStore::open(&path, durability).map_err(|e| OpenError {
+                store: "event store",
+                detail: e.to_string(),
+            })?;
+            (Arc::new(store.clone()), Arc::new(store))
+        } else {
+            return Err(OpenError {
+                store: "event store",
+                detail: format!("unsupported URL scheme in `{}`", redact(&events_url)),
+            });
+        };
     let read_url = read_store_url(settings);
     let views: Arc<dyn OfferViewStore> = if let Some(path) = read_url.strip_prefix("sqlite://") {
-        Arc::new(SqliteReadStore::open(Path::new(path)).map_err(|e| OpenError { store: "read store", detail: e.to_string() })?)
+        Arc::new(
+            SqliteReadStore::open(Path::new(path)).map_err(|e| OpenError {
+                store: "read store",
+                detail: e.to_string(),
+            })?,
+        )
     } else {
-        return Err(OpenError { store: "read store", detail: format!("unsupported URL scheme in `{}`", redact(&read_url)) });
+        return Err(OpenError {
+            store: "read store",
+            detail: format!("unsupported URL scheme in `{}`", redact(&read_url)),
+        });
     };
-    Ok(OpenedStores { events, secrets, views })
+    Ok(OpenedStores {
+        events,
+        secrets,
+        views,
+    })
 }
 
 /// A URL with any password replaced, for messages.

@@ -94,7 +94,10 @@ impl OfferView {
                     grant: created.grant.name().to_string(),
                     tx_code_required: matches!(
                         created.grant,
-                        OfferGrant::PreAuthorizedCode { tx_code: Some(_), .. }
+                        OfferGrant::PreAuthorizedCode {
+                            tx_code: Some(_),
+                            ..
+                        }
                     ),
                     single_use: created.single_use,
                     subject: created.subject.clone(),

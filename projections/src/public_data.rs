@@ -9,7 +9,9 @@ pub fn public_data(event: &OfferEvent) -> Value {
     match event {
         OfferEvent::OfferCreated(created) => {
             let tx_code = match &created.grant {
-                OfferGrant::PreAuthorizedCode { tx_code: Some(tx), .. } => json!({
+                OfferGrant::PreAuthorizedCode {
+                    tx_code: Some(tx), ..
+                } => json!({
                     "input_mode": tx.input_mode,
                     "length": tx.length,
                     "description": tx.description,
@@ -28,7 +30,9 @@ pub fn public_data(event: &OfferEvent) -> Value {
                 "tx_code_max_attempts": created.tx_code_max_attempts,
             })
         }
-        OfferEvent::TxCodeRejected(rejected) => json!({"attempts_remaining": rejected.attempts_remaining}),
+        OfferEvent::TxCodeRejected(rejected) => {
+            json!({"attempts_remaining": rejected.attempts_remaining})
+        }
         OfferEvent::OfferRedeemed(redeemed) => json!({
             "redemption_id": redeemed.redemption_id,
             "grant": redeemed.grant,
@@ -46,7 +50,9 @@ pub fn public_data(event: &OfferEvent) -> Value {
             "credential_expires_at": issued.credential_expires_at,
         }),
         OfferEvent::OfferCompleted(_) | OfferEvent::OfferExpired(_) => json!({}),
-        OfferEvent::OfferFailed(failed) => json!({"code": failed.code, "description": failed.description}),
+        OfferEvent::OfferFailed(failed) => {
+            json!({"code": failed.code, "description": failed.description})
+        }
         OfferEvent::OfferRevoked(revoked) => json!({"reason": revoked.reason}),
         OfferEvent::NotificationReceived(notification) => json!({
             "notification_id": notification.notification_id,

@@ -12,8 +12,18 @@ use serde::{Deserialize, Serialize};
 use super::ConfigError;
 
 /// Claim names the SD-JWT VC payload reserves for itself (SD-JWT VC -13 §3.2.2, RFC 9901).
-const RESERVED_CLAIMS: [&str; 10] =
-    ["iss", "iat", "nbf", "exp", "cnf", "vct", "vct#integrity", "status", "_sd", "_sd_alg"];
+const RESERVED_CLAIMS: [&str; 10] = [
+    "iss",
+    "iat",
+    "nbf",
+    "exp",
+    "cnf",
+    "vct",
+    "vct#integrity",
+    "status",
+    "_sd",
+    "_sd_alg",
+];
 
 /// One `[[credential_configurations]]` table.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -89,7 +99,9 @@ pub fn parse_claim_path(text: &str) -> Result<ClaimPath, String> {
         }
         elements.push(PathElement::Key(name.to_string()));
         while !rest.is_empty() {
-            let close = rest.find(']').ok_or_else(|| format!("unclosed `[` in path `{text}`"))?;
+            let close = rest
+                .find(']')
+                .ok_or_else(|| format!("unclosed `[` in path `{text}`"))?;
             let inner = &rest[1..close];
             if inner.is_empty() {
                 elements.push(PathElement::AllElements);
@@ -111,7 +123,9 @@ pub fn parse_claim_path(text: &str) -> Result<ClaimPath, String> {
 fn is_identifier(text: &str) -> bool {
     !text.is_empty()
         && text.len() <= 128
-        && text.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':'))
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':'))
 }
 
 /// Converts and validates all configurations; `source_name` names the file in errors.
@@ -132,14 +146,28 @@ pub fn convert(
     }
     for (i, table) in tables.iter().enumerate() {
         let field = |name: &str| format!("credential_configurations[{i}].{name}");
-        let mut bad = |name: &str, problem: String| errors.push(ConfigError::invalid(source_name, field(name), problem));
+        let mut bad = |name: &str, problem: String| {
+            errors.push(ConfigError::invalid(source_name, field(name), problem))
+        };
         if !is_identifier(&table.id) {
-            bad("id", format!("`{}` must be 1-128 characters of A-Z a-z 0-9 _ - . :", table.id));
+            bad(
+                "id",
+                format!(
+                    "`{}` must be 1-128 characters of A-Z a-z 0-9 _ - . :",
+                    table.id
+                ),
+            );
         } else if !ids.insert(table.id.clone()) {
             bad("id", format!("`{}` is configured twice", table.id));
         }
         if table.format != FORMAT_DC_SD_JWT {
-            bad("format", format!("`{}` is not supported; only `{FORMAT_DC_SD_JWT}`", table.format));
+            bad(
+                "format",
+                format!(
+                    "`{}` is not supported; only `{FORMAT_DC_SD_JWT}`",
+                    table.format
+                ),
+            );
         }
         if table.vct.trim().is_empty() {
             bad("vct", "must not be empty".into());
@@ -151,7 +179,10 @@ pub fn convert(
             bad("scope", format!("`{scope}` is used by two configurations"));
         }
         if table.validity_days == 0 || table.validity_days > 3650 {
-            bad("validity_days", format!("{} is outside 1..=3650", table.validity_days));
+            bad(
+                "validity_days",
+                format!("{} is outside 1..=3650", table.validity_days),
+            );
         }
         let mut paths = BTreeSet::new();
         let mut claims = Vec::new();
@@ -165,7 +196,10 @@ pub fn convert(
                             bad(&claim_field, format!("`{first}` is reserved by SD-JWT VC"));
                         }
                     }
-                    if path.0.iter().any(|e| matches!(e, PathElement::Key(k) if k == "_sd" || k == "..."))
+                    if path
+                        .0
+                        .iter()
+                        .any(|e| matches!(e, PathElement::Key(k) if k == "_sd" || k == "..."))
                     {
                         bad(&claim_field, "`_sd` and `...` cannot be claim names".into());
                     }
@@ -206,13 +240,29 @@ mod tests {
     #[test]
     fn parses_paths() {
         let path = parse_claim_path("address.locality").unwrap();
-        assert_eq!(path.0, vec![PathElement::Key("address".into()), PathElement::Key("locality".into())]);
+        assert_eq!(
+            path.0,
+            vec![
+                PathElement::Key("address".into()),
+                PathElement::Key("locality".into())
+            ]
+        );
         let path = parse_claim_path("nationalities[]").unwrap();
-        assert_eq!(path.0, vec![PathElement::Key("nationalities".into()), PathElement::AllElements]);
+        assert_eq!(
+            path.0,
+            vec![
+                PathElement::Key("nationalities".into()),
+                PathElement::AllElements
+            ]
+        );
         let path = parse_claim_path("degrees[0].name").unwrap();
         assert_eq!(
             path.0,
-            vec![PathElement::Key("degrees".into()), PathElement::Index(0), PathElement::Key("name".into())]
+            vec![
+                PathElement::Key("degrees".into()),
+                PathElement::Index(0),
+                PathElement::Key("name".into())
+            ]
         );
     }
 

@@ -25,7 +25,11 @@ pub enum ConfigError {
 
 impl ConfigError {
     /// Shorthand for an invalid field.
-    pub fn invalid(source_name: &str, field: impl Into<String>, problem: impl Into<String>) -> Self {
+    pub fn invalid(
+        source_name: &str,
+        field: impl Into<String>,
+        problem: impl Into<String>,
+    ) -> Self {
         ConfigError::Invalid {
             source_name: source_name.to_string(),
             field: field.into(),
@@ -46,8 +50,16 @@ impl ConfigError {
                         None => default_source.to_string(),
                     })
                     .unwrap_or_else(|| default_source.to_string());
-                let field = if e.path.is_empty() { "(root)".to_string() } else { e.path.join(".") };
-                ConfigError::Invalid { source_name, field, problem: e.kind.to_string() }
+                let field = if e.path.is_empty() {
+                    "(root)".to_string()
+                } else {
+                    e.path.join(".")
+                };
+                ConfigError::Invalid {
+                    source_name,
+                    field,
+                    problem: e.kind.to_string(),
+                }
             })
             .collect()
     }

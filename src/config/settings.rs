@@ -52,7 +52,11 @@ pub struct OfferPolicy {
 
 impl Default for OfferPolicy {
     fn default() -> Self {
-        OfferPolicy { default_expires_in: 300, max_expires_in: 1800, tx_code_max_attempts: 3 }
+        OfferPolicy {
+            default_expires_in: 300,
+            max_expires_in: 1800,
+            tx_code_max_attempts: 3,
+        }
     }
 }
 
@@ -72,7 +76,12 @@ pub struct TokenPolicy {
 
 impl Default for TokenPolicy {
     fn default() -> Self {
-        TokenPolicy { access_token_ttl: 300, nonce_ttl: 300, proof_max_age: 300, proof_max_future_skew: 60 }
+        TokenPolicy {
+            access_token_ttl: 300,
+            nonce_ttl: 300,
+            proof_max_age: 300,
+            proof_max_future_skew: 60,
+        }
     }
 }
 
@@ -92,7 +101,12 @@ pub struct IssuerSettings {
 
 impl Default for IssuerSettings {
     fn default() -> Self {
-        IssuerSettings { display: Vec::new(), signing_key_file: None, certificate_chain_file: None, batch_size: 10 }
+        IssuerSettings {
+            display: Vec::new(),
+            signing_key_file: None,
+            certificate_chain_file: None,
+            batch_size: 10,
+        }
     }
 }
 
@@ -107,7 +121,9 @@ pub struct RetentionPolicy {
 
 impl Default for RetentionPolicy {
     fn default() -> Self {
-        RetentionPolicy { erase_claims_after_hours: Some(0) }
+        RetentionPolicy {
+            erase_claims_after_hours: Some(0),
+        }
     }
 }
 
@@ -125,7 +141,11 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_body_bytes: 64 * 1024, wallet_requests_per_second: 0, wallet_burst: 50 }
+        Limits {
+            max_body_bytes: 64 * 1024,
+            wallet_requests_per_second: 0,
+            wallet_burst: 50,
+        }
     }
 }
 
@@ -263,18 +283,21 @@ impl LoadedConfig {
         let (toml, source_name) = match path {
             Some(path) => {
                 if let Err(e) = std::fs::metadata(path) {
-                    return Err(vec![ConfigError::Unreadable { path: path.display().to_string(), problem: e.to_string() }]);
+                    return Err(vec![ConfigError::Unreadable {
+                        path: path.display().to_string(),
+                        problem: e.to_string(),
+                    }]);
                 }
                 (Toml::file_exact(path), path.display().to_string())
             }
             None => (Toml::string(BUILT_IN_CONFIG), BUILT_IN_NAME.to_string()),
         };
-        let env = Env::prefixed("ISSUANCE_")
-            .split("__")
-            .filter(|key| {
-                let key = key.as_str().to_ascii_lowercase();
-                ENV_KEYS.iter().any(|k| key == *k || key.starts_with(&format!("{k}__")))
-            });
+        let env = Env::prefixed("ISSUANCE_").split("__").filter(|key| {
+            let key = key.as_str().to_ascii_lowercase();
+            ENV_KEYS
+                .iter()
+                .any(|k| key == *k || key.starts_with(&format!("{k}__")))
+        });
         Self::from_figment(
             Figment::from(Serialized::defaults(Settings::default()))
                 .merge(toml)
@@ -284,8 +307,12 @@ impl LoadedConfig {
     }
 
     /// Loads from an in-memory TOML text and explicit overrides (tests, embedding).
-    pub fn from_toml_with(toml: &str, overrides: &[(&str, serde_json::Value)]) -> Result<LoadedConfig, Vec<ConfigError>> {
-        let mut figment = Figment::from(Serialized::defaults(Settings::default())).merge(Toml::string(toml));
+    pub fn from_toml_with(
+        toml: &str,
+        overrides: &[(&str, serde_json::Value)],
+    ) -> Result<LoadedConfig, Vec<ConfigError>> {
+        let mut figment =
+            Figment::from(Serialized::defaults(Settings::default())).merge(Toml::string(toml));
         for (key, value) in overrides {
             figment = figment.merge(Serialized::default(key, value));
         }
@@ -293,7 +320,9 @@ impl LoadedConfig {
     }
 
     fn from_figment(figment: Figment, source_name: &str) -> Result<LoadedConfig, Vec<ConfigError>> {
-        let settings: Settings = figment.extract().map_err(|e| ConfigError::from_figment(e, source_name))?;
+        let settings: Settings = figment
+            .extract()
+            .map_err(|e| ConfigError::from_figment(e, source_name))?;
         let mut errors = validate(&settings, source_name);
         let configurations = match convert(&settings.credential_configurations, source_name) {
             Ok(configurations) => configurations,
@@ -315,15 +344,31 @@ impl LoadedConfig {
 
 fn validate(settings: &Settings, source: &str) -> Vec<ConfigError> {
     let mut errors = Vec::new();
-    let mut bad = |field: &str, problem: String| errors.push(ConfigError::invalid(source, field, problem));
-    for (field, value) in [("wallet_addr", &settings.wallet_addr), ("management_addr", &settings.management_addr)] {
+    let mut bad =
+        |field: &str, problem: String| errors.push(ConfigError::invalid(source, field, problem));
+    for (field, value) in [
+        ("wallet_addr", &settings.wallet_addr),
+        ("management_addr", &settings.management_addr),
+    ] {
         if value.parse::<SocketAddr>().is_err() {
-            bad(field, format!("`{value}` is not an address like 127.0.0.1:8080"));
+            bad(
+                field,
+                format!("`{value}` is not an address like 127.0.0.1:8080"),
+            );
         }
     }
     match url::Url::parse(&settings.public_url) {
-        Ok(url) if matches!(url.scheme(), "http" | "https") && url.query().is_none() && url.fragment().is_none() => {}
-        _ => bad("public_url", format!("`{}` must be an http(s) URL without query or fragment", settings.public_url)),
+        Ok(url)
+            if matches!(url.scheme(), "http" | "https")
+                && url.query().is_none()
+                && url.fragment().is_none() => {}
+        _ => bad(
+            "public_url",
+            format!(
+                "`{}` must be an http(s) URL without query or fragment",
+                settings.public_url
+            ),
+        ),
     }
     if let Some(url) = &settings.callback_url {
         if !matches!(url::Url::parse(url), Ok(u) if matches!(u.scheme(), "http" | "https")) {
@@ -335,10 +380,16 @@ fn validate(settings: &Settings, source: &str) -> Vec<ConfigError> {
         bad("offers.max_expires_in", "must be at least 1".into());
     }
     if offers.default_expires_in == 0 || offers.default_expires_in > offers.max_expires_in {
-        bad("offers.default_expires_in", format!("must be within 1..={}", offers.max_expires_in));
+        bad(
+            "offers.default_expires_in",
+            format!("must be within 1..={}", offers.max_expires_in),
+        );
     }
     if offers.tx_code_max_attempts == 0 || offers.tx_code_max_attempts > 10 {
-        bad("offers.tx_code_max_attempts", "must be within 1..=10".into());
+        bad(
+            "offers.tx_code_max_attempts",
+            "must be within 1..=10".into(),
+        );
     }
     let tokens = &settings.tokens;
     for (field, value) in [
@@ -364,11 +415,17 @@ fn validate(settings: &Settings, source: &str) -> Vec<ConfigError> {
             bad(&format!("api_keys[{i}].name"), "must not be empty".into());
         }
         if key.sha256.len() != 64 || !key.sha256.chars().all(|c| c.is_ascii_hexdigit()) {
-            bad(&format!("api_keys[{i}].sha256"), "must be 64 hex characters (SHA-256 of the key)".into());
+            bad(
+                &format!("api_keys[{i}].sha256"),
+                "must be 64 hex characters (SHA-256 of the key)".into(),
+            );
         }
         for scope in &key.scopes {
             if !crate::management::auth::Scope::NAMES.contains(&scope.as_str()) {
-                bad(&format!("api_keys[{i}].scopes"), format!("unknown scope `{scope}`"));
+                bad(
+                    &format!("api_keys[{i}].scopes"),
+                    format!("unknown scope `{scope}`"),
+                );
             }
         }
     }
@@ -387,8 +444,16 @@ mod tests {
 
     #[test]
     fn errors_name_the_field_and_the_problem() {
-        let errors = LoadedConfig::from_toml_with(BUILT_IN_CONFIG, &[("offers.max_expires_in", serde_json::json!("soon"))]).unwrap_err();
-        let text = errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n");
+        let errors = LoadedConfig::from_toml_with(
+            BUILT_IN_CONFIG,
+            &[("offers.max_expires_in", serde_json::json!("soon"))],
+        )
+        .unwrap_err();
+        let text = errors
+            .iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join("\n");
         assert!(text.contains("offers.max_expires_in"), "{text}");
     }
 
@@ -402,9 +467,18 @@ mod tests {
     #[test]
     fn semantic_errors_are_all_reported() {
         let toml = BUILT_IN_CONFIG.replace("format = \"dc+sd-jwt\"", "format = \"jwt_vc_json\"");
-        let errors = LoadedConfig::from_toml_with(&toml, &[("public_url", serde_json::json!("ftp://x"))]).unwrap_err();
-        let text = errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n");
+        let errors =
+            LoadedConfig::from_toml_with(&toml, &[("public_url", serde_json::json!("ftp://x"))])
+                .unwrap_err();
+        let text = errors
+            .iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join("\n");
         assert!(text.contains("public_url"), "{text}");
-        assert!(text.contains("credential_configurations[0].format"), "{text}");
+        assert!(
+            text.contains("credential_configurations[0].format"),
+            "{text}"
+        );
     }
 }

@@ -103,7 +103,10 @@ mod tests {
         let code = pre_authorized_code(&secret(), id);
         assert_eq!(code.len(), 64);
         assert_eq!(offer_id_of_code(&code), Some(id));
-        assert_ne!(code, pre_authorized_code(&ServerSecret::from_bytes([8; 32]), id));
+        assert_ne!(
+            code,
+            pre_authorized_code(&ServerSecret::from_bytes([8; 32]), id)
+        );
         assert_eq!(offer_id_of_code("garbage"), None);
     }
 
@@ -127,13 +130,22 @@ mod tests {
     fn tx_code_hashes_bind_the_offer() {
         let a = Uuid::new_v4();
         let b = Uuid::new_v4();
-        assert_ne!(tx_code_hash(&secret(), a, "123456"), tx_code_hash(&secret(), b, "123456"));
+        assert_ne!(
+            tx_code_hash(&secret(), a, "123456"),
+            tx_code_hash(&secret(), b, "123456")
+        );
     }
 
     #[test]
     fn idempotency_keys_map_per_actor() {
         let s = secret();
-        assert_eq!(offer_id_for_idempotency_key(&s, "a", "k"), offer_id_for_idempotency_key(&s, "a", "k"));
-        assert_ne!(offer_id_for_idempotency_key(&s, "a", "k"), offer_id_for_idempotency_key(&s, "b", "k"));
+        assert_eq!(
+            offer_id_for_idempotency_key(&s, "a", "k"),
+            offer_id_for_idempotency_key(&s, "a", "k")
+        );
+        assert_ne!(
+            offer_id_for_idempotency_key(&s, "a", "k"),
+            offer_id_for_idempotency_key(&s, "b", "k")
+        );
     }
 }

@@ -34,12 +34,22 @@ pub fn generate_key() -> DataKey {
 }
 
 /// Encrypts `claims` for `offer_id`.
-pub fn seal(key: &DataKey, offer_id: Uuid, claims: &Map<String, Value>) -> Result<SealedClaims, SealError> {
+pub fn seal(
+    key: &DataKey,
+    offer_id: Uuid,
+    claims: &Map<String, Value>,
+) -> Result<SealedClaims, SealError> {
     let cipher = Aes256Gcm::new_from_slice(&key.0).map_err(|_| SealError::Seal)?;
     let nonce: [u8; 12] = random_bytes();
     let plaintext = serde_json::to_vec(claims).map_err(|_| SealError::Seal)?;
     let ciphertext = cipher
-        .encrypt(Nonce::from_slice(&nonce), Payload { msg: &plaintext, aad: offer_id.as_bytes() })
+        .encrypt(
+            Nonce::from_slice(&nonce),
+            Payload {
+                msg: &plaintext,
+                aad: offer_id.as_bytes(),
+            },
+        )
         .map_err(|_| SealError::Seal)?;
     Ok(SealedClaims {
         alg: ALG.to_string(),
@@ -49,18 +59,32 @@ pub fn seal(key: &DataKey, offer_id: Uuid, claims: &Map<String, Value>) -> Resul
 }
 
 /// Decrypts claims sealed for `offer_id`.
-pub fn open(key: &DataKey, offer_id: Uuid, sealed: &SealedClaims) -> Result<Map<String, Value>, SealError> {
+pub fn open(
+    key: &DataKey,
+    offer_id: Uuid,
+    sealed: &SealedClaims,
+) -> Result<Map<String, Value>, SealError> {
     if sealed.alg != ALG {
         return Err(SealError::Open("unknown algorithm"));
     }
-    let nonce = URL_SAFE_NO_PAD.decode(&sealed.nonce).map_err(|_| SealError::Open("malformed nonce"))?;
+    let nonce = URL_SAFE_NO_PAD
+        .decode(&sealed.nonce)
+        .map_err(|_| SealError::Open("malformed nonce"))?;
     if nonce.len() != 12 {
         return Err(SealError::Open("malformed nonce"));
     }
-    let ciphertext = URL_SAFE_NO_PAD.decode(&sealed.ciphertext).map_err(|_| SealError::Open("malformed ciphertext"))?;
+    let ciphertext = URL_SAFE_NO_PAD
+        .decode(&sealed.ciphertext)
+        .map_err(|_| SealError::Open("malformed ciphertext"))?;
     let cipher = Aes256Gcm::new_from_slice(&key.0).map_err(|_| SealError::Open("bad key"))?;
     let plaintext = cipher
-        .decrypt(Nonce::from_slice(&nonce), Payload { msg: &ciphertext, aad: offer_id.as_bytes() })
+        .decrypt(
+            Nonce::from_slice(&nonce),
+            Payload {
+                msg: &ciphertext,
+                aad: offer_id.as_bytes(),
+            },
+        )
         .map_err(|_| SealError::Open("authentication failed"))?;
     serde_json::from_slice(&plaintext).map_err(|_| SealError::Open("not a JSON object"))
 }
@@ -68,7 +92,11 @@ pub fn open(key: &DataKey, offer_id: Uuid, sealed: &SealedClaims) -> Result<Map<
 /// A fingerprint of a request keyed with the offer's data key: recognises an identical
 /// retry, and reveals nothing about the (personal) request once the key is destroyed.
 pub fn fingerprint(key: &DataKey, canonical_request: &[u8]) -> Digest {
-    Digest(keyed_mac(&key.0, "request-fingerprint", &[canonical_request]))
+    Digest(keyed_mac(
+        &key.0,
+        "request-fingerprint",
+        &[canonical_request],
+    ))
 }
 
 #[cfg(test)]

@@ -45,13 +45,18 @@ impl ServerSecret {
         let bytes = URL_SAFE_NO_PAD
             .decode(text.trim())
             .map_err(|_| SecretError::Malformed(what.to_string()))?;
-        let bytes: [u8; 32] = bytes.try_into().map_err(|_| SecretError::Malformed(what.to_string()))?;
+        let bytes: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| SecretError::Malformed(what.to_string()))?;
         Ok(ServerSecret(bytes))
     }
 
     /// Loads the secret stored at `path`, generating it (mode 0600) on first use.
     pub fn load_or_generate(path: &Path) -> Result<Self, SecretError> {
-        let io = |source| SecretError::Io { path: path.display().to_string(), source };
+        let io = |source| SecretError::Io {
+            path: path.display().to_string(),
+            source,
+        };
         match std::fs::read_to_string(path) {
             Ok(text) => Self::parse(&text, &path.display().to_string()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {

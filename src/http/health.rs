@@ -28,25 +28,40 @@ async fn ready(state: web::Data<AppState>) -> HttpResponse {
             let lag = head.commit.saturating_sub(projected.commit);
             let lag_ok = lag <= MAX_READY_LAG || state.events.backend() == "esdb";
             ready &= lag_ok;
-            checks.insert("event_store".into(), json!({"ready": true, "backend": state.events.backend()}));
+            checks.insert(
+                "event_store".into(),
+                json!({"ready": true, "backend": state.events.backend()}),
+            );
             checks.insert("offer_view".into(), json!({"ready": lag_ok, "lag": lag}));
-            state.metrics.projection_lag.set(i64::try_from(lag).unwrap_or(i64::MAX));
+            state
+                .metrics
+                .projection_lag
+                .set(i64::try_from(lag).unwrap_or(i64::MAX));
         }
         Err(e) => {
             ready = false;
-            checks.insert("event_store".into(), json!({"ready": false, "detail": e.to_string()}));
+            checks.insert(
+                "event_store".into(),
+                json!({"ready": false, "detail": e.to_string()}),
+            );
         }
     }
     match state.views.ping().await {
         Ok(()) => checks.insert("read_store".into(), json!({"ready": true})),
         Err(e) => {
             ready = false;
-            checks.insert("read_store".into(), json!({"ready": false, "detail": e.to_string()}))
+            checks.insert(
+                "read_store".into(),
+                json!({"ready": false, "detail": e.to_string()}),
+            )
         }
     };
     for (name, component) in state.health.snapshot() {
         ready &= component.ready;
-        checks.insert(name.into(), json!({"ready": component.ready, "detail": component.detail}));
+        checks.insert(
+            name.into(),
+            json!({"ready": component.ready, "detail": component.detail}),
+        );
     }
     let body = json!({"status": if ready { "ready" } else { "not_ready" }, "checks": Value::Object(checks)});
     if ready {
@@ -57,5 +72,7 @@ async fn ready(state: web::Data<AppState>) -> HttpResponse {
 }
 
 async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(state.metrics.render())
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(state.metrics.render())
 }

@@ -6,7 +6,9 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::web;
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+};
 
 /// The service's metrics.
 #[derive(Clone)]
@@ -29,24 +31,45 @@ impl Metrics {
     pub fn new() -> Result<Metrics, prometheus::Error> {
         let registry = Registry::new_custom(Some("issuance".into()), None)?;
         let requests = IntCounterVec::new(
-            Opts::new("http_requests_total", "HTTP requests by listener, route and status"),
+            Opts::new(
+                "http_requests_total",
+                "HTTP requests by listener, route and status",
+            ),
             &["api", "route", "status"],
         )?;
         let latency = HistogramVec::new(
-            HistogramOpts::new("http_request_duration_seconds", "HTTP request latency").buckets(vec![
-                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
-            ]),
+            HistogramOpts::new("http_request_duration_seconds", "HTTP request latency").buckets(
+                vec![
+                    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+                ],
+            ),
             &["api", "route"],
         )?;
-        let events_appended = IntCounterVec::new(Opts::new("events_appended_total", "Events appended by type"), &["type"])?;
-        let projection_lag = IntGauge::new("projection_lag_events", "Events not yet applied to the offer view")?;
-        let callbacks = IntCounterVec::new(Opts::new("callbacks_total", "Status callbacks by outcome"), &["outcome"])?;
+        let events_appended = IntCounterVec::new(
+            Opts::new("events_appended_total", "Events appended by type"),
+            &["type"],
+        )?;
+        let projection_lag = IntGauge::new(
+            "projection_lag_events",
+            "Events not yet applied to the offer view",
+        )?;
+        let callbacks = IntCounterVec::new(
+            Opts::new("callbacks_total", "Status callbacks by outcome"),
+            &["outcome"],
+        )?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(events_appended.clone()))?;
         registry.register(Box::new(projection_lag.clone()))?;
         registry.register(Box::new(callbacks.clone()))?;
-        Ok(Metrics { registry, requests, latency, events_appended, projection_lag, callbacks })
+        Ok(Metrics {
+            registry,
+            requests,
+            latency,
+            events_appended,
+            projection_lag,
+            callbacks,
+        })
     }
 
     /// The Prometheus text exposition.
@@ -71,12 +94,20 @@ pub async fn middleware(
     let started = Instant::now();
     let metrics = request.app_data::<web::Data<Metrics>>().cloned();
     let api = request.app_data::<ApiName>().map_or("unknown", |a| a.0);
-    let route = request.match_pattern().unwrap_or_else(|| "unmatched".into());
+    let route = request
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".into());
     let response = next.call(request).await?;
     if let Some(metrics) = metrics {
         let status = response.status().as_u16().to_string();
-        metrics.requests.with_label_values(&[api, &route, &status]).inc();
-        metrics.latency.with_label_values(&[api, &route]).observe(started.elapsed().as_secs_f64());
+        metrics
+            .requests
+            .with_label_values(&[api, &route, &status])
+            .inc();
+        metrics
+            .latency
+            .with_label_values(&[api, &route])
+            .observe(started.elapsed().as_secs_f64());
     }
     Ok(response)
 }

@@ -24,7 +24,11 @@ pub struct RequestContext {
 
 /// Accepts a caller's request id if it is short and printable, so it is safe in logs.
 fn acceptable(id: &str) -> bool {
-    !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:/+=".contains(&b))
+    !id.is_empty()
+        && id.len() <= 128
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:/+=".contains(&b))
 }
 
 /// Middleware: attaches a [`RequestContext`] and echoes the request id.
@@ -40,7 +44,10 @@ pub async fn middleware(
         .map(str::to_string)
         .unwrap_or_else(|| Uuid::new_v4().to_string());
     let client_ip = request.peer_addr().map(|a| a.ip().to_string());
-    request.extensions_mut().insert(RequestContext { request_id: request_id.clone(), client_ip });
+    request.extensions_mut().insert(RequestContext {
+        request_id: request_id.clone(),
+        client_ip,
+    });
     let mut response = next.call(request).await?;
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(REQUEST_ID, value);
@@ -53,10 +60,14 @@ impl FromRequest for RequestContext {
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let context = request.extensions().get::<RequestContext>().cloned().unwrap_or_else(|| RequestContext {
-            request_id: Uuid::new_v4().to_string(),
-            client_ip: request.peer_addr().map(|a| a.ip().to_string()),
-        });
+        let context = request
+            .extensions()
+            .get::<RequestContext>()
+            .cloned()
+            .unwrap_or_else(|| RequestContext {
+                request_id: Uuid::new_v4().to_string(),
+                client_ip: request.peer_addr().map(|a| a.ip().to_string()),
+            });
         ready(Ok(context))
     }
 }

@@ -49,9 +49,14 @@ impl Scope {
 
     /// Parses a scope name.
     pub fn parse(name: &str) -> Option<Scope> {
-        [Scope::OffersWrite, Scope::OffersRead, Scope::AuditRead, Scope::Admin]
-            .into_iter()
-            .find(|s| s.name() == name)
+        [
+            Scope::OffersWrite,
+            Scope::OffersRead,
+            Scope::AuditRead,
+            Scope::Admin,
+        ]
+        .into_iter()
+        .find(|s| s.name() == name)
     }
 }
 
@@ -75,10 +80,18 @@ pub const KEY_FILE: &str = "api-keys.json";
 impl ApiKeys {
     /// Builds the key set from configuration, the bootstrap admin key and the data
     /// directory's key file.
-    pub fn load(configured: &[ApiKeyConfig], admin_key: Option<&str>, data_dir: &Path) -> std::io::Result<ApiKeys> {
+    pub fn load(
+        configured: &[ApiKeyConfig],
+        admin_key: Option<&str>,
+        data_dir: &Path,
+    ) -> std::io::Result<ApiKeys> {
         let mut keys: Vec<ApiKey> = configured.iter().filter_map(parse_config).collect();
         if let Some(admin) = admin_key {
-            keys.push(ApiKey { name: "admin".into(), hash: sha256(admin.as_bytes()).0, scopes: vec![Scope::Admin] });
+            keys.push(ApiKey {
+                name: "admin".into(),
+                hash: sha256(admin.as_bytes()).0,
+                scopes: vec![Scope::Admin],
+            });
         }
         for entry in read_key_file(data_dir)? {
             if let Some(key) = parse_config(&entry) {
@@ -112,13 +125,22 @@ fn parse_config(entry: &ApiKeyConfig) -> Option<ApiKey> {
         let text = std::str::from_utf8(chunk).ok()?;
         *hash.get_mut(i)? = u8::from_str_radix(text, 16).ok()?;
     }
-    Some(ApiKey { name: entry.name.clone(), hash, scopes: entry.scopes.iter().filter_map(|s| Scope::parse(s)).collect() })
+    Some(ApiKey {
+        name: entry.name.clone(),
+        hash,
+        scopes: entry
+            .scopes
+            .iter()
+            .filter_map(|s| Scope::parse(s))
+            .collect(),
+    })
 }
 
 fn read_key_file(data_dir: &Path) -> std::io::Result<Vec<ApiKeyConfig>> {
     match std::fs::read_to_string(data_dir.join(KEY_FILE)) {
-        Ok(text) => serde_json::from_str(&text)
-            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{KEY_FILE}: {e}"))),
+        Ok(text) => serde_json::from_str(&text).map_err(|e| {
+            std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{KEY_FILE}: {e}"))
+        }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
         Err(e) => Err(e),
     }
@@ -130,18 +152,28 @@ pub fn create_key(data_dir: &Path, name: &str, scopes: &[Scope]) -> std::io::Res
     let key = format!("isk_{}", random_token::<32>());
     let mut entries = read_key_file(data_dir)?;
     if entries.iter().any(|e| e.name == name) {
-        return Err(std::io::Error::new(std::io::ErrorKind::AlreadyExists, format!("a key named `{name}` exists")));
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::AlreadyExists,
+            format!("a key named `{name}` exists"),
+        ));
     }
     entries.push(ApiKeyConfig {
         name: name.to_string(),
-        sha256: sha256(key.as_bytes()).0.iter().map(|b| format!("{b:02x}")).collect(),
+        sha256: sha256(key.as_bytes())
+            .0
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect(),
         scopes: scopes.iter().map(|s| s.name().to_string()).collect(),
     });
     std::fs::create_dir_all(data_dir)?;
     let path = data_dir.join(KEY_FILE);
     let temporary = data_dir.join(format!("{KEY_FILE}.tmp"));
     let _ = std::fs::remove_file(&temporary);
-    crate::crypto::server_secret::write_private_file(&temporary, &serde_json::to_string_pretty(&entries)?)?;
+    crate::crypto::server_secret::write_private_file(
+        &temporary,
+        &serde_json::to_string_pretty(&entries)?,
+    )?;
     std::fs::rename(temporary, path)?;
     Ok(key)
 }
@@ -174,7 +206,8 @@ impl FromRequest for Caller {
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let unauthorized = |text: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", text);
+        let unauthorized =
+            |text: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", text);
         let Some(state) = request.app_data::<web::Data<AppState>>() else {
             return ready(Err(ApiError::internal(&"application state missing")));
         };
@@ -182,11 +215,19 @@ impl FromRequest for Caller {
             .headers()
             .get(actix_web::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")));
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            });
         let result = match presented {
-            None => Err(unauthorized("an API key is required: Authorization: Bearer <key>")),
+            None => Err(unauthorized(
+                "an API key is required: Authorization: Bearer <key>",
+            )),
             Some(key) => match state.api_keys.authenticate(key.trim()) {
-                Some(key) => Ok(Caller { name: key.name.clone(), scopes: key.scopes.clone() }),
+                Some(key) => Ok(Caller {
+                    name: key.name.clone(),
+                    scopes: key.scopes.clone(),
+                }),
                 None => Err(unauthorized("the API key is not valid")),
             },
         };
@@ -212,9 +253,15 @@ mod tests {
 
     #[test]
     fn admin_implies_every_scope() {
-        let caller = Caller { name: "a".into(), scopes: vec![Scope::Admin] };
+        let caller = Caller {
+            name: "a".into(),
+            scopes: vec![Scope::Admin],
+        };
         assert!(caller.require(Scope::AuditRead).is_ok());
-        let reader = Caller { name: "r".into(), scopes: vec![Scope::OffersRead] };
+        let reader = Caller {
+            name: "r".into(),
+            scopes: vec![Scope::OffersRead],
+        };
         assert!(reader.require(Scope::OffersWrite).is_err());
     }
 }

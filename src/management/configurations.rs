@@ -9,7 +9,9 @@ use crate::state::AppState;
 
 /// Lists the configured credential types.
 pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
-    caller.require(Scope::OffersRead).or_else(|_| caller.require(Scope::OffersWrite))?;
+    caller
+        .require(Scope::OffersRead)
+        .or_else(|_| caller.require(Scope::OffersWrite))?;
     let items: Vec<_> = state
         .catalog
         .iter()

@@ -2,7 +2,9 @@
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
-use actix_web::{error::JsonPayloadError, error::QueryPayloadError, HttpRequest, HttpResponse, ResponseError};
+use actix_web::{
+    error::JsonPayloadError, error::QueryPayloadError, HttpRequest, HttpResponse, ResponseError,
+};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -34,7 +36,12 @@ impl std::fmt::Display for ApiError {
 impl ApiError {
     /// An error with a status, code and description.
     pub fn new(status: StatusCode, error: &'static str, description: impl Into<String>) -> Self {
-        ApiError { status, error, error_description: description.into(), details: Vec::new() }
+        ApiError {
+            status,
+            error,
+            error_description: description.into(),
+            details: Vec::new(),
+        }
     }
 
     /// 400 with a code.
@@ -60,13 +67,21 @@ impl ApiError {
     /// 503 for a failing dependency; the cause is logged, not returned.
     pub fn unavailable(cause: &dyn std::fmt::Display) -> Self {
         tracing::error!(%cause, "dependency failure");
-        Self::new(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable", "a backing service failed; retry later")
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "temporarily_unavailable",
+            "a backing service failed; retry later",
+        )
     }
 
     /// 500; the cause is logged, not returned.
     pub fn internal(cause: &dyn std::fmt::Display) -> Self {
         tracing::error!(%cause, "internal error");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "an internal error occurred")
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            "an internal error occurred",
+        )
     }
 
     /// Adds detail entries.
@@ -85,7 +100,10 @@ impl ResponseError for ApiError {
         let mut response = HttpResponse::build(self.status);
         response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
         if self.status == StatusCode::UNAUTHORIZED {
-            response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"management\"")));
+            response.insert_header((
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"management\""),
+            ));
         }
         response.json(self)
     }
@@ -106,12 +124,16 @@ impl From<ReadStoreError> for ApiError {
 impl From<CommandError> for ApiError {
     fn from(error: CommandError) -> Self {
         match error {
-            CommandError::Rejected(rejection) => ApiError::conflict("invalid_state", rejection.to_string()),
+            CommandError::Rejected(rejection) => {
+                ApiError::conflict("invalid_state", rejection.to_string())
+            }
             CommandError::Store(e) => e.into(),
             CommandError::Corrupt { .. } => ApiError::internal(&error),
-            CommandError::Contention(_) => {
-                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "contention", error.to_string())
-            }
+            CommandError::Contention(_) => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "contention",
+                error.to_string(),
+            ),
         }
     }
 }
@@ -119,17 +141,21 @@ impl From<CommandError> for ApiError {
 /// JSON body errors as clear 4xx: 413 oversize, 415 wrong content type, 400 otherwise.
 pub fn json_error(error: JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
     let api_error = match &error {
-        JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            "the request body exceeds the size limit",
-        ),
+        JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "the request body exceeds the size limit",
+            )
+        }
         JsonPayloadError::ContentType => ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
             "the request body must be application/json",
         ),
-        JsonPayloadError::Deserialize(e) => ApiError::invalid_request(format!("malformed JSON body: {e}")),
+        JsonPayloadError::Deserialize(e) => {
+            ApiError::invalid_request(format!("malformed JSON body: {e}"))
+        }
         other => ApiError::invalid_request(format!("unreadable body: {other}")),
     };
     api_error.into()

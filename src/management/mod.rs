@@ -12,5 +12,8 @@ use actix_web::web;
 /// Registers the management routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     offers::configure(cfg);
-    cfg.route("/credential-configurations", web::get().to(configurations::list));
+    cfg.route(
+        "/credential-configurations",
+        web::get().to(configurations::list),
+    );
 }

@@ -15,7 +15,10 @@ pub fn credential_offer(issuer_url: &str, secret: &ServerSecret, offer: &OfferCr
     let grants = match &offer.grant {
         OfferGrant::PreAuthorizedCode { tx_code, .. } => {
             let mut grant = Map::new();
-            grant.insert("pre-authorized_code".into(), json!(codes::pre_authorized_code(secret, offer.offer_id)));
+            grant.insert(
+                "pre-authorized_code".into(),
+                json!(codes::pre_authorized_code(secret, offer.offer_id)),
+            );
             if let Some(tx) = tx_code {
                 let mut tx_object = Map::new();
                 tx_object.insert("input_mode".into(), json!(tx.input_mode));
@@ -41,5 +44,8 @@ pub fn credential_offer(issuer_url: &str, secret: &ServerSecret, offer: &OfferCr
 /// `openid-credential-offer://?credential_offer_uri=<url>` for the offer fetched by
 /// reference from `offer_url`.
 pub fn offer_uri(offer_url: &str) -> String {
-    format!("openid-credential-offer://?credential_offer_uri={}", urlencoding::encode(offer_url))
+    format!(
+        "openid-credential-offer://?credential_offer_uri={}",
+        urlencoding::encode(offer_url)
+    )
 }

@@ -10,8 +10,27 @@ use uuid::Uuid;
 use crate::clock::Clock;
 use crate::store::{EventStore, ExpectedVersion, StoreError};
 
-/// How often a command is re-decided after losing an optimistic-concurrency race.
-const MAX_ATTEMPTS: usize = 8;
+/// How often a command is re-decided after losing an optimistic-concurrency race (only
+/// writers on other nodes can cause one: this node serialises its own, see [`Stripes`]).
+const MAX_ATTEMPTS: usize = 16;
+
+/// Number of lock stripes.
+const STRIPES: usize = 1024;
+
+/// Striped locks that serialise this process's commands on one offer: racing writers wait
+/// instead of loading, deciding and failing their append over and over.
+struct Stripes(Vec<tokio::sync::Mutex<()>>);
+
+impl Stripes {
+    fn new() -> Self {
+        Stripes((0..STRIPES).map(|_| tokio::sync::Mutex::new(())).collect())
+    }
+
+    fn of(&self, offer_id: Uuid) -> &tokio::sync::Mutex<()> {
+        let index = (offer_id.as_u128() % STRIPES as u128) as usize;
+        &self.0[index]
+    }
+}
 
 /// Who issues a command, for the events' metadata.
 #[derive(Debug, Clone, Default)]
@@ -29,7 +48,10 @@ pub struct CommandMeta {
 impl CommandMeta {
     /// Metadata for the engine's own decisions.
     pub fn system() -> Self {
-        CommandMeta { actor: "system".into(), ..Default::default() }
+        CommandMeta {
+            actor: "system".into(),
+            ..Default::default()
+        }
     }
 
     fn at(&self, occurred_at: DateTime<Utc>) -> EventMetadata {
@@ -83,12 +105,17 @@ pub struct Executed {
 pub struct OfferRepository {
     store: Arc<dyn EventStore>,
     clock: Arc<dyn Clock>,
+    stripes: Arc<Stripes>,
 }
 
 impl OfferRepository {
     /// A repository over `store`.
     pub fn new(store: Arc<dyn EventStore>, clock: Arc<dyn Clock>) -> Self {
-        OfferRepository { store, clock }
+        OfferRepository {
+            store,
+            clock,
+            stripes: Arc::new(Stripes::new()),
+        }
     }
 
     /// The offer's current state (`Offer::default()` with version 0 if it does not exist).
@@ -96,8 +123,12 @@ impl OfferRepository {
         let recorded = self.store.read_stream(&stream_id(offer_id)).await?;
         let mut offer = Offer::default();
         for event in recorded {
-            let decoded = OfferEvent::decode(&event.event_type, event.event_version, &event.payload)
-                .map_err(|e| CommandError::Corrupt { offer_id, detail: e.to_string() })?;
+            let decoded =
+                OfferEvent::decode(&event.event_type, event.event_version, &event.payload)
+                    .map_err(|e| CommandError::Corrupt {
+                        offer_id,
+                        detail: e.to_string(),
+                    })?;
             offer.apply(decoded);
         }
         Ok(offer)
@@ -112,12 +143,23 @@ impl OfferRepository {
         meta: &CommandMeta,
         mut command: impl FnMut(&Offer, DateTime<Utc>) -> OfferCommand,
     ) -> Result<Executed, CommandError> {
-        for _ in 0..MAX_ATTEMPTS {
+        let _serialised = self.stripes.of(offer_id).lock().await;
+        for attempt in 0..MAX_ATTEMPTS {
+            if attempt > 0 {
+                // Another node won the race; back off a little, with jitter.
+                let jitter = rand::random::<u64>() % (1 << attempt.min(6));
+                tokio::time::sleep(std::time::Duration::from_millis(jitter)).await;
+            }
             let offer = self.load(offer_id).await?;
             let now = self.clock.now();
             let events = decide(&offer, command(&offer, now))?;
             if events.is_empty() {
-                return Ok(Executed { events, state: offer, position: None, decided_at: now });
+                return Ok(Executed {
+                    events,
+                    state: offer,
+                    position: None,
+                    decided_at: now,
+                });
             }
             let metadata = meta.at(now);
             let new_events = events
@@ -131,13 +173,22 @@ impl OfferRepository {
                 })
                 .collect();
             let expected = ExpectedVersion::from_version(offer.version);
-            match self.store.append(&stream_id(offer_id), expected, new_events).await {
+            match self
+                .store
+                .append(&stream_id(offer_id), expected, new_events)
+                .await
+            {
                 Ok(outcome) => {
                     let mut state = offer;
                     for event in &events {
                         state.apply(event.clone());
                     }
-                    return Ok(Executed { events, state, position: Some(outcome.last_position), decided_at: now });
+                    return Ok(Executed {
+                        events,
+                        state,
+                        position: Some(outcome.last_position),
+                        decided_at: now,
+                    });
                 }
                 Err(StoreError::Conflict { .. }) => continue,
                 Err(e) => return Err(e.into()),

@@ -71,7 +71,9 @@ impl ProjectionProgress {
     /// Returns whether it got there.
     pub async fn wait_for(&self, target: LogPosition, timeout: Duration) -> bool {
         let mut receiver = self.position.clone();
-        tokio::time::timeout(timeout, receiver.wait_for(|p| *p >= target)).await.is_ok_and(|r| r.is_ok())
+        tokio::time::timeout(timeout, receiver.wait_for(|p| *p >= target))
+            .await
+            .is_ok_and(|r| r.is_ok())
     }
 }
 
@@ -87,7 +89,10 @@ pub async fn catch_up(
         let events = store
             .read_all(position, BATCH_SIZE)
             .await
-            .map_err(|e| ProjectionError { projection: projection.name(), detail: e.to_string() })?;
+            .map_err(|e| ProjectionError {
+                projection: projection.name(),
+                detail: e.to_string(),
+            })?;
         let Some(last) = events.last() else {
             return Ok(position);
         };

@@ -25,7 +25,10 @@ impl OfferViewProjection {
 }
 
 fn failed(error: impl std::fmt::Display) -> ProjectionError {
-    ProjectionError { projection: OFFER_VIEW, detail: error.to_string() }
+    ProjectionError {
+        projection: OFFER_VIEW,
+        detail: error.to_string(),
+    }
 }
 
 impl From<ReadStoreError> for ProjectionError {
@@ -53,22 +56,38 @@ impl Projection for OfferViewProjection {
             let Some(offer_id) = offer_id_of_stream(&event.stream_id) else {
                 continue;
             };
-            let offer_event = OfferEvent::decode(&event.event_type, event.event_version, &event.payload)
-                .map_err(|e| failed(format!("event {} at {:?}: {e}", event.event_id, event.position)))?;
+            let offer_event =
+                OfferEvent::decode(&event.event_type, event.event_version, &event.payload)
+                    .map_err(|e| {
+                        failed(format!(
+                            "event {} at {:?}: {e}",
+                            event.event_id, event.position
+                        ))
+                    })?;
             decoded.push((offer_id, offer_event, event));
         }
         let mut ids: Vec<Uuid> = decoded.iter().map(|(id, _, _)| *id).collect();
         ids.sort_unstable();
         ids.dedup();
-        let mut views: HashMap<Uuid, OfferView> =
-            self.store.offer_views(&ids).await?.into_iter().map(|v| (v.offer_id, v)).collect();
+        let mut views: HashMap<Uuid, OfferView> = self
+            .store
+            .offer_views(&ids)
+            .await?
+            .into_iter()
+            .map(|v| (v.offer_id, v))
+            .collect();
         for (offer_id, offer_event, event) in decoded {
             let current = views.remove(&offer_id);
-            if let Some(view) = OfferView::apply(current, &offer_event, &event.metadata, event.sequence) {
+            if let Some(view) =
+                OfferView::apply(current, &offer_event, &event.metadata, event.sequence)
+            {
                 views.insert(offer_id, view);
             }
         }
-        Ok(self.store.save_offer_views(views.into_values().collect(), last.position).await?)
+        Ok(self
+            .store
+            .save_offer_views(views.into_values().collect(), last.position)
+            .await?)
     }
 
     async fn reset(&self) -> Result<(), ProjectionError> {

@@ -66,12 +66,18 @@ impl OfferCursor {
         let bytes = URL_SAFE_NO_PAD.decode(text).ok()?;
         let text = String::from_utf8(bytes).ok()?;
         let (micros, id) = text.split_once('|')?;
-        Some(OfferCursor { created_at_micros: micros.parse().ok()?, offer_id: Uuid::parse_str(id).ok()? })
+        Some(OfferCursor {
+            created_at_micros: micros.parse().ok()?,
+            offer_id: Uuid::parse_str(id).ok()?,
+        })
     }
 
     /// The cursor after `view`.
     pub fn after(view: &OfferView) -> OfferCursor {
-        OfferCursor { created_at_micros: view.created_at.timestamp_micros(), offer_id: view.offer_id }
+        OfferCursor {
+            created_at_micros: view.created_at.timestamp_micros(),
+            offer_id: view.offer_id,
+        }
     }
 }
 
@@ -97,7 +103,11 @@ pub trait OfferViewStore: Send + Sync + 'static {
     async fn offer_views(&self, ids: &[Uuid]) -> Result<Vec<OfferView>, ReadStoreError>;
 
     /// Upserts rows and moves the checkpoint, atomically.
-    async fn save_offer_views(&self, views: Vec<OfferView>, checkpoint: LogPosition) -> Result<(), ReadStoreError>;
+    async fn save_offer_views(
+        &self,
+        views: Vec<OfferView>,
+        checkpoint: LogPosition,
+    ) -> Result<(), ReadStoreError>;
 
     /// One offer.
     async fn offer_view(&self, id: Uuid) -> Result<Option<OfferView>, ReadStoreError>;
@@ -106,10 +116,18 @@ pub trait OfferViewStore: Send + Sync + 'static {
     async fn list_offer_views(&self, query: OfferQuery) -> Result<OfferPage, ReadStoreError>;
 
     /// Live offers whose deadline is at or before `now`.
-    async fn offers_due_for_expiry(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Uuid>, ReadStoreError>;
+    async fn offers_due_for_expiry(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Uuid>, ReadStoreError>;
 
     /// Terminal offers with claims, terminal since at or before `cutoff`.
-    async fn offers_due_for_erasure(&self, cutoff: DateTime<Utc>, limit: usize) -> Result<Vec<Uuid>, ReadStoreError>;
+    async fn offers_due_for_erasure(
+        &self,
+        cutoff: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Uuid>, ReadStoreError>;
 
     /// Whether the store answers (readiness).
     async fn ping(&self) -> Result<(), ReadStoreError>;

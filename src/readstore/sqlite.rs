@@ -75,7 +75,9 @@ impl SqliteReadStore {
             }
         }
         let mut connection = Connection::open(path).map_err(sql_error)?;
-        connection.busy_timeout(Duration::from_secs(10)).map_err(sql_error)?;
+        connection
+            .busy_timeout(Duration::from_secs(10))
+            .map_err(sql_error)?;
         connection
             .execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
             .map_err(sql_error)?;
@@ -99,7 +101,9 @@ impl SqliteReadStore {
     ) -> Result<T, ReadStoreError> {
         let writer = self.writer.clone();
         tokio::task::spawn_blocking(move || {
-            let mut connection = writer.lock().map_err(|_| ReadStoreError::Unavailable("writer lock poisoned".into()))?;
+            let mut connection = writer
+                .lock()
+                .map_err(|_| ReadStoreError::Unavailable("writer lock poisoned".into()))?;
             let tx = connection
                 .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
                 .map_err(sql_error)?;
@@ -121,19 +125,31 @@ impl SqliteReadStore {
 }
 
 /// Applies pending migrations, recording them in `schema_migrations`.
-pub fn migrate_with(connection: &mut Connection, migrations: &[(i64, &str)], table: &str) -> Result<(), ReadStoreError> {
+pub fn migrate_with(
+    connection: &mut Connection,
+    migrations: &[(i64, &str)],
+    table: &str,
+) -> Result<(), ReadStoreError> {
     connection
         .execute_batch(&format!(
             "CREATE TABLE IF NOT EXISTS {table} (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL DEFAULT (unixepoch()))"
         ))
         .map_err(sql_error)?;
     let current: i64 = connection
-        .query_row(&format!("SELECT COALESCE(MAX(version), 0) FROM {table}"), [], |row| row.get(0))
+        .query_row(
+            &format!("SELECT COALESCE(MAX(version), 0) FROM {table}"),
+            [],
+            |row| row.get(0),
+        )
         .map_err(sql_error)?;
     for (version, sql) in migrations.iter().filter(|(v, _)| *v > current) {
         let tx = connection.transaction().map_err(sql_error)?;
         tx.execute_batch(sql).map_err(sql_error)?;
-        tx.execute(&format!("INSERT INTO {table} (version) VALUES (?1)"), [version]).map_err(sql_error)?;
+        tx.execute(
+            &format!("INSERT INTO {table} (version) VALUES (?1)"),
+            [version],
+        )
+        .map_err(sql_error)?;
         tx.commit().map_err(sql_error)?;
     }
     Ok(())
@@ -144,16 +160,31 @@ fn migrate(connection: &mut Connection) -> Result<(), ReadStoreError> {
 }
 
 /// Reads a checkpoint inside any connection or transaction.
-pub fn read_checkpoint(connection: &Connection, projection: &str) -> Result<LogPosition, ReadStoreError> {
+pub fn read_checkpoint(
+    connection: &Connection,
+    projection: &str,
+) -> Result<LogPosition, ReadStoreError> {
     let row: Option<(i64, i64)> = connection
-        .prepare_cached("SELECT commit_position, prepare_position FROM checkpoints WHERE projection = ?1")
-        .and_then(|mut s| s.query_row([projection], |row| Ok((row.get(0)?, row.get(1)?))).optional())
+        .prepare_cached(
+            "SELECT commit_position, prepare_position FROM checkpoints WHERE projection = ?1",
+        )
+        .and_then(|mut s| {
+            s.query_row([projection], |row| Ok((row.get(0)?, row.get(1)?)))
+                .optional()
+        })
         .map_err(sql_error)?;
-    Ok(row.map_or(LogPosition::START, |(c, p)| LogPosition { commit: c as u64, prepare: p as u64 }))
+    Ok(row.map_or(LogPosition::START, |(c, p)| LogPosition {
+        commit: c as u64,
+        prepare: p as u64,
+    }))
 }
 
 /// Writes a checkpoint inside a transaction.
-pub fn write_checkpoint(tx: &rusqlite::Transaction<'_>, projection: &str, position: LogPosition) -> Result<(), ReadStoreError> {
+pub fn write_checkpoint(
+    tx: &rusqlite::Transaction<'_>,
+    projection: &str,
+    position: LogPosition,
+) -> Result<(), ReadStoreError> {
     tx.prepare_cached(
         "INSERT INTO checkpoints (projection, commit_position, prepare_position) VALUES (?1, ?2, ?3) \
          ON CONFLICT (projection) DO UPDATE SET commit_position = excluded.commit_position, prepare_position = excluded.prepare_position",
@@ -167,8 +198,13 @@ fn parse_view(text: String) -> Result<OfferView, ReadStoreError> {
     serde_json::from_str(&text).map_err(corrupt)
 }
 
-fn collect_views(statement: &mut rusqlite::Statement<'_>, params: impl rusqlite::Params) -> Result<Vec<OfferView>, ReadStoreError> {
-    let rows = statement.query_map(params, |row| row.get::<_, String>(0)).map_err(sql_error)?;
+fn collect_views(
+    statement: &mut rusqlite::Statement<'_>,
+    params: impl rusqlite::Params,
+) -> Result<Vec<OfferView>, ReadStoreError> {
+    let rows = statement
+        .query_map(params, |row| row.get::<_, String>(0))
+        .map_err(sql_error)?;
     let mut views = Vec::new();
     for row in rows {
         views.push(parse_view(row.map_err(sql_error)?)?);
@@ -176,8 +212,13 @@ fn collect_views(statement: &mut rusqlite::Statement<'_>, params: impl rusqlite:
     Ok(views)
 }
 
-fn collect_ids(statement: &mut rusqlite::Statement<'_>, params: impl rusqlite::Params) -> Result<Vec<Uuid>, ReadStoreError> {
-    let rows = statement.query_map(params, |row| row.get::<_, String>(0)).map_err(sql_error)?;
+fn collect_ids(
+    statement: &mut rusqlite::Statement<'_>,
+    params: impl rusqlite::Params,
+) -> Result<Vec<Uuid>, ReadStoreError> {
+    let rows = statement
+        .query_map(params, |row| row.get::<_, String>(0))
+        .map_err(sql_error)?;
     let mut ids = Vec::new();
     for row in rows {
         ids.push(Uuid::parse_str(&row.map_err(sql_error)?).map_err(corrupt)?);
@@ -189,13 +230,19 @@ fn collect_ids(statement: &mut rusqlite::Statement<'_>, params: impl rusqlite::P
 impl OfferViewStore for SqliteReadStore {
     async fn checkpoint(&self, projection: &str) -> Result<LogPosition, ReadStoreError> {
         let projection = projection.to_string();
-        self.read(move |conn| read_checkpoint(conn, &projection)).await
+        self.read(move |conn| read_checkpoint(conn, &projection))
+            .await
     }
 
     async fn reset_offer_views(&self) -> Result<(), ReadStoreError> {
         self.write(|tx| {
-            tx.execute("DELETE FROM offer_views", []).map_err(sql_error)?;
-            tx.execute("DELETE FROM checkpoints WHERE projection = ?1", [OFFER_VIEW]).map_err(sql_error)?;
+            tx.execute("DELETE FROM offer_views", [])
+                .map_err(sql_error)?;
+            tx.execute(
+                "DELETE FROM checkpoints WHERE projection = ?1",
+                [OFFER_VIEW],
+            )
+            .map_err(sql_error)?;
             Ok(())
         })
         .await
@@ -211,16 +258,25 @@ impl OfferViewStore for SqliteReadStore {
             for chunk in ids.chunks(500) {
                 let placeholders = vec!["?"; chunk.len()].join(",");
                 let mut statement = tx
-                    .prepare(&format!("SELECT view FROM offer_views WHERE offer_id IN ({placeholders})"))
+                    .prepare(&format!(
+                        "SELECT view FROM offer_views WHERE offer_id IN ({placeholders})"
+                    ))
                     .map_err(sql_error)?;
-                views.extend(collect_views(&mut statement, params_from_iter(chunk.iter()))?);
+                views.extend(collect_views(
+                    &mut statement,
+                    params_from_iter(chunk.iter()),
+                )?);
             }
             Ok(views)
         })
         .await
     }
 
-    async fn save_offer_views(&self, views: Vec<OfferView>, checkpoint: LogPosition) -> Result<(), ReadStoreError> {
+    async fn save_offer_views(
+        &self,
+        views: Vec<OfferView>,
+        checkpoint: LogPosition,
+    ) -> Result<(), ReadStoreError> {
         self.write(move |tx| {
             {
                 let mut upsert = tx
@@ -310,7 +366,11 @@ impl OfferViewStore for SqliteReadStore {
         .await
     }
 
-    async fn offers_due_for_expiry(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Uuid>, ReadStoreError> {
+    async fn offers_due_for_expiry(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Uuid>, ReadStoreError> {
         self.read(move |conn| {
             let mut statement = conn
                 .prepare_cached(
@@ -323,7 +383,11 @@ impl OfferViewStore for SqliteReadStore {
         .await
     }
 
-    async fn offers_due_for_erasure(&self, cutoff: DateTime<Utc>, limit: usize) -> Result<Vec<Uuid>, ReadStoreError> {
+    async fn offers_due_for_erasure(
+        &self,
+        cutoff: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Uuid>, ReadStoreError> {
         self.read(move |conn| {
             let mut statement = conn
                 .prepare_cached(
@@ -337,6 +401,10 @@ impl OfferViewStore for SqliteReadStore {
     }
 
     async fn ping(&self) -> Result<(), ReadStoreError> {
-        self.read(|conn| conn.query_row("SELECT 1", [], |_| Ok(())).map_err(sql_error)).await
+        self.read(|conn| {
+            conn.query_row("SELECT 1", [], |_| Ok(()))
+                .map_err(sql_error)
+        })
+        .await
     }
 }

@@ -76,7 +76,12 @@ pub enum StoreError {
 #[async_trait]
 pub trait EventStore: Send + Sync + 'static {
     /// Appends `events` to `stream_id` if its version is `expected`; all or nothing.
-    async fn append(&self, stream_id: &str, expected: ExpectedVersion, events: Vec<NewEvent>) -> Result<AppendOutcome, StoreError>;
+    async fn append(
+        &self,
+        stream_id: &str,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+    ) -> Result<AppendOutcome, StoreError>;
 
     /// Every event of a stream, in sequence order (empty if the stream does not exist).
     async fn read_stream(&self, stream_id: &str) -> Result<Vec<RecordedEvent>, StoreError>;
@@ -84,7 +89,11 @@ pub trait EventStore: Send + Sync + 'static {
     /// Up to `limit` events after `after` in global order. A reader that resumes from the
     /// last position it saw never skips an event, even one committed late by a concurrent
     /// writer (each backend documents how it guarantees this).
-    async fn read_all(&self, after: LogPosition, limit: usize) -> Result<Vec<RecordedEvent>, StoreError>;
+    async fn read_all(
+        &self,
+        after: LogPosition,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError>;
 
     /// The position of the newest event readable by [`EventStore::read_all`].
     async fn head(&self) -> Result<LogPosition, StoreError>;
@@ -111,7 +120,11 @@ impl std::fmt::Debug for DataKey {
 #[async_trait]
 pub trait SecretStore: Send + Sync + 'static {
     /// Stores `key` for the offer unless one exists; returns the key in force.
-    async fn data_key_get_or_insert(&self, offer_id: Uuid, key: DataKey) -> Result<DataKey, StoreError>;
+    async fn data_key_get_or_insert(
+        &self,
+        offer_id: Uuid,
+        key: DataKey,
+    ) -> Result<DataKey, StoreError>;
 
     /// The offer's data key, `None` if never created or destroyed.
     async fn data_key(&self, offer_id: Uuid) -> Result<Option<DataKey>, StoreError>;
@@ -121,7 +134,11 @@ pub trait SecretStore: Send + Sync + 'static {
     async fn destroy_data_key(&self, offer_id: Uuid) -> Result<bool, StoreError>;
 
     /// Records a nonce as used. `true` if it was fresh, `false` if already used.
-    async fn consume_nonce(&self, nonce_hash: [u8; 32], expires_at: DateTime<Utc>) -> Result<bool, StoreError>;
+    async fn consume_nonce(
+        &self,
+        nonce_hash: [u8; 32],
+        expires_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
 
     /// Forgets used nonces that expired before `now` (they can no longer be presented).
     async fn purge_nonces(&self, now: DateTime<Utc>) -> Result<u64, StoreError>;

@@ -9,7 +9,9 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Duration, Utc};
-use issuance_domain::offer::{stream_id, CreateOffer, OfferCommand, OfferCreated, OfferError, OfferGrant, TxCodeSpec};
+use issuance_domain::offer::{
+    stream_id, CreateOffer, OfferCommand, OfferCreated, OfferError, OfferGrant, TxCodeSpec,
+};
 use issuance_domain::Digest;
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -36,8 +38,8 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::OffersWrite)?;
     let body = body.into_inner();
-    let parsed: CreateOfferRequest =
-        serde_json::from_value(body.clone()).map_err(|e| ApiError::invalid_request(format!("invalid offer request: {e}")))?;
+    let parsed: CreateOfferRequest = serde_json::from_value(body.clone())
+        .map_err(|e| ApiError::invalid_request(format!("invalid offer request: {e}")))?;
     let offer = validate(parsed, &state.catalog, &state.settings.offers)?;
     let idempotency_key = idempotency_key(&request)?;
     let offer_id = match &idempotency_key {
@@ -45,19 +47,25 @@ pub async fn create(
         None => Uuid::new_v4(),
     };
     let canonical = serde_json::to_vec(&body).map_err(|e| ApiError::internal(&e))?;
-    let data_key = state.secrets.data_key_get_or_insert(offer_id, sealing::generate_key()).await?;
+    let data_key = state
+        .secrets
+        .data_key_get_or_insert(offer_id, sealing::generate_key())
+        .await?;
     let fingerprint = sealing::fingerprint(&data_key, &canonical);
     if idempotency_key.is_some() {
         if let Some(response) = replay(&state, offer_id, &fingerprint).await? {
             return Ok(response);
         }
     }
-    let sealed = sealing::seal(&data_key, offer_id, &offer.claims).map_err(|e| ApiError::internal(&e))?;
+    let sealed =
+        sealing::seal(&data_key, offer_id, &offer.claims).map_err(|e| ApiError::internal(&e))?;
     let created = offer_created(&state, offer_id, &offer, sealed, fingerprint);
     let meta = CommandMeta {
         actor: caller.name.clone(),
         request_id: Some(context.request_id),
-        client_ip: context.client_ip.filter(|_| state.settings.record_client_ip),
+        client_ip: context
+            .client_ip
+            .filter(|_| state.settings.record_client_ip),
         holder_key_thumbprint: None,
     };
     let expires_in = Duration::seconds(offer.expires_in);
@@ -66,7 +74,10 @@ pub async fn create(
         .execute(offer_id, &meta, |_, now| {
             let mut created = created.clone();
             created.expires_at = now + expires_in;
-            OfferCommand::Create(CreateOffer { now, offer: created })
+            OfferCommand::Create(CreateOffer {
+                now,
+                offer: created,
+            })
         })
         .await;
     let executed = match executed {
@@ -75,12 +86,18 @@ pub async fn create(
             // A concurrent retry with the same idempotency key won the race.
             return replay(&state, offer_id, &fingerprint)
                 .await?
-                .ok_or_else(|| ApiError::conflict("conflict", "the offer was created concurrently"));
+                .ok_or_else(|| {
+                    ApiError::conflict("conflict", "the offer was created concurrently")
+                });
         }
         Err(e) => return Err(e.into()),
     };
     for event in &executed.events {
-        state.metrics.events_appended.with_label_values(&[event.event_type()]).inc();
+        state
+            .metrics
+            .events_appended
+            .with_label_values(&[event.event_type()])
+            .inc();
     }
     state.await_offer_view(executed.position).await;
     let Some(definition) = executed.state.definition.as_ref() else {
@@ -101,14 +118,24 @@ fn idempotency_key(request: &HttpRequest) -> Result<Option<String>, ApiError> {
         .to_str()
         .ok()
         .filter(|k| !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| b.is_ascii_graphic()))
-        .ok_or_else(|| ApiError::invalid_request("Idempotency-Key must be 1-255 printable ASCII characters"))?;
+        .ok_or_else(|| {
+            ApiError::invalid_request("Idempotency-Key must be 1-255 printable ASCII characters")
+        })?;
     Ok(Some(key.to_string()))
 }
 
-fn offer_created(state: &AppState, offer_id: Uuid, offer: &ValidOffer, sealed: issuance_domain::offer::SealedClaims, fingerprint: Digest) -> OfferCreated {
+fn offer_created(
+    state: &AppState,
+    offer_id: Uuid,
+    offer: &ValidOffer,
+    sealed: issuance_domain::offer::SealedClaims,
+    fingerprint: Digest,
+) -> OfferCreated {
     let secret = &state.server_secret;
     let grant = if offer.authorization_code {
-        OfferGrant::AuthorizationCode { issuer_state_hash: codes::code_hash(&codes::issuer_state(secret, offer_id)) }
+        OfferGrant::AuthorizationCode {
+            issuer_state_hash: codes::code_hash(&codes::issuer_state(secret, offer_id)),
+        }
     } else {
         OfferGrant::PreAuthorizedCode {
             code_hash: codes::code_hash(&codes::pre_authorized_code(secret, offer_id)),
@@ -116,7 +143,11 @@ fn offer_created(state: &AppState, offer_id: Uuid, offer: &ValidOffer, sealed: i
                 input_mode: tx.input_mode,
                 length: tx.length,
                 description: tx.description.clone(),
-                code_hash: codes::tx_code_hash(secret, offer_id, &codes::tx_code(secret, offer_id, tx.input_mode, tx.length)),
+                code_hash: codes::tx_code_hash(
+                    secret,
+                    offer_id,
+                    &codes::tx_code(secret, offer_id, tx.input_mode, tx.length),
+                ),
             }),
         }
     };
@@ -137,7 +168,11 @@ fn offer_created(state: &AppState, offer_id: Uuid, offer: &ValidOffer, sealed: i
 }
 
 /// The answer to an idempotent retry, if the offer already exists.
-async fn replay(state: &AppState, offer_id: Uuid, fingerprint: &Digest) -> Result<Option<HttpResponse>, ApiError> {
+async fn replay(
+    state: &AppState,
+    offer_id: Uuid,
+    fingerprint: &Digest,
+) -> Result<Option<HttpResponse>, ApiError> {
     let existing = state.offers.load(offer_id).await?;
     let Some(definition) = existing.definition.as_ref() else {
         return Ok(None);
@@ -148,15 +183,28 @@ async fn replay(state: &AppState, offer_id: Uuid, fingerprint: &Digest) -> Resul
             "this Idempotency-Key was used with a different request body",
         ));
     }
-    state.await_offer_view(Some(state.events.head().await?)).await;
+    state
+        .await_offer_view(Some(state.events.head().await?))
+        .await;
     let first = state.events.read_stream(&stream_id(offer_id)).await?;
-    let created_at = first.first().map_or(definition.expires_at, |e| e.metadata.occurred_at);
+    let created_at = first
+        .first()
+        .map_or(definition.expires_at, |e| e.metadata.occurred_at);
     let body = response_body(state, definition, existing.status.as_str(), created_at);
-    Ok(Some(HttpResponse::build(StatusCode::OK).insert_header(("Cache-Control", "no-store")).json(body)))
+    Ok(Some(
+        HttpResponse::build(StatusCode::OK)
+            .insert_header(("Cache-Control", "no-store"))
+            .json(body),
+    ))
 }
 
 /// The creation response (also the idempotent replay's).
-fn response_body(state: &AppState, offer: &OfferCreated, status: &str, created_at: DateTime<Utc>) -> Value {
+fn response_body(
+    state: &AppState,
+    offer: &OfferCreated,
+    status: &str,
+    created_at: DateTime<Utc>,
+) -> Value {
     let offer_id = offer.offer_id;
     let mut body = json!({
         "offer_id": offer_id,
@@ -171,8 +219,16 @@ fn response_body(state: &AppState, offer: &OfferCreated, status: &str, created_a
             "events": {"href": format!("/offers/{offer_id}/events")},
         },
     });
-    if let OfferGrant::PreAuthorizedCode { tx_code: Some(tx), .. } = &offer.grant {
-        body["tx_code_value"] = json!(codes::tx_code(&state.server_secret, offer_id, tx.input_mode, tx.length));
+    if let OfferGrant::PreAuthorizedCode {
+        tx_code: Some(tx), ..
+    } = &offer.grant
+    {
+        body["tx_code_value"] = json!(codes::tx_code(
+            &state.server_secret,
+            offer_id,
+            tx.input_mode,
+            tx.length
+        ));
     }
     body
 }

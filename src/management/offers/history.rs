@@ -12,7 +12,11 @@ use crate::management::error::ApiError;
 use crate::state::AppState;
 
 /// The offer's events, oldest first.
-pub async fn events(state: web::Data<AppState>, caller: Caller, path: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+pub async fn events(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::OffersRead)?;
     let offer_id = path.into_inner();
     let recorded = state.events.read_stream(&stream_id(offer_id)).await?;
@@ -21,7 +25,8 @@ pub async fn events(state: web::Data<AppState>, caller: Caller, path: web::Path<
     }
     let mut items = Vec::with_capacity(recorded.len());
     for event in recorded {
-        let decoded = OfferEvent::decode(&event.event_type, event.event_version, &event.payload).map_err(|e| ApiError::internal(&e))?;
+        let decoded = OfferEvent::decode(&event.event_type, event.event_version, &event.payload)
+            .map_err(|e| ApiError::internal(&e))?;
         items.push(json!({
             "sequence": event.sequence,
             "event_id": event.event_id,

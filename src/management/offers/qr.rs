@@ -16,18 +16,31 @@ async fn render(state: &AppState, offer_id: Uuid) -> Result<Vec<u8>, ApiError> {
     if offer.definition.is_none() {
         return Err(ApiError::not_found(format!("offer {offer_id} not found")));
     }
-    crate::qr::png(&offer_uri(&state.credential_offer_url(offer_id))).map_err(|e| ApiError::internal(&e))
+    crate::qr::png(&offer_uri(&state.credential_offer_url(offer_id)))
+        .map_err(|e| ApiError::internal(&e))
 }
 
 /// The QR code as PNG.
-pub async fn png(state: web::Data<AppState>, caller: Caller, path: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+pub async fn png(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::OffersRead)?;
     let bytes = render(&state, path.into_inner()).await?;
-    Ok(HttpResponse::Ok().content_type("image/png").insert_header((header::CACHE_CONTROL, "no-store")).body(bytes))
+    Ok(HttpResponse::Ok()
+        .content_type("image/png")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(bytes))
 }
 
 /// The QR code as PNG, or `{"data_uri": "data:image/png;base64,…"}` for `Accept: application/json`.
-pub async fn negotiated(state: web::Data<AppState>, caller: Caller, request: HttpRequest, path: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+pub async fn negotiated(
+    state: web::Data<AppState>,
+    caller: Caller,
+    request: HttpRequest,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::OffersRead)?;
     let bytes = render(&state, path.into_inner()).await?;
     let wants_json = request
@@ -36,9 +49,17 @@ pub async fn negotiated(state: web::Data<AppState>, caller: Caller, request: Htt
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("application/json"));
     if wants_json {
-        let data_uri = format!("data:image/png;base64,{}", base64::engine::general_purpose::STANDARD.encode(bytes));
-        Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(json!({"data_uri": data_uri})))
+        let data_uri = format!(
+            "data:image/png;base64,{}",
+            base64::engine::general_purpose::STANDARD.encode(bytes)
+        );
+        Ok(HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(json!({"data_uri": data_uri})))
     } else {
-        Ok(HttpResponse::Ok().content_type("image/png").insert_header((header::CACHE_CONTROL, "no-store")).body(bytes))
+        Ok(HttpResponse::Ok()
+            .content_type("image/png")
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .body(bytes))
     }
 }

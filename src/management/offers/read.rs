@@ -18,10 +18,18 @@ const MAX_LIMIT: usize = 500;
 const DEFAULT_LIMIT: usize = 50;
 
 /// One offer's view.
-pub async fn get(state: web::Data<AppState>, caller: Caller, path: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+pub async fn get(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::OffersRead)?;
     let offer_id = path.into_inner();
-    let view = state.views.offer_view(offer_id).await?.ok_or_else(|| ApiError::not_found(format!("offer {offer_id} not found")))?;
+    let view = state
+        .views
+        .offer_view(offer_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("offer {offer_id} not found")))?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -39,22 +47,33 @@ pub struct ListParams {
 }
 
 /// A filtered page of offers, newest first.
-pub async fn list(state: web::Data<AppState>, caller: Caller, params: web::Query<ListParams>) -> Result<HttpResponse, ApiError> {
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    params: web::Query<ListParams>,
+) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::OffersRead)?;
     let params = params.into_inner();
     let status = params
         .status
         .as_deref()
-        .map(|s| OfferStatus::parse(s).ok_or_else(|| ApiError::invalid_request(format!("unknown status `{s}`"))))
+        .map(|s| {
+            OfferStatus::parse(s)
+                .ok_or_else(|| ApiError::invalid_request(format!("unknown status `{s}`")))
+        })
         .transpose()?;
     let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::invalid_request(format!("limit must be within 1..={MAX_LIMIT}")));
+        return Err(ApiError::invalid_request(format!(
+            "limit must be within 1..={MAX_LIMIT}"
+        )));
     }
     let cursor = params
         .cursor
         .as_deref()
-        .map(|c| OfferCursor::decode(c).ok_or_else(|| ApiError::invalid_request("cursor is not valid")))
+        .map(|c| {
+            OfferCursor::decode(c).ok_or_else(|| ApiError::invalid_request("cursor is not valid"))
+        })
         .transpose()?;
     let page = state
         .views

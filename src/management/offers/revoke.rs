@@ -31,27 +31,41 @@ pub async fn revoke(
     let offer_id = path.into_inner();
     let reason = params.into_inner().reason;
     if reason.as_ref().is_some_and(|r| r.chars().count() > 500) {
-        return Err(ApiError::invalid_request("reason must be at most 500 characters"));
+        return Err(ApiError::invalid_request(
+            "reason must be at most 500 characters",
+        ));
     }
     let meta = CommandMeta {
         actor: caller.name.clone(),
         request_id: Some(context.request_id),
-        client_ip: context.client_ip.filter(|_| state.settings.record_client_ip),
+        client_ip: context
+            .client_ip
+            .filter(|_| state.settings.record_client_ip),
         holder_key_thumbprint: None,
     };
     let executed = state
         .offers
-        .execute(offer_id, &meta, |_, _| OfferCommand::Revoke(RevokeOffer { reason: reason.clone() }))
+        .execute(offer_id, &meta, |_, _| {
+            OfferCommand::Revoke(RevokeOffer {
+                reason: reason.clone(),
+            })
+        })
         .await
         .map_err(|e| match e {
-            CommandError::Rejected(OfferError::NotFound) => ApiError::not_found(format!("offer {offer_id} not found")),
+            CommandError::Rejected(OfferError::NotFound) => {
+                ApiError::not_found(format!("offer {offer_id} not found"))
+            }
             CommandError::Rejected(OfferError::Terminal(status)) => {
                 ApiError::conflict("offer_terminal", format!("the offer is already {status}"))
             }
             other => other.into(),
         })?;
     for event in &executed.events {
-        state.metrics.events_appended.with_label_values(&[event.event_type()]).inc();
+        state
+            .metrics
+            .events_appended
+            .with_label_values(&[event.event_type()])
+            .inc();
     }
     state.await_offer_view(executed.position).await;
     Ok(HttpResponse::NoContent().finish())

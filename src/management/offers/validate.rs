@@ -2,8 +2,12 @@
 
 use std::collections::BTreeSet;
 
-use issuance_domain::credential_config::{ClaimProblem, CredentialCatalog, CredentialConfiguration};
-use issuance_domain::offer::{TxCodeInputMode, GRANT_AUTHORIZATION_CODE, GRANT_PRE_AUTHORIZED_CODE};
+use issuance_domain::credential_config::{
+    ClaimProblem, CredentialCatalog, CredentialConfiguration,
+};
+use issuance_domain::offer::{
+    TxCodeInputMode, GRANT_AUTHORIZATION_CODE, GRANT_PRE_AUTHORIZED_CODE,
+};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
@@ -66,40 +70,76 @@ fn problem(field: &str, text: impl Into<String>) -> Value {
 }
 
 /// Validates the request against the catalogue and policy.
-pub fn validate(request: CreateOfferRequest, catalog: &CredentialCatalog, policy: &OfferPolicy) -> Result<ValidOffer, ApiError> {
-    let configuration_ids = match (request.credential_configuration_id, request.credential_configuration_ids) {
-        (Some(id), None) => vec![id],
-        (None, Some(ids)) if !ids.is_empty() => ids,
-        (None, Some(_)) => {
-            return Err(ApiError::invalid_request("credential_configuration_ids must not be empty"))
-        }
-        (Some(_), Some(_)) => {
-            return Err(ApiError::invalid_request(
+pub fn validate(
+    request: CreateOfferRequest,
+    catalog: &CredentialCatalog,
+    policy: &OfferPolicy,
+) -> Result<ValidOffer, ApiError> {
+    let configuration_ids =
+        match (
+            request.credential_configuration_id,
+            request.credential_configuration_ids,
+        ) {
+            (Some(id), None) => vec![id],
+            (None, Some(ids)) if !ids.is_empty() => ids,
+            (None, Some(_)) => {
+                return Err(ApiError::invalid_request(
+                    "credential_configuration_ids must not be empty",
+                ))
+            }
+            (Some(_), Some(_)) => return Err(ApiError::invalid_request(
                 "give either credential_configuration_id or credential_configuration_ids, not both",
-            ))
-        }
-        (None, None) => {
-            return Err(ApiError::invalid_request(
-                "credential_configuration_id (or credential_configuration_ids) is required",
-            ))
-        }
-    };
+            )),
+            (None, None) => {
+                return Err(ApiError::invalid_request(
+                    "credential_configuration_id (or credential_configuration_ids) is required",
+                ))
+            }
+        };
     if configuration_ids.iter().collect::<BTreeSet<_>>().len() != configuration_ids.len() {
-        return Err(ApiError::invalid_request("credential_configuration_ids must not repeat"));
+        return Err(ApiError::invalid_request(
+            "credential_configuration_ids must not repeat",
+        ));
     }
-    let unknown: Vec<&String> = configuration_ids.iter().filter(|id| catalog.get(id).is_none()).collect();
+    let unknown: Vec<&String> = configuration_ids
+        .iter()
+        .filter(|id| catalog.get(id).is_none())
+        .collect();
     if !unknown.is_empty() {
         return Err(ApiError::bad_request(
             "unknown_credential_configuration",
-            format!("unknown credential configuration: {}", unknown.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")),
+            format!(
+                "unknown credential configuration: {}",
+                unknown
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
         )
-        .with_details(unknown.iter().map(|id| json!({"credential_configuration_id": id, "problem": "not configured"})).collect()));
+        .with_details(
+            unknown
+                .iter()
+                .map(|id| json!({"credential_configuration_id": id, "problem": "not configured"}))
+                .collect(),
+        ));
     }
-    let configurations: Vec<&CredentialConfiguration> = configuration_ids.iter().filter_map(|id| catalog.get(id)).collect();
+    let configurations: Vec<&CredentialConfiguration> = configuration_ids
+        .iter()
+        .filter_map(|id| catalog.get(id))
+        .collect();
     let claim_problems = validate_claims(&configurations, &request.claims);
     if !claim_problems.is_empty() {
-        return Err(ApiError::bad_request("invalid_claims", "the claims do not match the credential configuration")
-            .with_details(claim_problems.iter().map(|p| json!({"claim": p.claim, "problem": p.problem})).collect()));
+        return Err(ApiError::bad_request(
+            "invalid_claims",
+            "the claims do not match the credential configuration",
+        )
+        .with_details(
+            claim_problems
+                .iter()
+                .map(|p| json!({"claim": p.claim, "problem": p.problem}))
+                .collect(),
+        ));
     }
 
     let mut problems = Vec::new();
@@ -107,14 +147,20 @@ pub fn validate(request: CreateOfferRequest, catalog: &CredentialCatalog, policy
         None | Some(GRANT_PRE_AUTHORIZED_CODE) => false,
         Some(GRANT_AUTHORIZATION_CODE) => true,
         Some(other) => {
-            problems.push(problem("grant", format!("`{other}` is not `pre-authorized_code` or `authorization_code`")));
+            problems.push(problem(
+                "grant",
+                format!("`{other}` is not `pre-authorized_code` or `authorization_code`"),
+            ));
             false
         }
     };
     let tx_code = match request.tx_code {
         None => None,
         Some(_) if authorization_code => {
-            problems.push(problem("tx_code", "only the pre-authorized_code grant takes a transaction code"));
+            problems.push(problem(
+                "tx_code",
+                "only the pre-authorized_code grant takes a transaction code",
+            ));
             None
         }
         Some(tx) => {
@@ -122,24 +168,43 @@ pub fn validate(request: CreateOfferRequest, catalog: &CredentialCatalog, policy
                 None | Some("numeric") => TxCodeInputMode::Numeric,
                 Some("text") => TxCodeInputMode::Text,
                 Some(other) => {
-                    problems.push(problem("tx_code.input_mode", format!("`{other}` is not `numeric` or `text`")));
+                    problems.push(problem(
+                        "tx_code.input_mode",
+                        format!("`{other}` is not `numeric` or `text`"),
+                    ));
                     TxCodeInputMode::Numeric
                 }
             };
             let length = tx.length.unwrap_or(6);
             if !(4..=12).contains(&length) {
-                problems.push(problem("tx_code.length", format!("{length} is outside 4..=12")));
+                problems.push(problem(
+                    "tx_code.length",
+                    format!("{length} is outside 4..=12"),
+                ));
             }
-            if tx.description.as_ref().is_some_and(|d| d.chars().count() > 300) {
+            if tx
+                .description
+                .as_ref()
+                .is_some_and(|d| d.chars().count() > 300)
+            {
                 problems.push(problem("tx_code.description", "at most 300 characters"));
             }
-            Some(TxCodeChoice { input_mode, length: length.clamp(4, 12) as u8, description: tx.description })
+            Some(TxCodeChoice {
+                input_mode,
+                length: length.clamp(4, 12) as u8,
+                description: tx.description,
+            })
         }
     };
     let max = i64::try_from(policy.max_expires_in).unwrap_or(i64::MAX);
-    let expires_in = request.expires_in.unwrap_or(i64::try_from(policy.default_expires_in).unwrap_or(300));
+    let expires_in = request
+        .expires_in
+        .unwrap_or(i64::try_from(policy.default_expires_in).unwrap_or(300));
     if !(1..=max).contains(&expires_in) {
-        problems.push(problem("expires_in", format!("{expires_in} is outside 1..={max} seconds")));
+        problems.push(problem(
+            "expires_in",
+            format!("{expires_in} is outside 1..={max} seconds"),
+        ));
     }
     if let Some(subject) = &request.subject {
         if subject.is_empty() || subject.chars().count() > 255 {
@@ -148,7 +213,8 @@ pub fn validate(request: CreateOfferRequest, catalog: &CredentialCatalog, policy
     }
     if let Some(url) = &request.callback_url {
         match url::Url::parse(url) {
-            Ok(parsed) if matches!(parsed.scheme(), "http" | "https") && parsed.host().is_some() => {}
+            Ok(parsed)
+                if matches!(parsed.scheme(), "http" | "https") && parsed.host().is_some() => {}
             _ => problems.push(problem("callback_url", "must be an absolute http(s) URL")),
         }
     }
@@ -156,13 +222,22 @@ pub fn validate(request: CreateOfferRequest, catalog: &CredentialCatalog, policy
         if !correlation.is_object() {
             problems.push(problem("correlation", "must be a JSON object"));
         } else if correlation.to_string().len() > MAX_CORRELATION_BYTES {
-            problems.push(problem("correlation", format!("at most {MAX_CORRELATION_BYTES} bytes")));
+            problems.push(problem(
+                "correlation",
+                format!("at most {MAX_CORRELATION_BYTES} bytes"),
+            ));
         }
     }
     if !problems.is_empty() {
         let description = problems
             .iter()
-            .map(|p| format!("{}: {}", p["field"].as_str().unwrap_or(""), p["problem"].as_str().unwrap_or("")))
+            .map(|p| {
+                format!(
+                    "{}: {}",
+                    p["field"].as_str().unwrap_or(""),
+                    p["problem"].as_str().unwrap_or("")
+                )
+            })
             .collect::<Vec<_>>()
             .join("; ");
         return Err(ApiError::invalid_request(description).with_details(problems));
@@ -182,14 +257,24 @@ pub fn validate(request: CreateOfferRequest, catalog: &CredentialCatalog, policy
 
 /// Claims against several configurations: each configuration's mandatory claims must be
 /// present and typed right; a claim is unknown only if no offered configuration defines it.
-fn validate_claims(configurations: &[&CredentialConfiguration], claims: &Map<String, Value>) -> Vec<ClaimProblem> {
-    let per_configuration: Vec<Vec<ClaimProblem>> = configurations.iter().map(|c| c.validate_claims(claims)).collect();
+fn validate_claims(
+    configurations: &[&CredentialConfiguration],
+    claims: &Map<String, Value>,
+) -> Vec<ClaimProblem> {
+    let per_configuration: Vec<Vec<ClaimProblem>> = configurations
+        .iter()
+        .map(|c| c.validate_claims(claims))
+        .collect();
     let undefined = "not defined by the credential configuration";
     let mut problems: Vec<ClaimProblem> = Vec::new();
     for list in &per_configuration {
         for p in list {
             let keep = if p.problem == undefined {
-                per_configuration.iter().all(|other| other.iter().any(|q| q.claim == p.claim && q.problem == undefined))
+                per_configuration.iter().all(|other| {
+                    other
+                        .iter()
+                        .any(|q| q.claim == p.claim && q.problem == undefined)
+                })
             } else {
                 true
             };

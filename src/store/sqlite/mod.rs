@@ -55,25 +55,35 @@ impl SqliteStore {
     pub fn open(path: &Path, durability: Durability) -> Result<SqliteStore, StoreError> {
         if let Some(parent) = path.parent() {
             if !parent.as_os_str().is_empty() {
-                std::fs::create_dir_all(parent).map_err(|e| unavailable(format!("cannot create {}: {e}", parent.display())))?;
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| unavailable(format!("cannot create {}: {e}", parent.display())))?;
             }
         }
         let mut connection = schema::open_writer(path, durability)?;
         schema::migrate(&mut connection)?;
         let head: i64 = connection
-            .query_row("SELECT COALESCE(MAX(position), 0) FROM events", [], |row| row.get(0))
+            .query_row("SELECT COALESCE(MAX(position), 0) FROM events", [], |row| {
+                row.get(0)
+            })
             .map_err(sql_error)?;
         let (appended_tx, appended) = watch::channel(LogPosition::at(head as u64));
         let (writer, queue) = mpsc::unbounded_channel();
         writer::spawn(connection, queue, appended_tx)?;
         Ok(SqliteStore {
-            inner: Arc::new(Inner { path: path.to_path_buf(), writer, readers: SqlitePool::new(path.to_path_buf()), appended }),
+            inner: Arc::new(Inner {
+                path: path.to_path_buf(),
+                writer,
+                readers: SqlitePool::new(path.to_path_buf()),
+                appended,
+            }),
         })
     }
 
     /// Parses `sqlite://<path>[?synchronous=normal]` into a path and durability.
     pub fn parse_url(url: &str) -> Result<(PathBuf, Durability), String> {
-        let rest = url.strip_prefix("sqlite://").ok_or_else(|| format!("`{url}` is not a sqlite:// URL"))?;
+        let rest = url
+            .strip_prefix("sqlite://")
+            .ok_or_else(|| format!("`{url}` is not a sqlite:// URL"))?;
         let (path, query) = match rest.split_once('?') {
             Some((path, query)) => (path, Some(query)),
             None => (rest, None),
@@ -94,10 +104,18 @@ impl SqliteStore {
         &self.inner.path
     }
 
-    async fn write<T>(&self, op: impl FnOnce(oneshot::Sender<Result<T, StoreError>>) -> WriteOp) -> Result<T, StoreError> {
+    async fn write<T>(
+        &self,
+        op: impl FnOnce(oneshot::Sender<Result<T, StoreError>>) -> WriteOp,
+    ) -> Result<T, StoreError> {
         let (reply, response) = oneshot::channel();
-        self.inner.writer.send(op(reply)).map_err(|_| unavailable("the SQLite writer has stopped"))?;
-        response.await.map_err(|_| unavailable("the SQLite writer dropped the request"))?
+        self.inner
+            .writer
+            .send(op(reply))
+            .map_err(|_| unavailable("the SQLite writer has stopped"))?;
+        response
+            .await
+            .map_err(|_| unavailable("the SQLite writer dropped the request"))?
     }
 }
 
@@ -117,27 +135,50 @@ fn unavailable(message: impl Into<String>) -> StoreError {
 
 #[async_trait]
 impl EventStore for SqliteStore {
-    async fn append(&self, stream_id: &str, expected: ExpectedVersion, events: Vec<NewEvent>) -> Result<AppendOutcome, StoreError> {
+    async fn append(
+        &self,
+        stream_id: &str,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+    ) -> Result<AppendOutcome, StoreError> {
         let stream_id = stream_id.to_string();
-        self.write(|reply| WriteOp::Append { stream_id, expected, events, reply }).await
+        self.write(|reply| WriteOp::Append {
+            stream_id,
+            expected,
+            events,
+            reply,
+        })
+        .await
     }
 
     async fn read_stream(&self, stream_id: &str) -> Result<Vec<RecordedEvent>, StoreError> {
         let stream_id = stream_id.to_string();
-        self.inner.readers.run(move |conn| reader::read_stream(conn, &stream_id)).await
+        self.inner
+            .readers
+            .run(move |conn| reader::read_stream(conn, &stream_id))
+            .await
     }
 
-    async fn read_all(&self, after: LogPosition, limit: usize) -> Result<Vec<RecordedEvent>, StoreError> {
-        self.inner.readers.run(move |conn| reader::read_all(conn, after.commit, limit)).await
+    async fn read_all(
+        &self,
+        after: LogPosition,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        self.inner
+            .readers
+            .run(move |conn| reader::read_all(conn, after.commit, limit))
+            .await
     }
 
     async fn head(&self) -> Result<LogPosition, StoreError> {
         self.inner
             .readers
             .run(|conn| {
-                conn.query_row("SELECT COALESCE(MAX(position), 0) FROM events", [], |row| row.get::<_, i64>(0))
-                    .map(|p| LogPosition::at(p as u64))
-                    .map_err(sql_error)
+                conn.query_row("SELECT COALESCE(MAX(position), 0) FROM events", [], |row| {
+                    row.get::<_, i64>(0)
+                })
+                .map(|p| LogPosition::at(p as u64))
+                .map_err(sql_error)
             })
             .await
     }
@@ -153,8 +194,17 @@ impl EventStore for SqliteStore {
 
 #[async_trait]
 impl SecretStore for SqliteStore {
-    async fn data_key_get_or_insert(&self, offer_id: Uuid, key: DataKey) -> Result<DataKey, StoreError> {
-        self.write(|reply| WriteOp::KeyGetOrInsert { offer_id, key, reply }).await
+    async fn data_key_get_or_insert(
+        &self,
+        offer_id: Uuid,
+        key: DataKey,
+    ) -> Result<DataKey, StoreError> {
+        self.write(|reply| WriteOp::KeyGetOrInsert {
+            offer_id,
+            key,
+            reply,
+        })
+        .await
     }
 
     async fn data_key(&self, offer_id: Uuid) -> Result<Option<DataKey>, StoreError> {
@@ -163,12 +213,19 @@ impl SecretStore for SqliteStore {
             .run(move |conn| {
                 let key: Option<Vec<u8>> = conn
                     .prepare_cached("SELECT key FROM data_keys WHERE offer_id = ?1")
-                    .and_then(|mut s| s.query_row([offer_id.to_string()], |row| row.get(0)).optional())
+                    .and_then(|mut s| {
+                        s.query_row([offer_id.to_string()], |row| row.get(0))
+                            .optional()
+                    })
                     .map_err(sql_error)?;
                 key.map(|bytes| {
                     <[u8; 32]>::try_from(bytes.as_slice())
                         .map(DataKey)
-                        .map_err(|_| StoreError::Corrupt(format!("data key of {offer_id} has a wrong length")))
+                        .map_err(|_| {
+                            StoreError::Corrupt(format!(
+                                "data key of {offer_id} has a wrong length"
+                            ))
+                        })
                 })
                 .transpose()
             })
@@ -176,12 +233,22 @@ impl SecretStore for SqliteStore {
     }
 
     async fn destroy_data_key(&self, offer_id: Uuid) -> Result<bool, StoreError> {
-        self.write(|reply| WriteOp::KeyDestroy { offer_id, reply }).await
+        self.write(|reply| WriteOp::KeyDestroy { offer_id, reply })
+            .await
     }
 
-    async fn consume_nonce(&self, nonce_hash: [u8; 32], expires_at: DateTime<Utc>) -> Result<bool, StoreError> {
+    async fn consume_nonce(
+        &self,
+        nonce_hash: [u8; 32],
+        expires_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
         let expires_at = expires_at.timestamp();
-        self.write(|reply| WriteOp::NonceConsume { hash: nonce_hash, expires_at, reply }).await
+        self.write(|reply| WriteOp::NonceConsume {
+            hash: nonce_hash,
+            expires_at,
+            reply,
+        })
+        .await
     }
 
     async fn purge_nonces(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {

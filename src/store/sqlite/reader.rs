@@ -7,7 +7,8 @@ use uuid::Uuid;
 use super::sql_error;
 use crate::store::StoreError;
 
-const COLUMNS: &str = "position, stream_id, sequence, event_id, event_type, event_version, payload, metadata";
+const COLUMNS: &str =
+    "position, stream_id, sequence, event_id, event_type, event_version, payload, metadata";
 
 fn decode(row: &Row<'_>) -> rusqlite::Result<Result<RecordedEvent, StoreError>> {
     let position: i64 = row.get(0)?;
@@ -18,7 +19,9 @@ fn decode(row: &Row<'_>) -> rusqlite::Result<Result<RecordedEvent, StoreError>> 
     let event_version: i64 = row.get(5)?;
     let payload: String = row.get(6)?;
     let metadata: String = row.get(7)?;
-    let corrupt = |what: &str, e: &dyn std::fmt::Display| StoreError::Corrupt(format!("event at position {position}: {what}: {e}"));
+    let corrupt = |what: &str, e: &dyn std::fmt::Display| {
+        StoreError::Corrupt(format!("event at position {position}: {what}: {e}"))
+    };
     let event = (|| {
         Ok(RecordedEvent {
             position: LogPosition::at(position as u64),
@@ -26,15 +29,21 @@ fn decode(row: &Row<'_>) -> rusqlite::Result<Result<RecordedEvent, StoreError>> 
             sequence: sequence as u64,
             event_id: Uuid::parse_str(&event_id).map_err(|e| corrupt("event_id", &e))?,
             event_type,
-            event_version: u32::try_from(event_version).map_err(|e| corrupt("event_version", &e))?,
+            event_version: u32::try_from(event_version)
+                .map_err(|e| corrupt("event_version", &e))?,
             payload: serde_json::from_str(&payload).map_err(|e| corrupt("payload", &e))?,
-            metadata: serde_json::from_str::<EventMetadata>(&metadata).map_err(|e| corrupt("metadata", &e))?,
+            metadata: serde_json::from_str::<EventMetadata>(&metadata)
+                .map_err(|e| corrupt("metadata", &e))?,
         })
     })();
     Ok(event)
 }
 
-fn query(connection: &Connection, sql: &str, params: impl rusqlite::Params) -> Result<Vec<RecordedEvent>, StoreError> {
+fn query(
+    connection: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<RecordedEvent>, StoreError> {
     let mut statement = connection.prepare_cached(sql).map_err(sql_error)?;
     let rows = statement.query_map(params, decode).map_err(sql_error)?;
     let mut events = Vec::new();
@@ -45,12 +54,23 @@ fn query(connection: &Connection, sql: &str, params: impl rusqlite::Params) -> R
 }
 
 /// Every event of a stream, in sequence order.
-pub(super) fn read_stream(connection: &Connection, stream_id: &str) -> Result<Vec<RecordedEvent>, StoreError> {
-    query(connection, &format!("SELECT {COLUMNS} FROM events WHERE stream_id = ?1 ORDER BY sequence"), [stream_id])
+pub(super) fn read_stream(
+    connection: &Connection,
+    stream_id: &str,
+) -> Result<Vec<RecordedEvent>, StoreError> {
+    query(
+        connection,
+        &format!("SELECT {COLUMNS} FROM events WHERE stream_id = ?1 ORDER BY sequence"),
+        [stream_id],
+    )
 }
 
 /// Up to `limit` events after position `after`.
-pub(super) fn read_all(connection: &Connection, after: u64, limit: usize) -> Result<Vec<RecordedEvent>, StoreError> {
+pub(super) fn read_all(
+    connection: &Connection,
+    after: u64,
+    limit: usize,
+) -> Result<Vec<RecordedEvent>, StoreError> {
     query(
         connection,
         &format!("SELECT {COLUMNS} FROM events WHERE position > ?1 ORDER BY position LIMIT ?2"),

@@ -39,7 +39,9 @@ const MIGRATIONS: &[(i64, &str)] = &[(
 /// destroyed data key is overwritten, not merely unlinked).
 pub(super) fn open_writer(path: &Path, durability: Durability) -> Result<Connection, StoreError> {
     let connection = Connection::open(path).map_err(sql_error)?;
-    connection.busy_timeout(Duration::from_secs(10)).map_err(sql_error)?;
+    connection
+        .busy_timeout(Duration::from_secs(10))
+        .map_err(sql_error)?;
     let synchronous = match durability {
         Durability::Full => "FULL",
         Durability::Normal => "NORMAL",
@@ -59,12 +61,20 @@ pub(super) fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
         .execute_batch("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL DEFAULT (unixepoch()))")
         .map_err(sql_error)?;
     let current: i64 = connection
-        .query_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", [], |row| row.get(0))
+        .query_row(
+            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+            [],
+            |row| row.get(0),
+        )
         .map_err(sql_error)?;
     for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
         let tx = connection.transaction().map_err(sql_error)?;
         tx.execute_batch(sql).map_err(sql_error)?;
-        tx.execute("INSERT INTO schema_migrations (version) VALUES (?1)", [version]).map_err(sql_error)?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version) VALUES (?1)",
+            [version],
+        )
+        .map_err(sql_error)?;
         tx.commit().map_err(sql_error)?;
     }
     Ok(())

@@ -21,11 +21,30 @@ type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
 
 /// A queued write.
 pub(super) enum WriteOp {
-    Append { stream_id: String, expected: ExpectedVersion, events: Vec<NewEvent>, reply: Reply<AppendOutcome> },
-    KeyGetOrInsert { offer_id: Uuid, key: DataKey, reply: Reply<DataKey> },
-    KeyDestroy { offer_id: Uuid, reply: Reply<bool> },
-    NonceConsume { hash: [u8; 32], expires_at: i64, reply: Reply<bool> },
-    NoncePurge { now: i64, reply: Reply<u64> },
+    Append {
+        stream_id: String,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+        reply: Reply<AppendOutcome>,
+    },
+    KeyGetOrInsert {
+        offer_id: Uuid,
+        key: DataKey,
+        reply: Reply<DataKey>,
+    },
+    KeyDestroy {
+        offer_id: Uuid,
+        reply: Reply<bool>,
+    },
+    NonceConsume {
+        hash: [u8; 32],
+        expires_at: i64,
+        reply: Reply<bool>,
+    },
+    NoncePurge {
+        now: i64,
+        reply: Reply<u64>,
+    },
 }
 
 /// A result waiting for the commit before it is sent.
@@ -70,7 +89,11 @@ pub(super) fn spawn(
         .map_err(|e| StoreError::Unavailable(format!("cannot start the SQLite writer: {e}")))
 }
 
-fn run(mut connection: Connection, mut queue: mpsc::UnboundedReceiver<WriteOp>, appended: watch::Sender<LogPosition>) {
+fn run(
+    mut connection: Connection,
+    mut queue: mpsc::UnboundedReceiver<WriteOp>,
+    appended: watch::Sender<LogPosition>,
+) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = queue.blocking_recv() {
         batch.push(first);
@@ -123,25 +146,41 @@ fn commit_batch(
     let mut destroyed = false;
     for op in ops {
         match op {
-            WriteOp::Append { stream_id, expected, events, reply } => {
+            WriteOp::Append {
+                stream_id,
+                expected,
+                events,
+                reply,
+            } => {
                 let result = append(&tx, &stream_id, expected, &events);
                 if let Ok(outcome) = &result {
                     head = Some(outcome.last_position);
                 }
                 pending.push(Pending::Append(reply, result));
             }
-            WriteOp::KeyGetOrInsert { offer_id, key, reply } => {
+            WriteOp::KeyGetOrInsert {
+                offer_id,
+                key,
+                reply,
+            } => {
                 pending.push(Pending::Key(reply, key_get_or_insert(&tx, offer_id, key)));
             }
             WriteOp::KeyDestroy { offer_id, reply } => {
                 let result = tx
-                    .execute("DELETE FROM data_keys WHERE offer_id = ?1", [offer_id.to_string()])
+                    .execute(
+                        "DELETE FROM data_keys WHERE offer_id = ?1",
+                        [offer_id.to_string()],
+                    )
                     .map(|n| n > 0)
                     .map_err(sql_error);
                 destroyed |= matches!(result, Ok(true));
                 pending.push(Pending::Flag(reply, result));
             }
-            WriteOp::NonceConsume { hash, expires_at, reply } => {
+            WriteOp::NonceConsume {
+                hash,
+                expires_at,
+                reply,
+            } => {
                 let result = tx
                     .prepare_cached("INSERT OR IGNORE INTO used_nonces (nonce_hash, expires_at) VALUES (?1, ?2)")
                     .and_then(|mut s| s.execute(params![&hash[..], expires_at]))
@@ -171,11 +210,15 @@ fn commit_batch(
 }
 
 fn pending_of(op: WriteOp, result: Result<(), StoreError>) -> Pending {
-    let error = result.err().unwrap_or_else(|| StoreError::Unavailable("not executed".into()));
+    let error = result
+        .err()
+        .unwrap_or_else(|| StoreError::Unavailable("not executed".into()));
     match op {
         WriteOp::Append { reply, .. } => Pending::Append(reply, Err(error)),
         WriteOp::KeyGetOrInsert { reply, .. } => Pending::Key(reply, Err(error)),
-        WriteOp::KeyDestroy { reply, .. } | WriteOp::NonceConsume { reply, .. } => Pending::Flag(reply, Err(error)),
+        WriteOp::KeyDestroy { reply, .. } | WriteOp::NonceConsume { reply, .. } => {
+            Pending::Flag(reply, Err(error))
+        }
         WriteOp::NoncePurge { reply, .. } => Pending::Count(reply, Err(error)),
     }
 }
@@ -191,10 +234,17 @@ fn append(
         .and_then(|mut s| s.query_row([stream_id], |row| row.get::<_, i64>(0)))
         .map_err(sql_error)? as u64;
     if actual != expected.version() {
-        return Err(StoreError::Conflict { stream_id: stream_id.to_string(), expected: expected.version(), actual });
+        return Err(StoreError::Conflict {
+            stream_id: stream_id.to_string(),
+            expected: expected.version(),
+            actual,
+        });
     }
     if events.is_empty() {
-        return Ok(AppendOutcome { new_version: actual, last_position: LogPosition::START });
+        return Ok(AppendOutcome {
+            new_version: actual,
+            last_position: LogPosition::START,
+        });
     }
     tx.execute_batch("SAVEPOINT append_op").map_err(sql_error)?;
     let result = (|| {
@@ -208,7 +258,8 @@ fn append(
         let mut position = 0;
         for event in events {
             sequence += 1;
-            let metadata = serde_json::to_string(&event.metadata).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let metadata = serde_json::to_string(&event.metadata)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
             insert
                 .execute(params![
                     stream_id,
@@ -222,22 +273,41 @@ fn append(
                 .map_err(sql_error)?;
             position = tx.last_insert_rowid();
         }
-        Ok(AppendOutcome { new_version: sequence, last_position: LogPosition::at(position as u64) })
+        Ok(AppendOutcome {
+            new_version: sequence,
+            last_position: LogPosition::at(position as u64),
+        })
     })();
-    let end = if result.is_ok() { "RELEASE append_op" } else { "ROLLBACK TO append_op; RELEASE append_op" };
+    let end = if result.is_ok() {
+        "RELEASE append_op"
+    } else {
+        "ROLLBACK TO append_op; RELEASE append_op"
+    };
     tx.execute_batch(end).map_err(sql_error)?;
     result
 }
 
-fn key_get_or_insert(tx: &rusqlite::Transaction<'_>, offer_id: Uuid, key: DataKey) -> Result<DataKey, StoreError> {
+fn key_get_or_insert(
+    tx: &rusqlite::Transaction<'_>,
+    offer_id: Uuid,
+    key: DataKey,
+) -> Result<DataKey, StoreError> {
     let id = offer_id.to_string();
-    tx.execute("INSERT OR IGNORE INTO data_keys (offer_id, key) VALUES (?1, ?2)", params![id, &key.0[..]])
-        .map_err(sql_error)?;
+    tx.execute(
+        "INSERT OR IGNORE INTO data_keys (offer_id, key) VALUES (?1, ?2)",
+        params![id, &key.0[..]],
+    )
+    .map_err(sql_error)?;
     let stored: Option<Vec<u8>> = tx
-        .query_row("SELECT key FROM data_keys WHERE offer_id = ?1", [&id], |row| row.get(0))
+        .query_row(
+            "SELECT key FROM data_keys WHERE offer_id = ?1",
+            [&id],
+            |row| row.get(0),
+        )
         .optional()
         .map_err(sql_error)?;
-    let bytes = stored.ok_or_else(|| StoreError::Corrupt(format!("data key of {offer_id} vanished")))?;
+    let bytes =
+        stored.ok_or_else(|| StoreError::Corrupt(format!("data key of {offer_id} vanished")))?;
     <[u8; 32]>::try_from(bytes.as_slice())
         .map(DataKey)
         .map_err(|_| StoreError::Corrupt(format!("data key of {offer_id} has a wrong length")))
