@@ -1,0 +1,95 @@
+//! Issuance and proof-verification cost: one SD-JWT VC with ten claims (SD and plain, a
+//! nested object, an array with SD elements), and one ES256 proof verification.
+
+// Benchmark set-up: a panic only aborts the benchmark.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use issuance_credential::{
+    issue_sd_jwt_vc, verify_proof_jwt, IssuerKeys, ProofExpectations, SdJwtVcInput,
+};
+use issuance_domain::credential_config::ClaimDefinition;
+use josekit::jwk::alg::ec::EcCurve;
+use josekit::jwk::Jwk;
+use josekit::jws::{JwsHeader, ES256};
+use serde_json::{json, Map, Value};
+
+const ISSUER: &str = "https://issuer.example.com";
+const NOW: i64 = 1_750_000_000;
+
+fn definition(path: Value, sd: bool) -> ClaimDefinition {
+    ClaimDefinition {
+        path: serde_json::from_value(path).unwrap(),
+        mandatory: false,
+        selectively_disclosable: sd,
+        value_type: None,
+        display: vec![],
+    }
+}
+
+fn issuance(c: &mut Criterion) {
+    let keys = IssuerKeys::ephemeral().unwrap();
+    let holder = Jwk::generate_ec_key(EcCurve::P256)
+        .unwrap()
+        .to_public_key()
+        .unwrap();
+    let definitions = vec![
+        definition(json!(["given_name"]), true),
+        definition(json!(["family_name"]), true),
+        definition(json!(["birthdate"]), true),
+        definition(json!(["email"]), true),
+        definition(json!(["document_number"]), true),
+        definition(json!(["age_over_18"]), false),
+        definition(json!(["issuing_country"]), false),
+        definition(json!(["address"]), true),
+        definition(json!(["address", "locality"]), true),
+        definition(json!(["address", "country"]), false),
+        definition(json!(["nationalities", null]), true),
+    ];
+    let claims: Map<String, Value> = json!({
+        "given_name": "Erika", "family_name": "Mustermann", "birthdate": "1964-08-12",
+        "email": "erika@example.org", "document_number": "T22000129", "age_over_18": true,
+        "issuing_country": "DE", "address": {"locality": "Koeln", "country": "DE"},
+        "nationalities": ["DE", "FR"], "member_since": 2019
+    })
+    .as_object()
+    .unwrap()
+    .clone();
+    let input = SdJwtVcInput {
+        issuer: ISSUER,
+        vct: "https://issuer.example.com/vct/identity",
+        issued_at: NOW,
+        expires_at: NOW + 86_400,
+        holder_jwk: &holder,
+        claims: &claims,
+        definitions: &definitions,
+    };
+    c.bench_function("issue_sd_jwt_vc/10_claims", |b| {
+        b.iter(|| issue_sd_jwt_vc(keys.active(), black_box(&input)).unwrap())
+    });
+}
+
+fn proof_verification(c: &mut Criterion) {
+    let wallet = Jwk::generate_ec_key(EcCurve::P256).unwrap();
+    let signer = ES256.signer_from_jwk(&wallet).unwrap();
+    let mut header = JwsHeader::new();
+    header.set_token_type("openid4vci-proof+jwt");
+    header.set_jwk(wallet.to_public_key().unwrap());
+    let claims = json!({"aud": ISSUER, "iat": NOW, "nonce": "wKI4LT17ac15ES9bw8ac4"});
+    let jwt =
+        josekit::jws::serialize_compact(claims.to_string().as_bytes(), &header, &signer).unwrap();
+    let expect = ProofExpectations {
+        audience: ISSUER,
+        now: NOW,
+        max_age_seconds: 300,
+        max_future_skew_seconds: 60,
+        allowed_algs: &["ES256", "EdDSA"],
+        client_id: None,
+    };
+    c.bench_function("verify_proof_jwt/es256", |b| {
+        b.iter(|| verify_proof_jwt(black_box(&jwt), &expect).unwrap())
+    });
+}
+
+criterion_group!(benches, issuance, proof_verification);
+criterion_main!(benches);

@@ -1,0 +1,32 @@
+//! Credential cryptography of the issuance engine.
+//!
+//! Everything that touches keys, signatures or SD-JWT encoding lives here, behind plain
+//! functions that take their inputs (time included) as arguments:
+//!
+//! - [`jwk`]: RFC 7638 thumbprints and the check that a JWK holds no private members.
+//! - [`keys`]: the issuer's ES256 signing keys — key files with rotation by `kid`, or a
+//!   configured key with an `x5c` chain — the published JWKS, and generic compact JWS
+//!   signing/verification for issuer-internal artefacts (audit checkpoints).
+//! - [`sd_jwt`]: SD-JWT VC issuance (`dc+sd-jwt`, RFC 9901 and SD-JWT VC draft -13) driven
+//!   by the credential configuration's claim definitions: nested objects, array elements,
+//!   recursive disclosures, sorted digests with decoys.
+//! - [`proof`]: verification of OpenID4VCI 1.0 `jwt` key proofs (Appendix F). The nonce is
+//!   returned for the caller to consume atomically; nothing about wallet keys is cached.
+//!
+//! Signing keys are parsed once and kept as josekit signers; wallet keys are parsed per
+//! proof and dropped.
+
+pub mod jwk;
+pub mod keys;
+pub mod proof;
+pub mod sd_jwt;
+
+pub use jwk::{ensure_public, thumbprint, JwkError};
+pub use keys::{IssuerKeys, KeyError, SignError, SigningKey};
+pub use proof::{verify_proof_jwt, ProofError, ProofExpectations, VerifiedProof, PROOF_TYP};
+pub use sd_jwt::{
+    disclosure_digest, issue_sd_jwt_vc, IssueError, IssuedSdJwt, SdJwtVcInput, SD_JWT_VC_TYP,
+};
+
+/// Re-exported so callers name the same `Jwk` type this crate uses.
+pub use josekit::jwk::Jwk;

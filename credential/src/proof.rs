@@ -1,0 +1,314 @@
+//! Verification of OpenID4VCI 1.0 `jwt` proofs of possession (Appendix F.1, F.4).
+//!
+//! The wallet's key arrives in the proof's own header, so nothing here is cached: every
+//! call parses the header, checks it, builds a verifier for that one key and drops it.
+//! The `c_nonce` is returned, not checked: the caller consumes it atomically in its store.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use josekit::jwk::Jwk;
+use josekit::jws::alg::ecdsa::EcdsaJwsAlgorithm;
+use josekit::jws::{EdDSA, JwsVerifier, ES256, ES384, ES512};
+use serde_json::{Map, Value};
+
+use crate::jwk::{ensure_public, thumbprint};
+
+/// The proof JWT `typ` header value (Appendix F.1).
+pub const PROOF_TYP: &str = "openid4vci-proof+jwt";
+
+/// Proofs are small (a header JWK and four claims); anything far larger is not one.
+const MAX_PROOF_BYTES: usize = 16 * 1024;
+
+/// What a proof must satisfy, from the issuer's metadata, the request and the clock.
+#[derive(Debug, Clone, Copy)]
+pub struct ProofExpectations<'a> {
+    /// The Credential Issuer Identifier; `aud` must be (or contain) it.
+    pub audience: &'a str,
+    /// Current time, Unix seconds.
+    pub now: i64,
+    /// Oldest acceptable `iat`: `now - max_age_seconds`.
+    pub max_age_seconds: i64,
+    /// Newest acceptable `iat`: `now + max_future_skew_seconds` (clock skew, §13.8).
+    pub max_future_skew_seconds: i64,
+    /// `proof_signing_alg_values_supported`; algorithms this module cannot verify are
+    /// refused even when listed.
+    pub allowed_algs: &'a [&'a str],
+    /// The authenticated client; when set, an `iss` claim must equal it.
+    pub client_id: Option<&'a str>,
+}
+
+/// A proof that passed every check except the nonce, which the caller checks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedProof {
+    /// The holder's public key from the `jwk` header, to bind the credential to (`cnf`).
+    pub holder_jwk: Jwk,
+    /// RFC 7638 thumbprint of `holder_jwk`.
+    pub thumbprint: String,
+    /// The `nonce` claim. [`verify_proof_jwt`] returns [`ProofError::MissingNonce`] when it
+    /// is absent, so on success this is always `Some`.
+    pub nonce: Option<String>,
+    /// The `iat` claim, Unix seconds.
+    pub issued_at: i64,
+}
+
+/// Why a proof was refused. Every variant except [`ProofError::MissingNonce`] carries a
+/// reason suitable for `error_description` (it names no secrets).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProofError {
+    /// Not a compact JWS with base64url JSON header and payload, or too large.
+    #[error("{0}")]
+    Malformed(String),
+    /// `typ` is absent or not `openid4vci-proof+jwt`.
+    #[error("{0}")]
+    Type(String),
+    /// `alg` is absent, `none`, not allowed, or not supported.
+    #[error("{0}")]
+    Algorithm(String),
+    /// The key is not given as exactly one `jwk` (`kid` and `x5c` are not resolved).
+    #[error("{0}")]
+    KeySource(String),
+    /// The header JWK is private, malformed, or does not fit `alg`.
+    #[error("{0}")]
+    Key(String),
+    /// The signature does not verify with the header JWK.
+    #[error("{0}")]
+    Signature(String),
+    /// `aud` is absent or does not name this issuer.
+    #[error("{0}")]
+    Audience(String),
+    /// `iat` is absent, not a number, too old or too far in the future.
+    #[error("{0}")]
+    IssuedAt(String),
+    /// `exp` is present and in the past.
+    #[error("{0}")]
+    Expired(String),
+    /// `iss` does not equal the authenticated client.
+    #[error("{0}")]
+    Issuer(String),
+    /// A claim has the wrong JSON type.
+    #[error("{0}")]
+    Claim(String),
+    /// The proof has no `nonce` claim (checked last: every other check has passed).
+    #[error("proof has no nonce claim")]
+    MissingNonce,
+}
+
+/// Verifies a `jwt` proof against `expect`; see the module docs for what is checked.
+pub fn verify_proof_jwt(
+    jwt: &str,
+    expect: &ProofExpectations,
+) -> Result<VerifiedProof, ProofError> {
+    if jwt.len() > MAX_PROOF_BYTES {
+        return Err(ProofError::Malformed(format!(
+            "proof is larger than {MAX_PROOF_BYTES} bytes"
+        )));
+    }
+    let header = decode_header(jwt)?;
+
+    // Reasons never echo header values: they are attacker-chosen and end up in
+    // `error_description`, whose character set RFC 6749 §5.2 restricts.
+    if header.get("typ").and_then(Value::as_str) != Some(PROOF_TYP) {
+        return Err(ProofError::Type(format!("typ must be {PROOF_TYP}")));
+    }
+
+    let alg = match header.get("alg") {
+        Some(Value::String(alg)) => alg.as_str(),
+        _ => return Err(ProofError::Algorithm("alg is missing".into())),
+    };
+    if alg == "none" {
+        return Err(ProofError::Algorithm("alg none is not allowed".into()));
+    }
+    if !expect.allowed_algs.contains(&alg) {
+        return Err(ProofError::Algorithm(format!(
+            "alg is not allowed; use one of {}",
+            expect.allowed_algs.join(", ")
+        )));
+    }
+
+    if header.contains_key("crit") {
+        // RFC 7515 §4.1.11: unknown critical extensions must be refused; we know none.
+        return Err(ProofError::Malformed(
+            "crit header parameters are not supported".into(),
+        ));
+    }
+    let holder_jwk = header_jwk(&header)?;
+    let verifier = verifier_for(alg, &holder_jwk)?;
+    let (payload, _) = josekit::jws::deserialize_compact(jwt, &*verifier).map_err(|_| {
+        ProofError::Signature("proof signature does not verify with the header jwk".into())
+    })?;
+    let claims: Map<String, Value> = serde_json::from_slice(&payload)
+        .map_err(|_| ProofError::Malformed("proof payload is not a JSON object".into()))?;
+
+    check_audience(&claims, expect.audience)?;
+    let issued_at = check_issued_at(&claims, expect)?;
+    check_expiry(&claims, expect)?;
+    check_issuer(&claims, expect.client_id)?;
+    let nonce = match claims.get("nonce") {
+        None => return Err(ProofError::MissingNonce),
+        Some(Value::String(nonce)) => nonce.clone(),
+        Some(_) => return Err(ProofError::Claim("nonce must be a string".into())),
+    };
+
+    let thumbprint = thumbprint(&holder_jwk).map_err(|e| ProofError::Key(e.to_string()))?;
+    Ok(VerifiedProof {
+        holder_jwk,
+        thumbprint,
+        nonce: Some(nonce),
+        issued_at,
+    })
+}
+
+/// Decodes the (not yet verified) header as a JSON object.
+fn decode_header(jwt: &str) -> Result<Map<String, Value>, ProofError> {
+    let parts: Vec<&str> = jwt.split('.').collect();
+    if parts.len() != 3 {
+        return Err(ProofError::Malformed(
+            "proof is not a compact JWS (three dot-separated parts)".into(),
+        ));
+    }
+    URL_SAFE_NO_PAD
+        .decode(parts[0])
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .ok_or_else(|| ProofError::Malformed("proof header is not a base64url JSON object".into()))
+}
+
+/// The one key source, which must be a public `jwk` (Appendix F.1: exactly one of `jwk`,
+/// `kid`, `x5c`).
+fn header_jwk(header: &Map<String, Value>) -> Result<Jwk, ProofError> {
+    let sources: Vec<&str> = ["jwk", "kid", "x5c"]
+        .into_iter()
+        .filter(|name| header.contains_key(*name))
+        .collect();
+    match sources.as_slice() {
+        ["jwk"] => {}
+        [] => return Err(ProofError::KeySource("proof header has no jwk".into())),
+        ["kid"] => {
+            return Err(ProofError::KeySource(
+                "kid key references are not supported; send the key as jwk".into(),
+            ))
+        }
+        ["x5c"] => {
+            return Err(ProofError::KeySource(
+                "x5c is not supported; send the key as jwk".into(),
+            ))
+        }
+        several => {
+            return Err(ProofError::KeySource(format!(
+                "proof header must contain exactly one of jwk, kid, x5c; found {}",
+                several.join(", ")
+            )))
+        }
+    }
+    let Some(Value::Object(members)) = header.get("jwk") else {
+        return Err(ProofError::Key("jwk must be a JSON object".into()));
+    };
+    let jwk = Jwk::from_map(members.clone())
+        .map_err(|_| ProofError::Key("jwk is not a valid JWK".into()))?;
+    ensure_public(&jwk).map_err(|e| ProofError::Key(e.to_string()))?;
+    Ok(jwk)
+}
+
+/// A verifier for `alg` built from the holder's key. josekit checks that the key type and
+/// curve fit the algorithm; EdDSA is limited to Ed25519 here. A `kid` inside the JWK is
+/// dropped from the verifier, or josekit would demand a matching `kid` header, which
+/// Appendix F.1 forbids next to `jwk`.
+fn verifier_for(alg: &str, jwk: &Jwk) -> Result<Box<dyn JwsVerifier>, ProofError> {
+    // `alg` is one of ours here, so naming it echoes nothing the wallet chose.
+    let key_error =
+        |_: josekit::JoseError| ProofError::Key(format!("jwk is not a valid {alg} public key"));
+    let ecdsa = |algorithm: EcdsaJwsAlgorithm| -> Result<Box<dyn JwsVerifier>, ProofError> {
+        let mut verifier = algorithm.verifier_from_jwk(jwk).map_err(key_error)?;
+        verifier.remove_key_id();
+        Ok(Box::new(verifier))
+    };
+    match alg {
+        "ES256" => ecdsa(ES256),
+        "ES384" => ecdsa(ES384),
+        "ES512" => ecdsa(ES512),
+        "EdDSA" => {
+            if jwk.key_type() != "OKP" || jwk.curve() != Some("Ed25519") {
+                return Err(ProofError::Key(
+                    "EdDSA proofs need an OKP Ed25519 jwk".into(),
+                ));
+            }
+            let mut verifier = EdDSA.verifier_from_jwk(jwk).map_err(key_error)?;
+            verifier.remove_key_id();
+            Ok(Box::new(verifier))
+        }
+        _ => Err(ProofError::Algorithm(
+            "alg is not supported by this issuer".into(),
+        )),
+    }
+}
+
+fn check_audience(claims: &Map<String, Value>, audience: &str) -> Result<(), ProofError> {
+    let matches = match claims.get("aud") {
+        None => return Err(ProofError::Audience("proof has no aud claim".into())),
+        Some(Value::String(aud)) => aud == audience,
+        Some(Value::Array(auds)) => auds.iter().any(|a| a.as_str() == Some(audience)),
+        Some(_) => {
+            return Err(ProofError::Audience(
+                "aud must be a string or an array".into(),
+            ))
+        }
+    };
+    if matches {
+        Ok(())
+    } else {
+        Err(ProofError::Audience(format!("aud must be {audience}")))
+    }
+}
+
+fn check_issued_at(
+    claims: &Map<String, Value>,
+    expect: &ProofExpectations,
+) -> Result<i64, ProofError> {
+    let iat = numeric_date(claims, "iat")?
+        .ok_or_else(|| ProofError::IssuedAt("proof has no iat claim".into()))?;
+    if iat < expect.now.saturating_sub(expect.max_age_seconds) {
+        return Err(ProofError::IssuedAt(format!(
+            "proof iat is more than {} seconds old",
+            expect.max_age_seconds
+        )));
+    }
+    if iat > expect.now.saturating_add(expect.max_future_skew_seconds) {
+        return Err(ProofError::IssuedAt("proof iat is in the future".into()));
+    }
+    Ok(iat)
+}
+
+fn check_expiry(claims: &Map<String, Value>, expect: &ProofExpectations) -> Result<(), ProofError> {
+    match numeric_date(claims, "exp")? {
+        Some(exp) if exp < expect.now.saturating_sub(expect.max_future_skew_seconds) => {
+            Err(ProofError::Expired("proof has expired (exp)".into()))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn check_issuer(claims: &Map<String, Value>, client_id: Option<&str>) -> Result<(), ProofError> {
+    match (claims.get("iss"), client_id) {
+        (None, _) => Ok(()),
+        (Some(Value::String(iss)), Some(client_id)) if iss != client_id => Err(ProofError::Issuer(
+            "proof iss must equal the client_id".into(),
+        )),
+        (Some(Value::String(_)), _) => Ok(()),
+        (Some(_), _) => Err(ProofError::Claim("iss must be a string".into())),
+    }
+}
+
+/// A NumericDate claim (RFC 7519 §2), truncated to whole seconds.
+fn numeric_date(claims: &Map<String, Value>, name: &str) -> Result<Option<i64>, ProofError> {
+    match claims.get(name) {
+        None => Ok(None),
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .or_else(|| n.as_f64().filter(|f| f.is_finite()).map(|f| f as i64))
+            .map(Some)
+            .ok_or_else(|| ProofError::Claim(format!("{name} must be a number of seconds"))),
+        Some(_) => Err(ProofError::Claim(format!(
+            "{name} must be a number of seconds"
+        ))),
+    }
+}

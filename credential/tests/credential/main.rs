@@ -1,0 +1,11 @@
+//! Integration tests of the credential crate, in one binary: SD-JWT VC issuance checked by
+//! an independent verifier (`sd-jwt-rs`), proof verification, and issuer key files.
+
+// Test code: a panic is a test failure, so unwrap/expect are fine here.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+mod keys;
+mod proof;
+mod sd_jwt;
+mod sd_jwt_interop;
