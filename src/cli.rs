@@ -66,6 +66,9 @@ pub enum KeysAction {
         #[arg(long = "scope", required = true)]
         scopes: Vec<String>,
     },
+    /// Generate a new issuer signing key and make it active; older keys stay published in
+    /// the JWKS so credentials they signed keep verifying.
+    Rotate,
 }
 
 /// Loads the configuration or exits with every problem listed.
@@ -119,6 +122,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .collect::<anyhow::Result<Vec<_>>>()?;
             let key = create_key(&config.settings.data_dir, &name, &scopes)?;
             println!("Created API key `{name}` (shown only this once):\n\n    {key}\n");
+            Ok(())
+        }
+        Command::Keys {
+            action: KeysAction::Rotate,
+        } => {
+            if config.settings.issuer.signing_key_file.is_some() {
+                anyhow::bail!(
+                    "the signing key comes from issuer.signing_key_file; rotate it there"
+                );
+            }
+            let kid =
+                issuance_credential::IssuerKeys::rotate(&config.settings.data_dir.join("keys"))?;
+            println!("New active issuer signing key: kid {kid} (restart the service to use it).");
             Ok(())
         }
     }

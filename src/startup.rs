@@ -6,6 +6,7 @@ use std::sync::Arc;
 use actix_web::dev::Server;
 use actix_web::{web, App, HttpServer};
 use anyhow::Context;
+use issuance_credential::IssuerKeys;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -64,6 +65,7 @@ impl Application {
             )?,
         };
         let api_keys = bootstrap_api_keys(&settings)?;
+        let issuer_keys = Arc::new(load_issuer_keys(&settings)?);
         let clock: Arc<dyn Clock> = options.clock.unwrap_or_else(|| Arc::new(SystemClock));
         let metrics = Metrics::new().context("cannot register metrics")?;
         let start = opened
@@ -80,6 +82,7 @@ impl Application {
             secrets: opened.secrets.clone(),
             views: opened.views.clone(),
             offers: OfferRepository::new(opened.events.clone(), clock.clone()),
+            issuer_keys,
             server_secret,
             clock,
             api_keys,
@@ -245,6 +248,19 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// The issuer signing keys: the configured key file, else keys generated into
+/// `<data dir>/keys` (rotated with `issuance keys rotate`).
+pub fn load_issuer_keys(settings: &crate::config::Settings) -> anyhow::Result<IssuerKeys> {
+    match &settings.issuer.signing_key_file {
+        Some(file) => {
+            IssuerKeys::from_files(file, settings.issuer.certificate_chain_file.as_deref())
+                .with_context(|| format!("cannot load the issuer signing key {}", file.display()))
+        }
+        None => IssuerKeys::load_or_generate(&settings.data_dir.join("keys"))
+            .context("cannot load the issuer signing keys"),
     }
 }
 

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use issuance_credential::IssuerKeys;
 use issuance_domain::credential_config::CredentialCatalog;
 use issuance_domain::LogPosition;
 
@@ -36,6 +37,8 @@ pub struct AppState {
     pub views: Arc<dyn OfferViewStore>,
     /// Offer commands.
     pub offers: OfferRepository,
+    /// The issuer's signing keys (active key signs; all are published).
+    pub issuer_keys: Arc<IssuerKeys>,
     /// MAC key for derived codes and tokens.
     pub server_secret: ServerSecret,
     /// The clock.

@@ -12,7 +12,7 @@ use subtle::ConstantTimeEq;
 ///
 /// Serialised as unpadded base64url. Equality via [`Digest::ct_eq`] runs in constant time;
 /// `PartialEq` is also constant-time so that a careless `==` cannot leak timing.
-#[derive(Clone, Copy, Eq, Hash)]
+#[derive(Clone, Copy, Eq)]
 pub struct Digest(pub [u8; 32]);
 
 impl Digest {
@@ -37,6 +37,12 @@ impl Digest {
 impl PartialEq for Digest {
     fn eq(&self, other: &Self) -> bool {
         self.ct_eq(other)
+    }
+}
+
+impl std::hash::Hash for Digest {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
     }
 }
 

@@ -1,5 +1,7 @@
 //! Integration tests: the real service on random loopback ports, talked to over HTTP.
-//! One test binary (each extra binary costs a link step).
+//! One test binary (each extra binary costs a link step). Tests and their helpers may
+//! unwrap: a failing test should panic where it fails.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 

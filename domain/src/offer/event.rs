@@ -233,6 +233,9 @@ pub struct ClaimsErased {
 }
 
 /// Every event of the Offer aggregate.
+// `OfferCreated` is the large variant; events are few per offer and rarely moved, so
+// boxing it would cost more in ergonomics than it saves.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum OfferEvent {
     /// See [`OfferCreated`].

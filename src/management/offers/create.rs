@@ -46,7 +46,7 @@ pub async fn create(
         Some(key) => codes::offer_id_for_idempotency_key(&state.server_secret, &caller.name, key),
         None => Uuid::new_v4(),
     };
-    let canonical = serde_json::to_vec(&body).map_err(|e| ApiError::internal(&e))?;
+    let canonical = crate::crypto::canonical_json(&body);
     let data_key = state
         .secrets
         .data_key_get_or_insert(offer_id, sealing::generate_key())
