@@ -5,6 +5,7 @@
 
 mod support;
 
+mod cli;
 mod concurrency;
 mod management_auth;
 mod management_offers;

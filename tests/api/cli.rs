@@ -1,0 +1,147 @@
+//! The binary's command line: configuration errors, first-run admin key, key creation.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+const BINARY: &str = env!("CARGO_BIN_EXE_issuance");
+
+fn command(data_dir: &std::path::Path) -> Command {
+    let mut command = Command::new(BINARY);
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("ISSUANCE_DATA_DIR", data_dir)
+        .env("ISSUANCE_WALLET_ADDR", "127.0.0.1:0")
+        .env("ISSUANCE_MANAGEMENT_ADDR", "127.0.0.1:0")
+        .env("RUST_LOG", "warn");
+    command
+}
+
+#[test]
+fn an_invalid_configuration_names_the_file_field_and_problem_and_exits_non_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("issuer.toml");
+    std::fs::write(
+        &config,
+        issuance::config::BUILT_IN_CONFIG
+            .replace("max_expires_in = 1800", "max_expires_in = \"soon\""),
+    )
+    .unwrap();
+    let output = command(dir.path())
+        .arg("--config")
+        .arg(&config)
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains(&config.display().to_string()), "{stderr}");
+    assert!(stderr.contains("offers.max_expires_in"), "{stderr}");
+    assert!(stderr.contains("soon"), "{stderr}");
+}
+
+#[test]
+fn an_invalid_environment_override_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = command(dir.path())
+        .env("ISSUANCE_PUBLIC_URL", "ftp://nope")
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("public_url"), "{stderr}");
+}
+
+#[test]
+fn a_missing_configuration_file_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = command(dir.path())
+        .arg("--config")
+        .arg(dir.path().join("absent.toml"))
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("absent.toml"));
+}
+
+#[test]
+fn the_first_run_prints_one_admin_key_and_stores_only_its_hash() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = command(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(key) = line.split_whitespace().find(|w| w.starts_with("isk_")) {
+                let _ = sender.send(key.to_string());
+                return;
+            }
+        }
+    });
+    let key = receiver
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the admin key is printed");
+    let _ = child.kill();
+    let _ = child.wait();
+    let stored = std::fs::read_to_string(dir.path().join("api-keys.json")).unwrap();
+    assert!(!stored.contains(&key), "only the hash is stored");
+    let entries: serde_json::Value = serde_json::from_str(&stored).unwrap();
+    assert_eq!(entries[0]["name"], "admin");
+    assert_eq!(entries[0]["scopes"], serde_json::json!(["admin"]));
+
+    // A second start prints no new key.
+    let mut child = command(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    let _ = child.kill();
+    let output = child.wait_with_output().unwrap();
+    assert!(!String::from_utf8_lossy(&output.stdout).contains("isk_"));
+}
+
+#[test]
+fn keys_create_prints_a_key_with_the_requested_scopes() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = command(dir.path())
+        .args([
+            "keys",
+            "create",
+            "--name",
+            "backend",
+            "--scope",
+            "offers:write",
+            "--scope",
+            "offers:read",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let key = stdout
+        .split_whitespace()
+        .find(|w| w.starts_with("isk_"))
+        .unwrap();
+    let keys = issuance::management::auth::ApiKeys::load(&[], None, dir.path()).unwrap();
+    let found = keys.authenticate(key).unwrap();
+    assert_eq!(found.name, "backend");
+
+    let output = command(dir.path())
+        .args(["keys", "create", "--name", "x", "--scope", "root"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("unknown scope"));
+}
