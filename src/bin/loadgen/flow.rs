@@ -1,0 +1,276 @@
+//! One complete pre-authorized issuance flow, as a wallet (and the institution's backend
+//! creating the offer) would run it.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use josekit::jwk::Jwk;
+use josekit::jws::alg::ecdsa::EcdsaJwsVerifier;
+use josekit::jws::ES256;
+use reqwest::{Client, Response};
+use serde_json::{json, Value};
+
+use crate::args::Args;
+use crate::holder::HolderKey;
+use crate::stats::Recorder;
+
+/// What every flow shares: the client, URLs, and the issuer's verification keys.
+pub struct FlowContext {
+    client: Client,
+    target: String,
+    management: String,
+    admin_key: String,
+    credential_issuer: String,
+    offer_body: Value,
+    configuration: String,
+    verify_every: u64,
+    issuer_keys: HashMap<String, EcdsaJwsVerifier>,
+}
+
+/// Example claims for the built-in configurations (10 claims for the identity credential).
+fn claims_for(configuration: &str) -> anyhow::Result<Value> {
+    Ok(match configuration {
+        "IdentityCredential" => json!({
+            "given_name": "Erika", "family_name": "Mustermann", "birthdate": "1964-08-12",
+            "email": "erika@example.com", "is_over_18": true, "nationalities": ["DE", "FR"],
+            "address": {"street_address": "Heidestraße 17", "locality": "Köln", "postal_code": "51147", "country": "DE"},
+            "customer_number": "4711",
+        }),
+        "AccountOwnershipCredential" => json!({
+            "account_holder": "Erika Mustermann", "iban": "DE89370400440532013000", "bic": "COBADEFFXXX", "account_type": "checking",
+        }),
+        "AddressCredential" => {
+            json!({"address": {"street_address": "Heidestraße 17", "locality": "Köln", "country": "DE"}})
+        }
+        other => anyhow::bail!("no example claims for configuration `{other}`"),
+    })
+}
+
+impl FlowContext {
+    /// Fetches the issuer metadata and JWKS once.
+    pub async fn prepare(args: &Args, client: Client) -> anyhow::Result<FlowContext> {
+        let target = args.target.trim_end_matches('/').to_string();
+        let metadata: Value = client
+            .get(format!("{target}/.well-known/openid-credential-issuer"))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let credential_issuer = metadata["credential_issuer"]
+            .as_str()
+            .unwrap_or(&target)
+            .to_string();
+        let jwks: Value = client
+            .get(format!("{target}/.well-known/jwt-vc-issuer"))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let mut issuer_keys = HashMap::new();
+        for key in jwks["jwks"]["keys"].as_array().into_iter().flatten() {
+            let jwk = Jwk::from_bytes(serde_json::to_vec(key)?)?;
+            if let Some(kid) = jwk.key_id() {
+                issuer_keys.insert(kid.to_string(), ES256.verifier_from_jwk(&jwk)?);
+            }
+        }
+        let offer_body = json!({
+            "credential_configuration_id": args.configuration,
+            "claims": claims_for(&args.configuration)?,
+            "tx_code": {"length": 6, "input_mode": "numeric"},
+        });
+        Ok(FlowContext {
+            client,
+            target,
+            management: args.management.trim_end_matches('/').to_string(),
+            admin_key: args.admin_key.clone(),
+            credential_issuer,
+            offer_body,
+            configuration: args.configuration.clone(),
+            verify_every: args.verify_every,
+            issuer_keys,
+        })
+    }
+
+    fn verify(&self, credential: &str) -> bool {
+        let Some(jwt) = credential.split('~').next() else {
+            return false;
+        };
+        let Ok(header) = josekit::jwt::decode_header(jwt) else {
+            return false;
+        };
+        let Some(verifier) = header
+            .claim("kid")
+            .and_then(Value::as_str)
+            .and_then(|kid| self.issuer_keys.get(kid))
+        else {
+            return false;
+        };
+        josekit::jwt::decode_with_verifier(jwt, verifier).is_ok()
+    }
+}
+
+/// One flow by one wallet.
+pub struct Flow<'a> {
+    pub number: u64,
+    pub wallet: usize,
+    pub holder: &'a HolderKey,
+    pub context: &'a FlowContext,
+    pub recorder: &'a Recorder,
+}
+
+type StepResult<T> = Result<T, String>;
+
+impl Flow<'_> {
+    /// Runs the flow, recording latencies and the outcome.
+    pub async fn run(self) {
+        match self.steps().await {
+            Ok(()) => self.recorder.success(),
+            Err(kind) => self.recorder.failure(kind),
+        }
+    }
+
+    async fn timed(
+        &self,
+        step: &'static str,
+        request: reqwest::RequestBuilder,
+    ) -> StepResult<Response> {
+        let started = Instant::now();
+        let response = request
+            .send()
+            .await
+            .map_err(|e| format!("{step}: transport: {}", transport_kind(&e)))?;
+        self.recorder.request(step, started.elapsed());
+        Ok(response)
+    }
+
+    async fn json(step: &'static str, response: Response, expected: u16) -> StepResult<Value> {
+        let status = response.status().as_u16();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        if status != expected {
+            return Err(format!(
+                "{step}: HTTP {status} {}",
+                body["error"].as_str().unwrap_or("")
+            ));
+        }
+        Ok(body)
+    }
+
+    async fn steps(&self) -> StepResult<()> {
+        let c = self.context;
+        let response = self
+            .timed(
+                "create_offer",
+                c.client
+                    .post(format!("{}/offers", c.management))
+                    .bearer_auth(&c.admin_key)
+                    .json(&c.offer_body),
+            )
+            .await?;
+        let created = Self::json("create_offer", response, 201).await?;
+        let offer_uri = created["credential_offer_uri"]
+            .as_str()
+            .ok_or("create_offer: no credential_offer_uri")?;
+        let offer_url = url::Url::parse(offer_uri)
+            .ok()
+            .and_then(|u| {
+                u.query_pairs()
+                    .find(|(k, _)| k == "credential_offer_uri")
+                    .map(|(_, v)| v.into_owned())
+            })
+            .ok_or("create_offer: malformed credential_offer_uri")?;
+        let tx_code = created["tx_code_value"]
+            .as_str()
+            .ok_or("create_offer: no tx_code_value")?
+            .to_string();
+
+        let response = self
+            .timed("resolve_offer", c.client.get(&offer_url))
+            .await?;
+        let offer = Self::json("resolve_offer", response, 200).await?;
+        let code = offer["grants"]["urn:ietf:params:oauth:grant-type:pre-authorized_code"]
+            ["pre-authorized_code"]
+            .as_str()
+            .ok_or("resolve_offer: no pre-authorized code")?
+            .to_string();
+
+        let form = [
+            (
+                "grant_type",
+                "urn:ietf:params:oauth:grant-type:pre-authorized_code",
+            ),
+            ("pre-authorized_code", code.as_str()),
+            ("tx_code", tx_code.as_str()),
+        ];
+        let response = self
+            .timed(
+                "token",
+                c.client.post(format!("{}/token", c.target)).form(&form),
+            )
+            .await?;
+        let token = Self::json("token", response, 200).await?;
+        let access_token = token["access_token"]
+            .as_str()
+            .ok_or("token: no access_token")?
+            .to_string();
+
+        let response = self
+            .timed("nonce", c.client.post(format!("{}/nonce", c.target)))
+            .await?;
+        let nonce = Self::json("nonce", response, 200).await?;
+        let c_nonce = nonce["c_nonce"].as_str().ok_or("nonce: no c_nonce")?;
+
+        let proof = self
+            .holder
+            .proof(&c.credential_issuer, c_nonce)
+            .map_err(|e| format!("proof: {e}"))?;
+        let request =
+            json!({"credential_configuration_id": c.configuration, "proofs": {"jwt": [proof]}});
+        let response = self
+            .timed(
+                "credential",
+                c.client
+                    .post(format!("{}/credential", c.target))
+                    .bearer_auth(&access_token)
+                    .json(&request),
+            )
+            .await?;
+        let issued = Self::json("credential", response, 200).await?;
+        let credential = issued["credentials"][0]["credential"]
+            .as_str()
+            .ok_or("credential: no credential")?;
+        if c.verify_every > 0 && self.number % c.verify_every == 0 {
+            self.recorder.verification(c.verify(credential));
+        }
+        let notification_id = issued["notification_id"]
+            .as_str()
+            .ok_or("credential: no notification_id")?;
+
+        let response = self
+            .timed(
+                "notification",
+                c.client
+                    .post(format!("{}/notification", c.target))
+                    .bearer_auth(&access_token)
+                    .json(&json!({"notification_id": notification_id, "event": "credential_accepted"})),
+            )
+            .await?;
+        let status = response.status().as_u16();
+        if status != 204 {
+            return Err(format!("notification: HTTP {status}"));
+        }
+        let _ = self.wallet;
+        Ok(())
+    }
+}
+
+fn transport_kind(error: &reqwest::Error) -> &'static str {
+    if error.is_timeout() {
+        "timeout"
+    } else if error.is_connect() {
+        "connect"
+    } else {
+        "other"
+    }
+}
