@@ -131,9 +131,9 @@ fn bearer(request: &HttpRequest) -> Result<Bearer, WalletError> {
         .headers()
         .get(header::AUTHORIZATION)
         .ok_or_else(WalletError::missing_token)?;
-    let value = value.to_str().map_err(|_| {
-        WalletError::new(ErrorCode::InvalidToken, "the access token is not valid")
-    })?;
+    let value = value
+        .to_str()
+        .map_err(|_| WalletError::new(ErrorCode::InvalidToken, "the access token is not valid"))?;
     let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
     // The scheme is case-insensitive (RFC 7235 §2.1).
     if !scheme.eq_ignore_ascii_case("bearer") {
@@ -153,7 +153,9 @@ mod tests {
     }
 
     fn now() -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 11, 23, 10, 0, 0).single().unwrap()
+        Utc.with_ymd_and_hms(2026, 11, 23, 10, 0, 0)
+            .single()
+            .unwrap()
     }
 
     #[test]
@@ -171,8 +173,16 @@ mod tests {
     #[test]
     fn expired_forged_and_foreign_tokens_are_refused() {
         let (token, _) = mint(&secret(), Uuid::new_v4(), Uuid::new_v4(), now());
-        assert!(open(&secret(), &token, now()).is_err(), "expired at its expiry");
-        assert!(open(&ServerSecret::from_bytes([6; 32]), &token, now() - Duration::seconds(1)).is_err());
+        assert!(
+            open(&secret(), &token, now()).is_err(),
+            "expired at its expiry"
+        );
+        assert!(open(
+            &ServerSecret::from_bytes([6; 32]),
+            &token,
+            now() - Duration::seconds(1)
+        )
+        .is_err());
         let mut bytes = URL_SAFE_NO_PAD.decode(&token).unwrap();
         bytes[20] ^= 1;
         let forged = URL_SAFE_NO_PAD.encode(bytes);

@@ -290,7 +290,9 @@ pub fn token_rejection(error: OfferError) -> WalletError {
         OfferError::InvalidOffer(reason) => {
             WalletError::new(ErrorCode::InvalidAuthorizationDetails, reason)
         }
-        other => WalletError::internal(&format!("unexpected rejection at the token endpoint: {other}")),
+        other => WalletError::internal(&format!(
+            "unexpected rejection at the token endpoint: {other}"
+        )),
     }
 }
 
@@ -313,16 +315,18 @@ pub fn credential_rejection(error: OfferError, named_by: NamedBy) -> WalletError
         OfferError::TokenExpired => {
             WalletError::new(ErrorCode::InvalidToken, "the access token has expired")
         }
-        OfferError::Expired => {
-            WalletError::new(ErrorCode::InvalidToken, "the offer of this access token expired")
-        }
+        OfferError::Expired => WalletError::new(
+            ErrorCode::InvalidToken,
+            "the offer of this access token expired",
+        ),
         OfferError::Revoked => WalletError::new(
             ErrorCode::InvalidToken,
             "the access token was revoked with its offer",
         ),
-        OfferError::Failed(_) => {
-            WalletError::new(ErrorCode::InvalidToken, "the offer of this access token failed")
-        }
+        OfferError::Failed(_) => WalletError::new(
+            ErrorCode::InvalidToken,
+            "the offer of this access token failed",
+        ),
         OfferError::Completed | OfferError::AlreadyIssued(_) => WalletError::new(
             ErrorCode::CredentialRequestDenied,
             "this credential was already issued under this access token",
@@ -403,7 +407,10 @@ mod tests {
             ErrorCode::CredentialRequestDenied,
             ErrorCode::InvalidNotificationId,
         ] {
-            assert_eq!(WalletError::new(code, "x").status_code(), StatusCode::BAD_REQUEST);
+            assert_eq!(
+                WalletError::new(code, "x").status_code(),
+                StatusCode::BAD_REQUEST
+            );
         }
         let limited = WalletError::rate_limited(0).error_response();
         assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
@@ -414,7 +421,8 @@ mod tests {
     fn revoked_offers_revoke_their_tokens_and_reissue_is_denied() {
         let revoked = credential_rejection(OfferError::Revoked, NamedBy::Configuration);
         assert_eq!(revoked.code(), Some(ErrorCode::InvalidToken));
-        let again = credential_rejection(OfferError::AlreadyIssued("X".into()), NamedBy::Identifier);
+        let again =
+            credential_rejection(OfferError::AlreadyIssued("X".into()), NamedBy::Identifier);
         assert_eq!(again.code(), Some(ErrorCode::CredentialRequestDenied));
         let unknown = credential_rejection(OfferError::NotCovered("X".into()), NamedBy::Identifier);
         assert_eq!(unknown.code(), Some(ErrorCode::UnknownCredentialIdentifier));

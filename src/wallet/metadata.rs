@@ -58,7 +58,10 @@ fn credential_issuer(sources: &Sources) -> Value {
     let issuer = sources.issuer_url;
     let mut metadata = Map::new();
     metadata.insert("credential_issuer".into(), json!(issuer));
-    metadata.insert("credential_endpoint".into(), json!(format!("{issuer}/credential")));
+    metadata.insert(
+        "credential_endpoint".into(),
+        json!(format!("{issuer}/credential")),
+    );
     metadata.insert("nonce_endpoint".into(), json!(format!("{issuer}/nonce")));
     metadata.insert(
         "notification_endpoint".into(),
@@ -166,4 +169,3 @@ pub async fn authorization_server_metadata(state: web::Data<AppState>) -> HttpRe
 pub async fn jwt_vc_issuer_metadata(state: web::Data<AppState>) -> HttpResponse {
     serve(&state.wallet.documents.jwt_vc_issuer)
 }
-

@@ -59,7 +59,11 @@ pub struct ValidNonce {
 }
 
 /// Checks a nonce's MAC and expiry (`invalid_nonce` otherwise, OID4VCI 1.0 §8.3.1.2).
-pub fn check(secret: &ServerSecret, nonce: &str, now: DateTime<Utc>) -> Result<ValidNonce, WalletError> {
+pub fn check(
+    secret: &ServerSecret,
+    nonce: &str,
+    now: DateTime<Utc>,
+) -> Result<ValidNonce, WalletError> {
     let invalid = |reason: &str| WalletError::new(ErrorCode::InvalidNonce, reason);
     let bytes = URL_SAFE_NO_PAD
         .decode(nonce)
@@ -150,7 +154,9 @@ mod tests {
     }
 
     fn now() -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 11, 23, 10, 0, 0).single().unwrap()
+        Utc.with_ymd_and_hms(2026, 11, 23, 10, 0, 0)
+            .single()
+            .unwrap()
     }
 
     #[test]

@@ -12,7 +12,7 @@ use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use actix_web::body::MessageBody;
+use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{web, ResponseError};
@@ -62,7 +62,9 @@ impl RateLimiter {
         let shard = &self.shards[shard_of(client)];
         // A poisoned lock only means another request panicked mid-update: the map is
         // still a valid map of buckets.
-        let mut buckets = shard.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut buckets = shard
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if buckets.len() >= SHARD_CAPACITY && !buckets.contains_key(&client) {
             let capacity = self.capacity;
             buckets.retain(|_, b| refill(b, now, rate, capacity) < capacity);
@@ -98,10 +100,10 @@ fn shard_of(client: IpAddr) -> usize {
 }
 
 /// Middleware for the limited endpoints: answers 429 before the body is read.
-pub async fn middleware(
+pub async fn middleware<B: MessageBody + 'static>(
     request: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
     let limited = match (
         request.app_data::<web::Data<AppState>>(),
         request.peer_addr(),
@@ -159,8 +161,12 @@ mod tests {
         }
         let wait = limiter.acquire(ip(1), start).unwrap_err();
         assert_eq!(wait, Duration::from_millis(500));
-        assert!(limiter.acquire(ip(1), start + Duration::from_millis(500)).is_ok());
-        assert!(limiter.acquire(ip(1), start + Duration::from_millis(500)).is_err());
+        assert!(limiter
+            .acquire(ip(1), start + Duration::from_millis(500))
+            .is_ok());
+        assert!(limiter
+            .acquire(ip(1), start + Duration::from_millis(500))
+            .is_err());
     }
 
     #[test]

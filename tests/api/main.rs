@@ -10,3 +10,4 @@ mod management_auth;
 mod management_offers;
 mod management_validation;
 mod projections;
+mod wallet_flow;

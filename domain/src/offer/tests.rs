@@ -791,10 +791,7 @@ fn a_multi_use_offer_issues_per_redemption_and_never_completes() {
 fn the_issuance_pre_check_agrees_with_decide_in_every_state() {
     let mut cases = histories();
     cases.push(("ERASED", vec![created(), redeemed(&[IDENTITY]), erased()]));
-    cases.push((
-        "NARROWED",
-        vec![created_two(), redeemed(&[ACCOUNT])],
-    ));
+    cases.push(("NARROWED", vec![created_two(), redeemed(&[ACCOUNT])]));
     for (state, history) in cases {
         let offer = Offer::from_events(&history);
         for configuration in [IDENTITY, ACCOUNT, "Unknown"] {
@@ -823,7 +820,10 @@ fn the_issuance_pre_check_returns_the_redemption_and_its_client() {
     let offer = Offer::from_events(&[created(), redemption]);
     let found = ensure_issuable(&offer, redemption_id(), &token(), IDENTITY, at(20)).unwrap();
     assert_eq!(found.client_id.as_deref(), Some("wallet-app"));
-    assert_eq!(found.credential_configuration_ids, vec![IDENTITY.to_string()]);
+    assert_eq!(
+        found.credential_configuration_ids,
+        vec![IDENTITY.to_string()]
+    );
 }
 
 // ---- notification ----
