@@ -30,7 +30,10 @@ async fn the_same_proof_is_accepted_once() {
     let proof = HolderKey::es256().proof(&app.wallet, &app.c_nonce().await);
 
     let first = app
-        .credential_request(&token, &body("IdentityCredential", &[proof.clone()]))
+        .credential_request(
+            &token,
+            &body("IdentityCredential", std::slice::from_ref(&proof)),
+        )
         .await;
     assert_eq!(first.status, 200, "{}", first.body);
     let before = app.event_count().await;
