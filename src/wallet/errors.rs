@@ -223,6 +223,14 @@ impl ResponseError for WalletError {
         let Some(code) = self.code else {
             return response.finish();
         };
+        if self.status.is_client_error() {
+            // Codes only: descriptions may echo wallet input, and nothing here is secret.
+            tracing::debug!(
+                status = self.status.as_u16(),
+                error = code.as_str(),
+                "wallet request refused"
+            );
+        }
         let mut body = Map::new();
         body.insert("error".into(), json!(code.as_str()));
         body.insert("error_description".into(), json!(self.description));

@@ -268,27 +268,27 @@ async fn authorization_details_are_answered_with_credential_identifiers() {
 
     // The identifier is served; a configuration the token does not cover is not.
     let nonce = app.c_nonce().await;
-    let other = app
-        .credential_request(
-            access_token,
-            &json!({"credential_identifier": "IdentityCredential", "proofs": {"jwt": [key.proof(&app.wallet, &nonce)]}}),
-        )
-        .await;
-    other.assert_error(400, "unknown_credential_identifier");
-    let other = app
-        .credential_request(
-            access_token,
-            &json!({"credential_configuration_id": "IdentityCredential", "proofs": {"jwt": [key.proof(&app.wallet, &nonce)]}}),
-        )
-        .await;
-    other.assert_error(400, "unknown_credential_configuration");
-    let issued = app
-        .credential_request(
-            access_token,
-            &json!({"credential_identifier": "AddressCredential", "proofs": {"jwt": [key.proof(&app.wallet, &nonce)]}}),
-        )
-        .await;
-    assert_eq!(issued.status, 200, "{}", issued.body);
+    for (name, id, error) in [
+        (
+            "credential_identifier",
+            "IdentityCredential",
+            Some("unknown_credential_identifier"),
+        ),
+        (
+            "credential_configuration_id",
+            "IdentityCredential",
+            Some("unknown_credential_configuration"),
+        ),
+        ("credential_identifier", "AddressCredential", None),
+    ] {
+        let mut body = json!({"proofs": {"jwt": [key.proof(&app.wallet, &nonce)]}});
+        body[name] = json!(id);
+        let reply = app.credential_request(access_token, &body).await;
+        match error {
+            Some(error) => reply.assert_error(400, error),
+            None => assert_eq!(reply.status, 200, "{}", reply.body),
+        }
+    }
     // The token covered only one of two: the offer stays ISSUING.
     app.wait_for_status(&offer_id(&created), "ISSUING").await;
 }

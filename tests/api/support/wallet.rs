@@ -211,22 +211,20 @@ impl TestApp {
 
     /// `POST /credential` with a bearer token and a JSON body.
     pub async fn credential_request(&self, access_token: &str, body: &Value) -> Reply {
-        let response = self
-            .client
-            .post(format!("{}/credential", self.wallet))
-            .bearer_auth(access_token)
-            .json(body)
-            .send()
+        self.post_with_token("/credential", access_token, body)
             .await
-            .unwrap();
-        Reply::from(response).await
     }
 
     /// `POST /notification` with a bearer token and a JSON body.
     pub async fn notification_request(&self, access_token: &str, body: &Value) -> Reply {
+        self.post_with_token("/notification", access_token, body)
+            .await
+    }
+
+    async fn post_with_token(&self, path: &str, access_token: &str, body: &Value) -> Reply {
         let response = self
             .client
-            .post(format!("{}/notification", self.wallet))
+            .post(format!("{}{path}", self.wallet))
             .bearer_auth(access_token)
             .json(body)
             .send()
