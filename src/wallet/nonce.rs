@@ -24,7 +24,7 @@ use crate::clock::Clock;
 use crate::crypto::server_secret::ServerSecret;
 use crate::crypto::{random_bytes, sha256};
 use crate::state::AppState;
-use crate::store::SecretStore;
+use crate::store::{SecretStore, StoreError};
 
 /// Domain separation of the nonce MAC.
 const MAC_LABEL: &str = "c-nonce";
@@ -117,8 +117,19 @@ pub async fn nonce(state: web::Data<AppState>) -> HttpResponse {
         .json(json!({ "c_nonce": c_nonce }))
 }
 
+/// Forgets used nonces that expired more than a grace period before `now`; returns how
+/// many.
+pub async fn purge_expired(
+    secrets: &dyn SecretStore,
+    now: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    secrets
+        .purge_nonces(now - chrono::Duration::seconds(PURGE_GRACE_SECONDS))
+        .await
+}
+
 /// Background task: forgets used nonces whose expiry has passed, every minute, until
-/// `shutdown` turns true.
+/// `shutdown` changes.
 pub async fn purge_used_nonces(
     secrets: Arc<dyn SecretStore>,
     clock: Arc<dyn Clock>,
@@ -129,13 +140,10 @@ pub async fn purge_used_nonces(
     loop {
         tokio::select! {
             _ = interval.tick() => {}
-            _ = shutdown.changed() => {}
+            // A signal or a dropped sender: either way the service is stopping.
+            _ = shutdown.changed() => return,
         }
-        if *shutdown.borrow() {
-            return;
-        }
-        let before = clock.now() - chrono::Duration::seconds(PURGE_GRACE_SECONDS);
-        match secrets.purge_nonces(before).await {
+        match purge_expired(secrets.as_ref(), clock.now()).await {
             Ok(purged) if purged > 0 => tracing::debug!(purged, "purged used nonces"),
             Ok(_) => {}
             Err(error) => tracing::warn!(%error, "cannot purge used nonces"),

@@ -1,6 +1,7 @@
 //! Replays: proofs, nonces, pre-authorized codes and access tokens work once, or not after
 //! their offer was revoked.
 
+use issuance::wallet::nonce::purge_expired;
 use serde_json::{json, Value};
 
 use crate::support::wallet::*;
@@ -135,4 +136,43 @@ async fn an_access_token_stops_working_when_its_offer_is_revoked() {
     app.wallet_get(&format!("/credential-offers/{id}"))
         .await
         .assert_error(404, "not_found");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn used_nonces_are_forgotten_only_after_they_expire() {
+    let app = spawn_app().await;
+    let nonce = app.c_nonce().await;
+    let created = app.create_offer(&identity_offer()).await;
+    let token = app.access_token(&created).await;
+    let key = HolderKey::es256();
+    let proof = key.proof(&app.wallet, &nonce);
+    let issued = app
+        .credential_request(&token, &body("IdentityCredential", &[proof]))
+        .await;
+    assert_eq!(issued.status, 200);
+
+    let secrets = app.state.secrets.as_ref();
+    let service_now = app.state.clock.now();
+    assert_eq!(
+        purge_expired(secrets, service_now).await.unwrap(),
+        0,
+        "still live"
+    );
+    // Past the nonce's expiry (300 s) and the purge grace period.
+    let later = service_now + chrono::Duration::seconds(301 + 300);
+    assert_eq!(purge_expired(secrets, later).await.unwrap(), 1);
+
+    // Forgotten, yet still refused (in a proof fresh by the service's clock): its own
+    // expiry says so.
+    app.clock.advance(chrono::Duration::seconds(301));
+    let again = app.create_offer(&identity_offer()).await;
+    let token = app.access_token(&again).await;
+    let header = json!({"typ": "openid4vci-proof+jwt", "jwk": key.public_json()});
+    let proof = key.sign(
+        &header,
+        &json!({"aud": app.wallet, "iat": now() + 301, "nonce": nonce}),
+    );
+    app.credential_request(&token, &body("IdentityCredential", &[proof]))
+        .await
+        .assert_error(400, "invalid_nonce");
 }
