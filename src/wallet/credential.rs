@@ -13,7 +13,7 @@ use chrono::{DateTime, Duration, Utc};
 use issuance_credential::{issue_sd_jwt_vc, IssueError, SdJwtVcInput, VerifiedProof};
 use issuance_domain::credential_config::CredentialConfiguration;
 use issuance_domain::offer::{
-    ensure_issuable, IssueCredentials, NewCredential, Offer, OfferCommand, Redemption,
+    ensure_issuable, IssueCredentials, NewCredential, Offer, OfferCommand,
 };
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
@@ -61,12 +61,12 @@ async fn issue(
         .load(token.offer_id)
         .await
         .map_err(|e| command_error(e, |rejection| credential_rejection(rejection, named_by)))?;
-    let redemption = offer
-        .redemption(token.redemption_id, &token.hash)
-        .ok_or_else(|| {
-            WalletError::new(ErrorCode::InvalidToken, "the access token is not valid")
-        })?;
-    let configuration_id = resolve(state, redemption, &request.wanted)?;
+    let configuration_id = match &request.wanted {
+        // Identifiers are configuration ids (see `authorization_details`), so both name
+        // the configuration directly; the aggregate decides whether the token covers it.
+        Wanted::Identifier(id) | Wanted::Configuration(id) => id.clone(),
+        Wanted::Vct(vct) => configuration_of_vct(state, &offer, token, vct)?,
+    };
     let now = state.clock.now();
     let redemption = ensure_issuable(
         &offer,
@@ -146,41 +146,29 @@ async fn issue(
         .json(Value::Object(response)))
 }
 
-/// The configuration id the request names, among those the token covers. Identifiers are
-/// configuration ids (see `authorization_details`), so every form maps unambiguously.
-fn resolve(
+/// Draft 13: the configuration of `vct` among those the token covers.
+fn configuration_of_vct(
     state: &AppState,
-    redemption: &Redemption,
-    wanted: &Wanted,
+    offer: &Offer,
+    token: &AccessToken,
+    vct: &str,
 ) -> Result<String, WalletError> {
-    let covered = &redemption.credential_configuration_ids;
-    match wanted {
-        Wanted::Identifier(id) => covered.iter().find(|c| *c == id).cloned().ok_or_else(|| {
+    let redemption = offer
+        .redemption(token.redemption_id, &token.hash)
+        .ok_or_else(|| {
+            WalletError::new(ErrorCode::InvalidToken, "the access token is not valid")
+        })?;
+    redemption
+        .credential_configuration_ids
+        .iter()
+        .find(|id| state.catalog.get(id).is_some_and(|c| c.vct == vct))
+        .cloned()
+        .ok_or_else(|| {
             WalletError::new(
-                ErrorCode::UnknownCredentialIdentifier,
-                format!("credential identifier {id} is not covered by this access token"),
+                ErrorCode::UnknownCredentialConfiguration,
+                "no credential of this vct is covered by this access token",
             )
-        }),
-        Wanted::Configuration(id) => {
-            if state.catalog.get(id).is_none() {
-                return Err(WalletError::new(
-                    ErrorCode::UnknownCredentialConfiguration,
-                    format!("credential configuration {id} is not issued here"),
-                ));
-            }
-            Ok(id.clone())
-        }
-        Wanted::Vct(vct) => covered
-            .iter()
-            .find(|id| state.catalog.get(id).is_some_and(|c| &c.vct == vct))
-            .cloned()
-            .ok_or_else(|| {
-                WalletError::new(
-                    ErrorCode::UnknownCredentialConfiguration,
-                    "no credential of this vct is covered by this access token",
-                )
-            }),
-    }
+        })
 }
 
 /// The offer's claims, decrypted with its data key; without a key they were erased.

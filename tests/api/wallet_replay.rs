@@ -131,6 +131,14 @@ async fn an_access_token_stops_working_when_its_offer_is_revoked() {
         .header("www-authenticate")
         .unwrap()
         .contains("error=\"invalid_token\""));
+    // Whatever else is wrong with the request, the revoked token is what is reported.
+    let nonce = app.c_nonce().await;
+    app.credential_request(
+        &token,
+        &json!({"credential_identifier": "NoSuchCredential", "proofs": {"jwt": [key.proof(&app.wallet, &nonce)]}}),
+    )
+    .await
+    .assert_error(401, "invalid_token");
     assert_eq!(app.event_count().await, before);
     // The offer is no longer served to wallets either.
     app.wallet_get(&format!("/credential-offers/{id}"))
