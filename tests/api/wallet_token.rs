@@ -112,13 +112,7 @@ async fn codes_that_are_unknown_wrong_expired_or_revoked_are_invalid_grant() {
     let before = app.event_count().await;
 
     for bad in ["garbage".to_string(), tampered(&code), "A".repeat(64)] {
-        let reply = app
-            .token_request(&[
-                ("grant_type", PRE_AUTHORIZED),
-                ("pre-authorized_code", &bad),
-                ("tx_code", &tx),
-            ])
-            .await;
+        let reply = app.redeem_code(&bad, Some(&tx)).await;
         reply.assert_error(400, "invalid_grant");
     }
     assert_eq!(app.event_count().await, before);
@@ -161,13 +155,7 @@ async fn wrong_tx_codes_count_down_and_the_third_locks_the_offer() {
     };
 
     for remaining in [2, 1] {
-        let reply = app
-            .token_request(&[
-                ("grant_type", PRE_AUTHORIZED),
-                ("pre-authorized_code", &code),
-                ("tx_code", wrong),
-            ])
-            .await;
+        let reply = app.redeem_code(&code, Some(wrong)).await;
         reply.assert_error(400, "invalid_grant");
         assert!(reply.body["error_description"]
             .as_str()
@@ -177,13 +165,7 @@ async fn wrong_tx_codes_count_down_and_the_third_locks_the_offer() {
     let view = app.wait_for_status(&id, "CREATED").await;
     assert_eq!(view["tx_code_attempts_remaining"], 1);
 
-    let reply = app
-        .token_request(&[
-            ("grant_type", PRE_AUTHORIZED),
-            ("pre-authorized_code", &code),
-            ("tx_code", wrong),
-        ])
-        .await;
+    let reply = app.redeem_code(&code, Some(wrong)).await;
     reply.assert_error(400, "invalid_grant");
     let view = app.wait_for_status(&id, "FAILED").await;
     assert_eq!(view["failure"]["code"], "tx_code_attempts_exhausted");

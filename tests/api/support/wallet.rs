@@ -178,12 +178,17 @@ impl TestApp {
     /// Redeems a creation response's pre-authorized code with its transaction code.
     pub async fn redeem(&self, created: &Value) -> Reply {
         let code = pre_authorized_code(created);
-        let tx = created["tx_code_value"].as_str().map(str::to_string);
+        self.redeem_code(&code, created["tx_code_value"].as_str())
+            .await
+    }
+
+    /// A pre-authorized code token request with `code` and `tx_code`.
+    pub async fn redeem_code(&self, code: &str, tx_code: Option<&str>) -> Reply {
         let mut params = vec![
             ("grant_type", PRE_AUTHORIZED),
-            ("pre-authorized_code", &code),
+            ("pre-authorized_code", code),
         ];
-        if let Some(tx) = &tx {
+        if let Some(tx) = tx_code {
             params.push(("tx_code", tx));
         }
         self.token_request(&params).await
