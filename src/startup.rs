@@ -75,6 +75,10 @@ impl Application {
             .context("cannot read the offer view checkpoint")?;
         let (progress_tx, offer_view_progress) = ProjectionProgress::new(start);
         let issuer_url = settings.public_url.trim_end_matches('/').to_string();
+        let wallet_api = Arc::new(
+            wallet::WalletState::new(&settings, &config.catalog, &issuer_keys, &issuer_url)
+                .context("cannot prepare the wallet API")?,
+        );
         let state = web::Data::new(AppState {
             catalog: Arc::new(config.catalog),
             issuer_url,
@@ -90,15 +94,21 @@ impl Application {
             metrics,
             health: HealthRegistry::default(),
             settings: settings.clone(),
+            wallet: wallet_api,
         });
 
         let (shutdown, shutdown_rx) = watch::channel(false);
-        let tasks = vec![tokio::spawn(projector::run(
+        let mut tasks = vec![tokio::spawn(projector::run(
             opened.events.clone(),
             Arc::new(OfferViewProjection::new(opened.views.clone())),
             progress_tx,
             shutdown_rx.clone(),
         ))];
+        tasks.push(tokio::spawn(wallet::purge_used_nonces(
+            opened.secrets.clone(),
+            state.clock.clone(),
+            shutdown_rx.clone(),
+        )));
 
         let wallet_listener = match options.wallet_listener {
             Some(listener) => listener,
@@ -127,7 +137,7 @@ impl Application {
                 .app_data(web::PayloadConfig::new(body_limit))
                 .wrap(actix_web::middleware::from_fn(metrics::middleware))
                 .wrap(actix_web::middleware::from_fn(request_context::middleware))
-                .configure(wallet::configure)
+                .configure(|cfg| wallet::configure(cfg, &wallet_state.wallet))
         })
         .workers(workers)
         .listen(wallet_listener)?

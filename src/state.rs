@@ -51,6 +51,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Component health for `/health/ready`.
     pub health: HealthRegistry,
+    /// The wallet API's prepared documents and rate limiter.
+    pub wallet: Arc<crate::wallet::WalletState>,
 }
 
 impl AppState {

@@ -72,6 +72,15 @@ impl Metrics {
         })
     }
 
+    /// Counts appended events by type.
+    pub fn record_appended(&self, events: &[issuance_domain::offer::OfferEvent]) {
+        for event in events {
+            self.events_appended
+                .with_label_values(&[event.event_type()])
+                .inc();
+        }
+    }
+
     /// The Prometheus text exposition.
     pub fn render(&self) -> String {
         let mut buffer = Vec::new();

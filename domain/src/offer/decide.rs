@@ -7,10 +7,14 @@
 
 use std::collections::BTreeSet;
 
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
 use super::command::*;
 use super::error::OfferError;
 use super::event::*;
-use super::state::{Offer, OfferStatus};
+use super::state::{Offer, OfferStatus, Redemption};
+use crate::digest::Digest;
 
 /// Smallest and largest transaction code length (management API contract).
 pub const TX_CODE_LENGTH_RANGE: std::ops::RangeInclusive<u8> = 4..=12;
@@ -177,19 +181,30 @@ fn reject_tx_code(offer: &Offer) -> Vec<OfferEvent> {
     events
 }
 
-fn issue(offer: &Offer, command: IssueCredentials) -> Result<Vec<OfferEvent>, OfferError> {
+/// Checks that credentials of `configuration_id` may be issued now under the access token
+/// `(redemption_id, token_hash)`, and returns its redemption.
+///
+/// [`decide`] applies the same checks to `IssueCredentials`; the credential endpoint calls
+/// this first so that it can refuse a request before consuming nonces or signing anything.
+pub fn ensure_issuable<'a>(
+    offer: &'a Offer,
+    redemption_id: Uuid,
+    token_hash: &Digest,
+    configuration_id: &str,
+    now: DateTime<Utc>,
+) -> Result<&'a Redemption, OfferError> {
     ensure_live(offer)?;
     let definition = offer.definition()?;
     if offer.claims_erased {
         return Err(OfferError::ClaimsErased);
     }
     let redemption = offer
-        .redemption(command.redemption_id, &command.token_hash)
+        .redemption(redemption_id, token_hash)
         .ok_or(OfferError::InvalidToken)?;
-    if command.now >= redemption.token_expires_at {
+    if now >= redemption.token_expires_at {
         return Err(OfferError::TokenExpired);
     }
-    let configuration_id = command.credential_configuration_id;
+    let configuration_id = configuration_id.to_string();
     if !definition
         .credential_configuration_ids
         .contains(&configuration_id)
@@ -208,6 +223,19 @@ fn issue(offer: &Offer, command: IssueCredentials) -> Result<Vec<OfferEvent>, Of
     {
         return Err(OfferError::AlreadyIssued(configuration_id));
     }
+    Ok(redemption)
+}
+
+fn issue(offer: &Offer, command: IssueCredentials) -> Result<Vec<OfferEvent>, OfferError> {
+    ensure_issuable(
+        offer,
+        command.redemption_id,
+        &command.token_hash,
+        &command.credential_configuration_id,
+        command.now,
+    )?;
+    let definition = offer.definition()?;
+    let configuration_id = command.credential_configuration_id;
     if command.credentials.is_empty() {
         return Err(OfferError::NoCredentials);
     }

@@ -93,6 +93,10 @@ pub struct Redemption {
     pub notification_ids: Vec<String>,
     /// DPoP key thumbprint the token is bound to.
     pub dpop_jkt: Option<String>,
+    /// The OAuth client that obtained the token, if it identified itself; key proofs
+    /// presented under the token must then name it as `iss` (OID4VCI 1.0 Appendix F.1).
+    #[serde(default)]
+    pub client_id: Option<String>,
 }
 
 /// The Offer aggregate's state.
@@ -152,6 +156,7 @@ impl Offer {
                     issued_configuration_ids: Vec::new(),
                     notification_ids: Vec::new(),
                     dpop_jkt: redeemed.dpop_jkt,
+                    client_id: redeemed.client_id,
                 });
             }
             OfferEvent::CredentialIssued(issued) => {

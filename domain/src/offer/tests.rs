@@ -787,6 +787,45 @@ fn a_multi_use_offer_issues_per_redemption_and_never_completes() {
     );
 }
 
+#[test]
+fn the_issuance_pre_check_agrees_with_decide_in_every_state() {
+    let mut cases = histories();
+    cases.push(("ERASED", vec![created(), redeemed(&[IDENTITY]), erased()]));
+    cases.push(("NARROWED", vec![created_two(), redeemed(&[ACCOUNT])]));
+    for (state, history) in cases {
+        let offer = Offer::from_events(&history);
+        for configuration in [IDENTITY, ACCOUNT, "Unknown"] {
+            for (token_hash, now) in [(token(), at(20)), (wrong(), at(20)), (token(), at(400))] {
+                let mut command = issue_cmd(configuration, 1);
+                if let OfferCommand::IssueCredentials(c) = &mut command {
+                    c.token_hash = token_hash;
+                    c.now = now;
+                }
+                let decided = decide(&offer, command).map(|_| ());
+                let checked =
+                    ensure_issuable(&offer, redemption_id(), &token_hash, configuration, now)
+                        .map(|_| ());
+                assert_eq!(checked, decided, "state {state}, {configuration}");
+            }
+        }
+    }
+}
+
+#[test]
+fn the_issuance_pre_check_returns_the_redemption_and_its_client() {
+    let mut redemption = redeemed(&[IDENTITY]);
+    if let OfferEvent::OfferRedeemed(r) = &mut redemption {
+        r.client_id = Some("wallet-app".into());
+    }
+    let offer = Offer::from_events(&[created(), redemption]);
+    let found = ensure_issuable(&offer, redemption_id(), &token(), IDENTITY, at(20)).unwrap();
+    assert_eq!(found.client_id.as_deref(), Some("wallet-app"));
+    assert_eq!(
+        found.credential_configuration_ids,
+        vec![IDENTITY.to_string()]
+    );
+}
+
 // ---- notification ----
 
 #[test]

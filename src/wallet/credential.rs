@@ -1,0 +1,231 @@
+//! `POST /credential` (OID4VCI 1.0 §8): one SD-JWT VC per key proof.
+//!
+//! Order of work, cheapest refusal first: access token MAC and expiry → request shape →
+//! the offer's stream (the authority: revocation and expiry apply at once) and the
+//! aggregate's own issuance pre-check → proofs and nonce MACs → nonces consumed (from here
+//! on the proofs are spent) → claims decrypted with the offer's data key (none: erased) →
+//! credentials signed → `IssueCredentials` appended. Only the last step writes an event;
+//! a credential is returned only once its `CredentialIssued` event is durable.
+
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+use chrono::{DateTime, Duration, Utc};
+use issuance_credential::{issue_sd_jwt_vc, IssueError, SdJwtVcInput, VerifiedProof};
+use issuance_domain::credential_config::CredentialConfiguration;
+use issuance_domain::offer::{
+    ensure_issuable, IssueCredentials, NewCredential, Offer, OfferCommand,
+};
+use serde_json::{json, Map, Value};
+use uuid::Uuid;
+
+use super::access_token::{AccessToken, Bearer};
+use super::credential_request::{self, CredentialRequestBody, Wanted};
+use super::errors::{command_error, credential_rejection, ErrorCode, WalletError};
+use super::proofs::{self, ProofContext};
+use super::{nonce, wallet_command_meta};
+use crate::crypto::{random_token, sealing, sha256};
+use crate::http::request_context::RequestContext;
+use crate::state::AppState;
+
+/// Issues credentials; failures of proofs and nonces carry a fresh `c_nonce` for
+/// draft-13 wallets.
+pub async fn credential(
+    state: web::Data<AppState>,
+    context: RequestContext,
+    bearer: Bearer,
+    body: web::Json<CredentialRequestBody>,
+) -> Result<HttpResponse, WalletError> {
+    issue(&state, context, &bearer.0, body.into_inner())
+        .await
+        .map_err(|error| {
+            if error.wants_fresh_nonce() {
+                let ttl = state.settings.tokens.nonce_ttl;
+                let fresh = nonce::mint(&state.server_secret, state.clock.now(), ttl);
+                error.with_fresh_nonce(fresh, ttl)
+            } else {
+                error
+            }
+        })
+}
+
+async fn issue(
+    state: &AppState,
+    context: RequestContext,
+    token: &AccessToken,
+    body: CredentialRequestBody,
+) -> Result<HttpResponse, WalletError> {
+    let request = credential_request::parse(body, state.settings.issuer.batch_size)?;
+    let named_by = request.wanted.named_by();
+    let offer = state
+        .offers
+        .load(token.offer_id)
+        .await
+        .map_err(|e| command_error(e, |rejection| credential_rejection(rejection, named_by)))?;
+    let configuration_id = match &request.wanted {
+        // Identifiers are configuration ids (see `authorization_details`), so both name
+        // the configuration directly; the aggregate decides whether the token covers it.
+        Wanted::Identifier(id) | Wanted::Configuration(id) => id.clone(),
+        Wanted::Vct(vct) => configuration_of_vct(state, &offer, token, vct)?,
+    };
+    let now = state.clock.now();
+    let redemption = ensure_issuable(
+        &offer,
+        token.redemption_id,
+        &token.hash,
+        &configuration_id,
+        now,
+    )
+    .map_err(|rejection| credential_rejection(rejection, named_by))?;
+    let configuration = state.catalog.get(&configuration_id).ok_or_else(|| {
+        WalletError::new(
+            ErrorCode::UnknownCredentialConfiguration,
+            format!("credential configuration {configuration_id} is no longer issued"),
+        )
+    })?;
+
+    let checked = proofs::verify(
+        &request.proofs,
+        &ProofContext {
+            issuer_url: &state.issuer_url,
+            tokens: &state.settings.tokens,
+            secret: &state.server_secret,
+            client_id: redemption.client_id.as_deref(),
+            now,
+        },
+    )?;
+    checked.consume_nonces(state.secrets.as_ref()).await?;
+
+    let claims = open_claims(state, &offer).await?;
+    let credentials = checked
+        .proofs
+        .iter()
+        .map(|proof| sign(state, configuration, &claims, proof, now))
+        .collect::<Result<Vec<_>, _>>()?;
+
+    let notification_id = random_token::<16>();
+    let command = IssueCredentials {
+        now,
+        redemption_id: token.redemption_id,
+        token_hash: token.hash,
+        credential_configuration_id: configuration_id,
+        notification_id: notification_id.clone(),
+        credentials: credentials
+            .iter()
+            .map(|(_, record)| record.clone())
+            .collect(),
+    };
+    // Metadata holds one thumbprint per command: the first proof's; every
+    // `CredentialIssued` records its own.
+    let holder = checked.proofs.first().map(|p| p.thumbprint.clone());
+    let meta = wallet_command_meta(state, context, holder);
+    let executed = state
+        .offers
+        .execute(token.offer_id, &meta, |_, now| {
+            OfferCommand::IssueCredentials(IssueCredentials {
+                now,
+                ..command.clone()
+            })
+        })
+        .await
+        .map_err(|e| command_error(e, |rejection| credential_rejection(rejection, named_by)))?;
+    state.metrics.record_appended(&executed.events);
+
+    let compact: Vec<&str> = credentials.iter().map(|(c, _)| c.as_str()).collect();
+    let mut response = Map::new();
+    response.insert(
+        "credentials".into(),
+        Value::Array(compact.iter().map(|c| json!({"credential": c})).collect()),
+    );
+    if request.singular_proof {
+        // Draft 13/14 wallets read `credential`; served alongside, never instead.
+        response.insert("credential".into(), json!(compact.first()));
+    }
+    response.insert("notification_id".into(), json!(notification_id));
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(Value::Object(response)))
+}
+
+/// Draft 13: the configuration of `vct` among those the token covers.
+fn configuration_of_vct(
+    state: &AppState,
+    offer: &Offer,
+    token: &AccessToken,
+    vct: &str,
+) -> Result<String, WalletError> {
+    let redemption = offer
+        .redemption(token.redemption_id, &token.hash)
+        .ok_or_else(|| {
+            WalletError::new(ErrorCode::InvalidToken, "the access token is not valid")
+        })?;
+    redemption
+        .credential_configuration_ids
+        .iter()
+        .find(|id| state.catalog.get(id).is_some_and(|c| c.vct == vct))
+        .cloned()
+        .ok_or_else(|| {
+            WalletError::new(
+                ErrorCode::UnknownCredentialConfiguration,
+                "no credential of this vct is covered by this access token",
+            )
+        })
+}
+
+/// The offer's claims, decrypted with its data key; without a key they were erased.
+async fn open_claims(state: &AppState, offer: &Offer) -> Result<Map<String, Value>, WalletError> {
+    let definition = offer
+        .definition
+        .as_ref()
+        .ok_or_else(|| WalletError::internal(&"issuable offer without definition"))?;
+    let key = state
+        .secrets
+        .data_key(definition.offer_id)
+        .await?
+        .ok_or_else(|| {
+            WalletError::new(
+                ErrorCode::CredentialRequestDenied,
+                "the data for this credential is no longer available",
+            )
+        })?;
+    sealing::open(&key, definition.offer_id, &definition.sealed_claims)
+        .map_err(|e| WalletError::internal(&e))
+}
+
+/// Signs one SD-JWT VC for `proof`'s key and describes it for the event.
+fn sign(
+    state: &AppState,
+    configuration: &CredentialConfiguration,
+    claims: &Map<String, Value>,
+    proof: &VerifiedProof,
+    now: DateTime<Utc>,
+) -> Result<(String, NewCredential), WalletError> {
+    let validity = i64::try_from(configuration.validity_seconds).unwrap_or(i64::MAX / 2);
+    // Whole seconds, as in the credential's `exp`, so the event records exactly that.
+    let expires_at =
+        DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now) + Duration::seconds(validity);
+    let issued = issue_sd_jwt_vc(
+        state.issuer_keys.active(),
+        &SdJwtVcInput {
+            issuer: &state.issuer_url,
+            vct: &configuration.vct,
+            issued_at: now.timestamp(),
+            expires_at: expires_at.timestamp(),
+            holder_jwk: &proof.holder_jwk,
+            claims,
+            definitions: &configuration.claims,
+        },
+    )
+    .map_err(|e| match e {
+        IssueError::HolderKey(reason) => {
+            WalletError::new(ErrorCode::InvalidProof, reason.to_string())
+        }
+        other => WalletError::internal(&other),
+    })?;
+    let record = NewCredential {
+        credential_id: Uuid::new_v4(),
+        holder_key_thumbprint: proof.thumbprint.clone(),
+        credential_hash: sha256(issued.compact.as_bytes()),
+        credential_expires_at: expires_at,
+    };
+    Ok((issued.compact, record))
+}

@@ -1,0 +1,36 @@
+//! `GET /credential-offers/{id}`: the Credential Offer by reference (OID4VCI 1.0 §4.1.3),
+//! the target of the management API's `credential_offer_uri`.
+//!
+//! Read from the offer's own stream, so a revoked or expired offer disappears at once.
+//! The object carries the pre-authorized code, hence `no-store`.
+
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+use uuid::Uuid;
+
+use super::errors::{ErrorCode, WalletError};
+use crate::offers::credential_offer::credential_offer;
+use crate::offers::CommandError;
+use crate::state::AppState;
+
+/// Serves the credential offer object of a live offer; 404 for unknown, expired or
+/// terminal (completed, failed, revoked) offers.
+pub async fn credential_offer_by_reference(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, WalletError> {
+    let not_found = || WalletError::new(ErrorCode::NotFound, "no such credential offer");
+    let offer_id = Uuid::parse_str(&path.into_inner()).map_err(|_| not_found())?;
+    let offer = state.offers.load(offer_id).await.map_err(|e| match e {
+        CommandError::Store(e) => e.into(),
+        other => WalletError::internal(&other),
+    })?;
+    let definition = offer.definition.as_ref().ok_or_else(not_found)?;
+    if offer.status.is_terminal() || state.clock.now() >= definition.expires_at {
+        return Err(not_found());
+    }
+    let body = credential_offer(&state.issuer_url, &state.server_secret, definition);
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(body))
+}
