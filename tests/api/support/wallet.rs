@@ -256,6 +256,15 @@ impl TestApp {
 
     /// Waits (bounded) until the offer view shows `status`; returns the view.
     pub async fn wait_for_status(&self, offer_id: &str, status: &str) -> Value {
+        // First let the view catch up with everything written so far, so a status that
+        // is already current is not read from a stale row.
+        let head = self.state.events.head().await.unwrap();
+        assert!(
+            self.state
+                .offer_view_progress
+                .wait_for(head, Duration::from_secs(10))
+                .await
+        );
         let mut view = Value::Null;
         for _ in 0..100 {
             let (code, body) = self.get_json(&format!("/offers/{offer_id}")).await;
