@@ -5,7 +5,12 @@
 
 mod support;
 
+mod audit_export;
+mod audit_support;
+mod audit_tamper;
+mod audit_view;
 mod concurrency;
+mod erasure;
 mod management_auth;
 mod management_offers;
 mod management_validation;
