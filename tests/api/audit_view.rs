@@ -131,7 +131,7 @@ async fn audit_filters_and_pagination_are_exact() {
     }
     wait_for_projections(&app).await;
     let all = audit_entries(&app, "", 500).await;
-    assert!(all.len() > 30, "{}", all.len());
+    assert!(all.len() > 20, "{}", all.len());
 
     // Pages of any size concatenate to the whole view.
     for page_size in [1, 4, 7] {

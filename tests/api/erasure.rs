@@ -66,6 +66,10 @@ async fn after_erasure_no_store_file_holds_the_claims_and_issuance_fails_cleanly
         .unwrap();
     let claims = sealing::open(&key, offer, &definition.sealed_claims).unwrap();
     assert_eq!(claims["family_name"], FAMILY_NAME);
+    let key_on_disk = files_under(app.data_dir.path())
+        .iter()
+        .any(|file| contains(&std::fs::read(file).unwrap(), &key.0));
+    assert!(key_on_disk, "control: the search finds the live key");
 
     // Act
     let response = erase(&app, offer, WRITER_KEY).await;
