@@ -193,7 +193,7 @@ impl AuditStore for SqliteAuditStore {
     }
 
     async fn audit_tip(&self) -> Result<ChainTip, ReadStoreError> {
-        self.store.read(|conn| tip(conn)).await
+        self.store.read(tip).await
     }
 
     async fn append_audit_entries(
@@ -297,5 +297,102 @@ impl AuditStore for SqliteAuditStore {
                     .next())
             })
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use issuance_domain::{EventMetadata, RecordedEvent};
+    use issuance_projections::audit::audit_entry;
+
+    use super::*;
+
+    fn chain(from: &ChainTip, count: u64) -> Vec<AuditEntry> {
+        let mut tip = from.clone();
+        (0..count)
+            .map(|_| {
+                let n = tip.position + 1;
+                let event = RecordedEvent {
+                    position: LogPosition::at(n * 2),
+                    stream_id: "maintenance".into(),
+                    sequence: n,
+                    event_id: Uuid::new_v4(),
+                    event_type: "Tick".into(),
+                    event_version: 1,
+                    payload: serde_json::json!({"n": n}),
+                    metadata: EventMetadata {
+                        request_id: Some(format!("r-{n}")),
+                        holder_key_thumbprint: (n % 2 == 0).then(|| "thumb".into()),
+                        ..EventMetadata::system(
+                            DateTime::from_timestamp_micros(1_800_000_000_123_456 + n as i64)
+                                .unwrap(),
+                        )
+                    },
+                };
+                let entry = audit_entry(&event, &tip).unwrap();
+                tip = ChainTip::of(&entry);
+                entry
+            })
+            .collect()
+    }
+
+    async fn store() -> (tempfile::TempDir, SqliteAuditStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let read_store = SqliteReadStore::open(&dir.path().join("views.db")).unwrap();
+        (dir, SqliteAuditStore::open(read_store).unwrap())
+    }
+
+    #[tokio::test]
+    async fn entries_read_back_exactly_as_written() {
+        let (_dir, store) = store().await;
+        let entries = chain(&ChainTip::genesis(), 5);
+        store
+            .append_audit_entries(entries.clone(), LogPosition::at(10))
+            .await
+            .unwrap();
+        let page = store
+            .audit_entries(AuditQuery {
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(page.entries, entries);
+        assert_eq!(page.next_cursor, None);
+        assert_eq!(store.audit_tip().await.unwrap(), ChainTip::of(&entries[4]));
+        assert_eq!(store.audit_checkpoint().await.unwrap(), LogPosition::at(10));
+        assert_eq!(
+            store.audit_entry(3).await.unwrap().as_ref(),
+            Some(&entries[2])
+        );
+    }
+
+    #[tokio::test]
+    async fn entries_that_do_not_continue_the_chain_are_refused_whole() {
+        let (_dir, store) = store().await;
+        let first = chain(&ChainTip::genesis(), 3);
+        store
+            .append_audit_entries(first.clone(), LogPosition::at(6))
+            .await
+            .unwrap();
+        // A second projector that started from the same tip: a fork.
+        let fork = chain(&ChainTip::of(&first[1]), 2);
+        let refused = store.append_audit_entries(fork, LogPosition::at(8)).await;
+        assert!(
+            matches!(refused, Err(ReadStoreError::Conflict(_))),
+            "{refused:?}"
+        );
+        assert_eq!(store.audit_tip().await.unwrap(), ChainTip::of(&first[2]));
+        assert_eq!(store.audit_checkpoint().await.unwrap(), LogPosition::at(6));
+        // The proper continuation is accepted; a reset empties the view.
+        let next = chain(&ChainTip::of(&first[2]), 2);
+        store
+            .append_audit_entries(next, LogPosition::at(10))
+            .await
+            .unwrap();
+        assert_eq!(store.audit_tip().await.unwrap().position, 5);
+        store.reset_audit().await.unwrap();
+        assert_eq!(store.audit_tip().await.unwrap(), ChainTip::genesis());
+        assert_eq!(store.audit_checkpoint().await.unwrap(), LogPosition::START);
     }
 }

@@ -256,3 +256,24 @@ async fn an_erasure_interrupted_after_destroying_the_key_is_completed_by_a_retry
         1
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_retention_set_to_never_claims_are_erased_only_on_request() {
+    let app = spawn_app_with(
+        TestOptions::default().set("retention", json!({"erase_claims_after_hours": "never"})),
+    )
+    .await;
+    let offer = offer_id(&create_offer_as(&app, &offer_with_unique_claims(), "req-create").await);
+    let response = app
+        .admin(Method::DELETE, &format!("/offers/{offer}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204);
+    wait_for_projections(&app).await;
+    // Longer than a retention pass takes to follow a projected change when enabled.
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    assert!(app.state.secrets.data_key(offer).await.unwrap().is_some());
+    assert_eq!(erase(&app, offer, ADMIN_KEY).await.status(), 204);
+    assert!(app.state.secrets.data_key(offer).await.unwrap().is_none());
+}
