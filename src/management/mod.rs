@@ -4,6 +4,7 @@
 
 mod audit;
 pub mod auth;
+mod command_meta;
 mod configurations;
 pub mod error;
 mod offers;

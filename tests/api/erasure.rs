@@ -27,6 +27,18 @@ fn offer_with_unique_claims() -> Value {
     })
 }
 
+/// An offer with the unique claims, revoked: terminal, its claims due for erasure.
+async fn revoked_offer(app: &TestApp) -> Uuid {
+    let offer = offer_id(&create_offer_as(app, &offer_with_unique_claims(), "req-create").await);
+    let response = app
+        .admin(Method::DELETE, &format!("/offers/{offer}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204);
+    offer
+}
+
 async fn erase(app: &TestApp, offer: Uuid, key: &str) -> reqwest::Response {
     app.with_key(Method::POST, &format!("/offers/{offer}/erase"), key)
         .header("X-Request-Id", "req-erase")
@@ -159,13 +171,7 @@ async fn the_retention_policy_erases_claims_once_the_grace_period_has_passed() {
         TestOptions::default().set("retention", json!({"erase_claims_after_hours": 2})),
     )
     .await;
-    let offer = offer_id(&create_offer_as(&app, &offer_with_unique_claims(), "req-create").await);
-    let response = app
-        .admin(Method::DELETE, &format!("/offers/{offer}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 204);
+    let offer = revoked_offer(&app).await;
     wait_for_projections(&app).await;
 
     // Act and assert: not yet due, then due, then done.
@@ -203,14 +209,8 @@ async fn the_retention_policy_erases_claims_once_the_grace_period_has_passed() {
 #[tokio::test(flavor = "multi_thread")]
 async fn by_default_claims_are_erased_as_soon_as_an_offer_ends() {
     let app = spawn_app().await;
-    let offer = offer_id(&create_offer_as(&app, &offer_with_unique_claims(), "req-create").await);
     let live = offer_id(&create_offer_as(&app, &offer_with_unique_claims(), "req-live").await);
-    let response = app
-        .admin(Method::DELETE, &format!("/offers/{offer}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 204);
+    let offer = revoked_offer(&app).await;
 
     // The retention task wakes on the projected revocation.
     let mut erased = false;
@@ -263,13 +263,7 @@ async fn with_retention_set_to_never_claims_are_erased_only_on_request() {
         TestOptions::default().set("retention", json!({"erase_claims_after_hours": "never"})),
     )
     .await;
-    let offer = offer_id(&create_offer_as(&app, &offer_with_unique_claims(), "req-create").await);
-    let response = app
-        .admin(Method::DELETE, &format!("/offers/{offer}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 204);
+    let offer = revoked_offer(&app).await;
     wait_for_projections(&app).await;
     // Longer than a retention pass takes to follow a projected change when enabled.
     tokio::time::sleep(std::time::Duration::from_millis(800)).await;

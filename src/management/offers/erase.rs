@@ -9,9 +9,10 @@ use uuid::Uuid;
 
 use crate::http::request_context::RequestContext;
 use crate::management::auth::{Caller, Scope};
+use crate::management::command_meta::command_meta;
 use crate::management::error::ApiError;
 use crate::offers::erasure::{erase_claims, Erasure, REASON_ADMIN_REQUEST};
-use crate::offers::{CommandError, CommandMeta};
+use crate::offers::CommandError;
 use crate::state::AppState;
 
 /// Erases an offer's claims: 204; 404 unknown offer; 409 `claims_already_erased`.
@@ -23,14 +24,7 @@ pub async fn erase(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::Admin)?;
     let offer_id = path.into_inner();
-    let meta = CommandMeta {
-        actor: caller.name.clone(),
-        request_id: Some(context.request_id),
-        client_ip: context
-            .client_ip
-            .filter(|_| state.settings.record_client_ip),
-        holder_key_thumbprint: None,
-    };
+    let meta = command_meta(&state, &caller, context);
     let erasure = erase_claims(
         &state.offers,
         state.secrets.as_ref(),
