@@ -76,9 +76,10 @@ impl Application {
         let (progress_tx, offer_view_progress) = ProjectionProgress::new(start);
         let audit_start = opened
             .audit
-            .audit_checkpoint()
+            .audit_head()
             .await
-            .context("cannot read the audit view checkpoint")?;
+            .context("cannot read the audit view checkpoint")?
+            .checkpoint;
         let (audit_progress_tx, audit_progress) = ProjectionProgress::new(audit_start);
         let issuer_url = settings.public_url.trim_end_matches('/').to_string();
         let state = web::Data::new(AppState {

@@ -46,13 +46,15 @@ impl VerifyReport {
 }
 
 /// Verifies every entry up to the tip as it is when verification starts (entries appended
-/// meanwhile are left for the next run). With `signed`, also checks that the chain still
-/// contains the signed head: same hash at its position, and not shorter.
+/// meanwhile are left for the next run), and that the chain ends at the projector's
+/// checkpoint. With `signed`, also checks that the chain still contains the signed head:
+/// same hash at its position, and not shorter.
 pub async fn verify_chain(
     store: &dyn AuditStore,
     signed: Option<&HeadClaims>,
 ) -> Result<VerifyReport, ReadStoreError> {
-    let until = store.audit_tip().await?.position;
+    let head = store.audit_head().await?;
+    let until = head.tip.position;
     let mut verifier = ChainVerifier::new();
     let mut after = 0;
     let report = |verifier: &ChainVerifier, broken| VerifyReport {
@@ -88,11 +90,12 @@ pub async fn verify_chain(
             _ => break,
         }
     }
-    let truncated = signed
-        .filter(|head| head.position > verifier.entries())
-        .map(|_| ChainBreak {
-            position: verifier.entries() + 1,
-            problem: ChainProblem::Truncated,
-        });
+    // Entries removed from the end leave a chain that verifies on its own; the projector's
+    // checkpoint (the last projected event) and a signed head both remember the end.
+    let cut_short = !head.consistent() || signed.is_some_and(|s| s.position > verifier.entries());
+    let truncated = cut_short.then(|| ChainBreak {
+        position: verifier.entries() + 1,
+        problem: ChainProblem::Truncated,
+    });
     Ok(report(&verifier, truncated))
 }

@@ -11,6 +11,7 @@
 //!   position = last position + 1, first `prev_hash` = last `hash`) with
 //!   [`ReadStoreError::Conflict`]; that is what keeps two projectors from forking the chain.
 //! - [`AuditStore::audit_entries`] pages in ascending `position` with the filters ANDed.
+//! - [`AuditStore::audit_head`] reads the last entry and the checkpoint in one snapshot.
 //! - `occurred_at` keeps microseconds.
 
 use async_trait::async_trait;
@@ -81,14 +82,32 @@ impl AuditCursor {
     }
 }
 
+/// The end of the stored chain and the audit projection's checkpoint, read together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditHead {
+    /// The last entry's position and hash ([`ChainTip::genesis`] when empty).
+    pub tip: ChainTip,
+    /// The log position of the last entry's event (START when empty).
+    pub tip_log_position: LogPosition,
+    /// The projection's checkpoint (START if it never ran).
+    pub checkpoint: LogPosition,
+}
+
+impl AuditHead {
+    /// Whether the entries end at the checkpoint, as they must: the projector writes one
+    /// entry per event and the last event's position as the checkpoint, in one
+    /// transaction. A mismatch means entries were removed from the end (or the checkpoint
+    /// was moved) behind the projector's back.
+    pub fn consistent(&self) -> bool {
+        self.tip_log_position == self.checkpoint
+    }
+}
+
 /// Storage of the audit view.
 #[async_trait]
 pub trait AuditStore: Send + Sync + 'static {
-    /// The audit projection's checkpoint in the event log (START if it never ran).
-    async fn audit_checkpoint(&self) -> Result<LogPosition, ReadStoreError>;
-
-    /// The last entry's position and hash ([`ChainTip::genesis`] when empty).
-    async fn audit_tip(&self) -> Result<ChainTip, ReadStoreError>;
+    /// The chain's end and the checkpoint, from one consistent snapshot.
+    async fn audit_head(&self) -> Result<AuditHead, ReadStoreError>;
 
     /// Appends entries that continue the chain and moves the checkpoint, atomically;
     /// [`ReadStoreError::Conflict`] if they do not continue the stored chain.

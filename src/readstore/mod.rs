@@ -15,7 +15,7 @@ use issuance_domain::LogPosition;
 use issuance_projections::OfferView;
 use uuid::Uuid;
 
-pub use audit::{AuditCursor, AuditPage, AuditQuery, AuditStore, AUDIT_VIEW};
+pub use audit::{AuditCursor, AuditHead, AuditPage, AuditQuery, AuditStore, AUDIT_VIEW};
 
 /// Read store failures.
 #[derive(Debug, Clone, thiserror::Error)]

@@ -14,10 +14,8 @@ use issuance_projections::AuditEntry;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row, ToSql};
 use uuid::Uuid;
 
-use super::audit::{AuditCursor, AuditPage, AuditQuery, AuditStore, AUDIT_VIEW};
-use super::sqlite::{
-    corrupt, migrate_with, read_checkpoint, sql_error, write_checkpoint, SqliteReadStore,
-};
+use super::audit::{AuditCursor, AuditHead, AuditPage, AuditQuery, AuditStore, AUDIT_VIEW};
+use super::sqlite::{corrupt, migrate_with, sql_error, write_checkpoint, SqliteReadStore};
 use super::ReadStoreError;
 
 /// Versioned migrations of the audit tables; add, never edit.
@@ -153,6 +151,56 @@ fn tip(connection: &Connection) -> Result<ChainTip, ReadStoreError> {
     })
 }
 
+/// The last entry and the checkpoint in one statement, hence one snapshot.
+fn head(connection: &Connection) -> Result<AuditHead, ReadStoreError> {
+    type Row = (
+        Option<i64>,
+        Option<String>,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+    );
+    let row: Row = connection
+        .prepare_cached(
+            "SELECT e.position, e.hash, e.commit_position, e.prepare_position, \
+                    c.commit_position, c.prepare_position \
+             FROM (SELECT 1) \
+             LEFT JOIN (SELECT position, hash, commit_position, prepare_position FROM audit_entries \
+                        ORDER BY position DESC LIMIT 1) AS e ON 1 \
+             LEFT JOIN checkpoints AS c ON c.projection = ?1",
+        )
+        .and_then(|mut s| {
+            s.query_row([AUDIT_VIEW], |row| {
+                Ok((
+                    row.get(0)?,
+                    row.get(1)?,
+                    row.get(2)?,
+                    row.get(3)?,
+                    row.get(4)?,
+                    row.get(5)?,
+                ))
+            })
+        })
+        .map_err(sql_error)?;
+    let position = |commit: Option<i64>, prepare: Option<i64>| LogPosition {
+        commit: commit.unwrap_or(0) as u64,
+        prepare: prepare.unwrap_or(0) as u64,
+    };
+    let (tip_position, hash, tip_commit, tip_prepare, commit, prepare) = row;
+    Ok(AuditHead {
+        tip: match (tip_position, hash) {
+            (Some(position), Some(hash)) => ChainTip {
+                position: position as u64,
+                hash,
+            },
+            _ => ChainTip::genesis(),
+        },
+        tip_log_position: position(tip_commit, tip_prepare),
+        checkpoint: position(commit, prepare),
+    })
+}
+
 fn insert(tx: &rusqlite::Transaction<'_>, entries: &[AuditEntry]) -> Result<(), ReadStoreError> {
     let mut statement = tx
         .prepare_cached(&format!(
@@ -186,14 +234,8 @@ fn insert(tx: &rusqlite::Transaction<'_>, entries: &[AuditEntry]) -> Result<(), 
 
 #[async_trait]
 impl AuditStore for SqliteAuditStore {
-    async fn audit_checkpoint(&self) -> Result<LogPosition, ReadStoreError> {
-        self.store
-            .read(|conn| read_checkpoint(conn, AUDIT_VIEW))
-            .await
-    }
-
-    async fn audit_tip(&self) -> Result<ChainTip, ReadStoreError> {
-        self.store.read(tip).await
+    async fn audit_head(&self) -> Result<AuditHead, ReadStoreError> {
+        self.store.read(head).await
     }
 
     async fn append_audit_entries(
@@ -359,8 +401,11 @@ mod tests {
             .unwrap();
         assert_eq!(page.entries, entries);
         assert_eq!(page.next_cursor, None);
-        assert_eq!(store.audit_tip().await.unwrap(), ChainTip::of(&entries[4]));
-        assert_eq!(store.audit_checkpoint().await.unwrap(), LogPosition::at(10));
+        let head = store.audit_head().await.unwrap();
+        assert_eq!(head.tip, ChainTip::of(&entries[4]));
+        assert_eq!(head.checkpoint, LogPosition::at(10));
+        assert_eq!(head.tip_log_position, LogPosition::at(10));
+        assert!(head.consistent());
         assert_eq!(
             store.audit_entry(3).await.unwrap().as_ref(),
             Some(&entries[2])
@@ -382,17 +427,20 @@ mod tests {
             matches!(refused, Err(ReadStoreError::Conflict(_))),
             "{refused:?}"
         );
-        assert_eq!(store.audit_tip().await.unwrap(), ChainTip::of(&first[2]));
-        assert_eq!(store.audit_checkpoint().await.unwrap(), LogPosition::at(6));
+        let head = store.audit_head().await.unwrap();
+        assert_eq!(head.tip, ChainTip::of(&first[2]));
+        assert_eq!(head.checkpoint, LogPosition::at(6));
         // The proper continuation is accepted; a reset empties the view.
         let next = chain(&ChainTip::of(&first[2]), 2);
         store
             .append_audit_entries(next, LogPosition::at(10))
             .await
             .unwrap();
-        assert_eq!(store.audit_tip().await.unwrap().position, 5);
+        assert_eq!(store.audit_head().await.unwrap().tip.position, 5);
         store.reset_audit().await.unwrap();
-        assert_eq!(store.audit_tip().await.unwrap(), ChainTip::genesis());
-        assert_eq!(store.audit_checkpoint().await.unwrap(), LogPosition::START);
+        let head = store.audit_head().await.unwrap();
+        assert_eq!(head.tip, ChainTip::genesis());
+        assert_eq!(head.checkpoint, LogPosition::START);
+        assert!(head.consistent());
     }
 }

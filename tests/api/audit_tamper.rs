@@ -175,15 +175,17 @@ async fn a_signed_head_verifies_with_the_jwks_and_exposes_a_rewritten_chain() {
     assert_eq!(report["problem"], "signed_head_mismatch");
     assert_eq!(report["first_broken_position"], last["position"]);
 
-    // A chain cut short of the signed head is named too.
+    // A chain cut short is named too: against the signed head, and against the
+    // projector's checkpoint even without one.
+    let cut = last["position"].as_u64().unwrap() - 1;
     connection
-        .execute(
-            "DELETE FROM audit_entries WHERE position >= ?1",
-            [last["position"].as_i64().unwrap() - 1],
-        )
+        .execute("DELETE FROM audit_entries WHERE position >= ?1", [cut])
         .unwrap();
-    let report = verify(&app, &signed).await;
-    assert_eq!(report["problem"], "truncated", "{report}");
+    for query in [signed.as_str(), ""] {
+        let report = verify(&app, query).await;
+        assert_eq!(report["problem"], "truncated", "{report}");
+        assert_eq!(report["first_broken_position"], cut, "{report}");
+    }
 
     // A head that is not the issuer's is refused.
     let foreign = issuance_credential::IssuerKeys::ephemeral()

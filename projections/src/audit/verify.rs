@@ -15,7 +15,8 @@ pub enum ChainProblem {
     PrevHashMismatch,
     /// `hash` does not match the entry's content: the entry was edited.
     HashMismatch,
-    /// The chain is shorter than an earlier signed head says.
+    /// The chain ends before this position: entries were removed from its end (it is
+    /// shorter than the projector's checkpoint or an earlier signed head says).
     Truncated,
     /// The entry at a signed head's position has a different hash: the chain was rewritten
     /// since that head was signed.
@@ -46,7 +47,9 @@ impl ChainProblem {
             ChainProblem::HashMismatch => {
                 "hash does not match the entry's content (the entry was altered)".to_string()
             }
-            ChainProblem::Truncated => "the chain ends before this position".to_string(),
+            ChainProblem::Truncated => {
+                "the chain ends before this position: entries were removed from its end".to_string()
+            }
             ChainProblem::HeadMismatch => {
                 "the entry differs from the signed head at this position".to_string()
             }

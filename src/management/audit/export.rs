@@ -37,7 +37,7 @@ pub async fn export(
     if params.limit == Some(0) {
         return Err(ApiError::invalid_request("limit must be at least 1"));
     }
-    query.until = Some(state.audit.audit_tip().await?.position);
+    query.until = Some(state.audit.audit_head().await?.tip.position);
     let format = Format::negotiate(
         request
             .headers()
@@ -131,7 +131,7 @@ mod tests {
     use issuance_projections::AuditEntry;
 
     use super::*;
-    use crate::readstore::{AuditCursor, AuditPage};
+    use crate::readstore::{AuditCursor, AuditHead, AuditPage};
 
     /// An in-memory store that records every page it is asked for.
     struct CountingStore {
@@ -168,14 +168,15 @@ mod tests {
 
     #[async_trait]
     impl AuditStore for CountingStore {
-        async fn audit_checkpoint(&self) -> Result<LogPosition, ReadStoreError> {
-            Ok(LogPosition::START)
-        }
-        async fn audit_tip(&self) -> Result<ChainTip, ReadStoreError> {
-            Ok(self
-                .entries
-                .last()
-                .map_or(ChainTip::genesis(), ChainTip::of))
+        async fn audit_head(&self) -> Result<AuditHead, ReadStoreError> {
+            Ok(AuditHead {
+                tip: self
+                    .entries
+                    .last()
+                    .map_or(ChainTip::genesis(), ChainTip::of),
+                tip_log_position: LogPosition::START,
+                checkpoint: LogPosition::START,
+            })
         }
         async fn append_audit_entries(
             &self,

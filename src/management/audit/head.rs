@@ -19,7 +19,7 @@ pub async fn head(state: web::Data<AppState>, caller: Caller) -> Result<HttpResp
         .audit_progress
         .wait_for(log_head, READ_YOUR_WRITE_TIMEOUT)
         .await;
-    let tip = state.audit.audit_tip().await?;
+    let tip = state.audit.audit_head().await?.tip;
     let (claims, jws) = sign_head(
         &state.issuer_keys,
         &state.issuer_url,
