@@ -86,6 +86,9 @@ pub enum AuditAction {
         /// Also prove the chain still contains this head (a JWS from `GET /audit/head`).
         #[arg(long)]
         signed_head: Option<String>,
+        /// Also re-derive every entry from the event log and require it to be identical.
+        #[arg(long)]
+        against_log: bool,
     },
 }
 
@@ -123,8 +126,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Replay { projection } => replay(&config, projection.as_deref()).await,
         Command::Audit {
-            action: AuditAction::Verify { signed_head },
-        } => crate::audit::cli::verify(&config, signed_head.as_deref()).await,
+            action:
+                AuditAction::Verify {
+                    signed_head,
+                    against_log,
+                },
+        } => crate::audit::cli::verify(&config, signed_head.as_deref(), against_log).await,
         Command::Migrate => {
             stores::open(&config.settings).await?;
             println!("Schemas are up to date.");

@@ -1,4 +1,4 @@
-//! `issuance audit verify [--signed-head JWS]`: the same verification as
+//! `issuance audit verify [--signed-head JWS] [--against-log]`: the same verification as
 //! `GET /audit/verify`, run against the configured stores (the service may keep running).
 
 use anyhow::Context;
@@ -10,7 +10,11 @@ use crate::stores;
 
 /// Verifies the stored chain and prints the outcome; a broken chain is an error, so the
 /// process exits with a non-zero status.
-pub async fn verify(config: &LoadedConfig, signed_head: Option<&str>) -> anyhow::Result<()> {
+pub async fn verify(
+    config: &LoadedConfig,
+    signed_head: Option<&str>,
+    against_log: bool,
+) -> anyhow::Result<()> {
     let opened = stores::open(&config.settings).await?;
     let signed = match signed_head {
         Some(jws) => {
@@ -19,7 +23,8 @@ pub async fn verify(config: &LoadedConfig, signed_head: Option<&str>) -> anyhow:
         }
         None => None,
     };
-    let report = verify_chain(opened.audit.as_ref(), signed.as_ref()).await?;
+    let log = against_log.then_some(opened.events.as_ref());
+    let report = verify_chain(opened.audit.as_ref(), signed.as_ref(), log).await?;
     println!("{}", report.to_json());
     match &report.broken {
         None => {

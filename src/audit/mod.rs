@@ -4,5 +4,6 @@
 //! [`crate::projector::AuditProjection`].
 
 pub mod cli;
+pub mod from_log;
 pub mod head;
 pub mod verify;

@@ -3,11 +3,24 @@
 use issuance_projections::audit::{ChainBreak, ChainProblem, ChainTip, ChainVerifier};
 use serde_json::{json, Value};
 
+use super::from_log::LogDerivation;
 use super::head::HeadClaims;
 use crate::readstore::{AuditQuery, AuditStore, ReadStoreError};
+use crate::store::{EventStore, StoreError};
 
 /// Entries read per page while verifying.
 const PAGE: usize = 1000;
+
+/// Why a verification could not be carried out (a broken chain is a [`VerifyReport`]).
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    /// The audit store failed.
+    #[error(transparent)]
+    AuditStore(#[from] ReadStoreError),
+    /// The event store failed.
+    #[error(transparent)]
+    EventStore(#[from] StoreError),
+}
 
 /// The outcome of a verification.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,11 +61,14 @@ impl VerifyReport {
 /// Verifies every entry up to the tip as it is when verification starts (entries appended
 /// meanwhile are left for the next run), and that the chain ends at the projector's
 /// checkpoint. With `signed`, also checks that the chain still contains the signed head:
-/// same hash at its position, and not shorter.
+/// same hash at its position, and not shorter. With `log`, also re-derives every entry
+/// from the event log and requires the stored one to be identical.
 pub async fn verify_chain(
     store: &dyn AuditStore,
     signed: Option<&HeadClaims>,
-) -> Result<VerifyReport, ReadStoreError> {
+    log: Option<&dyn EventStore>,
+) -> Result<VerifyReport, VerifyError> {
+    let mut derivation = log.map(LogDerivation::new);
     let head = store.audit_head().await?;
     let until = head.tip.position;
     let mut verifier = ChainVerifier::new();
@@ -74,6 +90,16 @@ pub async fn verify_chain(
         for entry in &page.entries {
             if let Err(broken) = verifier.check(entry) {
                 return Ok(report(&verifier, Some(broken)));
+            }
+            if let Some(derivation) = &mut derivation {
+                let derived = derivation.next().await?;
+                if !matches!(&derived, Some(Ok(expected)) if expected == entry) {
+                    let broken = ChainBreak {
+                        position: entry.position,
+                        problem: ChainProblem::DiffersFromLog,
+                    };
+                    return Ok(report(&verifier, Some(broken)));
+                }
             }
             if let Some(head) = signed.filter(|h| h.position == entry.position) {
                 if head.hash != entry.hash {

@@ -207,3 +207,32 @@ async fn a_signed_head_verifies_with_the_jwks_and_exposes_a_rewritten_chain() {
         "invalid_signed_head"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rewritten_event_log_no_longer_matches_the_audit_view() {
+    // Arrange
+    let app = spawn_app().await;
+    some_history(&app).await;
+    assert_eq!(verify(&app, "?against_log=true").await["valid"], true);
+
+    // Act: someone with write access to the event store changes who created the first offer.
+    let events = Connection::open(app.data_dir.path().join("events.db")).unwrap();
+    let changed = events
+        .execute(
+            "UPDATE events SET metadata = replace(metadata, '\"actor\":\"admin\"', '\"actor\":\"writer\"') \
+             WHERE position = 1",
+            [],
+        )
+        .unwrap();
+    assert_eq!(changed, 1);
+
+    // Assert: the audit view still verifies on its own, but not against the log.
+    assert_eq!(verify(&app, "").await["valid"], true);
+    let report = verify(&app, "?against_log=true").await;
+    assert_eq!(report["valid"], false, "{report}");
+    assert_eq!(report["problem"], "differs_from_log");
+    assert_eq!(report["first_broken_position"], 1);
+    let (ok, stdout, _) = run_cli(app.data_dir.path(), &["audit", "verify", "--against-log"]);
+    assert!(!ok);
+    assert!(stdout.contains("differs_from_log"), "{stdout}");
+}

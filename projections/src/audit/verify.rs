@@ -21,6 +21,9 @@ pub enum ChainProblem {
     /// The entry at a signed head's position has a different hash: the chain was rewritten
     /// since that head was signed.
     HeadMismatch,
+    /// The entry is not the one the event log yields at its position: the audit view or
+    /// the log was rewritten (or the log lost the event).
+    DiffersFromLog,
 }
 
 impl ChainProblem {
@@ -32,6 +35,7 @@ impl ChainProblem {
             ChainProblem::HashMismatch => "hash_mismatch",
             ChainProblem::Truncated => "truncated",
             ChainProblem::HeadMismatch => "signed_head_mismatch",
+            ChainProblem::DiffersFromLog => "differs_from_log",
         }
     }
 
@@ -52,6 +56,9 @@ impl ChainProblem {
             }
             ChainProblem::HeadMismatch => {
                 "the entry differs from the signed head at this position".to_string()
+            }
+            ChainProblem::DiffersFromLog => {
+                "the entry is not the one the event log yields at this position".to_string()
             }
         }
     }

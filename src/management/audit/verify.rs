@@ -1,9 +1,10 @@
-//! `GET /audit/verify[?signed_head=<jws>]`: recompute the chain.
+//! `GET /audit/verify[?signed_head=<jws>][&against_log=true]`: recompute the chain.
 //!
 //! Answers `{"valid": true, "entries": N, "head": {...}}` or `{"valid": false, "entries":
 //! <verified before the break>, "first_broken_position": P, "problem", "description"}`,
 //! both with 200: the verification itself succeeded. With a previously signed head, also
-//! proves the chain still contains it.
+//! proves the chain still contains it; with `against_log`, that every entry is exactly the
+//! one the event log yields.
 
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
@@ -20,6 +21,9 @@ use crate::state::AppState;
 pub struct VerifyParams {
     /// A head signed earlier by `GET /audit/head`.
     signed_head: Option<String>,
+    /// Re-derive every entry from the event log and compare.
+    #[serde(default)]
+    against_log: bool,
 }
 
 /// Verifies the chain.
@@ -38,7 +42,10 @@ pub async fn verify(
             })
         })
         .transpose()?;
-    let report = verify_chain(state.audit.as_ref(), signed.as_ref()).await?;
+    let log = params.against_log.then_some(state.events.as_ref());
+    let report = verify_chain(state.audit.as_ref(), signed.as_ref(), log)
+        .await
+        .map_err(|e| ApiError::unavailable(&e))?;
     if let Some(broken) = &report.broken {
         tracing::warn!(
             position = broken.position,
