@@ -4,9 +4,12 @@
 //! - [`store`]: the event store trait and its backends; [`readstore`]: read models.
 //! - [`offers`]: the command path (load, decide, append).
 //! - [`projector`]: catch-up projections with durable checkpoints.
+//! - [`audit`]: verifying the audit chain and signing its head; [`retention`]: erasing
+//!   claims of finished offers.
 //! - [`management`] and [`wallet`]: the two HTTP APIs; [`http`]: shared plumbing.
 //! - [`startup`]: wiring everything into an [`startup::Application`].
 
+pub mod audit;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -18,6 +21,7 @@ pub mod offers;
 pub mod projector;
 pub mod qr;
 pub mod readstore;
+pub mod retention;
 pub mod sqlite_pool;
 pub mod startup;
 pub mod state;

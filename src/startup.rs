@@ -19,9 +19,9 @@ use crate::http::{health, metrics, request_context};
 use crate::management::auth::{create_key, ApiKeys, Scope};
 use crate::management::error as management_error;
 use crate::offers::OfferRepository;
-use crate::projector::{self, OfferViewProjection, ProjectionProgress};
+use crate::projector::{self, AuditProjection, OfferViewProjection, ProjectionProgress};
 use crate::state::AppState;
-use crate::{management, stores, wallet};
+use crate::{management, retention, stores, wallet};
 
 /// A built service: listeners bound, background tasks started.
 pub struct Application {
@@ -74,6 +74,13 @@ impl Application {
             .await
             .context("cannot read the offer view checkpoint")?;
         let (progress_tx, offer_view_progress) = ProjectionProgress::new(start);
+        let audit_start = opened
+            .audit
+            .audit_head()
+            .await
+            .context("cannot read the audit view checkpoint")?
+            .checkpoint;
+        let (audit_progress_tx, audit_progress) = ProjectionProgress::new(audit_start);
         let issuer_url = settings.public_url.trim_end_matches('/').to_string();
         let wallet_api = Arc::new(
             wallet::WalletState::new(&settings, &config.catalog, &issuer_keys, &issuer_url)
@@ -91,6 +98,8 @@ impl Application {
             clock,
             api_keys,
             offer_view_progress,
+            audit: opened.audit.clone(),
+            audit_progress,
             metrics,
             health: HealthRegistry::default(),
             settings: settings.clone(),
@@ -109,6 +118,19 @@ impl Application {
             state.clock.clone(),
             shutdown_rx.clone(),
         )));
+        tasks.push(tokio::spawn(projector::run(
+            opened.events.clone(),
+            Arc::new(AuditProjection::new(opened.audit.clone())),
+            audit_progress_tx,
+            shutdown_rx.clone(),
+        )));
+        if let Some(hours) = settings.retention.erase_claims_after_hours {
+            tasks.push(tokio::spawn(retention::run(
+                state.clone(),
+                hours,
+                shutdown_rx.clone(),
+            )));
+        }
 
         let wallet_listener = match options.wallet_listener {
             Some(listener) => listener,

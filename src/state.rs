@@ -15,7 +15,7 @@ use crate::http::metrics::Metrics;
 use crate::management::auth::ApiKeys;
 use crate::offers::OfferRepository;
 use crate::projector::ProjectionProgress;
-use crate::readstore::OfferViewStore;
+use crate::readstore::{AuditStore, OfferViewStore};
 use crate::store::{EventStore, SecretStore};
 
 /// How long a management write waits for its own change to reach the offer view.
@@ -47,6 +47,10 @@ pub struct AppState {
     pub api_keys: ApiKeys,
     /// Progress of the offer view projection.
     pub offer_view_progress: ProjectionProgress,
+    /// The audit view.
+    pub audit: Arc<dyn AuditStore>,
+    /// Progress of the audit view projection.
+    pub audit_progress: ProjectionProgress,
     /// Metrics.
     pub metrics: Metrics,
     /// Component health for `/health/ready`.

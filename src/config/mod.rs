@@ -7,6 +7,7 @@
 
 mod credentials;
 mod error;
+mod retention_hours;
 mod settings;
 
 pub use credentials::CredentialConfigurationToml;

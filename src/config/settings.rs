@@ -115,7 +115,8 @@ impl Default for IssuerSettings {
 #[serde(deny_unknown_fields, default)]
 pub struct RetentionPolicy {
     /// Erase an offer's claims this many hours after it reaches a terminal state
-    /// (0 = at once). `None` disables automatic erasure.
+    /// (0 = at once). `None` (spelt `"never"`) disables automatic erasure.
+    #[serde(with = "super::retention_hours")]
     pub erase_claims_after_hours: Option<u64>,
 }
 

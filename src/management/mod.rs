@@ -1,8 +1,10 @@
 //! The management API (default `127.0.0.1:8081`): offers, their histories and QR codes,
-//! credential configurations. Bearer API keys with scopes; errors as
+//! the audit view, credential configurations. Bearer API keys with scopes; errors as
 //! `{"error", "error_description", "details"}`.
 
+mod audit;
 pub mod auth;
+mod command_meta;
 mod configurations;
 pub mod error;
 mod offers;
@@ -12,6 +14,7 @@ use actix_web::web;
 /// Registers the management routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     offers::configure(cfg);
+    audit::configure(cfg);
     cfg.route(
         "/credential-configurations",
         web::get().to(configurations::list),

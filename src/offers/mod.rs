@@ -2,6 +2,7 @@
 //! credential offer object both APIs show.
 
 pub mod credential_offer;
+pub mod erasure;
 mod repository;
 
 pub use repository::{CommandError, CommandMeta, Executed, OfferRepository};

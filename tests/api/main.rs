@@ -5,8 +5,13 @@
 
 mod support;
 
+mod audit_export;
+mod audit_support;
+mod audit_tamper;
+mod audit_view;
 mod cli;
 mod concurrency;
+mod erasure;
 mod management_auth;
 mod management_offers;
 mod management_validation;

@@ -20,9 +20,10 @@ use super::validate::{validate, CreateOfferRequest, ValidOffer};
 use crate::crypto::{codes, sealing};
 use crate::http::request_context::RequestContext;
 use crate::management::auth::{Caller, Scope};
+use crate::management::command_meta::command_meta;
 use crate::management::error::ApiError;
 use crate::offers::credential_offer::{credential_offer, offer_uri};
-use crate::offers::{CommandError, CommandMeta};
+use crate::offers::CommandError;
 use crate::state::AppState;
 
 /// The idempotency header.
@@ -60,14 +61,7 @@ pub async fn create(
     let sealed =
         sealing::seal(&data_key, offer_id, &offer.claims).map_err(|e| ApiError::internal(&e))?;
     let created = offer_created(&state, offer_id, &offer, sealed, fingerprint);
-    let meta = CommandMeta {
-        actor: caller.name.clone(),
-        request_id: Some(context.request_id),
-        client_ip: context
-            .client_ip
-            .filter(|_| state.settings.record_client_ip),
-        holder_key_thumbprint: None,
-    };
+    let meta = command_meta(&state, &caller, context);
     let expires_in = Duration::seconds(offer.expires_in);
     let executed = state
         .offers
