@@ -4,6 +4,7 @@
 //! - [`store`]: the event store trait and its backends; [`readstore`]: read models.
 //! - [`offers`]: the command path (load, decide, append).
 //! - [`projector`]: catch-up projections with durable checkpoints.
+//! - [`integration`]: AMQP relay, status callbacks, dead letters, expiry scheduler.
 //! - [`management`] and [`wallet`]: the two HTTP APIs; [`http`]: shared plumbing.
 //! - [`startup`]: wiring everything into an [`startup::Application`].
 
@@ -13,6 +14,7 @@ pub mod config;
 pub mod crypto;
 pub mod health;
 pub mod http;
+pub mod integration;
 pub mod management;
 pub mod offers;
 pub mod projector;

@@ -21,7 +21,7 @@ use crate::management::error as management_error;
 use crate::offers::OfferRepository;
 use crate::projector::{self, OfferViewProjection, ProjectionProgress};
 use crate::state::AppState;
-use crate::{management, stores, wallet};
+use crate::{integration, management, stores, wallet};
 
 /// A built service: listeners bound, background tasks started.
 pub struct Application {
@@ -75,30 +75,48 @@ impl Application {
             .context("cannot read the offer view checkpoint")?;
         let (progress_tx, offer_view_progress) = ProjectionProgress::new(start);
         let issuer_url = settings.public_url.trim_end_matches('/').to_string();
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let offers = OfferRepository::new(opened.events.clone(), clock.clone());
+        let health = HealthRegistry::default();
+        let (integration, integration_tasks) = integration::start(
+            &settings,
+            integration::Dependencies {
+                events: opened.events.clone(),
+                views: opened.views.clone(),
+                offers: offers.clone(),
+                clock: clock.clone(),
+                metrics: metrics.clone(),
+                health: health.clone(),
+            },
+            &shutdown_rx,
+        )
+        .await
+        .context("cannot start the integration side (relay, callbacks, expiry)")?;
         let state = web::Data::new(AppState {
             catalog: Arc::new(config.catalog),
             issuer_url,
             events: opened.events.clone(),
             secrets: opened.secrets.clone(),
             views: opened.views.clone(),
-            offers: OfferRepository::new(opened.events.clone(), clock.clone()),
+            offers,
             issuer_keys,
             server_secret,
             clock,
             api_keys,
             offer_view_progress,
             metrics,
-            health: HealthRegistry::default(),
+            health,
+            integration,
             settings: settings.clone(),
         });
 
-        let (shutdown, shutdown_rx) = watch::channel(false);
-        let tasks = vec![tokio::spawn(projector::run(
+        let mut tasks = vec![tokio::spawn(projector::run(
             opened.events.clone(),
             Arc::new(OfferViewProjection::new(opened.views.clone())),
             progress_tx,
             shutdown_rx.clone(),
         ))];
+        tasks.extend(integration_tasks);
 
         let wallet_listener = match options.wallet_listener {
             Some(listener) => listener,

@@ -7,8 +7,10 @@
 
 mod credentials;
 mod error;
+mod integration;
 mod settings;
 
 pub use credentials::CredentialConfigurationToml;
 pub use error::ConfigError;
+pub use integration::{AmqpSettings, CallbackPolicy, SchedulerSettings};
 pub use settings::*;

@@ -4,6 +4,7 @@
 
 pub mod auth;
 mod configurations;
+mod dead_letters;
 pub mod error;
 mod offers;
 
@@ -12,6 +13,7 @@ use actix_web::web;
 /// Registers the management routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     offers::configure(cfg);
+    dead_letters::configure(cfg);
     cfg.route(
         "/credential-configurations",
         web::get().to(configurations::list),
