@@ -5,6 +5,7 @@
 
 mod support;
 
+mod callbacks_lifecycle;
 mod concurrency;
 mod management_auth;
 mod management_offers;

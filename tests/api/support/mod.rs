@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod integration;
+
 use std::net::TcpListener;
 use std::sync::Arc;
 
