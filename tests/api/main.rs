@@ -7,6 +7,7 @@ mod support;
 
 mod callbacks_lifecycle;
 mod concurrency;
+mod integration_amqp;
 mod management_auth;
 mod management_offers;
 mod management_validation;

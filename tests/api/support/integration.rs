@@ -434,31 +434,35 @@ impl EventTap {
     }
 }
 
-/// Closes the service's broker connections (those named `<prefix>…`) through
-/// `rabbitmqctl`, leaving other tests' connections alone. Returns how many it closed.
+/// Closes the service's broker connections (those whose client-provided connection name
+/// starts with `prefix`) through `rabbitmqctl`, leaving other tests' connections alone.
+/// Returns how many it closed.
 pub async fn close_broker_connections(prefix: &str) -> usize {
     let prefix = prefix.to_string();
     tokio::task::spawn_blocking(move || {
+        // `name` is the peer address; the client-provided name is in `client_properties`.
         let output = std::process::Command::new("rabbitmqctl")
-            .args(["list_connections", "-q", "--no-table-headers", "name", "pid"])
+            .args(["list_connections", "-s", "pid", "client_properties"])
             .output()
             .expect("rabbitmqctl list_connections");
         let listing = String::from_utf8_lossy(&output.stdout).to_string();
         let mut closed = 0;
         for line in listing.lines() {
-            let Some((name, pid)) = line.rsplit_once('\t') else {
+            if !line.contains(&format!("\"{prefix}")) {
+                continue;
+            }
+            let Some(pid) = line.split_whitespace().next() else {
                 continue;
             };
-            if name.starts_with(&prefix) {
-                let status = std::process::Command::new("rabbitmqctl")
-                    .args(["close_connection", pid.trim(), "test drops the connection"])
-                    .status()
-                    .expect("rabbitmqctl close_connection");
-                if status.success() {
-                    closed += 1;
-                }
+            let status = std::process::Command::new("rabbitmqctl")
+                .args(["close_connection", pid, "test drops the connection"])
+                .status()
+                .expect("rabbitmqctl close_connection");
+            if status.success() {
+                closed += 1;
             }
         }
+        assert!(closed > 0, "no connection named {prefix}* in:\n{listing}");
         closed
     })
     .await
