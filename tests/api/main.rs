@@ -6,6 +6,7 @@
 mod support;
 
 mod callbacks_lifecycle;
+mod callbacks_retries;
 mod concurrency;
 mod integration_amqp;
 mod management_auth;
