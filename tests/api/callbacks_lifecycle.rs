@@ -18,7 +18,10 @@ async fn lifecycle(app: &TestApp, receiver: &CallbackReceiver) {
     let body = created.json();
     assert_eq!(body["eventId"], completed_id);
     assert_eq!(body["sequence"], 1);
-    assert_eq!(body["credentialConfigurationIds"], json!(["IdentityCredential"]));
+    assert_eq!(
+        body["credentialConfigurationIds"],
+        json!(["IdentityCredential"])
+    );
     assert_eq!(body["correlation"], json!({"case": "4711"}));
     assert_eq!(body["errorDetails"], Value::Null);
     assert!(body["occurredAt"].is_string());
@@ -77,7 +80,10 @@ async fn lifecycle(app: &TestApp, receiver: &CallbackReceiver) {
     }
     for received in receiver.received() {
         let text = String::from_utf8(received.body.clone()).unwrap();
-        assert!(!text.contains("Mustermann") && !text.contains("1964"), "{text}");
+        assert!(
+            !text.contains("Mustermann") && !text.contains("1964"),
+            "{text}"
+        );
     }
 }
 

@@ -22,7 +22,9 @@ async fn retried_until_delivered(app: &TestApp, receiver: &CallbackReceiver) {
         [500, 500, 200]
     );
     assert!(attempts.iter().all(|r| r.delivery == delivered.delivery));
-    assert!(attempts.iter().all(|r| r.signature_is_valid(CALLBACK_SECRET)));
+    assert!(attempts
+        .iter()
+        .all(|r| r.signature_is_valid(CALLBACK_SECRET)));
 }
 
 /// 400: dead-lettered at once, listed by the management API, re-queued, delivered.
@@ -78,15 +80,19 @@ async fn dead_lettered_and_requeued(app: &TestApp, receiver: &CallbackReceiver) 
     assert_eq!(response.json::<Value>().await.unwrap()["requeued"], 1);
     let delivered = receiver.delivered(&id, "OFFER_CREATED").await;
     assert_eq!(delivered.delivery.as_deref(), item["id"].as_str());
-    eventually("the dead letter leaves the list", Duration::from_secs(10), || async {
-        let (_, body) = app.get_json("/dead-letters").await;
-        body["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|item| item["offer_id"] != id)
-            .then_some(())
-    })
+    eventually(
+        "the dead letter leaves the list",
+        Duration::from_secs(10),
+        || async {
+            let (_, body) = app.get_json("/dead-letters").await;
+            body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|item| item["offer_id"] != id)
+                .then_some(())
+        },
+    )
     .await;
 }
 
@@ -95,15 +101,19 @@ async fn exhausted_then_requeued_all(app: &TestApp, receiver: &CallbackReceiver)
     receiver.answer(503);
     let created = app.create_offer(&plain_offer()).await;
     let id = offer_id(&created).to_string();
-    let item = eventually("an exhausted dead letter", Duration::from_secs(20), || async {
-        let (_, body) = app.get_json("/dead-letters").await;
-        body["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|item| item["offer_id"] == id)
-            .cloned()
-    })
+    let item = eventually(
+        "an exhausted dead letter",
+        Duration::from_secs(20),
+        || async {
+            let (_, body) = app.get_json("/dead-letters").await;
+            body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|item| item["offer_id"] == id)
+                .cloned()
+        },
+    )
     .await;
     assert_eq!(item["attempts"], 4, "max_attempts is 4: {item}");
     assert_eq!(receiver.for_offer(&id).len(), 4);
@@ -191,7 +201,12 @@ async fn callbacks_survive_a_restart_over_rabbitmq() {
     let receiver = CallbackReceiver::start();
     receiver.answer(503);
     let names = AmqpNames::unique();
-    let app = spawn_app_with(names.options(&receiver).set("callbacks.max_attempts", serde_json::json!(50))).await;
+    let app = spawn_app_with(
+        names
+            .options(&receiver)
+            .set("callbacks.max_attempts", serde_json::json!(50)),
+    )
+    .await;
     let created = app.create_offer(&plain_offer()).await;
     let id = offer_id(&created).to_string();
     eventually("a failed attempt", Duration::from_secs(10), || {
@@ -201,7 +216,9 @@ async fn callbacks_survive_a_restart_over_rabbitmq() {
     .await;
     let data_dir = app.stop().await;
     receiver.answer(200);
-    let mut options = names.options(&receiver).set("callbacks.max_attempts", serde_json::json!(50));
+    let mut options = names
+        .options(&receiver)
+        .set("callbacks.max_attempts", serde_json::json!(50));
     options.data_dir = Some(data_dir);
     let app = spawn_app_with(options).await;
     receiver.delivered(&id, "OFFER_CREATED").await;

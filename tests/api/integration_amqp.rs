@@ -18,7 +18,11 @@ use crate::support::integration::*;
 use crate::support::*;
 
 async fn all_events(app: &TestApp) -> Vec<RecordedEvent> {
-    app.state.events.read_all(LogPosition::START, 10_000).await.unwrap()
+    app.state
+        .events
+        .read_all(LogPosition::START, 10_000)
+        .await
+        .unwrap()
 }
 
 fn ids(events: &[RecordedEvent]) -> Vec<Uuid> {
@@ -64,10 +68,13 @@ async fn every_event_is_published_in_log_order_with_the_documented_envelope() {
         wrong_tx_code(&app, &failing).await;
     }
     let revoked = app.create_offer(&plain_offer()).await;
-    app.admin(reqwest::Method::DELETE, &format!("/offers/{}?reason=test", offer_id(&revoked)))
-        .send()
-        .await
-        .unwrap();
+    app.admin(
+        reqwest::Method::DELETE,
+        &format!("/offers/{}?reason=test", offer_id(&revoked)),
+    )
+    .send()
+    .await
+    .unwrap();
     let mut short = plain_offer();
     short["expires_in"] = json!(1);
     let expiring = app.create_offer(&short).await;
@@ -88,12 +95,27 @@ async fn every_event_is_published_in_log_order_with_the_documented_envelope() {
         assert_eq!(message.content_type.as_deref(), Some("application/json"));
         assert_eq!(message.delivery_mode, Some(2), "persistent");
         let body = message.json();
-        let fields: Vec<&str> = body.as_object().unwrap().keys().map(String::as_str).collect();
+        let fields: Vec<&str> = body
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
         let mut sorted = fields.clone();
         sorted.sort();
         assert_eq!(
             sorted,
-            ["actor", "data", "event_id", "occurred_at", "offer_id", "position", "sequence", "type", "version"]
+            [
+                "actor",
+                "data",
+                "event_id",
+                "occurred_at",
+                "offer_id",
+                "position",
+                "sequence",
+                "type",
+                "version"
+            ]
         );
         assert_eq!(body["event_id"], event.event_id.to_string());
         assert_eq!(body["sequence"], event.sequence);
@@ -104,7 +126,17 @@ async fn every_event_is_published_in_log_order_with_the_documented_envelope() {
         keys.insert(message.routing_key.clone());
         // No personal data and no secret hashes in any body.
         let text = String::from_utf8(message.body.clone()).unwrap();
-        for forbidden in ["Erika", "Mustermann", "1964", "sealed_claims", "ciphertext", "code_hash", "token_hash", "credential_hash", "request_fingerprint"] {
+        for forbidden in [
+            "Erika",
+            "Mustermann",
+            "1964",
+            "sealed_claims",
+            "ciphertext",
+            "code_hash",
+            "token_hash",
+            "credential_hash",
+            "request_fingerprint",
+        ] {
             assert!(!text.contains(forbidden), "{forbidden} in {text}");
         }
     }
@@ -142,7 +174,10 @@ async fn events_published_but_not_checkpointed_are_republished_after_a_restart()
     // The state a crash between the broker's confirm and the checkpoint write leaves:
     // the last two events are on the exchange, the checkpoint still before them.
     let store = SqliteIntegrationStore::open(&data_dir.path().join("views.db")).unwrap();
-    store.save_checkpoint(CHECKPOINT, before[0].position).await.unwrap();
+    store
+        .save_checkpoint(CHECKPOINT, before[0].position)
+        .await
+        .unwrap();
 
     let mut options = names.options(&receiver);
     options.data_dir = Some(data_dir);
@@ -156,9 +191,19 @@ async fn events_published_but_not_checkpointed_are_republished_after_a_restart()
             .filter(|m| m.message_id.as_deref() == Some(id.to_string().as_str()))
             .count()
     };
-    assert_eq!(count(before[0].event_id), 1, "checkpointed event not re-sent");
-    assert!(count(before[1].event_id) >= 2, "uncheckpointed event re-published");
-    assert!(count(before[2].event_id) >= 2, "uncheckpointed event re-published");
+    assert_eq!(
+        count(before[0].event_id),
+        1,
+        "checkpointed event not re-sent"
+    );
+    assert!(
+        count(before[1].event_id) >= 2,
+        "uncheckpointed event re-published"
+    );
+    assert!(
+        count(before[2].event_id) >= 2,
+        "uncheckpointed event re-published"
+    );
     assert_eq!(count(after[3].event_id), 1);
     app.stop().await;
     names.cleanup().await;
@@ -185,7 +230,10 @@ async fn the_relay_reconnects_after_its_broker_connection_is_dropped() {
     };
     tokio::time::sleep(Duration::from_millis(300)).await;
     let closed = close_broker_connections(&names.connection_name()).await;
-    assert!(closed >= 2, "relay, consumer and dead-letter connections: {closed}");
+    assert!(
+        closed >= 2,
+        "relay, consumer and dead-letter connections: {closed}"
+    );
     let created = writer.await.unwrap();
 
     let events = all_events(&app).await;
@@ -199,7 +247,12 @@ async fn the_relay_reconnects_after_its_broker_connection_is_dropped() {
             .await;
     }
     let ready = eventually("ready again", Duration::from_secs(20), || async {
-        let response = app.client.get(format!("{}/health/ready", app.management)).send().await.ok()?;
+        let response = app
+            .client
+            .get(format!("{}/health/ready", app.management))
+            .send()
+            .await
+            .ok()?;
         (response.status() == 200).then_some(())
     })
     .await;
@@ -209,7 +262,11 @@ async fn the_relay_reconnects_after_its_broker_connection_is_dropped() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn start_up_fails_clearly_when_a_required_broker_is_unreachable() {
-    let closed_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let closed_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let data_dir = tempfile::tempdir().unwrap();
     let config = issuance::config::LoadedConfig::from_toml_with(
         issuance::config::BUILT_IN_CONFIG,
@@ -218,7 +275,12 @@ async fn start_up_fails_clearly_when_a_required_broker_is_unreachable() {
             ("admin_key", json!(ADMIN_KEY)),
             ("wallet_addr", json!("127.0.0.1:0")),
             ("management_addr", json!("127.0.0.1:0")),
-            ("amqp_url", json!(format!("amqp://guest:secret-password@127.0.0.1:{closed_port}/%2f"))),
+            (
+                "amqp_url",
+                json!(format!(
+                    "amqp://guest:secret-password@127.0.0.1:{closed_port}/%2f"
+                )),
+            ),
             ("require_broker", json!(true)),
             ("amqp.connect_timeout_ms", json!(3000)),
         ],
@@ -230,18 +292,31 @@ async fn start_up_fails_clearly_when_a_required_broker_is_unreachable() {
     };
     assert!(error.contains("RabbitMQ"), "{error}");
     assert!(error.contains("require_broker"), "{error}");
-    assert!(!error.contains("secret-password"), "password leaked: {error}");
+    assert!(
+        !error.contains("secret-password"),
+        "password leaked: {error}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn readiness_reports_an_unreachable_broker_while_the_service_runs() {
-    let closed_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let app = spawn_app_with(
-        TestOptions::default().set("amqp_url", json!(format!("amqp://guest:guest@127.0.0.1:{closed_port}/%2f"))),
-    )
+    let closed_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let app = spawn_app_with(TestOptions::default().set(
+        "amqp_url",
+        json!(format!("amqp://guest:guest@127.0.0.1:{closed_port}/%2f")),
+    ))
     .await;
     let body: Value = eventually("broker reported down", Duration::from_secs(10), || async {
-        let response = app.client.get(format!("{}/health/ready", app.management)).send().await.ok()?;
+        let response = app
+            .client
+            .get(format!("{}/health/ready", app.management))
+            .send()
+            .await
+            .ok()?;
         let status = response.status();
         let body: Value = response.json().await.ok()?;
         (status == 503 && body["checks"]["broker"]["ready"] == false).then_some(body)

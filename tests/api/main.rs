@@ -9,6 +9,7 @@ mod callbacks_lifecycle;
 mod callbacks_retries;
 mod concurrency;
 mod integration_amqp;
+mod integration_expiry;
 mod management_auth;
 mod management_offers;
 mod management_validation;

@@ -205,9 +205,10 @@ impl CallbackReceiver {
             &format!("{status} callback for {offer_id}"),
             Duration::from_secs(20),
             || {
-                let found = this.for_offer(offer_id).into_iter().find(|r| {
-                    r.json()["status"] == status && (200..300).contains(&r.answered)
-                });
+                let found = this
+                    .for_offer(offer_id)
+                    .into_iter()
+                    .find(|r| r.json()["status"] == status && (200..300).contains(&r.answered));
                 async move { found }
             },
         )
@@ -273,7 +274,8 @@ impl AmqpNames {
 
     /// Deletes the test's exchange and queues (best effort).
     pub async fn cleanup(&self) {
-        let Ok(connection) = Connection::connect(&amqp_url(), ConnectionProperties::default()).await
+        let Ok(connection) =
+            Connection::connect(&amqp_url(), ConnectionProperties::default()).await
         else {
             return;
         };
@@ -400,7 +402,10 @@ impl EventTap {
                 let properties = &delivery.properties;
                 sink.lock().unwrap().push(Tapped {
                     routing_key: delivery.routing_key.as_str().to_string(),
-                    message_id: properties.message_id().as_ref().map(|m| m.as_str().to_string()),
+                    message_id: properties
+                        .message_id()
+                        .as_ref()
+                        .map(|m| m.as_str().to_string()),
                     content_type: properties
                         .content_type()
                         .as_ref()
@@ -423,13 +428,19 @@ impl EventTap {
 
     /// Waits until every event id in `expected` was received at least once.
     pub async fn wait_for_all(&self, expected: &[Uuid]) -> Vec<Tapped> {
-        eventually("every event on the exchange", Duration::from_secs(30), || {
-            let messages = self.messages();
-            let ids: std::collections::HashSet<String> =
-                messages.iter().filter_map(|m| m.message_id.clone()).collect();
-            let done = expected.iter().all(|id| ids.contains(&id.to_string()));
-            async move { done.then_some(messages) }
-        })
+        eventually(
+            "every event on the exchange",
+            Duration::from_secs(30),
+            || {
+                let messages = self.messages();
+                let ids: std::collections::HashSet<String> = messages
+                    .iter()
+                    .filter_map(|m| m.message_id.clone())
+                    .collect();
+                let done = expected.iter().all(|id| ids.contains(&id.to_string()));
+                async move { done.then_some(messages) }
+            },
+        )
         .await
     }
 }
