@@ -89,19 +89,18 @@ async fn lifecycle(app: &TestApp, receiver: &CallbackReceiver) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_lifecycle_outcome_is_called_back_in_process() {
-    let receiver = CallbackReceiver::start();
-    let app = spawn_app_with(embedded_options(&receiver)).await;
+    let transport = Transport::InProcess;
+    let (receiver, app) = transport.start().await;
     lifecycle(&app, &receiver).await;
+    transport.finish(app).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_lifecycle_outcome_is_called_back_over_rabbitmq() {
-    let receiver = CallbackReceiver::start();
-    let names = AmqpNames::unique();
-    let app = spawn_app_with(names.options(&receiver)).await;
+    let transport = Transport::rabbitmq();
+    let (receiver, app) = transport.start().await;
     lifecycle(&app, &receiver).await;
-    app.stop().await;
-    names.cleanup().await;
+    transport.finish(app).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

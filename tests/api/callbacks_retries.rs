@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::support::integration::*;
 use crate::support::*;
@@ -27,22 +27,27 @@ async fn retried_until_delivered(app: &TestApp, receiver: &CallbackReceiver) {
         .all(|r| r.signature_is_valid(CALLBACK_SECRET)));
 }
 
-/// 400: dead-lettered at once, listed by the management API, re-queued, delivered.
-async fn dead_lettered_and_requeued(app: &TestApp, receiver: &CallbackReceiver) {
-    receiver.answer(400);
-    let created = app.create_offer(&plain_offer()).await;
-    let id = offer_id(&created).to_string();
-    let item = eventually("a dead letter", Duration::from_secs(20), || async {
+/// The listed dead letter of an offer, once there is one.
+async fn dead_letter_of(app: &TestApp, offer_id: &str) -> Value {
+    eventually("a dead letter", Duration::from_secs(20), || async {
         let (status, body) = app.get_json("/dead-letters").await;
         assert_eq!(status, 200, "{body}");
         body["items"]
             .as_array()
             .unwrap()
             .iter()
-            .find(|item| item["offer_id"] == id)
+            .find(|item| item["offer_id"] == offer_id)
             .cloned()
     })
-    .await;
+    .await
+}
+
+/// 400: dead-lettered at once, listed by the management API, re-queued, delivered.
+async fn dead_lettered_and_requeued(app: &TestApp, receiver: &CallbackReceiver) {
+    receiver.answer(400);
+    let created = app.create_offer(&plain_offer()).await;
+    let id = offer_id(&created).to_string();
+    let item = dead_letter_of(app, &id).await;
     assert_eq!(receiver.for_offer(&id).len(), 1, "a 400 is not retried");
     assert_eq!(item["status"], "OFFER_CREATED");
     assert_eq!(item["attempts"], 1);
@@ -101,20 +106,7 @@ async fn exhausted_then_requeued_all(app: &TestApp, receiver: &CallbackReceiver)
     receiver.answer(503);
     let created = app.create_offer(&plain_offer()).await;
     let id = offer_id(&created).to_string();
-    let item = eventually(
-        "an exhausted dead letter",
-        Duration::from_secs(20),
-        || async {
-            let (_, body) = app.get_json("/dead-letters").await;
-            body["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|item| item["offer_id"] == id)
-                .cloned()
-        },
-    )
-    .await;
+    let item = dead_letter_of(app, &id).await;
     assert_eq!(item["attempts"], 4, "max_attempts is 4: {item}");
     assert_eq!(receiver.for_offer(&id).len(), 4);
     receiver.answer(200);
@@ -127,50 +119,50 @@ async fn exhausted_then_requeued_all(app: &TestApp, receiver: &CallbackReceiver)
     receiver.delivered(&id, "OFFER_CREATED").await;
 }
 
+async fn retried(transport: Transport) {
+    let (receiver, app) = transport.start().await;
+    retried_until_delivered(&app, &receiver).await;
+    transport.finish(app).await;
+}
+
+async fn dead_lettered(transport: Transport) {
+    let (receiver, app) = transport.start().await;
+    dead_lettered_and_requeued(&app, &receiver).await;
+    exhausted_then_requeued_all(&app, &receiver).await;
+    transport.finish(app).await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_callback_answered_500_twice_is_delivered_on_the_third_attempt_over_rabbitmq() {
-    let receiver = CallbackReceiver::start();
-    let names = AmqpNames::unique();
-    let app = spawn_app_with(names.options(&receiver)).await;
-    retried_until_delivered(&app, &receiver).await;
-    app.stop().await;
-    names.cleanup().await;
+    retried(Transport::rabbitmq()).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_callback_answered_500_twice_is_delivered_on_the_third_attempt_in_process() {
-    let receiver = CallbackReceiver::start();
-    let app = spawn_app_with(embedded_options(&receiver)).await;
-    retried_until_delivered(&app, &receiver).await;
+    retried(Transport::InProcess).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn rejected_and_exhausted_callbacks_are_dead_lettered_and_requeued_over_rabbitmq() {
-    let receiver = CallbackReceiver::start();
-    let names = AmqpNames::unique();
-    let app = spawn_app_with(names.options(&receiver)).await;
-    dead_lettered_and_requeued(&app, &receiver).await;
-    exhausted_then_requeued_all(&app, &receiver).await;
-    app.stop().await;
-    names.cleanup().await;
+    dead_lettered(Transport::rabbitmq()).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn rejected_and_exhausted_callbacks_are_dead_lettered_and_requeued_in_process() {
-    let receiver = CallbackReceiver::start();
-    let app = spawn_app_with(embedded_options(&receiver)).await;
-    dead_lettered_and_requeued(&app, &receiver).await;
-    exhausted_then_requeued_all(&app, &receiver).await;
+    dead_lettered(Transport::InProcess).await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn in_process_callbacks_survive_a_restart() {
+/// A callback whose receiver is down when the service stops is delivered (once) after
+/// the restart.
+async fn survives_a_restart(transport: Transport) {
     let receiver = CallbackReceiver::start();
     receiver.answer(503);
-    let app = spawn_app_with(
-        embedded_options(&receiver).set("callbacks.max_attempts", serde_json::json!(50)),
-    )
-    .await;
+    let options = |receiver: &CallbackReceiver| {
+        transport
+            .options(receiver)
+            .set("callbacks.max_attempts", json!(50))
+    };
+    let app = spawn_app_with(options(&receiver)).await;
     let created = app.create_offer(&plain_offer()).await;
     let id = offer_id(&created).to_string();
     eventually("a failed attempt", Duration::from_secs(10), || {
@@ -181,9 +173,9 @@ async fn in_process_callbacks_survive_a_restart() {
     let data_dir = app.stop().await;
 
     receiver.answer(200);
-    let mut options = embedded_options(&receiver);
-    options.data_dir = Some(data_dir);
-    let _app = spawn_app_with(options).await;
+    let mut restarted = options(&receiver);
+    restarted.data_dir = Some(data_dir);
+    let app = spawn_app_with(restarted).await;
     let delivered = receiver.delivered(&id, "OFFER_CREATED").await;
     assert!(delivered.signature_is_valid(CALLBACK_SECRET));
     // Delivered once, not once per restart.
@@ -194,34 +186,15 @@ async fn in_process_callbacks_survive_a_restart() {
         .filter(|r| r.answered == 200)
         .count();
     assert_eq!(successes, 1);
+    transport.finish(app).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn in_process_callbacks_survive_a_restart() {
+    survives_a_restart(Transport::InProcess).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn callbacks_survive_a_restart_over_rabbitmq() {
-    let receiver = CallbackReceiver::start();
-    receiver.answer(503);
-    let names = AmqpNames::unique();
-    let app = spawn_app_with(
-        names
-            .options(&receiver)
-            .set("callbacks.max_attempts", serde_json::json!(50)),
-    )
-    .await;
-    let created = app.create_offer(&plain_offer()).await;
-    let id = offer_id(&created).to_string();
-    eventually("a failed attempt", Duration::from_secs(10), || {
-        let attempts = receiver.for_offer(&id).len();
-        async move { (attempts >= 1).then_some(()) }
-    })
-    .await;
-    let data_dir = app.stop().await;
-    receiver.answer(200);
-    let mut options = names
-        .options(&receiver)
-        .set("callbacks.max_attempts", serde_json::json!(50));
-    options.data_dir = Some(data_dir);
-    let app = spawn_app_with(options).await;
-    receiver.delivered(&id, "OFFER_CREATED").await;
-    app.stop().await;
-    names.cleanup().await;
+    survives_a_restart(Transport::rabbitmq()).await;
 }

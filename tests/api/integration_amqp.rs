@@ -17,6 +17,27 @@ use uuid::Uuid;
 use crate::support::integration::*;
 use crate::support::*;
 
+/// A tap on fresh names, then a receiver and the service.
+async fn start_tapped() -> (AmqpNames, EventTap, CallbackReceiver, TestApp) {
+    let names = AmqpNames::unique();
+    let tap = EventTap::start(&names).await;
+    let receiver = CallbackReceiver::start();
+    let app = spawn_app_with(names.options(&receiver)).await;
+    (names, tap, receiver, app)
+}
+
+/// `GET /health/ready`: status and body.
+async fn readiness(app: &TestApp) -> (u16, Value) {
+    let response = app
+        .client
+        .get(format!("{}/health/ready", app.management))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
 async fn all_events(app: &TestApp) -> Vec<RecordedEvent> {
     app.state
         .events
@@ -54,10 +75,7 @@ fn assert_in_order(messages: &[Tapped]) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_event_is_published_in_log_order_with_the_documented_envelope() {
-    let names = AmqpNames::unique();
-    let tap = EventTap::start(&names).await;
-    let receiver = CallbackReceiver::start();
-    let app = spawn_app_with(names.options(&receiver)).await;
+    let (names, tap, receiver, app) = start_tapped().await;
 
     // Every event type the service can produce without the wallet API.
     let completed = app.create_offer(&identity_offer()).await;
@@ -160,10 +178,7 @@ async fn every_event_is_published_in_log_order_with_the_documented_envelope() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn events_published_but_not_checkpointed_are_republished_after_a_restart() {
-    let names = AmqpNames::unique();
-    let tap = EventTap::start(&names).await;
-    let receiver = CallbackReceiver::start();
-    let app = spawn_app_with(names.options(&receiver)).await;
+    let (names, tap, receiver, app) = start_tapped().await;
     for _ in 0..3 {
         app.create_offer(&plain_offer()).await;
     }
@@ -211,10 +226,8 @@ async fn events_published_but_not_checkpointed_are_republished_after_a_restart()
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_relay_reconnects_after_its_broker_connection_is_dropped() {
-    let names = AmqpNames::unique();
-    let tap = EventTap::start(&names).await;
-    let receiver = CallbackReceiver::start();
-    let app = Arc::new(spawn_app_with(names.options(&receiver)).await);
+    let (names, tap, receiver, app) = start_tapped().await;
+    let app = Arc::new(app);
 
     // Offers keep being created while the connections are closed under the service.
     let writer = {
@@ -246,17 +259,11 @@ async fn the_relay_reconnects_after_its_broker_connection_is_dropped() {
             .delivered(&offer_id(offer).to_string(), "OFFER_CREATED")
             .await;
     }
-    let ready = eventually("ready again", Duration::from_secs(20), || async {
-        let response = app
-            .client
-            .get(format!("{}/health/ready", app.management))
-            .send()
-            .await
-            .ok()?;
-        (response.status() == 200).then_some(())
+    eventually("ready again", Duration::from_secs(20), || async {
+        let (status, _) = readiness(&app).await;
+        (status == 200).then_some(())
     })
     .await;
-    let _: () = ready;
     names.cleanup().await;
 }
 
@@ -310,15 +317,8 @@ async fn readiness_reports_an_unreachable_broker_while_the_service_runs() {
         json!(format!("amqp://guest:guest@127.0.0.1:{closed_port}/%2f")),
     ))
     .await;
-    let body: Value = eventually("broker reported down", Duration::from_secs(10), || async {
-        let response = app
-            .client
-            .get(format!("{}/health/ready", app.management))
-            .send()
-            .await
-            .ok()?;
-        let status = response.status();
-        let body: Value = response.json().await.ok()?;
+    let body = eventually("broker reported down", Duration::from_secs(10), || async {
+        let (status, body) = readiness(&app).await;
         (status == 503 && body["checks"]["broker"]["ready"] == false).then_some(body)
     })
     .await;

@@ -15,15 +15,15 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use lapin::message::Delivery;
-use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicNackOptions, BasicQosOptions};
-use lapin::types::{FieldTable, ShortString};
+use lapin::options::{BasicAckOptions, BasicNackOptions};
+use lapin::types::ShortString;
 use lapin::Channel;
 use tokio::sync::{oneshot, watch};
 use uuid::Uuid;
 
-use super::connection::AmqpError;
+use super::connection::{close, open_consumer, AmqpError};
 use super::headers::{self, HeaderValue};
-use super::publisher::{open, properties, publish_confirmed};
+use super::publisher::{properties, publish_confirmed};
 use super::topology::short;
 use super::AmqpContext;
 use crate::health::HealthRegistry;
@@ -67,19 +67,13 @@ async fn consume(
     shutdown: &mut watch::Receiver<bool>,
 ) -> Result<(), AmqpError> {
     // One channel publishes (confirm mode: next attempts, dead letters), one consumes.
-    let (connection, publisher) = open(context, "callbacks").await?;
-    let channel = connection.create_channel().await?;
-    channel
-        .basic_qos(context.settings.prefetch, BasicQosOptions::default())
-        .await?;
-    let mut consumer = channel
-        .basic_consume(
-            short(&context.settings.callback_queue)?,
-            ShortString::from(""),
-            BasicConsumeOptions::default(),
-            FieldTable::default(),
-        )
-        .await?;
+    let (connection, publisher, mut consumer) = open_consumer(
+        context,
+        "callbacks",
+        &context.settings.callback_queue,
+        context.settings.prefetch,
+    )
+    .await?;
     health.set(HEALTH, true, "consuming");
     let mut chains = OfferChains::default();
     let result = loop {
@@ -113,10 +107,7 @@ async fn consume(
             }
         }
     };
-    // Unacknowledged deliveries return to the queue when the connection closes.
-    let _ = connection
-        .close(200, ShortString::from("shutting down"))
-        .await;
+    close(&connection).await;
     result
 }
 
@@ -190,14 +181,7 @@ impl Handler {
             Disposition::Defer(reason) => {
                 tracing::warn!(%reason, "cannot process callback now; handing it back");
                 tokio::time::sleep(DEFER_DELAY).await;
-                settle(
-                    delivery
-                        .nack(BasicNackOptions {
-                            requeue: true,
-                            multiple: false,
-                        })
-                        .await,
-                );
+                hand_back(&delivery).await;
                 return;
             }
         };
@@ -207,14 +191,7 @@ impl Handler {
                 // Not acknowledged: the broker hands it out again (now, or after the
                 // reconnection if the channel is gone).
                 tracing::warn!(%error, "cannot forward callback message; handing it back");
-                settle(
-                    delivery
-                        .nack(BasicNackOptions {
-                            requeue: true,
-                            multiple: false,
-                        })
-                        .await,
-                );
+                hand_back(&delivery).await;
             }
         }
     }
@@ -231,14 +208,13 @@ impl Handler {
         let queue = self
             .context
             .retry_queue(self.processor.policy().delay(attempt));
-        let body = serde_json::to_vec(envelope).map_err(|e| AmqpError::Invalid(e.to_string()))?;
-        let props = properties(envelope)?
-            .with_expiration(short(&delay.as_millis().to_string())?)
-            .with_headers(headers::table(&[
-                (headers::ATTEMPT, HeaderValue::Int(i64::from(attempt) + 1)),
-                (headers::REASON, HeaderValue::Text(reason.to_string())),
-            ]));
-        publish_confirmed(&self.publisher, "", &queue, &body, props).await
+        let entries = [
+            (headers::ATTEMPT, HeaderValue::Int(i64::from(attempt) + 1)),
+            (headers::REASON, HeaderValue::Text(reason.to_string())),
+        ];
+        let expiration = short(&delay.as_millis().to_string())?;
+        self.forward(&queue, envelope, &entries, Some(expiration))
+            .await
     }
 
     /// Publishes the callback to the dead-letter queue with why it died.
@@ -249,7 +225,6 @@ impl Handler {
         reason: &str,
         status: Option<String>,
     ) -> Result<(), AmqpError> {
-        let body = serde_json::to_vec(envelope).map_err(|e| AmqpError::Invalid(e.to_string()))?;
         let mut entries = vec![
             (headers::ATTEMPT, HeaderValue::Int(i64::from(attempt))),
             (headers::REASON, HeaderValue::Text(reason.to_string())),
@@ -257,16 +232,35 @@ impl Handler {
         if let Some(status) = status {
             entries.push((headers::STATUS, HeaderValue::Text(status)));
         }
-        let props = properties(envelope)?.with_headers(headers::table(&entries));
-        publish_confirmed(
-            &self.publisher,
-            "",
-            &self.context.settings.dead_letter_queue,
-            &body,
-            props,
-        )
-        .await
+        let queue = &self.context.settings.dead_letter_queue;
+        self.forward(queue, envelope, &entries, None).await
     }
+
+    /// Publishes the envelope straight to `queue` (default exchange) and waits for the
+    /// broker's confirm.
+    async fn forward(
+        &self,
+        queue: &str,
+        envelope: &EventEnvelope,
+        entries: &[(&str, HeaderValue)],
+        expiration: Option<ShortString>,
+    ) -> Result<(), AmqpError> {
+        let body = serde_json::to_vec(envelope).map_err(|e| AmqpError::Invalid(e.to_string()))?;
+        let mut props = properties(envelope)?.with_headers(headers::table(entries));
+        if let Some(expiration) = expiration {
+            props = props.with_expiration(expiration);
+        }
+        publish_confirmed(&self.publisher, "", queue, &body, props).await
+    }
+}
+
+/// Returns a delivery to the queue without counting an attempt.
+async fn hand_back(delivery: &Delivery) {
+    let options = BasicNackOptions {
+        requeue: true,
+        multiple: false,
+    };
+    settle(delivery.nack(options).await);
 }
 
 /// Logs an acknowledgement that did not reach the broker (lapin answers `Ok(false)` on a

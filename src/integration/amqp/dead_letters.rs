@@ -12,15 +12,13 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use lapin::message::Delivery;
-use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicQosOptions};
-use lapin::types::{FieldTable, ShortString};
+use lapin::options::BasicAckOptions;
 use lapin::Channel;
 use tokio::sync::{watch, Notify};
 
-use super::connection::AmqpError;
+use super::connection::{close, open_consumer, AmqpError};
 use super::headers::{self, HeaderValue};
-use super::publisher::{open, properties, publish_confirmed};
-use super::topology::short;
+use super::publisher::{properties, publish_confirmed};
 use super::AmqpContext;
 use crate::clock::Clock;
 use crate::integration::envelope::EventEnvelope;
@@ -87,17 +85,13 @@ impl Pump<'_> {
         wake: &Notify,
         shutdown: &mut watch::Receiver<bool>,
     ) -> Result<(), PumpError> {
-        let (connection, publisher) = open(self.context, "dead-letters").await?;
-        let channel = connection.create_channel().await?;
-        channel.basic_qos(64, BasicQosOptions::default()).await?;
-        let mut consumer = channel
-            .basic_consume(
-                short(&self.context.settings.dead_letter_queue)?,
-                ShortString::from(""),
-                BasicConsumeOptions::default(),
-                FieldTable::default(),
-            )
-            .await?;
+        let (connection, publisher, mut consumer) = open_consumer(
+            self.context,
+            "dead-letters",
+            &self.context.settings.dead_letter_queue,
+            64,
+        )
+        .await?;
         let result = loop {
             tokio::select! {
                 next = consumer.next() => match next {
@@ -126,9 +120,7 @@ impl Pump<'_> {
                 }
             }
         };
-        let _ = connection
-            .close(200, ShortString::from("shutting down"))
-            .await;
+        close(&connection).await;
         result
     }
 

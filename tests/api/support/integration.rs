@@ -10,9 +10,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
-use chrono::Utc;
 use futures_util::StreamExt;
 use hmac::{Hmac, Mac};
+use issuance::clock::{Clock, SystemClock};
 use issuance::crypto::codes;
 use issuance::offers::CommandMeta;
 use issuance_domain::offer::{
@@ -105,7 +105,7 @@ impl Received {
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect();
-        let age = Utc::now().timestamp() - t.parse::<i64>().unwrap();
+        let age = SystemClock.now().timestamp() - t.parse::<i64>().unwrap();
         expected == v1 && age.abs() < 3600
     }
 }
@@ -312,6 +312,44 @@ pub fn embedded_options(receiver: &CallbackReceiver) -> TestOptions {
         .set("scheduler.expiry_interval_ms", json!(200))
 }
 
+/// How the service under test delivers callbacks.
+pub enum Transport {
+    /// No broker: the in-process outbox.
+    InProcess,
+    /// RabbitMQ, with names unique to the test.
+    RabbitMq(AmqpNames),
+}
+
+impl Transport {
+    /// RabbitMQ with fresh names.
+    pub fn rabbitmq() -> Transport {
+        Transport::RabbitMq(AmqpNames::unique())
+    }
+
+    /// The test options for this transport.
+    pub fn options(&self, receiver: &CallbackReceiver) -> TestOptions {
+        match self {
+            Transport::InProcess => embedded_options(receiver),
+            Transport::RabbitMq(names) => names.options(receiver),
+        }
+    }
+
+    /// Starts a receiver and the service.
+    pub async fn start(&self) -> (CallbackReceiver, TestApp) {
+        let receiver = CallbackReceiver::start();
+        let app = super::spawn_app_with(self.options(&receiver)).await;
+        (receiver, app)
+    }
+
+    /// Stops the service and removes the test's broker objects.
+    pub async fn finish(self, app: TestApp) {
+        app.stop().await;
+        if let Transport::RabbitMq(names) = self {
+            names.cleanup().await;
+        }
+    }
+}
+
 /// A message the test consumer got from the events exchange.
 #[derive(Debug, Clone)]
 pub struct Tapped {
@@ -501,14 +539,15 @@ fn wallet() -> CommandMeta {
     }
 }
 
-/// Redeems with the right codes (as the token endpoint would); returns the redemption id
-/// and the access token's hash.
-pub async fn redeem(app: &TestApp, created: &Value) -> (Uuid, Digest) {
+/// Runs `Redeem` with the offer's pre-authorized code, `tx_code_hash` and a new access
+/// token (as the token endpoint would); returns the redemption id and the token's hash.
+async fn redeem_with(
+    app: &TestApp,
+    created: &Value,
+    tx_code_hash: Option<Digest>,
+) -> (Uuid, Digest) {
     let offer_id = offer_id(created);
     let code = pre_authorized_code(created);
-    let tx_code_hash = created["tx_code_value"]
-        .as_str()
-        .map(|tx| codes::tx_code_hash(&app.state.server_secret, offer_id, tx));
     let redemption_id = Uuid::new_v4();
     let token_hash = codes::code_hash(&redemption_id.to_string());
     app.state
@@ -535,6 +574,20 @@ pub async fn redeem(app: &TestApp, created: &Value) -> (Uuid, Digest) {
     (redemption_id, token_hash)
 }
 
+/// Redeems with the right codes; returns the redemption id and the access token's hash.
+pub async fn redeem(app: &TestApp, created: &Value) -> (Uuid, Digest) {
+    let tx_code_hash = created["tx_code_value"]
+        .as_str()
+        .map(|tx| codes::tx_code_hash(&app.state.server_secret, offer_id(created), tx));
+    redeem_with(app, created, tx_code_hash).await
+}
+
+/// Presents a wrong transaction code once.
+pub async fn wrong_tx_code(app: &TestApp, created: &Value) {
+    let wrong = codes::tx_code_hash(&app.state.server_secret, offer_id(created), "not-the-code");
+    redeem_with(app, created, Some(wrong)).await;
+}
+
 /// Records the issuance of `configuration` under a redemption (as the credential endpoint
 /// would).
 pub async fn issue(app: &TestApp, offer_id: Uuid, redemption: (Uuid, Digest), configuration: &str) {
@@ -553,37 +606,6 @@ pub async fn issue(app: &TestApp, offer_id: Uuid, redemption: (Uuid, Digest), co
                     credential_hash: Digest([7; 32]),
                     credential_expires_at: now + chrono::Duration::days(365),
                 }],
-            })
-        })
-        .await
-        .unwrap();
-}
-
-/// Presents a wrong transaction code once.
-pub async fn wrong_tx_code(app: &TestApp, created: &Value) {
-    let offer_id = offer_id(created);
-    let code = pre_authorized_code(created);
-    app.state
-        .offers
-        .execute(offer_id, &wallet(), |_, now| {
-            OfferCommand::Redeem(RedeemOffer {
-                now,
-                grant: PresentedGrant::PreAuthorizedCode {
-                    code_hash: codes::code_hash(&code),
-                    tx_code_hash: Some(codes::tx_code_hash(
-                        &app.state.server_secret,
-                        offer_id,
-                        "not-the-code",
-                    )),
-                },
-                redemption: NewRedemption {
-                    redemption_id: Uuid::new_v4(),
-                    token_hash: Digest([1; 32]),
-                    token_expires_at: now + chrono::Duration::minutes(5),
-                    requested_configuration_ids: None,
-                    client_id: None,
-                    dpop_jkt: None,
-                },
             })
         })
         .await
