@@ -106,6 +106,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Replay { projection } => replay(&config, projection.as_deref()).await,
         Command::Migrate => {
             stores::open(&config.settings).await?;
+            crate::integration::store::sqlite::SqliteIntegrationStore::open(
+                &crate::integration::store_path(&config.settings),
+            )?;
             println!("Schemas are up to date.");
             Ok(())
         }

@@ -19,6 +19,7 @@ use lapin::options::{BasicAckOptions, BasicNackOptions};
 use lapin::types::ShortString;
 use lapin::Channel;
 use tokio::sync::{oneshot, watch};
+use tokio::task::JoinSet;
 use uuid::Uuid;
 
 use super::connection::{close, open_consumer, AmqpError};
@@ -36,6 +37,9 @@ pub const HEALTH: &str = "callback_consumer";
 
 /// How long a message the service could not work on waits before it is handed back.
 const DEFER_DELAY: Duration = Duration::from_secs(1);
+
+/// How long a stopping consumer waits for callbacks in flight.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Runs the consumer until `shutdown`, reconnecting with back-off.
 pub async fn run(
@@ -76,6 +80,7 @@ async fn consume(
     .await?;
     health.set(HEALTH, true, "consuming");
     let mut chains = OfferChains::default();
+    let mut in_flight = JoinSet::new();
     let result = loop {
         tokio::select! {
             next = consumer.next() => match next {
@@ -89,7 +94,8 @@ async fn consume(
                         processor: processor.clone(),
                         publisher: publisher.clone(),
                     };
-                    tokio::spawn(async move {
+                    while in_flight.try_join_next().is_some() {}
+                    in_flight.spawn(async move {
                         if let Some(previous) = previous {
                             let _ = previous.await;
                         }
@@ -107,6 +113,10 @@ async fn consume(
             }
         }
     };
+    // Let in-flight callbacks finish and settle (bounded), so a graceful stop does not
+    // make the broker redeliver what was just delivered.
+    let drain = async { while in_flight.join_next().await.is_some() {} };
+    let _ = tokio::time::timeout(DRAIN_TIMEOUT, drain).await;
     close(&connection).await;
     result
 }
