@@ -419,3 +419,123 @@ impl IntegrationStore for SqliteIntegrationStore {
             .await?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn envelope(offer: u128, sequence: u64) -> EventEnvelope {
+        EventEnvelope {
+            event_id: Uuid::new_v4(),
+            offer_id: Uuid::from_u128(offer),
+            sequence,
+            position: sequence,
+            event_type: "OfferCreated".into(),
+            version: 1,
+            occurred_at: Utc.timestamp_opt(1_700_000_000, 0).unwrap(),
+            actor: "test".into(),
+            data: serde_json::json!({}),
+        }
+    }
+
+    fn store() -> (tempfile::TempDir, SqliteIntegrationStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteIntegrationStore::open(&dir.path().join("views.db")).unwrap();
+        (dir, store)
+    }
+
+    #[tokio::test]
+    async fn one_offers_callbacks_are_due_one_at_a_time_in_order() {
+        let (_dir, store) = store();
+        let now = Utc.timestamp_opt(1_700_000_000, 0).unwrap();
+        let (a1, a2, b1) = (envelope(1, 1), envelope(1, 2), envelope(2, 1));
+        store
+            .enqueue_callbacks(
+                "t",
+                vec![a1.clone(), a2.clone(), b1.clone()],
+                LogPosition::at(3),
+                now,
+            )
+            .await
+            .unwrap();
+        assert_eq!(store.checkpoint("t").await.unwrap(), LogPosition::at(3));
+        let due = store.due_callbacks(now, 10).await.unwrap();
+        let ids: Vec<Uuid> = due.iter().map(|d| d.envelope.event_id).collect();
+        assert_eq!(ids, [a1.event_id, b1.event_id]);
+
+        // The head waits for its retry; the offer's next callback waits behind it.
+        let later = now + chrono::Duration::seconds(5);
+        store
+            .retry_callback(due[0].id, 1, later, "HTTP 503")
+            .await
+            .unwrap();
+        store.finish_callback(due[1].id).await.unwrap();
+        assert!(store.due_callbacks(now, 10).await.unwrap().is_empty());
+        let due = store.due_callbacks(later, 10).await.unwrap();
+        assert_eq!(due.len(), 1);
+        assert_eq!(
+            (due[0].envelope.event_id, due[0].attempts),
+            (a1.event_id, 1)
+        );
+
+        // Dead-lettered, the head lets the next one through; re-queued, it comes back.
+        let dead = DeadLetter {
+            id: a1.event_id,
+            offer_id: a1.offer_id,
+            status: Some("OFFER_CREATED".into()),
+            attempts: 2,
+            reason: "HTTP 400".into(),
+            dead_at: later,
+            requeue_requested: false,
+            event: a1.clone(),
+        };
+        store.bury_callback(due[0].id, dead).await.unwrap();
+        let due = store.due_callbacks(later, 10).await.unwrap();
+        assert_eq!(due[0].envelope.event_id, a2.event_id);
+        let page = store.dead_letters(10, None).await.unwrap();
+        assert_eq!(page.items.len(), 1);
+        assert_eq!(
+            store
+                .request_requeue(RequeueSelection::One(a1.event_id))
+                .await
+                .unwrap(),
+            1
+        );
+        assert_eq!(store.requeue_into_outbox(later).await.unwrap(), 1);
+        assert!(store.dead_letters(10, None).await.unwrap().items.is_empty());
+        store.finish_callback(due[0].id).await.unwrap();
+        let due = store.due_callbacks(later, 10).await.unwrap();
+        assert_eq!(
+            (due[0].envelope.event_id, due[0].attempts),
+            (a1.event_id, 0)
+        );
+    }
+
+    #[tokio::test]
+    async fn dead_letters_page_oldest_first() {
+        let (_dir, store) = store();
+        for i in 0..5 {
+            let event = envelope(i, 1);
+            store
+                .record_dead_letter(DeadLetter {
+                    id: event.event_id,
+                    offer_id: event.offer_id,
+                    status: None,
+                    attempts: 1,
+                    reason: "HTTP 410".into(),
+                    dead_at: Utc.timestamp_opt(1_700_000_000 + i as i64, 0).unwrap(),
+                    requeue_requested: false,
+                    event,
+                })
+                .await
+                .unwrap();
+        }
+        let first = store.dead_letters(3, None).await.unwrap();
+        assert_eq!(first.items.len(), 3);
+        let second = store.dead_letters(3, first.next_cursor).await.unwrap();
+        assert_eq!(second.items.len(), 2);
+        assert!(second.next_cursor.is_none());
+        assert!(first.items[2].dead_at < second.items[0].dead_at);
+    }
+}
