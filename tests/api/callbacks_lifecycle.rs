@@ -2,6 +2,8 @@
 //! `OFFER_CREATED`, `ISSUED` (completion), `FAILED` (transaction code attempts exhausted,
 //! with `errorDetails`), `EXPIRED` (expiry scheduler) and `REVOKED` (delete).
 
+use std::time::Duration;
+
 use serde_json::{json, Value};
 
 use crate::support::integration::*;
@@ -114,4 +116,29 @@ async fn an_offer_callback_url_wins_over_the_default() {
     let id = offer_id(&created).to_string();
     own.delivered(&id, "OFFER_CREATED").await;
     assert!(default.for_offer(&id).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_multi_use_offer_reports_issued_once_per_wallet() {
+    let transport = Transport::InProcess;
+    let (receiver, app) = transport.start().await;
+    let mut body = plain_offer();
+    body["single_use"] = json!(false);
+    let created = app.create_offer(&body).await;
+    let id = offer_id(&created);
+    for _ in 0..2 {
+        let redemption = redeem(&app, &created).await;
+        issue(&app, id, redemption, "IdentityCredential").await;
+    }
+    eventually("two ISSUED callbacks", Duration::from_secs(20), || {
+        let issued: Vec<Value> = receiver
+            .for_offer(&id.to_string())
+            .iter()
+            .map(|r| r.json())
+            .filter(|b| b["status"] == "ISSUED")
+            .collect();
+        async move { (issued.len() == 2).then_some(issued) }
+    })
+    .await;
+    transport.finish(app).await;
 }
