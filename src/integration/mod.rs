@@ -118,6 +118,14 @@ pub async fn start(
         deps.metrics.clone(),
         policy.clone(),
     ));
+    let amqp = settings.amqp_url.as_ref().map(|url| AmqpContext {
+        url: Arc::from(url.0.as_str()),
+        settings: settings.amqp.clone(),
+        policy: policy.clone(),
+    });
+    if let (Some(context), true) = (&amqp, settings.require_broker) {
+        require_broker(context).await?;
+    }
     let requeue = Arc::new(Notify::new());
     let mut tasks = vec![tokio::spawn(expiry::run(
         deps.views.clone(),
@@ -126,7 +134,7 @@ pub async fn start(
         Duration::from_millis(settings.scheduler.expiry_interval_ms),
         shutdown.clone(),
     ))];
-    let transport = match &settings.amqp_url {
+    let transport = match amqp {
         None => {
             deps.health.set(
                 amqp::publisher::HEALTH,
@@ -149,15 +157,7 @@ pub async fn start(
             )));
             "in-process"
         }
-        Some(url) => {
-            let context = AmqpContext {
-                url: Arc::from(url.0.as_str()),
-                settings: settings.amqp.clone(),
-                policy,
-            };
-            if settings.require_broker {
-                require_broker(&context).await?;
-            }
+        Some(context) => {
             deps.health
                 .set(amqp::publisher::HEALTH, false, "connecting");
             deps.health.set(amqp::consumer::HEALTH, false, "connecting");
