@@ -6,6 +6,7 @@
 //! - [`projector`]: catch-up projections with durable checkpoints.
 //! - [`audit`]: verifying the audit chain and signing its head; [`retention`]: erasing
 //!   claims of finished offers.
+//! - [`integration`]: AMQP relay, status callbacks, dead letters, expiry scheduler.
 //! - [`management`] and [`wallet`]: the two HTTP APIs; [`http`]: shared plumbing.
 //! - [`startup`]: wiring everything into an [`startup::Application`].
 
@@ -16,6 +17,7 @@ pub mod config;
 pub mod crypto;
 pub mod health;
 pub mod http;
+pub mod integration;
 pub mod management;
 pub mod offers;
 pub mod projector;

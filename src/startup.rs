@@ -21,7 +21,7 @@ use crate::management::error as management_error;
 use crate::offers::OfferRepository;
 use crate::projector::{self, AuditProjection, OfferViewProjection, ProjectionProgress};
 use crate::state::AppState;
-use crate::{management, retention, stores, wallet};
+use crate::{integration, management, retention, stores, wallet};
 
 /// A built service: listeners bound, background tasks started.
 pub struct Application {
@@ -86,13 +86,30 @@ impl Application {
             wallet::WalletState::new(&settings, &config.catalog, &issuer_keys, &issuer_url)
                 .context("cannot prepare the wallet API")?,
         );
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let offers = OfferRepository::new(opened.events.clone(), clock.clone());
+        let health = HealthRegistry::default();
+        let (integration, integration_tasks) = integration::start(
+            &settings,
+            integration::Dependencies {
+                events: opened.events.clone(),
+                views: opened.views.clone(),
+                offers: offers.clone(),
+                clock: clock.clone(),
+                metrics: metrics.clone(),
+                health: health.clone(),
+            },
+            &shutdown_rx,
+        )
+        .await
+        .context("cannot start the integration side (relay, callbacks, expiry)")?;
         let state = web::Data::new(AppState {
             catalog: Arc::new(config.catalog),
             issuer_url,
             events: opened.events.clone(),
             secrets: opened.secrets.clone(),
             views: opened.views.clone(),
-            offers: OfferRepository::new(opened.events.clone(), clock.clone()),
+            offers,
             issuer_keys,
             server_secret,
             clock,
@@ -101,12 +118,12 @@ impl Application {
             audit: opened.audit.clone(),
             audit_progress,
             metrics,
-            health: HealthRegistry::default(),
+            health,
+            integration,
             settings: settings.clone(),
             wallet: wallet_api,
         });
 
-        let (shutdown, shutdown_rx) = watch::channel(false);
         let mut tasks = vec![tokio::spawn(projector::run(
             opened.events.clone(),
             Arc::new(OfferViewProjection::new(opened.views.clone())),
@@ -131,6 +148,7 @@ impl Application {
                 shutdown_rx.clone(),
             )));
         }
+        tasks.extend(integration_tasks);
 
         let wallet_listener = match options.wallet_listener {
             Some(listener) => listener,

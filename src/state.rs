@@ -12,6 +12,7 @@ use crate::config::Settings;
 use crate::crypto::server_secret::ServerSecret;
 use crate::health::HealthRegistry;
 use crate::http::metrics::Metrics;
+use crate::integration::Integration;
 use crate::management::auth::ApiKeys;
 use crate::offers::OfferRepository;
 use crate::projector::ProjectionProgress;
@@ -57,6 +58,8 @@ pub struct AppState {
     pub health: HealthRegistry,
     /// The wallet API's prepared documents and rate limiter.
     pub wallet: Arc<crate::wallet::WalletState>,
+    /// Dead letters and the integration store.
+    pub integration: Integration,
 }
 
 impl AppState {

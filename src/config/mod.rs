@@ -7,9 +7,11 @@
 
 mod credentials;
 mod error;
+mod integration;
 mod retention_hours;
 mod settings;
 
 pub use credentials::CredentialConfigurationToml;
 pub use error::ConfigError;
+pub use integration::{AmqpSettings, CallbackPolicy, SchedulerSettings};
 pub use settings::*;

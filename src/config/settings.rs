@@ -10,6 +10,7 @@ use issuance_domain::credential_config::{CredentialCatalog, Display};
 use serde::{Deserialize, Serialize};
 
 use super::credentials::{convert, CredentialConfigurationToml};
+use super::integration::{AmqpSettings, CallbackPolicy, SchedulerSettings};
 use super::ConfigError;
 
 /// The example configuration used when `ISSUANCE_CONFIG` is not set.
@@ -207,6 +208,12 @@ pub struct Settings {
     pub retention: RetentionPolicy,
     /// Request limits.
     pub limits: Limits,
+    /// RabbitMQ names and client behaviour (when `amqp_url` is set).
+    pub amqp: AmqpSettings,
+    /// Status-callback retry policy.
+    pub callbacks: CallbackPolicy,
+    /// Background schedulers (offer expiry).
+    pub scheduler: SchedulerSettings,
     /// Management API keys.
     pub api_keys: Vec<ApiKeyConfig>,
     /// Credential configurations.
@@ -236,6 +243,9 @@ impl Default for Settings {
             issuer: IssuerSettings::default(),
             retention: RetentionPolicy::default(),
             limits: Limits::default(),
+            amqp: AmqpSettings::default(),
+            callbacks: CallbackPolicy::default(),
+            scheduler: SchedulerSettings::default(),
             api_keys: Vec::new(),
             credential_configurations: Vec::new(),
         }
@@ -244,7 +254,7 @@ impl Default for Settings {
 
 /// Top-level keys that `ISSUANCE_*` variables may set (others, like `ISSUANCE_CONFIG` or
 /// test variables, are not settings).
-const ENV_KEYS: [&str; 20] = [
+const ENV_KEYS: [&str; 23] = [
     "data_dir",
     "wallet_addr",
     "management_addr",
@@ -265,6 +275,9 @@ const ENV_KEYS: [&str; 20] = [
     "issuer",
     "retention",
     "limits",
+    "amqp",
+    "callbacks",
+    "scheduler",
 ];
 
 /// Settings plus the validated credential catalogue.
@@ -407,6 +420,11 @@ fn validate(settings: &Settings, source: &str) -> Vec<ConfigError> {
     }
     if settings.limits.max_body_bytes < 1024 {
         bad("limits.max_body_bytes", "must be at least 1024".into());
+    }
+    for (field, problem) in
+        super::integration::validate(&settings.amqp, &settings.callbacks, &settings.scheduler)
+    {
+        bad(field, problem);
     }
     if settings.workers == Some(0) {
         bad("workers", "must be at least 1".into());

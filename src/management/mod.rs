@@ -6,6 +6,7 @@ mod audit;
 pub mod auth;
 mod command_meta;
 mod configurations;
+mod dead_letters;
 pub mod error;
 mod offers;
 
@@ -15,6 +16,7 @@ use actix_web::web;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     offers::configure(cfg);
     audit::configure(cfg);
+    dead_letters::configure(cfg);
     cfg.route(
         "/credential-configurations",
         web::get().to(configurations::list),

@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod integration;
 pub mod wallet;
 
 use std::net::TcpListener;
