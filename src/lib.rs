@@ -5,6 +5,7 @@
 //! - [`offers`]: the command path (load, decide, append).
 //! - [`projector`]: catch-up projections with durable checkpoints.
 //! - [`management`] and [`wallet`]: the two HTTP APIs; [`http`]: shared plumbing.
+//! - [`lease`]: singleton background tasks across service nodes; [`pg`]: PostgreSQL plumbing.
 //! - [`startup`]: wiring everything into an [`startup::Application`].
 
 pub mod cli;
@@ -13,8 +14,10 @@ pub mod config;
 pub mod crypto;
 pub mod health;
 pub mod http;
+pub mod lease;
 pub mod management;
 pub mod offers;
+pub mod pg;
 pub mod projector;
 pub mod qr;
 pub mod readstore;

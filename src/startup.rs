@@ -20,8 +20,9 @@ use crate::management::auth::{create_key, ApiKeys, Scope};
 use crate::management::error as management_error;
 use crate::offers::OfferRepository;
 use crate::projector::{self, OfferViewProjection, ProjectionProgress};
+use crate::readstore::OFFER_VIEW;
 use crate::state::AppState;
-use crate::{management, stores, wallet};
+use crate::{lease, management, stores, wallet};
 
 /// A built service: listeners bound, background tasks started.
 pub struct Application {
@@ -70,7 +71,7 @@ impl Application {
         let metrics = Metrics::new().context("cannot register metrics")?;
         let start = opened
             .views
-            .checkpoint(crate::readstore::OFFER_VIEW)
+            .checkpoint(OFFER_VIEW)
             .await
             .context("cannot read the offer view checkpoint")?;
         let (progress_tx, offer_view_progress) = ProjectionProgress::new(start);
@@ -89,16 +90,41 @@ impl Application {
             offer_view_progress,
             metrics,
             health: HealthRegistry::default(),
+            leases: opened.leases.clone(),
             settings: settings.clone(),
         });
 
         let (shutdown, shutdown_rx) = watch::channel(false);
-        let tasks = vec![tokio::spawn(projector::run(
+        let leases = opened.leases.clone();
+        let mut tasks = Vec::new();
+        // Singleton work runs under a lease (one node of a cluster at a time).
+        let (events, projection, progress) = (
             opened.events.clone(),
             Arc::new(OfferViewProjection::new(opened.views.clone())),
-            progress_tx,
+            progress_tx.clone(),
+        );
+        tasks.push(tokio::spawn(lease::run_with_lease(
+            leases.clone(),
+            OFFER_VIEW,
             shutdown_rx.clone(),
-        ))];
+            move |shutdown| {
+                projector::run(
+                    events.clone(),
+                    projection.clone(),
+                    progress.clone(),
+                    shutdown,
+                )
+            },
+        )));
+        if leases.is_shared() {
+            // Read-your-write on a node whose projector may run elsewhere.
+            tasks.push(tokio::spawn(projector::follow_checkpoint(
+                opened.views.clone(),
+                OFFER_VIEW,
+                progress_tx,
+                shutdown_rx.clone(),
+            )));
+        }
 
         let wallet_listener = match options.wallet_listener {
             Some(listener) => listener,

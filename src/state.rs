@@ -12,6 +12,7 @@ use crate::config::Settings;
 use crate::crypto::server_secret::ServerSecret;
 use crate::health::HealthRegistry;
 use crate::http::metrics::Metrics;
+use crate::lease::Leases;
 use crate::management::auth::ApiKeys;
 use crate::offers::OfferRepository;
 use crate::projector::ProjectionProgress;
@@ -51,6 +52,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Component health for `/health/ready`.
     pub health: HealthRegistry,
+    /// The leases this node competes for (singleton tasks of a cluster).
+    pub leases: Leases,
 }
 
 impl AppState {

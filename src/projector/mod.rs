@@ -4,6 +4,7 @@
 //! crash it resumes exactly where its last committed batch ended: nothing is lost and
 //! nothing applied twice. `replay` resets a projection and runs it from position 0.
 
+mod follow;
 mod offer_view;
 
 use std::sync::Arc;
@@ -13,6 +14,7 @@ use async_trait::async_trait;
 use issuance_domain::{LogPosition, RecordedEvent};
 use tokio::sync::watch;
 
+pub use follow::{follow_checkpoint, FOLLOW_INTERVAL};
 pub use offer_view::OfferViewProjection;
 
 use crate::store::EventStore;

@@ -2,6 +2,8 @@
 //! checkpoints. A projector's rows and its checkpoint are always written in one
 //! transaction, so a crash never leaves them disagreeing.
 
+pub mod postgres;
+pub mod sql;
 pub mod sqlite;
 
 use async_trait::async_trait;

@@ -4,6 +4,8 @@
 //! EventStoreDB. Next to it, [`SecretStore`] keeps what must live outside the log: the
 //! per-offer data keys (destroyed to erase personal data) and the single-use nonce ledger.
 
+pub mod esdb;
+pub mod postgres;
 pub mod sqlite;
 
 use std::sync::Arc;

@@ -1,0 +1,46 @@
+//! Progress of a projection that another node runs.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use issuance_domain::LogPosition;
+use tokio::sync::watch;
+
+use crate::readstore::OfferViewStore;
+
+/// How often a node reads the shared checkpoint. Bounds the extra latency of a
+/// read-your-write on a node that does not run the projector.
+pub const FOLLOW_INTERVAL: Duration = Duration::from_millis(20);
+
+/// Publishes the stored checkpoint of `projection` to `progress` until `shutdown`, so that
+/// read-your-write waits work on every node, whichever node holds the projector's lease.
+/// Positions only move forward (the local projector publishes to the same channel).
+pub async fn follow_checkpoint(
+    views: Arc<dyn OfferViewStore>,
+    projection: &'static str,
+    progress: watch::Sender<LogPosition>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    loop {
+        // Polling costs one indexed single-row read per interval, and only while someone
+        // waits for the projection to move.
+        if progress.receiver_count() > 1 {
+            match views.checkpoint(projection).await {
+                Ok(position) => {
+                    progress.send_if_modified(|current| {
+                        let moved = position > *current;
+                        if moved {
+                            *current = position;
+                        }
+                        moved
+                    });
+                }
+                Err(error) => tracing::debug!(%error, projection, "cannot read the checkpoint"),
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(FOLLOW_INTERVAL) => {}
+            _ = shutdown.wait_for(|stop| *stop) => return,
+        }
+    }
+}
