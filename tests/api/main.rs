@@ -6,7 +6,10 @@
 mod support;
 
 mod concurrency;
+mod conformance;
+mod deployment;
 mod management_auth;
 mod management_offers;
 mod management_validation;
+mod multi_node;
 mod projections;
