@@ -226,7 +226,7 @@ async fn when_the_projector_node_dies_the_other_node_takes_over_without_loss_or_
     // Every event is counted once, and the checkpoint sits on the last event of the log.
     let row = client
         .query_one(
-            "SELECT (SELECT count(*) FROM events), (SELECT sum(version) FROM offer_views)::bigint",
+            "SELECT (SELECT count(*) FROM events), (SELECT sum((view->>'version')::bigint) FROM offer_views)::bigint",
             &[],
         )
         .await
