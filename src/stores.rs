@@ -105,7 +105,10 @@ pub async fn open(settings: &Settings) -> Result<OpenedStores, OpenError> {
     // The read store first: with EventStoreDB it also keeps the secrets.
     let mut read_pg = None;
     let views: Arc<dyn OfferViewStore> = if let Some(path) = read_url.strip_prefix("sqlite://") {
-        Arc::new(SqliteReadStore::open(Path::new(path)).map_err(|e| failed("read store")(e.to_string()))?)
+        Arc::new(
+            SqliteReadStore::open(Path::new(path))
+                .map_err(|e| failed("read store")(e.to_string()))?,
+        )
     } else if is_postgres(&read_url) {
         let pg = Postgres::open(&read_url, "read store")?;
         let store = PgReadStore::open(&pg.target, pg.pool.clone())
@@ -139,7 +142,11 @@ pub async fn open(settings: &Settings) -> Result<OpenedStores, OpenError> {
             let secrets = PgSecretStore::open(&pg.target, pg.pool.clone())
                 .await
                 .map_err(|e| failed("secret store")(e.to_string()))?;
-            (Arc::new(events), Arc::new(secrets), Leases::postgres(pg.target))
+            (
+                Arc::new(events),
+                Arc::new(secrets),
+                Leases::postgres(pg.target),
+            )
         } else if EsdbEventStore::accepts(&events_url) {
             let events = EsdbEventStore::open(&events_url)
                 .await
@@ -227,8 +234,14 @@ mod tests {
                 "postgres://app@db/issuer?password=s3cret&sslmode=require",
                 "postgres://app@db/issuer?password=***&sslmode=require",
             ),
-            ("esdb://admin:changeit@kurrentdb:2113?tls=false", "esdb://admin:***@kurrentdb:2113?tls=false"),
-            ("sqlite:///var/lib/issuance/events.db", "sqlite:///var/lib/issuance/events.db"),
+            (
+                "esdb://admin:changeit@kurrentdb:2113?tls=false",
+                "esdb://admin:***@kurrentdb:2113?tls=false",
+            ),
+            (
+                "sqlite:///var/lib/issuance/events.db",
+                "sqlite:///var/lib/issuance/events.db",
+            ),
             ("not a url with s3cret", "***"),
         ] {
             assert_eq!(redact(url), expected);
@@ -240,8 +253,10 @@ mod tests {
 
     #[test]
     fn postgres_read_models_default_to_the_event_database() {
-        let mut settings = Settings::default();
-        settings.event_store = Some("postgres://db/issuer".into());
+        let mut settings = Settings {
+            event_store: Some("postgres://db/issuer".into()),
+            ..Settings::default()
+        };
         assert_eq!(read_store_url(&settings), "postgres://db/issuer");
         settings.event_store = Some("esdb://es:2113?tls=false".into());
         assert!(read_store_url(&settings).starts_with("sqlite://"));

@@ -62,7 +62,12 @@ async fn ready(state: web::Data<AppState>) -> HttpResponse {
         .leases
         .snapshot()
         .into_iter()
-        .map(|(name, held)| (name.to_string(), json!(if held { "held" } else { "standby" })))
+        .map(|(name, held)| {
+            (
+                name.to_string(),
+                json!(if held { "held" } else { "standby" }),
+            )
+        })
         .collect();
     checks.insert("leases".into(), Value::Object(leases));
     for (name, component) in state.health.snapshot() {

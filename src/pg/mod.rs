@@ -212,8 +212,8 @@ impl PgTarget {
 
 fn tls_connector(root_cert: Option<&str>) -> Result<postgres_openssl::MakeTlsConnector, PgError> {
     let tls = |e: openssl::error::ErrorStack| PgError::Tls(e.to_string());
-    let mut builder = openssl::ssl::SslConnector::builder(openssl::ssl::SslMethod::tls_client())
-        .map_err(tls)?;
+    let mut builder =
+        openssl::ssl::SslConnector::builder(openssl::ssl::SslMethod::tls_client()).map_err(tls)?;
     if let Some(path) = root_cert {
         builder.set_ca_file(path).map_err(tls)?;
     }

@@ -50,7 +50,11 @@ pub fn configuration_ids(view: &OfferView) -> String {
 
 /// The `GET /offers` page query: newest first, `limit + 1` rows so the caller can tell
 /// whether another page follows (see [`page`]). Selects the `view` column only.
-pub fn list_offers(dialect: &Dialect, view_column: &str, query: &OfferQuery) -> (String, Vec<SqlValue>) {
+pub fn list_offers(
+    dialect: &Dialect,
+    view_column: &str,
+    query: &OfferQuery,
+) -> (String, Vec<SqlValue>) {
     let mut clauses: Vec<String> = Vec::new();
     let mut values: Vec<SqlValue> = Vec::new();
     let next = |value: SqlValue, values: &mut Vec<SqlValue>| {
@@ -197,7 +201,14 @@ mod tests {
 
     #[test]
     fn sqlite_placeholders_are_numbered_too() {
-        let (sql, _) = list_offers(&SQLITE, "view", &OfferQuery { limit: 1, ..Default::default() });
+        let (sql, _) = list_offers(
+            &SQLITE,
+            "view",
+            &OfferQuery {
+                limit: 1,
+                ..Default::default()
+            },
+        );
         assert!(sql.ends_with("LIMIT ?1"), "{sql}");
     }
 }

@@ -187,8 +187,14 @@ pub fn write_checkpoint(
     position: LogPosition,
 ) -> Result<(), ReadStoreError> {
     tx.prepare_cached(&sql::upsert_checkpoint(&sql::SQLITE))
-    .and_then(|mut s| s.execute(params![projection, position.commit as i64, position.prepare as i64]))
-    .map_err(sql_error)?;
+        .and_then(|mut s| {
+            s.execute(params![
+                projection,
+                position.commit as i64,
+                position.prepare as i64
+            ])
+        })
+        .map_err(sql_error)?;
     Ok(())
 }
 
@@ -346,7 +352,10 @@ impl OfferViewStore for SqliteReadStore {
             let mut statement = conn
                 .prepare_cached(&sql::due_for_expiry(&sql::SQLITE))
                 .map_err(sql_error)?;
-            collect_ids(&mut statement, params![now.timestamp_micros(), limit as i64])
+            collect_ids(
+                &mut statement,
+                params![now.timestamp_micros(), limit as i64],
+            )
         })
         .await
     }
@@ -360,7 +369,10 @@ impl OfferViewStore for SqliteReadStore {
             let mut statement = conn
                 .prepare_cached(&sql::due_for_erasure(&sql::SQLITE))
                 .map_err(sql_error)?;
-            collect_ids(&mut statement, params![cutoff.timestamp_micros(), limit as i64])
+            collect_ids(
+                &mut statement,
+                params![cutoff.timestamp_micros(), limit as i64],
+            )
         })
         .await
     }

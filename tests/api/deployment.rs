@@ -28,7 +28,9 @@ fn environment(service: &Value) -> BTreeMap<String, String> {
         .map(|(k, v)| {
             (
                 k.as_str().unwrap().to_string(),
-                v.as_str().expect("environment values are strings").to_string(),
+                v.as_str()
+                    .expect("environment values are strings")
+                    .to_string(),
             )
         })
         .collect()
@@ -37,7 +39,12 @@ fn environment(service: &Value) -> BTreeMap<String, String> {
 fn ports(service: &Value) -> Vec<String> {
     service["ports"]
         .as_sequence()
-        .map(|ports| ports.iter().map(|p| p.as_str().unwrap().to_string()).collect())
+        .map(|ports| {
+            ports
+                .iter()
+                .map(|p| p.as_str().unwrap().to_string())
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -60,7 +67,10 @@ fn compose_runs_the_service_on_kurrentdb_postgres_and_rabbitmq_with_health_check
         let actual = service(&compose, name)["image"].as_str().unwrap();
         assert!(actual.starts_with(image), "{name} runs {actual}");
         assert!(!actual.ends_with(":latest"), "{name} pins a version");
-        assert!(README.contains(actual), "README names the {name} image {actual}");
+        assert!(
+            README.contains(actual),
+            "README names the {name} image {actual}"
+        );
     }
     assert!(service(&compose, "rabbitmq")["image"]
         .as_str()
@@ -73,7 +83,10 @@ fn compose_runs_the_service_on_kurrentdb_postgres_and_rabbitmq_with_health_check
 
     for name in ["issuance", "kurrentdb", "postgres", "rabbitmq"] {
         let test = &service(&compose, name)["healthcheck"]["test"];
-        assert!(test.as_sequence().is_some_and(|t| t.len() > 1), "{name} has a health check");
+        assert!(
+            test.as_sequence().is_some_and(|t| t.len() > 1),
+            "{name} has a health check"
+        );
     }
     for dependency in ["kurrentdb", "postgres", "rabbitmq"] {
         assert_eq!(
@@ -94,7 +107,10 @@ fn compose_runs_the_service_on_kurrentdb_postgres_and_rabbitmq_with_health_check
         "wallet API public, management API on loopback only"
     );
     assert_eq!(ports(service(&compose, "kurrentdb")), vec!["2113:2113"]);
-    assert_eq!(ports(service(&compose, "rabbitmq")), vec!["5672:5672", "15672:15672"]);
+    assert_eq!(
+        ports(service(&compose, "rabbitmq")),
+        vec!["5672:5672", "15672:15672"]
+    );
     for port in ["8080", "8081", "2113", "5672", "15672"] {
         assert!(README.contains(port), "README mentions port {port}");
     }
@@ -133,7 +149,10 @@ fn the_service_environment_in_compose_is_a_valid_configuration() {
         .collect();
     let config = LoadedConfig::from_toml_with(BUILT_IN_CONFIG, &borrowed)
         .unwrap_or_else(|e| panic!("compose environment is invalid: {e:?}"));
-    assert_eq!(config.settings.event_store.as_deref(), Some(events.as_str()));
+    assert_eq!(
+        config.settings.event_store.as_deref(),
+        Some(events.as_str())
+    );
     assert_eq!(
         issuance::stores::read_store_url(&config.settings),
         reads.as_str()
@@ -152,6 +171,9 @@ fn the_dockerfile_is_a_multi_stage_build_of_the_service() {
     assert!(DOCKERFILE.contains("cargo build --release --locked --bin issuance"));
     assert!(DOCKERFILE.contains("COPY --from=build"));
     assert!(DOCKERFILE.contains("EXPOSE 8080 8081"));
-    assert!(DOCKERFILE.contains("USER issuance"), "the service does not run as root");
+    assert!(
+        DOCKERFILE.contains("USER issuance"),
+        "the service does not run as root"
+    );
     assert!(DOCKERFILE.contains("HEALTHCHECK"));
 }

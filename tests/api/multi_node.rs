@@ -39,7 +39,12 @@ fn free_port() -> u16 {
 impl Node {
     /// Starts `issuance serve` on fresh ports against `database`, sharing `data_dir` (keys)
     /// and `server_secret` with its peers, as the nodes of one cluster do.
-    fn start(name: &'static str, database: &TestDatabase, data_dir: &Path, server_secret: &str) -> Node {
+    fn start(
+        name: &'static str,
+        database: &TestDatabase,
+        data_dir: &Path,
+        server_secret: &str,
+    ) -> Node {
         let (wallet_port, management_port) = (free_port(), free_port());
         let log = std::fs::File::create(data_dir.join(format!("{name}.log"))).unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_issuance"))
@@ -49,8 +54,14 @@ impl Node {
             .env("ISSUANCE_DATA_DIR", data_dir)
             .env("ISSUANCE_EVENT_STORE", database.url())
             .env("ISSUANCE_WALLET_ADDR", format!("127.0.0.1:{wallet_port}"))
-            .env("ISSUANCE_MANAGEMENT_ADDR", format!("127.0.0.1:{management_port}"))
-            .env("ISSUANCE_PUBLIC_URL", format!("http://127.0.0.1:{wallet_port}"))
+            .env(
+                "ISSUANCE_MANAGEMENT_ADDR",
+                format!("127.0.0.1:{management_port}"),
+            )
+            .env(
+                "ISSUANCE_PUBLIC_URL",
+                format!("http://127.0.0.1:{wallet_port}"),
+            )
             .env("ISSUANCE_ADMIN_KEY", ADMIN_KEY)
             .env("ISSUANCE_SERVER_SECRET", server_secret)
             .env("ISSUANCE_WORKERS", "1")
@@ -157,17 +168,29 @@ async fn when_the_projector_node_dies_the_other_node_takes_over_without_loss_or_
     );
     let second = Node::start("second", &database, data_dir.path(), &secret);
     second.wait_until_live(data_dir.path()).await;
-    assert_eq!(second.holds_projector_lease().await, Some(false), "one holder only");
+    assert_eq!(
+        second.holds_projector_lease().await,
+        Some(false),
+        "one holder only"
+    );
 
     // Act 1: offers through both nodes; each is visible on both right after its POST
     // (the non-holder learns the projection's progress from the shared checkpoint).
     let mut offers = Vec::new();
     for i in 0..10 {
-        let (writer, reader) = if i % 2 == 0 { (&first, &second) } else { (&second, &first) };
+        let (writer, reader) = if i % 2 == 0 {
+            (&first, &second)
+        } else {
+            (&second, &first)
+        };
         let id = writer.create_offer().await;
         for node in [writer, reader] {
             let (status, view) = node.get(&format!("/offers/{id}")).await;
-            assert_eq!(status, 200, "{} reads {id} written via {}", node.name, writer.name);
+            assert_eq!(
+                status, 200,
+                "{} reads {id} written via {}",
+                node.name, writer.name
+            );
             assert_eq!(view["status"], "CREATED");
         }
         offers.push(id);

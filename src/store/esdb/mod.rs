@@ -1,8 +1,9 @@
 //! The EventStoreDB / KurrentDB event store (`eventstore` 4.0 gRPC client).
 //!
-//! - One EventStoreDB stream per offer stream; our 1-based sequence is the stream revision
-//!   + 1, and [`ExpectedVersion`] maps to `ExpectedRevision` (`NoStream`, or `Exact` of the
-//!   last revision), so `WrongExpectedVersion` becomes [`StoreError::Conflict`].
+//! - One EventStoreDB stream per offer stream; our 1-based sequence is the stream
+//!   revision plus one, and [`ExpectedVersion`] maps to `ExpectedRevision` (`NoStream`, or
+//!   `Exact` of the last revision), so `WrongExpectedVersion` becomes
+//!   [`StoreError::Conflict`].
 //! - The global log is `$all`, read forwards from a stored `(commit, prepare)` position.
 //!   EventStoreDB writes `$all` in commit order on its leader, so a reader that resumes
 //!   after the last position it saw never skips an event. System records (`$`-prefixed
@@ -48,9 +49,9 @@ impl EsdbEventStore {
 
     /// Creates the client (connections are made lazily, on first use) and reads the head.
     pub async fn open(url: &str) -> Result<EsdbEventStore, StoreError> {
-        let settings: ClientSettings = url.parse().map_err(|e| {
-            StoreError::Unavailable(format!("invalid EventStoreDB URL: {e}"))
-        })?;
+        let settings: ClientSettings = url
+            .parse()
+            .map_err(|e| StoreError::Unavailable(format!("invalid EventStoreDB URL: {e}")))?;
         let client = Client::new(settings).map_err(|e| {
             StoreError::Unavailable(format!("cannot create the EventStoreDB client: {e}"))
         })?;
@@ -114,7 +115,11 @@ impl EventStore for EsdbEventStore {
             .map(convert::to_event_data)
             .collect::<Result<Vec<_>, _>>()?;
         let options = AppendToStreamOptions::default().expected_revision(revision);
-        match self.client.append_to_stream(stream_id, &options, data).await {
+        match self
+            .client
+            .append_to_stream(stream_id, &options, data)
+            .await
+        {
             Ok(written) => {
                 let last_position = convert::position(written.position);
                 self.appended_tx.send_if_modified(|current| {

@@ -167,18 +167,10 @@ async fn commit(
     batch: &[Request],
 ) -> Result<Vec<Result<AppendOutcome, StoreError>>, StoreError> {
     let mut client = pool.get().await?;
-    let claim = client
-        .prepare_cached(CLAIM)
-        .await?;
-    let advance = client
-        .prepare_cached(ADVANCE)
-        .await?;
-    let insert = client
-        .prepare_cached(INSERT)
-        .await?;
-    let tx = client
-        .transaction()
-        .await?;
+    let claim = client.prepare_cached(CLAIM).await?;
+    let advance = client.prepare_cached(ADVANCE).await?;
+    let insert = client.prepare_cached(INSERT).await?;
+    let tx = client.transaction().await?;
 
     // Claim or advance every stream, in stream order (deadlock-free), pipelined.
     let mut order: Vec<usize> = (0..batch.len()).collect();
@@ -205,8 +197,7 @@ async fn commit(
             }
         }
     });
-    let affected = try_join_all(checks)
-        .await?;
+    let affected = try_join_all(checks).await?;
     let mut passed = vec![false; batch.len()];
     for ((i, _, _), rows) in versions.iter().zip(affected) {
         passed[*i] = rows == 1;
@@ -270,14 +261,8 @@ async fn commit(
         .collect();
     let mut actual: HashMap<String, i64> = HashMap::new();
     if !losers.is_empty() {
-        for row in tx
-            .query(VERSIONS, &[&losers])
-            .await?
-        {
-            actual.insert(
-                row.try_get(0)?,
-                row.try_get(1)?,
-            );
+        for row in tx.query(VERSIONS, &[&losers]).await? {
+            actual.insert(row.try_get(0)?, row.try_get(1)?);
         }
     }
     tx.commit().await?;

@@ -94,17 +94,9 @@ impl PgEventStore {
 
 /// The newest position readers can reach.
 async fn head_of(client: &deadpool_postgres::Object) -> Result<LogPosition, StoreError> {
-    let statement = client
-        .prepare_cached(read::HEAD)
-        .await?;
-    match client
-        .query_opt(&statement, &[])
-        .await?
-    {
-        Some(row) => Ok(read::position(
-            row.try_get(0)?,
-            row.try_get(1)?,
-        )),
+    let statement = client.prepare_cached(read::HEAD).await?;
+    match client.query_opt(&statement, &[]).await? {
+        Some(row) => Ok(read::position(row.try_get(0)?, row.try_get(1)?)),
         None => Ok(LogPosition::START),
     }
 }
@@ -137,9 +129,7 @@ impl EventStore for PgEventStore {
 
     async fn read_stream(&self, stream_id: &str) -> Result<Vec<RecordedEvent>, StoreError> {
         let client = self.client().await?;
-        let statement = client
-            .prepare_cached(read::READ_STREAM)
-            .await?;
+        let statement = client.prepare_cached(read::READ_STREAM).await?;
         client
             .query(&statement, &[&stream_id])
             .await?
@@ -156,9 +146,7 @@ impl EventStore for PgEventStore {
         let (tx_id, global) = read::position_params(after)?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let client = self.client().await?;
-        let statement = client
-            .prepare_cached(read::READ_ALL)
-            .await?;
+        let statement = client.prepare_cached(read::READ_ALL).await?;
         client
             .query(&statement, &[&tx_id, &global, &limit])
             .await?

@@ -26,7 +26,9 @@ fn event(n: u64) -> NewEvent {
         metadata: EventMetadata {
             actor: format!("actor-{n}"),
             request_id: Some(format!("req-{n}")),
-            occurred_at: Utc.timestamp_opt(1_700_000_000 + n as i64, 123_456_000).unwrap(),
+            occurred_at: Utc
+                .timestamp_opt(1_700_000_000 + n as i64, 123_456_000)
+                .unwrap(),
             client_ip: None,
             holder_key_thumbprint: (n % 2 == 0).then(|| "thumb".to_string()),
         },
@@ -163,7 +165,9 @@ pub async fn conflicting_appends_are_rejected_and_write_nothing(subject: &Subjec
     ));
     // Appending nothing checks the expectation only.
     assert!(is_conflict(
-        &store.append(&stream, ExpectedVersion::Exact(1), Vec::new()).await
+        &store
+            .append(&stream, ExpectedVersion::Exact(1), Vec::new())
+            .await
     ));
     assert_eq!(
         store
@@ -224,7 +228,9 @@ pub async fn the_global_log_is_read_from_a_position_in_order(subject: &Subject) 
         after_b1.iter().map(|e| e.event_id).collect::<Vec<_>>(),
         vec![a2.event_id]
     );
-    assert!(log_of(store, log[2].position, 100, &ours, 0).await.is_empty());
+    assert!(log_of(store, log[2].position, 100, &ours, 0)
+        .await
+        .is_empty());
     assert_eq!(store.read_all(start, 1).await.unwrap().len(), 1);
     assert!(head_reaches(store, last.last_position).await);
 }

@@ -48,7 +48,11 @@ async fn a_late_committing_transaction_is_never_skipped() {
         .await
         .unwrap();
     assert!(
-        store.read_all(LogPosition::START, 10).await.unwrap().is_empty(),
+        store
+            .read_all(LogPosition::START, 10)
+            .await
+            .unwrap()
+            .is_empty(),
         "the fast event must wait for the slow transaction"
     );
     assert_eq!(store.head().await.unwrap(), LogPosition::START);

@@ -16,7 +16,12 @@ fn at(seconds: i64) -> DateTime<Utc> {
     Utc.timestamp_opt(1_750_000_000 + seconds, 0).unwrap()
 }
 
-fn view(created: i64, status: OfferStatus, configurations: &[&str], subject: Option<&str>) -> OfferView {
+fn view(
+    created: i64,
+    status: OfferStatus,
+    configurations: &[&str],
+    subject: Option<&str>,
+) -> OfferView {
     let terminal = status.is_terminal();
     OfferView {
         offer_id: Uuid::new_v4(),
@@ -49,14 +54,20 @@ fn ids(views: &[OfferView]) -> Vec<Uuid> {
 /// Rows and checkpoint are saved together; a checkpoint never moves backwards.
 pub async fn views_and_checkpoint_are_saved_together(subject: &Subject) {
     let store = subject.views.as_ref();
-    assert_eq!(store.checkpoint(OFFER_VIEW).await.unwrap(), LogPosition::START);
+    assert_eq!(
+        store.checkpoint(OFFER_VIEW).await.unwrap(),
+        LogPosition::START
+    );
     store.ping().await.unwrap();
 
     let (a, b) = (
         view(0, OfferStatus::Created, &["Id"], Some("s")),
         view(1, OfferStatus::Created, &["Id"], None),
     );
-    let first = LogPosition { commit: 7, prepare: 3 };
+    let first = LogPosition {
+        commit: 7,
+        prepare: 3,
+    };
     store
         .save_offer_views(vec![a.clone(), b.clone()], first)
         .await
@@ -76,7 +87,10 @@ pub async fn views_and_checkpoint_are_saved_together(subject: &Subject) {
     revoked.status = OfferStatus::Revoked;
     revoked.terminal_at = Some(at(50));
     revoked.version = 2;
-    let second = LogPosition { commit: 9, prepare: 1 };
+    let second = LogPosition {
+        commit: 9,
+        prepare: 1,
+    };
     store
         .save_offer_views(vec![revoked.clone()], second)
         .await
@@ -97,19 +111,32 @@ pub async fn listing_filters_and_pages_newest_first(subject: &Subject) {
     let mut views = vec![
         view(0, OfferStatus::Created, &["IdentityCredential"], Some(&tag)),
         view(10, OfferStatus::Revoked, &["AddressCredential"], Some(&tag)),
-        view(20, OfferStatus::Created, &["IdentityCredential", "AddressCredential"], Some(&tag)),
+        view(
+            20,
+            OfferStatus::Created,
+            &["IdentityCredential", "AddressCredential"],
+            Some(&tag),
+        ),
         view(20, OfferStatus::Completed, &["Identity"], Some(&tag)),
-        view(20, OfferStatus::Created, &["IdentityCredential"], Some(&tag)),
+        view(
+            20,
+            OfferStatus::Created,
+            &["IdentityCredential"],
+            Some(&tag),
+        ),
         view(30, OfferStatus::Expired, &["IdentityCredential"], None),
-        view(40, OfferStatus::Created, &["Identity_Credential"], Some(&tag)),
+        view(
+            40,
+            OfferStatus::Created,
+            &["Identity_Credential"],
+            Some(&tag),
+        ),
     ];
     store
         .save_offer_views(views.clone(), LogPosition::at(1))
         .await
         .unwrap();
-    views.sort_by(|x, y| {
-        (y.created_at, y.offer_id).cmp(&(x.created_at, x.offer_id))
-    });
+    views.sort_by_key(|v| std::cmp::Reverse((v.created_at, v.offer_id)));
 
     // Paging through everything (of this subject) in pages of two.
     let mut paged = Vec::new();
@@ -156,7 +183,10 @@ pub async fn listing_filters_and_pages_newest_first(subject: &Subject) {
         ..Default::default()
     })
     .await;
-    assert!(created.items.iter().all(|v| v.status == OfferStatus::Created));
+    assert!(created
+        .items
+        .iter()
+        .all(|v| v.status == OfferStatus::Created));
     assert_eq!(created.items.len(), 4);
     assert_eq!(created.next_cursor, None);
 
@@ -165,14 +195,21 @@ pub async fn listing_filters_and_pages_newest_first(subject: &Subject) {
         ..Default::default()
     })
     .await;
-    assert_eq!(identity.items.len(), 3, "whole ids only, in multi-configuration offers too");
+    assert_eq!(
+        identity.items.len(),
+        3,
+        "whole ids only, in multi-configuration offers too"
+    );
     let short = list(OfferQuery {
         credential_configuration_id: Some("Identity".into()),
         ..Default::default()
     })
     .await;
     assert_eq!(short.items.len(), 1);
-    assert_eq!(short.items[0].credential_configuration_ids, vec!["Identity"]);
+    assert_eq!(
+        short.items[0].credential_configuration_ids,
+        vec!["Identity"]
+    );
 
     let window = list(OfferQuery {
         created_after: Some(at(10)),
@@ -180,8 +217,15 @@ pub async fn listing_filters_and_pages_newest_first(subject: &Subject) {
         ..Default::default()
     })
     .await;
-    let window_times: BTreeSet<i64> = window.items.iter().map(|v| v.created_at.timestamp()).collect();
-    assert_eq!(window_times, [at(10).timestamp(), at(20).timestamp()].into());
+    let window_times: BTreeSet<i64> = window
+        .items
+        .iter()
+        .map(|v| v.created_at.timestamp())
+        .collect();
+    assert_eq!(
+        window_times,
+        [at(10).timestamp(), at(20).timestamp()].into()
+    );
     assert_eq!(window.items.len(), 4);
 
     let everyone = store
@@ -252,11 +296,17 @@ pub async fn reset_forgets_views_and_checkpoint(subject: &Subject) {
         .await
         .unwrap();
     store.reset_offer_views().await.unwrap();
-    assert_eq!(store.checkpoint(OFFER_VIEW).await.unwrap(), LogPosition::START);
+    assert_eq!(
+        store.checkpoint(OFFER_VIEW).await.unwrap(),
+        LogPosition::START
+    );
     assert_eq!(store.offer_view(v.offer_id).await.unwrap(), None);
     store
         .save_offer_views(vec![v.clone()], LogPosition::at(1))
         .await
         .unwrap();
-    assert_eq!(store.checkpoint(OFFER_VIEW).await.unwrap(), LogPosition::at(1));
+    assert_eq!(
+        store.checkpoint(OFFER_VIEW).await.unwrap(),
+        LogPosition::at(1)
+    );
 }

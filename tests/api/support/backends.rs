@@ -91,7 +91,10 @@ impl TestDatabase {
             .unwrap()
             .as_secs();
         TestDatabase {
-            schema: format!("t_{now}_{}", &uuid::Uuid::new_v4().simple().to_string()[..12]),
+            schema: format!(
+                "t_{now}_{}",
+                &uuid::Uuid::new_v4().simple().to_string()[..12]
+            ),
             base,
         }
     }
@@ -122,7 +125,10 @@ impl Default for TestDatabase {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        let statement = format!("SET lock_timeout = '5s'; DROP SCHEMA IF EXISTS {} CASCADE", self.schema);
+        let statement = format!(
+            "SET lock_timeout = '5s'; DROP SCHEMA IF EXISTS {} CASCADE",
+            self.schema
+        );
         run_blocking(&self.base, statement);
     }
 }
