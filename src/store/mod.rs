@@ -42,6 +42,26 @@ impl ExpectedVersion {
             ExpectedVersion::Exact(v) => v,
         }
     }
+
+    /// The outcome of appending no events to `stream_id`, found at version `actual`: the
+    /// expectation is checked, nothing is written.
+    pub fn check_empty_append(
+        self,
+        stream_id: &str,
+        actual: u64,
+    ) -> Result<AppendOutcome, StoreError> {
+        if actual != self.version() {
+            return Err(StoreError::Conflict {
+                stream_id: stream_id.to_string(),
+                expected: self.version(),
+                actual,
+            });
+        }
+        Ok(AppendOutcome {
+            new_version: actual,
+            last_position: LogPosition::START,
+        })
+    }
 }
 
 /// Where an append landed.

@@ -94,17 +94,7 @@ impl EventStore for EsdbEventStore {
     ) -> Result<AppendOutcome, StoreError> {
         if events.is_empty() {
             let actual = self.last_revision(stream_id).await?.map_or(0, |r| r + 1);
-            if actual != expected.version() {
-                return Err(StoreError::Conflict {
-                    stream_id: stream_id.to_string(),
-                    expected: expected.version(),
-                    actual,
-                });
-            }
-            return Ok(AppendOutcome {
-                new_version: actual,
-                last_position: LogPosition::START,
-            });
+            return expected.check_empty_append(stream_id, actual);
         }
         let revision = match expected {
             ExpectedVersion::NoStream => ExpectedRevision::NoStream,

@@ -110,19 +110,8 @@ impl EventStore for PgEventStore {
         events: Vec<NewEvent>,
     ) -> Result<AppendOutcome, StoreError> {
         if events.is_empty() {
-            // Nothing to write: only the expectation is checked.
             let actual = self.stream_version(stream_id).await?;
-            if actual != expected.version() {
-                return Err(StoreError::Conflict {
-                    stream_id: stream_id.to_string(),
-                    expected: expected.version(),
-                    actual,
-                });
-            }
-            return Ok(AppendOutcome {
-                new_version: actual,
-                last_position: LogPosition::START,
-            });
+            return expected.check_empty_append(stream_id, actual);
         }
         self.appender.append(stream_id, expected, events).await
     }

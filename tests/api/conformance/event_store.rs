@@ -82,6 +82,30 @@ async fn head_reaches(store: &dyn EventStore, position: LogPosition) -> bool {
     false
 }
 
+/// One writer per stream, all at once, each appending `appends` single events in turn.
+async fn write_concurrently(subject: &Subject, streams: &[String], appends: u64) {
+    let mut writers = Vec::new();
+    for stream in streams {
+        let store = subject.events.clone();
+        let stream = stream.clone();
+        writers.push(tokio::spawn(async move {
+            for version in 0..appends {
+                store
+                    .append(
+                        &stream,
+                        ExpectedVersion::from_version(version),
+                        vec![event(version)],
+                    )
+                    .await
+                    .unwrap();
+            }
+        }));
+    }
+    for writer in writers {
+        writer.await.unwrap();
+    }
+}
+
 fn assert_same(recorded: &RecordedEvent, written: &NewEvent, stream: &str, sequence: u64) {
     assert_eq!(recorded.stream_id, stream);
     assert_eq!(recorded.sequence, sequence);
@@ -270,26 +294,7 @@ pub async fn a_large_stream_reads_back_completely(subject: &Subject) {
 pub async fn concurrent_appends_to_many_streams_all_land(subject: &Subject) {
     let start = subject.events.head().await.unwrap();
     let streams: Vec<String> = (0..40).map(|_| fresh_stream("p")).collect();
-    let mut writers = Vec::new();
-    for stream in &streams {
-        let store = subject.events.clone();
-        let stream = stream.clone();
-        writers.push(tokio::spawn(async move {
-            for version in 0..10 {
-                store
-                    .append(
-                        &stream,
-                        ExpectedVersion::from_version(version),
-                        vec![event(version)],
-                    )
-                    .await
-                    .unwrap();
-            }
-        }));
-    }
-    for writer in writers {
-        writer.await.unwrap();
-    }
+    write_concurrently(subject, &streams, 10).await;
     let ours: BTreeSet<String> = streams.iter().cloned().collect();
     let log = log_of(subject.events.as_ref(), start, 64, &ours, 400).await;
     assert_eq!(log.len(), 400);
@@ -360,25 +365,7 @@ pub async fn a_tailing_reader_sees_every_event_exactly_once(subject: &Subject) {
             seen
         })
     };
-    let mut writers = Vec::new();
-    for stream in streams {
-        let store = subject.events.clone();
-        writers.push(tokio::spawn(async move {
-            for version in 0..APPENDS {
-                store
-                    .append(
-                        &stream,
-                        ExpectedVersion::from_version(version),
-                        vec![event(version)],
-                    )
-                    .await
-                    .unwrap();
-            }
-        }));
-    }
-    for writer in writers {
-        writer.await.unwrap();
-    }
+    write_concurrently(subject, &streams, APPENDS).await;
     let seen = reader.await.unwrap();
     let ids: BTreeSet<Uuid> = seen.iter().map(|e| e.event_id).collect();
     assert_eq!(ids.len(), seen.len(), "the reader saw an event twice");
