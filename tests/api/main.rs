@@ -8,6 +8,7 @@ mod support;
 mod concurrency;
 mod conformance;
 mod deployment;
+mod leases;
 mod management_auth;
 mod management_offers;
 mod management_validation;
