@@ -25,7 +25,7 @@ pub use migrate::{lock_key, migrate, Migration};
 
 /// Pool connections when the URL does not say: the service runs on a couple of cores, so
 /// a few connections keep PostgreSQL busy without making its processes fight for CPU.
-pub const DEFAULT_POOL_SIZE: usize = 8;
+pub const DEFAULT_POOL_SIZE: usize = 10;
 
 /// How long a caller waits for a pooled connection before the store reports unavailable.
 const POOL_WAIT: Duration = Duration::from_secs(10);

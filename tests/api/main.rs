@@ -14,3 +14,4 @@ mod management_offers;
 mod management_validation;
 mod multi_node;
 mod projections;
+mod throughput;

@@ -26,7 +26,7 @@ use append::Appender;
 
 /// Concurrent append transactions per node (each takes one pooled connection while it
 /// commits; the rest of the pool serves reads).
-const APPEND_WORKERS: usize = 3;
+const APPEND_WORKERS: usize = 4;
 
 /// The PostgreSQL event store.
 pub struct PgEventStore {
