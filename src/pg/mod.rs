@@ -23,8 +23,10 @@ use tokio_postgres::{Client, NoTls};
 
 pub use migrate::{lock_key, migrate, Migration};
 
-/// Pool connections when the URL does not say: the service runs on a couple of cores, so
-/// a few connections keep PostgreSQL busy without making its processes fight for CPU.
+/// Pool connections when the URL does not say. Commits wait on the disk, not the CPU, so
+/// the four group-commit append workers keep four transactions in flight; the rest serve
+/// reads and projections. More would only make PostgreSQL's processes fight over a couple
+/// of cores.
 pub const DEFAULT_POOL_SIZE: usize = 10;
 
 /// How long a caller waits for a pooled connection before the store reports unavailable.

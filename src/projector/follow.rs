@@ -8,9 +8,13 @@ use tokio::sync::watch;
 
 use crate::readstore::OfferViewStore;
 
-/// How often a node reads the shared checkpoint. Bounds the extra latency of a
-/// read-your-write on a node that does not run the projector.
+/// How often a node reads the shared checkpoint while a request waits for the projection.
+/// Bounds the extra latency of a read-your-write on a node that does not run the projector.
 pub const FOLLOW_INTERVAL: Duration = Duration::from_millis(20);
+
+/// How often it reads the checkpoint when nobody waits (keeps `/health/ready`'s lag and the
+/// metrics current on every node).
+const IDLE_FOLLOW_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Publishes the stored checkpoint of `projection` to `progress` until `shutdown`, so that
 /// read-your-write waits work on every node, whichever node holds the projector's lease.
@@ -21,10 +25,13 @@ pub async fn follow_checkpoint(
     progress: watch::Sender<LogPosition>,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let mut last_read: Option<tokio::time::Instant> = None;
     loop {
-        // Polling costs one indexed single-row read per interval, and only while someone
-        // waits for the projection to move.
-        if progress.receiver_count() > 1 {
+        // One indexed single-row read per interval while someone waits for the projection
+        // (a waiter holds a receiver beyond the application state's), else once a second.
+        let idle_due = last_read.is_none_or(|at| at.elapsed() >= IDLE_FOLLOW_INTERVAL);
+        if progress.receiver_count() > 1 || idle_due {
+            last_read = Some(tokio::time::Instant::now());
             match views.checkpoint(projection).await {
                 Ok(position) => {
                     progress.send_if_modified(|current| {
