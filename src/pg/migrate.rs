@@ -25,9 +25,17 @@ pub async fn migrate(
     )
     .await?;
     if let Some(schema) = target.schema() {
-        // The name was validated (lower-case letters, digits, `_`): safe to splice.
-        tx.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
-            .await?;
+        // Created only when missing: `CREATE SCHEMA IF NOT EXISTS` demands the CREATE
+        // privilege on the database even when the schema exists, which a least-privilege
+        // service account given a prepared schema does not have.
+        let exists = tx
+            .query_opt("SELECT 1 FROM pg_namespace WHERE nspname = $1", &[&schema])
+            .await?
+            .is_some();
+        if !exists {
+            // The name was validated (lower-case letters, digits, `_`): safe to splice.
+            tx.batch_execute(&format!("CREATE SCHEMA {schema}")).await?;
+        }
     }
     tx.batch_execute(&format!(
         "CREATE TABLE IF NOT EXISTS {table} (version bigint PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"

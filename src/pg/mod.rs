@@ -54,7 +54,19 @@ impl From<tokio_postgres::Error> for PgError {
         // `Display` of a server error is only "db error"; the cause carries the message.
         match error.as_db_error() {
             Some(db) => PgError::Database(format!("{} ({})", db.message(), db.code().code())),
-            None => PgError::Database(error.to_string()),
+            None => {
+                // Connection errors keep their cause (refused, timed out, TLS) in the chain.
+                let mut message = error.to_string();
+                let mut source = std::error::Error::source(&error);
+                while let Some(cause) = source {
+                    let text = cause.to_string();
+                    if !message.contains(&text) {
+                        message = format!("{message}: {text}");
+                    }
+                    source = cause.source();
+                }
+                PgError::Database(message)
+            }
         }
     }
 }

@@ -1,4 +1,7 @@
 //! `spawn_app` and the typed helpers every integration test uses.
+//!
+//! To run a test on SQLite *and* PostgreSQL, wrap it in `backend_test!` and start the app
+//! with `spawn_app_on(backend)` / `TestOptions::on(backend)`: see [`backends`].
 
 #![allow(dead_code)]
 
