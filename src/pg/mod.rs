@@ -18,8 +18,10 @@ mod options;
 use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::{mpsc, oneshot};
 use tokio_postgres::config::SslMode;
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::{AsyncMessage, Client, Connection, NoTls, Notification};
 
 pub use migrate::{lock_key, migrate, Migration};
 
@@ -196,32 +198,65 @@ impl PgTarget {
 
     /// A dedicated connection outside the pool (leases hold their advisory locks on one).
     /// The returned receiver fires when the connection ends for any reason.
-    pub async fn connect(&self) -> Result<(Client, tokio::sync::oneshot::Receiver<()>), PgError> {
-        let (ended_tx, ended) = tokio::sync::oneshot::channel();
+    pub async fn connect(&self) -> Result<(Client, oneshot::Receiver<()>), PgError> {
+        let (client, _notifications, ended) = self.connect_listening().await?;
+        Ok((client, ended))
+    }
+
+    /// A dedicated connection whose `NOTIFY` messages (after a `LISTEN`) arrive on the
+    /// returned channel; the oneshot fires when the connection ends.
+    pub async fn connect_listening(
+        &self,
+    ) -> Result<
+        (
+            Client,
+            mpsc::UnboundedReceiver<Notification>,
+            oneshot::Receiver<()>,
+        ),
+        PgError,
+    > {
+        let (notify_tx, notifications) = mpsc::unbounded_channel();
+        let (ended_tx, ended) = oneshot::channel();
         let client = match &self.tls {
             Some(tls) => {
                 let (client, connection) = self.config.connect(tls.clone()).await?;
-                tokio::spawn(async move {
-                    if let Err(error) = connection.await {
-                        tracing::debug!(%error, "dedicated PostgreSQL connection ended");
-                    }
-                    let _ = ended_tx.send(());
-                });
+                tokio::spawn(drive(connection, notify_tx, ended_tx));
                 client
             }
             None => {
                 let (client, connection) = self.config.connect(NoTls).await?;
-                tokio::spawn(async move {
-                    if let Err(error) = connection.await {
-                        tracing::debug!(%error, "dedicated PostgreSQL connection ended");
-                    }
-                    let _ = ended_tx.send(());
-                });
+                tokio::spawn(drive(connection, notify_tx, ended_tx));
                 client
             }
         };
-        Ok((client, ended))
+        Ok((client, notifications, ended))
     }
+}
+
+/// Runs a dedicated connection, forwarding notifications, until it ends.
+async fn drive<S, T>(
+    mut connection: Connection<S, T>,
+    notifications: mpsc::UnboundedSender<Notification>,
+    ended: oneshot::Sender<()>,
+) where
+    S: AsyncRead + AsyncWrite + Unpin,
+    T: AsyncRead + AsyncWrite + Unpin,
+{
+    loop {
+        match std::future::poll_fn(|cx| connection.poll_message(cx)).await {
+            Some(Ok(AsyncMessage::Notification(notification))) => {
+                // Nobody listening is fine: a lease connection never asks for any.
+                let _ = notifications.send(notification);
+            }
+            Some(Ok(_)) => {}
+            Some(Err(error)) => {
+                tracing::debug!(%error, "dedicated PostgreSQL connection ended");
+                break;
+            }
+            None => break,
+        }
+    }
+    let _ = ended.send(());
 }
 
 fn tls_connector(root_cert: Option<&str>) -> Result<postgres_openssl::MakeTlsConnector, PgError> {

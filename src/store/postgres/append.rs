@@ -21,6 +21,7 @@ use issuance_domain::{LogPosition, NewEvent};
 use tokio::sync::{mpsc, oneshot, watch, Mutex};
 use uuid::Uuid;
 
+use super::notify::advance;
 use super::read::position;
 use super::unavailable;
 use crate::store::{AppendOutcome, ExpectedVersion, StoreError};
@@ -62,17 +63,19 @@ pub(super) struct Appender {
 }
 
 impl Appender {
-    /// Starts `workers` append workers on `pool`; they publish the head to `appended`.
+    /// Starts `workers` append workers on `pool`; after each commit they move the
+    /// `appended` and `committed` watches to the new head.
     pub(super) fn start(
         pool: Pool,
         appended: watch::Sender<LogPosition>,
+        committed: watch::Sender<LogPosition>,
         workers: usize,
     ) -> Appender {
         let (queue, receiver) = mpsc::unbounded_channel();
         let receiver = Arc::new(Mutex::new(receiver));
-        let appended = Arc::new(appended);
+        let heads = Arc::new([appended, committed]);
         for _ in 0..workers.max(1) {
-            tokio::spawn(work(pool.clone(), receiver.clone(), appended.clone()));
+            tokio::spawn(work(pool.clone(), receiver.clone(), heads.clone()));
         }
         Appender { queue }
     }
@@ -102,7 +105,7 @@ impl Appender {
 async fn work(
     pool: Pool,
     queue: Arc<Mutex<mpsc::UnboundedReceiver<Request>>>,
-    appended: Arc<watch::Sender<LogPosition>>,
+    heads: Arc<[watch::Sender<LogPosition>; 2]>,
 ) {
     loop {
         let batch = {
@@ -145,13 +148,9 @@ async fn work(
             .map(|o| o.last_position)
             .max();
         if let Some(head) = head {
-            appended.send_if_modified(|current| {
-                let moved = head > *current;
-                if moved {
-                    *current = head;
-                }
-                moved
-            });
+            for watch in heads.iter() {
+                advance(watch, head);
+            }
         }
         for (request, result) in batch.into_iter().zip(results) {
             // A caller that stopped waiting is not an error.

@@ -6,9 +6,12 @@
 //!   transaction, which makes it gap-safe for catch-up readers ([`read`] explains why).
 //!   A [`LogPosition`] holds the transaction id in `commit` and the row's identity in
 //!   `prepare`.
+//! - Every node announces its commits with `NOTIFY` and listens for the others', so a
+//!   projector wakes at once for appends made anywhere ([`notify`]).
 //! - Tables are created and upgraded by versioned migrations when the store opens.
 
 mod append;
+mod notify;
 mod read;
 mod schema;
 mod secrets;
@@ -16,7 +19,7 @@ mod secrets;
 use async_trait::async_trait;
 use deadpool_postgres::Pool;
 use issuance_domain::{LogPosition, NewEvent, RecordedEvent};
-use tokio::sync::watch;
+use tokio::sync::{oneshot, watch};
 
 pub use secrets::PgSecretStore;
 
@@ -33,6 +36,8 @@ pub struct PgEventStore {
     pool: Pool,
     appender: Appender,
     appended: watch::Receiver<LogPosition>,
+    /// Dropped with the store: stops the listener for other nodes' appends.
+    _listening: oneshot::Sender<()>,
 }
 
 pub(crate) fn pg_error(error: PgError) -> StoreError {
@@ -65,11 +70,22 @@ impl PgEventStore {
         let head = head_of(&client).await?;
         drop(client);
         let (appended_tx, appended) = watch::channel(head);
+        let (committed_tx, committed) = watch::channel(head);
+        let (listening, closed) = oneshot::channel();
+        let channel = notify::channel(target);
+        tokio::spawn(notify::announce(pool.clone(), channel.clone(), committed));
+        tokio::spawn(notify::listen(
+            target.clone(),
+            channel,
+            appended_tx.clone(),
+            closed,
+        ));
         let workers = APPEND_WORKERS.min(target.pool_size().saturating_sub(1).max(1));
         Ok(PgEventStore {
-            appender: Appender::start(pool.clone(), appended_tx, workers),
+            appender: Appender::start(pool.clone(), appended_tx, committed_tx, workers),
             pool,
             appended,
+            _listening: listening,
         })
     }
 
