@@ -23,9 +23,10 @@
 //!   [`CHECK_INTERVAL`] and stops its task as soon as the check fails.
 //!
 //! A lease narrows but cannot close the window in which a holder that lost its connection
-//! has not noticed yet; tasks under a lease must therefore be idempotent per event (the
-//! projections ignore events their rows already reflect, checkpoints never move backwards,
-//! the relay is at-least-once with event-id deduplication downstream).
+//! has not noticed yet; tasks under a lease must therefore tolerate a brief overlap (the
+//! projections ignore events their rows already reflect, and neither rows nor checkpoints
+//! ever move back to an older version; the relay is at-least-once with event-id
+//! deduplication downstream).
 
 use std::collections::BTreeMap;
 use std::future::Future;

@@ -46,13 +46,15 @@ const MIGRATIONS: &[Migration] = &[(
     CREATE INDEX offer_views_erasable ON offer_views (terminal_at) WHERE claims_erased = FALSE AND terminal_at IS NOT NULL;",
 )];
 
-/// Upserts a batch of offer views from parallel arrays.
+/// Upserts a batch of offer views from parallel arrays. A row is only replaced by a view
+/// of a higher version (see [`OfferViewStore::save_offer_views`]).
 const UPSERT_VIEWS: &str = "INSERT INTO offer_views \
      (offer_id, status, subject, configuration_ids, created_at, deadline, terminal_at, claims_erased, view) \
      SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], \
                           $7::bigint[], $8::boolean[], $9::jsonb[]) \
      ON CONFLICT (offer_id) DO UPDATE SET status = excluded.status, deadline = excluded.deadline, \
-     terminal_at = excluded.terminal_at, claims_erased = excluded.claims_erased, view = excluded.view";
+     terminal_at = excluded.terminal_at, claims_erased = excluded.claims_erased, view = excluded.view \
+     WHERE (offer_views.view->>'version')::bigint < (excluded.view->>'version')::bigint";
 
 /// The PostgreSQL read store.
 #[derive(Clone)]

@@ -288,7 +288,8 @@ impl OfferViewStore for SqliteReadStore {
                         "INSERT INTO offer_views (offer_id, status, subject, configuration_ids, created_at, deadline, terminal_at, claims_erased, view) \
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
                          ON CONFLICT (offer_id) DO UPDATE SET status = excluded.status, deadline = excluded.deadline, \
-                         terminal_at = excluded.terminal_at, claims_erased = excluded.claims_erased, view = excluded.view",
+                         terminal_at = excluded.terminal_at, claims_erased = excluded.claims_erased, view = excluded.view \
+                         WHERE json_extract(offer_views.view, '$.version') < json_extract(excluded.view, '$.version')",
                     )
                     .map_err(sql_error)?;
                 for view in &views {

@@ -98,9 +98,17 @@ pub async fn views_and_checkpoint_are_saved_together(subject: &Subject) {
     assert_eq!(store.offer_view(a.offer_id).await.unwrap(), Some(revoked));
     assert_eq!(store.checkpoint(OFFER_VIEW).await.unwrap(), second);
 
-    // A late writer with an older checkpoint cannot rewind it.
-    store.save_offer_views(Vec::new(), first).await.unwrap();
+    // A late writer with older rows and an older checkpoint cannot rewind either.
+    store
+        .save_offer_views(vec![a.clone()], first)
+        .await
+        .unwrap();
     assert_eq!(store.checkpoint(OFFER_VIEW).await.unwrap(), second);
+    assert_eq!(
+        store.offer_view(a.offer_id).await.unwrap().unwrap().version,
+        2,
+        "a view is only replaced by a newer version"
+    );
 }
 
 /// Listing is newest first with a stable keyset cursor (ties on the creation time are

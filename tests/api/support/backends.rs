@@ -24,6 +24,12 @@
 //! tests run in parallel without seeing each other's data. Extra settings still go
 //! through `TestOptions::on(backend).set("key", value)`.
 //!
+//! To wait until the projection reflects a write, wait for the position the write returned
+//! (`Executed::position`, or a POST's own read-your-write), not for `events.head()`: on
+//! PostgreSQL the head includes a commit only once every older transaction on the server
+//! has ended (other tests' included), so it may trail your append by a moment. For the
+//! same reason `TestApp::event_count` counts PostgreSQL rows in the table.
+//!
 //! A test that restarts the service on the same stores uses
 //! [`TestApp::shutdown`](super::TestApp::shutdown) and
 //! [`Stopped::restart_options`](super::Stopped::restart_options).
