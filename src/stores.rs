@@ -101,6 +101,11 @@ impl Postgres {
 pub async fn open(settings: &Settings) -> Result<OpenedStores, OpenError> {
     let events_url = event_store_url(settings);
     let read_url = read_store_url(settings);
+    tracing::info!(
+        event_store = %redact(&events_url),
+        read_store = %redact(&read_url),
+        "opening the stores"
+    );
 
     // The read store first: with EventStoreDB it also keeps the secrets.
     let mut read_pg = None;
