@@ -7,6 +7,7 @@ use issuance_domain::LogPosition;
 use tokio::sync::watch;
 
 use crate::readstore::OfferViewStore;
+use crate::store::advance;
 
 /// How often a node reads the shared checkpoint while a request waits for the projection.
 /// Bounds the extra latency of a read-your-write on a node that does not run the projector.
@@ -34,13 +35,7 @@ pub async fn follow_checkpoint(
             last_read = Some(tokio::time::Instant::now());
             match views.checkpoint(projection).await {
                 Ok(position) => {
-                    progress.send_if_modified(|current| {
-                        let moved = position > *current;
-                        if moved {
-                            *current = position;
-                        }
-                        moved
-                    });
+                    advance(&progress, position);
                 }
                 Err(error) => tracing::debug!(%error, projection, "cannot read the checkpoint"),
             }

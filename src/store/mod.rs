@@ -64,6 +64,18 @@ impl ExpectedVersion {
     }
 }
 
+/// Moves a position watch forward to `position` (never back), waking its receivers only
+/// when it moved.
+pub fn advance(watch: &watch::Sender<LogPosition>, position: LogPosition) {
+    watch.send_if_modified(|current| {
+        let moved = position > *current;
+        if moved {
+            *current = position;
+        }
+        moved
+    });
+}
+
 /// Where an append landed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AppendOutcome {

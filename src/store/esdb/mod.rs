@@ -9,12 +9,15 @@
 //!   after the last position it saw never skips an event. System records (`$`-prefixed
 //!   streams and types) are skipped; other applications' streams pass through and are
 //!   ignored by the projections, which only know `offer-` streams.
+//! - A live subscription to `$all` wakes the projector for appends made by other nodes
+//!   ([`wake`]).
 //! - Secrets and read models do not live here: they go to the read store (SQLite or
 //!   PostgreSQL).
 //!
 //! URL: `esdb://[user:password@]host:2113?tls=false` (or `esdb+discover://` for a cluster).
 
 mod convert;
+mod wake;
 
 use async_trait::async_trait;
 use eventstore::{
@@ -22,9 +25,9 @@ use eventstore::{
     ReadAllOptions, ReadStreamOptions, StreamPosition,
 };
 use issuance_domain::{LogPosition, NewEvent, RecordedEvent};
-use tokio::sync::watch;
+use tokio::sync::{oneshot, watch};
 
-use super::{AppendOutcome, EventStore, ExpectedVersion, StoreError};
+use super::{advance, AppendOutcome, EventStore, ExpectedVersion, StoreError};
 
 /// Records requested per `$all` read when filling a page (system records are skipped, so a
 /// page may need more than one read).
@@ -35,6 +38,8 @@ pub struct EsdbEventStore {
     client: Client,
     appended_tx: watch::Sender<LogPosition>,
     appended: watch::Receiver<LogPosition>,
+    /// Dropped with the store: ends the `$all` subscription.
+    _following: oneshot::Sender<()>,
 }
 
 fn esdb_error(error: eventstore::Error) -> StoreError {
@@ -56,13 +61,16 @@ impl EsdbEventStore {
             StoreError::Unavailable(format!("cannot create the EventStoreDB client: {e}"))
         })?;
         let (appended_tx, appended) = watch::channel(LogPosition::START);
+        let (following, closed) = oneshot::channel();
         let store = EsdbEventStore {
-            client,
-            appended_tx,
+            client: client.clone(),
+            appended_tx: appended_tx.clone(),
             appended,
+            _following: following,
         };
         let head = store.head().await?;
-        store.appended_tx.send_replace(head);
+        advance(&store.appended_tx, head);
+        tokio::spawn(wake::follow(client, appended_tx, closed));
         Ok(store)
     }
 
@@ -112,13 +120,7 @@ impl EventStore for EsdbEventStore {
         {
             Ok(written) => {
                 let last_position = convert::position(written.position);
-                self.appended_tx.send_if_modified(|current| {
-                    let moved = last_position > *current;
-                    if moved {
-                        *current = last_position;
-                    }
-                    moved
-                });
+                advance(&self.appended_tx, last_position);
                 Ok(AppendOutcome {
                     new_version: written.next_expected_version + 1,
                     last_position,

@@ -21,10 +21,9 @@ use issuance_domain::{LogPosition, NewEvent};
 use tokio::sync::{mpsc, oneshot, watch, Mutex};
 use uuid::Uuid;
 
-use super::notify::advance;
 use super::read::position;
 use super::unavailable;
-use crate::store::{AppendOutcome, ExpectedVersion, StoreError};
+use crate::store::{advance, AppendOutcome, ExpectedVersion, StoreError};
 
 /// Most appends committed together.
 const MAX_BATCH: usize = 256;

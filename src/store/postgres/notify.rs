@@ -17,6 +17,7 @@ use issuance_domain::LogPosition;
 use tokio::sync::{oneshot, watch};
 
 use crate::pg::{lock_key, PgTarget};
+use crate::store::advance;
 
 /// Least time between two announcements of one node.
 const ANNOUNCE_PAUSE: Duration = Duration::from_millis(2);
@@ -30,17 +31,6 @@ pub(super) fn channel(target: &PgTarget) -> String {
         "issuance_{:016x}",
         lock_key(&format!("{}:appended", target.scope()))
     )
-}
-
-/// Moves `appended` forward to `position` (it never moves back).
-pub(super) fn advance(appended: &watch::Sender<LogPosition>, position: LogPosition) {
-    appended.send_if_modified(|current| {
-        let moved = position > *current;
-        if moved {
-            *current = position;
-        }
-        moved
-    });
 }
 
 /// Announces this node's commits (published on `committed`) until that channel closes.
