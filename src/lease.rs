@@ -50,9 +50,11 @@ const CHECK_TIMEOUT: Duration = Duration::from_secs(3);
 const RESTART_DELAY: Duration = Duration::from_secs(1);
 
 /// Server-side TCP keepalives of the lease connection: a holder host that vanishes without
-/// closing its socket loses its session (and its locks) after about idle + interval × count.
-const KEEPALIVE_SETTINGS: &str =
-    "SET tcp_keepalives_idle = 5; SET tcp_keepalives_interval = 2; SET tcp_keepalives_count = 3";
+/// closing its socket loses its session (and its locks) after about idle + interval × count
+/// (11 s), or after `tcp_user_timeout` when the server's data goes unacknowledged. The
+/// holder itself gives up after [`CHECK_INTERVAL`] + [`CHECK_TIMEOUT`] (4 s), before that.
+const KEEPALIVE_SETTINGS: &str = "SET tcp_keepalives_idle = 5; SET tcp_keepalives_interval = 2; \
+     SET tcp_keepalives_count = 3; SET tcp_user_timeout = 10000";
 
 /// Where leases come from, and which of them this node holds.
 #[derive(Clone)]

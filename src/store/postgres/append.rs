@@ -158,8 +158,10 @@ async fn work(
     }
 }
 
-/// Commits `batch` in one transaction. `Err` means nothing of it was committed; `Ok` holds
-/// each append's own outcome (a conflict for those that lost their race).
+/// Commits `batch` in one transaction. `Ok` holds each append's own outcome (a conflict
+/// for those that lost their race). `Err` means the batch failed: rolled back, or — if the
+/// connection broke during `COMMIT` — with an unknown outcome, as for any database client;
+/// a retry then finds the stream versions moved and reports conflicts, never duplicates.
 async fn commit(
     pool: &Pool,
     batch: &[Request],
