@@ -1,5 +1,7 @@
 //! Append throughput of the PostgreSQL event store under concurrency (ignored by default:
-//! `cargo test --release --test api throughput -- --ignored --nocapture`).
+//! `cargo test --release --test api throughput -- --ignored --nocapture`). On the 2-core
+//! development machine, with PostgreSQL on the same host and other builds running, a
+//! release build measured 11,500–14,500 single-event appends/s.
 
 use std::time::Instant;
 
