@@ -76,3 +76,78 @@ pub(super) fn decode(record: &EsdbEvent) -> Result<RecordedEvent, StoreError> {
         metadata: envelope.metadata,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use chrono::DateTime;
+    use serde_json::json;
+    use uuid::Uuid;
+
+    use super::*;
+
+    fn record(stream: &str, event_type: &str, custom_metadata: Vec<u8>) -> EsdbEvent {
+        EsdbEvent {
+            stream_id: stream.into(),
+            id: Uuid::from_u128(7),
+            revision: 4,
+            event_type: event_type.into(),
+            data: serde_json::to_vec(&json!({"k": "v"})).unwrap().into(),
+            metadata: HashMap::new(),
+            custom_metadata: custom_metadata.into(),
+            is_json: true,
+            position: Position {
+                commit: 900,
+                prepare: 850,
+            },
+            created: DateTime::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn a_record_decodes_to_our_envelope_with_a_one_based_sequence() {
+        let metadata = EventMetadata::system(DateTime::UNIX_EPOCH);
+        let envelope = serde_json::to_vec(&Envelope {
+            event_version: 3,
+            metadata: metadata.clone(),
+        })
+        .unwrap();
+        let decoded = decode(&record("offer-1", "OfferCreated", envelope)).unwrap();
+        assert_eq!(decoded.sequence, 5, "revision 4 is the fifth event");
+        assert_eq!(decoded.event_version, 3);
+        assert_eq!(decoded.metadata, metadata);
+        assert_eq!(decoded.payload, json!({"k": "v"}));
+        assert_eq!(
+            decoded.position,
+            LogPosition {
+                commit: 900,
+                prepare: 850
+            }
+        );
+        assert_eq!(
+            esdb_position(decoded.position),
+            record("x", "y", Vec::new()).position
+        );
+    }
+
+    #[test]
+    fn missing_metadata_is_corrupt_not_a_panic() {
+        assert!(matches!(
+            decode(&record("offer-1", "OfferCreated", Vec::new())),
+            Err(StoreError::Corrupt(_))
+        ));
+    }
+
+    #[test]
+    fn system_streams_and_types_are_not_ours() {
+        assert!(is_ours(&record("offer-1", "OfferCreated", Vec::new())));
+        assert!(!is_ours(&record(
+            "$stats-0.0.0.0:2113",
+            "$statsCollected",
+            Vec::new()
+        )));
+        assert!(!is_ours(&record("offer-1", "$metadata", Vec::new())));
+        assert!(!is_ours(&record("$ce-offer", "$>", Vec::new())));
+    }
+}
