@@ -256,6 +256,29 @@ mod tests {
         }
     }
 
+    #[tokio::test]
+    async fn unknown_schemes_are_refused_without_showing_the_password() {
+        for (event_store, read_store) in [
+            (Some("mysql://app:s3cret@db/issuer"), None),
+            (None, Some("redis://app:s3cret@cache/0")),
+        ] {
+            let data_dir = std::env::temp_dir().join(format!("stores-{}", uuid::Uuid::new_v4()));
+            let settings = Settings {
+                data_dir: data_dir.clone(),
+                event_store: event_store.map(str::to_string),
+                read_store: read_store.map(str::to_string),
+                ..Settings::default()
+            };
+            let error = match open(&settings).await {
+                Ok(_) => panic!("{event_store:?} {read_store:?} must be refused"),
+                Err(error) => error.to_string(),
+            };
+            assert!(error.contains("unsupported URL scheme"), "{error}");
+            assert!(!error.contains("s3cret"), "{error}");
+            let _ = std::fs::remove_dir_all(data_dir);
+        }
+    }
+
     #[test]
     fn postgres_read_models_default_to_the_event_database() {
         let mut settings = Settings {
