@@ -8,6 +8,7 @@
 //!   claims of finished offers.
 //! - [`integration`]: AMQP relay, status callbacks, dead letters, expiry scheduler.
 //! - [`management`] and [`wallet`]: the two HTTP APIs; [`http`]: shared plumbing.
+//! - [`lease`]: singleton background tasks across service nodes; [`pg`]: PostgreSQL plumbing.
 //! - [`startup`]: wiring everything into an [`startup::Application`].
 
 pub mod audit;
@@ -18,8 +19,10 @@ pub mod crypto;
 pub mod health;
 pub mod http;
 pub mod integration;
+pub mod lease;
 pub mod management;
 pub mod offers;
+pub mod pg;
 pub mod projector;
 pub mod qr;
 pub mod readstore;
