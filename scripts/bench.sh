@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Runs the load generator against a fresh release build of the service and writes the
+# results as JSON under bench-results/. See BENCHMARKS.md for the method.
+#
+#   scripts/bench.sh sqlite "1 16 64 256" 20000      # backend, concurrency sweep, flows per run
+#   scripts/bench.sh postgres "64" 20000
+#   PREFILL=1000000 scripts/bench.sh sqlite "64" 20000
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+backend="${1:-sqlite}"
+sweep="${2:-1 16 64 256}"
+flows="${3:-20000}"
+prefill="${PREFILL:-0}"
+out="bench-results/$(date -u +%Y%m%dT%H%M%S)-${backend}"
+mkdir -p "$out"
+
+cargo build --release --bin issuance --bin loadgen --bin prefill >/dev/null
+
+data="$(mktemp -d)"
+export ISSUANCE_DATA_DIR="$data"
+export ISSUANCE_ADMIN_KEY="bench-admin-key"
+export ISSUANCE_WALLET_ADDR="127.0.0.1:18080"
+export ISSUANCE_PUBLIC_URL="http://127.0.0.1:18080"
+export ISSUANCE_MANAGEMENT_ADDR="127.0.0.1:18081"
+export RUST_LOG="${RUST_LOG:-warn}"
+# The load generator shares the machine; no per-client rate limit.
+export ISSUANCE_LIMITS__WALLET_REQUESTS_PER_SECOND=0
+if [ "$backend" = "postgres" ]; then
+  schema="bench_$(date +%s)"
+  base="${ISSUANCE_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
+  psql "$base" -qc "create schema $schema"
+  export ISSUANCE_EVENT_STORE="${base}?schema=${schema}"
+fi
+
+if [ "$prefill" -gt 0 ]; then
+  echo "prefilling $prefill offers"
+  target/release/prefill --offers "$prefill" | tee "$out/prefill.txt"
+fi
+
+target/release/issuance serve > "$out/server.log" 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true; rm -rf "$data"; [ "$backend" = "postgres" ] && psql "$base" -qc "drop schema $schema cascade" || true' EXIT
+for _ in $(seq 1 3600); do
+  if curl -sf http://127.0.0.1:18081/health/ready >/dev/null; then break; fi
+  sleep 1
+done
+
+for concurrency in $sweep; do
+  echo "== $backend, concurrency $concurrency, $flows flows"
+  target/release/loadgen --flows "$flows" --concurrency "$concurrency" \
+    --target http://127.0.0.1:18080 --management http://127.0.0.1:18081 \
+    --admin-key bench-admin-key --progress-interval 0 --json "$out/c${concurrency}.json" \
+    | tee "$out/c${concurrency}.txt"
+  ps -o rss=,vsz= -p "$server" | awk '{printf "server RSS %.1f MB\n", $1/1024}' | tee -a "$out/c${concurrency}.txt"
+done
+echo "results in $out"
