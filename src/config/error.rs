@@ -45,6 +45,8 @@ impl ConfigError {
                     .metadata
                     .as_ref()
                     .map(|m| match &m.source {
+                        // The absolute path: figment's own display relativises it.
+                        Some(figment::Source::File(path)) => path.display().to_string(),
                         Some(source) => source.to_string(),
                         None if m.name.contains("environment") => m.name.to_string(),
                         None => default_source.to_string(),
