@@ -60,5 +60,9 @@ pub fn public_data(event: &OfferEvent) -> Value {
             "event_description": notification.event_description,
         }),
         OfferEvent::ClaimsErased(erased) => json!({"reason": erased.reason}),
+        OfferEvent::RedemptionRevoked(revoked) => json!({
+            "redemption_id": revoked.redemption_id,
+            "reason": revoked.reason,
+        }),
     }
 }

@@ -43,6 +43,10 @@ pub struct AccessToken {
     pub expires_at: DateTime<Utc>,
     /// SHA-256 of the token text, as recorded in `OfferRedeemed.token_hash`.
     pub hash: Digest,
+    /// RFC 7638 thumbprint of the key of the DPoP proof the token was presented with
+    /// (`Authorization: DPoP`, RFC 9449 §7); `None` for the `Bearer` scheme. The aggregate
+    /// compares it with the token's binding.
+    pub dpop_jkt: Option<String>,
 }
 
 impl std::fmt::Debug for AccessToken {
@@ -51,6 +55,7 @@ impl std::fmt::Debug for AccessToken {
             .field("offer_id", &self.offer_id)
             .field("redemption_id", &self.redemption_id)
             .field("expires_at", &self.expires_at)
+            .field("dpop_jkt", &self.dpop_jkt)
             .finish_non_exhaustive()
     }
 }
@@ -106,6 +111,7 @@ pub fn open(
         redemption_id,
         expires_at,
         hash: sha256(token.as_bytes()),
+        dpop_jkt: None,
     })
 }
 

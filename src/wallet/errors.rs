@@ -323,6 +323,7 @@ pub fn credential_rejection(error: OfferError, named_by: NamedBy) -> WalletError
         OfferError::TokenExpired => {
             WalletError::new(ErrorCode::InvalidToken, "the access token has expired")
         }
+        OfferError::TokenRevoked | OfferError::TokenBindingMismatch => token_refused(&error),
         OfferError::Expired => WalletError::new(
             ErrorCode::InvalidToken,
             "the offer of this access token expired",
@@ -360,12 +361,19 @@ pub fn credential_rejection(error: OfferError, named_by: NamedBy) -> WalletError
     }
 }
 
+/// A revoked token, or one presented without proof of the key it is bound to (RFC 6750
+/// §3.1, RFC 9449 §7.1): `invalid_token`.
+fn token_refused(error: &OfferError) -> WalletError {
+    WalletError::new(ErrorCode::InvalidToken, error.to_string())
+}
+
 /// The notification endpoint's answer to an aggregate rejection (OID4VCI 1.0 §11.3).
 pub fn notification_rejection(error: OfferError) -> WalletError {
     match error {
         OfferError::NotFound | OfferError::InvalidToken => {
             WalletError::new(ErrorCode::InvalidToken, "the access token is not valid")
         }
+        OfferError::TokenRevoked | OfferError::TokenBindingMismatch => token_refused(&error),
         OfferError::UnknownNotificationId => WalletError::new(
             ErrorCode::InvalidNotificationId,
             "the notification_id is not one issued under this access token",
