@@ -2,11 +2,14 @@
 //!
 //! - [`config`]: settings and credential configurations (TOML + environment).
 //! - [`store`]: the event store trait and its backends; [`readstore`]: read models.
-//! - [`offers`]: the command path (load, decide, append).
+//! - [`repository`]: the command path of every aggregate (load, decide, append);
+//!   [`offers`]: the offer's.
 //! - [`projector`]: catch-up projections with durable checkpoints.
 //! - [`management`] and [`wallet`]: the two HTTP APIs; [`http`]: shared plumbing.
+//! - [`authorization`]: the authorization-code flow (PAR, PKCE, login hand-off, DPoP).
 //! - [`startup`]: wiring everything into an [`startup::Application`].
 
+pub mod authorization;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -18,6 +21,7 @@ pub mod offers;
 pub mod projector;
 pub mod qr;
 pub mod readstore;
+pub mod repository;
 pub mod sqlite_pool;
 pub mod startup;
 pub mod state;

@@ -79,6 +79,11 @@ impl Application {
             wallet::WalletState::new(&settings, &config.catalog, &issuer_keys, &issuer_url)
                 .context("cannot prepare the wallet API")?,
         );
+        let authorization = crate::authorization::Authorization::new(
+            &settings.authorization,
+            opened.events.clone(),
+            clock.clone(),
+        );
         let state = web::Data::new(AppState {
             catalog: Arc::new(config.catalog),
             issuer_url,
@@ -95,6 +100,7 @@ impl Application {
             health: HealthRegistry::default(),
             settings: settings.clone(),
             wallet: wallet_api,
+            authorization,
         });
 
         let (shutdown, shutdown_rx) = watch::channel(false);

@@ -53,6 +53,8 @@ pub struct AppState {
     pub health: HealthRegistry,
     /// The wallet API's prepared documents and rate limiter.
     pub wallet: Arc<crate::wallet::WalletState>,
+    /// The authorization-code flow: session commands and wallet clients.
+    pub authorization: crate::authorization::Authorization,
 }
 
 impl AppState {

@@ -9,6 +9,7 @@ use figment::Figment;
 use issuance_domain::credential_config::{CredentialCatalog, Display};
 use serde::{Deserialize, Serialize};
 
+use super::authorization::AuthorizationSettings;
 use super::credentials::{convert, CredentialConfigurationToml};
 use super::ConfigError;
 
@@ -206,6 +207,8 @@ pub struct Settings {
     pub retention: RetentionPolicy,
     /// Request limits.
     pub limits: Limits,
+    /// The authorization-code flow.
+    pub authorization: AuthorizationSettings,
     /// Management API keys.
     pub api_keys: Vec<ApiKeyConfig>,
     /// Credential configurations.
@@ -235,6 +238,7 @@ impl Default for Settings {
             issuer: IssuerSettings::default(),
             retention: RetentionPolicy::default(),
             limits: Limits::default(),
+            authorization: AuthorizationSettings::default(),
             api_keys: Vec::new(),
             credential_configurations: Vec::new(),
         }
@@ -243,7 +247,7 @@ impl Default for Settings {
 
 /// Top-level keys that `ISSUANCE_*` variables may set (others, like `ISSUANCE_CONFIG` or
 /// test variables, are not settings).
-const ENV_KEYS: [&str; 20] = [
+const ENV_KEYS: [&str; 21] = [
     "data_dir",
     "wallet_addr",
     "management_addr",
@@ -264,6 +268,7 @@ const ENV_KEYS: [&str; 20] = [
     "issuer",
     "retention",
     "limits",
+    "authorization",
 ];
 
 /// Settings plus the validated credential catalogue.
@@ -409,6 +414,9 @@ fn validate(settings: &Settings, source: &str) -> Vec<ConfigError> {
     }
     if settings.workers == Some(0) {
         bad("workers", "must be at least 1".into());
+    }
+    for (field, problem) in settings.authorization.problems() {
+        bad(&field, problem);
     }
     for (i, key) in settings.api_keys.iter().enumerate() {
         if key.name.trim().is_empty() {

@@ -1,8 +1,9 @@
 //! The management API (default `127.0.0.1:8081`): offers, their histories and QR codes,
-//! credential configurations. Bearer API keys with scopes; errors as
+//! credential configurations, the login hand-off of the authorization-code flow. Bearer API keys with scopes; errors as
 //! `{"error", "error_description", "details"}`.
 
 pub mod auth;
+mod authorization_sessions;
 mod configurations;
 pub mod error;
 mod offers;
@@ -12,6 +13,7 @@ use actix_web::web;
 /// Registers the management routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     offers::configure(cfg);
+    authorization_sessions::configure(cfg);
     cfg.route(
         "/credential-configurations",
         web::get().to(configurations::list),

@@ -2,6 +2,14 @@
 //! credential offer object both APIs show.
 
 pub mod credential_offer;
-mod repository;
 
-pub use repository::{CommandError, CommandMeta, Executed, OfferRepository};
+use issuance_domain::offer::{Offer, OfferError};
+
+pub use crate::repository::CommandMeta;
+
+/// Loads and changes offers.
+pub type OfferRepository = crate::repository::Repository<Offer>;
+/// Why an offer command failed.
+pub type CommandError = crate::repository::RepositoryError<OfferError>;
+/// The result of an offer command.
+pub type Executed = crate::repository::Executed<Offer>;

@@ -1,6 +1,6 @@
 //! `/offers` routes.
 
-mod create;
+pub(super) mod create;
 mod history;
 mod qr;
 mod read;
