@@ -68,6 +68,7 @@ impl WalletState {
             batch_size: settings.issuer.batch_size,
             catalog,
             keys,
+            authorization: &settings.authorization,
         })?;
         let path_prefix = url::Url::parse(issuer_url)?
             .path()

@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod authcode;
 pub mod wallet;
 
 use std::net::TcpListener;
