@@ -26,7 +26,10 @@ async fn code_for(app: &TestApp, created: &Value, pkce: &Pkce) -> String {
     let state = issuer_state(created);
     app.authorization_code(
         pkce,
-        &[("issuer_state", state.as_str()), ("scope", "identity_credential")],
+        &[
+            ("issuer_state", state.as_str()),
+            ("scope", "identity_credential"),
+        ],
         &json!({"subject": SUBJECT}),
     )
     .await
@@ -46,7 +49,10 @@ async fn a_wrong_pkce_verifier_is_invalid_grant_and_leaves_the_code_for_the_righ
 
     let wrong = app.exchange_code(&code, &Pkce::new().verifier).await;
     wrong.assert_error(400, "invalid_grant");
-    assert!(wrong.body["error_description"].as_str().unwrap().contains("code_verifier"));
+    assert!(wrong.body["error_description"]
+        .as_str()
+        .unwrap()
+        .contains("code_verifier"));
     let malformed = app.exchange_code(&code, "short").await;
     malformed.assert_error(400, "invalid_request");
     assert_not_redeemed(&app, &created).await;
@@ -63,24 +69,41 @@ async fn the_plain_pkce_method_and_requests_without_pkce_are_refused_at_par() {
     let plain = app
         .par(&par_params(
             &pkce,
-            &[("scope", "identity_credential"), ("code_challenge_method", "plain")],
+            &[
+                ("scope", "identity_credential"),
+                ("code_challenge_method", "plain"),
+            ],
         ))
         .await;
     plain.assert_error(400, "invalid_request");
-    assert!(plain.body["error_description"].as_str().unwrap().contains("S256"));
+    assert!(plain.body["error_description"]
+        .as_str()
+        .unwrap()
+        .contains("S256"));
     let mut without_method = par_params(&pkce, &[("scope", "identity_credential")]);
     without_method.retain(|(name, _)| *name != "code_challenge_method");
-    app.par(&without_method).await.assert_error(400, "invalid_request");
+    app.par(&without_method)
+        .await
+        .assert_error(400, "invalid_request");
     let mut without_challenge = par_params(&pkce, &[("scope", "identity_credential")]);
     without_challenge.retain(|(name, _)| *name != "code_challenge");
-    app.par(&without_challenge).await.assert_error(400, "invalid_request");
+    app.par(&without_challenge)
+        .await
+        .assert_error(400, "invalid_request");
     app.par(&par_params(
         &pkce,
-        &[("scope", "identity_credential"), ("code_challenge", "not-a-sha256")],
+        &[
+            ("scope", "identity_credential"),
+            ("code_challenge", "not-a-sha256"),
+        ],
     ))
     .await
     .assert_error(400, "invalid_request");
-    assert_eq!(app.event_count().await, before, "refused requests write nothing");
+    assert_eq!(
+        app.event_count().await,
+        before,
+        "refused requests write nothing"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -93,7 +116,10 @@ async fn a_mismatched_redirect_uri_is_refused_at_par_and_at_the_token_endpoint()
     let unregistered = app
         .par(&par_params(
             &pkce,
-            &[("scope", "identity_credential"), ("redirect_uri", "https://attacker.example/cb")],
+            &[
+                ("scope", "identity_credential"),
+                ("redirect_uri", "https://attacker.example/cb"),
+            ],
         ))
         .await;
     unregistered.assert_error(400, "invalid_request");
@@ -150,7 +176,10 @@ async fn a_reused_code_is_refused_and_revokes_the_token_issued_from_it() {
 
     let second = app.exchange_code(&code, &pkce.verifier).await;
     second.assert_error(400, "invalid_grant");
-    assert!(second.body["error_description"].as_str().unwrap().contains("revoked"));
+    assert!(second.body["error_description"]
+        .as_str()
+        .unwrap()
+        .contains("revoked"));
 
     // RFC 6749 §4.1.2: the token issued from the code no longer works.
     let refused = app
@@ -169,7 +198,10 @@ async fn a_reused_code_is_refused_and_revokes_the_token_issued_from_it() {
         .get_json(&format!("/offers/{}/events", offer_id(&created)))
         .await;
     assert_eq!(history[2]["data"]["reason"], "authorization_code_replayed");
-    assert_eq!(history[2]["data"]["redemption_id"], history[1]["data"]["redemption_id"]);
+    assert_eq!(
+        history[2]["data"]["redemption_id"],
+        history[1]["data"]["redemption_id"]
+    );
 
     // A third use is recorded too; the revocation is not repeated.
     app.exchange_code(&code, &pkce.verifier)
@@ -188,7 +220,9 @@ async fn the_replays_are_on_the_sessions_history() {
         .request_uri(&par_params(&pkce, &[("issuer_state", state.as_str())]))
         .await;
     let challenge = app.start_login(&request_uri).await;
-    let answer = app.accept_login(&challenge, &json!({"subject": SUBJECT})).await;
+    let answer = app
+        .accept_login(&challenge, &json!({"subject": SUBJECT}))
+        .await;
     let session_id = answer.body["session_id"].as_str().unwrap().to_string();
     let code = answer.wallet_response()["code"].clone();
     assert_eq!(app.exchange_code(&code, &pkce.verifier).await.status, 200);
@@ -249,7 +283,10 @@ async fn unknown_clients_and_request_uris_get_an_error_page_never_a_redirect() {
     let unknown_client = app
         .par(&par_params(
             &pkce,
-            &[("scope", "identity_credential"), ("client_id", "unknown-wallet")],
+            &[
+                ("scope", "identity_credential"),
+                ("client_id", "unknown-wallet"),
+            ],
         ))
         .await;
     unknown_client.assert_error(400, "invalid_client");
@@ -260,16 +297,28 @@ async fn unknown_clients_and_request_uris_get_an_error_page_never_a_redirect() {
         .await;
     let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
         (
-            vec![("client_id", "unknown-wallet"), ("request_uri", request_uri.as_str())],
+            vec![
+                ("client_id", "unknown-wallet"),
+                ("request_uri", request_uri.as_str()),
+            ],
             "invalid_client",
         ),
         (
-            vec![("client_id", CLIENT_ID), ("request_uri", "urn:ietf:params:oauth:request_uri:nope")],
+            vec![
+                ("client_id", CLIENT_ID),
+                ("request_uri", "urn:ietf:params:oauth:request_uri:nope"),
+            ],
             "invalid_request_uri",
         ),
-        (vec![("request_uri", request_uri.as_str())], "invalid_request"),
         (
-            vec![("client_id", CLIENT_ID), ("redirect_uri", "https://attacker.example/cb")],
+            vec![("request_uri", request_uri.as_str())],
+            "invalid_request",
+        ),
+        (
+            vec![
+                ("client_id", CLIENT_ID),
+                ("redirect_uri", "https://attacker.example/cb"),
+            ],
             "invalid_request",
         ),
     ];
@@ -283,7 +332,9 @@ async fn unknown_clients_and_request_uris_get_an_error_page_never_a_redirect() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn another_client_cannot_use_a_wallets_request_uri_even_with_open_registration() {
-    let app = spawn_app_with(authcode_options().set("authorization.open_registration", json!(true))).await;
+    let app =
+        spawn_app_with(authcode_options().set("authorization.open_registration", json!(true)))
+            .await;
     let pkce = Pkce::new();
     let request_uri = app
         .request_uri(&par_params(&pkce, &[("scope", "identity_credential")]))
@@ -291,7 +342,10 @@ async fn another_client_cannot_use_a_wallets_request_uri_even_with_open_registra
     let page = app
         .authorize(&[("client_id", "other-wallet"), ("request_uri", &request_uri)])
         .await;
-    assert_eq!((page.status, page.body["error"].as_str()), (400, Some("invalid_request")));
+    assert_eq!(
+        (page.status, page.body["error"].as_str()),
+        (400, Some("invalid_request"))
+    );
     assert!(page.location.is_none());
     // The rightful wallet can still use it.
     app.start_login(&request_uri).await;
@@ -355,11 +409,20 @@ async fn a_rejected_login_sends_access_denied_back_to_the_wallet() {
     let session_id = answer.body["session_id"].as_str().unwrap();
     assert_eq!(
         app.session_event_types(session_id).await,
-        ["AuthorizationRequested", "LoginStarted", "AuthorizationDenied"]
+        [
+            "AuthorizationRequested",
+            "LoginStarted",
+            "AuthorizationDenied"
+        ]
     );
     // No second decision.
-    let again = app.accept_login(&challenge, &json!({"subject": SUBJECT})).await;
-    assert_eq!((again.status, again.body["error"].as_str()), (409, Some("login_completed")));
+    let again = app
+        .accept_login(&challenge, &json!({"subject": SUBJECT}))
+        .await;
+    assert_eq!(
+        (again.status, again.body["error"].as_str()),
+        (409, Some("login_completed"))
+    );
     assert_not_redeemed(&app, &created).await;
 }
 
@@ -414,19 +477,31 @@ async fn malformed_authorization_requests_get_their_oauth_errors() {
     let pkce = Pkce::new();
     let before = app.event_count().await;
     let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
-        (vec![("scope", "identity_credential"), ("response_type", "token")], "unsupported_response_type"),
-        (vec![("scope", "identity_credential"), ("request", "eyJ.e30.")], "request_not_supported"),
+        (
+            vec![("scope", "identity_credential"), ("response_type", "token")],
+            "unsupported_response_type",
+        ),
+        (
+            vec![("scope", "identity_credential"), ("request", "eyJ.e30.")],
+            "request_not_supported",
+        ),
         (vec![("scope", "nothing_we_issue")], "invalid_scope"),
         (vec![], "invalid_request"),
         (
-            vec![("authorization_details", r#"[{"type":"openid_credential","credential_configuration_id":"Nope"}]"#)],
+            vec![(
+                "authorization_details",
+                r#"[{"type":"openid_credential","credential_configuration_id":"Nope"}]"#,
+            )],
             "invalid_authorization_details",
         ),
         (vec![("issuer_state", "forged")], "invalid_request"),
         // A pre-authorized offer's code is no issuer_state.
         (vec![("issuer_state", code.as_str())], "invalid_request"),
         (
-            vec![("scope", "identity_credential"), ("request_uri", "urn:ietf:params:oauth:request_uri:x")],
+            vec![
+                ("scope", "identity_credential"),
+                ("request_uri", "urn:ietf:params:oauth:request_uri:x"),
+            ],
             "invalid_request",
         ),
     ];
@@ -444,11 +519,18 @@ async fn malformed_authorization_requests_get_their_oauth_errors() {
     let state = issuer_state(&created);
     app.par(&par_params(
         &pkce,
-        &[("issuer_state", state.as_str()), ("scope", "address_credential")],
+        &[
+            ("issuer_state", state.as_str()),
+            ("scope", "address_credential"),
+        ],
     ))
     .await
     .assert_error(400, "invalid_scope");
-    assert_eq!(app.event_count().await, before + 1, "only the offer was written");
+    assert_eq!(
+        app.event_count().await,
+        before + 1,
+        "only the offer was written"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -471,12 +553,20 @@ async fn the_login_hand_off_refuses_wrong_challenges_claims_and_scopes() {
         .await;
 
     let unknown = app.accept_login("nope", &json!({"subject": SUBJECT})).await;
-    assert_eq!((unknown.status, unknown.body["error"].as_str()), (404, Some("not_found")));
+    assert_eq!(
+        (unknown.status, unknown.body["error"].as_str()),
+        (404, Some("not_found"))
+    );
     let offer_claims = app
-        .accept_login(&for_offer, &json!({"subject": SUBJECT, "claims": {"given_name": "X"}}))
+        .accept_login(
+            &for_offer,
+            &json!({"subject": SUBJECT, "claims": {"given_name": "X"}}),
+        )
         .await;
     assert_eq!(offer_claims.status, 400, "{:?}", offer_claims.body);
-    let no_claims = app.accept_login(&wallet_initiated, &json!({"subject": SUBJECT})).await;
+    let no_claims = app
+        .accept_login(&wallet_initiated, &json!({"subject": SUBJECT}))
+        .await;
     assert_eq!(no_claims.status, 400, "{:?}", no_claims.body);
     let bad_claims = app
         .accept_login(
@@ -504,7 +594,12 @@ async fn the_login_hand_off_refuses_wrong_challenges_claims_and_scopes() {
 
     // The login times out.
     app.clock.advance(Duration::seconds(601));
-    let late = app.accept_login(&for_offer, &json!({"subject": SUBJECT})).await;
-    assert_eq!((late.status, late.body["error"].as_str()), (410, Some("login_expired")));
+    let late = app
+        .accept_login(&for_offer, &json!({"subject": SUBJECT}))
+        .await;
+    assert_eq!(
+        (late.status, late.body["error"].as_str()),
+        (410, Some("login_expired"))
+    );
     assert_not_redeemed(&app, &created).await;
 }

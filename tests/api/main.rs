@@ -5,6 +5,7 @@
 
 mod support;
 
+mod authcode_dpop;
 mod authcode_errors;
 mod authcode_flow;
 mod cli;
