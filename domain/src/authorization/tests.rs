@@ -26,15 +26,15 @@ fn at(seconds: i64) -> DateTime<Utc> {
 }
 
 fn session_id() -> Uuid {
-    Uuid::from_u128(0xa11_0000_4000_8000_000000000001)
+    Uuid::from_u128(0x0a11_0000_4000_8000_0000_0000_0001)
 }
 
 fn offer_id() -> Uuid {
-    Uuid::from_u128(0x0ffe_0000_4000_8000_000000000001)
+    Uuid::from_u128(0x0ffe_0000_4000_8000_0000_0000_0001)
 }
 
 fn created_offer_id() -> Uuid {
-    Uuid::from_u128(0x0ffe_0000_4000_8000_000000000002)
+    Uuid::from_u128(0x0ffe_0000_4000_8000_0000_0000_0002)
 }
 
 fn request_uri() -> Digest {

@@ -1276,6 +1276,16 @@ fn an_authorization_code_offer_is_authorizable_with_its_issuer_state() {
     );
 }
 
+/// An offer, a presented issuer state, the configurations asked for, the time, and the
+/// expected refusal.
+type PreCheckCase = (
+    Offer,
+    Digest,
+    Option<Vec<String>>,
+    DateTime<Utc>,
+    OfferError,
+);
+
 #[test]
 fn the_authorization_pre_check_refuses_what_the_redemption_would_refuse() {
     let offer = |events: Vec<OfferEvent>| Offer::from_events(&events);
@@ -1287,13 +1297,7 @@ fn the_authorization_pre_check_refuses_what_the_redemption_would_refuse() {
             _ => unreachable!(),
         }
     });
-    let cases: Vec<(
-        Offer,
-        Digest,
-        Option<Vec<String>>,
-        DateTime<Utc>,
-        OfferError,
-    )> = vec![
+    let cases: Vec<PreCheckCase> = vec![
         (offer(vec![]), code(), None, at(10), OfferError::NotFound),
         (
             offer(vec![authorization_code.clone()]),
