@@ -1,4 +1,4 @@
-//! The command line: `serve` (default), `replay`, `migrate`, `keys`.
+//! The command line: `serve` (default), `replay`, `audit verify`, `migrate`, `keys`.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -9,7 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::config::LoadedConfig;
 use crate::management::auth::{create_key, Scope};
-use crate::projector::{self, OfferViewProjection, Projection};
+use crate::projector::{self, AuditProjection, OfferViewProjection, Projection};
 use crate::startup::{Application, BuildOptions};
 use crate::stores;
 
@@ -44,6 +44,12 @@ pub enum Command {
         #[arg(long)]
         projection: Option<String>,
     },
+    /// Work with the audit view.
+    Audit {
+        /// The audit action.
+        #[command(subcommand)]
+        action: AuditAction,
+    },
     /// Create or upgrade the stores' schemas and exit.
     Migrate,
     /// Manage management API keys.
@@ -69,6 +75,21 @@ pub enum KeysAction {
     /// Generate a new issuer signing key and make it active; older keys stay published in
     /// the JWKS so credentials they signed keep verifying.
     Rotate,
+}
+
+/// Audit actions.
+#[derive(Debug, Subcommand)]
+pub enum AuditAction {
+    /// Recompute the audit chain; name the first broken entry and exit with status 1 if
+    /// there is one.
+    Verify {
+        /// Also prove the chain still contains this head (a JWS from `GET /audit/head`).
+        #[arg(long)]
+        signed_head: Option<String>,
+        /// Also re-derive every entry from the event log and require it to be identical.
+        #[arg(long)]
+        against_log: bool,
+    },
 }
 
 /// Loads the configuration or exits with every problem listed.
@@ -104,8 +125,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             app.run_until_stopped().await
         }
         Command::Replay { projection } => replay(&config, projection.as_deref()).await,
+        Command::Audit {
+            action:
+                AuditAction::Verify {
+                    signed_head,
+                    against_log,
+                },
+        } => crate::audit::cli::verify(&config, signed_head.as_deref(), against_log).await,
         Command::Migrate => {
             stores::open(&config.settings).await?;
+            crate::integration::store::sqlite::SqliteIntegrationStore::open(
+                &crate::integration::store_path(&config.settings),
+            )?;
             println!("Schemas are up to date.");
             Ok(())
         }
@@ -142,7 +173,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 
 /// Every projection the service maintains.
 pub fn projections(opened: &stores::OpenedStores) -> Vec<Arc<dyn Projection>> {
-    vec![Arc::new(OfferViewProjection::new(opened.views.clone()))]
+    vec![
+        Arc::new(OfferViewProjection::new(opened.views.clone())),
+        Arc::new(AuditProjection::new(opened.audit.clone())),
+    ]
 }
 
 async fn replay(config: &LoadedConfig, only: Option<&str>) -> anyhow::Result<()> {

@@ -5,10 +5,14 @@
 //! - [`repository`]: the command path of every aggregate (load, decide, append);
 //!   [`offers`]: the offer's.
 //! - [`projector`]: catch-up projections with durable checkpoints.
+//! - [`audit`]: verifying the audit chain and signing its head; [`retention`]: erasing
+//!   claims of finished offers.
+//! - [`integration`]: AMQP relay, status callbacks, dead letters, expiry scheduler.
 //! - [`management`] and [`wallet`]: the two HTTP APIs; [`http`]: shared plumbing.
 //! - [`authorization`]: the authorization-code flow (PAR, PKCE, login hand-off, DPoP).
 //! - [`startup`]: wiring everything into an [`startup::Application`].
 
+pub mod audit;
 pub mod authorization;
 pub mod cli;
 pub mod clock;
@@ -16,12 +20,14 @@ pub mod config;
 pub mod crypto;
 pub mod health;
 pub mod http;
+pub mod integration;
 pub mod management;
 pub mod offers;
 pub mod projector;
 pub mod qr;
 pub mod readstore;
 pub mod repository;
+pub mod retention;
 pub mod sqlite_pool;
 pub mod startup;
 pub mod state;

@@ -19,9 +19,9 @@ use crate::http::{health, metrics, request_context};
 use crate::management::auth::{create_key, ApiKeys, Scope};
 use crate::management::error as management_error;
 use crate::offers::OfferRepository;
-use crate::projector::{self, OfferViewProjection, ProjectionProgress};
+use crate::projector::{self, AuditProjection, OfferViewProjection, ProjectionProgress};
 use crate::state::AppState;
-use crate::{management, stores, wallet};
+use crate::{integration, management, retention, stores, wallet};
 
 /// A built service: listeners bound, background tasks started.
 pub struct Application {
@@ -74,11 +74,35 @@ impl Application {
             .await
             .context("cannot read the offer view checkpoint")?;
         let (progress_tx, offer_view_progress) = ProjectionProgress::new(start);
+        let audit_start = opened
+            .audit
+            .audit_head()
+            .await
+            .context("cannot read the audit view checkpoint")?
+            .checkpoint;
+        let (audit_progress_tx, audit_progress) = ProjectionProgress::new(audit_start);
         let issuer_url = settings.public_url.trim_end_matches('/').to_string();
         let wallet_api = Arc::new(
             wallet::WalletState::new(&settings, &config.catalog, &issuer_keys, &issuer_url)
                 .context("cannot prepare the wallet API")?,
         );
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let offers = OfferRepository::new(opened.events.clone(), clock.clone());
+        let health = HealthRegistry::default();
+        let (integration, integration_tasks) = integration::start(
+            &settings,
+            integration::Dependencies {
+                events: opened.events.clone(),
+                views: opened.views.clone(),
+                offers: offers.clone(),
+                clock: clock.clone(),
+                metrics: metrics.clone(),
+                health: health.clone(),
+            },
+            &shutdown_rx,
+        )
+        .await
+        .context("cannot start the integration side (relay, callbacks, expiry)")?;
         let authorization = crate::authorization::Authorization::new(
             &settings.authorization,
             opened.events.clone(),
@@ -90,20 +114,22 @@ impl Application {
             events: opened.events.clone(),
             secrets: opened.secrets.clone(),
             views: opened.views.clone(),
-            offers: OfferRepository::new(opened.events.clone(), clock.clone()),
+            offers,
             issuer_keys,
             server_secret,
             clock,
             api_keys,
             offer_view_progress,
+            audit: opened.audit.clone(),
+            audit_progress,
             metrics,
-            health: HealthRegistry::default(),
+            health,
+            integration,
             settings: settings.clone(),
             wallet: wallet_api,
             authorization,
         });
 
-        let (shutdown, shutdown_rx) = watch::channel(false);
         let mut tasks = vec![tokio::spawn(projector::run(
             opened.events.clone(),
             Arc::new(OfferViewProjection::new(opened.views.clone())),
@@ -115,6 +141,20 @@ impl Application {
             state.clock.clone(),
             shutdown_rx.clone(),
         )));
+        tasks.push(tokio::spawn(projector::run(
+            opened.events.clone(),
+            Arc::new(AuditProjection::new(opened.audit.clone())),
+            audit_progress_tx,
+            shutdown_rx.clone(),
+        )));
+        if let Some(hours) = settings.retention.erase_claims_after_hours {
+            tasks.push(tokio::spawn(retention::run(
+                state.clone(),
+                hours,
+                shutdown_rx.clone(),
+            )));
+        }
+        tasks.extend(integration_tasks);
 
         let wallet_listener = match options.wallet_listener {
             Some(listener) => listener,

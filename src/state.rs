@@ -12,10 +12,11 @@ use crate::config::Settings;
 use crate::crypto::server_secret::ServerSecret;
 use crate::health::HealthRegistry;
 use crate::http::metrics::Metrics;
+use crate::integration::Integration;
 use crate::management::auth::ApiKeys;
 use crate::offers::OfferRepository;
 use crate::projector::ProjectionProgress;
-use crate::readstore::OfferViewStore;
+use crate::readstore::{AuditStore, OfferViewStore};
 use crate::store::{EventStore, SecretStore};
 
 /// How long a management write waits for its own change to reach the offer view.
@@ -47,6 +48,10 @@ pub struct AppState {
     pub api_keys: ApiKeys,
     /// Progress of the offer view projection.
     pub offer_view_progress: ProjectionProgress,
+    /// The audit view.
+    pub audit: Arc<dyn AuditStore>,
+    /// Progress of the audit view projection.
+    pub audit_progress: ProjectionProgress,
     /// Metrics.
     pub metrics: Metrics,
     /// Component health for `/health/ready`.
@@ -55,6 +60,8 @@ pub struct AppState {
     pub wallet: Arc<crate::wallet::WalletState>,
     /// The authorization-code flow: session commands and wallet clients.
     pub authorization: crate::authorization::Authorization,
+    /// Dead letters and the integration store.
+    pub integration: Integration,
 }
 
 impl AppState {

@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use crate::config::Settings;
 use crate::readstore::sqlite::SqliteReadStore;
-use crate::readstore::OfferViewStore;
+use crate::readstore::sqlite_audit::SqliteAuditStore;
+use crate::readstore::{AuditStore, OfferViewStore};
 use crate::store::sqlite::SqliteStore;
 use crate::store::{EventStore, SecretStore};
 
@@ -18,6 +19,8 @@ pub struct OpenedStores {
     pub secrets: Arc<dyn SecretStore>,
     /// The offer view.
     pub views: Arc<dyn OfferViewStore>,
+    /// The audit view.
+    pub audit: Arc<dyn AuditStore>,
 }
 
 /// Why a store could not be opened.
@@ -81,11 +84,33 @@ pub async fn open(settings: &Settings) -> Result<OpenedStores, OpenError> {
             detail: format!("unsupported URL scheme in `{}`", redact(&read_url)),
         });
     };
+    let audit = open_audit(&read_url)?;
     Ok(OpenedStores {
         events,
         secrets,
         views,
+        audit,
     })
+}
+
+/// Opens the audit view in the read store at `read_url` (its own connection and
+/// migrations, so it evolves independently of the offer view).
+fn open_audit(read_url: &str) -> Result<Arc<dyn AuditStore>, OpenError> {
+    let error = |detail: String| OpenError {
+        store: "audit store",
+        detail,
+    };
+    match read_url.strip_prefix("sqlite://") {
+        Some(path) => {
+            let store = SqliteReadStore::open(Path::new(path)).map_err(|e| error(e.to_string()))?;
+            let audit = SqliteAuditStore::open(store).map_err(|e| error(e.to_string()))?;
+            Ok(Arc::new(audit))
+        }
+        None => Err(error(format!(
+            "unsupported URL scheme in `{}`",
+            redact(read_url)
+        ))),
+    }
 }
 
 /// A URL with any password replaced, for messages.

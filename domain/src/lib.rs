@@ -12,9 +12,11 @@
 //!   of an offer's claims against them.
 //! - [`envelope`]: the storage envelope of events (metadata, global log positions).
 //! - [`digest`]: 32-byte digests used for every stored code hash, compared in constant time.
+//! - [`canonical`]: canonical JSON bytes for hashing and fingerprints.
 
 pub mod aggregate;
 pub mod authorization;
+pub mod canonical;
 pub mod credential_config;
 pub mod digest;
 pub mod envelope;

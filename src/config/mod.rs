@@ -8,9 +8,12 @@
 mod authorization;
 mod credentials;
 mod error;
+mod integration;
+mod retention_hours;
 mod settings;
 
 pub use authorization::{AuthorizationSettings, ClientConfig, DpopMode};
 pub use credentials::CredentialConfigurationToml;
 pub use error::ConfigError;
+pub use integration::{AmqpSettings, CallbackPolicy, SchedulerSettings};
 pub use settings::*;

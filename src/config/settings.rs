@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::authorization::AuthorizationSettings;
 use super::credentials::{convert, CredentialConfigurationToml};
+use super::integration::{AmqpSettings, CallbackPolicy, SchedulerSettings};
 use super::ConfigError;
 
 /// The example configuration used when `ISSUANCE_CONFIG` is not set.
@@ -116,7 +117,8 @@ impl Default for IssuerSettings {
 #[serde(deny_unknown_fields, default)]
 pub struct RetentionPolicy {
     /// Erase an offer's claims this many hours after it reaches a terminal state
-    /// (0 = at once). `None` disables automatic erasure.
+    /// (0 = at once). `None` (spelt `"never"`) disables automatic erasure.
+    #[serde(with = "super::retention_hours")]
     pub erase_claims_after_hours: Option<u64>,
 }
 
@@ -209,6 +211,12 @@ pub struct Settings {
     pub limits: Limits,
     /// The authorization-code flow.
     pub authorization: AuthorizationSettings,
+    /// RabbitMQ names and client behaviour (when `amqp_url` is set).
+    pub amqp: AmqpSettings,
+    /// Status-callback retry policy.
+    pub callbacks: CallbackPolicy,
+    /// Background schedulers (offer expiry).
+    pub scheduler: SchedulerSettings,
     /// Management API keys.
     pub api_keys: Vec<ApiKeyConfig>,
     /// Credential configurations.
@@ -239,6 +247,9 @@ impl Default for Settings {
             retention: RetentionPolicy::default(),
             limits: Limits::default(),
             authorization: AuthorizationSettings::default(),
+            amqp: AmqpSettings::default(),
+            callbacks: CallbackPolicy::default(),
+            scheduler: SchedulerSettings::default(),
             api_keys: Vec::new(),
             credential_configurations: Vec::new(),
         }
@@ -247,7 +258,7 @@ impl Default for Settings {
 
 /// Top-level keys that `ISSUANCE_*` variables may set (others, like `ISSUANCE_CONFIG` or
 /// test variables, are not settings).
-const ENV_KEYS: [&str; 21] = [
+const ENV_KEYS: [&str; 24] = [
     "data_dir",
     "wallet_addr",
     "management_addr",
@@ -269,6 +280,9 @@ const ENV_KEYS: [&str; 21] = [
     "retention",
     "limits",
     "authorization",
+    "amqp",
+    "callbacks",
+    "scheduler",
 ];
 
 /// Settings plus the validated credential catalogue.
@@ -411,6 +425,11 @@ fn validate(settings: &Settings, source: &str) -> Vec<ConfigError> {
     }
     if settings.limits.max_body_bytes < 1024 {
         bad("limits.max_body_bytes", "must be at least 1024".into());
+    }
+    for (field, problem) in
+        super::integration::validate(&settings.amqp, &settings.callbacks, &settings.scheduler)
+    {
+        bad(field, problem);
     }
     if settings.workers == Some(0) {
         bad("workers", "must be at least 1".into());

@@ -33,6 +33,12 @@ async fn ready(state: web::Data<AppState>) -> HttpResponse {
                 json!({"ready": true, "backend": state.events.backend()}),
             );
             checks.insert("offer_view".into(), json!({"ready": lag_ok, "lag": lag}));
+            // Reported, not gating: a stalled audit projection (e.g. one that stopped on a
+            // tampered view) must be visible without taking issuance down.
+            let audit_lag = head
+                .commit
+                .saturating_sub(state.audit_progress.current().commit);
+            checks.insert("audit_view".into(), json!({"lag": audit_lag}));
             state
                 .metrics
                 .projection_lag

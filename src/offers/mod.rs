@@ -2,6 +2,7 @@
 //! credential offer object both APIs show.
 
 pub mod credential_offer;
+pub mod erasure;
 
 use issuance_domain::offer::{Offer, OfferError};
 
@@ -13,3 +14,9 @@ pub type OfferRepository = crate::repository::Repository<Offer>;
 pub type CommandError = crate::repository::RepositoryError<OfferError>;
 /// The result of an offer command.
 pub type Executed = crate::repository::Executed<Offer>;
+
+impl From<OfferError> for CommandError {
+    fn from(rejection: OfferError) -> Self {
+        crate::repository::RepositoryError::Rejected(rejection)
+    }
+}

@@ -4,6 +4,7 @@
 //! crash it resumes exactly where its last committed batch ended: nothing is lost and
 //! nothing applied twice. `replay` resets a projection and runs it from position 0.
 
+mod audit;
 mod offer_view;
 
 use std::sync::Arc;
@@ -13,6 +14,7 @@ use async_trait::async_trait;
 use issuance_domain::{LogPosition, RecordedEvent};
 use tokio::sync::watch;
 
+pub use audit::AuditProjection;
 pub use offer_view::OfferViewProjection;
 
 use crate::store::EventStore;
@@ -65,6 +67,11 @@ impl ProjectionProgress {
     /// The last applied position.
     pub fn current(&self) -> LogPosition {
         *self.position.borrow()
+    }
+
+    /// A receiver notified whenever the projection moves on.
+    pub fn subscribe(&self) -> watch::Receiver<LogPosition> {
+        self.position.clone()
     }
 
     /// Waits until the projection has applied `target`, at most `timeout`.

@@ -1,8 +1,10 @@
-//! Read models' storage: the offer view (and, later, the audit view) with the projectors'
+//! Read models' storage: the offer view and the audit view with the projectors'
 //! checkpoints. A projector's rows and its checkpoint are always written in one
 //! transaction, so a crash never leaves them disagreeing.
 
+pub mod audit;
 pub mod sqlite;
+pub mod sqlite_audit;
 
 use async_trait::async_trait;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -13,6 +15,8 @@ use issuance_domain::LogPosition;
 use issuance_projections::OfferView;
 use uuid::Uuid;
 
+pub use audit::{AuditCursor, AuditHead, AuditPage, AuditQuery, AuditStore, AUDIT_VIEW};
+
 /// Read store failures.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ReadStoreError {
@@ -22,6 +26,10 @@ pub enum ReadStoreError {
     /// Stored data cannot be read back.
     #[error("read store data corrupt: {0}")]
     Corrupt(String),
+    /// Another writer moved the read model first (e.g. a second projector); retrying from
+    /// the stored checkpoint resolves it.
+    #[error("read store conflict: {0}")]
+    Conflict(String),
 }
 
 /// Name of the offer view projection (its checkpoint key).

@@ -52,7 +52,7 @@ pub struct SqliteReadStore {
     path: PathBuf,
 }
 
-fn sql_error(error: rusqlite::Error) -> ReadStoreError {
+pub(super) fn sql_error(error: rusqlite::Error) -> ReadStoreError {
     ReadStoreError::Unavailable(format!("sqlite: {error}"))
 }
 
@@ -62,7 +62,7 @@ impl From<PoolError> for ReadStoreError {
     }
 }
 
-fn corrupt(error: impl std::fmt::Display) -> ReadStoreError {
+pub(super) fn corrupt(error: impl std::fmt::Display) -> ReadStoreError {
     ReadStoreError::Corrupt(error.to_string())
 }
 

@@ -5,11 +5,20 @@
 
 mod support;
 
+mod audit_export;
+mod audit_support;
+mod audit_tamper;
+mod audit_view;
 mod authcode_dpop;
 mod authcode_errors;
 mod authcode_flow;
+mod callbacks_lifecycle;
+mod callbacks_retries;
 mod cli;
 mod concurrency;
+mod erasure;
+mod integration_amqp;
+mod integration_expiry;
 mod management_auth;
 mod management_offers;
 mod management_validation;

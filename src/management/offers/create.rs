@@ -20,6 +20,7 @@ use super::validate::{validate, CreateOfferRequest, ValidOffer};
 use crate::crypto::{codes, sealing};
 use crate::http::request_context::RequestContext;
 use crate::management::auth::{Caller, Scope};
+use crate::management::command_meta::command_meta;
 use crate::management::error::ApiError;
 use crate::offers::credential_offer::{credential_offer, offer_uri};
 use crate::offers::{CommandError, CommandMeta, Executed};
@@ -43,14 +44,7 @@ pub async fn create(
         Some(key) => codes::offer_id_for_idempotency_key(&state.server_secret, &caller.name, key),
         None => Uuid::new_v4(),
     };
-    let meta = CommandMeta {
-        actor: caller.name.clone(),
-        request_id: Some(context.request_id),
-        client_ip: context
-            .client_ip
-            .filter(|_| state.settings.record_client_ip),
-        holder_key_thumbprint: None,
-    };
+    let meta = command_meta(&state, &caller, context);
     match create_offer(&state, offer_id, &body, &meta, idempotency_key.is_some()).await? {
         Creation::Existing(existing) => replay(&state, offer_id, &existing).await,
         Creation::Created(executed) => {

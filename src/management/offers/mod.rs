@@ -1,6 +1,7 @@
 //! `/offers` routes.
 
 pub(super) mod create;
+mod erase;
 mod history;
 mod qr;
 mod read;
@@ -16,6 +17,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/offers/{offer_id}", web::get().to(read::get))
         .route("/offers/{offer_id}", web::delete().to(revoke::revoke))
         .route("/offers/{offer_id}/events", web::get().to(history::events))
+        .route("/offers/{offer_id}/erase", web::post().to(erase::erase))
         .route("/offers/{offer_id}/qr.png", web::get().to(qr::png))
         .route("/offers/{offer_id}/qr", web::get().to(qr::negotiated));
 }

@@ -8,8 +8,9 @@ use uuid::Uuid;
 
 use crate::http::request_context::RequestContext;
 use crate::management::auth::{Caller, Scope};
+use crate::management::command_meta::command_meta;
 use crate::management::error::ApiError;
-use crate::offers::{CommandError, CommandMeta};
+use crate::offers::CommandError;
 use crate::state::AppState;
 
 /// `?reason=`.
@@ -35,14 +36,7 @@ pub async fn revoke(
             "reason must be at most 500 characters",
         ));
     }
-    let meta = CommandMeta {
-        actor: caller.name.clone(),
-        request_id: Some(context.request_id),
-        client_ip: context
-            .client_ip
-            .filter(|_| state.settings.record_client_ip),
-        holder_key_thumbprint: None,
-    };
+    let meta = command_meta(&state, &caller, context);
     let executed = state
         .offers
         .execute(offer_id, &meta, |_, _| {

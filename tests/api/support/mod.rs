@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod authcode;
+pub mod integration;
 pub mod wallet;
 
 use std::net::TcpListener;

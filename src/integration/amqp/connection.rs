@@ -1,0 +1,71 @@
+//! Connecting to RabbitMQ with a recognisable connection name.
+
+use lapin::options::{BasicConsumeOptions, BasicQosOptions};
+use lapin::types::{FieldTable, LongString, ShortString};
+use lapin::{Channel, Connection, ConnectionProperties, Consumer};
+
+use super::publisher::open;
+use super::topology::short;
+use super::AmqpContext;
+
+/// Why the broker could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum AmqpError {
+    /// Connecting, declaring or publishing failed.
+    #[error("RabbitMQ: {0}")]
+    Broker(#[from] lapin::Error),
+    /// The broker refused (nack) or did not confirm a publish.
+    #[error("RabbitMQ did not confirm a publish: {0}")]
+    NotConfirmed(String),
+    /// The broker closed the channel or cancelled the consumer.
+    #[error("RabbitMQ closed the channel: {0}")]
+    Closed(String),
+    /// A name or value does not fit the protocol.
+    #[error("invalid AMQP value: {0}")]
+    Invalid(String),
+}
+
+/// Opens a connection named `<connection_name>/<role>` (visible in
+/// `rabbitmqctl list_connections name`, so operators and tests can tell them apart).
+pub async fn connect(context: &AmqpContext, role: &str) -> Result<Connection, AmqpError> {
+    let properties = ConnectionProperties::default()
+        .with_connection_name(LongString::from(context.connection_name(role)));
+    Ok(Connection::connect(&context.url, properties).await?)
+}
+
+/// A connection named for `role` with the topology declared, a confirm-mode publishing
+/// channel, and a consumer of `queue` (manual acknowledgements, `prefetch` unacknowledged
+/// deliveries at most) on a second channel.
+pub async fn open_consumer(
+    context: &AmqpContext,
+    role: &str,
+    queue: &str,
+    prefetch: u16,
+) -> Result<(Connection, Channel, Consumer), AmqpError> {
+    let (connection, publisher) = open(context, role).await?;
+    let channel = connection.create_channel().await?;
+    channel
+        .basic_qos(prefetch, BasicQosOptions::default())
+        .await?;
+    let consumer = channel
+        .basic_consume(
+            short(queue)?,
+            ShortString::from(""),
+            BasicConsumeOptions::default(),
+            FieldTable::default(),
+        )
+        .await?;
+    Ok((connection, publisher, consumer))
+}
+
+/// Closes a connection on the way out; unacknowledged deliveries return to their queues.
+pub async fn close(connection: &Connection) {
+    let _ = connection
+        .close(200, ShortString::from("shutting down"))
+        .await;
+}
+
+/// The URL with its password replaced, for messages.
+pub fn redacted(url: &str) -> String {
+    crate::stores::redact(url)
+}

@@ -1,0 +1,87 @@
+//! One HTTP attempt of a status callback: POST the signed body, classify the answer.
+
+use std::time::Duration;
+
+use reqwest::header::{HeaderValue, CONTENT_TYPE, USER_AGENT};
+
+use super::retry::AttemptOutcome;
+use super::signature::{CallbackSecret, DELIVERY_HEADER, SIGNATURE_HEADER};
+
+/// Sends callbacks. Cheap to clone (the HTTP client pools connections).
+#[derive(Clone)]
+pub struct CallbackSender {
+    client: reqwest::Client,
+    secret: CallbackSecret,
+}
+
+/// Why the HTTP client could not be built.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot build the callback HTTP client: {0}")]
+pub struct SenderError(String);
+
+impl CallbackSender {
+    /// A sender with a per-attempt `timeout` (connecting included).
+    pub fn new(secret: CallbackSecret, timeout: Duration) -> Result<Self, SenderError> {
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(5)))
+            // A callback URL is configured by the institution; a redirect is a
+            // misconfiguration to surface (dead letter), not something to follow with a
+            // signed body.
+            .redirect(reqwest::redirect::Policy::none())
+            .pool_idle_timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| SenderError(e.to_string()))?;
+        Ok(CallbackSender { client, secret })
+    }
+
+    /// POSTs `body` to `url`, signed at `timestamp` (Unix seconds), with the stable
+    /// `delivery_id`. Never logs or returns the URL, body or signature.
+    pub async fn send(
+        &self,
+        url: &str,
+        body: Vec<u8>,
+        delivery_id: &str,
+        timestamp: i64,
+    ) -> AttemptOutcome {
+        let signature = self.secret.sign(timestamp, &body);
+        let Ok(signature) = HeaderValue::from_str(&signature) else {
+            return AttemptOutcome::Permanent("unrepresentable signature header".into());
+        };
+        let Ok(delivery) = HeaderValue::from_str(delivery_id) else {
+            return AttemptOutcome::Permanent("unrepresentable delivery id".into());
+        };
+        let result = self
+            .client
+            .post(url)
+            .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+            .header(
+                USER_AGENT,
+                HeaderValue::from_static(concat!("issuance/", env!("CARGO_PKG_VERSION"))),
+            )
+            .header(SIGNATURE_HEADER, signature)
+            .header(DELIVERY_HEADER, delivery)
+            .body(body)
+            .send()
+            .await;
+        match result {
+            Ok(response) => AttemptOutcome::from_status(response.status().as_u16()),
+            Err(error) => classify(error),
+        }
+    }
+}
+
+/// Transport errors: a bad URL cannot get better; everything else (timeouts, refused or
+/// reset connections, TLS hiccups) may.
+fn classify(error: reqwest::Error) -> AttemptOutcome {
+    let error = error.without_url();
+    if error.is_builder() {
+        AttemptOutcome::Permanent(format!("unusable callback URL: {error}"))
+    } else if error.is_timeout() {
+        AttemptOutcome::Transient("timed out".into())
+    } else if error.is_connect() {
+        AttemptOutcome::Transient("connection failed".into())
+    } else {
+        AttemptOutcome::Transient(format!("request failed: {error}"))
+    }
+}

@@ -1,0 +1,218 @@
+//! The integration side: everything that leaves the service after an event is committed.
+//!
+//! - [`relay`]: reads the global log from a durable checkpoint and hands each event to a
+//!   sink that stores the checkpoint only once the event is safe (at-least-once).
+//! - [`amqp`]: with `amqp_url`, the sink is RabbitMQ (topic exchange, publisher confirms);
+//!   the callback consumer and the dead-letter pump work RabbitMQ queues.
+//! - [`embedded`]: without `amqp_url`, the sink is a durable outbox in the read store and
+//!   an in-process consumer delivers from it.
+//! - [`callbacks`]: status callbacks (payload, HMAC signature, HTTP, retry schedule) shared
+//!   by both transports; [`store`]: checkpoints, outbox and dead letters.
+//! - [`expiry`]: the scheduler that expires offers past their deadline.
+//!
+//! Every long-running task is `async fn run(..., shutdown: watch::Receiver<bool>)`, so a
+//! lease (multi-node deployments) can wrap the singleton ones: the relays, the expiry
+//! scheduler and the in-process consumer. The AMQP callback consumer and dead-letter pump
+//! are competing consumers and may run on every node.
+
+pub mod amqp;
+pub mod callbacks;
+pub mod embedded;
+pub mod envelope;
+pub mod expiry;
+pub mod relay;
+pub mod store;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::sync::{watch, Notify};
+use tokio::task::JoinHandle;
+
+use self::amqp::AmqpContext;
+use self::callbacks::{CallbackProcessor, CallbackSecret, RetryPolicy};
+use self::store::sqlite::SqliteIntegrationStore;
+use self::store::IntegrationStore;
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::health::HealthRegistry;
+use crate::http::metrics::Metrics;
+use crate::offers::OfferRepository;
+use crate::readstore::OfferViewStore;
+use crate::store::EventStore;
+
+/// What request handlers need from the integration side (the dead-letter endpoints).
+#[derive(Clone)]
+pub struct Integration {
+    /// Checkpoints, outbox and dead letters.
+    pub store: Arc<dyn IntegrationStore>,
+    /// Wakes the task that re-queues dead letters.
+    pub requeue: Arc<Notify>,
+    /// Which transport delivers callbacks: `amqp` or `in-process`.
+    pub transport: &'static str,
+}
+
+/// What the integration side works with.
+pub struct Dependencies {
+    /// The event log.
+    pub events: Arc<dyn EventStore>,
+    /// The offer view (expiry candidates).
+    pub views: Arc<dyn OfferViewStore>,
+    /// Offer commands (expiry).
+    pub offers: OfferRepository,
+    /// The clock.
+    pub clock: Arc<dyn Clock>,
+    /// Metrics.
+    pub metrics: Metrics,
+    /// Health components.
+    pub health: HealthRegistry,
+}
+
+/// Where the integration store lives: in the read store's SQLite file, else in
+/// `<data dir>/integration.db` (a non-SQLite read store brings its own implementation).
+pub fn store_path(settings: &Settings) -> PathBuf {
+    match crate::stores::read_store_url(settings).strip_prefix("sqlite://") {
+        Some(path) => PathBuf::from(path),
+        None => settings.data_dir.join("integration.db"),
+    }
+}
+
+/// The callback secret: configured, else generated into `<data dir>/secrets/callback.key`.
+pub fn callback_secret(settings: &Settings) -> anyhow::Result<CallbackSecret> {
+    Ok(match &settings.callback_secret {
+        Some(secret) => CallbackSecret::new(&secret.0)?,
+        None => CallbackSecret::load_or_generate(
+            &settings.data_dir.join("secrets").join("callback.key"),
+        )?,
+    })
+}
+
+/// Opens the integration store and starts the relay, the callback consumer (over RabbitMQ
+/// or in-process), the dead-letter pump and the expiry scheduler.
+///
+/// With `amqp_url` and `require_broker`, fails when the broker cannot be reached within
+/// `amqp.connect_timeout_ms`; without `require_broker` the tasks keep retrying and
+/// `/health/ready` reports the broker as not ready meanwhile.
+pub async fn start(
+    settings: &Settings,
+    deps: Dependencies,
+    shutdown: &watch::Receiver<bool>,
+) -> anyhow::Result<(Integration, Vec<JoinHandle<()>>)> {
+    let path = store_path(settings);
+    let store: Arc<dyn IntegrationStore> = Arc::new(
+        SqliteIntegrationStore::open(&path)
+            .with_context(|| format!("cannot open the integration store {}", path.display()))?,
+    );
+    let policy = RetryPolicy::from(&settings.callbacks);
+    let sender = callbacks::sender::CallbackSender::new(
+        callback_secret(settings).context("cannot load the callback secret")?,
+        settings.callbacks.timeout(),
+    )?;
+    let processor = Arc::new(CallbackProcessor::new(
+        deps.events.clone(),
+        sender,
+        settings.callback_url.clone(),
+        deps.clock.clone(),
+        deps.metrics.clone(),
+        policy.clone(),
+    ));
+    let amqp = settings.amqp_url.as_ref().map(|url| AmqpContext {
+        url: Arc::from(url.0.as_str()),
+        settings: settings.amqp.clone(),
+        policy: policy.clone(),
+    });
+    if let (Some(context), true) = (&amqp, settings.require_broker) {
+        require_broker(context).await?;
+    }
+    let requeue = Arc::new(Notify::new());
+    let mut tasks = vec![tokio::spawn(expiry::run(
+        deps.views.clone(),
+        deps.offers.clone(),
+        deps.clock.clone(),
+        Duration::from_millis(settings.scheduler.expiry_interval_ms),
+        shutdown.clone(),
+    ))];
+    let transport = match amqp {
+        None => {
+            deps.health.set(
+                amqp::publisher::HEALTH,
+                true,
+                "in-process delivery (no amqp_url)",
+            );
+            tasks.push(tokio::spawn(embedded::run_relay(
+                deps.events.clone(),
+                store.clone(),
+                deps.clock.clone(),
+                requeue.clone(),
+                shutdown.clone(),
+            )));
+            tasks.push(tokio::spawn(embedded::run_consumer(
+                store.clone(),
+                processor,
+                deps.clock.clone(),
+                requeue.clone(),
+                shutdown.clone(),
+            )));
+            "in-process"
+        }
+        Some(context) => {
+            deps.health
+                .set(amqp::publisher::HEALTH, false, "connecting");
+            deps.health.set(amqp::consumer::HEALTH, false, "connecting");
+            tasks.push(tokio::spawn(amqp::publisher::run_relay(
+                context.clone(),
+                deps.events.clone(),
+                store.clone(),
+                deps.health.clone(),
+                shutdown.clone(),
+            )));
+            tasks.push(tokio::spawn(amqp::consumer::run(
+                context.clone(),
+                processor,
+                deps.health.clone(),
+                shutdown.clone(),
+            )));
+            tasks.push(tokio::spawn(amqp::dead_letters::run(
+                context,
+                store.clone(),
+                deps.clock.clone(),
+                requeue.clone(),
+                shutdown.clone(),
+            )));
+            "amqp"
+        }
+    };
+    Ok((
+        Integration {
+            store,
+            requeue,
+            transport,
+        },
+        tasks,
+    ))
+}
+
+/// Connects once and declares the topology, or fails with a clear message.
+async fn require_broker(context: &AmqpContext) -> anyhow::Result<()> {
+    let timeout = Duration::from_millis(context.settings.connect_timeout_ms);
+    let attempt = async {
+        let (connection, _) = amqp::publisher::open(context, "startup-check").await?;
+        let _ = connection
+            .close(200, lapin::types::ShortString::from("start-up check"))
+            .await;
+        Ok::<(), amqp::connection::AmqpError>(())
+    };
+    let url = amqp::connection::redacted(&context.url);
+    match tokio::time::timeout(timeout, attempt).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(error)) => anyhow::bail!(
+            "RabbitMQ at {url} is required (require_broker / --require-broker) but unusable: {error}"
+        ),
+        Err(_) => anyhow::bail!(
+            "RabbitMQ at {url} is required (require_broker / --require-broker) but did not answer within {} ms",
+            timeout.as_millis()
+        ),
+    }
+}
