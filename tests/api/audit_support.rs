@@ -10,7 +10,8 @@ use issuance::crypto::codes;
 use issuance::offers::{CommandError, CommandMeta, Executed};
 use issuance_domain::offer::{
     IssueCredentials, NewCredential, NewRedemption, NotificationEvent, OfferCommand,
-    PresentedGrant, RecordNotification, RedeemOffer,
+    PresentedGrant, RecordNotification, RedeemOffer, RevokeRedemption,
+    REVOCATION_AUTHORIZATION_CODE_REPLAYED,
 };
 use issuance_domain::Digest;
 use reqwest::Method;
@@ -304,6 +305,17 @@ pub async fn drive_every_event_type(app: &TestApp) -> Lifecycle {
         .unwrap();
     assert_eq!(issued.events.len(), 2, "issued and completed");
     notify(app, completed, token, "req-a-notify").await;
+    // A replayed authorization code revokes the token issued from it (in any state).
+    app.state
+        .offers
+        .execute(completed, &wallet_meta("req-a-revoke-token"), |_, _| {
+            OfferCommand::RevokeRedemption(RevokeRedemption {
+                redemption_id: token.redemption_id,
+                reason: REVOCATION_AUTHORIZATION_CODE_REPLAYED.into(),
+            })
+        })
+        .await
+        .unwrap();
 
     // Erased by the admin while live.
     let erased = offer_id(&create_offer_as(app, &identity_offer(), "req-b-create").await);

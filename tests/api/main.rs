@@ -9,6 +9,7 @@ mod audit_export;
 mod audit_support;
 mod audit_tamper;
 mod audit_view;
+mod authcode_audit;
 mod authcode_dpop;
 mod authcode_errors;
 mod authcode_flow;

@@ -23,7 +23,12 @@ pub const WALLET_STATE: &str = "wallet-state-7f3a";
 
 /// Options enabling the authorization-code flow with one registered wallet.
 pub fn authcode_options() -> TestOptions {
-    TestOptions::default()
+    with_authcode(TestOptions::default())
+}
+
+/// `options` with the authorization-code flow enabled and one registered wallet.
+pub fn with_authcode(options: TestOptions) -> TestOptions {
+    options
         .set("authorization.login_url", json!(LOGIN_URL))
         .set(
             "authorization.clients",
