@@ -24,7 +24,7 @@ async fn session_events_are_audited_and_offer_callbacks_keep_flowing() {
             "subject": SUBJECT,
         }))
         .await;
-    let offer_id = offer_id(&created);
+    let offer = offer_id(&created);
     let pkce = Pkce::new();
     let state = issuer_state(&created);
     let code = app
@@ -46,7 +46,7 @@ async fn session_events_are_audited_and_offer_callbacks_keep_flowing() {
 
     // The relay went past the session's events: the offer's callbacks arrive, and so do
     // those of an offer created afterwards.
-    receiver.delivered(&offer_id, "ISSUED").await;
+    receiver.delivered(&offer, "ISSUED").await;
     let later = offer_id(&app.create_offer(&identity_offer()).await);
     receiver.delivered(&later, "OFFER_CREATED").await;
 
@@ -74,12 +74,12 @@ async fn session_events_are_audited_and_offer_callbacks_keep_flowing() {
     );
     assert!(
         summaries[0].1.starts_with(&format!(
-            "Authorization requested by client {CLIENT_ID} for IdentityCredential of offer {offer_id}"
+            "Authorization requested by client {CLIENT_ID} for IdentityCredential of offer {offer}"
         )),
         "{}",
         summaries[0].1
     );
-    assert!(summaries[4].1.contains(&offer_id));
+    assert!(summaries[4].1.contains(&offer));
     let text = serde_json::to_string(&entries).unwrap();
     for private in [SUBJECT, REDIRECT_URI, WALLET_STATE, "Mustermann"] {
         assert!(!text.contains(private), "{private} in the audit view");
