@@ -97,3 +97,66 @@ pub fn parse_payload<T: serde::de::DeserializeOwned>(
 pub fn to_payload<T: serde::Serialize>(event: &T) -> Value {
     serde_json::to_value(event).unwrap_or(Value::Null)
 }
+
+/// Implements [`EventSourced`] (the engine's command path) and cqrs-es's `Aggregate` (its
+/// given/when/then `TestFramework`) for an aggregate over its pure core: a `decide`
+/// function, an inherent infallible `apply` and a `version` field.
+macro_rules! event_sourced {
+    (
+        $aggregate:ty,
+        type_name: $type_name:literal,
+        command: $command:ty,
+        event: $event:ty,
+        error: $error:ty,
+        stream_id: $stream_id:path,
+        decide: $decide:path $(,)?
+    ) => {
+        impl $crate::aggregate::EventSourced for $aggregate {
+            type Command = $command;
+            type Event = $event;
+            type Error = $error;
+
+            fn stream_id(id: uuid::Uuid) -> String {
+                $stream_id(id)
+            }
+
+            fn decide(&self, command: $command) -> Result<Vec<$event>, $error> {
+                $decide(self, command)
+            }
+
+            fn evolve(&mut self, event: $event) {
+                <$aggregate>::apply(self, event);
+            }
+
+            fn version(&self) -> u64 {
+                self.version
+            }
+        }
+
+        impl cqrs_es::Aggregate for $aggregate {
+            const TYPE: &'static str = $type_name;
+            type Command = $command;
+            type Event = $event;
+            type Error = $error;
+            type Services = ();
+
+            async fn handle(
+                &mut self,
+                command: Self::Command,
+                _services: &Self::Services,
+                sink: &cqrs_es::event_sink::EventSink<Self>,
+            ) -> Result<(), Self::Error> {
+                for event in $decide(self, command)? {
+                    sink.write(event, self).await;
+                }
+                Ok(())
+            }
+
+            fn apply(&mut self, event: Self::Event) {
+                <$aggregate>::apply(self, event);
+            }
+        }
+    };
+}
+
+pub(crate) use event_sourced;

@@ -29,11 +29,16 @@ pub mod token_exchange;
 
 use std::sync::Arc;
 
-use issuance_domain::authorization::{AuthorizationError, AuthorizationSession};
+use chrono::{DateTime, Utc};
+use issuance_domain::authorization::{
+    AuthorizationCommand, AuthorizationError, AuthorizationSession,
+};
+use uuid::Uuid;
 
 use crate::clock::Clock;
 use crate::config::AuthorizationSettings;
-use crate::repository::{Repository, RepositoryError};
+use crate::repository::{CommandMeta, Executed, Repository, RepositoryError};
+use crate::state::AppState;
 use crate::store::EventStore;
 use crate::wallet::errors::{ErrorCode, WalletError};
 
@@ -63,6 +68,22 @@ impl Authorization {
             clients: Arc::new(clients::ClientRegistry::new(settings)),
         }
     }
+}
+
+/// Decides a session command and appends its events (counted in the metrics).
+pub(crate) async fn execute(
+    state: &AppState,
+    session_id: Uuid,
+    meta: &CommandMeta,
+    command: impl FnMut(&AuthorizationSession, DateTime<Utc>) -> AuthorizationCommand,
+) -> Result<Executed<AuthorizationSession>, SessionError> {
+    let executed = state
+        .authorization
+        .sessions
+        .execute(session_id, meta, command)
+        .await?;
+    state.metrics.record_appended(&executed.events);
+    Ok(executed)
 }
 
 /// The endpoints exist only when a login URL is configured.

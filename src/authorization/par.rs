@@ -51,19 +51,16 @@ pub async fn par(
     let ttl = settings.request_uri_ttl;
     let lifetime = Duration::seconds(i64::try_from(ttl).unwrap_or(60));
     let meta = wallet_command_meta(&state, context, None);
-    state
-        .authorization
-        .sessions
-        .execute(session_id, &meta, |_, now| {
-            let mut request = requested.clone();
-            request.pushed = Some(PushedRequest {
-                request_uri_hash: request_uri.hash,
-                expires_at: now + lifetime,
-            });
-            AuthorizationCommand::Request(RequestAuthorization { now, request })
-        })
-        .await
-        .map_err(|e| command_error(e, session_rejection))?;
+    super::execute(&state, session_id, &meta, |_, now| {
+        let mut request = requested.clone();
+        request.pushed = Some(PushedRequest {
+            request_uri_hash: request_uri.hash,
+            expires_at: now + lifetime,
+        });
+        AuthorizationCommand::Request(RequestAuthorization { now, request })
+    })
+    .await
+    .map_err(|e| command_error(e, session_rejection))?;
     Ok(HttpResponse::Created()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(json!({

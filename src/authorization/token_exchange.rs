@@ -28,9 +28,8 @@ use super::handles;
 use crate::crypto::{codes, sha256};
 use crate::repository::CommandMeta;
 use crate::state::AppState;
-use crate::wallet::authorization_details;
 use crate::wallet::errors::{command_error, token_rejection, ErrorCode, WalletError};
-use crate::wallet::token::{issue_token, TokenGrant, TokenRequest};
+use crate::wallet::token::{issue_token, requested_configurations, TokenGrant, TokenRequest};
 
 /// Exchanges an authorization code for an access token.
 pub async fn exchange(
@@ -45,6 +44,7 @@ pub async fn exchange(
             .filter(|v| !v.is_empty())
             .ok_or_else(|| invalid_request(&format!("{name} is required")))
     };
+    let requested = requested_configurations(state, &request)?;
     if request.tx_code.is_some() {
         return Err(invalid_request(
             "tx_code belongs to the pre-authorized code grant only",
@@ -65,13 +65,6 @@ pub async fn exchange(
             "code_verifier must be 43-128 characters of [A-Za-z0-9-._~] (RFC 7636 section 4.1)",
         ));
     }
-    let requested = request
-        .authorization_details
-        .as_deref()
-        .map(|text| {
-            authorization_details::requested_configurations(text, &state.issuer_url, &state.catalog)
-        })
-        .transpose()?;
     let session_id = handles::session_of(&code).ok_or_else(invalid_code)?;
     let redemption_id = Uuid::new_v4();
     let command = ExchangeCode {
@@ -83,17 +76,14 @@ pub async fn exchange(
         dpop_jkt: dpop_jkt.clone(),
         redemption_id,
     };
-    let executed = state
-        .authorization
-        .sessions
-        .execute(session_id, meta, |_, now| {
-            AuthorizationCommand::ExchangeCode(ExchangeCode {
-                now,
-                ..command.clone()
-            })
+    let executed = super::execute(state, session_id, meta, |_, now| {
+        AuthorizationCommand::ExchangeCode(ExchangeCode {
+            now,
+            ..command.clone()
         })
-        .await
-        .map_err(|e| command_error(e, exchange_rejection))?;
+    })
+    .await
+    .map_err(|e| command_error(e, exchange_rejection))?;
 
     if let [AuthorizationEvent::AuthorizationCodeReplayed(replayed)] = executed.events.as_slice() {
         revoke(state, meta, replayed.offer_id, replayed.redemption_id).await?;

@@ -17,19 +17,18 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use issuance_domain::authorization::{
-    ensure_acceptable, stream_id, AuthorizationEvent, GrantedOffer,
-};
+use issuance_domain::authorization::{ensure_acceptable, stream_id, GrantedOffer};
 use issuance_domain::offer::GRANT_AUTHORIZATION_CODE;
-use issuance_domain::StoredEvent;
 use issuance_projections::public_data::authorization_public_data;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
 use super::auth::{Caller, Scope};
+use super::command_meta::command_meta;
 use super::error::ApiError;
 use super::offers::create::{create_offer, Creation};
+use super::offers::history::stream_history;
 use crate::authorization::login::{self, login_rejection, Challenge, LoginOutcome};
 use crate::crypto::codes;
 use crate::http::request_context::RequestContext;
@@ -76,17 +75,6 @@ struct RejectBody {
 fn parse<T: serde::de::DeserializeOwned>(body: Value) -> Result<T, ApiError> {
     serde_json::from_value(body)
         .map_err(|e| ApiError::invalid_request(format!("invalid body: {e}")))
-}
-
-fn meta(state: &AppState, caller: &Caller, context: RequestContext) -> CommandMeta {
-    CommandMeta {
-        actor: caller.name.clone(),
-        request_id: Some(context.request_id),
-        client_ip: context
-            .client_ip
-            .filter(|_| state.settings.record_client_ip),
-        holder_key_thumbprint: None,
-    }
 }
 
 /// What the pending login is about.
@@ -150,7 +138,7 @@ async fn accept(
         state.clock.now(),
     )
     .map_err(login_rejection)?;
-    let meta = meta(&state, &caller, context);
+    let meta = command_meta(&state, &caller, context);
     let offer = granted_offer(&state, &challenge, &body, &meta).await?;
     let outcome = login::accept(&state, &meta, &challenge, &body.subject, offer).await?;
     Ok(answer(outcome))
@@ -216,7 +204,7 @@ async fn reject(
         ));
     }
     let challenge = login::challenge(&state, &path).await?;
-    let meta = meta(&state, &caller, context);
+    let meta = command_meta(&state, &caller, context);
     let outcome = login::reject(&state, &meta, &challenge, body.reason).await?;
     Ok(answer(outcome))
 }
@@ -251,27 +239,13 @@ async fn events(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::OffersRead)?;
-    let not_found = || ApiError::not_found("authorization session not found");
-    let session_id = Uuid::parse_str(&path).map_err(|_| not_found())?;
-    let recorded = state.events.read_stream(&stream_id(session_id)).await?;
-    if recorded.is_empty() {
-        return Err(not_found());
-    }
-    let mut items = Vec::with_capacity(recorded.len());
-    for event in recorded {
-        let decoded =
-            AuthorizationEvent::decode(&event.event_type, event.event_version, &event.payload)
-                .map_err(|e| ApiError::internal(&e))?;
-        items.push(json!({
-            "sequence": event.sequence,
-            "event_id": event.event_id,
-            "type": event.event_type,
-            "version": event.event_version,
-            "occurred_at": event.metadata.occurred_at,
-            "actor": event.metadata.actor,
-            "request_id": event.metadata.request_id,
-            "data": authorization_public_data(&decoded),
-        }));
-    }
-    Ok(HttpResponse::Ok().json(items))
+    let not_found = "authorization session not found";
+    let session_id = Uuid::parse_str(&path).map_err(|_| ApiError::not_found(not_found))?;
+    stream_history(
+        &state,
+        &stream_id(session_id),
+        not_found,
+        authorization_public_data,
+    )
+    .await
 }

@@ -112,13 +112,7 @@ async fn pre_authorized(
     })?;
     // An empty tx_code is treated as absent, so a wallet bug does not cost an attempt.
     let tx_code = request.tx_code.as_deref().filter(|t| !t.is_empty());
-    let requested = request
-        .authorization_details
-        .as_deref()
-        .map(|text| {
-            authorization_details::requested_configurations(text, &state.issuer_url, &state.catalog)
-        })
-        .transpose()?;
+    let requested = requested_configurations(state, &request)?;
     let client_id = request
         .client_id
         .filter(|c| !c.is_empty())
@@ -151,6 +145,20 @@ async fn pre_authorized(
         token_rejection,
     )
     .await
+}
+
+/// The configurations a token request's `authorization_details` names, if it has any.
+pub(crate) fn requested_configurations(
+    state: &AppState,
+    request: &TokenRequest,
+) -> Result<Option<Vec<String>>, WalletError> {
+    request
+        .authorization_details
+        .as_deref()
+        .map(|text| {
+            authorization_details::requested_configurations(text, &state.issuer_url, &state.catalog)
+        })
+        .transpose()
 }
 
 /// A grant that was checked as far as the adapter can, to be redeemed on its offer.

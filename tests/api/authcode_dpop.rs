@@ -31,6 +31,18 @@ async fn post_with(
     Reply::from_response(request.send().await.unwrap()).await
 }
 
+/// `POST /token` with `params` and an optional DPoP proof.
+async fn token_with_proof(app: &TestApp, params: &[(&str, &str)], proof: Option<String>) -> Reply {
+    let mut request = app
+        .client
+        .post(format!("{}/token", app.wallet))
+        .form(params);
+    if let Some(proof) = proof {
+        request = request.header("dpop", proof);
+    }
+    Reply::from_response(request.send().await.unwrap()).await
+}
+
 /// A token request with the authorization code and an optional DPoP proof.
 async fn exchange_with_proof(
     app: &TestApp,
@@ -38,17 +50,32 @@ async fn exchange_with_proof(
     verifier: &str,
     proof: Option<String>,
 ) -> Reply {
-    let mut request = app.client.post(format!("{}/token", app.wallet)).form(&[
+    let params = [
         ("grant_type", "authorization_code"),
         ("code", code),
         ("code_verifier", verifier),
         ("redirect_uri", REDIRECT_URI),
         ("client_id", CLIENT_ID),
-    ]);
-    if let Some(proof) = proof {
-        request = request.header("dpop", proof);
-    }
-    Reply::from_response(request.send().await.unwrap()).await
+    ];
+    token_with_proof(app, &params, proof).await
+}
+
+/// A pre-authorized token request for `created` with a DPoP proof by `key`.
+async fn pre_authorized_with_proof(app: &TestApp, created: &Value, key: &HolderKey) -> Reply {
+    let code = pre_authorized_code(created);
+    let tx = tx_code(created);
+    let params = [
+        ("grant_type", PRE_AUTHORIZED),
+        ("pre-authorized_code", code.as_str()),
+        ("tx_code", tx.as_str()),
+    ];
+    let token_url = format!("{}/token", app.wallet);
+    token_with_proof(
+        app,
+        &params,
+        Some(dpop_proof(key, "POST", &token_url, None)),
+    )
+    .await
 }
 
 /// PAR (with a DPoP proof by `key`, binding the code) → login → accept: the code.
@@ -272,23 +299,7 @@ async fn required_dpop_binds_pre_authorized_tokens_and_refuses_requests_without_
     without.assert_error(400, "invalid_dpop_proof");
 
     let key = HolderKey::ed25519();
-    let token_url = format!("{}/token", app.wallet);
-    let response = app
-        .client
-        .post(&token_url)
-        .header("dpop", dpop_proof(&key, "POST", &token_url, None))
-        .form(&[
-            ("grant_type", PRE_AUTHORIZED),
-            (
-                "pre-authorized_code",
-                pre_authorized_code(&created).as_str(),
-            ),
-            ("tx_code", tx_code(&created).as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let token = Reply::from_response(response).await;
+    let token = pre_authorized_with_proof(&app, &created, &key).await;
     assert_eq!(token.status, 200, "{}", token.body);
     assert_eq!(token.body["token_type"], "DPoP");
     let access_token = token.body["access_token"].as_str().unwrap();
@@ -320,23 +331,7 @@ async fn with_dpop_disabled_proofs_are_ignored_and_the_dpop_scheme_is_unknown() 
     assert!(metadata.get("dpop_signing_alg_values_supported").is_none());
     let created = app.create_offer(&identity_offer()).await;
     let key = HolderKey::es256();
-    let token_url = format!("{}/token", app.wallet);
-    let response = app
-        .client
-        .post(&token_url)
-        .header("dpop", dpop_proof(&key, "POST", &token_url, None))
-        .form(&[
-            ("grant_type", PRE_AUTHORIZED),
-            (
-                "pre-authorized_code",
-                pre_authorized_code(&created).as_str(),
-            ),
-            ("tx_code", tx_code(&created).as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let token = Reply::from_response(response).await;
+    let token = pre_authorized_with_proof(&app, &created, &key).await;
     assert_eq!(token.body["token_type"], "Bearer", "{}", token.body);
     let access_token = token.body["access_token"].as_str().unwrap();
     let reply = post_with(

@@ -35,6 +35,15 @@ async fn code_for(app: &TestApp, created: &Value, pkce: &Pkce) -> String {
     .await
 }
 
+/// PAR for `created`'s offer (its `issuer_state`), then `/authorize`: the login challenge.
+async fn login_for(app: &TestApp, created: &Value, pkce: &Pkce) -> String {
+    let state = issuer_state(created);
+    let request_uri = app
+        .request_uri(&par_params(pkce, &[("issuer_state", state.as_str())]))
+        .await;
+    app.start_login(&request_uri).await
+}
+
 /// The offer never issued anything.
 async fn assert_not_redeemed(app: &TestApp, created: &Value) {
     assert_eq!(app.event_types(&offer_id(created)).await, ["OfferCreated"]);
@@ -131,36 +140,16 @@ async fn a_mismatched_redirect_uri_is_refused_at_par_and_at_the_token_endpoint()
         "https://wallet.example/callback/",
         "https://wallet.example/callback?x=1",
     ] {
-        let reply = app
-            .token_request(&[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("code_verifier", &pkce.verifier),
-                ("redirect_uri", other),
-                ("client_id", CLIENT_ID),
-            ])
-            .await;
-        reply.assert_error(400, "invalid_grant");
+        app.exchange_code_as(&code, &pkce.verifier, Some(other), CLIENT_ID)
+            .await
+            .assert_error(400, "invalid_grant");
     }
-    let missing = app
-        .token_request(&[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("code_verifier", &pkce.verifier),
-            ("client_id", CLIENT_ID),
-        ])
-        .await;
-    missing.assert_error(400, "invalid_request");
-    let other_client = app
-        .token_request(&[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("code_verifier", &pkce.verifier),
-            ("redirect_uri", REDIRECT_URI),
-            ("client_id", "other-wallet"),
-        ])
-        .await;
-    other_client.assert_error(400, "invalid_grant");
+    app.exchange_code_as(&code, &pkce.verifier, None, CLIENT_ID)
+        .await
+        .assert_error(400, "invalid_request");
+    app.exchange_code_as(&code, &pkce.verifier, Some(REDIRECT_URI), "other-wallet")
+        .await
+        .assert_error(400, "invalid_grant");
     assert_not_redeemed(&app, &created).await;
 }
 
@@ -215,11 +204,7 @@ async fn the_replays_are_on_the_sessions_history() {
     let app = spawn_authcode_app().await;
     let created = offer(&app).await;
     let pkce = Pkce::new();
-    let state = issuer_state(&created);
-    let request_uri = app
-        .request_uri(&par_params(&pkce, &[("issuer_state", state.as_str())]))
-        .await;
-    let challenge = app.start_login(&request_uri).await;
+    let challenge = login_for(&app, &created, &pkce).await;
     let answer = app
         .accept_login(&challenge, &json!({"subject": SUBJECT}))
         .await;
@@ -392,11 +377,7 @@ async fn a_rejected_login_sends_access_denied_back_to_the_wallet() {
     let app = spawn_authcode_app().await;
     let created = offer(&app).await;
     let pkce = Pkce::new();
-    let state = issuer_state(&created);
-    let request_uri = app
-        .request_uri(&par_params(&pkce, &[("issuer_state", state.as_str())]))
-        .await;
-    let challenge = app.start_login(&request_uri).await;
+    let challenge = login_for(&app, &created, &pkce).await;
     let answer = app
         .login_decision(&challenge, "reject", &json!({"reason": "user cancelled"}))
         .await;
@@ -431,11 +412,7 @@ async fn another_user_than_the_offers_subject_is_denied() {
     let app = spawn_authcode_app().await;
     let created = offer(&app).await;
     let pkce = Pkce::new();
-    let state = issuer_state(&created);
-    let request_uri = app
-        .request_uri(&par_params(&pkce, &[("issuer_state", state.as_str())]))
-        .await;
-    let challenge = app.start_login(&request_uri).await;
+    let challenge = login_for(&app, &created, &pkce).await;
     let answer = app
         .accept_login(&challenge, &json!({"subject": "customer-9999"}))
         .await;
@@ -538,13 +515,7 @@ async fn the_login_hand_off_refuses_wrong_challenges_claims_and_scopes() {
     let app = spawn_authcode_app().await;
     let created = offer(&app).await;
     let pkce = Pkce::new();
-    let state = issuer_state(&created);
-    let for_offer = app
-        .start_login(
-            &app.request_uri(&par_params(&pkce, &[("issuer_state", state.as_str())]))
-                .await,
-        )
-        .await;
+    let for_offer = login_for(&app, &created, &pkce).await;
     let wallet_initiated = app
         .start_login(
             &app.request_uri(&par_params(&pkce, &[("scope", "identity_credential")]))

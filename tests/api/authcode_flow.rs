@@ -13,10 +13,16 @@ fn identity_claims() -> Value {
     json!({"given_name": "Erika", "family_name": "Mustermann", "birthdate": "1964-08-12"})
 }
 
-/// Checks a credential with sd-jwt-rs against the published keys; returns its claims.
-async fn verified_claims(app: &TestApp, credential: &str) -> Value {
+/// The first credential of a successful credential response, checked with sd-jwt-rs against
+/// the published keys, and its claims.
+async fn first_credential(app: &TestApp, issued: &Reply) -> (String, Value) {
+    assert_eq!(issued.status, 200, "{}", issued.body);
+    let credential = issued.body["credentials"][0]["credential"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let jwks = app.wallet_get("/.well-known/jwt-vc-issuer").await.body["jwks"].clone();
-    let mut claims = verify(credential, &app.wallet, &jwks, None)
+    let mut claims = verify(&credential, &app.wallet, &jwks, None)
         .expect("sd-jwt-rs accepts the credential")
         .as_object()
         .unwrap()
@@ -24,7 +30,7 @@ async fn verified_claims(app: &TestApp, credential: &str) -> Value {
     for registered in ["iss", "iat", "exp", "vct", "cnf"] {
         claims.remove(registered);
     }
-    Value::Object(claims)
+    (credential, Value::Object(claims))
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -148,11 +154,8 @@ async fn an_offer_with_the_authorization_code_grant_is_issued_through_par_login_
                     "proofs": {"jwt": [key.proof(&app.wallet, &nonce)]}}),
         )
         .await;
-    assert_eq!(issued.status, 200, "{}", issued.body);
-    let credential = issued.body["credentials"][0]["credential"]
-        .as_str()
-        .unwrap();
-    assert_eq!(verified_claims(&app, credential).await, identity_claims());
+    let (credential, claims) = first_credential(&app, &issued).await;
+    assert_eq!(claims, identity_claims());
     let payload = decode_segment(credential.split('.').nth(1).unwrap());
     assert_eq!(payload["cnf"]["jwk"], key.public_json());
     let notified = app
@@ -229,11 +232,8 @@ async fn a_wallet_initiated_request_by_scope_is_issued_with_the_claims_given_at_
     let issued = app
         .request_credentials(access_token, "IdentityCredential", &[&HolderKey::es256()])
         .await;
-    assert_eq!(issued.status, 200, "{}", issued.body);
-    let credential = issued.body["credentials"][0]["credential"]
-        .as_str()
-        .unwrap();
-    assert_eq!(verified_claims(&app, credential).await, identity_claims());
+    let (_, claims) = first_credential(&app, &issued).await;
+    assert_eq!(claims, identity_claims());
 
     // The institution's accept created the offer (as POST /offers would), for that subject.
     let (_, offers) = app.get_json(&format!("/offers?subject={SUBJECT}")).await;
@@ -298,14 +298,7 @@ async fn a_wallet_initiated_request_by_authorization_details_works_without_par_w
                     "proofs": {"jwt": [HolderKey::es256().proof(&app.wallet, &app.c_nonce().await)]}}),
         )
         .await;
-    assert_eq!(issued.status, 200, "{}", issued.body);
-    let claims = verified_claims(
-        &app,
-        issued.body["credentials"][0]["credential"]
-            .as_str()
-            .unwrap(),
-    )
-    .await;
+    let (_, claims) = first_credential(&app, &issued).await;
     assert_eq!(claims["address"]["locality"], "Koeln");
 }
 

@@ -31,28 +31,6 @@ pub use error::OfferError;
 pub use event::*;
 pub use state::{Offer, OfferStatus, Redemption};
 
-impl crate::aggregate::EventSourced for Offer {
-    type Command = OfferCommand;
-    type Event = OfferEvent;
-    type Error = OfferError;
-
-    fn stream_id(id: uuid::Uuid) -> String {
-        stream_id(id)
-    }
-
-    fn decide(&self, command: OfferCommand) -> Result<Vec<OfferEvent>, OfferError> {
-        decide(self, command)
-    }
-
-    fn evolve(&mut self, event: OfferEvent) {
-        self.apply(event);
-    }
-
-    fn version(&self) -> u64 {
-        self.version
-    }
-}
-
 /// The stream id of an offer: `offer-<uuid>`.
 pub fn stream_id(offer_id: uuid::Uuid) -> String {
     format!("{STREAM_PREFIX}{offer_id}")

@@ -2,7 +2,7 @@
 
 pub(super) mod create;
 mod erase;
-mod history;
+pub(super) mod history;
 mod qr;
 mod read;
 mod revoke;

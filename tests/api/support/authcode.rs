@@ -236,14 +236,29 @@ impl TestApp {
 
     /// A token request with the authorization code grant.
     pub async fn exchange_code(&self, code: &str, verifier: &str) -> Reply {
-        self.token_request(&[
+        self.exchange_code_as(code, verifier, Some(REDIRECT_URI), CLIENT_ID)
+            .await
+    }
+
+    /// A token request with the authorization code grant, naming `redirect_uri` (if any)
+    /// and `client_id`.
+    pub async fn exchange_code_as(
+        &self,
+        code: &str,
+        verifier: &str,
+        redirect_uri: Option<&str>,
+        client_id: &str,
+    ) -> Reply {
+        let mut params = vec![
             ("grant_type", "authorization_code"),
             ("code", code),
             ("code_verifier", verifier),
-            ("redirect_uri", REDIRECT_URI),
-            ("client_id", CLIENT_ID),
-        ])
-        .await
+            ("client_id", client_id),
+        ];
+        if let Some(redirect_uri) = redirect_uri {
+            params.push(("redirect_uri", redirect_uri));
+        }
+        self.token_request(&params).await
     }
 
     /// The event types of an authorization session's stream.
