@@ -142,3 +142,68 @@ impl AuthorizationSettings {
         problems
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_follow_haip_and_fapi_and_leave_the_flow_off() {
+        let settings = AuthorizationSettings::default();
+        assert!(!settings.enabled());
+        assert!(settings.require_pushed_authorization_requests);
+        assert_eq!((settings.code_ttl, settings.request_uri_ttl), (60, 60));
+        assert_eq!(settings.dpop, DpopMode::Disabled);
+        assert!(settings.problems().is_empty());
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_field() {
+        let client = |id: &str, uris: &[&str]| ClientConfig {
+            client_id: id.into(),
+            redirect_uris: uris.iter().map(|u| u.to_string()).collect(),
+        };
+        let settings = AuthorizationSettings {
+            login_url: Some("ftp://bank.example/login".into()),
+            code_ttl: 0,
+            request_uri_ttl: 600,
+            clients: vec![
+                client("wallet", &["https://wallet.example/cb"]),
+                client("wallet", &["https://wallet.example/cb#x"]),
+                client("has space", &[]),
+                client("other", &["javascript:alert(1)"]),
+            ],
+            ..AuthorizationSettings::default()
+        };
+        let fields: Vec<String> = settings.problems().into_iter().map(|(f, _)| f).collect();
+        for expected in [
+            "authorization.login_url",
+            "authorization.code_ttl",
+            "authorization.request_uri_ttl",
+            "authorization.clients[1].client_id",
+            "authorization.clients[1].redirect_uris",
+            "authorization.clients[2].client_id",
+            "authorization.clients[2].redirect_uris",
+            "authorization.clients[3].redirect_uris",
+        ] {
+            assert!(
+                fields.iter().any(|f| f == expected),
+                "{expected}: {fields:?}"
+            );
+        }
+        assert_eq!(fields.len(), 8, "{fields:?}");
+    }
+
+    #[test]
+    fn modes_parse_from_their_names() {
+        for (name, mode) in [
+            ("disabled", DpopMode::Disabled),
+            ("allowed", DpopMode::Allowed),
+            ("required", DpopMode::Required),
+        ] {
+            let parsed: DpopMode = serde_json::from_value(serde_json::json!(name)).unwrap();
+            assert_eq!(parsed, mode);
+            assert_eq!(parsed.enabled(), mode != DpopMode::Disabled);
+        }
+    }
+}
