@@ -192,7 +192,8 @@ async fn replay(config: &LoadedConfig, only: Option<&str>) -> anyhow::Result<()>
     for projection in selected {
         let started = std::time::Instant::now();
         projection.reset().await?;
-        let bar = ProgressBar::new(head.commit);
+        // `prepare` counts events on SQL backends (PostgreSQL's `commit` is a transaction).
+        let bar = ProgressBar::new(head.prepare);
         bar.set_style(
             ProgressStyle::with_template(
                 "{msg:12} [{bar:40}] {pos}/{len} positions ({per_sec}, eta {eta})",
@@ -206,7 +207,7 @@ async fn replay(config: &LoadedConfig, only: Option<&str>) -> anyhow::Result<()>
             projection.as_ref(),
             |position, count| {
                 events += count;
-                bar.set_position(position.commit.min(head.commit));
+                bar.set_position(position.prepare.min(head.prepare));
             },
         )
         .await?;
@@ -214,7 +215,7 @@ async fn replay(config: &LoadedConfig, only: Option<&str>) -> anyhow::Result<()>
         println!(
             "{}: replayed {events} events up to position {} in {:.1}s",
             projection.name(),
-            end.commit,
+            end.prepare,
             started.elapsed().as_secs_f64()
         );
     }

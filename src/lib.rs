@@ -10,6 +10,7 @@
 //! - [`integration`]: AMQP relay, status callbacks, dead letters, expiry scheduler.
 //! - [`management`] and [`wallet`]: the two HTTP APIs; [`http`]: shared plumbing.
 //! - [`authorization`]: the authorization-code flow (PAR, PKCE, login hand-off, DPoP).
+//! - [`lease`]: singleton background tasks across service nodes; [`pg`]: PostgreSQL plumbing.
 //! - [`startup`]: wiring everything into an [`startup::Application`].
 
 pub mod audit;
@@ -21,8 +22,10 @@ pub mod crypto;
 pub mod health;
 pub mod http;
 pub mod integration;
+pub mod lease;
 pub mod management;
 pub mod offers;
+pub mod pg;
 pub mod projector;
 pub mod qr;
 pub mod readstore;

@@ -1,6 +1,10 @@
 //! The `issuance` binary.
 
 use clap::Parser;
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use issuance::cli::{run, Cli};
 
 #[tokio::main]

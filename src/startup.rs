@@ -20,8 +20,9 @@ use crate::management::auth::{create_key, ApiKeys, Scope};
 use crate::management::error as management_error;
 use crate::offers::OfferRepository;
 use crate::projector::{self, AuditProjection, OfferViewProjection, ProjectionProgress};
+use crate::readstore::{AUDIT_VIEW, OFFER_VIEW};
 use crate::state::AppState;
-use crate::{integration, management, retention, stores, wallet};
+use crate::{integration, lease, management, retention, stores, wallet};
 
 /// A built service: listeners bound, background tasks started.
 pub struct Application {
@@ -70,7 +71,7 @@ impl Application {
         let metrics = Metrics::new().context("cannot register metrics")?;
         let start = opened
             .views
-            .checkpoint(crate::readstore::OFFER_VIEW)
+            .checkpoint(OFFER_VIEW)
             .await
             .context("cannot read the offer view checkpoint")?;
         let (progress_tx, offer_view_progress) = ProjectionProgress::new(start);
@@ -98,6 +99,7 @@ impl Application {
                 clock: clock.clone(),
                 metrics: metrics.clone(),
                 health: health.clone(),
+                leases: opened.leases.clone(),
             },
             &shutdown_rx,
         )
@@ -125,33 +127,53 @@ impl Application {
             metrics,
             health,
             integration,
+            leases: opened.leases.clone(),
             settings: settings.clone(),
             wallet: wallet_api,
             authorization,
         });
 
-        let mut tasks = vec![tokio::spawn(projector::run(
+        let leases = opened.leases.clone();
+        let mut tasks = Vec::new();
+        // Singleton work runs under a lease: one node of a cluster at a time (always this
+        // one on the embedded store).
+        tasks.push(spawn_projector(
+            &leases,
+            OFFER_VIEW,
             opened.events.clone(),
             Arc::new(OfferViewProjection::new(opened.views.clone())),
-            progress_tx,
-            shutdown_rx.clone(),
-        ))];
+            progress_tx.clone(),
+            &shutdown_rx,
+        ));
+        tasks.push(spawn_projector(
+            &leases,
+            AUDIT_VIEW,
+            opened.events.clone(),
+            Arc::new(AuditProjection::new(opened.audit.clone())),
+            audit_progress_tx.clone(),
+            &shutdown_rx,
+        ));
+        if leases.is_shared() {
+            // Read-your-write on a node whose projectors may run elsewhere.
+            tasks.push(tokio::spawn(projector::follow_checkpoint(
+                opened.views.clone(),
+                OFFER_VIEW,
+                progress_tx,
+                shutdown_rx.clone(),
+            )));
+        }
         tasks.push(tokio::spawn(wallet::purge_used_nonces(
             opened.secrets.clone(),
             state.clock.clone(),
             shutdown_rx.clone(),
         )));
-        tasks.push(tokio::spawn(projector::run(
-            opened.events.clone(),
-            Arc::new(AuditProjection::new(opened.audit.clone())),
-            audit_progress_tx,
-            shutdown_rx.clone(),
-        )));
         if let Some(hours) = settings.retention.erase_claims_after_hours {
-            tasks.push(tokio::spawn(retention::run(
-                state.clone(),
-                hours,
+            let retention_state = state.clone();
+            tasks.push(tokio::spawn(lease::run_with_lease(
+                leases.clone(),
+                "retention",
                 shutdown_rx.clone(),
+                move |shutdown| retention::run(retention_state.clone(), hours, shutdown),
             )));
         }
         tasks.extend(integration_tasks);
@@ -268,6 +290,30 @@ impl Application {
         }
         Ok(())
     }
+}
+
+/// Spawns a projector under its lease.
+fn spawn_projector(
+    leases: &lease::Leases,
+    name: &'static str,
+    events: Arc<dyn crate::store::EventStore>,
+    projection: Arc<dyn projector::Projection>,
+    progress: watch::Sender<issuance_domain::LogPosition>,
+    shutdown: &watch::Receiver<bool>,
+) -> JoinHandle<()> {
+    tokio::spawn(lease::run_with_lease(
+        leases.clone(),
+        name,
+        shutdown.clone(),
+        move |shutdown| {
+            projector::run(
+                events.clone(),
+                projection.clone(),
+                progress.clone(),
+                shutdown,
+            )
+        },
+    ))
 }
 
 /// Stops a running [`Application`].

@@ -13,6 +13,7 @@ use crate::crypto::server_secret::ServerSecret;
 use crate::health::HealthRegistry;
 use crate::http::metrics::Metrics;
 use crate::integration::Integration;
+use crate::lease::Leases;
 use crate::management::auth::ApiKeys;
 use crate::offers::OfferRepository;
 use crate::projector::ProjectionProgress;
@@ -62,6 +63,8 @@ pub struct AppState {
     pub authorization: crate::authorization::Authorization,
     /// Dead letters and the integration store.
     pub integration: Integration,
+    /// The leases this node competes for (singleton tasks of a cluster).
+    pub leases: Leases,
 }
 
 impl AppState {

@@ -1,13 +1,29 @@
-//! Selecting and opening the configured event store and read store.
+//! Selecting and opening the configured event store, secret store and read store.
+//!
+//! | `event_store`            | secrets                      | default `read_store`       | leases     |
+//! |--------------------------|------------------------------|----------------------------|------------|
+//! | `sqlite://path` (default)| in the event store file      | `sqlite://<data>/views.db` | local      |
+//! | `postgres://…`           | in the event store database  | the same database          | PostgreSQL |
+//! | `esdb://…`               | in the read store            | `sqlite://<data>/views.db` | PostgreSQL if the read store is, else local |
+//!
+//! With EventStoreDB and a SQLite read store the secrets go to `secrets.db` beside the
+//! read store file. Opening a store runs its migrations.
 
 use std::path::Path;
 use std::sync::Arc;
 
+use deadpool_postgres::Pool;
+
 use crate::config::Settings;
+use crate::lease::Leases;
+use crate::pg::PgTarget;
+use crate::readstore::postgres::PgReadStore;
 use crate::readstore::sqlite::SqliteReadStore;
 use crate::readstore::sqlite_audit::SqliteAuditStore;
 use crate::readstore::{AuditStore, OfferViewStore};
-use crate::store::sqlite::SqliteStore;
+use crate::store::esdb::EsdbEventStore;
+use crate::store::postgres::{PgEventStore, PgSecretStore};
+use crate::store::sqlite::{Durability, SqliteStore};
 use crate::store::{EventStore, SecretStore};
 
 /// Every store the service uses.
@@ -21,6 +37,8 @@ pub struct OpenedStores {
     pub views: Arc<dyn OfferViewStore>,
     /// The audit view.
     pub audit: Arc<dyn AuditStore>,
+    /// Leases for singleton tasks (shared when the stores are shared by several nodes).
+    pub leases: Leases,
 }
 
 /// Why a store could not be opened.
@@ -33,6 +51,10 @@ pub struct OpenError {
     pub detail: String,
 }
 
+fn failed(store: &'static str) -> impl Fn(String) -> OpenError {
+    move |detail| OpenError { store, detail }
+}
+
 /// The event store URL in force (default: `sqlite://<data dir>/events.db`).
 pub fn event_store_url(settings: &Settings) -> String {
     settings
@@ -41,85 +63,251 @@ pub fn event_store_url(settings: &Settings) -> String {
         .unwrap_or_else(|| format!("sqlite://{}", settings.data_dir.join("events.db").display()))
 }
 
-/// The read store URL in force (default: `sqlite://<data dir>/views.db`).
+/// The read store URL in force: the configured one; else the event store's database when
+/// that is PostgreSQL; else `sqlite://<data dir>/views.db`.
 pub fn read_store_url(settings: &Settings) -> String {
-    settings
-        .read_store
-        .clone()
-        .unwrap_or_else(|| format!("sqlite://{}", settings.data_dir.join("views.db").display()))
+    if let Some(url) = &settings.read_store {
+        return url.clone();
+    }
+    let events = event_store_url(settings);
+    if is_postgres(&events) {
+        events
+    } else {
+        format!("sqlite://{}", settings.data_dir.join("views.db").display())
+    }
+}
+
+fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// A PostgreSQL database opened once and shared by the stores that live in it.
+struct Postgres {
+    url: String,
+    target: PgTarget,
+    pool: Pool,
+}
+
+impl Postgres {
+    fn open(url: &str, store: &'static str) -> Result<Postgres, OpenError> {
+        let target = PgTarget::parse(url).map_err(|e| failed(store)(e.to_string()))?;
+        let pool = target.pool().map_err(|e| failed(store)(e.to_string()))?;
+        Ok(Postgres {
+            url: url.to_string(),
+            target,
+            pool,
+        })
+    }
 }
 
 /// Opens the configured stores, running their migrations.
 pub async fn open(settings: &Settings) -> Result<OpenedStores, OpenError> {
     let events_url = event_store_url(settings);
-    let (events, secrets): (Arc<dyn EventStore>, Arc<dyn SecretStore>) =
-        if events_url.starts_with("sqlite://") {
-            let (path, durability) =
-                SqliteStore::parse_url(&events_url).map_err(|detail| OpenError {
-                    store: "event store",
-                    detail,
-                })?;
-            let store = SqliteStore::open(&path, durability).map_err(|e| OpenError {
-                store: "event store",
-                detail: e.to_string(),
-            })?;
-            (Arc::new(store.clone()), Arc::new(store))
-        } else {
-            return Err(OpenError {
-                store: "event store",
-                detail: format!("unsupported URL scheme in `{}`", redact(&events_url)),
-            });
-        };
     let read_url = read_store_url(settings);
+    tracing::info!(
+        event_store = %redact(&events_url),
+        read_store = %redact(&read_url),
+        "opening the stores"
+    );
+
+    // The read store first: with EventStoreDB it also keeps the secrets.
+    let mut read_pg = None;
     let views: Arc<dyn OfferViewStore> = if let Some(path) = read_url.strip_prefix("sqlite://") {
         Arc::new(
-            SqliteReadStore::open(Path::new(path)).map_err(|e| OpenError {
-                store: "read store",
-                detail: e.to_string(),
-            })?,
+            SqliteReadStore::open(Path::new(path))
+                .map_err(|e| failed("read store")(e.to_string()))?,
         )
+    } else if is_postgres(&read_url) {
+        let pg = Postgres::open(&read_url, "read store")?;
+        let store = PgReadStore::open(&pg.target, pg.pool.clone())
+            .await
+            .map_err(|e| failed("read store")(e.to_string()))?;
+        read_pg = Some(pg);
+        Arc::new(store)
     } else {
-        return Err(OpenError {
-            store: "read store",
-            detail: format!("unsupported URL scheme in `{}`", redact(&read_url)),
-        });
+        return Err(failed("read store")(format!(
+            "unsupported URL scheme in `{}` (use sqlite:// or postgres://)",
+            redact(&read_url)
+        )));
     };
-    let audit = open_audit(&read_url)?;
+
+    let (events, secrets, leases): (Arc<dyn EventStore>, Arc<dyn SecretStore>, Leases) =
+        if events_url.starts_with("sqlite://") {
+            let (path, durability) =
+                SqliteStore::parse_url(&events_url).map_err(failed("event store"))?;
+            let store = SqliteStore::open(&path, durability)
+                .map_err(|e| failed("event store")(e.to_string()))?;
+            (Arc::new(store.clone()), Arc::new(store), Leases::local())
+        } else if is_postgres(&events_url) {
+            // The same database as the read store shares its pool.
+            let pg = match read_pg.take() {
+                Some(pg) if pg.url == events_url => pg,
+                _ => Postgres::open(&events_url, "event store")?,
+            };
+            let events = PgEventStore::open(&pg.target, pg.pool.clone())
+                .await
+                .map_err(|e| failed("event store")(e.to_string()))?;
+            let secrets = PgSecretStore::open(&pg.target, pg.pool.clone())
+                .await
+                .map_err(|e| failed("secret store")(e.to_string()))?;
+            (
+                Arc::new(events),
+                Arc::new(secrets),
+                Leases::postgres(pg.target),
+            )
+        } else if EsdbEventStore::accepts(&events_url) {
+            let events = EsdbEventStore::open(&events_url)
+                .await
+                .map_err(|e| failed("event store")(e.to_string()))?;
+            let (secrets, leases): (Arc<dyn SecretStore>, Leases) = match read_pg.take() {
+                Some(pg) => (
+                    Arc::new(
+                        PgSecretStore::open(&pg.target, pg.pool.clone())
+                            .await
+                            .map_err(|e| failed("secret store")(e.to_string()))?,
+                    ),
+                    Leases::postgres(pg.target),
+                ),
+                None => {
+                    let read_file = Path::new(read_url.trim_start_matches("sqlite://"));
+                    let path = read_file
+                        .parent()
+                        .unwrap_or_else(|| Path::new("."))
+                        .join("secrets.db");
+                    let store = SqliteStore::open(&path, Durability::Full)
+                        .map_err(|e| failed("secret store")(e.to_string()))?;
+                    (Arc::new(store), Leases::local())
+                }
+            };
+            (Arc::new(events), secrets, leases)
+        } else {
+            return Err(failed("event store")(format!(
+                "unsupported URL scheme in `{}` (use sqlite://, postgres:// or esdb://)",
+                redact(&events_url)
+            )));
+        };
+    let audit = open_audit(settings, &read_url)?;
     Ok(OpenedStores {
         events,
         secrets,
         views,
         audit,
+        leases,
     })
 }
 
-/// Opens the audit view in the read store at `read_url` (its own connection and
+/// Opens the audit view: in the read store's SQLite file (its own connection and
 /// migrations, so it evolves independently of the offer view).
-fn open_audit(read_url: &str) -> Result<Arc<dyn AuditStore>, OpenError> {
-    let error = |detail: String| OpenError {
-        store: "audit store",
-        detail,
+// Interim: with a PostgreSQL read store the audit view lives in `<data dir>/audit.db`
+// until its PostgreSQL implementation lands (single node only).
+fn open_audit(settings: &Settings, read_url: &str) -> Result<Arc<dyn AuditStore>, OpenError> {
+    let path = match read_url.strip_prefix("sqlite://") {
+        Some(path) => Path::new(path).to_path_buf(),
+        None => settings.data_dir.join("audit.db"),
     };
-    match read_url.strip_prefix("sqlite://") {
-        Some(path) => {
-            let store = SqliteReadStore::open(Path::new(path)).map_err(|e| error(e.to_string()))?;
-            let audit = SqliteAuditStore::open(store).map_err(|e| error(e.to_string()))?;
-            Ok(Arc::new(audit))
-        }
-        None => Err(error(format!(
-            "unsupported URL scheme in `{}`",
-            redact(read_url)
-        ))),
-    }
+    let store = SqliteReadStore::open(&path).map_err(|e| failed("audit store")(e.to_string()))?;
+    let audit = SqliteAuditStore::open(store).map_err(|e| failed("audit store")(e.to_string()))?;
+    Ok(Arc::new(audit))
 }
 
-/// A URL with any password replaced, for messages.
+/// A URL with any password (user info or `password=` query parameter) replaced, for
+/// messages and logs.
 pub fn redact(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("***"));
-            parsed.to_string()
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        // Not a URL we can take apart: show only its scheme.
+        return match url.split_once("://") {
+            Some((scheme, _)) => format!("{scheme}://***"),
+            None => "***".into(),
+        };
+    };
+    if parsed.password().is_some() {
+        let _ = parsed.set_password(Some("***"));
+    }
+    let has_secret_param = parsed
+        .query_pairs()
+        .any(|(key, _)| key.eq_ignore_ascii_case("password"));
+    if has_secret_param {
+        let pairs: Vec<(String, String)> = parsed
+            .query_pairs()
+            .map(|(key, value)| {
+                let value = if key.eq_ignore_ascii_case("password") {
+                    "***".to_string()
+                } else {
+                    value.into_owned()
+                };
+                (key.into_owned(), value)
+            })
+            .collect();
+        parsed.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    parsed.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_survive_redaction() {
+        for (url, expected) in [
+            (
+                "postgres://app:s3cret@db:5432/issuer?schema=a",
+                "postgres://app:***@db:5432/issuer?schema=a",
+            ),
+            (
+                "postgres://app@db/issuer?password=s3cret&sslmode=require",
+                "postgres://app@db/issuer?password=***&sslmode=require",
+            ),
+            (
+                "esdb://admin:changeit@kurrentdb:2113?tls=false",
+                "esdb://admin:***@kurrentdb:2113?tls=false",
+            ),
+            (
+                "sqlite:///var/lib/issuance/events.db",
+                "sqlite:///var/lib/issuance/events.db",
+            ),
+            ("not a url with s3cret", "***"),
+        ] {
+            assert_eq!(redact(url), expected);
+            if url.contains("s3cret") || url.contains("changeit") {
+                assert!(!redact(url).contains("s3cret") && !redact(url).contains("changeit"));
+            }
         }
-        _ => url.to_string(),
+    }
+
+    #[tokio::test]
+    async fn unknown_schemes_are_refused_without_showing_the_password() {
+        for (event_store, read_store) in [
+            (Some("mysql://app:s3cret@db/issuer"), None),
+            (None, Some("redis://app:s3cret@cache/0")),
+        ] {
+            let data_dir = std::env::temp_dir().join(format!("stores-{}", uuid::Uuid::new_v4()));
+            let settings = Settings {
+                data_dir: data_dir.clone(),
+                event_store: event_store.map(str::to_string),
+                read_store: read_store.map(str::to_string),
+                ..Settings::default()
+            };
+            let error = match open(&settings).await {
+                Ok(_) => panic!("{event_store:?} {read_store:?} must be refused"),
+                Err(error) => error.to_string(),
+            };
+            assert!(error.contains("unsupported URL scheme"), "{error}");
+            assert!(!error.contains("s3cret"), "{error}");
+            let _ = std::fs::remove_dir_all(data_dir);
+        }
+    }
+
+    #[test]
+    fn postgres_read_models_default_to_the_event_database() {
+        let mut settings = Settings {
+            event_store: Some("postgres://db/issuer".into()),
+            ..Settings::default()
+        };
+        assert_eq!(read_store_url(&settings), "postgres://db/issuer");
+        settings.event_store = Some("esdb://es:2113?tls=false".into());
+        assert!(read_store_url(&settings).starts_with("sqlite://"));
+        settings.read_store = Some("postgres://db/views".into());
+        assert_eq!(read_store_url(&settings), "postgres://db/views");
     }
 }

@@ -39,15 +39,17 @@ impl EventMetadata {
 
 /// A position in the global, commit-ordered log across all streams.
 ///
-/// SQLite and PostgreSQL use a single integer (both fields hold it); EventStoreDB uses its
+/// SQLite uses a single integer (both fields hold it); PostgreSQL the id of the writing
+/// transaction (`commit`) and the row's identity (`prepare`); EventStoreDB its
 /// `(commit, prepare)` pair. Ordering is lexicographic, which matches all three.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
 )]
 pub struct LogPosition {
-    /// Commit position (the integer position for SQL backends).
+    /// Commit position (SQLite: the integer position; PostgreSQL: the transaction id).
     pub commit: u64,
-    /// Prepare position (equal to `commit` for SQL backends).
+    /// Prepare position (SQLite: equal to `commit`; PostgreSQL: the row's position, which
+    /// counts events).
     pub prepare: u64,
 }
 

@@ -313,9 +313,9 @@ impl LoadedConfig {
         };
         let env = Env::prefixed("ISSUANCE_").split("__").filter(|key| {
             let key = key.as_str().to_ascii_lowercase();
-            ENV_KEYS
-                .iter()
-                .any(|k| key == *k || key.starts_with(&format!("{k}__")))
+            ENV_KEYS.iter().any(|k| {
+                key == *k || key.starts_with(&format!("{k}__")) || key.starts_with(&format!("{k}."))
+            })
         });
         Self::from_figment(
             Figment::from(Serialized::defaults(Settings::default()))

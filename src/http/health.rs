@@ -25,7 +25,9 @@ async fn ready(state: web::Data<AppState>) -> HttpResponse {
     match state.events.head().await {
         Ok(head) => {
             let projected = state.offer_view_progress.current();
-            let lag = head.commit.saturating_sub(projected.commit);
+            // `prepare` counts events on SQL backends (for PostgreSQL `commit` is a
+            // transaction id); EventStoreDB's byte positions are not judged.
+            let lag = head.prepare.saturating_sub(projected.prepare);
             let lag_ok = lag <= MAX_READY_LAG || state.events.backend() == "esdb";
             ready &= lag_ok;
             checks.insert(
@@ -62,6 +64,18 @@ async fn ready(state: web::Data<AppState>) -> HttpResponse {
             )
         }
     };
+    let leases: Map<String, Value> = state
+        .leases
+        .snapshot()
+        .into_iter()
+        .map(|(name, held)| {
+            (
+                name.to_string(),
+                json!(if held { "held" } else { "standby" }),
+            )
+        })
+        .collect();
+    checks.insert("leases".into(), Value::Object(leases));
     for (name, component) in state.health.snapshot() {
         ready &= component.ready;
         checks.insert(

@@ -39,6 +39,7 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::health::HealthRegistry;
 use crate::http::metrics::Metrics;
+use crate::lease::run_with_lease;
 use crate::offers::OfferRepository;
 use crate::readstore::OfferViewStore;
 use crate::store::EventStore;
@@ -68,6 +69,8 @@ pub struct Dependencies {
     pub metrics: Metrics,
     /// Health components.
     pub health: HealthRegistry,
+    /// Leases: the relays, the in-process consumer and the scheduler run on one node.
+    pub leases: crate::lease::Leases,
 }
 
 /// Where the integration store lives: in the read store's SQLite file, else in
@@ -127,13 +130,24 @@ pub async fn start(
         require_broker(context).await?;
     }
     let requeue = Arc::new(Notify::new());
-    let mut tasks = vec![tokio::spawn(expiry::run(
-        deps.views.clone(),
-        deps.offers.clone(),
-        deps.clock.clone(),
-        Duration::from_millis(settings.scheduler.expiry_interval_ms),
+    let leases = deps.leases.clone();
+    let expiry_interval = Duration::from_millis(settings.scheduler.expiry_interval_ms);
+    let (views, offers, clock) = (deps.views.clone(), deps.offers.clone(), deps.clock.clone());
+    let mut tasks = vec![tokio::spawn(run_with_lease(
+        leases.clone(),
+        "expiry_scheduler",
         shutdown.clone(),
+        move |shutdown| {
+            expiry::run(
+                views.clone(),
+                offers.clone(),
+                clock.clone(),
+                expiry_interval,
+                shutdown,
+            )
+        },
     ))];
+
     let transport = match amqp {
         None => {
             deps.health.set(
@@ -141,19 +155,41 @@ pub async fn start(
                 true,
                 "in-process delivery (no amqp_url)",
             );
-            tasks.push(tokio::spawn(embedded::run_relay(
+            let (events, relay_store, clock, wake) = (
                 deps.events.clone(),
                 store.clone(),
                 deps.clock.clone(),
                 requeue.clone(),
+            );
+            tasks.push(tokio::spawn(run_with_lease(
+                leases.clone(),
+                "callback_relay",
                 shutdown.clone(),
+                move |shutdown| {
+                    embedded::run_relay(
+                        events.clone(),
+                        relay_store.clone(),
+                        clock.clone(),
+                        wake.clone(),
+                        shutdown,
+                    )
+                },
             )));
-            tasks.push(tokio::spawn(embedded::run_consumer(
-                store.clone(),
-                processor,
-                deps.clock.clone(),
-                requeue.clone(),
+            let (consumer_store, clock, wake) =
+                (store.clone(), deps.clock.clone(), requeue.clone());
+            tasks.push(tokio::spawn(run_with_lease(
+                leases.clone(),
+                "callback_consumer",
                 shutdown.clone(),
+                move |shutdown| {
+                    embedded::run_consumer(
+                        consumer_store.clone(),
+                        processor.clone(),
+                        clock.clone(),
+                        wake.clone(),
+                        shutdown,
+                    )
+                },
             )));
             "in-process"
         }
@@ -161,12 +197,25 @@ pub async fn start(
             deps.health
                 .set(amqp::publisher::HEALTH, false, "connecting");
             deps.health.set(amqp::consumer::HEALTH, false, "connecting");
-            tasks.push(tokio::spawn(amqp::publisher::run_relay(
+            let (relay_context, events, relay_store, health) = (
                 context.clone(),
                 deps.events.clone(),
                 store.clone(),
                 deps.health.clone(),
+            );
+            tasks.push(tokio::spawn(run_with_lease(
+                leases.clone(),
+                "amqp_relay",
                 shutdown.clone(),
+                move |shutdown| {
+                    amqp::publisher::run_relay(
+                        relay_context.clone(),
+                        events.clone(),
+                        relay_store.clone(),
+                        health.clone(),
+                        shutdown,
+                    )
+                },
             )));
             tasks.push(tokio::spawn(amqp::consumer::run(
                 context.clone(),

@@ -5,6 +5,7 @@
 //! nothing applied twice. `replay` resets a projection and runs it from position 0.
 
 mod audit;
+mod follow;
 mod offer_view;
 
 use std::sync::Arc;
@@ -15,9 +16,10 @@ use issuance_domain::{LogPosition, RecordedEvent};
 use tokio::sync::watch;
 
 pub use audit::AuditProjection;
+pub use follow::{follow_checkpoint, FOLLOW_INTERVAL};
 pub use offer_view::OfferViewProjection;
 
-use crate::store::EventStore;
+use crate::store::{advance, EventStore};
 
 /// Events read per batch.
 pub const BATCH_SIZE: usize = 1000;
@@ -122,13 +124,7 @@ pub async fn run(
     let mut backoff = Duration::from_millis(100);
     loop {
         let result = catch_up(store.as_ref(), projection.as_ref(), |position, _| {
-            progress.send_if_modified(|p| {
-                let moved = position > *p;
-                if moved {
-                    *p = position;
-                }
-                moved
-            });
+            advance(&progress, position);
         })
         .await;
         let wait = match result {

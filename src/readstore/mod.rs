@@ -3,6 +3,8 @@
 //! transaction, so a crash never leaves them disagreeing.
 
 pub mod audit;
+pub mod postgres;
+pub mod sql;
 pub mod sqlite;
 pub mod sqlite_audit;
 
@@ -110,7 +112,10 @@ pub trait OfferViewStore: Send + Sync + 'static {
     /// The current rows of these offers.
     async fn offer_views(&self, ids: &[Uuid]) -> Result<Vec<OfferView>, ReadStoreError>;
 
-    /// Upserts rows and moves the checkpoint, atomically.
+    /// Upserts rows and moves the checkpoint, atomically. Neither goes backwards: a row is
+    /// replaced only by a view of a higher `version`, the checkpoint only by a later
+    /// position — so a projector that overlaps its successor for a moment (a lease holder
+    /// that has not yet noticed its loss) cannot undo the successor's work.
     async fn save_offer_views(
         &self,
         views: Vec<OfferView>,

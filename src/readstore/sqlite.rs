@@ -12,10 +12,12 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use issuance_domain::LogPosition;
 use issuance_projections::OfferView;
-use rusqlite::{params, params_from_iter, Connection, OptionalExtension, ToSql};
+use rusqlite::types::Value;
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 use uuid::Uuid;
 
-use super::{OfferCursor, OfferPage, OfferQuery, OfferViewStore, ReadStoreError, OFFER_VIEW};
+use super::sql::{self, SqlValue};
+use super::{OfferPage, OfferQuery, OfferViewStore, ReadStoreError, OFFER_VIEW};
 use crate::sqlite_pool::{PoolError, SqlitePool};
 
 /// Versioned migrations; add, never edit.
@@ -165,9 +167,7 @@ pub fn read_checkpoint(
     projection: &str,
 ) -> Result<LogPosition, ReadStoreError> {
     let row: Option<(i64, i64)> = connection
-        .prepare_cached(
-            "SELECT commit_position, prepare_position FROM checkpoints WHERE projection = ?1",
-        )
+        .prepare_cached(&sql::select_checkpoint(&sql::SQLITE))
         .and_then(|mut s| {
             s.query_row([projection], |row| Ok((row.get(0)?, row.get(1)?)))
                 .optional()
@@ -179,18 +179,22 @@ pub fn read_checkpoint(
     }))
 }
 
-/// Writes a checkpoint inside a transaction.
+/// Writes a checkpoint inside a transaction (it never moves backwards; see
+/// [`sql::upsert_checkpoint`]).
 pub fn write_checkpoint(
     tx: &rusqlite::Transaction<'_>,
     projection: &str,
     position: LogPosition,
 ) -> Result<(), ReadStoreError> {
-    tx.prepare_cached(
-        "INSERT INTO checkpoints (projection, commit_position, prepare_position) VALUES (?1, ?2, ?3) \
-         ON CONFLICT (projection) DO UPDATE SET commit_position = excluded.commit_position, prepare_position = excluded.prepare_position",
-    )
-    .and_then(|mut s| s.execute(params![projection, position.commit as i64, position.prepare as i64]))
-    .map_err(sql_error)?;
+    tx.prepare_cached(&sql::upsert_checkpoint(&sql::SQLITE))
+        .and_then(|mut s| {
+            s.execute(params![
+                projection,
+                position.commit as i64,
+                position.prepare as i64
+            ])
+        })
+        .map_err(sql_error)?;
     Ok(())
 }
 
@@ -284,11 +288,12 @@ impl OfferViewStore for SqliteReadStore {
                         "INSERT INTO offer_views (offer_id, status, subject, configuration_ids, created_at, deadline, terminal_at, claims_erased, view) \
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
                          ON CONFLICT (offer_id) DO UPDATE SET status = excluded.status, deadline = excluded.deadline, \
-                         terminal_at = excluded.terminal_at, claims_erased = excluded.claims_erased, view = excluded.view",
+                         terminal_at = excluded.terminal_at, claims_erased = excluded.claims_erased, view = excluded.view \
+                         WHERE json_extract(offer_views.view, '$.version') < json_extract(excluded.view, '$.version')",
                     )
                     .map_err(sql_error)?;
                 for view in &views {
-                    let configuration_ids = format!("|{}|", view.credential_configuration_ids.join("|"));
+                    let configuration_ids = sql::configuration_ids(view);
                     let json = serde_json::to_string(view).map_err(corrupt)?;
                     upsert
                         .execute(params![
@@ -323,45 +328,18 @@ impl OfferViewStore for SqliteReadStore {
 
     async fn list_offer_views(&self, query: OfferQuery) -> Result<OfferPage, ReadStoreError> {
         self.read(move |conn| {
-            let mut clauses: Vec<&str> = Vec::new();
-            let mut values: Vec<Box<dyn ToSql>> = Vec::new();
-            if let Some(status) = query.status {
-                clauses.push("status = ?");
-                values.push(Box::new(status.as_str()));
-            }
-            if let Some(id) = &query.credential_configuration_id {
-                clauses.push("instr(configuration_ids, ?) > 0");
-                values.push(Box::new(format!("|{id}|")));
-            }
-            if let Some(subject) = &query.subject {
-                clauses.push("subject = ?");
-                values.push(Box::new(subject.clone()));
-            }
-            if let Some(after) = query.created_after {
-                clauses.push("created_at >= ?");
-                values.push(Box::new(after.timestamp_micros()));
-            }
-            if let Some(before) = query.created_before {
-                clauses.push("created_at < ?");
-                values.push(Box::new(before.timestamp_micros()));
-            }
-            if let Some(cursor) = query.cursor {
-                clauses.push("(created_at, offer_id) < (?, ?)");
-                values.push(Box::new(cursor.created_at_micros));
-                values.push(Box::new(cursor.offer_id.to_string()));
-            }
-            let filter = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
-            values.push(Box::new(query.limit as i64 + 1));
-            let sql = format!("SELECT view FROM offer_views {filter} ORDER BY created_at DESC, offer_id DESC LIMIT ?");
-            let mut statement = conn.prepare(&sql).map_err(sql_error)?;
-            let mut items = collect_views(&mut statement, params_from_iter(values.iter()))?;
-            let next_cursor = if items.len() > query.limit {
-                items.truncate(query.limit);
-                items.last().map(OfferCursor::after)
-            } else {
-                None
-            };
-            Ok(OfferPage { items, next_cursor })
+            let (text, values) = sql::list_offers(&sql::SQLITE, "view", &query);
+            let values: Vec<Value> = values
+                .into_iter()
+                .map(|value| match value {
+                    SqlValue::Text(text) => Value::Text(text),
+                    SqlValue::Int(int) => Value::Integer(int),
+                    SqlValue::Uuid(id) => Value::Text(id.to_string()),
+                })
+                .collect();
+            let mut statement = conn.prepare_cached(&text).map_err(sql_error)?;
+            let items = collect_views(&mut statement, params_from_iter(values.iter()))?;
+            Ok(sql::page(items, query.limit))
         })
         .await
     }
@@ -373,12 +351,12 @@ impl OfferViewStore for SqliteReadStore {
     ) -> Result<Vec<Uuid>, ReadStoreError> {
         self.read(move |conn| {
             let mut statement = conn
-                .prepare_cached(
-                    "SELECT offer_id FROM offer_views WHERE status IN ('CREATED', 'REDEEMED', 'ISSUING') AND deadline <= ?1 \
-                     ORDER BY deadline LIMIT ?2",
-                )
+                .prepare_cached(&sql::due_for_expiry(&sql::SQLITE))
                 .map_err(sql_error)?;
-            collect_ids(&mut statement, params![now.timestamp_micros(), limit as i64])
+            collect_ids(
+                &mut statement,
+                params![now.timestamp_micros(), limit as i64],
+            )
         })
         .await
     }
@@ -390,12 +368,12 @@ impl OfferViewStore for SqliteReadStore {
     ) -> Result<Vec<Uuid>, ReadStoreError> {
         self.read(move |conn| {
             let mut statement = conn
-                .prepare_cached(
-                    "SELECT offer_id FROM offer_views WHERE claims_erased = 0 AND terminal_at IS NOT NULL AND terminal_at <= ?1 \
-                     ORDER BY terminal_at LIMIT ?2",
-                )
+                .prepare_cached(&sql::due_for_erasure(&sql::SQLITE))
                 .map_err(sql_error)?;
-            collect_ids(&mut statement, params![cutoff.timestamp_micros(), limit as i64])
+            collect_ids(
+                &mut statement,
+                params![cutoff.timestamp_micros(), limit as i64],
+            )
         })
         .await
     }

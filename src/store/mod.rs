@@ -4,6 +4,8 @@
 //! EventStoreDB. Next to it, [`SecretStore`] keeps what must live outside the log: the
 //! per-offer data keys (destroyed to erase personal data) and the single-use nonce ledger.
 
+pub mod esdb;
+pub mod postgres;
 pub mod sqlite;
 
 use std::sync::Arc;
@@ -40,6 +42,38 @@ impl ExpectedVersion {
             ExpectedVersion::Exact(v) => v,
         }
     }
+
+    /// The outcome of appending no events to `stream_id`, found at version `actual`: the
+    /// expectation is checked, nothing is written.
+    pub fn check_empty_append(
+        self,
+        stream_id: &str,
+        actual: u64,
+    ) -> Result<AppendOutcome, StoreError> {
+        if actual != self.version() {
+            return Err(StoreError::Conflict {
+                stream_id: stream_id.to_string(),
+                expected: self.version(),
+                actual,
+            });
+        }
+        Ok(AppendOutcome {
+            new_version: actual,
+            last_position: LogPosition::START,
+        })
+    }
+}
+
+/// Moves a position watch forward to `position` (never back), waking its receivers only
+/// when it moved.
+pub fn advance(watch: &watch::Sender<LogPosition>, position: LogPosition) {
+    watch.send_if_modified(|current| {
+        let moved = position > *current;
+        if moved {
+            *current = position;
+        }
+        moved
+    });
 }
 
 /// Where an append landed.

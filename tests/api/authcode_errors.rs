@@ -153,9 +153,10 @@ async fn a_mismatched_redirect_uri_is_refused_at_par_and_at_the_token_endpoint()
     assert_not_redeemed(&app, &created).await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_reused_code_is_refused_and_revokes_the_token_issued_from_it() {
-    let app = spawn_authcode_app().await;
+backend_test! {
+    /// RFC 6749 §4.1.2: a second use is refused and revokes the token issued from the code.
+    async fn a_reused_code_is_refused_and_revokes_the_token_issued_from_it(backend) {
+    let app = spawn_authcode_app_on(backend).await;
     let created = offer(&app).await;
     let pkce = Pkce::new();
     let code = code_for(&app, &created, &pkce).await;
@@ -197,6 +198,7 @@ async fn a_reused_code_is_refused_and_revokes_the_token_issued_from_it() {
         .await
         .assert_error(400, "invalid_grant");
     assert_eq!(app.event_types(&offer_id(&created)).await.len(), 3);
+}
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -33,9 +33,11 @@ async fn first_credential(app: &TestApp, issued: &Reply) -> (String, Value) {
     (credential, Value::Object(claims))
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn an_offer_with_the_authorization_code_grant_is_issued_through_par_login_and_pkce() {
-    let app = spawn_authcode_app().await;
+backend_test! {
+    /// Offer with the authorization_code grant → PAR → authorize → login → code → token
+    /// (PKCE) → nonce → credential → SD-JWT verified by sd-jwt-rs; every step an event.
+    async fn an_offer_with_the_authorization_code_grant_is_issued_through_par_login_and_pkce(backend) {
+    let app = spawn_authcode_app_on(backend).await;
 
     // The institution offers a credential to one of its customers.
     let created = app
@@ -208,6 +210,7 @@ async fn an_offer_with_the_authorization_code_grant_is_issued_through_par_login_
     assert_eq!(offer_history[1]["data"]["grant"], "authorization_code");
     assert_eq!(offer_history[1]["data"]["client_id"], CLIENT_ID);
     app.wait_for_status(&offer_id, "COMPLETED").await;
+}
 }
 
 #[tokio::test(flavor = "multi_thread")]

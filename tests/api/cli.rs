@@ -145,3 +145,16 @@ fn keys_create_prints_a_key_with_the_requested_scopes() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("unknown scope"));
 }
+
+#[test]
+fn nested_settings_are_overridden_from_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = command(dir.path())
+        .env("ISSUANCE_OFFERS__MAX_EXPIRES_IN", "soon")
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("offers.max_expires_in"), "{stderr}");
+}

@@ -8,8 +8,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use issuance::integration::amqp::publisher::CHECKPOINT;
-use issuance::integration::store::sqlite::SqliteIntegrationStore;
-use issuance::integration::store::IntegrationStore;
 use issuance_domain::{LogPosition, RecordedEvent};
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -191,11 +189,16 @@ async fn events_published_but_not_checkpointed_are_republished_after_a_restart()
 
     // The state a crash between the broker's confirm and the checkpoint write leaves:
     // the last two events are on the exchange, the checkpoint still before them.
-    let store = SqliteIntegrationStore::open(&data_dir.path().join("views.db")).unwrap();
-    store
-        .save_checkpoint(CHECKPOINT, before[0].position)
-        .await
+    // Checkpoints never move backwards through the store API, so rewind the row directly.
+    let views = rusqlite::Connection::open(data_dir.path().join("views.db")).unwrap();
+    let moved = views
+        .execute(
+            "UPDATE checkpoints SET commit_position = ?1, prepare_position = ?2 WHERE projection = ?3",
+            rusqlite::params![before[0].position.commit as i64, before[0].position.prepare as i64, CHECKPOINT],
+        )
         .unwrap();
+    assert_eq!(moved, 1);
+    drop(views);
 
     let mut options = names.options(&receiver);
     options.data_dir = Some(data_dir);

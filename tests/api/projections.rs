@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use issuance::config::{LoadedConfig, BUILT_IN_CONFIG};
 use issuance::offers::{CommandMeta, OfferRepository};
 use issuance::projector::{self, OfferViewProjection, Projection};
 use issuance::readstore::OfferQuery;
@@ -15,125 +14,126 @@ use uuid::Uuid;
 
 use crate::support::*;
 
-/// Restarts on `data_dir` without the retention policy, whose erasures would otherwise
-/// add events to the revoked offers while the views are compared.
-fn without_retention(data_dir: Arc<tempfile::TempDir>) -> TestOptions {
-    TestOptions {
-        data_dir: Some(data_dir),
-        ..Default::default()
-    }
-    .set("retention", json!({"erase_claims_after_hours": "never"}))
-}
-
 async fn all_views(app: &TestApp) -> Vec<Value> {
     let (status, page) = app.get_json("/offers?limit=500").await;
     assert_eq!(status, 200);
     page["items"].as_array().unwrap().clone()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_view_converges_after_a_crash_and_replay_rebuilds_it_identically() {
-    // Arrange: ten offers, projected; then the service stops.
-    let app = spawn_app().await;
-    let mut ids = Vec::new();
-    for _ in 0..10 {
-        ids.push(
-            Uuid::parse_str(
-                app.create_offer(&identity_offer()).await["offer_id"]
-                    .as_str()
-                    .unwrap(),
-            )
-            .unwrap(),
+backend_test! {
+    async fn the_view_converges_after_a_crash_and_replay_rebuilds_it_identically(backend) {
+        // Arrange: ten offers, projected; then the service stops.
+        // Retention would append ClaimsErased to the revoked offers and change their versions.
+        let app = spawn_app_with(TestOptions::on(backend).set("retention", json!({"erase_claims_after_hours": "never"}))).await;
+        let mut ids = Vec::new();
+        for _ in 0..10 {
+            ids.push(
+                Uuid::parse_str(
+                    app.create_offer(&identity_offer()).await["offer_id"]
+                        .as_str()
+                        .unwrap(),
+                )
+                .unwrap(),
+            );
+        }
+        let stopped = app.shutdown().await;
+
+        // Act: while no projector runs, five offers are revoked (appended, not projected); a
+        // projector then commits only part of them before "crashing".
+        let config = stopped.config();
+        let opened = stores::open(&config.settings).await.unwrap();
+        let repository = OfferRepository::new(
+            opened.events.clone(),
+            Arc::new(issuance::clock::SystemClock),
         );
-    }
-    let data_dir = app.stop().await;
-
-    // Act: while no projector runs, five offers are revoked (appended, not projected); a
-    // projector then commits only part of them before "crashing".
-    let config =
-        LoadedConfig::from_toml_with(BUILT_IN_CONFIG, &[("data_dir", json!(data_dir.path()))])
-            .unwrap();
-    let opened = stores::open(&config.settings).await.unwrap();
-    let repository = OfferRepository::new(
-        opened.events.clone(),
-        Arc::new(issuance::clock::SystemClock),
-    );
-    for id in &ids[..5] {
-        repository
-            .execute(*id, &CommandMeta::system(), |_, _| {
-                OfferCommand::Revoke(RevokeOffer { reason: None })
-            })
-            .await
-            .unwrap();
-    }
-    let projection = OfferViewProjection::new(opened.views.clone());
-    let checkpoint = projection.checkpoint().await.unwrap();
-    let pending = opened.events.read_all(checkpoint, 100).await.unwrap();
-    assert_eq!(
-        pending.len(),
-        5,
-        "the revocations are in the log but not in the view"
-    );
-    projection.apply(&pending[..2]).await.unwrap();
-    drop(opened);
-
-    // Assert: after a restart the view shows every revocation.
-    let app = spawn_app_with(without_retention(data_dir)).await;
-    let head = app.state.events.head().await.unwrap();
-    assert!(
-        app.state
-            .offer_view_progress
-            .wait_for(head, std::time::Duration::from_secs(10))
-            .await
-    );
-    let views = all_views(&app).await;
-    assert_eq!(views.len(), 10);
-    for view in &views {
-        let id = Uuid::parse_str(view["offer_id"].as_str().unwrap()).unwrap();
-        let expected = if ids[..5].contains(&id) {
-            "REVOKED"
-        } else {
-            "CREATED"
-        };
-        assert_eq!(view["status"], expected);
-        assert_eq!(view["version"], if expected == "REVOKED" { 2 } else { 1 });
-    }
-    let before = all_views(&app).await;
-    let data_dir = app.stop().await;
-
-    // A replay from position 0 yields the identical view.
-    let config =
-        LoadedConfig::from_toml_with(BUILT_IN_CONFIG, &[("data_dir", json!(data_dir.path()))])
-            .unwrap();
-    let opened = stores::open(&config.settings).await.unwrap();
-    for projection in issuance::cli::projections(&opened) {
-        projection.reset().await.unwrap();
-        assert!(
-            opened
-                .views
-                .list_offer_views(OfferQuery {
-                    limit: 10,
-                    ..Default::default()
+        let mut last = None;
+        for id in &ids[..5] {
+            let executed = repository
+                .execute(*id, &CommandMeta::system(), |_, _| {
+                    OfferCommand::Revoke(RevokeOffer { reason: None })
                 })
                 .await
-                .unwrap()
-                .items
-                .is_empty()
-                || projection.name() != "offer_view"
+                .unwrap();
+            last = last.max(executed.position);
+        }
+        let last = last.unwrap();
+        let projection = OfferViewProjection::new(opened.views.clone());
+        let checkpoint = projection.checkpoint().await.unwrap();
+        // On PostgreSQL a commit reaches readers once older transactions (of other tests on
+        // the same server) have ended: read until the last revocation is in.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let pending = loop {
+            let pending = opened.events.read_all(checkpoint, 100).await.unwrap();
+            if pending.last().is_some_and(|e| e.position >= last)
+                || std::time::Instant::now() > deadline
+            {
+                break pending;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        };
+        assert_eq!(
+            pending.len(),
+            5,
+            "the revocations are in the log but not in the view"
         );
-        projector::catch_up(opened.events.as_ref(), projection.as_ref(), |_, _| {})
+        projection.apply(&pending[..2]).await.unwrap();
+        drop(opened);
+
+        // Assert: after a restart the view shows every revocation.
+        let app = spawn_app_with(stopped.restart_options().set("retention", json!({"erase_claims_after_hours": "never"}))).await;
+        assert!(
+            app.state
+                .offer_view_progress
+                .wait_for(last, std::time::Duration::from_secs(10))
+                .await
+        );
+        let views = all_views(&app).await;
+        assert_eq!(views.len(), 10);
+        for view in &views {
+            let id = Uuid::parse_str(view["offer_id"].as_str().unwrap()).unwrap();
+            let expected = if ids[..5].contains(&id) {
+                "REVOKED"
+            } else {
+                "CREATED"
+            };
+            assert_eq!(view["status"], expected);
+            assert_eq!(view["version"], if expected == "REVOKED" { 2 } else { 1 });
+        }
+        let before = all_views(&app).await;
+        let stopped = app.shutdown().await;
+
+        // A replay from position 0 yields the identical view.
+        let config = stopped.config();
+        let opened = stores::open(&config.settings).await.unwrap();
+        for projection in issuance::cli::projections(&opened) {
+            projection.reset().await.unwrap();
+            assert!(
+                opened
+                    .views
+                    .list_offer_views(OfferQuery {
+                        limit: 10,
+                        ..Default::default()
+                    })
+                    .await
+                    .unwrap()
+                    .items
+                    .is_empty()
+                    || projection.name() != "offer_view"
+            );
+            projector::catch_up(opened.events.as_ref(), projection.as_ref(), |_, _| {})
+                .await
+                .unwrap();
+        }
+        drop(opened);
+        let app = spawn_app_with(stopped.restart_options().set("retention", json!({"erase_claims_after_hours": "never"}))).await;
+        assert_eq!(all_views(&app).await, before);
+        let (_, one) = app.get_json(&format!("/offers/{}", ids[0])).await;
+        assert_eq!(one["status"], "REVOKED");
+        let response = app
+            .admin(Method::GET, "/health/ready")
+            .send()
             .await
             .unwrap();
+        assert_eq!(response.status(), 200);
     }
-    drop(opened);
-    let app = spawn_app_with(without_retention(data_dir)).await;
-    assert_eq!(all_views(&app).await, before);
-    let (_, one) = app.get_json(&format!("/offers/{}", ids[0])).await;
-    assert_eq!(one["status"], "REVOKED");
-    let response = app
-        .admin(Method::GET, "/health/ready")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
 }

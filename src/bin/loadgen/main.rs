@@ -19,6 +19,9 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use args::Args;
 use flow::{Flow, FlowContext};
 use stats::{Recorder, Report};

@@ -210,11 +210,13 @@ async fn replay(
     let Some(definition) = existing.definition.as_ref() else {
         return Err(ApiError::internal(&"existing offer has no definition"));
     };
+    // Wait for the offer's own last event (the head may not include it yet on a backend
+    // that hands out a commit only once older transactions have ended).
+    let history = state.events.read_stream(&stream_id(offer_id)).await?;
     state
-        .await_offer_view(Some(state.events.head().await?))
+        .await_offer_view(history.last().map(|e| e.position))
         .await;
-    let first = state.events.read_stream(&stream_id(offer_id)).await?;
-    let created_at = first
+    let created_at = history
         .first()
         .map_or(definition.expires_at, |e| e.metadata.occurred_at);
     let body = response_body(state, definition, existing.status.as_str(), created_at);

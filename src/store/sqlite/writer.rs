@@ -12,7 +12,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use uuid::Uuid;
 
 use super::sql_error;
-use crate::store::{AppendOutcome, DataKey, ExpectedVersion, StoreError};
+use crate::store::{advance, AppendOutcome, DataKey, ExpectedVersion, StoreError};
 
 /// Most operations committed together.
 const MAX_BATCH: usize = 1024;
@@ -105,13 +105,7 @@ fn run(
         }
         let (pending, head, destroyed_keys) = commit_batch(&mut connection, batch.drain(..));
         if let Some(head) = head {
-            appended.send_if_modified(|current| {
-                let moved = head > *current;
-                if moved {
-                    *current = head;
-                }
-                moved
-            });
+            advance(&appended, head);
         }
         for result in pending {
             result.send();

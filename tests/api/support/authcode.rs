@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use sha2::Digest as _;
 
 use super::wallet::{now, HolderKey, Reply};
-use super::{spawn_app_with, TestApp, TestOptions};
+use super::{spawn_app_with, Backend, TestApp, TestOptions};
 
 /// The registered wallet.
 pub const CLIENT_ID: &str = "wallet-app";
@@ -38,7 +38,12 @@ pub fn with_authcode(options: TestOptions) -> TestOptions {
 
 /// Starts the service with the authorization-code flow enabled.
 pub async fn spawn_authcode_app() -> TestApp {
-    spawn_app_with(authcode_options()).await
+    spawn_authcode_app_on(Backend::Sqlite).await
+}
+
+/// Starts the service on `backend` with the authorization-code flow enabled.
+pub async fn spawn_authcode_app_on(backend: Backend) -> TestApp {
+    spawn_app_with(with_authcode(TestOptions::on(backend))).await
 }
 
 /// A PKCE pair (RFC 7636): a random verifier and its S256 challenge.

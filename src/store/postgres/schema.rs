@@ -1,0 +1,61 @@
+//! Tables of the PostgreSQL event store and secret store.
+//!
+//! The two stores keep separate migration tracks, because with EventStoreDB the secrets
+//! live in a PostgreSQL read-store database that has no event tables.
+
+use crate::pg::Migration;
+
+/// Migration track of the event store.
+pub(super) const EVENTS_TRACK: &str = "event_store_migrations";
+
+/// Event store migrations; add, never edit one that shipped.
+///
+/// - `streams` holds each stream's version: optimistic concurrency is a conditional
+///   `UPDATE`/`INSERT … ON CONFLICT DO NOTHING` on it, which under READ COMMITTED waits for
+///   a concurrent writer of the same stream and then affects no row — a conflict detected
+///   without an error, so many appends can share one transaction (group commit).
+/// - `events.global_position` orders events of one transaction; `tx_id` (the writing
+///   transaction's id) orders transactions. Readers page by `(tx_id, global_position)`
+///   below the oldest running transaction: see `read.rs` for why no event is skipped.
+/// - `UNIQUE (stream_id, sequence)` is a second line of defence behind `streams`.
+pub(super) const EVENTS: &[Migration] = &[(
+    1,
+    "CREATE TABLE streams (
+        stream_id text   PRIMARY KEY,
+        version   bigint NOT NULL CHECK (version > 0)
+    );
+    CREATE TABLE events (
+        global_position bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        tx_id           xid8   NOT NULL DEFAULT pg_current_xact_id(),
+        stream_id       text   NOT NULL,
+        sequence        bigint NOT NULL CHECK (sequence > 0),
+        event_id        uuid   NOT NULL UNIQUE,
+        event_type      text   NOT NULL,
+        event_version   integer NOT NULL,
+        payload         jsonb  NOT NULL,
+        metadata        jsonb  NOT NULL,
+        UNIQUE (stream_id, sequence)
+    );
+    CREATE INDEX events_log_order ON events (tx_id, global_position);",
+)];
+
+/// Migration track of the secret store.
+pub(super) const SECRETS_TRACK: &str = "secret_store_migrations";
+
+/// Secret store migrations; add, never edit one that shipped.
+///
+/// `data_keys` uses `fillfactor = 50` so that the zero-overwrite before a delete stays on
+/// the same page (a HOT update) and page pruning reclaims the original row version quickly.
+pub(super) const SECRETS: &[Migration] = &[(
+    1,
+    "CREATE TABLE data_keys (
+        offer_id   uuid        PRIMARY KEY,
+        key        bytea       NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now()
+    ) WITH (fillfactor = 50);
+    CREATE TABLE used_nonces (
+        nonce_hash bytea       PRIMARY KEY,
+        expires_at timestamptz NOT NULL
+    );
+    CREATE INDEX used_nonces_expiry ON used_nonces (expires_at);",
+)];
