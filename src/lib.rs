@@ -2,16 +2,19 @@
 //!
 //! - [`config`]: settings and credential configurations (TOML + environment).
 //! - [`store`]: the event store trait and its backends; [`readstore`]: read models.
-//! - [`offers`]: the command path (load, decide, append).
+//! - [`repository`]: the command path of every aggregate (load, decide, append);
+//!   [`offers`]: the offer's.
 //! - [`projector`]: catch-up projections with durable checkpoints.
 //! - [`audit`]: verifying the audit chain and signing its head; [`retention`]: erasing
 //!   claims of finished offers.
 //! - [`integration`]: AMQP relay, status callbacks, dead letters, expiry scheduler.
 //! - [`management`] and [`wallet`]: the two HTTP APIs; [`http`]: shared plumbing.
+//! - [`authorization`]: the authorization-code flow (PAR, PKCE, login hand-off, DPoP).
 //! - [`lease`]: singleton background tasks across service nodes; [`pg`]: PostgreSQL plumbing.
 //! - [`startup`]: wiring everything into an [`startup::Application`].
 
 pub mod audit;
+pub mod authorization;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -26,6 +29,7 @@ pub mod pg;
 pub mod projector;
 pub mod qr;
 pub mod readstore;
+pub mod repository;
 pub mod retention;
 pub mod sqlite_pool;
 pub mod startup;

@@ -105,6 +105,11 @@ impl Application {
         )
         .await
         .context("cannot start the integration side (relay, callbacks, expiry)")?;
+        let authorization = crate::authorization::Authorization::new(
+            &settings.authorization,
+            opened.events.clone(),
+            clock.clone(),
+        );
         let state = web::Data::new(AppState {
             catalog: Arc::new(config.catalog),
             issuer_url,
@@ -125,6 +130,7 @@ impl Application {
             leases: opened.leases.clone(),
             settings: settings.clone(),
             wallet: wallet_api,
+            authorization,
         });
 
         let leases = opened.leases.clone();

@@ -59,6 +59,8 @@ pub struct AppState {
     pub health: HealthRegistry,
     /// The wallet API's prepared documents and rate limiter.
     pub wallet: Arc<crate::wallet::WalletState>,
+    /// The authorization-code flow: session commands and wallet clients.
+    pub authorization: crate::authorization::Authorization,
     /// Dead letters and the integration store.
     pub integration: Integration,
     /// The leases this node competes for (singleton tasks of a cluster).

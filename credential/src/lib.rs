@@ -12,15 +12,18 @@
 //!   recursive disclosures, sorted digests with decoys.
 //! - [`proof`]: verification of OpenID4VCI 1.0 `jwt` key proofs (Appendix F). The nonce is
 //!   returned for the caller to consume atomically; nothing about wallet keys is cached.
+//! - [`dpop`]: verification of DPoP proofs (RFC 9449), sharing the proof verifier's core.
 //!
 //! Signing keys are parsed once and kept as josekit signers; wallet keys are parsed per
 //! proof and dropped.
 
+pub mod dpop;
 pub mod jwk;
 pub mod keys;
 pub mod proof;
 pub mod sd_jwt;
 
+pub use dpop::{verify_dpop_proof, DpopExpectations, VerifiedDpopProof, DPOP_TYP};
 pub use jwk::{ensure_public, thumbprint, JwkError};
 pub use keys::{IssuerKeys, KeyError, SignError, SigningKey};
 pub use proof::{verify_proof_jwt, ProofError, ProofExpectations, VerifiedProof, PROOF_TYP};

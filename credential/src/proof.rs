@@ -98,49 +98,14 @@ pub fn verify_proof_jwt(
     jwt: &str,
     expect: &ProofExpectations,
 ) -> Result<VerifiedProof, ProofError> {
-    if jwt.len() > MAX_PROOF_BYTES {
-        return Err(ProofError::Malformed(format!(
-            "proof is larger than {MAX_PROOF_BYTES} bytes"
-        )));
-    }
-    let header = decode_header(jwt)?;
-
-    // Reasons never echo header values: they are attacker-chosen and end up in
-    // `error_description`, whose character set RFC 6749 §5.2 restricts.
-    if header.get("typ").and_then(Value::as_str) != Some(PROOF_TYP) {
-        return Err(ProofError::Type(format!("typ must be {PROOF_TYP}")));
-    }
-
-    let alg = match header.get("alg") {
-        Some(Value::String(alg)) => alg.as_str(),
-        _ => return Err(ProofError::Algorithm("alg is missing".into())),
-    };
-    if alg == "none" {
-        return Err(ProofError::Algorithm("alg none is not allowed".into()));
-    }
-    if !expect.allowed_algs.contains(&alg) {
-        return Err(ProofError::Algorithm(format!(
-            "alg is not allowed; use one of {}",
-            expect.allowed_algs.join(", ")
-        )));
-    }
-
-    if header.contains_key("crit") {
-        // RFC 7515 §4.1.11: unknown critical extensions must be refused; we know none.
-        return Err(ProofError::Malformed(
-            "crit header parameters are not supported".into(),
-        ));
-    }
-    let holder_jwk = header_jwk(&header)?;
-    let verifier = verifier_for(alg, &holder_jwk)?;
-    let (payload, _) = josekit::jws::deserialize_compact(jwt, &*verifier).map_err(|_| {
-        ProofError::Signature("proof signature does not verify with the header jwk".into())
-    })?;
-    let claims: Map<String, Value> = serde_json::from_slice(&payload)
-        .map_err(|_| ProofError::Malformed("proof payload is not a JSON object".into()))?;
-
+    let (holder_jwk, claims) = verify_signed_by_header_jwk(jwt, PROOF_TYP, expect.allowed_algs)?;
     check_audience(&claims, expect.audience)?;
-    let issued_at = check_issued_at(&claims, expect)?;
+    let issued_at = check_issued_at(
+        &claims,
+        expect.now,
+        expect.max_age_seconds,
+        expect.max_future_skew_seconds,
+    )?;
     check_expiry(&claims, expect)?;
     check_issuer(&claims, expect.client_id)?;
     let nonce = match claims.get("nonce") {
@@ -156,6 +121,58 @@ pub fn verify_proof_jwt(
         nonce: Some(nonce),
         issued_at,
     })
+}
+
+/// The checks every JWT signed by the key in its own `jwk` header shares (OID4VCI key
+/// proofs, RFC 9449 DPoP proofs): size, `typ`, `alg` (allow-listed, never `none`), no
+/// `crit`, exactly one public `jwk` and no other key source, a signature by that key, a
+/// JSON object payload. Returns the key and the claims.
+pub(crate) fn verify_signed_by_header_jwk(
+    jwt: &str,
+    typ: &str,
+    allowed_algs: &[&str],
+) -> Result<(Jwk, Map<String, Value>), ProofError> {
+    if jwt.len() > MAX_PROOF_BYTES {
+        return Err(ProofError::Malformed(format!(
+            "proof is larger than {MAX_PROOF_BYTES} bytes"
+        )));
+    }
+    let header = decode_header(jwt)?;
+
+    // Reasons never echo header values: they are attacker-chosen and end up in
+    // `error_description`, whose character set RFC 6749 §5.2 restricts.
+    if header.get("typ").and_then(Value::as_str) != Some(typ) {
+        return Err(ProofError::Type(format!("typ must be {typ}")));
+    }
+
+    let alg = match header.get("alg") {
+        Some(Value::String(alg)) => alg.as_str(),
+        _ => return Err(ProofError::Algorithm("alg is missing".into())),
+    };
+    if alg == "none" {
+        return Err(ProofError::Algorithm("alg none is not allowed".into()));
+    }
+    if !allowed_algs.contains(&alg) {
+        return Err(ProofError::Algorithm(format!(
+            "alg is not allowed; use one of {}",
+            allowed_algs.join(", ")
+        )));
+    }
+
+    if header.contains_key("crit") {
+        // RFC 7515 §4.1.11: unknown critical extensions must be refused; we know none.
+        return Err(ProofError::Malformed(
+            "crit header parameters are not supported".into(),
+        ));
+    }
+    let jwk = header_jwk(&header)?;
+    let verifier = verifier_for(alg, &jwk)?;
+    let (payload, _) = josekit::jws::deserialize_compact(jwt, &*verifier).map_err(|_| {
+        ProofError::Signature("proof signature does not verify with the header jwk".into())
+    })?;
+    let claims: Map<String, Value> = serde_json::from_slice(&payload)
+        .map_err(|_| ProofError::Malformed("proof payload is not a JSON object".into()))?;
+    Ok((jwk, claims))
 }
 
 /// Decodes the (not yet verified) header as a JSON object.
@@ -260,19 +277,21 @@ fn check_audience(claims: &Map<String, Value>, audience: &str) -> Result<(), Pro
     }
 }
 
-fn check_issued_at(
+/// `iat` present and within `[now - max_age, now + max_future_skew]`.
+pub(crate) fn check_issued_at(
     claims: &Map<String, Value>,
-    expect: &ProofExpectations,
+    now: i64,
+    max_age_seconds: i64,
+    max_future_skew_seconds: i64,
 ) -> Result<i64, ProofError> {
     let iat = numeric_date(claims, "iat")?
         .ok_or_else(|| ProofError::IssuedAt("proof has no iat claim".into()))?;
-    if iat < expect.now.saturating_sub(expect.max_age_seconds) {
+    if iat < now.saturating_sub(max_age_seconds) {
         return Err(ProofError::IssuedAt(format!(
-            "proof iat is more than {} seconds old",
-            expect.max_age_seconds
+            "proof iat is more than {max_age_seconds} seconds old"
         )));
     }
-    if iat > expect.now.saturating_add(expect.max_future_skew_seconds) {
+    if iat > now.saturating_add(max_future_skew_seconds) {
         return Err(ProofError::IssuedAt("proof iat is in the future".into()));
     }
     Ok(iat)

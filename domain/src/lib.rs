@@ -5,17 +5,23 @@
 //! function that the unit tests exercise directly.
 //!
 //! - [`offer`]: the Offer aggregate — commands, events, state, `decide` and `apply`.
+//! - [`authorization`]: the AuthorizationSession aggregate of the authorization-code flow
+//!   (PAR, PKCE, login hand-off, code exchange).
+//! - [`aggregate`]: what both aggregates share (the `EventSourced` and `StoredEvent` traits).
 //! - [`credential_config`]: the credential configurations an issuer offers and the validation
 //!   of an offer's claims against them.
 //! - [`envelope`]: the storage envelope of events (metadata, global log positions).
 //! - [`digest`]: 32-byte digests used for every stored code hash, compared in constant time.
 //! - [`canonical`]: canonical JSON bytes for hashing and fingerprints.
 
+pub mod aggregate;
+pub mod authorization;
 pub mod canonical;
 pub mod credential_config;
 pub mod digest;
 pub mod envelope;
 pub mod offer;
 
+pub use aggregate::{DecodeError, EventSourced, StoredEvent};
 pub use digest::Digest;
 pub use envelope::{EventMetadata, LogPosition, NewEvent, RecordedEvent};

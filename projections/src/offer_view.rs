@@ -157,7 +157,9 @@ impl OfferView {
             }
             OfferEvent::OfferExpired(_) => view.status = OfferStatus::Expired,
             OfferEvent::OfferRevoked(_) => view.status = OfferStatus::Revoked,
-            OfferEvent::NotificationReceived(_) => {}
+            // A revoked token changes no status: the offer's other tokens (multi-use) and
+            // its deadline stay as they were.
+            OfferEvent::NotificationReceived(_) | OfferEvent::RedemptionRevoked(_) => {}
             OfferEvent::ClaimsErased(_) => view.claims_erased = true,
         }
         if view.status.is_terminal() && view.terminal_at.is_none() {

@@ -1,5 +1,6 @@
 //! The publishable form of an event: no personal data, no hashes of secrets.
 
+use issuance_domain::authorization::AuthorizationEvent;
 use issuance_domain::offer::{OfferEvent, OfferGrant};
 use serde_json::{json, Value};
 
@@ -60,5 +61,44 @@ pub fn public_data(event: &OfferEvent) -> Value {
             "event_description": notification.event_description,
         }),
         OfferEvent::ClaimsErased(erased) => json!({"reason": erased.reason}),
+        OfferEvent::RedemptionRevoked(revoked) => json!({
+            "redemption_id": revoked.redemption_id,
+            "reason": revoked.reason,
+        }),
+    }
+}
+
+/// The publishable form of an authorization session event: the request and its outcome,
+/// without the digests of the request URI, login challenge, PKCE challenge and code.
+pub fn authorization_public_data(event: &AuthorizationEvent) -> Value {
+    match event {
+        AuthorizationEvent::AuthorizationRequested(requested) => json!({
+            "session_id": requested.session_id,
+            "client_id": requested.client_id,
+            "redirect_uri": requested.redirect_uri,
+            "credential_configuration_ids": requested.credential_configuration_ids,
+            "authorization_details": requested.authorization_details,
+            "offer_id": requested.offer_id,
+            "pushed": requested.pushed.is_some(),
+            "request_uri_expires_at": requested.pushed.as_ref().map(|p| p.expires_at),
+            "dpop_bound": requested.dpop_jkt.is_some(),
+        }),
+        AuthorizationEvent::LoginStarted(login) => json!({"expires_at": login.expires_at}),
+        AuthorizationEvent::AuthorizationGranted(granted) => json!({
+            "subject": granted.subject,
+            "offer_id": granted.offer_id,
+            "code_expires_at": granted.code_expires_at,
+        }),
+        AuthorizationEvent::AuthorizationDenied(denied) => json!({
+            "reason": denied.reason,
+            "description": denied.description,
+        }),
+        AuthorizationEvent::AuthorizationCodeExchanged(exchanged) => {
+            json!({"redemption_id": exchanged.redemption_id})
+        }
+        AuthorizationEvent::AuthorizationCodeReplayed(replayed) => json!({
+            "offer_id": replayed.offer_id,
+            "redemption_id": replayed.redemption_id,
+        }),
     }
 }

@@ -5,12 +5,14 @@
 //! (`ISSUANCE_OFFERS__MAX_EXPIRES_IN` sets `offers.max_expires_in`). Every problem is
 //! reported with the file, the field and what is wrong.
 
+mod authorization;
 mod credentials;
 mod error;
 mod integration;
 mod retention_hours;
 mod settings;
 
+pub use authorization::{AuthorizationSettings, ClientConfig, DpopMode};
 pub use credentials::CredentialConfigurationToml;
 pub use error::ConfigError;
 pub use integration::{AmqpSettings, CallbackPolicy, SchedulerSettings};

@@ -9,6 +9,7 @@ use figment::Figment;
 use issuance_domain::credential_config::{CredentialCatalog, Display};
 use serde::{Deserialize, Serialize};
 
+use super::authorization::AuthorizationSettings;
 use super::credentials::{convert, CredentialConfigurationToml};
 use super::integration::{AmqpSettings, CallbackPolicy, SchedulerSettings};
 use super::ConfigError;
@@ -208,6 +209,8 @@ pub struct Settings {
     pub retention: RetentionPolicy,
     /// Request limits.
     pub limits: Limits,
+    /// The authorization-code flow.
+    pub authorization: AuthorizationSettings,
     /// RabbitMQ names and client behaviour (when `amqp_url` is set).
     pub amqp: AmqpSettings,
     /// Status-callback retry policy.
@@ -243,6 +246,7 @@ impl Default for Settings {
             issuer: IssuerSettings::default(),
             retention: RetentionPolicy::default(),
             limits: Limits::default(),
+            authorization: AuthorizationSettings::default(),
             amqp: AmqpSettings::default(),
             callbacks: CallbackPolicy::default(),
             scheduler: SchedulerSettings::default(),
@@ -254,7 +258,7 @@ impl Default for Settings {
 
 /// Top-level keys that `ISSUANCE_*` variables may set (others, like `ISSUANCE_CONFIG` or
 /// test variables, are not settings).
-const ENV_KEYS: [&str; 23] = [
+const ENV_KEYS: [&str; 24] = [
     "data_dir",
     "wallet_addr",
     "management_addr",
@@ -275,6 +279,7 @@ const ENV_KEYS: [&str; 23] = [
     "issuer",
     "retention",
     "limits",
+    "authorization",
     "amqp",
     "callbacks",
     "scheduler",
@@ -428,6 +433,9 @@ fn validate(settings: &Settings, source: &str) -> Vec<ConfigError> {
     }
     if settings.workers == Some(0) {
         bad("workers", "must be at least 1".into());
+    }
+    for (field, problem) in settings.authorization.problems() {
+        bad(&field, problem);
     }
     for (i, key) in settings.api_keys.iter().enumerate() {
         if key.name.trim().is_empty() {

@@ -89,6 +89,16 @@ pub fn offer_id_for_idempotency_key(secret: &ServerSecret, actor: &str, key: &st
     Uuid::new_v8(bytes)
 }
 
+/// The id of the offer a wallet-initiated authorization session creates when the
+/// institution accepts it: derived from the session, so a retried accept addresses the same
+/// stream and cannot create a second offer.
+pub fn offer_id_for_session(secret: &ServerSecret, session_id: Uuid) -> Uuid {
+    let mac = secret.mac("session-offer", &[session_id.as_bytes()]);
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&mac[..16]);
+    Uuid::new_v8(bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,6 +144,20 @@ mod tests {
             tx_code_hash(&secret(), a, "123456"),
             tx_code_hash(&secret(), b, "123456")
         );
+    }
+
+    #[test]
+    fn sessions_map_to_one_offer_each() {
+        let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+        assert_eq!(
+            offer_id_for_session(&secret(), a),
+            offer_id_for_session(&secret(), a)
+        );
+        assert_ne!(
+            offer_id_for_session(&secret(), a),
+            offer_id_for_session(&secret(), b)
+        );
+        assert_ne!(offer_id_for_session(&secret(), a), a);
     }
 
     #[test]

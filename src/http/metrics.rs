@@ -73,7 +73,7 @@ impl Metrics {
     }
 
     /// Counts appended events by type.
-    pub fn record_appended(&self, events: &[issuance_domain::offer::OfferEvent]) {
+    pub fn record_appended<E: issuance_domain::StoredEvent>(&self, events: &[E]) {
         for event in events {
             self.events_appended
                 .with_label_values(&[event.event_type()])

@@ -144,6 +144,7 @@ mod tests {
                 "offer.revoked",
                 "offer.notification_received",
                 "offer.claims_erased",
+                "offer.redemption_revoked",
             ]
         );
     }

@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use issuance_domain::LogPosition;
 use tokio::sync::watch;
 
-use super::envelope::EventEnvelope;
+use super::envelope::{EnvelopeError, EventEnvelope};
 use crate::store::EventStore;
 
 /// How often an idle relay looks for events appended by other processes.
@@ -68,6 +68,10 @@ pub async fn catch_up(
         for recorded in &events {
             match EventEnvelope::from_recorded(recorded) {
                 Ok((envelope, _)) => batch.push(envelope),
+                // Only offer lifecycle events are published. Authorization sessions
+                // (`authz-…`, the authorization-code flow's own records) stay in the log and
+                // the audit view; what they lead to is on the offer's stream.
+                Err(EnvelopeError::NotAnOffer(_)) => continue,
                 // Skipping would break "nothing is lost"; stopping keeps the relay on this
                 // event until an operator fixes the code (e.g. deploys the upcaster).
                 Err(e) => return Err(RelayError::Log(e.to_string())),

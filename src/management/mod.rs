@@ -1,9 +1,11 @@
 //! The management API (default `127.0.0.1:8081`): offers, their histories and QR codes,
-//! the audit view, credential configurations. Bearer API keys with scopes; errors as
+//! the audit view, credential configurations, the login hand-off of the authorization-code
+//! flow. Bearer API keys with scopes; errors as
 //! `{"error", "error_description", "details"}`.
 
 mod audit;
 pub mod auth;
+mod authorization_sessions;
 mod command_meta;
 mod configurations;
 mod dead_letters;
@@ -15,6 +17,7 @@ use actix_web::web;
 /// Registers the management routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     offers::configure(cfg);
+    authorization_sessions::configure(cfg);
     audit::configure(cfg);
     dead_letters::configure(cfg);
     cfg.route(

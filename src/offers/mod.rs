@@ -3,6 +3,20 @@
 
 pub mod credential_offer;
 pub mod erasure;
-mod repository;
 
-pub use repository::{CommandError, CommandMeta, Executed, OfferRepository};
+use issuance_domain::offer::{Offer, OfferError};
+
+pub use crate::repository::CommandMeta;
+
+/// Loads and changes offers.
+pub type OfferRepository = crate::repository::Repository<Offer>;
+/// Why an offer command failed.
+pub type CommandError = crate::repository::RepositoryError<OfferError>;
+/// The result of an offer command.
+pub type Executed = crate::repository::Executed<Offer>;
+
+impl From<OfferError> for CommandError {
+    fn from(rejection: OfferError) -> Self {
+        crate::repository::RepositoryError::Rejected(rejection)
+    }
+}

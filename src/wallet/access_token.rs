@@ -8,19 +8,19 @@
 //! revokes the token at once. Lifetime: `tokens.access_token_ttl` (≤ 300 s, OID4VCI 1.0
 //! §13.10 for tokens that are not sender-constrained).
 
-use std::future::{ready, Ready};
-
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, TimeZone, Utc};
+use futures_util::future::LocalBoxFuture;
 use issuance_domain::Digest;
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
 use super::errors::{ErrorCode, WalletError};
+use crate::authorization::dpop;
 use crate::crypto::server_secret::ServerSecret;
 use crate::crypto::sha256;
 use crate::state::AppState;
@@ -43,6 +43,10 @@ pub struct AccessToken {
     pub expires_at: DateTime<Utc>,
     /// SHA-256 of the token text, as recorded in `OfferRedeemed.token_hash`.
     pub hash: Digest,
+    /// RFC 7638 thumbprint of the key of the DPoP proof the token was presented with
+    /// (`Authorization: DPoP`, RFC 9449 §7); `None` for the `Bearer` scheme. The aggregate
+    /// compares it with the token's binding.
+    pub dpop_jkt: Option<String>,
 }
 
 impl std::fmt::Debug for AccessToken {
@@ -51,6 +55,7 @@ impl std::fmt::Debug for AccessToken {
             .field("offer_id", &self.offer_id)
             .field("redemption_id", &self.redemption_id)
             .field("expires_at", &self.expires_at)
+            .field("dpop_jkt", &self.dpop_jkt)
             .finish_non_exhaustive()
     }
 }
@@ -106,24 +111,30 @@ pub fn open(
         redemption_id,
         expires_at,
         hash: sha256(token.as_bytes()),
+        dpop_jkt: None,
     })
 }
 
-/// Extractor: the request's `Authorization: Bearer` token, MAC and expiry checked
-/// (RFC 6750 §2.1). No token, or another scheme: 401 with a bare challenge.
+/// Extractor: the request's access token, MAC and expiry checked, presented either as
+/// `Authorization: Bearer` (RFC 6750 §2.1) or, when DPoP is enabled, as
+/// `Authorization: DPoP` with a `DPoP` proof of possession bound to it by `ath` (RFC 9449
+/// §7). The proof's key thumbprint is kept in [`AccessToken::dpop_jkt`] for the aggregate
+/// to compare with the token's binding. No token, or another scheme: 401 with a bare
+/// challenge.
 #[derive(Debug, Clone)]
 pub struct Bearer(pub AccessToken);
 
 impl FromRequest for Bearer {
     type Error = WalletError;
-    type Future = Ready<Result<Self, Self::Error>>;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(bearer(request))
+        let request = request.clone();
+        Box::pin(async move { bearer(&request).await })
     }
 }
 
-fn bearer(request: &HttpRequest) -> Result<Bearer, WalletError> {
+async fn bearer(request: &HttpRequest) -> Result<Bearer, WalletError> {
     let state = request
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| WalletError::internal(&"application state missing"))?;
@@ -135,11 +146,36 @@ fn bearer(request: &HttpRequest) -> Result<Bearer, WalletError> {
         .to_str()
         .map_err(|_| WalletError::new(ErrorCode::InvalidToken, "the access token is not valid"))?;
     let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
+    let token = token.trim();
     // The scheme is case-insensitive (RFC 7235 §2.1).
-    if !scheme.eq_ignore_ascii_case("bearer") {
+    if scheme.eq_ignore_ascii_case("bearer") {
+        return open(&state.server_secret, token, state.clock.now()).map(Bearer);
+    }
+    if !(scheme.eq_ignore_ascii_case("dpop") && state.settings.authorization.dpop.enabled()) {
         return Err(WalletError::missing_token());
     }
-    open(&state.server_secret, token.trim(), state.clock.now()).map(Bearer)
+    let mut opened = open(&state.server_secret, token, state.clock.now())
+        .map_err(WalletError::in_dpop_scheme)?;
+    let endpoint = request
+        .path()
+        .strip_prefix(state.wallet.path_prefix.as_str())
+        .unwrap_or(request.path());
+    let proof = dpop::proof_of(state, request, endpoint, Some(token))
+        .await
+        .map_err(|error| match error.code() {
+            Some(ErrorCode::InvalidDpopProof) => {
+                WalletError::dpop_resource_error(ErrorCode::InvalidDpopProof, error.description())
+            }
+            _ => error,
+        })?
+        .ok_or_else(|| {
+            WalletError::dpop_resource_error(
+                ErrorCode::InvalidDpopProof,
+                "the DPoP scheme needs a DPoP proof header",
+            )
+        })?;
+    opened.dpop_jkt = Some(proof.thumbprint);
+    Ok(Bearer(opened))
 }
 
 #[cfg(test)]

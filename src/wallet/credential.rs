@@ -72,6 +72,7 @@ async fn issue(
         &offer,
         token.redemption_id,
         &token.hash,
+        token.dpop_jkt.as_deref(),
         &configuration_id,
         now,
     )
@@ -107,6 +108,7 @@ async fn issue(
         now,
         redemption_id: token.redemption_id,
         token_hash: token.hash,
+        dpop_jkt: token.dpop_jkt.clone(),
         credential_configuration_id: configuration_id,
         notification_id: notification_id.clone(),
         credentials: credentials

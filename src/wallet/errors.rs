@@ -14,7 +14,8 @@ use actix_web::{HttpResponse, ResponseError};
 use issuance_domain::offer::OfferError;
 use serde_json::{json, Map, Value};
 
-use crate::offers::CommandError;
+use super::metadata::PROOF_SIGNING_ALGS as DPOP_ALGS;
+use crate::repository::RepositoryError;
 use crate::store::StoreError;
 
 /// Every error code the wallet API answers with.
@@ -28,6 +29,20 @@ pub enum ErrorCode {
     InvalidGrant,
     /// RFC 6749 §5.2.
     UnsupportedGrantType,
+    /// RFC 6749 §5.2: unknown client (never redirected, §4.1.2.1).
+    InvalidClient,
+    /// RFC 6749 §4.1.2.1: only `response_type=code` is supported.
+    UnsupportedResponseType,
+    /// RFC 6749 §4.1.2.1: no requested scope names a credential configuration.
+    InvalidScope,
+    /// RFC 6749 §4.1.2.1: the user or the institution denied the request.
+    AccessDenied,
+    /// RFC 9101 §7 (used by RFC 9126): the `request_uri` is unknown, expired or used.
+    InvalidRequestUri,
+    /// RFC 9101 §7: request objects (`request`) are not supported.
+    RequestNotSupported,
+    /// RFC 9449 §5, §7.1: the DPoP proof is missing, malformed or invalid.
+    InvalidDpopProof,
     /// RFC 9396 §5: `authorization_details` malformed or asking for something not offered.
     InvalidAuthorizationDetails,
     /// RFC 6750 §3.1: the access token is malformed, expired or revoked.
@@ -65,6 +80,13 @@ impl ErrorCode {
             ErrorCode::InvalidRequest => "invalid_request",
             ErrorCode::InvalidGrant => "invalid_grant",
             ErrorCode::UnsupportedGrantType => "unsupported_grant_type",
+            ErrorCode::InvalidClient => "invalid_client",
+            ErrorCode::UnsupportedResponseType => "unsupported_response_type",
+            ErrorCode::InvalidScope => "invalid_scope",
+            ErrorCode::AccessDenied => "access_denied",
+            ErrorCode::InvalidRequestUri => "invalid_request_uri",
+            ErrorCode::RequestNotSupported => "request_not_supported",
+            ErrorCode::InvalidDpopProof => "invalid_dpop_proof",
             ErrorCode::InvalidAuthorizationDetails => "invalid_authorization_details",
             ErrorCode::InvalidToken => "invalid_token",
             ErrorCode::InvalidCredentialRequest => "invalid_credential_request",
@@ -105,6 +127,9 @@ pub struct WalletError {
     retry_after: Option<u64>,
     /// Extra body members (a fresh `c_nonce` for draft-13 wallets).
     extra: Map<String, Value>,
+    /// The 401 challenge's scheme: `DPoP` when the request used DPoP or the token is
+    /// DPoP-bound (RFC 9449 §7.1), else `Bearer`.
+    dpop_challenge: bool,
 }
 
 impl WalletError {
@@ -117,7 +142,23 @@ impl WalletError {
             description: sanitize(description.as_ref()),
             retry_after: None,
             extra: Map::new(),
+            dpop_challenge: false,
         }
+    }
+
+    /// A DPoP problem at the credential or notification endpoint: 401 with a `DPoP`
+    /// challenge (RFC 9449 §7.1).
+    pub fn dpop_resource_error(code: ErrorCode, description: impl AsRef<str>) -> Self {
+        let mut error = WalletError::new(code, description);
+        error.status = StatusCode::UNAUTHORIZED;
+        error.dpop_challenge = true;
+        error
+    }
+
+    /// Answers a 401 with a `DPoP` challenge instead of a `Bearer` one.
+    pub fn in_dpop_scheme(mut self) -> Self {
+        self.dpop_challenge = true;
+        self
     }
 
     /// 401 with a bare `Bearer` challenge: the request carried no (bearer) access token.
@@ -128,6 +169,7 @@ impl WalletError {
             description: String::new(),
             retry_after: None,
             extra: Map::new(),
+            dpop_challenge: false,
         }
     }
 
@@ -173,6 +215,11 @@ impl WalletError {
         self.code
     }
 
+    /// The (sanitised) description.
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+
     /// Whether a fresh nonce belongs in the body (proof and nonce errors).
     pub fn wants_fresh_nonce(&self) -> bool {
         matches!(
@@ -182,15 +229,24 @@ impl WalletError {
     }
 
     fn challenge(&self) -> HeaderValue {
+        let (scheme, parameters) = if self.dpop_challenge {
+            // RFC 9449 §7.1: the algorithms DPoP proofs may use.
+            ("DPoP", format!(", algs=\"{}\"", DPOP_ALGS.join(" ")))
+        } else {
+            ("Bearer", String::new())
+        };
         match self.code {
             // Descriptions are sanitised: no `"` or `\` can break the quoted string.
             Some(code) => HeaderValue::from_str(&format!(
-                "Bearer error=\"{}\", error_description=\"{}\"",
+                "{scheme} error=\"{}\", error_description=\"{}\"{parameters}",
                 code.as_str(),
                 self.description
             ))
             .unwrap_or_else(|_| HeaderValue::from_static("Bearer error=\"invalid_token\"")),
-            None => HeaderValue::from_static("Bearer"),
+            None => {
+                HeaderValue::from_str(&format!("{scheme}{}", parameters.trim_start_matches(',')))
+                    .unwrap_or_else(|_| HeaderValue::from_static("Bearer"))
+            }
         }
     }
 }
@@ -259,15 +315,15 @@ impl From<StoreError> for WalletError {
 
 /// A command failure, with the aggregate's rejections mapped by `rejection` (each endpoint
 /// maps them to its own protocol's codes).
-pub fn command_error(
-    error: CommandError,
-    rejection: impl FnOnce(OfferError) -> WalletError,
+pub fn command_error<E: std::error::Error + 'static>(
+    error: RepositoryError<E>,
+    rejection: impl FnOnce(E) -> WalletError,
 ) -> WalletError {
     match error {
-        CommandError::Rejected(rejected) => rejection(rejected),
-        CommandError::Store(e) => e.into(),
-        CommandError::Contention(_) => WalletError::unavailable(&error),
-        CommandError::Corrupt { .. } => WalletError::internal(&error),
+        RepositoryError::Rejected(rejected) => rejection(rejected),
+        RepositoryError::Store(e) => e.into(),
+        RepositoryError::Contention(_) => WalletError::unavailable(&error),
+        RepositoryError::Corrupt { .. } => WalletError::internal(&error),
     }
 }
 
@@ -323,6 +379,8 @@ pub fn credential_rejection(error: OfferError, named_by: NamedBy) -> WalletError
         OfferError::TokenExpired => {
             WalletError::new(ErrorCode::InvalidToken, "the access token has expired")
         }
+        OfferError::TokenRevoked => token_refused(&error),
+        OfferError::TokenBindingMismatch => token_refused(&error).in_dpop_scheme(),
         OfferError::Expired => WalletError::new(
             ErrorCode::InvalidToken,
             "the offer of this access token expired",
@@ -360,12 +418,20 @@ pub fn credential_rejection(error: OfferError, named_by: NamedBy) -> WalletError
     }
 }
 
+/// A revoked token, or one presented without proof of the key it is bound to (RFC 6750
+/// §3.1, RFC 9449 §7.1): `invalid_token`.
+fn token_refused(error: &OfferError) -> WalletError {
+    WalletError::new(ErrorCode::InvalidToken, error.to_string())
+}
+
 /// The notification endpoint's answer to an aggregate rejection (OID4VCI 1.0 §11.3).
 pub fn notification_rejection(error: OfferError) -> WalletError {
     match error {
         OfferError::NotFound | OfferError::InvalidToken => {
             WalletError::new(ErrorCode::InvalidToken, "the access token is not valid")
         }
+        OfferError::TokenRevoked => token_refused(&error),
+        OfferError::TokenBindingMismatch => token_refused(&error).in_dpop_scheme(),
         OfferError::UnknownNotificationId => WalletError::new(
             ErrorCode::InvalidNotificationId,
             "the notification_id is not one issued under this access token",

@@ -11,6 +11,9 @@ use issuance_credential::{IssuerKeys, SigningKey};
 use issuance_domain::credential_config::{CredentialCatalog, CredentialConfiguration, Display};
 use serde_json::{json, Map, Value};
 
+use issuance_domain::offer::GRANT_AUTHORIZATION_CODE;
+
+use crate::config::AuthorizationSettings;
 use crate::offers::credential_offer::PRE_AUTHORIZED_GRANT_TYPE;
 use crate::state::AppState;
 
@@ -40,6 +43,8 @@ pub struct Sources<'a> {
     pub catalog: &'a CredentialCatalog,
     /// The issuer's keys.
     pub keys: &'a IssuerKeys,
+    /// The authorization-code flow and DPoP.
+    pub authorization: &'a AuthorizationSettings,
 }
 
 impl Documents {
@@ -124,20 +129,74 @@ fn configuration(configuration: &CredentialConfiguration) -> Value {
     })
 }
 
-/// RFC 8414 §2, with the pre-authorized grant of OID4VCI 1.0 §12.3.
+/// RFC 8414 §2, with the pre-authorized grant of OID4VCI 1.0 §12.3 and, when enabled, the
+/// authorization-code flow (PAR RFC 9126 §5, PKCE RFC 7636 §6.2, RFC 9207 §3, DPoP RFC 9449
+/// §5.1).
 fn authorization_server(sources: &Sources) -> Value {
     let issuer = sources.issuer_url;
-    json!({
-        "issuer": issuer,
-        "token_endpoint": format!("{issuer}/token"),
-        // No authorization endpoint (yet): the pre-authorized grant needs none.
-        "response_types_supported": [],
-        "grant_types_supported": [PRE_AUTHORIZED_GRANT_TYPE],
-        "pre-authorized_grant_anonymous_access_supported": true,
-        "token_endpoint_auth_methods_supported": ["none"],
-        "authorization_details_types_supported": ["openid_credential"],
-        "scopes_supported": sources.catalog.iter().map(|c| c.scope.as_str()).collect::<Vec<_>>(),
-    })
+    let authorization = sources.authorization;
+    let mut metadata = Map::new();
+    metadata.insert("issuer".into(), json!(issuer));
+    metadata.insert("token_endpoint".into(), json!(format!("{issuer}/token")));
+    if authorization.enabled() {
+        metadata.insert(
+            "authorization_endpoint".into(),
+            json!(format!("{issuer}/authorize")),
+        );
+        metadata.insert(
+            "pushed_authorization_request_endpoint".into(),
+            json!(format!("{issuer}/par")),
+        );
+        metadata.insert(
+            "require_pushed_authorization_requests".into(),
+            json!(authorization.require_pushed_authorization_requests),
+        );
+        metadata.insert("response_types_supported".into(), json!(["code"]));
+        metadata.insert("response_modes_supported".into(), json!(["query"]));
+        metadata.insert(
+            "grant_types_supported".into(),
+            json!([GRANT_AUTHORIZATION_CODE, PRE_AUTHORIZED_GRANT_TYPE]),
+        );
+        metadata.insert("code_challenge_methods_supported".into(), json!(["S256"]));
+        metadata.insert(
+            "authorization_response_iss_parameter_supported".into(),
+            json!(true),
+        );
+    } else {
+        // No authorization endpoint: the pre-authorized grant needs none.
+        metadata.insert("response_types_supported".into(), json!([]));
+        metadata.insert(
+            "grant_types_supported".into(),
+            json!([PRE_AUTHORIZED_GRANT_TYPE]),
+        );
+    }
+    metadata.insert(
+        "pre-authorized_grant_anonymous_access_supported".into(),
+        json!(true),
+    );
+    metadata.insert(
+        "token_endpoint_auth_methods_supported".into(),
+        json!(["none"]),
+    );
+    if authorization.dpop.enabled() {
+        metadata.insert(
+            "dpop_signing_alg_values_supported".into(),
+            json!(PROOF_SIGNING_ALGS),
+        );
+    }
+    metadata.insert(
+        "authorization_details_types_supported".into(),
+        json!(["openid_credential"]),
+    );
+    metadata.insert(
+        "scopes_supported".into(),
+        json!(sources
+            .catalog
+            .iter()
+            .map(|c| c.scope.as_str())
+            .collect::<Vec<_>>()),
+    );
+    Value::Object(metadata)
 }
 
 /// SD-JWT VC draft -13 §5: `{"issuer", "jwks"}`, every published key (active first).

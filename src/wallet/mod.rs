@@ -3,7 +3,8 @@
 //!
 //! - [`metadata`]: the three well-known documents, rendered once at start-up.
 //! - [`offer`]: the credential offer by reference.
-//! - [`token`]: the pre-authorized code grant; [`access_token`]: the tokens it mints.
+//! - [`token`]: the token endpoint's grants; [`access_token`]: the tokens it mints.
+//! - `/par` and `/authorize` are the authorization-code flow's (`crate::authorization`).
 //! - [`nonce`]: `c_nonce` values and the nonce endpoint.
 //! - [`credential`]: issuance, with [`credential_request`] and [`proofs`].
 //! - [`notification`]: wallet notifications.
@@ -67,6 +68,7 @@ impl WalletState {
             batch_size: settings.issuer.batch_size,
             catalog,
             keys,
+            authorization: &settings.authorization,
         })?;
         let path_prefix = url::Url::parse(issuer_url)?
             .path()
@@ -107,6 +109,16 @@ pub fn configure(cfg: &mut web::ServiceConfig, wallet: &WalletState) {
             .app_data(form_config(limit))
             .wrap(from_fn(rate_limit::middleware))
             .route(web::post().to(token::token)),
+    )
+    .service(
+        web::resource(format!("{prefix}/par"))
+            .app_data(form_config(limit))
+            .wrap(from_fn(rate_limit::middleware))
+            .route(web::post().to(crate::authorization::par::par)),
+    )
+    .route(
+        &format!("{prefix}/authorize"),
+        web::get().to(crate::authorization::authorize::authorize),
     )
     .route(&format!("{prefix}/nonce"), web::post().to(nonce::nonce))
     .service(
@@ -163,20 +175,21 @@ fn json_config(limit: usize, code: ErrorCode) -> web::JsonConfig {
         })
 }
 
-/// Token request bodies: `invalid_request` (RFC 6749 §5.2), including repeated parameters.
+/// Token and pushed authorization request bodies: `invalid_request` (RFC 6749 §5.2,
+/// RFC 9126 §2.3), including repeated parameters.
 fn form_config(limit: usize) -> web::FormConfig {
     web::FormConfig::default()
         .limit(limit)
         .error_handler(move |error, _: &HttpRequest| {
             let reason = match &error {
                 UrlencodedError::ContentType => {
-                    "the token request must be application/x-www-form-urlencoded".to_string()
+                    "the request body must be application/x-www-form-urlencoded".to_string()
                 }
                 UrlencodedError::Overflow { .. } => {
                     format!("the request body exceeds {limit} bytes")
                 }
-                UrlencodedError::Parse(e) => format!("malformed token request: {e}"),
-                other => format!("unreadable token request: {other}"),
+                UrlencodedError::Parse(e) => format!("malformed request: {e}"),
+                other => format!("unreadable request: {other}"),
             };
             WalletError::new(ErrorCode::InvalidRequest, reason).into()
         })

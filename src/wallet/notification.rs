@@ -66,6 +66,7 @@ pub async fn notification(
             OfferCommand::RecordNotification(RecordNotification {
                 redemption_id: token.redemption_id,
                 token_hash: token.hash,
+                dpop_jkt: token.dpop_jkt.clone(),
                 notification_id: notification_id.clone(),
                 event,
                 event_description: event_description.clone(),

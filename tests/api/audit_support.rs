@@ -10,7 +10,8 @@ use issuance::crypto::codes;
 use issuance::offers::{CommandError, CommandMeta, Executed};
 use issuance_domain::offer::{
     IssueCredentials, NewCredential, NewRedemption, NotificationEvent, OfferCommand,
-    PresentedGrant, RecordNotification, RedeemOffer,
+    PresentedGrant, RecordNotification, RedeemOffer, RevokeRedemption,
+    REVOCATION_AUTHORIZATION_CODE_REPLAYED,
 };
 use issuance_domain::Digest;
 use reqwest::Method;
@@ -128,6 +129,7 @@ pub async fn issue(
                 now,
                 redemption_id: token.redemption_id,
                 token_hash: token.token_hash,
+                dpop_jkt: None,
                 credential_configuration_id: configuration.into(),
                 notification_id: "n-1".into(),
                 credentials: vec![NewCredential {
@@ -149,6 +151,7 @@ pub async fn notify(app: &TestApp, offer: Uuid, token: Token, request_id: &str) 
             OfferCommand::RecordNotification(RecordNotification {
                 redemption_id: token.redemption_id,
                 token_hash: token.token_hash,
+                dpop_jkt: None,
                 notification_id: "n-1".into(),
                 event: NotificationEvent::CredentialAccepted,
                 event_description: None,
@@ -302,6 +305,17 @@ pub async fn drive_every_event_type(app: &TestApp) -> Lifecycle {
         .unwrap();
     assert_eq!(issued.events.len(), 2, "issued and completed");
     notify(app, completed, token, "req-a-notify").await;
+    // A replayed authorization code revokes the token issued from it (in any state).
+    app.state
+        .offers
+        .execute(completed, &wallet_meta("req-a-revoke-token"), |_, _| {
+            OfferCommand::RevokeRedemption(RevokeRedemption {
+                redemption_id: token.redemption_id,
+                reason: REVOCATION_AUTHORIZATION_CODE_REPLAYED.into(),
+            })
+        })
+        .await
+        .unwrap();
 
     // Erased by the admin while live.
     let erased = offer_id(&create_offer_as(app, &identity_offer(), "req-b-create").await);

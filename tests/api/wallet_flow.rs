@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use jsonwebtoken::{DecodingKey, EncodingKey, Header};
-use sd_jwt_rs::{SDJWTHolder, SDJWTSerializationFormat, SDJWTVerifier};
+use jsonwebtoken::EncodingKey;
+use sd_jwt_rs::{SDJWTHolder, SDJWTSerializationFormat};
 use serde_json::{json, Map, Value};
 use sha2::Digest as _;
 
@@ -335,40 +335,6 @@ fn check_credential(
         .iter()
         .any(|k| k["kid"] == kid));
     assert!(verify(compact, "https://impostor.example", jwks, None).is_err());
-}
-
-/// sd-jwt-rs verification; the issuer key comes from `jwks` by the header's `kid`, and only
-/// for our issuer.
-fn verify(
-    presentation: &str,
-    issuer: &str,
-    jwks: &Value,
-    key_binding: Option<(&str, &str)>,
-) -> Result<Value, sd_jwt_rs::error::Error> {
-    let issuer = issuer.to_string();
-    let keys: Vec<Value> = jwks["keys"].as_array().unwrap().clone();
-    let resolver = move |iss: &str, header: &Header| -> DecodingKey {
-        let key = keys
-            .iter()
-            .find(|k| k["kid"].as_str() == header.kid.as_deref())
-            .filter(|_| iss == issuer);
-        match key {
-            Some(key) => DecodingKey::from_ec_components(
-                key["x"].as_str().unwrap(),
-                key["y"].as_str().unwrap(),
-            )
-            .unwrap(),
-            None => DecodingKey::from_secret(b"not the issuer key"),
-        }
-    };
-    SDJWTVerifier::new(
-        presentation.to_string(),
-        Box::new(resolver),
-        key_binding.map(|(aud, _)| aud.to_string()),
-        key_binding.map(|(_, nonce)| nonce.to_string()),
-        SDJWTSerializationFormat::Compact,
-    )
-    .map(|verifier| verifier.verified_claims)
 }
 
 /// sd-jwt-rs holder: discloses `family_name` and `address.locality`, signs a KB-JWT.

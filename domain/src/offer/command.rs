@@ -26,6 +26,8 @@ pub enum OfferCommand {
     Fail(FailOffer),
     /// Record that the claims' data key was destroyed.
     EraseClaims(EraseClaims),
+    /// Revoke one access token (e.g. its authorization code was replayed).
+    RevokeRedemption(RevokeRedemption),
 }
 
 /// Create an offer from fully prepared creation facts.
@@ -104,6 +106,9 @@ pub struct IssueCredentials {
     pub redemption_id: Uuid,
     /// SHA-256 of the presented access token.
     pub token_hash: Digest,
+    /// RFC 7638 thumbprint of the key of the DPoP proof presented with the token (RFC 9449
+    /// §7); `None` for a bearer request. Must equal the redemption's binding.
+    pub dpop_jkt: Option<String>,
     /// The configuration issued.
     pub credential_configuration_id: String,
     /// The notification id returned with the credentials.
@@ -119,6 +124,8 @@ pub struct RecordNotification {
     pub redemption_id: Uuid,
     /// SHA-256 of the presented access token.
     pub token_hash: Digest,
+    /// Thumbprint of the DPoP proof's key presented with the token; `None` for bearer.
+    pub dpop_jkt: Option<String>,
     /// The notification id.
     pub notification_id: String,
     /// What happened.
@@ -154,5 +161,14 @@ pub struct FailOffer {
 #[derive(Debug, Clone, PartialEq)]
 pub struct EraseClaims {
     /// `retention_policy` or `admin_request`.
+    pub reason: String,
+}
+
+/// Revoke one access token of the offer. Idempotent; may precede the redemption it names.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RevokeRedemption {
+    /// The redemption (access token) to revoke.
+    pub redemption_id: Uuid,
+    /// Machine-readable reason, e.g. `authorization_code_replayed`.
     pub reason: String,
 }

@@ -30,6 +30,7 @@ pub fn decide(offer: &Offer, command: OfferCommand) -> Result<Vec<OfferEvent>, O
         OfferCommand::Revoke(c) => revoke(offer, c),
         OfferCommand::Fail(c) => fail(offer, c),
         OfferCommand::EraseClaims(c) => erase(offer, c),
+        OfferCommand::RevokeRedemption(c) => revoke_redemption(offer, c),
     }
 }
 
@@ -89,13 +90,73 @@ fn ensure_live(offer: &Offer) -> Result<(), OfferError> {
     }
 }
 
-fn redeem(offer: &Offer, command: RedeemOffer) -> Result<Vec<OfferEvent>, OfferError> {
+/// The offer's definition if a grant may be redeemed now: live and before its deadline.
+fn ensure_redeemable(offer: &Offer, now: DateTime<Utc>) -> Result<&OfferCreated, OfferError> {
     ensure_live(offer)?;
     let definition = offer.definition()?;
-    if command.now >= definition.expires_at {
+    if now >= definition.expires_at {
         return Err(OfferError::Expired);
     }
-    let mut events = Vec::new();
+    Ok(definition)
+}
+
+/// The authorization-code grant presented with `issuer_state_hash` fits this offer.
+fn check_issuer_state(
+    offer: &Offer,
+    definition: &OfferCreated,
+    presented: &Digest,
+) -> Result<(), OfferError> {
+    let OfferGrant::AuthorizationCode { issuer_state_hash } = &definition.grant else {
+        return Err(OfferError::GrantMismatch);
+    };
+    if !issuer_state_hash.ct_eq(presented) {
+        return Err(OfferError::InvalidCode);
+    }
+    if offer.is_single_use() && !offer.redemptions.is_empty() {
+        return Err(OfferError::AlreadyRedeemed);
+    }
+    Ok(())
+}
+
+/// The configurations a token will cover: those requested (each must be offered), or all
+/// offered when the wallet named none.
+fn covered_configurations(
+    definition: &OfferCreated,
+    requested: Option<Vec<String>>,
+) -> Result<Vec<String>, OfferError> {
+    let Some(requested) = requested else {
+        return Ok(definition.credential_configuration_ids.clone());
+    };
+    if let Some(missing) = requested
+        .iter()
+        .find(|id| !definition.credential_configuration_ids.contains(id))
+    {
+        return Err(OfferError::NotOffered(missing.clone()));
+    }
+    if requested.is_empty() {
+        return Err(OfferError::InvalidOffer(
+            "no credential configuration requested".into(),
+        ));
+    }
+    Ok(requested)
+}
+
+/// Checks, before an authorization request is accepted for it, that the offer can still be
+/// redeemed with its `issuer_state` and covers `requested`; returns what the token would
+/// cover. [`decide`] applies the same rules when the authorization code is exchanged.
+pub fn ensure_authorizable(
+    offer: &Offer,
+    issuer_state_hash: &Digest,
+    requested: Option<&[String]>,
+    now: DateTime<Utc>,
+) -> Result<Vec<String>, OfferError> {
+    let definition = ensure_redeemable(offer, now)?;
+    check_issuer_state(offer, definition, issuer_state_hash)?;
+    covered_configurations(definition, requested.map(<[String]>::to_vec))
+}
+
+fn redeem(offer: &Offer, command: RedeemOffer) -> Result<Vec<OfferEvent>, OfferError> {
+    let definition = ensure_redeemable(offer, command.now)?;
     match (&definition.grant, &command.grant) {
         (
             OfferGrant::PreAuthorizedCode { code_hash, tx_code },
@@ -122,39 +183,18 @@ fn redeem(offer: &Offer, command: RedeemOffer) -> Result<Vec<OfferEvent>, OfferE
             }
         }
         (
-            OfferGrant::AuthorizationCode { issuer_state_hash },
-            PresentedGrant::AuthorizationCode {
-                issuer_state_hash: presented,
-            },
-        ) => {
-            if !issuer_state_hash.ct_eq(presented) {
-                return Err(OfferError::InvalidCode);
-            }
-            if offer.is_single_use() && !offer.redemptions.is_empty() {
-                return Err(OfferError::AlreadyRedeemed);
-            }
-        }
+            OfferGrant::AuthorizationCode { .. },
+            PresentedGrant::AuthorizationCode { issuer_state_hash },
+        ) => check_issuer_state(offer, definition, issuer_state_hash)?,
         _ => return Err(OfferError::GrantMismatch),
     }
     let redemption = command.redemption;
-    let covered = match redemption.requested_configuration_ids {
-        None => definition.credential_configuration_ids.clone(),
-        Some(requested) => {
-            if let Some(missing) = requested
-                .iter()
-                .find(|id| !definition.credential_configuration_ids.contains(id))
-            {
-                return Err(OfferError::NotOffered(missing.clone()));
-            }
-            if requested.is_empty() {
-                return Err(OfferError::InvalidOffer(
-                    "no credential configuration requested".into(),
-                ));
-            }
-            requested
-        }
-    };
-    events.push(OfferEvent::OfferRedeemed(OfferRedeemed {
+    if offer.is_revoked(redemption.redemption_id) {
+        // Revoked before it existed: its authorization code was replayed meanwhile.
+        return Err(OfferError::TokenRevoked);
+    }
+    let covered = covered_configurations(definition, redemption.requested_configuration_ids)?;
+    Ok(vec![OfferEvent::OfferRedeemed(OfferRedeemed {
         redemption_id: redemption.redemption_id,
         grant: definition.grant.name().to_string(),
         token_hash: redemption.token_hash,
@@ -162,8 +202,7 @@ fn redeem(offer: &Offer, command: RedeemOffer) -> Result<Vec<OfferEvent>, OfferE
         credential_configuration_ids: covered,
         client_id: redemption.client_id,
         dpop_jkt: redemption.dpop_jkt,
-    }));
-    Ok(events)
+    })])
 }
 
 /// A wrong transaction code: count it, and lock the offer when none are left.
@@ -182,7 +221,8 @@ fn reject_tx_code(offer: &Offer) -> Vec<OfferEvent> {
 }
 
 /// Checks that credentials of `configuration_id` may be issued now under the access token
-/// `(redemption_id, token_hash)`, and returns its redemption.
+/// `(redemption_id, token_hash)` presented with the DPoP key `dpop_jkt` (`None`: a bearer
+/// request), and returns its redemption.
 ///
 /// [`decide`] applies the same checks to `IssueCredentials`; the credential endpoint calls
 /// this first so that it can refuse a request before consuming nonces or signing anything.
@@ -190,6 +230,7 @@ pub fn ensure_issuable<'a>(
     offer: &'a Offer,
     redemption_id: Uuid,
     token_hash: &Digest,
+    dpop_jkt: Option<&str>,
     configuration_id: &str,
     now: DateTime<Utc>,
 ) -> Result<&'a Redemption, OfferError> {
@@ -198,9 +239,7 @@ pub fn ensure_issuable<'a>(
     if offer.claims_erased {
         return Err(OfferError::ClaimsErased);
     }
-    let redemption = offer
-        .redemption(redemption_id, token_hash)
-        .ok_or(OfferError::InvalidToken)?;
+    let redemption = offer.usable_redemption(redemption_id, token_hash, dpop_jkt)?;
     if now >= redemption.token_expires_at {
         return Err(OfferError::TokenExpired);
     }
@@ -231,6 +270,7 @@ fn issue(offer: &Offer, command: IssueCredentials) -> Result<Vec<OfferEvent>, Of
         offer,
         command.redemption_id,
         &command.token_hash,
+        command.dpop_jkt.as_deref(),
         &command.credential_configuration_id,
         command.now,
     )?;
@@ -270,9 +310,11 @@ fn issue(offer: &Offer, command: IssueCredentials) -> Result<Vec<OfferEvent>, Of
 
 fn notify(offer: &Offer, command: RecordNotification) -> Result<Vec<OfferEvent>, OfferError> {
     offer.definition()?;
-    let redemption = offer
-        .redemption(command.redemption_id, &command.token_hash)
-        .ok_or(OfferError::InvalidToken)?;
+    let redemption = offer.usable_redemption(
+        command.redemption_id,
+        &command.token_hash,
+        command.dpop_jkt.as_deref(),
+    )?;
     if !redemption
         .notification_ids
         .contains(&command.notification_id)
@@ -335,6 +377,20 @@ fn erase(offer: &Offer, command: EraseClaims) -> Result<Vec<OfferEvent>, OfferEr
         return Err(OfferError::ClaimsAlreadyErased);
     }
     Ok(vec![OfferEvent::ClaimsErased(ClaimsErased {
+        reason: command.reason,
+    })])
+}
+
+fn revoke_redemption(
+    offer: &Offer,
+    command: RevokeRedemption,
+) -> Result<Vec<OfferEvent>, OfferError> {
+    offer.definition()?;
+    if offer.is_revoked(command.redemption_id) {
+        return Ok(vec![]);
+    }
+    Ok(vec![OfferEvent::RedemptionRevoked(RedemptionRevoked {
+        redemption_id: command.redemption_id,
         reason: command.reason,
     })])
 }

@@ -50,6 +50,13 @@ pub enum OfferError {
     /// The access token has expired.
     #[error("the access token has expired")]
     TokenExpired,
+    /// The access token was revoked (or the redemption it would create was revoked first).
+    #[error("the access token was revoked")]
+    TokenRevoked,
+    /// The access token is DPoP-bound and the request did not prove possession of that key,
+    /// or it is a bearer token presented as DPoP (RFC 9449 §7.1).
+    #[error("the access token is bound to another key")]
+    TokenBindingMismatch,
     /// The access token does not cover this configuration.
     #[error("the access token does not cover credential configuration {0}")]
     NotCovered(String),

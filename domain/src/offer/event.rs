@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
+pub use crate::aggregate::DecodeError;
+use crate::aggregate::{check_version, parse_payload, to_payload, StoredEvent};
 use crate::digest::Digest;
 
 /// The grant an offer carries.
@@ -232,6 +234,21 @@ pub struct ClaimsErased {
     pub reason: String,
 }
 
+/// An access token granted for the offer was revoked: it no longer issues credentials or
+/// records notifications. May name a redemption that does not exist yet, so that a
+/// revocation racing the redemption it targets still wins (the redemption is then refused).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RedemptionRevoked {
+    /// The redemption (access token) revoked.
+    pub redemption_id: Uuid,
+    /// Machine-readable reason, e.g. `authorization_code_replayed`.
+    pub reason: String,
+}
+
+/// Revocation reason: the authorization code the token came from was used again
+/// (RFC 6749 §4.1.2).
+pub const REVOCATION_AUTHORIZATION_CODE_REPLAYED: &str = "authorization_code_replayed";
+
 /// Every event of the Offer aggregate.
 // `OfferCreated` is the large variant; events are few per offer and rarely moved, so
 // boxing it would cost more in ergonomics than it saves.
@@ -258,37 +275,15 @@ pub enum OfferEvent {
     NotificationReceived(NotificationReceived),
     /// See [`ClaimsErased`].
     ClaimsErased(ClaimsErased),
-}
-
-/// Why a stored event could not be decoded.
-#[derive(Debug, thiserror::Error)]
-pub enum DecodeError {
-    /// The type name is not an Offer event.
-    #[error("unknown event type {0}")]
-    UnknownType(String),
-    /// A version newer than this code understands.
-    #[error("unsupported version {version} of {event_type}")]
-    UnsupportedVersion {
-        /// The type.
-        event_type: String,
-        /// The stored version.
-        version: u32,
-    },
-    /// The payload does not match the schema.
-    #[error("malformed {event_type} payload: {source}")]
-    Malformed {
-        /// The type.
-        event_type: String,
-        /// The serde error.
-        source: serde_json::Error,
-    },
+    /// See [`RedemptionRevoked`].
+    RedemptionRevoked(RedemptionRevoked),
 }
 
 /// Current schema version of every Offer event type.
 pub const CURRENT_VERSION: u32 = 1;
 
 /// Every event type name, in lifecycle order.
-pub const EVENT_TYPES: [&str; 10] = [
+pub const EVENT_TYPES: [&str; 11] = [
     "OfferCreated",
     "TxCodeRejected",
     "OfferRedeemed",
@@ -299,6 +294,7 @@ pub const EVENT_TYPES: [&str; 10] = [
     "OfferRevoked",
     "NotificationReceived",
     "ClaimsErased",
+    "RedemptionRevoked",
 ];
 
 impl OfferEvent {
@@ -315,6 +311,7 @@ impl OfferEvent {
             OfferEvent::OfferRevoked(_) => "OfferRevoked",
             OfferEvent::NotificationReceived(_) => "NotificationReceived",
             OfferEvent::ClaimsErased(_) => "ClaimsErased",
+            OfferEvent::RedemptionRevoked(_) => "RedemptionRevoked",
         }
     }
 
@@ -325,20 +322,19 @@ impl OfferEvent {
 
     /// The payload as stored: the variant's struct alone.
     pub fn payload(&self) -> Value {
-        let result = match self {
-            OfferEvent::OfferCreated(e) => serde_json::to_value(e),
-            OfferEvent::TxCodeRejected(e) => serde_json::to_value(e),
-            OfferEvent::OfferRedeemed(e) => serde_json::to_value(e),
-            OfferEvent::CredentialIssued(e) => serde_json::to_value(e),
-            OfferEvent::OfferCompleted(e) => serde_json::to_value(e),
-            OfferEvent::OfferFailed(e) => serde_json::to_value(e),
-            OfferEvent::OfferExpired(e) => serde_json::to_value(e),
-            OfferEvent::OfferRevoked(e) => serde_json::to_value(e),
-            OfferEvent::NotificationReceived(e) => serde_json::to_value(e),
-            OfferEvent::ClaimsErased(e) => serde_json::to_value(e),
-        };
-        // Plain data structs with string keys always serialise.
-        result.unwrap_or(Value::Null)
+        match self {
+            OfferEvent::OfferCreated(e) => to_payload(e),
+            OfferEvent::TxCodeRejected(e) => to_payload(e),
+            OfferEvent::OfferRedeemed(e) => to_payload(e),
+            OfferEvent::CredentialIssued(e) => to_payload(e),
+            OfferEvent::OfferCompleted(e) => to_payload(e),
+            OfferEvent::OfferFailed(e) => to_payload(e),
+            OfferEvent::OfferExpired(e) => to_payload(e),
+            OfferEvent::OfferRevoked(e) => to_payload(e),
+            OfferEvent::NotificationReceived(e) => to_payload(e),
+            OfferEvent::ClaimsErased(e) => to_payload(e),
+            OfferEvent::RedemptionRevoked(e) => to_payload(e),
+        }
     }
 
     /// Decodes a stored event, upcasting older versions (none exist yet: version 1 is the
@@ -348,34 +344,42 @@ impl OfferEvent {
         version: u32,
         payload: &Value,
     ) -> Result<OfferEvent, DecodeError> {
-        if version > CURRENT_VERSION || version == 0 {
-            return Err(DecodeError::UnsupportedVersion {
-                event_type: event_type.to_string(),
-                version,
-            });
-        }
-        fn parse<T: serde::de::DeserializeOwned>(
-            event_type: &str,
-            payload: &Value,
-        ) -> Result<T, DecodeError> {
-            T::deserialize(payload).map_err(|source| DecodeError::Malformed {
-                event_type: event_type.to_string(),
-                source,
-            })
-        }
+        check_version(event_type, version, CURRENT_VERSION)?;
+        let p = payload;
         Ok(match event_type {
-            "OfferCreated" => OfferEvent::OfferCreated(parse(event_type, payload)?),
-            "TxCodeRejected" => OfferEvent::TxCodeRejected(parse(event_type, payload)?),
-            "OfferRedeemed" => OfferEvent::OfferRedeemed(parse(event_type, payload)?),
-            "CredentialIssued" => OfferEvent::CredentialIssued(parse(event_type, payload)?),
-            "OfferCompleted" => OfferEvent::OfferCompleted(parse(event_type, payload)?),
-            "OfferFailed" => OfferEvent::OfferFailed(parse(event_type, payload)?),
-            "OfferExpired" => OfferEvent::OfferExpired(parse(event_type, payload)?),
-            "OfferRevoked" => OfferEvent::OfferRevoked(parse(event_type, payload)?),
-            "NotificationReceived" => OfferEvent::NotificationReceived(parse(event_type, payload)?),
-            "ClaimsErased" => OfferEvent::ClaimsErased(parse(event_type, payload)?),
+            "OfferCreated" => OfferEvent::OfferCreated(parse_payload(event_type, p)?),
+            "TxCodeRejected" => OfferEvent::TxCodeRejected(parse_payload(event_type, p)?),
+            "OfferRedeemed" => OfferEvent::OfferRedeemed(parse_payload(event_type, p)?),
+            "CredentialIssued" => OfferEvent::CredentialIssued(parse_payload(event_type, p)?),
+            "OfferCompleted" => OfferEvent::OfferCompleted(parse_payload(event_type, p)?),
+            "OfferFailed" => OfferEvent::OfferFailed(parse_payload(event_type, p)?),
+            "OfferExpired" => OfferEvent::OfferExpired(parse_payload(event_type, p)?),
+            "OfferRevoked" => OfferEvent::OfferRevoked(parse_payload(event_type, p)?),
+            "NotificationReceived" => {
+                OfferEvent::NotificationReceived(parse_payload(event_type, p)?)
+            }
+            "ClaimsErased" => OfferEvent::ClaimsErased(parse_payload(event_type, p)?),
+            "RedemptionRevoked" => OfferEvent::RedemptionRevoked(parse_payload(event_type, p)?),
             other => return Err(DecodeError::UnknownType(other.to_string())),
         })
+    }
+}
+
+impl StoredEvent for OfferEvent {
+    fn event_type(&self) -> &'static str {
+        OfferEvent::event_type(self)
+    }
+
+    fn event_version(&self) -> u32 {
+        OfferEvent::event_version(self)
+    }
+
+    fn payload(&self) -> Value {
+        OfferEvent::payload(self)
+    }
+
+    fn decode(event_type: &str, version: u32, payload: &Value) -> Result<Self, DecodeError> {
+        OfferEvent::decode(event_type, version, payload)
     }
 }
 

@@ -26,7 +26,7 @@ pub mod state;
 mod tests;
 
 pub use command::*;
-pub use decide::{decide, ensure_issuable};
+pub use decide::{decide, ensure_authorizable, ensure_issuable};
 pub use error::OfferError;
 pub use event::*;
 pub use state::{Offer, OfferStatus, Redemption};

@@ -97,6 +97,9 @@ pub struct Redemption {
     /// presented under the token must then name it as `iss` (OID4VCI 1.0 Appendix F.1).
     #[serde(default)]
     pub client_id: Option<String>,
+    /// Whether the token was revoked (`RedemptionRevoked`).
+    #[serde(default)]
+    pub revoked: bool,
 }
 
 /// The Offer aggregate's state.
@@ -120,6 +123,9 @@ pub struct Offer {
     pub failure: Option<OfferFailed>,
     /// Whether the claims' data key was destroyed.
     pub claims_erased: bool,
+    /// Every redemption id revoked, including ones revoked before they were redeemed.
+    #[serde(default)]
+    pub revoked_redemption_ids: Vec<Uuid>,
 }
 
 impl Offer {
@@ -157,6 +163,7 @@ impl Offer {
                     notification_ids: Vec::new(),
                     dpop_jkt: redeemed.dpop_jkt,
                     client_id: redeemed.client_id,
+                    revoked: false,
                 });
             }
             OfferEvent::CredentialIssued(issued) => {
@@ -196,6 +203,18 @@ impl Offer {
             OfferEvent::OfferRevoked(_) => self.status = OfferStatus::Revoked,
             OfferEvent::NotificationReceived(notification) => self.notifications.push(notification),
             OfferEvent::ClaimsErased(_) => self.claims_erased = true,
+            OfferEvent::RedemptionRevoked(revoked) => {
+                if let Some(redemption) = self
+                    .redemptions
+                    .iter_mut()
+                    .find(|r| r.redemption_id == revoked.redemption_id)
+                {
+                    redemption.revoked = true;
+                }
+                if !self.revoked_redemption_ids.contains(&revoked.redemption_id) {
+                    self.revoked_redemption_ids.push(revoked.redemption_id);
+                }
+            }
         }
     }
 
@@ -223,6 +242,32 @@ impl Offer {
         self.redemptions
             .iter()
             .find(|r| r.redemption_id == redemption_id && r.token_hash.ct_eq(token_hash))
+    }
+
+    /// The redemption a presented access token belongs to, if the token may still be used
+    /// by this request: not revoked, and presented with the key it is bound to (RFC 9449
+    /// §7.1: a DPoP-bound token needs a proof with its key; a bearer token is not DPoP).
+    pub fn usable_redemption(
+        &self,
+        redemption_id: Uuid,
+        token_hash: &Digest,
+        dpop_jkt: Option<&str>,
+    ) -> Result<&Redemption, OfferError> {
+        let redemption = self
+            .redemption(redemption_id, token_hash)
+            .ok_or(OfferError::InvalidToken)?;
+        if redemption.revoked {
+            return Err(OfferError::TokenRevoked);
+        }
+        if redemption.dpop_jkt.as_deref() != dpop_jkt {
+            return Err(OfferError::TokenBindingMismatch);
+        }
+        Ok(redemption)
+    }
+
+    /// Whether `redemption_id` was revoked (before or after it was redeemed).
+    pub fn is_revoked(&self, redemption_id: Uuid) -> bool {
+        self.revoked_redemption_ids.contains(&redemption_id)
     }
 
     /// Every configuration issued so far, under any redemption.

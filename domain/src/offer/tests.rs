@@ -145,6 +145,7 @@ fn issue_cmd(configuration: &str, count: u128) -> OfferCommand {
         now: at(20),
         redemption_id: redemption_id(),
         token_hash: token(),
+        dpop_jkt: None,
         credential_configuration_id: configuration.into(),
         notification_id: format!("n-{configuration}"),
         credentials: (0..count).map(new_credential).collect(),
@@ -172,6 +173,7 @@ fn notify_cmd(notification_id: &str, event: NotificationEvent) -> OfferCommand {
     OfferCommand::RecordNotification(RecordNotification {
         redemption_id: redemption_id(),
         token_hash: token(),
+        dpop_jkt: None,
         notification_id: notification_id.into(),
         event,
         event_description: None,
@@ -228,6 +230,49 @@ fn erased() -> OfferEvent {
 
 fn expired() -> OfferEvent {
     OfferEvent::OfferExpired(OfferExpired {})
+}
+
+/// The thumbprint of the DPoP key of bound tokens in these tests.
+const JKT: &str = "dpop-key-thumbprint";
+
+/// A redemption whose token is DPoP-bound to [`JKT`].
+fn redeemed_bound(covering: &[&str]) -> OfferEvent {
+    let mut event = redeemed(covering);
+    if let OfferEvent::OfferRedeemed(r) = &mut event {
+        r.dpop_jkt = Some(JKT.into());
+    }
+    event
+}
+
+fn revoke_redemption_cmd() -> OfferCommand {
+    OfferCommand::RevokeRedemption(RevokeRedemption {
+        redemption_id: redemption_id(),
+        reason: REVOCATION_AUTHORIZATION_CODE_REPLAYED.into(),
+    })
+}
+
+fn redemption_revoked() -> OfferEvent {
+    OfferEvent::RedemptionRevoked(RedemptionRevoked {
+        redemption_id: redemption_id(),
+        reason: REVOCATION_AUTHORIZATION_CODE_REPLAYED.into(),
+    })
+}
+
+/// An authorization-code offer of `ids` whose issuer state hashes to [`code`].
+fn created_authorization_code(ids: &[&str]) -> OfferEvent {
+    let mut offer = created_with(ids, true, false);
+    offer.grant = OfferGrant::AuthorizationCode {
+        issuer_state_hash: code(),
+    };
+    OfferEvent::OfferCreated(offer)
+}
+
+fn redeem_authorization_code(issuer_state_hash: Digest, now: DateTime<Utc>) -> OfferCommand {
+    OfferCommand::Redeem(RedeemOffer {
+        now,
+        grant: PresentedGrant::AuthorizationCode { issuer_state_hash },
+        redemption: new_redemption(redemption_id()),
+    })
 }
 
 /// The event histories of every reachable state of a single-use, two-credential offer.
@@ -380,6 +425,7 @@ fn every_other_command_on_a_missing_offer_is_not_found() {
         revoke(),
         fail(),
         erase(),
+        revoke_redemption_cmd(),
     ] {
         assert_eq!(
             decide(&Offer::default(), command.clone()),
@@ -792,20 +838,34 @@ fn the_issuance_pre_check_agrees_with_decide_in_every_state() {
     let mut cases = histories();
     cases.push(("ERASED", vec![created(), redeemed(&[IDENTITY]), erased()]));
     cases.push(("NARROWED", vec![created_two(), redeemed(&[ACCOUNT])]));
+    cases.push((
+        "TOKEN_REVOKED",
+        vec![created(), redeemed(&[IDENTITY]), redemption_revoked()],
+    ));
+    cases.push(("DPOP_BOUND", vec![created(), redeemed_bound(&[IDENTITY])]));
     for (state, history) in cases {
         let offer = Offer::from_events(&history);
         for configuration in [IDENTITY, ACCOUNT, "Unknown"] {
             for (token_hash, now) in [(token(), at(20)), (wrong(), at(20)), (token(), at(400))] {
-                let mut command = issue_cmd(configuration, 1);
-                if let OfferCommand::IssueCredentials(c) = &mut command {
-                    c.token_hash = token_hash;
-                    c.now = now;
+                for jkt in [None, Some(JKT), Some("other-key")] {
+                    let mut command = issue_cmd(configuration, 1);
+                    if let OfferCommand::IssueCredentials(c) = &mut command {
+                        c.token_hash = token_hash;
+                        c.now = now;
+                        c.dpop_jkt = jkt.map(str::to_string);
+                    }
+                    let decided = decide(&offer, command).map(|_| ());
+                    let checked = ensure_issuable(
+                        &offer,
+                        redemption_id(),
+                        &token_hash,
+                        jkt,
+                        configuration,
+                        now,
+                    )
+                    .map(|_| ());
+                    assert_eq!(checked, decided, "state {state}, {configuration}, {jkt:?}");
                 }
-                let decided = decide(&offer, command).map(|_| ());
-                let checked =
-                    ensure_issuable(&offer, redemption_id(), &token_hash, configuration, now)
-                        .map(|_| ());
-                assert_eq!(checked, decided, "state {state}, {configuration}");
             }
         }
     }
@@ -818,7 +878,7 @@ fn the_issuance_pre_check_returns_the_redemption_and_its_client() {
         r.client_id = Some("wallet-app".into());
     }
     let offer = Offer::from_events(&[created(), redemption]);
-    let found = ensure_issuable(&offer, redemption_id(), &token(), IDENTITY, at(20)).unwrap();
+    let found = ensure_issuable(&offer, redemption_id(), &token(), None, IDENTITY, at(20)).unwrap();
     assert_eq!(found.client_id.as_deref(), Some("wallet-app"));
     assert_eq!(
         found.credential_configuration_ids,
@@ -1032,6 +1092,269 @@ fn erasing_twice_is_rejected() {
         .then_expect_error(OfferError::ClaimsAlreadyErased);
 }
 
+// ---- revoke one access token ----
+
+#[test]
+fn revoking_a_redemption_records_it() {
+    OfferTest::with(())
+        .given(vec![created(), redeemed(&[IDENTITY])])
+        .when(revoke_redemption_cmd())
+        .then_expect_events(vec![redemption_revoked()]);
+}
+
+#[test]
+fn revoking_a_redemption_twice_records_nothing_the_second_time() {
+    OfferTest::with(())
+        .given(vec![created(), redeemed(&[IDENTITY]), redemption_revoked()])
+        .when(revoke_redemption_cmd())
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn revoking_a_redemption_is_possible_in_every_state() {
+    for (state, history) in histories() {
+        let result = decide(&Offer::from_events(&history), revoke_redemption_cmd());
+        assert_eq!(result, Ok(vec![redemption_revoked()]), "state {state}");
+    }
+}
+
+#[test]
+fn a_revoked_token_issues_nothing() {
+    OfferTest::with(())
+        .given(vec![created(), redeemed(&[IDENTITY]), redemption_revoked()])
+        .when(issue_cmd(IDENTITY, 1))
+        .then_expect_error(OfferError::TokenRevoked);
+}
+
+#[test]
+fn a_revoked_token_records_no_notification() {
+    OfferTest::with(())
+        .given(vec![
+            created_two(),
+            redeemed(&[IDENTITY, ACCOUNT]),
+            issued(IDENTITY, 1),
+            redemption_revoked(),
+        ])
+        .when(notify_cmd(
+            "n-IdentityCredential",
+            NotificationEvent::CredentialAccepted,
+        ))
+        .then_expect_error(OfferError::TokenRevoked);
+}
+
+#[test]
+fn revoking_before_the_redemption_refuses_the_redemption() {
+    // A replayed authorization code revokes the token while its first exchange is still
+    // redeeming the offer: the revocation must win whichever lands first.
+    OfferTest::with(())
+        .given(vec![
+            created_authorization_code(&[IDENTITY]),
+            redemption_revoked(),
+        ])
+        .when(redeem_authorization_code(code(), at(10)))
+        .then_expect_error(OfferError::TokenRevoked);
+}
+
+#[test]
+fn revoking_one_redemption_leaves_the_others_working() {
+    let mut other = redeemed(&[IDENTITY]);
+    if let OfferEvent::OfferRedeemed(r) = &mut other {
+        r.redemption_id = Uuid::from_u128(8);
+    }
+    let offer = Offer::from_events(&[
+        created_multi_use(),
+        redeemed(&[IDENTITY]),
+        other,
+        redemption_revoked(),
+    ]);
+    assert!(offer.redemptions[0].revoked);
+    assert!(!offer.redemptions[1].revoked);
+    assert!(ensure_issuable(&offer, Uuid::from_u128(8), &token(), None, IDENTITY, at(20)).is_ok());
+    assert_eq!(
+        ensure_issuable(&offer, redemption_id(), &token(), None, IDENTITY, at(20)).err(),
+        Some(OfferError::TokenRevoked)
+    );
+}
+
+// ---- sender-constrained (DPoP) tokens ----
+
+#[test]
+fn a_dpop_bound_token_issues_with_a_proof_of_its_key() {
+    let mut command = issue_cmd(IDENTITY, 1);
+    if let OfferCommand::IssueCredentials(c) = &mut command {
+        c.dpop_jkt = Some(JKT.into());
+    }
+    OfferTest::with(())
+        .given(vec![created(), redeemed_bound(&[IDENTITY])])
+        .when(command)
+        .then_expect_events(vec![issued(IDENTITY, 0), completed()]);
+}
+
+#[test]
+fn a_dpop_bound_token_is_refused_with_another_key_or_as_a_bearer_token() {
+    for presented in [None, Some("another-key")] {
+        let mut command = issue_cmd(IDENTITY, 1);
+        if let OfferCommand::IssueCredentials(c) = &mut command {
+            c.dpop_jkt = presented.map(str::to_string);
+        }
+        OfferTest::with(())
+            .given(vec![created(), redeemed_bound(&[IDENTITY])])
+            .when(command)
+            .then_expect_error(OfferError::TokenBindingMismatch);
+    }
+}
+
+#[test]
+fn a_bearer_token_presented_as_dpop_is_refused() {
+    let mut command = issue_cmd(IDENTITY, 1);
+    if let OfferCommand::IssueCredentials(c) = &mut command {
+        c.dpop_jkt = Some(JKT.into());
+    }
+    OfferTest::with(())
+        .given(vec![created(), redeemed(&[IDENTITY])])
+        .when(command)
+        .then_expect_error(OfferError::TokenBindingMismatch);
+}
+
+#[test]
+fn notifications_under_a_dpop_bound_token_need_its_key() {
+    let given = vec![
+        created_two(),
+        redeemed_bound(&[IDENTITY, ACCOUNT]),
+        issued(IDENTITY, 1),
+    ];
+    let with_key = |jkt: Option<&str>| {
+        let mut command = notify_cmd(
+            "n-IdentityCredential",
+            NotificationEvent::CredentialAccepted,
+        );
+        if let OfferCommand::RecordNotification(c) = &mut command {
+            c.dpop_jkt = jkt.map(str::to_string);
+        }
+        command
+    };
+    assert_eq!(
+        decide(&Offer::from_events(&given), with_key(None)),
+        Err(OfferError::TokenBindingMismatch)
+    );
+    assert!(matches!(
+        decide(&Offer::from_events(&given), with_key(Some(JKT))).as_deref(),
+        Ok([OfferEvent::NotificationReceived(_)])
+    ));
+}
+
+#[test]
+fn a_redemption_records_its_dpop_binding_and_client() {
+    let mut command = redeem_authorization_code(code(), at(10));
+    if let OfferCommand::Redeem(r) = &mut command {
+        r.redemption.dpop_jkt = Some(JKT.into());
+        r.redemption.client_id = Some("wallet".into());
+    }
+    let mut expected = redeemed_bound(&[IDENTITY]);
+    if let OfferEvent::OfferRedeemed(r) = &mut expected {
+        r.grant = GRANT_AUTHORIZATION_CODE.into();
+        r.client_id = Some("wallet".into());
+    }
+    OfferTest::with(())
+        .given(vec![created_authorization_code(&[IDENTITY])])
+        .when(command)
+        .then_expect_events(vec![expected]);
+}
+
+// ---- the authorization pre-check ----
+
+#[test]
+fn an_authorization_code_offer_is_authorizable_with_its_issuer_state() {
+    let offer = Offer::from_events(&[created_authorization_code(&[IDENTITY, ACCOUNT])]);
+    assert_eq!(
+        ensure_authorizable(&offer, &code(), None, at(10)),
+        Ok(vec![IDENTITY.to_string(), ACCOUNT.to_string()])
+    );
+    assert_eq!(
+        ensure_authorizable(&offer, &code(), Some(&[ACCOUNT.to_string()]), at(10)),
+        Ok(vec![ACCOUNT.to_string()])
+    );
+}
+
+/// An offer, a presented issuer state, the configurations asked for, the time, and the
+/// expected refusal.
+type PreCheckCase = (
+    Offer,
+    Digest,
+    Option<Vec<String>>,
+    DateTime<Utc>,
+    OfferError,
+);
+
+#[test]
+fn the_authorization_pre_check_refuses_what_the_redemption_would_refuse() {
+    let offer = |events: Vec<OfferEvent>| Offer::from_events(&events);
+    let authorization_code = created_authorization_code(&[IDENTITY]);
+    let redeemed_once = OfferEvent::OfferRedeemed(OfferRedeemed {
+        grant: GRANT_AUTHORIZATION_CODE.into(),
+        ..match redeemed(&[IDENTITY]) {
+            OfferEvent::OfferRedeemed(r) => r,
+            _ => unreachable!(),
+        }
+    });
+    let cases: Vec<PreCheckCase> = vec![
+        (offer(vec![]), code(), None, at(10), OfferError::NotFound),
+        (
+            offer(vec![authorization_code.clone()]),
+            wrong(),
+            None,
+            at(10),
+            OfferError::InvalidCode,
+        ),
+        (
+            offer(vec![created()]),
+            code(),
+            None,
+            at(10),
+            OfferError::GrantMismatch,
+        ),
+        (
+            offer(vec![authorization_code.clone()]),
+            code(),
+            None,
+            at(300),
+            OfferError::Expired,
+        ),
+        (
+            offer(vec![authorization_code.clone(), revoked()]),
+            code(),
+            None,
+            at(10),
+            OfferError::Revoked,
+        ),
+        (
+            offer(vec![authorization_code.clone(), redeemed_once]),
+            code(),
+            None,
+            at(10),
+            OfferError::AlreadyRedeemed,
+        ),
+        (
+            offer(vec![authorization_code.clone()]),
+            code(),
+            Some(vec![ACCOUNT.into()]),
+            at(10),
+            OfferError::NotOffered(ACCOUNT.into()),
+        ),
+    ];
+    for (offer, issuer_state, requested, now, expected) in cases {
+        assert_eq!(
+            ensure_authorizable(&offer, &issuer_state, requested.as_deref(), now),
+            Err(expected.clone())
+        );
+        let mut command = redeem_authorization_code(issuer_state, now);
+        if let OfferCommand::Redeem(r) = &mut command {
+            r.redemption.requested_configuration_ids = requested;
+        }
+        assert_eq!(decide(&offer, command), Err(expected));
+    }
+}
+
 // ---- state and serialisation ----
 
 #[test]
@@ -1059,6 +1382,7 @@ fn every_event_round_trips_through_its_stored_form() {
             event_description: Some("gone".into()),
         }),
         erased(),
+        redemption_revoked(),
     ];
     let types: Vec<_> = events.iter().map(|e| e.event_type()).collect();
     assert_eq!(types, EVENT_TYPES.to_vec());

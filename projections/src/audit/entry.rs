@@ -1,16 +1,18 @@
 //! An audit entry: built from a recorded event and the tip of the chain before it.
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use issuance_domain::authorization::{session_id_of_stream, AuthorizationEvent};
 use issuance_domain::canonical::canonical_json;
 use issuance_domain::offer::event::DecodeError;
 use issuance_domain::offer::{offer_id_of_stream, OfferEvent};
+use issuance_domain::StoredEvent;
 use issuance_domain::{LogPosition, RecordedEvent};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest as _, Sha256};
 use uuid::Uuid;
 
-use super::{from_hex, summary, to_hex, GENESIS_HASH};
+use super::{authorization_summary, from_hex, summary, to_hex, GENESIS_HASH};
 
 /// One entry of the audit view, as stored, listed and exported.
 ///
@@ -158,6 +160,9 @@ pub fn audit_entry(event: &RecordedEvent, previous: &ChainTip) -> Result<AuditEn
             event.event_version,
             &event.payload,
         )?),
+        None if session_id_of_stream(&event.stream_id).is_some() => authorization_summary(
+            &AuthorizationEvent::decode(&event.event_type, event.event_version, &event.payload)?,
+        ),
         None => format!(
             "{} recorded on stream {}",
             event.event_type, event.stream_id

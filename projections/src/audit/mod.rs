@@ -25,7 +25,7 @@ pub mod summary;
 pub mod verify;
 
 pub use entry::{audit_entry, event_hash, AuditEntry, ChainTip};
-pub use summary::summary;
+pub use summary::{authorization_summary, summary};
 pub use verify::{ChainBreak, ChainProblem, ChainVerifier};
 
 /// Name and version of the chain format, stated in signed heads.

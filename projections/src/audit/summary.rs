@@ -1,4 +1,4 @@
-//! Human summaries of offer events.
+//! Human summaries of offer and authorization session events.
 //!
 //! Only facts the engine itself chose go in: configuration ids, grant names, counts,
 //! machine-readable codes, ids and times. Claims, subjects, correlation objects, callback
@@ -8,6 +8,7 @@
 //! entry: its wording is frozen per chain format.
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use issuance_domain::authorization::AuthorizationEvent;
 use issuance_domain::offer::{OfferEvent, OfferGrant, TxCodeInputMode};
 
 /// The summary of an offer event.
@@ -80,6 +81,58 @@ pub fn summary(event: &OfferEvent) -> String {
         OfferEvent::ClaimsErased(erased) => format!(
             "Claims erased ({}): the offer's data key was destroyed",
             code(&erased.reason)
+        ),
+        OfferEvent::RedemptionRevoked(revoked) => format!(
+            "Access token of redemption {} revoked ({})",
+            revoked.redemption_id,
+            code(&revoked.reason)
+        ),
+    }
+}
+
+/// The summary of an authorization session event (the authorization-code flow). The
+/// subject, the wallet's redirect URI and `state` and the institution's reasons stay out.
+pub fn authorization_summary(event: &AuthorizationEvent) -> String {
+    match event {
+        AuthorizationEvent::AuthorizationRequested(requested) => {
+            let mut text = format!(
+                "Authorization requested by client {} for {}",
+                code(&requested.client_id),
+                requested.credential_configuration_ids.join(", ")
+            );
+            if let Some(offer_id) = requested.offer_id {
+                text.push_str(&format!(" of offer {offer_id}"));
+            }
+            if let Some(pushed) = &requested.pushed {
+                text.push_str(&format!(
+                    "; pushed, request_uri valid until {}",
+                    time(pushed.expires_at)
+                ));
+            }
+            if requested.dpop_jkt.is_some() {
+                text.push_str("; code DPoP-bound");
+            }
+            text
+        }
+        AuthorizationEvent::LoginStarted(login) => format!(
+            "Browser sent to the institution's login; challenge valid until {}",
+            time(login.expires_at)
+        ),
+        AuthorizationEvent::AuthorizationGranted(granted) => format!(
+            "Authorization granted for offer {}; code valid until {}",
+            granted.offer_id,
+            time(granted.code_expires_at)
+        ),
+        AuthorizationEvent::AuthorizationDenied(denied) => {
+            format!("Authorization denied ({})", denied.reason.as_str())
+        }
+        AuthorizationEvent::AuthorizationCodeExchanged(exchanged) => format!(
+            "Authorization code exchanged for the access token of redemption {}",
+            exchanged.redemption_id
+        ),
+        AuthorizationEvent::AuthorizationCodeReplayed(replayed) => format!(
+            "Authorization code used again: access token of redemption {} of offer {} revoked",
+            replayed.redemption_id, replayed.offer_id
         ),
     }
 }

@@ -10,7 +10,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Duration, Utc};
 use issuance_domain::offer::{
-    stream_id, CreateOffer, OfferCommand, OfferCreated, OfferError, OfferGrant, TxCodeSpec,
+    stream_id, CreateOffer, Offer, OfferCommand, OfferCreated, OfferError, OfferGrant, TxCodeSpec,
 };
 use issuance_domain::Digest;
 use serde_json::{json, Value};
@@ -23,7 +23,7 @@ use crate::management::auth::{Caller, Scope};
 use crate::management::command_meta::command_meta;
 use crate::management::error::ApiError;
 use crate::offers::credential_offer::{credential_offer, offer_uri};
-use crate::offers::CommandError;
+use crate::offers::{CommandError, CommandMeta, Executed};
 use crate::state::AppState;
 
 /// The idempotency header.
@@ -39,33 +39,67 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::OffersWrite)?;
     let body = body.into_inner();
-    let parsed: CreateOfferRequest = serde_json::from_value(body.clone())
-        .map_err(|e| ApiError::invalid_request(format!("invalid offer request: {e}")))?;
-    let offer = validate(parsed, &state.catalog, &state.settings.offers)?;
     let idempotency_key = idempotency_key(&request)?;
     let offer_id = match &idempotency_key {
         Some(key) => codes::offer_id_for_idempotency_key(&state.server_secret, &caller.name, key),
         None => Uuid::new_v4(),
     };
-    let canonical = crate::crypto::canonical_json(&body);
+    let meta = command_meta(&state, &caller, context);
+    match create_offer(&state, offer_id, &body, &meta, idempotency_key.is_some()).await? {
+        Creation::Existing(existing) => replay(&state, offer_id, &existing).await,
+        Creation::Created(executed) => {
+            state.await_offer_view(executed.position).await;
+            let Some(definition) = executed.state.definition.as_ref() else {
+                return Err(ApiError::internal(&"created offer has no definition"));
+            };
+            let body = response_body(&state, definition, "CREATED", executed.decided_at);
+            Ok(HttpResponse::Created()
+                .insert_header(("Location", format!("/offers/{offer_id}")))
+                .insert_header(("Cache-Control", "no-store"))
+                .json(body))
+        }
+    }
+}
+
+/// What [`create_offer`] did.
+pub(in crate::management) enum Creation {
+    /// The offer was created.
+    Created(Executed),
+    /// An idempotent retry: the offer already existed, created from the same request.
+    Existing(Offer),
+}
+
+/// Validates a `POST /offers` body, seals its claims with a new data key and records
+/// `OfferCreated` as offer `offer_id`. With `idempotent`, an offer `offer_id` created from
+/// the same body is returned as [`Creation::Existing`] (a different body is 409).
+pub(in crate::management) async fn create_offer(
+    state: &AppState,
+    offer_id: Uuid,
+    body: &Value,
+    meta: &CommandMeta,
+    idempotent: bool,
+) -> Result<Creation, ApiError> {
+    let parsed: CreateOfferRequest = serde_json::from_value(body.clone())
+        .map_err(|e| ApiError::invalid_request(format!("invalid offer request: {e}")))?;
+    let offer = validate(parsed, &state.catalog, &state.settings.offers)?;
+    let canonical = crate::crypto::canonical_json(body);
     let data_key = state
         .secrets
         .data_key_get_or_insert(offer_id, sealing::generate_key())
         .await?;
     let fingerprint = sealing::fingerprint(&data_key, &canonical);
-    if idempotency_key.is_some() {
-        if let Some(response) = replay(&state, offer_id, &fingerprint).await? {
-            return Ok(response);
+    if idempotent {
+        if let Some(existing) = existing(state, offer_id, &fingerprint).await? {
+            return Ok(Creation::Existing(existing));
         }
     }
     let sealed =
         sealing::seal(&data_key, offer_id, &offer.claims).map_err(|e| ApiError::internal(&e))?;
-    let created = offer_created(&state, offer_id, &offer, sealed, fingerprint);
-    let meta = command_meta(&state, &caller, context);
+    let created = offer_created(state, offer_id, &offer, sealed, fingerprint);
     let expires_in = Duration::seconds(offer.expires_in);
     let executed = state
         .offers
-        .execute(offer_id, &meta, |_, now| {
+        .execute(offer_id, meta, |_, now| {
             let mut created = created.clone();
             created.expires_at = now + expires_in;
             OfferCommand::Create(CreateOffer {
@@ -74,34 +108,40 @@ pub async fn create(
             })
         })
         .await;
-    let executed = match executed {
-        Ok(executed) => executed,
+    match executed {
+        Ok(executed) => {
+            state.metrics.record_appended(&executed.events);
+            Ok(Creation::Created(executed))
+        }
         Err(CommandError::Rejected(OfferError::AlreadyExists)) => {
             // A concurrent retry with the same idempotency key won the race.
-            return replay(&state, offer_id, &fingerprint)
+            existing(state, offer_id, &fingerprint)
                 .await?
-                .ok_or_else(|| {
-                    ApiError::conflict("conflict", "the offer was created concurrently")
-                });
+                .map(Creation::Existing)
+                .ok_or_else(|| ApiError::conflict("conflict", "the offer was created concurrently"))
         }
-        Err(e) => return Err(e.into()),
-    };
-    for event in &executed.events {
-        state
-            .metrics
-            .events_appended
-            .with_label_values(&[event.event_type()])
-            .inc();
+        Err(e) => Err(e.into()),
     }
-    state.await_offer_view(executed.position).await;
-    let Some(definition) = executed.state.definition.as_ref() else {
-        return Err(ApiError::internal(&"created offer has no definition"));
+}
+
+/// The existing offer `offer_id` if it was created from the request with `fingerprint`;
+/// 409 if it was created from another.
+async fn existing(
+    state: &AppState,
+    offer_id: Uuid,
+    fingerprint: &Digest,
+) -> Result<Option<Offer>, ApiError> {
+    let existing = state.offers.load(offer_id).await?;
+    let Some(definition) = existing.definition.as_ref() else {
+        return Ok(None);
     };
-    let body = response_body(&state, definition, "CREATED", executed.decided_at);
-    Ok(HttpResponse::Created()
-        .insert_header(("Location", format!("/offers/{offer_id}")))
-        .insert_header(("Cache-Control", "no-store"))
-        .json(body))
+    if !definition.request_fingerprint.ct_eq(fingerprint) {
+        return Err(ApiError::conflict(
+            "idempotency_key_reused",
+            "this Idempotency-Key was used with a different request body",
+        ));
+    }
+    Ok(Some(existing))
 }
 
 fn idempotency_key(request: &HttpRequest) -> Result<Option<String>, ApiError> {
@@ -161,22 +201,15 @@ fn offer_created(
     }
 }
 
-/// The answer to an idempotent retry, if the offer already exists.
+/// The answer to an idempotent retry.
 async fn replay(
     state: &AppState,
     offer_id: Uuid,
-    fingerprint: &Digest,
-) -> Result<Option<HttpResponse>, ApiError> {
-    let existing = state.offers.load(offer_id).await?;
+    existing: &Offer,
+) -> Result<HttpResponse, ApiError> {
     let Some(definition) = existing.definition.as_ref() else {
-        return Ok(None);
+        return Err(ApiError::internal(&"existing offer has no definition"));
     };
-    if !definition.request_fingerprint.ct_eq(fingerprint) {
-        return Err(ApiError::conflict(
-            "idempotency_key_reused",
-            "this Idempotency-Key was used with a different request body",
-        ));
-    }
     // Wait for the offer's own last event (the head may not include it yet on a backend
     // that hands out a commit only once older transactions have ended).
     let history = state.events.read_stream(&stream_id(offer_id)).await?;
@@ -187,11 +220,9 @@ async fn replay(
         .first()
         .map_or(definition.expires_at, |e| e.metadata.occurred_at);
     let body = response_body(state, definition, existing.status.as_str(), created_at);
-    Ok(Some(
-        HttpResponse::build(StatusCode::OK)
-            .insert_header(("Cache-Control", "no-store"))
-            .json(body),
-    ))
+    Ok(HttpResponse::build(StatusCode::OK)
+        .insert_header(("Cache-Control", "no-store"))
+        .json(body))
 }
 
 /// The creation response (also the idempotent replay's).

@@ -1,8 +1,8 @@
 //! `/offers` routes.
 
-mod create;
+pub(super) mod create;
 mod erase;
-mod history;
+pub(super) mod history;
 mod qr;
 mod read;
 mod revoke;

@@ -598,6 +598,7 @@ pub async fn issue(app: &TestApp, offer_id: Uuid, redemption: (Uuid, Digest), co
                 now,
                 redemption_id: redemption.0,
                 token_hash: redemption.1,
+                dpop_jkt: None,
                 credential_configuration_id: configuration.into(),
                 notification_id: Uuid::new_v4().to_string(),
                 credentials: vec![NewCredential {

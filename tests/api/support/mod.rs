@@ -5,6 +5,7 @@
 
 #![allow(dead_code)]
 
+pub mod authcode;
 mod backends;
 pub mod integration;
 pub mod wallet;

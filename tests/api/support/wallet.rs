@@ -8,7 +8,9 @@ use josekit::jwk::alg::ec::{EcCurve, EcKeyPair};
 use josekit::jwk::alg::ed::{EdCurve, EdKeyPair};
 use josekit::jwk::{Jwk, KeyPair};
 use josekit::jws::{EdDSA, JwsHeader, JwsSigner, ES256};
+use jsonwebtoken::{DecodingKey, Header};
 use reqwest::header::HeaderMap;
+use sd_jwt_rs::{SDJWTSerializationFormat, SDJWTVerifier};
 use serde_json::{json, Value};
 
 use super::TestApp;
@@ -85,6 +87,40 @@ pub fn now() -> i64 {
         .as_secs() as i64
 }
 
+/// sd-jwt-rs verification; the issuer key comes from `jwks` by the header's `kid`, and only
+/// for our issuer.
+pub fn verify(
+    presentation: &str,
+    issuer: &str,
+    jwks: &Value,
+    key_binding: Option<(&str, &str)>,
+) -> Result<Value, sd_jwt_rs::error::Error> {
+    let issuer = issuer.to_string();
+    let keys: Vec<Value> = jwks["keys"].as_array().unwrap().clone();
+    let resolver = move |iss: &str, header: &Header| -> DecodingKey {
+        let key = keys
+            .iter()
+            .find(|k| k["kid"].as_str() == header.kid.as_deref())
+            .filter(|_| iss == issuer);
+        match key {
+            Some(key) => DecodingKey::from_ec_components(
+                key["x"].as_str().unwrap(),
+                key["y"].as_str().unwrap(),
+            )
+            .unwrap(),
+            None => DecodingKey::from_secret(b"not the issuer key"),
+        }
+    };
+    SDJWTVerifier::new(
+        presentation.to_string(),
+        Box::new(resolver),
+        key_binding.map(|(aud, _)| aud.to_string()),
+        key_binding.map(|(_, nonce)| nonce.to_string()),
+        SDJWTSerializationFormat::Compact,
+    )
+    .map(|verifier| verifier.verified_claims)
+}
+
 /// The pre-authorized code in a creation response.
 pub fn pre_authorized_code(created: &Value) -> String {
     created["credential_offer"]["grants"][PRE_AUTHORIZED]["pre-authorized_code"]
@@ -120,7 +156,8 @@ pub struct Reply {
 }
 
 impl Reply {
-    async fn from(response: reqwest::Response) -> Reply {
+    /// Reads a response.
+    pub async fn from_response(response: reqwest::Response) -> Reply {
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let bytes = response.bytes().await.unwrap();
@@ -160,7 +197,7 @@ impl TestApp {
             .send()
             .await
             .unwrap();
-        Reply::from(response).await
+        Reply::from_response(response).await
     }
 
     /// `POST /token` with form parameters.
@@ -172,7 +209,7 @@ impl TestApp {
             .send()
             .await
             .unwrap();
-        Reply::from(response).await
+        Reply::from_response(response).await
     }
 
     /// Redeems a creation response's pre-authorized code with its transaction code.
@@ -235,7 +272,7 @@ impl TestApp {
             .send()
             .await
             .unwrap();
-        Reply::from(response).await
+        Reply::from_response(response).await
     }
 
     /// A credential request for `configuration` with one fresh proof per key.

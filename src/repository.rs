@@ -1,10 +1,12 @@
-//! Loading and changing offers through the event store.
+//! Loading and changing aggregates through the event store: load the stream, decide,
+//! append with optimistic concurrency, retry on conflict. Written once for every
+//! [`EventSourced`] aggregate (the Offer, the AuthorizationSession).
 
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use issuance_domain::offer::{decide, stream_id, Offer, OfferCommand, OfferError, OfferEvent};
-use issuance_domain::{EventMetadata, LogPosition, NewEvent};
+use issuance_domain::{EventMetadata, EventSourced, LogPosition, NewEvent, StoredEvent};
 use uuid::Uuid;
 
 use crate::clock::Clock;
@@ -17,8 +19,8 @@ const MAX_ATTEMPTS: usize = 16;
 /// Number of lock stripes.
 const STRIPES: usize = 1024;
 
-/// Striped locks that serialise this process's commands on one offer: racing writers wait
-/// instead of loading, deciding and failing their append over and over.
+/// Striped locks that serialise this process's commands on one aggregate instance: racing
+/// writers wait instead of loading, deciding and failing their append over and over.
 struct Stripes(Vec<tokio::sync::Mutex<()>>);
 
 impl Stripes {
@@ -26,8 +28,8 @@ impl Stripes {
         Stripes((0..STRIPES).map(|_| tokio::sync::Mutex::new(())).collect())
     }
 
-    fn of(&self, offer_id: Uuid) -> &tokio::sync::Mutex<()> {
-        let index = (offer_id.as_u128() % STRIPES as u128) as usize;
+    fn of(&self, id: Uuid) -> &tokio::sync::Mutex<()> {
+        let index = (id.as_u128() % STRIPES as u128) as usize;
         &self.0[index]
     }
 }
@@ -67,71 +69,83 @@ impl CommandMeta {
 
 /// Why a command failed.
 #[derive(Debug, thiserror::Error)]
-pub enum CommandError {
+pub enum RepositoryError<E: std::error::Error + 'static> {
     /// The aggregate rejected it.
     #[error(transparent)]
-    Rejected(#[from] OfferError),
+    Rejected(E),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
     /// A stored event could not be decoded.
-    #[error("offer {offer_id} has an undecodable event: {detail}")]
+    #[error("stream {stream_id} has an undecodable event: {detail}")]
     Corrupt {
-        /// The offer.
-        offer_id: Uuid,
+        /// The stream.
+        stream_id: String,
         /// What failed.
         detail: String,
     },
     /// Too many concurrent writers kept winning the race.
-    #[error("offer {0} is under heavy concurrent modification; retry")]
-    Contention(Uuid),
+    #[error("{0} is under heavy concurrent modification; retry")]
+    Contention(String),
 }
 
 /// The result of a command.
 #[derive(Debug, Clone)]
-pub struct Executed {
+pub struct Executed<A: EventSourced> {
     /// The events appended (empty if the command changed nothing).
-    pub events: Vec<OfferEvent>,
-    /// The offer after them.
-    pub state: Offer,
+    pub events: Vec<A::Event>,
+    /// The aggregate after them.
+    pub state: A,
     /// Global position of the last appended event.
     pub position: Option<LogPosition>,
     /// When the command was decided.
     pub decided_at: DateTime<Utc>,
 }
 
-/// Loads and changes offers.
-#[derive(Clone)]
-pub struct OfferRepository {
+/// Loads and changes the instances of aggregate `A`.
+pub struct Repository<A> {
     store: Arc<dyn EventStore>,
     clock: Arc<dyn Clock>,
     stripes: Arc<Stripes>,
+    aggregate: PhantomData<fn() -> A>,
 }
 
-impl OfferRepository {
+impl<A> Clone for Repository<A> {
+    fn clone(&self) -> Self {
+        Repository {
+            store: self.store.clone(),
+            clock: self.clock.clone(),
+            stripes: self.stripes.clone(),
+            aggregate: PhantomData,
+        }
+    }
+}
+
+impl<A: EventSourced> Repository<A> {
     /// A repository over `store`.
     pub fn new(store: Arc<dyn EventStore>, clock: Arc<dyn Clock>) -> Self {
-        OfferRepository {
+        Repository {
             store,
             clock,
             stripes: Arc::new(Stripes::new()),
+            aggregate: PhantomData,
         }
     }
 
-    /// The offer's current state (`Offer::default()` with version 0 if it does not exist).
-    pub async fn load(&self, offer_id: Uuid) -> Result<Offer, CommandError> {
-        let recorded = self.store.read_stream(&stream_id(offer_id)).await?;
-        let mut offer = Offer::default();
+    /// The instance's current state (`A::default()`, version 0, if it does not exist).
+    pub async fn load(&self, id: Uuid) -> Result<A, RepositoryError<A::Error>> {
+        let stream_id = A::stream_id(id);
+        let recorded = self.store.read_stream(&stream_id).await?;
+        let mut state = A::default();
         for event in recorded {
-            let decoded =
-                OfferEvent::decode(&event.event_type, event.event_version, &event.payload)
-                    .map_err(|e| CommandError::Corrupt {
-                        offer_id,
-                        detail: e.to_string(),
-                    })?;
-            offer.apply(decoded);
+            let decoded = A::Event::decode(&event.event_type, event.event_version, &event.payload)
+                .map_err(|e| RepositoryError::Corrupt {
+                    stream_id: stream_id.clone(),
+                    detail: e.to_string(),
+                })?;
+            state.evolve(decoded);
         }
-        Ok(offer)
+        Ok(state)
     }
 
     /// Decides `command` against the current state and appends the result; on a
@@ -139,24 +153,27 @@ impl OfferRepository {
     /// current time.
     pub async fn execute(
         &self,
-        offer_id: Uuid,
+        id: Uuid,
         meta: &CommandMeta,
-        mut command: impl FnMut(&Offer, DateTime<Utc>) -> OfferCommand,
-    ) -> Result<Executed, CommandError> {
-        let _serialised = self.stripes.of(offer_id).lock().await;
+        mut command: impl FnMut(&A, DateTime<Utc>) -> A::Command,
+    ) -> Result<Executed<A>, RepositoryError<A::Error>> {
+        let stream_id = A::stream_id(id);
+        let _serialised = self.stripes.of(id).lock().await;
         for attempt in 0..MAX_ATTEMPTS {
             if attempt > 0 {
                 // Another node won the race; back off a little, with jitter.
                 let jitter = rand::random::<u64>() % (1 << attempt.min(6));
                 tokio::time::sleep(std::time::Duration::from_millis(jitter)).await;
             }
-            let offer = self.load(offer_id).await?;
+            let state = self.load(id).await?;
             let now = self.clock.now();
-            let events = decide(&offer, command(&offer, now))?;
+            let events = state
+                .decide(command(&state, now))
+                .map_err(RepositoryError::Rejected)?;
             if events.is_empty() {
                 return Ok(Executed {
                     events,
-                    state: offer,
+                    state,
                     position: None,
                     decided_at: now,
                 });
@@ -172,16 +189,12 @@ impl OfferRepository {
                     metadata: metadata.clone(),
                 })
                 .collect();
-            let expected = ExpectedVersion::from_version(offer.version);
-            match self
-                .store
-                .append(&stream_id(offer_id), expected, new_events)
-                .await
-            {
+            let expected = ExpectedVersion::from_version(state.version());
+            match self.store.append(&stream_id, expected, new_events).await {
                 Ok(outcome) => {
-                    let mut state = offer;
+                    let mut state = state;
                     for event in &events {
-                        state.apply(event.clone());
+                        state.evolve(event.clone());
                     }
                     return Ok(Executed {
                         events,
@@ -194,6 +207,6 @@ impl OfferRepository {
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(CommandError::Contention(offer_id))
+        Err(RepositoryError::Contention(stream_id))
     }
 }
