@@ -4,8 +4,9 @@
 //! read through a pool. `synchronous=NORMAL` suffices: rows and checkpoint commit together,
 //! and anything lost in a power failure is re-projected from the event log.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, LazyLock, Mutex, Weak};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -49,9 +50,27 @@ const MIGRATIONS: &[(i64, &str)] = &[(
 /// The SQLite read store.
 #[derive(Clone)]
 pub struct SqliteReadStore {
-    writer: Arc<Mutex<Connection>>,
-    readers: SqlitePool,
+    writer: Arc<SqlitePool>,
+    readers: Arc<SqlitePool>,
     path: PathBuf,
+}
+
+/// The threads serving one read-store file, shared by every store opened on it.
+struct SharedThreads {
+    writer: Weak<SqlitePool>,
+    readers: Weak<SqlitePool>,
+}
+
+/// Read-store files open in this process.
+static OPEN_FILES: LazyLock<Mutex<HashMap<PathBuf, SharedThreads>>> = LazyLock::new(Mutex::default);
+
+/// Opens the writer thread's connection.
+fn open_writer(path: &Path) -> rusqlite::Result<Connection> {
+    let connection = Connection::open(path)?;
+    connection.busy_timeout(Duration::from_secs(10))?;
+    connection.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")?;
+    connection.set_prepared_statement_cache_capacity(64);
+    Ok(connection)
 }
 
 pub(super) fn sql_error(error: rusqlite::Error) -> ReadStoreError {
@@ -84,9 +103,43 @@ impl SqliteReadStore {
             .execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
             .map_err(sql_error)?;
         migrate(&mut connection)?;
+        drop(connection);
+        // Every store on one file (offer view, audit view, integration outbox) shares one
+        // writer thread and one set of readers: separate writers would only queue on
+        // SQLite's file lock, each parking a thread.
+        let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        let mut open = OPEN_FILES
+            .lock()
+            .map_err(|_| ReadStoreError::Unavailable("store registry poisoned".into()))?;
+        open.retain(|_, threads| threads.writer.strong_count() > 0);
+        if let Some(shared) = open.get(&key) {
+            if let (Some(writer), Some(readers)) =
+                (shared.writer.upgrade(), shared.readers.upgrade())
+            {
+                return Ok(SqliteReadStore {
+                    writer,
+                    readers,
+                    path: path.to_path_buf(),
+                });
+            }
+        }
+        let writer = Arc::new(SqlitePool::with_threads(
+            path.to_path_buf(),
+            1,
+            "sqlite-views-writer",
+            open_writer,
+        ));
+        let readers = Arc::new(SqlitePool::new(path.to_path_buf()));
+        open.insert(
+            key,
+            SharedThreads {
+                writer: Arc::downgrade(&writer),
+                readers: Arc::downgrade(&readers),
+            },
+        );
         Ok(SqliteReadStore {
-            writer: Arc::new(Mutex::new(connection)),
-            readers: SqlitePool::new(path.to_path_buf()),
+            writer,
+            readers,
             path: path.to_path_buf(),
         })
     }
@@ -96,25 +149,21 @@ impl SqliteReadStore {
         &self.path
     }
 
-    /// Runs `work` in a write transaction on a blocking thread.
+    /// Runs `work` in a write transaction on the file's writer thread.
     pub async fn write<T: Send + 'static>(
         &self,
         work: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, ReadStoreError> + Send + 'static,
     ) -> Result<T, ReadStoreError> {
-        let writer = self.writer.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut connection = writer
-                .lock()
-                .map_err(|_| ReadStoreError::Unavailable("writer lock poisoned".into()))?;
-            let tx = connection
-                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-                .map_err(sql_error)?;
-            let result = work(&tx)?;
-            tx.commit().map_err(sql_error)?;
-            Ok(result)
-        })
-        .await
-        .map_err(|e| ReadStoreError::Unavailable(format!("write task failed: {e}")))?
+        self.writer
+            .run_mut(move |connection| {
+                let tx = connection
+                    .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                    .map_err(sql_error)?;
+                let result = work(&tx)?;
+                tx.commit().map_err(sql_error)?;
+                Ok(result)
+            })
+            .await
     }
 
     /// Runs `work` on a pooled read connection.
