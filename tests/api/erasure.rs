@@ -108,6 +108,10 @@ backend_test! {
             None => assert!(places.iter().any(|(place, _)| place.ends_with("events.db"))),
             Some(database) => {
                 assert!(places.iter().any(|(place, _)| place == "table events"));
+            assert!(
+                places.iter().all(|(place, _)| !place.ends_with(".db")),
+                "with PostgreSQL no store is a SQLite file"
+            );
                 let rows = database
                     .client()
                     .await
