@@ -127,6 +127,21 @@ impl PgReadStore {
         &self.pool
     }
 
+    /// Applies another migration track (a store living beside the read models, e.g. the
+    /// audit view) in this database; returns the shared pool.
+    pub async fn migrate_beside(
+        &self,
+        target: &PgTarget,
+        track: &'static str,
+        migrations: &[Migration],
+    ) -> Result<Pool, ReadStoreError> {
+        let mut client = self.pool.get().await?;
+        pg::migrate(target, &mut client, track, migrations)
+            .await
+            .map_err(pg_error)?;
+        Ok(self.pool.clone())
+    }
+
     async fn views_where(
         &self,
         sql: &str,

@@ -21,7 +21,7 @@ use tokio_postgres::Row;
 
 use super::audit::{AuditHead, AuditPage, AuditQuery, AuditStore, AUDIT_VIEW};
 use super::audit_sql::{self, HeadRow, StoredEntry};
-use super::postgres::{borrowed, pg_error, pg_params, to_i64, PgReadStore};
+use super::postgres::{borrowed, pg_params, to_i64, PgReadStore};
 use super::sql::{self, POSTGRES};
 use super::ReadStoreError;
 use crate::pg::{self, lock_key, Migration, PgTarget};
@@ -79,13 +79,8 @@ impl PgAuditStore {
         store: &PgReadStore,
         target: &PgTarget,
     ) -> Result<PgAuditStore, ReadStoreError> {
-        let pool = store.pool().clone();
-        let mut client = pool.get().await?;
-        pg::migrate(target, &mut client, TRACK, MIGRATIONS)
-            .await
-            .map_err(pg_error)?;
         Ok(PgAuditStore {
-            pool,
+            pool: store.migrate_beside(target, TRACK, MIGRATIONS).await?,
             append_lock: lock_key(&format!("{}:append:{AUDIT_VIEW}", target.scope())),
         })
     }

@@ -22,7 +22,7 @@ use super::{
     OutboxItem, RequeueSelection,
 };
 use crate::integration::envelope::EventEnvelope;
-use crate::pg::{self, Migration, PgError, PgTarget};
+use crate::pg::{Migration, PgError, PgTarget};
 use crate::readstore::postgres::PgReadStore;
 use crate::readstore::sql::{select_checkpoint, upsert_checkpoint, POSTGRES};
 
@@ -102,12 +102,9 @@ impl PgIntegrationStore {
         store: &PgReadStore,
         target: &PgTarget,
     ) -> Result<PgIntegrationStore, IntegrationStoreError> {
-        let pool = store.pool().clone();
-        let mut client = pool.get().await?;
-        pg::migrate(target, &mut client, TRACK, MIGRATIONS)
-            .await
-            .map_err(|e| IntegrationStoreError::Unavailable(e.to_string()))?;
-        Ok(PgIntegrationStore { pool })
+        Ok(PgIntegrationStore {
+            pool: store.migrate_beside(target, TRACK, MIGRATIONS).await?,
+        })
     }
 }
 
