@@ -268,7 +268,7 @@ backend_test! {
 
 backend_test! {
     async fn erased_claims_and_issued_credentials_are_denied(backend) {
-        let app = spawn_app_on(backend).await;
+        let app = spawn_app_with(TestOptions::on(backend).keeping_claims()).await;
         let key = HolderKey::es256();
 
         // Erased: the data key is gone (crypto-shredded).

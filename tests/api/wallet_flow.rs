@@ -477,7 +477,7 @@ backend_test! {
 
 backend_test! {
     async fn notifications_are_recorded_once_and_unknown_ids_are_refused(backend) {
-        let app = spawn_app_on(backend).await;
+        let app = spawn_app_with(TestOptions::on(backend).keeping_claims()).await;
         let created = app.create_offer(&identity_offer()).await;
         let offer_id = offer_id(&created);
         let access_token = app.access_token(&created).await;

@@ -48,7 +48,7 @@ backend_test! {
 
 backend_test! {
     async fn the_same_nonce_is_accepted_once_even_in_new_proofs(backend) {
-        let app = spawn_app_on(backend).await;
+        let app = spawn_app_with(TestOptions::on(backend).keeping_claims()).await;
         let nonce = app.c_nonce().await;
 
         let first_offer = app.create_offer(&identity_offer()).await;
@@ -106,7 +106,7 @@ backend_test! {
 
 backend_test! {
     async fn an_access_token_stops_working_when_its_offer_is_revoked(backend) {
-        let app = spawn_app_on(backend).await;
+        let app = spawn_app_with(TestOptions::on(backend).keeping_claims()).await;
         let created = two_credential_offer(&app).await;
         let id = offer_id(&created);
         let token = app.access_token(&created).await;

@@ -106,7 +106,7 @@ backend_test! {
 
 backend_test! {
     async fn codes_that_are_unknown_wrong_expired_or_revoked_are_invalid_grant(backend) {
-        let app = spawn_app_on(backend).await;
+        let app = spawn_app_with(TestOptions::on(backend).keeping_claims()).await;
         let created = app.create_offer(&identity_offer()).await;
         let code = pre_authorized_code(&created);
         let tx = tx_code(&created);
@@ -145,7 +145,7 @@ backend_test! {
 
 backend_test! {
     async fn wrong_tx_codes_count_down_and_the_third_locks_the_offer(backend) {
-        let app = spawn_app_on(backend).await;
+        let app = spawn_app_with(TestOptions::on(backend).keeping_claims()).await;
         let created = app.create_offer(&identity_offer()).await;
         let id = offer_id(&created);
         let code = pre_authorized_code(&created);
