@@ -7,7 +7,7 @@ use chrono::Duration;
 use issuance::crypto::sealing;
 use issuance::offers::CommandError;
 use issuance::retention;
-use issuance_domain::offer::{stream_id, OfferError};
+use issuance_domain::offer::{stream_id, OfferCreated, OfferError};
 use reqwest::Method;
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -40,6 +40,17 @@ async fn revoked_offer(app: &TestApp) -> Uuid {
     offer
 }
 
+/// The offer's definition as the log holds it (claims sealed).
+async fn sealed_definition(app: &TestApp, offer: Uuid) -> OfferCreated {
+    app.state
+        .offers
+        .load(offer)
+        .await
+        .unwrap()
+        .definition
+        .unwrap()
+}
+
 async fn erase(app: &TestApp, offer: Uuid, key: &str) -> reqwest::Response {
     app.with_key(Method::POST, &format!("/offers/{offer}/erase"), key)
         .header("X-Request-Id", "req-erase")
@@ -69,14 +80,7 @@ backend_test! {
             .await
             .unwrap()
             .expect("a data key");
-        let definition = app
-            .state
-            .offers
-            .load(offer)
-            .await
-            .unwrap()
-            .definition
-            .unwrap();
+        let definition = sealed_definition(&app, offer).await;
         let claims = sealing::open(&key, offer, &definition.sealed_claims).unwrap();
         assert_eq!(claims["family_name"], FAMILY_NAME);
         let key_stored = stored_data(&app).await.iter().any(|(_, bytes)| {
@@ -134,14 +138,7 @@ backend_test! {
         }
 
         // The sealed claims are still in the log, and unrecoverable.
-        let definition = app
-            .state
-            .offers
-            .load(offer)
-            .await
-            .unwrap()
-            .definition
-            .unwrap();
+        let definition = sealed_definition(&app, offer).await;
         assert!(!definition.sealed_claims.ciphertext.is_empty());
 
         // Issuance is impossible.
