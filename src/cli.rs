@@ -134,9 +134,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         } => crate::audit::cli::verify(&config, signed_head.as_deref(), against_log).await,
         Command::Migrate => {
             stores::open(&config.settings).await?;
-            crate::integration::store::sqlite::SqliteIntegrationStore::open(
-                &crate::integration::store_path(&config.settings),
-            )?;
             println!("Schemas are up to date.");
             Ok(())
         }

@@ -100,6 +100,7 @@ impl Application {
                 metrics: metrics.clone(),
                 health: health.clone(),
                 leases: opened.leases.clone(),
+                store: opened.integration.clone(),
             },
             &shutdown_rx,
         )

@@ -7,7 +7,9 @@
 //! | `esdb://…`               | in the read store            | `sqlite://<data>/views.db` | PostgreSQL if the read store is, else local |
 //!
 //! With EventStoreDB and a SQLite read store the secrets go to `secrets.db` beside the
-//! read store file. Opening a store runs its migrations.
+//! read store file. The audit view and the integration store (relay checkpoints, callback
+//! outbox, dead letters) always live in the read store: in its SQLite file, or in its
+//! PostgreSQL database where every node shares them. Opening a store runs its migrations.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -15,9 +17,13 @@ use std::sync::Arc;
 use deadpool_postgres::Pool;
 
 use crate::config::Settings;
+use crate::integration::store::postgres::PgIntegrationStore;
+use crate::integration::store::sqlite::SqliteIntegrationStore;
+use crate::integration::store::IntegrationStore;
 use crate::lease::Leases;
 use crate::pg::PgTarget;
 use crate::readstore::postgres::PgReadStore;
+use crate::readstore::postgres_audit::PgAuditStore;
 use crate::readstore::sqlite::SqliteReadStore;
 use crate::readstore::sqlite_audit::SqliteAuditStore;
 use crate::readstore::{AuditStore, OfferViewStore};
@@ -37,6 +43,8 @@ pub struct OpenedStores {
     pub views: Arc<dyn OfferViewStore>,
     /// The audit view.
     pub audit: Arc<dyn AuditStore>,
+    /// Relay checkpoints, the callback outbox and dead letters.
+    pub integration: Arc<dyn IntegrationStore>,
     /// Leases for singleton tasks (shared when the stores are shared by several nodes).
     pub leases: Leases,
 }
@@ -112,18 +120,13 @@ pub async fn open(settings: &Settings) -> Result<OpenedStores, OpenError> {
 
     // The read store first: with EventStoreDB it also keeps the secrets.
     let mut read_pg = None;
-    let views: Arc<dyn OfferViewStore> = if let Some(path) = read_url.strip_prefix("sqlite://") {
-        Arc::new(
-            SqliteReadStore::open(Path::new(path))
-                .map_err(|e| failed("read store")(e.to_string()))?,
-        )
+    let read = if let Some(path) = read_url.strip_prefix("sqlite://") {
+        open_sqlite_read(Path::new(path))?
     } else if is_postgres(&read_url) {
         let pg = Postgres::open(&read_url, "read store")?;
-        let store = PgReadStore::open(&pg.target, pg.pool.clone())
-            .await
-            .map_err(|e| failed("read store")(e.to_string()))?;
+        let read = open_postgres_read(&pg).await?;
         read_pg = Some(pg);
-        Arc::new(store)
+        read
     } else {
         return Err(failed("read store")(format!(
             "unsupported URL scheme in `{}` (use sqlite:// or postgres://)",
@@ -186,28 +189,54 @@ pub async fn open(settings: &Settings) -> Result<OpenedStores, OpenError> {
                 redact(&events_url)
             )));
         };
-    let audit = open_audit(settings, &read_url)?;
     Ok(OpenedStores {
         events,
         secrets,
-        views,
-        audit,
+        views: read.views,
+        audit: read.audit,
+        integration: read.integration,
         leases,
     })
 }
 
-/// Opens the audit view: in the read store's SQLite file (its own connection and
-/// migrations, so it evolves independently of the offer view).
-// Interim: with a PostgreSQL read store the audit view lives in `<data dir>/audit.db`
-// until its PostgreSQL implementation lands (single node only).
-fn open_audit(settings: &Settings, read_url: &str) -> Result<Arc<dyn AuditStore>, OpenError> {
-    let path = match read_url.strip_prefix("sqlite://") {
-        Some(path) => Path::new(path).to_path_buf(),
-        None => settings.data_dir.join("audit.db"),
-    };
-    let store = SqliteReadStore::open(&path).map_err(|e| failed("audit store")(e.to_string()))?;
-    let audit = SqliteAuditStore::open(store).map_err(|e| failed("audit store")(e.to_string()))?;
-    Ok(Arc::new(audit))
+/// What lives in the read store: the views and the integration side's state.
+struct ReadSide {
+    views: Arc<dyn OfferViewStore>,
+    audit: Arc<dyn AuditStore>,
+    integration: Arc<dyn IntegrationStore>,
+}
+
+/// The read side in one SQLite file. The audit view and the integration store open their
+/// own connections and migration tracks, so each evolves independently of the offer view.
+fn open_sqlite_read(path: &Path) -> Result<ReadSide, OpenError> {
+    let views = SqliteReadStore::open(path).map_err(|e| failed("read store")(e.to_string()))?;
+    let audit =
+        SqliteAuditStore::open(views.clone()).map_err(|e| failed("audit store")(e.to_string()))?;
+    let integration = SqliteIntegrationStore::open(path)
+        .map_err(|e| failed("integration store")(e.to_string()))?;
+    Ok(ReadSide {
+        views: Arc::new(views),
+        audit: Arc::new(audit),
+        integration: Arc::new(integration),
+    })
+}
+
+/// The read side in one PostgreSQL database (schema), on one pool, shared by every node.
+async fn open_postgres_read(pg: &Postgres) -> Result<ReadSide, OpenError> {
+    let views = PgReadStore::open(&pg.target, pg.pool.clone())
+        .await
+        .map_err(|e| failed("read store")(e.to_string()))?;
+    let audit = PgAuditStore::open(&views, &pg.target)
+        .await
+        .map_err(|e| failed("audit store")(e.to_string()))?;
+    let integration = PgIntegrationStore::open(&views, &pg.target)
+        .await
+        .map_err(|e| failed("integration store")(e.to_string()))?;
+    Ok(ReadSide {
+        views: Arc::new(views),
+        audit: Arc::new(audit),
+        integration: Arc::new(integration),
+    })
 }
 
 /// A URL with any password (user info or `password=` query parameter) replaced, for

@@ -23,7 +23,6 @@ pub mod expiry;
 pub mod relay;
 pub mod store;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -33,7 +32,6 @@ use tokio::task::JoinHandle;
 
 use self::amqp::AmqpContext;
 use self::callbacks::{CallbackProcessor, CallbackSecret, RetryPolicy};
-use self::store::sqlite::SqliteIntegrationStore;
 use self::store::IntegrationStore;
 use crate::clock::Clock;
 use crate::config::Settings;
@@ -71,15 +69,9 @@ pub struct Dependencies {
     pub health: HealthRegistry,
     /// Leases: the relays, the in-process consumer and the scheduler run on one node.
     pub leases: crate::lease::Leases,
-}
-
-/// Where the integration store lives: in the read store's SQLite file, else in
-/// `<data dir>/integration.db` (a non-SQLite read store brings its own implementation).
-pub fn store_path(settings: &Settings) -> PathBuf {
-    match crate::stores::read_store_url(settings).strip_prefix("sqlite://") {
-        Some(path) => PathBuf::from(path),
-        None => settings.data_dir.join("integration.db"),
-    }
+    /// Checkpoints, outbox and dead letters (beside the read models, see
+    /// [`crate::stores`]).
+    pub store: Arc<dyn IntegrationStore>,
 }
 
 /// The callback secret: configured, else generated into `<data dir>/secrets/callback.key`.
@@ -92,8 +84,8 @@ pub fn callback_secret(settings: &Settings) -> anyhow::Result<CallbackSecret> {
     })
 }
 
-/// Opens the integration store and starts the relay, the callback consumer (over RabbitMQ
-/// or in-process), the dead-letter pump and the expiry scheduler.
+/// Starts the relay, the callback consumer (over RabbitMQ or in-process), the dead-letter
+/// pump and the expiry scheduler.
 ///
 /// With `amqp_url` and `require_broker`, fails when the broker cannot be reached within
 /// `amqp.connect_timeout_ms`; without `require_broker` the tasks keep retrying and
@@ -103,11 +95,7 @@ pub async fn start(
     deps: Dependencies,
     shutdown: &watch::Receiver<bool>,
 ) -> anyhow::Result<(Integration, Vec<JoinHandle<()>>)> {
-    let path = store_path(settings);
-    let store: Arc<dyn IntegrationStore> = Arc::new(
-        SqliteIntegrationStore::open(&path)
-            .with_context(|| format!("cannot open the integration store {}", path.display()))?,
-    );
+    let store = deps.store.clone();
     let policy = RetryPolicy::from(&settings.callbacks);
     let sender = callbacks::sender::CallbackSender::new(
         callback_secret(settings).context("cannot load the callback secret")?,

@@ -3,7 +3,9 @@
 //! transaction, so a crash never leaves them disagreeing.
 
 pub mod audit;
+pub mod audit_sql;
 pub mod postgres;
+pub mod postgres_audit;
 pub mod sql;
 pub mod sqlite;
 pub mod sqlite_audit;

@@ -62,7 +62,7 @@ pub struct PgReadStore {
     pool: Pool,
 }
 
-fn pg_error(error: PgError) -> ReadStoreError {
+pub(super) fn pg_error(error: PgError) -> ReadStoreError {
     ReadStoreError::Unavailable(error.to_string())
 }
 
@@ -78,7 +78,29 @@ impl From<deadpool_postgres::PoolError> for ReadStoreError {
     }
 }
 
-fn corrupt(error: impl std::fmt::Display) -> ReadStoreError {
+/// A generated query's parameters as PostgreSQL values (see [`borrowed`]).
+pub(super) fn pg_params(values: Vec<SqlValue>) -> Vec<Box<dyn ToSql + Sync + Send>> {
+    values
+        .into_iter()
+        .map(|value| -> Box<dyn ToSql + Sync + Send> {
+            match value {
+                SqlValue::Text(text) => Box::new(text),
+                SqlValue::Int(int) => Box::new(int),
+                SqlValue::Uuid(id) => Box::new(id),
+            }
+        })
+        .collect()
+}
+
+/// The parameter slice a query takes.
+pub(super) fn borrowed(params: &[Box<dyn ToSql + Sync + Send>]) -> Vec<&(dyn ToSql + Sync)> {
+    params
+        .iter()
+        .map(|p| p.as_ref() as &(dyn ToSql + Sync))
+        .collect()
+}
+
+pub(super) fn corrupt(error: impl std::fmt::Display) -> ReadStoreError {
     ReadStoreError::Corrupt(error.to_string())
 }
 
@@ -86,7 +108,7 @@ fn parse_view(text: &str) -> Result<OfferView, ReadStoreError> {
     serde_json::from_str(text).map_err(corrupt)
 }
 
-fn to_i64(value: u64) -> Result<i64, ReadStoreError> {
+pub(super) fn to_i64(value: u64) -> Result<i64, ReadStoreError> {
     i64::try_from(value).map_err(|_| corrupt(format!("position {value} is out of range")))
 }
 
@@ -98,6 +120,26 @@ impl PgReadStore {
             .await
             .map_err(pg_error)?;
         Ok(PgReadStore { pool })
+    }
+
+    /// The connection pool (the audit and integration stores share it).
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// Applies another migration track (a store living beside the read models, e.g. the
+    /// audit view) in this database; returns the shared pool.
+    pub async fn migrate_beside(
+        &self,
+        target: &PgTarget,
+        track: &'static str,
+        migrations: &[Migration],
+    ) -> Result<Pool, ReadStoreError> {
+        let mut client = self.pool.get().await?;
+        pg::migrate(target, &mut client, track, migrations)
+            .await
+            .map_err(pg_error)?;
+        Ok(self.pool.clone())
     }
 
     async fn views_where(
@@ -235,21 +277,8 @@ impl OfferViewStore for PgReadStore {
 
     async fn list_offer_views(&self, query: OfferQuery) -> Result<OfferPage, ReadStoreError> {
         let (text, values) = sql::list_offers(&POSTGRES, "view::text", &query);
-        let params: Vec<Box<dyn ToSql + Sync + Send>> = values
-            .into_iter()
-            .map(|value| -> Box<dyn ToSql + Sync + Send> {
-                match value {
-                    SqlValue::Text(text) => Box::new(text),
-                    SqlValue::Int(int) => Box::new(int),
-                    SqlValue::Uuid(id) => Box::new(id),
-                }
-            })
-            .collect();
-        let borrowed: Vec<&(dyn ToSql + Sync)> = params
-            .iter()
-            .map(|p| p.as_ref() as &(dyn ToSql + Sync))
-            .collect();
-        let items = self.views_where(&text, &borrowed).await?;
+        let params = pg_params(values);
+        let items = self.views_where(&text, &borrowed(&params)).await?;
         Ok(sql::page(items, query.limit))
     }
 

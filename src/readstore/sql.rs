@@ -14,18 +14,23 @@ pub struct Dialect {
     pub placeholder: fn(usize) -> String,
     /// Whether `column` contains the text of parameter `placeholder`.
     pub contains: fn(&str, &str) -> String,
+    /// The literal of a true boolean column value (SQLite stores booleans as integers, and
+    /// its partial indexes match `= 1`, not `= TRUE`).
+    pub true_literal: &'static str,
 }
 
 /// SQLite.
 pub const SQLITE: Dialect = Dialect {
     placeholder: |n| format!("?{n}"),
     contains: |column, placeholder| format!("instr({column}, {placeholder}) > 0"),
+    true_literal: "1",
 };
 
 /// PostgreSQL.
 pub const POSTGRES: Dialect = Dialect {
     placeholder: |n| format!("${n}"),
     contains: |column, placeholder| format!("strpos({column}, {placeholder}) > 0"),
+    true_literal: "TRUE",
 };
 
 /// A parameter value of a generated query.

@@ -83,6 +83,15 @@ impl From<PoolError> for ReadStoreError {
     }
 }
 
+/// A generated query's parameter as SQLite stores it (ids as text).
+pub(super) fn sqlite_value(value: SqlValue) -> Value {
+    match value {
+        SqlValue::Text(text) => Value::Text(text),
+        SqlValue::Int(int) => Value::Integer(int),
+        SqlValue::Uuid(id) => Value::Text(id.to_string()),
+    }
+}
+
 pub(super) fn corrupt(error: impl std::fmt::Display) -> ReadStoreError {
     ReadStoreError::Corrupt(error.to_string())
 }
@@ -378,14 +387,7 @@ impl OfferViewStore for SqliteReadStore {
     async fn list_offer_views(&self, query: OfferQuery) -> Result<OfferPage, ReadStoreError> {
         self.read(move |conn| {
             let (text, values) = sql::list_offers(&sql::SQLITE, "view", &query);
-            let values: Vec<Value> = values
-                .into_iter()
-                .map(|value| match value {
-                    SqlValue::Text(text) => Value::Text(text),
-                    SqlValue::Int(int) => Value::Integer(int),
-                    SqlValue::Uuid(id) => Value::Text(id.to_string()),
-                })
-                .collect();
+            let values: Vec<Value> = values.into_iter().map(sqlite_value).collect();
             let mut statement = conn.prepare_cached(&text).map_err(sql_error)?;
             let items = collect_views(&mut statement, params_from_iter(values.iter()))?;
             Ok(sql::page(items, query.limit))

@@ -7,15 +7,19 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::DateTime;
 use issuance_domain::LogPosition;
 use issuance_projections::audit::ChainTip;
 use issuance_projections::AuditEntry;
-use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row, ToSql};
+use rusqlite::types::Value;
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 use uuid::Uuid;
 
-use super::audit::{AuditCursor, AuditHead, AuditPage, AuditQuery, AuditStore, AUDIT_VIEW};
-use super::sqlite::{corrupt, migrate_with, sql_error, write_checkpoint, SqliteReadStore};
+use super::audit::{AuditHead, AuditPage, AuditQuery, AuditStore, AUDIT_VIEW};
+use super::audit_sql::{self, HeadRow, StoredEntry, COLUMNS};
+use super::sql::SQLITE;
+use super::sqlite::{
+    corrupt, migrate_with, sql_error, sqlite_value, write_checkpoint, SqliteReadStore,
+};
 use super::ReadStoreError;
 
 /// Versioned migrations of the audit tables; add, never edit.
@@ -44,10 +48,6 @@ const MIGRATIONS: &[(i64, &str)] = &[(
     CREATE INDEX audit_entries_time ON audit_entries (occurred_at);",
 )];
 
-const COLUMNS: &str = "position, commit_position, prepare_position, event_id, offer_id, \
-    event_type, event_version, occurred_at, actor, holder_key_thumbprint, request_id, summary, \
-    event_hash, prev_hash, hash";
-
 /// The SQLite audit store.
 #[derive(Clone)]
 pub struct SqliteAuditStore {
@@ -68,58 +68,35 @@ impl SqliteAuditStore {
 
 fn decode(row: &Row<'_>) -> rusqlite::Result<Result<AuditEntry, ReadStoreError>> {
     let position: i64 = row.get(0)?;
-    let commit: i64 = row.get(1)?;
-    let prepare: i64 = row.get(2)?;
     let event_id: String = row.get(3)?;
     let offer_id: Option<String> = row.get(4)?;
-    let event_version: i64 = row.get(6)?;
-    let occurred_at: i64 = row.get(7)?;
-    let fields = (
-        row.get::<_, String>(5)?,
-        row.get::<_, String>(8)?,
-        row.get::<_, Option<String>>(9)?,
-        row.get::<_, Option<String>>(10)?,
-        row.get::<_, String>(11)?,
-        row.get::<_, String>(12)?,
-        row.get::<_, String>(13)?,
-        row.get::<_, String>(14)?,
-    );
-    let (
-        event_type,
-        actor,
-        holder_key_thumbprint,
-        request_id,
-        summary,
-        event_hash,
-        prev_hash,
-        hash,
-    ) = fields;
     let bad = |what: &str| corrupt(format!("audit entry {position}: bad {what}"));
-    Ok((|| {
-        Ok(AuditEntry {
-            position: u64::try_from(position).map_err(|_| bad("position"))?,
-            log_position: LogPosition {
-                commit: u64::try_from(commit).map_err(|_| bad("log position"))?,
-                prepare: u64::try_from(prepare).map_err(|_| bad("log position"))?,
-            },
-            event_id: Uuid::parse_str(&event_id).map_err(|_| bad("event_id"))?,
-            offer_id: offer_id
-                .map(|id| Uuid::parse_str(&id))
-                .transpose()
-                .map_err(|_| bad("offer_id"))?,
-            event_type,
-            version: u32::try_from(event_version).map_err(|_| bad("version"))?,
-            occurred_at: DateTime::from_timestamp_micros(occurred_at)
-                .ok_or_else(|| bad("occurred_at"))?,
-            actor,
-            holder_key_thumbprint,
-            request_id,
-            summary,
-            event_hash,
-            prev_hash,
-            hash,
-        })
-    })())
+    let event_id = match Uuid::parse_str(&event_id) {
+        Ok(id) => id,
+        Err(_) => return Ok(Err(bad("event_id"))),
+    };
+    let offer_id = match offer_id.map(|id| Uuid::parse_str(&id)).transpose() {
+        Ok(id) => id,
+        Err(_) => return Ok(Err(bad("offer_id"))),
+    };
+    Ok(StoredEntry {
+        position,
+        commit: row.get(1)?,
+        prepare: row.get(2)?,
+        event_id,
+        offer_id,
+        event_type: row.get(5)?,
+        version: row.get(6)?,
+        occurred_at: row.get(7)?,
+        actor: row.get(8)?,
+        holder_key_thumbprint: row.get(9)?,
+        request_id: row.get(10)?,
+        summary: row.get(11)?,
+        event_hash: row.get(12)?,
+        prev_hash: row.get(13)?,
+        hash: row.get(14)?,
+    }
+    .into_entry())
 }
 
 fn collect(
@@ -136,7 +113,7 @@ fn collect(
 
 fn tip(connection: &Connection) -> Result<ChainTip, ReadStoreError> {
     let row: Option<(i64, String)> = connection
-        .prepare_cached("SELECT position, hash FROM audit_entries ORDER BY position DESC LIMIT 1")
+        .prepare_cached(audit_sql::TIP)
         .and_then(|mut s| {
             s.query_row([], |row| Ok((row.get(0)?, row.get(1)?)))
                 .optional()
@@ -153,52 +130,25 @@ fn tip(connection: &Connection) -> Result<ChainTip, ReadStoreError> {
 
 /// The last entry and the checkpoint in one statement, hence one snapshot.
 fn head(connection: &Connection) -> Result<AuditHead, ReadStoreError> {
-    type Row = (
-        Option<i64>,
-        Option<String>,
-        Option<i64>,
-        Option<i64>,
-        Option<i64>,
-        Option<i64>,
-    );
-    let row: Row = connection
-        .prepare_cached(
-            "SELECT e.position, e.hash, e.commit_position, e.prepare_position, \
-                    c.commit_position, c.prepare_position \
-             FROM (SELECT 1) \
-             LEFT JOIN (SELECT position, hash, commit_position, prepare_position FROM audit_entries \
-                        ORDER BY position DESC LIMIT 1) AS e ON 1 \
-             LEFT JOIN checkpoints AS c ON c.projection = ?1",
-        )
+    connection
+        .prepare_cached(&audit_sql::head())
         .and_then(|mut s| {
-            s.query_row([AUDIT_VIEW], |row| {
-                Ok((
-                    row.get(0)?,
-                    row.get(1)?,
-                    row.get(2)?,
-                    row.get(3)?,
-                    row.get(4)?,
-                    row.get(5)?,
-                ))
+            s.query_row([], |row| {
+                let tip = match (row.get(0)?, row.get(1)?) {
+                    (Some(position), Some(hash)) => {
+                        Some((position, hash, row.get(2)?, row.get(3)?))
+                    }
+                    _ => None,
+                };
+                let checkpoint = match (row.get(4)?, row.get(5)?) {
+                    (Some(commit), Some(prepare)) => Some((commit, prepare)),
+                    _ => None,
+                };
+                Ok(HeadRow { tip, checkpoint })
             })
         })
-        .map_err(sql_error)?;
-    let position = |commit: Option<i64>, prepare: Option<i64>| LogPosition {
-        commit: commit.unwrap_or(0) as u64,
-        prepare: prepare.unwrap_or(0) as u64,
-    };
-    let (tip_position, hash, tip_commit, tip_prepare, commit, prepare) = row;
-    Ok(AuditHead {
-        tip: match (tip_position, hash) {
-            (Some(position), Some(hash)) => ChainTip {
-                position: position as u64,
-                hash,
-            },
-            _ => ChainTip::genesis(),
-        },
-        tip_log_position: position(tip_commit, tip_prepare),
-        checkpoint: position(commit, prepare),
-    })
+        .map(HeadRow::into_head)
+        .map_err(sql_error)
 }
 
 fn insert(tx: &rusqlite::Transaction<'_>, entries: &[AuditEntry]) -> Result<(), ReadStoreError> {
@@ -245,15 +195,9 @@ impl AuditStore for SqliteAuditStore {
     ) -> Result<(), ReadStoreError> {
         self.store
             .write(move |tx| {
-                if let Some(first) = entries.first() {
-                    let stored = tip(tx)?;
-                    if first.position != stored.position + 1 || first.prev_hash != stored.hash {
-                        return Err(ReadStoreError::Conflict(format!(
-                            "audit entry {} does not continue the stored chain at {}",
-                            first.position, stored.position
-                        )));
-                    }
-                }
+                // The single writer connection serialises appends: the tip read here is
+                // the one the insert extends.
+                audit_sql::check_continues(&entries, &tip(tx)?)?;
                 insert(tx, &entries)?;
                 write_checkpoint(tx, AUDIT_VIEW, checkpoint)
             })
@@ -278,50 +222,11 @@ impl AuditStore for SqliteAuditStore {
     async fn audit_entries(&self, query: AuditQuery) -> Result<AuditPage, ReadStoreError> {
         self.store
             .read(move |conn| {
-                let mut clauses: Vec<&str> = vec!["position > ?"];
-                let mut values: Vec<Box<dyn ToSql>> = vec![Box::new(query.after as i64)];
-                if let Some(until) = query.until {
-                    clauses.push("position <= ?");
-                    values.push(Box::new(until as i64));
-                }
-                if let Some(offer_id) = query.offer_id {
-                    clauses.push("offer_id = ?");
-                    values.push(Box::new(offer_id.to_string()));
-                }
-                if let Some(event_type) = &query.event_type {
-                    clauses.push("event_type = ?");
-                    values.push(Box::new(event_type.clone()));
-                }
-                if let Some(actor) = &query.actor {
-                    clauses.push("actor = ?");
-                    values.push(Box::new(actor.clone()));
-                }
-                if let Some(from) = query.from {
-                    clauses.push("occurred_at >= ?");
-                    values.push(Box::new(from.timestamp_micros()));
-                }
-                if let Some(to) = query.to {
-                    clauses.push("occurred_at < ?");
-                    values.push(Box::new(to.timestamp_micros()));
-                }
-                // One more than asked tells whether a next page exists.
-                values.push(Box::new(query.limit as i64 + 1));
-                let sql = format!(
-                    "SELECT {COLUMNS} FROM audit_entries WHERE {} ORDER BY position LIMIT ?",
-                    clauses.join(" AND ")
-                );
+                let (sql, values) = audit_sql::list_entries(&SQLITE, &query);
+                let values: Vec<Value> = values.into_iter().map(sqlite_value).collect();
                 let mut statement = conn.prepare_cached(&sql).map_err(sql_error)?;
-                let mut entries = collect(&mut statement, params_from_iter(values.iter()))?;
-                let next_cursor = if entries.len() > query.limit {
-                    entries.truncate(query.limit);
-                    entries.last().map(|e| AuditCursor(e.position))
-                } else {
-                    None
-                };
-                Ok(AuditPage {
-                    entries,
-                    next_cursor,
-                })
+                let entries = collect(&mut statement, params_from_iter(values.iter()))?;
+                Ok(audit_sql::page(entries, query.limit))
             })
             .await
     }
@@ -330,117 +235,12 @@ impl AuditStore for SqliteAuditStore {
         self.store
             .read(move |conn| {
                 let mut statement = conn
-                    .prepare_cached(&format!(
-                        "SELECT {COLUMNS} FROM audit_entries WHERE position = ?1"
-                    ))
+                    .prepare_cached(&audit_sql::entry_at(&SQLITE))
                     .map_err(sql_error)?;
                 Ok(collect(&mut statement, [position as i64])?
                     .into_iter()
                     .next())
             })
             .await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use issuance_domain::{EventMetadata, RecordedEvent};
-    use issuance_projections::audit::audit_entry;
-
-    use super::*;
-
-    fn chain(from: &ChainTip, count: u64) -> Vec<AuditEntry> {
-        let mut tip = from.clone();
-        (0..count)
-            .map(|_| {
-                let n = tip.position + 1;
-                let event = RecordedEvent {
-                    position: LogPosition::at(n * 2),
-                    stream_id: "maintenance".into(),
-                    sequence: n,
-                    event_id: Uuid::new_v4(),
-                    event_type: "Tick".into(),
-                    event_version: 1,
-                    payload: serde_json::json!({"n": n}),
-                    metadata: EventMetadata {
-                        request_id: Some(format!("r-{n}")),
-                        holder_key_thumbprint: (n % 2 == 0).then(|| "thumb".into()),
-                        ..EventMetadata::system(
-                            DateTime::from_timestamp_micros(1_800_000_000_123_456 + n as i64)
-                                .unwrap(),
-                        )
-                    },
-                };
-                let entry = audit_entry(&event, &tip).unwrap();
-                tip = ChainTip::of(&entry);
-                entry
-            })
-            .collect()
-    }
-
-    async fn store() -> (tempfile::TempDir, SqliteAuditStore) {
-        let dir = tempfile::tempdir().unwrap();
-        let read_store = SqliteReadStore::open(&dir.path().join("views.db")).unwrap();
-        (dir, SqliteAuditStore::open(read_store).unwrap())
-    }
-
-    #[tokio::test]
-    async fn entries_read_back_exactly_as_written() {
-        let (_dir, store) = store().await;
-        let entries = chain(&ChainTip::genesis(), 5);
-        store
-            .append_audit_entries(entries.clone(), LogPosition::at(10))
-            .await
-            .unwrap();
-        let page = store
-            .audit_entries(AuditQuery {
-                limit: 10,
-                ..Default::default()
-            })
-            .await
-            .unwrap();
-        assert_eq!(page.entries, entries);
-        assert_eq!(page.next_cursor, None);
-        let head = store.audit_head().await.unwrap();
-        assert_eq!(head.tip, ChainTip::of(&entries[4]));
-        assert_eq!(head.checkpoint, LogPosition::at(10));
-        assert_eq!(head.tip_log_position, LogPosition::at(10));
-        assert!(head.consistent());
-        assert_eq!(
-            store.audit_entry(3).await.unwrap().as_ref(),
-            Some(&entries[2])
-        );
-    }
-
-    #[tokio::test]
-    async fn entries_that_do_not_continue_the_chain_are_refused_whole() {
-        let (_dir, store) = store().await;
-        let first = chain(&ChainTip::genesis(), 3);
-        store
-            .append_audit_entries(first.clone(), LogPosition::at(6))
-            .await
-            .unwrap();
-        // A second projector that started from the same tip: a fork.
-        let fork = chain(&ChainTip::of(&first[1]), 2);
-        let refused = store.append_audit_entries(fork, LogPosition::at(8)).await;
-        assert!(
-            matches!(refused, Err(ReadStoreError::Conflict(_))),
-            "{refused:?}"
-        );
-        let head = store.audit_head().await.unwrap();
-        assert_eq!(head.tip, ChainTip::of(&first[2]));
-        assert_eq!(head.checkpoint, LogPosition::at(6));
-        // The proper continuation is accepted; a reset empties the view.
-        let next = chain(&ChainTip::of(&first[2]), 2);
-        store
-            .append_audit_entries(next, LogPosition::at(10))
-            .await
-            .unwrap();
-        assert_eq!(store.audit_head().await.unwrap().tip.position, 5);
-        store.reset_audit().await.unwrap();
-        let head = store.audit_head().await.unwrap();
-        assert_eq!(head.tip, ChainTip::genesis());
-        assert_eq!(head.checkpoint, LogPosition::START);
-        assert!(head.consistent());
     }
 }

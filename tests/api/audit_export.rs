@@ -114,75 +114,76 @@ fn assert_streamed(response: &reqwest::Response, content_type: &str) {
     );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn an_export_of_50000_entries_is_streamed_complete_and_in_order() {
-    // Arrange
-    let app = spawn_app().await;
-    fill(&app).await;
+backend_test! {
+    async fn an_export_of_50000_entries_is_streamed_complete_and_in_order(backend) {
+        // Arrange
+        let app = spawn_app_on(backend).await;
+        fill(&app).await;
 
-    // Act: NDJSON.
-    let response = app
-        .with_key(Method::GET, "/audit/export", AUDITOR_KEY)
-        .send()
-        .await
-        .unwrap();
+        // Act: NDJSON.
+        let response = app
+            .with_key(Method::GET, "/audit/export", AUDITOR_KEY)
+            .send()
+            .await
+            .unwrap();
 
-    // Assert: chunked, every entry once, ascending, each line a complete entry (fully
-    // parsed every thousandth line; the positions of all).
-    assert_streamed(&response, "application/x-ndjson");
-    let mut count = 0u64;
-    let chunks = read_lines(response, |line| {
-        count += 1;
-        assert!(
-            line.starts_with(&format!("{{\"position\":{count},")),
-            "{line}"
-        );
-        if count % 1000 == 1 {
-            let entry: Value = serde_json::from_str(line).unwrap();
-            assert_eq!(entry["actor"], "wallet");
-            assert_eq!(entry["hash"].as_str().unwrap().len(), 64);
-        }
-    })
-    .await;
-    assert_eq!(count, ENTRIES as u64);
-    assert!(chunks > 1, "{chunks} chunk(s)");
+        // Assert: chunked, every entry once, ascending, each line a complete entry (fully
+        // parsed every thousandth line; the positions of all).
+        assert_streamed(&response, "application/x-ndjson");
+        let mut count = 0u64;
+        let chunks = read_lines(response, |line| {
+            count += 1;
+            assert!(
+                line.starts_with(&format!("{{\"position\":{count},")),
+                "{line}"
+            );
+            if count % 1000 == 1 {
+                let entry: Value = serde_json::from_str(line).unwrap();
+                assert_eq!(entry["actor"], "wallet");
+                assert_eq!(entry["hash"].as_str().unwrap().len(), 64);
+            }
+        })
+        .await;
+        assert_eq!(count, ENTRIES as u64);
+        assert!(chunks > 1, "{chunks} chunk(s)");
 
-    // CSV: a header and one row per entry.
-    let response = app
-        .with_key(Method::GET, "/audit/export", AUDITOR_KEY)
-        .header("Accept", "text/csv")
-        .send()
-        .await
-        .unwrap();
-    assert_streamed(&response, "text/csv; charset=utf-8");
-    let mut rows = 0usize;
-    read_lines(response, |line| {
-        if rows == 0 {
-            assert!(line.starts_with("position,log_commit_position,"), "{line}");
-        }
-        rows += 1;
-    })
-    .await;
-    assert_eq!(rows, ENTRIES + 1);
+        // CSV: a header and one row per entry.
+        let response = app
+            .with_key(Method::GET, "/audit/export", AUDITOR_KEY)
+            .header("Accept", "text/csv")
+            .send()
+            .await
+            .unwrap();
+        assert_streamed(&response, "text/csv; charset=utf-8");
+        let mut rows = 0usize;
+        read_lines(response, |line| {
+            if rows == 0 {
+                assert!(line.starts_with("position,log_commit_position,"), "{line}");
+            }
+            rows += 1;
+        })
+        .await;
+        assert_eq!(rows, ENTRIES + 1);
 
-    // Filters and a limit apply to exports as to listings.
-    let response = app
-        .with_key(
-            Method::GET,
-            "/audit/export?type=OfferCreated&limit=20",
-            AUDITOR_KEY,
-        )
-        .send()
-        .await
-        .unwrap();
-    let mut created = 0;
-    read_lines(response, |line| {
-        assert!(line.contains(r#""type":"OfferCreated""#));
-        created += 1;
-    })
-    .await;
-    assert_eq!(created, 20);
-    let report = verify(&app, "").await;
-    assert_eq!(report["valid"], true, "{report}");
-    assert_eq!(report["entries"], ENTRIES);
+        // Filters and a limit apply to exports as to listings.
+        let response = app
+            .with_key(
+                Method::GET,
+                "/audit/export?type=OfferCreated&limit=20",
+                AUDITOR_KEY,
+            )
+            .send()
+            .await
+            .unwrap();
+        let mut created = 0;
+        read_lines(response, |line| {
+            assert!(line.contains(r#""type":"OfferCreated""#));
+            created += 1;
+        })
+        .await;
+        assert_eq!(created, 20);
+        let report = verify(&app, "").await;
+        assert_eq!(report["valid"], true, "{report}");
+        assert_eq!(report["entries"], ENTRIES);
+    }
 }

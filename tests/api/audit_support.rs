@@ -1,6 +1,7 @@
 //! Helpers of the audit and erasure tests: wallet-side commands through the repository
 //! (the wallet API is built elsewhere), waiting for the audit projection, reading the
-//! audit view over HTTP, and the raw files of the embedded stores.
+//! audit view over HTTP, and the raw contents of the stores (SQLite files, PostgreSQL
+//! tables).
 
 use std::path::Path;
 use std::time::Duration;
@@ -219,9 +220,75 @@ pub fn occurred_at(entry: &Value) -> DateTime<Utc> {
     entry["occurred_at"].as_str().unwrap().parse().unwrap()
 }
 
-/// The audit database file of a data directory.
-pub fn views_db(data_dir: &Path) -> std::path::PathBuf {
-    data_dir.join("views.db")
+/// Runs `sql` (no parameters, the same text on both backends) in the read store of `app`,
+/// as someone with write access to it would; returns the rows changed.
+pub async fn tamper_read_store(app: &TestApp, sql: &str) -> u64 {
+    match &app.database {
+        Some(database) => database.client().await.execute(sql, &[]).await.unwrap(),
+        None => rusqlite::Connection::open(app.data_dir.path().join("views.db"))
+            .unwrap()
+            .execute(sql, [])
+            .unwrap() as u64,
+    }
+}
+
+/// Runs `sqlite` or `postgres` (no parameters) in the event store of `app`; returns the
+/// rows changed.
+pub async fn tamper_event_store(app: &TestApp, sqlite: &str, postgres: &str) -> u64 {
+    match &app.database {
+        Some(database) => database
+            .client()
+            .await
+            .execute(postgres, &[])
+            .await
+            .unwrap(),
+        None => rusqlite::Connection::open(app.data_dir.path().join("events.db"))
+            .unwrap()
+            .execute(sqlite, [])
+            .unwrap() as u64,
+    }
+}
+
+/// Everything the stores of `app` hold, as (place, bytes): on SQLite every file of the data
+/// directory (databases, WAL and shared-memory files included); on PostgreSQL every row of
+/// every table in the test's schema, each row as PostgreSQL's text form (all columns:
+/// text, `jsonb`, and `bytea` as hex), plus every file of the data directory.
+pub async fn stored_data(app: &TestApp) -> Vec<(String, Vec<u8>)> {
+    let mut places: Vec<(String, Vec<u8>)> = files_under(app.data_dir.path())
+        .into_iter()
+        .map(|file| {
+            let bytes = std::fs::read(&file).unwrap();
+            (file.display().to_string(), bytes)
+        })
+        .collect();
+    if let Some(database) = &app.database {
+        let client = database.client().await;
+        let tables = client
+            .query(
+                "SELECT tablename FROM pg_tables WHERE schemaname = $1",
+                &[&database.schema()],
+            )
+            .await
+            .unwrap();
+        assert!(tables.len() > 5, "the schema's tables: {}", tables.len());
+        for table in tables {
+            let name: String = table.get(0);
+            let rows = client
+                .query(&format!("SELECT t::text FROM {name} t"), &[])
+                .await
+                .unwrap();
+            let text: Vec<String> = rows.iter().map(|row| row.get(0)).collect();
+            places.push((format!("table {name}"), text.join("\n").into_bytes()));
+        }
+    }
+    places
+}
+
+/// Ways a key's bytes can show in stored data: raw, and as lower-case hex (PostgreSQL's
+/// text form of `bytea`).
+pub fn key_forms(key: &[u8]) -> [Vec<u8>; 2] {
+    let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+    [key.to_vec(), hex.into_bytes()]
 }
 
 /// Every file under `dir`, recursively.
@@ -245,16 +312,24 @@ pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
         .any(|window| window == needle)
 }
 
-/// Runs the `issuance` binary on `data_dir`; returns (success, stdout, stderr).
-pub fn run_cli(data_dir: &Path, args: &[&str]) -> (bool, String, String) {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_issuance"))
+/// Runs the `issuance` binary on the stores of `app` (its data directory, and its
+/// PostgreSQL schema if it has one); returns (success, stdout, stderr).
+pub fn run_cli(
+    data_dir: &Path,
+    database: Option<&TestDatabase>,
+    args: &[&str],
+) -> (bool, String, String) {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_issuance"));
+    command
         .args(args)
         .env("ISSUANCE_DATA_DIR", data_dir)
         .env_remove("ISSUANCE_CONFIG")
         .env_remove("ISSUANCE_EVENT_STORE")
-        .env_remove("ISSUANCE_READ_STORE")
-        .output()
-        .unwrap();
+        .env_remove("ISSUANCE_READ_STORE");
+    if let Some(database) = database {
+        command.env("ISSUANCE_EVENT_STORE", database.url());
+    }
+    let output = command.output().unwrap();
     (
         output.status.success(),
         String::from_utf8_lossy(&output.stdout).into_owned(),

@@ -89,56 +89,60 @@ async fn lifecycle(app: &TestApp, receiver: &CallbackReceiver) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn every_lifecycle_outcome_is_called_back_in_process() {
-    let transport = Transport::InProcess;
-    let (receiver, app) = transport.start().await;
-    lifecycle(&app, &receiver).await;
-    transport.finish(app).await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn every_lifecycle_outcome_is_called_back_over_rabbitmq() {
-    let transport = Transport::rabbitmq();
-    let (receiver, app) = transport.start().await;
-    lifecycle(&app, &receiver).await;
-    transport.finish(app).await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn an_offer_callback_url_wins_over_the_default() {
-    let default = CallbackReceiver::start();
-    let own = CallbackReceiver::start();
-    let app = spawn_app_with(embedded_options(&default)).await;
-    let mut body = plain_offer();
-    body["callback_url"] = json!(own.url);
-    let created = app.create_offer(&body).await;
-    let id = offer_id(&created).to_string();
-    own.delivered(&id, "OFFER_CREATED").await;
-    assert!(default.for_offer(&id).is_empty());
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn a_multi_use_offer_reports_issued_once_per_wallet() {
-    let transport = Transport::InProcess;
-    let (receiver, app) = transport.start().await;
-    let mut body = plain_offer();
-    body["single_use"] = json!(false);
-    let created = app.create_offer(&body).await;
-    let id = offer_id(&created);
-    for _ in 0..2 {
-        let redemption = redeem(&app, &created).await;
-        issue(&app, id, redemption, "IdentityCredential").await;
+backend_test! {
+    async fn every_lifecycle_outcome_is_called_back_in_process(backend) {
+        let transport = Transport::InProcess;
+        let (receiver, app) = transport.start(backend).await;
+        lifecycle(&app, &receiver).await;
+        transport.finish(app).await;
     }
-    eventually("two ISSUED callbacks", Duration::from_secs(20), || {
-        let issued: Vec<Value> = receiver
-            .for_offer(&id.to_string())
-            .iter()
-            .map(|r| r.json())
-            .filter(|b| b["status"] == "ISSUED")
-            .collect();
-        async move { (issued.len() == 2).then_some(issued) }
-    })
-    .await;
-    transport.finish(app).await;
+}
+
+backend_test! {
+    async fn every_lifecycle_outcome_is_called_back_over_rabbitmq(backend) {
+        let transport = Transport::rabbitmq();
+        let (receiver, app) = transport.start(backend).await;
+        lifecycle(&app, &receiver).await;
+        transport.finish(app).await;
+    }
+}
+
+backend_test! {
+    async fn an_offer_callback_url_wins_over_the_default(backend) {
+        let default = CallbackReceiver::start();
+        let own = CallbackReceiver::start();
+        let app = spawn_app_with(embedded_options(backend, &default)).await;
+        let mut body = plain_offer();
+        body["callback_url"] = json!(own.url);
+        let created = app.create_offer(&body).await;
+        let id = offer_id(&created).to_string();
+        own.delivered(&id, "OFFER_CREATED").await;
+        assert!(default.for_offer(&id).is_empty());
+    }
+}
+
+backend_test! {
+    async fn a_multi_use_offer_reports_issued_once_per_wallet(backend) {
+        let transport = Transport::InProcess;
+        let (receiver, app) = transport.start(backend).await;
+        let mut body = plain_offer();
+        body["single_use"] = json!(false);
+        let created = app.create_offer(&body).await;
+        let id = offer_id(&created);
+        for _ in 0..2 {
+            let redemption = redeem(&app, &created).await;
+            issue(&app, id, redemption, "IdentityCredential").await;
+        }
+        eventually("two ISSUED callbacks", Duration::from_secs(20), || {
+            let issued: Vec<Value> = receiver
+                .for_offer(&id.to_string())
+                .iter()
+                .map(|r| r.json())
+                .filter(|b| b["status"] == "ISSUED")
+                .collect();
+            async move { (issued.len() == 2).then_some(issued) }
+        })
+        .await;
+        transport.finish(app).await;
+    }
 }

@@ -119,50 +119,54 @@ async fn exhausted_then_requeued_all(app: &TestApp, receiver: &CallbackReceiver)
     receiver.delivered(&id, "OFFER_CREATED").await;
 }
 
-async fn retried(transport: Transport) {
-    let (receiver, app) = transport.start().await;
+async fn retried(transport: Transport, backend: Backend) {
+    let (receiver, app) = transport.start(backend).await;
     retried_until_delivered(&app, &receiver).await;
     transport.finish(app).await;
 }
 
-async fn dead_lettered(transport: Transport) {
-    let (receiver, app) = transport.start().await;
+async fn dead_lettered(transport: Transport, backend: Backend) {
+    let (receiver, app) = transport.start(backend).await;
     dead_lettered_and_requeued(&app, &receiver).await;
     exhausted_then_requeued_all(&app, &receiver).await;
     transport.finish(app).await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_callback_answered_500_twice_is_delivered_on_the_third_attempt_over_rabbitmq() {
-    retried(Transport::rabbitmq()).await;
+backend_test! {
+    async fn a_callback_answered_500_twice_is_delivered_on_the_third_attempt_over_rabbitmq(backend) {
+        retried(Transport::rabbitmq(), backend).await;
+    }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_callback_answered_500_twice_is_delivered_on_the_third_attempt_in_process() {
-    retried(Transport::InProcess).await;
+backend_test! {
+    async fn a_callback_answered_500_twice_is_delivered_on_the_third_attempt_in_process(backend) {
+        retried(Transport::InProcess, backend).await;
+    }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn rejected_and_exhausted_callbacks_are_dead_lettered_and_requeued_over_rabbitmq() {
-    dead_lettered(Transport::rabbitmq()).await;
+backend_test! {
+    async fn rejected_and_exhausted_callbacks_are_dead_lettered_and_requeued_over_rabbitmq(backend) {
+        dead_lettered(Transport::rabbitmq(), backend).await;
+    }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn rejected_and_exhausted_callbacks_are_dead_lettered_and_requeued_in_process() {
-    dead_lettered(Transport::InProcess).await;
+backend_test! {
+    async fn rejected_and_exhausted_callbacks_are_dead_lettered_and_requeued_in_process(backend) {
+        dead_lettered(Transport::InProcess, backend).await;
+    }
 }
 
 /// A callback whose receiver is down when the service stops is delivered (once) after
 /// the restart.
-async fn survives_a_restart(transport: Transport) {
+async fn survives_a_restart(transport: Transport, backend: Backend) {
     let receiver = CallbackReceiver::start();
     receiver.answer(503);
-    let options = |receiver: &CallbackReceiver| {
+    let options = |options: TestOptions, receiver: &CallbackReceiver| {
         transport
-            .options(receiver)
+            .configure(options, receiver)
             .set("callbacks.max_attempts", json!(50))
     };
-    let app = spawn_app_with(options(&receiver)).await;
+    let app = spawn_app_with(options(TestOptions::on(backend), &receiver)).await;
     let created = app.create_offer(&plain_offer()).await;
     let id = offer_id(&created).to_string();
     eventually("a failed attempt", Duration::from_secs(10), || {
@@ -170,12 +174,10 @@ async fn survives_a_restart(transport: Transport) {
         async move { (attempts >= 1).then_some(()) }
     })
     .await;
-    let data_dir = app.stop().await;
+    let stopped = app.shutdown().await;
 
     receiver.answer(200);
-    let mut restarted = options(&receiver);
-    restarted.data_dir = Some(data_dir);
-    let app = spawn_app_with(restarted).await;
+    let app = spawn_app_with(options(stopped.restart_options(), &receiver)).await;
     let delivered = receiver.delivered(&id, "OFFER_CREATED").await;
     assert!(delivered.signature_is_valid(CALLBACK_SECRET));
     // Delivered once, not once per restart.
@@ -189,12 +191,14 @@ async fn survives_a_restart(transport: Transport) {
     transport.finish(app).await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn in_process_callbacks_survive_a_restart() {
-    survives_a_restart(Transport::InProcess).await;
+backend_test! {
+    async fn in_process_callbacks_survive_a_restart(backend) {
+        survives_a_restart(Transport::InProcess, backend).await;
+    }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn callbacks_survive_a_restart_over_rabbitmq() {
-    survives_a_restart(Transport::rabbitmq()).await;
+backend_test! {
+    async fn callbacks_survive_a_restart_over_rabbitmq(backend) {
+        survives_a_restart(Transport::rabbitmq(), backend).await;
+    }
 }

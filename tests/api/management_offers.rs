@@ -343,7 +343,7 @@ backend_test! {
 
 backend_test! {
     async fn revoking_twice_is_a_conflict(backend) {
-        let app = spawn_app_on(backend).await;
+        let app = spawn_app_with(TestOptions::on(backend).keeping_claims()).await;
         let created = app.create_offer(&identity_offer()).await;
         let id = created["offer_id"].as_str().unwrap();
         let response = app

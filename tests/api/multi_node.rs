@@ -1,6 +1,7 @@
 //! Two service processes on one PostgreSQL database: both serve HTTP, exactly one runs the
-//! projector (under a lease), and when that node dies the other takes over with no event
-//! lost or projected twice.
+//! singleton work (projectors, the in-process callback relay and consumer, the expiry
+//! scheduler — each under a lease), and when that node dies the other takes over with no
+//! event lost or projected twice and no status callback lost or sent twice.
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -11,7 +12,17 @@ use base64::Engine;
 use reqwest::Method;
 use serde_json::Value;
 
+use crate::support::integration::{CallbackReceiver, CALLBACK_SECRET};
 use crate::support::*;
+
+/// The leases of the singleton tasks of the in-process (no broker) configuration.
+const LEASES: [&str; 5] = [
+    "offer_view",
+    "audit_view",
+    "callback_relay",
+    "callback_consumer",
+    "expiry_scheduler",
+];
 
 /// A service process, killed when dropped.
 struct Node {
@@ -38,12 +49,14 @@ fn free_port() -> u16 {
 
 impl Node {
     /// Starts `issuance serve` on fresh ports against `database`, sharing `data_dir` (keys)
-    /// and `server_secret` with its peers, as the nodes of one cluster do.
+    /// and `server_secret` with its peers, as the nodes of one cluster do; status callbacks
+    /// go to `callback_url` in-process (no broker).
     fn start(
         name: &'static str,
         database: &TestDatabase,
         data_dir: &Path,
         server_secret: &str,
+        callback_url: &str,
     ) -> Node {
         let (wallet_port, management_port) = (free_port(), free_port());
         let log = std::fs::File::create(data_dir.join(format!("{name}.log"))).unwrap();
@@ -67,6 +80,11 @@ impl Node {
             .env("ISSUANCE_WORKERS", "1")
             // Erasure events would change the event count this test balances.
             .env("ISSUANCE_RETENTION__ERASE_CLAIMS_AFTER_HOURS", "never")
+            .env_remove("ISSUANCE_AMQP_URL")
+            .env("ISSUANCE_CALLBACK_URL", callback_url)
+            .env("ISSUANCE_CALLBACK_SECRET", CALLBACK_SECRET)
+            .env("ISSUANCE_CALLBACKS__BASE_DELAY_MS", "200")
+            .env("ISSUANCE_SCHEDULER__EXPIRY_INTERVAL_MS", "200")
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
@@ -101,7 +119,9 @@ impl Node {
         panic!("node {} did not start:\n{log}", self.name);
     }
 
-    async fn holds_projector_lease(&self) -> Option<bool> {
+    /// Whether this node holds every lease of [`LEASES`] (`Some(false)` if it holds none
+    /// of them; `None` if it cannot tell or holds some).
+    async fn holds_leases(&self) -> Option<bool> {
         let response = self
             .client
             .get(format!("{}/health/ready", self.management))
@@ -109,7 +129,17 @@ impl Node {
             .await
             .ok()?;
         let body: Value = response.json().await.ok()?;
-        Some(body["checks"]["leases"]["offer_view"] == "held")
+        let held: Vec<bool> = LEASES
+            .iter()
+            .map(|lease| body["checks"]["leases"][lease] == "held")
+            .collect();
+        if held.iter().all(|h| *h) {
+            Some(true)
+        } else if held.iter().all(|h| !*h) {
+            Some(false)
+        } else {
+            None
+        }
     }
 
     fn admin(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
@@ -119,9 +149,13 @@ impl Node {
     }
 
     async fn create_offer(&self) -> String {
+        self.create(&identity_offer()).await
+    }
+
+    async fn create(&self, offer: &Value) -> String {
         let response = self
             .admin(Method::POST, "/offers")
-            .json(&identity_offer())
+            .json(offer)
             .send()
             .await
             .unwrap();
@@ -153,28 +187,45 @@ where
     false
 }
 
+/// Waits until the outbox is empty and the relay's checkpoint is at the last event: every
+/// callback so far was delivered and its delivery recorded, none is in flight.
+async fn callbacks_settled(client: &tokio_postgres::Client) -> bool {
+    let row = client
+        .query_one(
+            "SELECT (SELECT count(*) FROM callback_outbox), \
+                    (SELECT commit_position FROM checkpoints WHERE projection = 'callback_outbox'), \
+                    (SELECT max(tx_id::text::bigint) FROM events)",
+            &[],
+        )
+        .await
+        .unwrap();
+    let (waiting, relayed, last): (i64, Option<i64>, Option<i64>) =
+        (row.get(0), row.get(1), row.get(2));
+    waiting == 0 && relayed.is_some() && relayed == last
+}
+
 #[tokio::test(flavor = "multi_thread")]
-async fn when_the_projector_node_dies_the_other_node_takes_over_without_loss_or_repeats() {
-    // Arrange: two nodes on one database; the first to start takes the projector lease.
+async fn when_the_lease_holder_dies_the_other_node_takes_over_without_loss_or_repeats() {
+    // Arrange: two nodes on one database, status callbacks in-process to a real receiver;
+    // the first to start takes every singleton lease.
     let database = TestDatabase::new();
     let data_dir = tempfile::tempdir().unwrap();
+    let receiver = CallbackReceiver::start();
     let secret = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
-    let first = Node::start("first", &database, data_dir.path(), &secret);
+    let start = |name| Node::start(name, &database, data_dir.path(), &secret, &receiver.url);
+    let first = start("first");
     first.wait_until_live(data_dir.path()).await;
     assert!(
         eventually(Duration::from_secs(10), || async {
-            first.holds_projector_lease().await == Some(true)
+            first.holds_leases().await == Some(true)
         })
         .await,
-        "the first node takes the lease"
+        "the first node takes the leases"
     );
-    let second = Node::start("second", &database, data_dir.path(), &secret);
+    let second = start("second");
     second.wait_until_live(data_dir.path()).await;
-    assert_eq!(
-        second.holds_projector_lease().await,
-        Some(false),
-        "one holder only"
-    );
+    assert_eq!(second.holds_leases().await, Some(false), "one holder only");
+    let client = database.client().await;
 
     // Act 1: offers through both nodes; each is visible on both right after its POST
     // (the non-holder learns the projection's progress from the shared checkpoint).
@@ -203,13 +254,31 @@ async fn when_the_projector_node_dies_the_other_node_takes_over_without_loss_or_
         .await
         .unwrap();
     assert_eq!(response.status(), 204);
+    // Every callback so far delivered by the lease holder, and recorded as delivered: the
+    // kill below interrupts no delivery (one interrupted after the POST and before its
+    // record would rightly be sent again: delivery is at-least-once).
+    for id in &offers {
+        receiver.delivered(id, "OFFER_CREATED").await;
+    }
+    receiver.delivered(&offers[0], "REVOKED").await;
+    assert!(
+        eventually(Duration::from_secs(15), || callbacks_settled(&client)).await,
+        "the outbox drains"
+    );
 
-    // Act 2: the lease holder dies (SIGKILL: no goodbye) while the other node keeps writing.
+    // Act 2: the lease holder dies (SIGKILL: no goodbye) while the other node keeps writing,
+    // including offers that only the survivor's expiry scheduler can expire.
     let mut first = first;
     first.child.kill().unwrap();
     first.child.wait().unwrap();
     for _ in 0..10 {
         offers.push(second.create_offer().await);
+    }
+    let mut short_lived = Vec::new();
+    for _ in 0..2 {
+        let mut offer = identity_offer();
+        offer["expires_in"] = serde_json::json!(1);
+        short_lived.push(second.create(&offer).await);
     }
     for id in &offers[1..4] {
         let response = second
@@ -220,21 +289,25 @@ async fn when_the_projector_node_dies_the_other_node_takes_over_without_loss_or_
         assert_eq!(response.status(), 204);
     }
 
-    // Assert: the survivor took the lease within seconds and projected everything.
+    // Assert: the survivor took the leases within seconds and projected everything.
     assert!(
         eventually(Duration::from_secs(15), || async {
-            second.holds_projector_lease().await == Some(true)
+            second.holds_leases().await == Some(true)
         })
         .await,
-        "the second node takes over the lease"
+        "the second node takes over the leases"
     );
-    let client = database.client().await;
     let converged = eventually(Duration::from_secs(15), || async {
         let (_, page) = second.get("/offers?limit=500").await;
-        page["items"].as_array().map_or(0, Vec::len) == offers.len()
+        page["items"].as_array().map_or(0, Vec::len) == offers.len() + short_lived.len()
     })
     .await;
     assert!(converged, "every offer reaches the view");
+    for id in &short_lived {
+        receiver.delivered(id, "EXPIRED").await;
+        let (_, view) = second.get(&format!("/offers/{id}")).await;
+        assert_eq!(view["status"], "EXPIRED", "{id}");
+    }
     for (i, id) in offers.iter().enumerate() {
         let (status, view) = second.get(&format!("/offers/{id}")).await;
         assert_eq!(status, 200);
@@ -265,7 +338,8 @@ async fn when_the_projector_node_dies_the_other_node_takes_over_without_loss_or_
         .await
         .unwrap();
     let types: Vec<(String, i64)> = types.iter().map(|r| (r.get(0), r.get(1))).collect();
-    assert_eq!(events, 24, "{types:?}");
+    // 22 created, 4 revoked, 2 expired (once each, by the survivor's scheduler).
+    assert_eq!(events, 28, "{types:?}");
     assert_eq!(versions, events, "no event lost or projected twice");
     let checkpoint = client
         .query_one(
@@ -285,5 +359,33 @@ async fn when_the_projector_node_dies_the_other_node_takes_over_without_loss_or_
         (checkpoint.get::<_, i64>(0), checkpoint.get::<_, i64>(1)),
         (last.get::<_, i64>(0), last.get::<_, i64>(1))
     );
+
+    // Every status callback arrived exactly once: the survivor's relay went on from the
+    // shared checkpoint and its consumer from the shared outbox, re-sending nothing.
+    for id in &offers {
+        receiver.delivered(id, "OFFER_CREATED").await;
+    }
+    for id in &offers[..4] {
+        receiver.delivered(id, "REVOKED").await;
+    }
+    assert!(
+        eventually(Duration::from_secs(15), || callbacks_settled(&client)).await,
+        "the outbox drains on the survivor"
+    );
+    let received = receiver.received();
+    let expected = offers.len() + short_lived.len() + 4 + short_lived.len();
+    assert_eq!(received.len(), expected, "no callback lost or sent twice");
+    let deliveries: std::collections::HashSet<Option<String>> =
+        received.iter().map(|r| r.delivery.clone()).collect();
+    assert_eq!(deliveries.len(), expected, "each delivery id once");
+    assert!(received
+        .iter()
+        .all(|r| r.signature_is_valid(CALLBACK_SECRET)));
+    let dead: i64 = client
+        .query_one("SELECT count(*) FROM dead_letters", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(dead, 0);
     drop(first);
 }

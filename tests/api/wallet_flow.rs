@@ -43,169 +43,170 @@ const HIDDEN: &[&str] = &[
     "locality",
 ];
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_wallet_obtains_a_batch_of_sd_jwt_vcs_that_an_independent_verifier_accepts() {
-    let app = spawn_app().await;
+backend_test! {
+    async fn a_wallet_obtains_a_batch_of_sd_jwt_vcs_that_an_independent_verifier_accepts(backend) {
+        let app = spawn_app_on(backend).await;
 
-    // The institution creates the offer.
-    let created = app
-        .create_offer(&json!({
-            "credential_configuration_id": "IdentityCredential",
-            "claims": identity_claims(),
-            "tx_code": {"length": 6, "description": "Code sent by SMS"},
-        }))
-        .await;
-    let offer_id = offer_id(&created);
+        // The institution creates the offer.
+        let created = app
+            .create_offer(&json!({
+                "credential_configuration_id": "IdentityCredential",
+                "claims": identity_claims(),
+                "tx_code": {"length": 6, "description": "Code sent by SMS"},
+            }))
+            .await;
+        let offer_id = offer_id(&created);
 
-    // The wallet scans the QR code and resolves the offer by reference.
-    let offer_uri = url::Url::parse(created["credential_offer_uri"].as_str().unwrap()).unwrap();
-    assert_eq!(offer_uri.scheme(), "openid-credential-offer");
-    let offer_url = offer_uri
-        .query_pairs()
-        .find(|(k, _)| k == "credential_offer_uri")
-        .map(|(_, v)| v.into_owned())
-        .unwrap();
-    let offer = app
-        .client
-        .get(&offer_url)
-        .send()
-        .await
-        .unwrap()
-        .json::<Value>()
-        .await
-        .unwrap();
-    assert_eq!(offer, created["credential_offer"]);
-    let issuer = offer["credential_issuer"].as_str().unwrap().to_string();
-    let grant = &offer["grants"][PRE_AUTHORIZED];
-    assert_eq!(grant["tx_code"]["length"], 6);
-
-    // Metadata: credential issuer, then its authorization server (itself).
-    let metadata: Value = get_json(
-        &app,
-        &format!("{issuer}/.well-known/openid-credential-issuer"),
-    )
-    .await;
-    assert_eq!(metadata["credential_issuer"], issuer.as_str());
-    assert!(
-        metadata["batch_credential_issuance"]["batch_size"]
-            .as_u64()
+        // The wallet scans the QR code and resolves the offer by reference.
+        let offer_uri = url::Url::parse(created["credential_offer_uri"].as_str().unwrap()).unwrap();
+        assert_eq!(offer_uri.scheme(), "openid-credential-offer");
+        let offer_url = offer_uri
+            .query_pairs()
+            .find(|(k, _)| k == "credential_offer_uri")
+            .map(|(_, v)| v.into_owned())
+            .unwrap();
+        let offer = app
+            .client
+            .get(&offer_url)
+            .send()
+            .await
             .unwrap()
-            >= 2
-    );
-    assert!(metadata["credential_configurations_supported"]["IdentityCredential"].is_object());
-    let authorization_server: Value = get_json(
-        &app,
-        &format!("{issuer}/.well-known/oauth-authorization-server"),
-    )
-    .await;
-    assert_eq!(authorization_server["issuer"], issuer.as_str());
+            .json::<Value>()
+            .await
+            .unwrap();
+        assert_eq!(offer, created["credential_offer"]);
+        let issuer = offer["credential_issuer"].as_str().unwrap().to_string();
+        let grant = &offer["grants"][PRE_AUTHORIZED];
+        assert_eq!(grant["tx_code"]["length"], 6);
 
-    // Token with the transaction code.
-    let token_response = app
-        .client
-        .post(authorization_server["token_endpoint"].as_str().unwrap())
-        .form(&[
-            ("grant_type", PRE_AUTHORIZED),
-            (
-                "pre-authorized_code",
-                grant["pre-authorized_code"].as_str().unwrap(),
-            ),
-            ("tx_code", &tx_code(&created)),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(token_response.status(), 200);
-    assert_eq!(token_response.headers()["cache-control"], "no-store");
-    let token: Value = token_response.json().await.unwrap();
-    assert_eq!(token["token_type"], "Bearer");
-    assert!(token["expires_in"].as_u64().unwrap() <= 300);
-    assert!(
-        token.get("authorization_details").is_none(),
-        "none were requested"
-    );
-    let access_token = token["access_token"].as_str().unwrap();
+        // Metadata: credential issuer, then its authorization server (itself).
+        let metadata: Value = get_json(
+            &app,
+            &format!("{issuer}/.well-known/openid-credential-issuer"),
+        )
+        .await;
+        assert_eq!(metadata["credential_issuer"], issuer.as_str());
+        assert!(
+            metadata["batch_credential_issuance"]["batch_size"]
+                .as_u64()
+                .unwrap()
+                >= 2
+        );
+        assert!(metadata["credential_configurations_supported"]["IdentityCredential"].is_object());
+        let authorization_server: Value = get_json(
+            &app,
+            &format!("{issuer}/.well-known/oauth-authorization-server"),
+        )
+        .await;
+        assert_eq!(authorization_server["issuer"], issuer.as_str());
 
-    // Nonce.
-    let nonce_response = app
-        .client
-        .post(metadata["nonce_endpoint"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(nonce_response.status(), 200);
-    assert_eq!(nonce_response.headers()["cache-control"], "no-store");
-    let c_nonce = nonce_response.json::<Value>().await.unwrap()["c_nonce"]
-        .as_str()
-        .unwrap()
-        .to_string();
+        // Token with the transaction code.
+        let token_response = app
+            .client
+            .post(authorization_server["token_endpoint"].as_str().unwrap())
+            .form(&[
+                ("grant_type", PRE_AUTHORIZED),
+                (
+                    "pre-authorized_code",
+                    grant["pre-authorized_code"].as_str().unwrap(),
+                ),
+                ("tx_code", &tx_code(&created)),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(token_response.status(), 200);
+        assert_eq!(token_response.headers()["cache-control"], "no-store");
+        let token: Value = token_response.json().await.unwrap();
+        assert_eq!(token["token_type"], "Bearer");
+        assert!(token["expires_in"].as_u64().unwrap() <= 300);
+        assert!(
+            token.get("authorization_details").is_none(),
+            "none were requested"
+        );
+        let access_token = token["access_token"].as_str().unwrap();
 
-    // Credential: a batch of two, one per holder key (ES256 and EdDSA).
-    let keys = [HolderKey::es256(), HolderKey::ed25519()];
-    let credential_response = app
-        .client
-        .post(metadata["credential_endpoint"].as_str().unwrap())
-        .bearer_auth(access_token)
-        .json(&json!({
-            "credential_configuration_id": "IdentityCredential",
-            "proofs": {"jwt": keys.iter().map(|k| k.proof(&issuer, &c_nonce)).collect::<Vec<_>>()},
-        }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(credential_response.status(), 200);
-    assert_eq!(credential_response.headers()["cache-control"], "no-store");
-    let issued: Value = credential_response.json().await.unwrap();
-    let credentials: Vec<String> = issued["credentials"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["credential"].as_str().unwrap().to_string())
-        .collect();
-    assert_eq!(credentials.len(), 2);
-    assert!(
-        issued.get("credential").is_none(),
-        "1.0 requests get only the array"
-    );
-    let notification_id = issued["notification_id"].as_str().unwrap();
+        // Nonce.
+        let nonce_response = app
+            .client
+            .post(metadata["nonce_endpoint"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(nonce_response.status(), 200);
+        assert_eq!(nonce_response.headers()["cache-control"], "no-store");
+        let c_nonce = nonce_response.json::<Value>().await.unwrap()["c_nonce"]
+            .as_str()
+            .unwrap()
+            .to_string();
 
-    // Every credential verifies against the published JWKS and is bound to its own key.
-    let jwt_vc_issuer: Value = get_json(&app, &format!("{issuer}/.well-known/jwt-vc-issuer")).await;
-    assert_eq!(jwt_vc_issuer["issuer"], issuer.as_str());
-    for (credential, key) in credentials.iter().zip(&keys) {
-        check_credential(credential, key, &keys, &issuer, &jwt_vc_issuer["jwks"]);
+        // Credential: a batch of two, one per holder key (ES256 and EdDSA).
+        let keys = [HolderKey::es256(), HolderKey::ed25519()];
+        let credential_response = app
+            .client
+            .post(metadata["credential_endpoint"].as_str().unwrap())
+            .bearer_auth(access_token)
+            .json(&json!({
+                "credential_configuration_id": "IdentityCredential",
+                "proofs": {"jwt": keys.iter().map(|k| k.proof(&issuer, &c_nonce)).collect::<Vec<_>>()},
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(credential_response.status(), 200);
+        assert_eq!(credential_response.headers()["cache-control"], "no-store");
+        let issued: Value = credential_response.json().await.unwrap();
+        let credentials: Vec<String> = issued["credentials"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["credential"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(credentials.len(), 2);
+        assert!(
+            issued.get("credential").is_none(),
+            "1.0 requests get only the array"
+        );
+        let notification_id = issued["notification_id"].as_str().unwrap();
+
+        // Every credential verifies against the published JWKS and is bound to its own key.
+        let jwt_vc_issuer: Value = get_json(&app, &format!("{issuer}/.well-known/jwt-vc-issuer")).await;
+        assert_eq!(jwt_vc_issuer["issuer"], issuer.as_str());
+        for (credential, key) in credentials.iter().zip(&keys) {
+            check_credential(credential, key, &keys, &issuer, &jwt_vc_issuer["jwks"]);
+        }
+
+        // Notification.
+        let notified = app
+            .client
+            .post(metadata["notification_endpoint"].as_str().unwrap())
+            .bearer_auth(access_token)
+            .json(&json!({"notification_id": notification_id, "event": "credential_accepted"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(notified.status(), 204);
+
+        let view = app.wait_for_status(&offer_id, "COMPLETED").await;
+        let issued_views = view["issued"].as_array().unwrap();
+        assert_eq!(issued_views.len(), 2);
+        let thumbprints: Vec<&str> = issued_views
+            .iter()
+            .map(|i| i["holder_key_thumbprint"].as_str().unwrap())
+            .collect();
+        assert_ne!(thumbprints[0], thumbprints[1]);
+        assert_eq!(
+            app.event_types(&offer_id).await,
+            [
+                "OfferCreated",
+                "OfferRedeemed",
+                "CredentialIssued",
+                "CredentialIssued",
+                "OfferCompleted",
+                "NotificationReceived"
+            ]
+        );
     }
-
-    // Notification.
-    let notified = app
-        .client
-        .post(metadata["notification_endpoint"].as_str().unwrap())
-        .bearer_auth(access_token)
-        .json(&json!({"notification_id": notification_id, "event": "credential_accepted"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(notified.status(), 204);
-
-    let view = app.wait_for_status(&offer_id, "COMPLETED").await;
-    let issued_views = view["issued"].as_array().unwrap();
-    assert_eq!(issued_views.len(), 2);
-    let thumbprints: Vec<&str> = issued_views
-        .iter()
-        .map(|i| i["holder_key_thumbprint"].as_str().unwrap())
-        .collect();
-    assert_ne!(thumbprints[0], thumbprints[1]);
-    assert_eq!(
-        app.event_types(&offer_id).await,
-        [
-            "OfferCreated",
-            "OfferRedeemed",
-            "CredentialIssued",
-            "CredentialIssued",
-            "OfferCompleted",
-            "NotificationReceived"
-        ]
-    );
 }
 
 async fn get_json(app: &TestApp, url: &str) -> Value {
@@ -378,137 +379,141 @@ fn collect_digests(value: &Value, out: &mut Vec<String>) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_offer_view_follows_redeemed_issuing_and_completed() {
-    let app = spawn_app().await;
-    let created = app
-        .create_offer(&json!({
-            "credential_configuration_ids": ["IdentityCredential", "AddressCredential"],
-            "claims": {
-                "given_name": "Erika", "family_name": "Mustermann",
-                "address": {"street_address": "Heidestrasse 17", "locality": "Koeln", "country": "DE"}
-            },
-            "tx_code": {"length": 6},
-        }))
-        .await;
-    let offer_id = offer_id(&created);
-    let access_token = app.access_token(&created).await;
-    app.wait_for_status(&offer_id, "REDEEMED").await;
+backend_test! {
+    async fn the_offer_view_follows_redeemed_issuing_and_completed(backend) {
+        let app = spawn_app_on(backend).await;
+        let created = app
+            .create_offer(&json!({
+                "credential_configuration_ids": ["IdentityCredential", "AddressCredential"],
+                "claims": {
+                    "given_name": "Erika", "family_name": "Mustermann",
+                    "address": {"street_address": "Heidestrasse 17", "locality": "Koeln", "country": "DE"}
+                },
+                "tx_code": {"length": 6},
+            }))
+            .await;
+        let offer_id = offer_id(&created);
+        let access_token = app.access_token(&created).await;
+        app.wait_for_status(&offer_id, "REDEEMED").await;
 
-    let key = HolderKey::es256();
-    let first = app
-        .request_credentials(&access_token, "IdentityCredential", &[&key])
-        .await;
-    assert_eq!(first.status, 200, "{}", first.body);
-    let view = app.wait_for_status(&offer_id, "ISSUING").await;
-    assert_eq!(
-        view["issued"][0]["credential_configuration_id"],
-        "IdentityCredential"
-    );
+        let key = HolderKey::es256();
+        let first = app
+            .request_credentials(&access_token, "IdentityCredential", &[&key])
+            .await;
+        assert_eq!(first.status, 200, "{}", first.body);
+        let view = app.wait_for_status(&offer_id, "ISSUING").await;
+        assert_eq!(
+            view["issued"][0]["credential_configuration_id"],
+            "IdentityCredential"
+        );
 
-    let second = app
-        .request_credentials(&access_token, "AddressCredential", &[&key])
-        .await;
-    assert_eq!(second.status, 200, "{}", second.body);
-    assert_ne!(
-        first.body["notification_id"],
-        second.body["notification_id"]
-    );
-    let view = app.wait_for_status(&offer_id, "COMPLETED").await;
-    assert_eq!(view["issued"].as_array().unwrap().len(), 2);
+        let second = app
+            .request_credentials(&access_token, "AddressCredential", &[&key])
+            .await;
+        assert_eq!(second.status, 200, "{}", second.body);
+        assert_ne!(
+            first.body["notification_id"],
+            second.body["notification_id"]
+        );
+        let view = app.wait_for_status(&offer_id, "COMPLETED").await;
+        assert_eq!(view["issued"].as_array().unwrap().len(), 2);
 
-    // Every wallet event names the wallet as actor and carries its request id.
-    let (_, history) = app.get_json(&format!("/offers/{offer_id}/events")).await;
-    for event in history.as_array().unwrap().iter().skip(1) {
-        assert_eq!(event["actor"], "wallet", "{event}");
-        assert!(event["request_id"].is_string(), "{event}");
+        // Every wallet event names the wallet as actor and carries its request id (the
+        // retention policy may already have erased the claims, as `system`).
+        let (_, history) = app.get_json(&format!("/offers/{offer_id}/events")).await;
+        let wallet_events = history.as_array().unwrap().iter().skip(1);
+        for event in wallet_events.filter(|e| e["type"] != "ClaimsErased") {
+            assert_eq!(event["actor"], "wallet", "{event}");
+            assert!(event["request_id"].is_string(), "{event}");
+        }
+        let issued: Vec<&Value> = history
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["type"] == "CredentialIssued")
+            .collect();
+        assert_eq!(issued.len(), 2);
+        let text = serde_json::to_string(&history).unwrap();
+        assert!(
+            !text.contains("Mustermann") && !text.contains("~"),
+            "no claims or credentials in events"
+        );
     }
-    let issued: Vec<&Value> = history
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["type"] == "CredentialIssued")
-        .collect();
-    assert_eq!(issued.len(), 2);
-    let text = serde_json::to_string(&history).unwrap();
-    assert!(
-        !text.contains("Mustermann") && !text.contains("~"),
-        "no claims or credentials in events"
-    );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn notifications_are_recorded_once_and_unknown_ids_are_refused() {
-    let app = spawn_app().await;
-    let created = app.create_offer(&identity_offer()).await;
-    let offer_id = offer_id(&created);
-    let access_token = app.access_token(&created).await;
-    let issued = app
-        .request_credentials(&access_token, "IdentityCredential", &[&HolderKey::es256()])
-        .await;
-    let notification_id = issued.body["notification_id"].as_str().unwrap();
+backend_test! {
+    async fn notifications_are_recorded_once_and_unknown_ids_are_refused(backend) {
+        let app = spawn_app_with(TestOptions::on(backend).keeping_claims()).await;
+        let created = app.create_offer(&identity_offer()).await;
+        let offer_id = offer_id(&created);
+        let access_token = app.access_token(&created).await;
+        let issued = app
+            .request_credentials(&access_token, "IdentityCredential", &[&HolderKey::es256()])
+            .await;
+        let notification_id = issued.body["notification_id"].as_str().unwrap();
 
-    for event in [
-        "credential_failure",
-        "credential_accepted",
-        "credential_accepted",
-    ] {
-        let reply = app
+        for event in [
+            "credential_failure",
+            "credential_accepted",
+            "credential_accepted",
+        ] {
+            let reply = app
+                .notification_request(
+                    &access_token,
+                    &json!({"notification_id": notification_id, "event": event, "event_description": "stored in wallet"}),
+                )
+                .await;
+            assert_eq!(reply.status, 204);
+        }
+        let types = app.event_types(&offer_id).await;
+        assert_eq!(
+            types
+                .iter()
+                .filter(|t| *t == "NotificationReceived")
+                .count(),
+            2
+        );
+
+        let before = app.event_count().await;
+        let unknown = app
             .notification_request(
                 &access_token,
-                &json!({"notification_id": notification_id, "event": event, "event_description": "stored in wallet"}),
+                &json!({"notification_id": "nope", "event": "credential_deleted"}),
             )
             .await;
-        assert_eq!(reply.status, 204);
+        unknown.assert_error(400, "invalid_notification_id");
+        for bad in [
+            json!({"event": "credential_accepted"}),
+            json!({"notification_id": notification_id, "event": "credential_lost"}),
+            json!({"notification_id": notification_id}),
+            json!({"notification_id": 7, "event": "credential_accepted"}),
+            json!({"notification_id": notification_id, "event": "credential_accepted", "event_description": "ä"}),
+        ] {
+            let reply = app.notification_request(&access_token, &bad).await;
+            reply.assert_error(400, "invalid_notification_request");
+        }
+        let malformed = app
+            .client
+            .post(format!("{}/notification", app.wallet))
+            .bearer_auth(&access_token)
+            .header("content-type", "application/json")
+            .body("{not json")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(malformed.status(), 400);
+        let unauthenticated = app
+            .client
+            .post(format!("{}/notification", app.wallet))
+            .json(&json!({"notification_id": notification_id, "event": "credential_accepted"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(unauthenticated.status(), 401);
+        assert_eq!(
+            app.event_count().await,
+            before,
+            "rejected notifications write nothing"
+        );
     }
-    let types = app.event_types(&offer_id).await;
-    assert_eq!(
-        types
-            .iter()
-            .filter(|t| *t == "NotificationReceived")
-            .count(),
-        2
-    );
-
-    let before = app.event_count().await;
-    let unknown = app
-        .notification_request(
-            &access_token,
-            &json!({"notification_id": "nope", "event": "credential_deleted"}),
-        )
-        .await;
-    unknown.assert_error(400, "invalid_notification_id");
-    for bad in [
-        json!({"event": "credential_accepted"}),
-        json!({"notification_id": notification_id, "event": "credential_lost"}),
-        json!({"notification_id": notification_id}),
-        json!({"notification_id": 7, "event": "credential_accepted"}),
-        json!({"notification_id": notification_id, "event": "credential_accepted", "event_description": "ä"}),
-    ] {
-        let reply = app.notification_request(&access_token, &bad).await;
-        reply.assert_error(400, "invalid_notification_request");
-    }
-    let malformed = app
-        .client
-        .post(format!("{}/notification", app.wallet))
-        .bearer_auth(&access_token)
-        .header("content-type", "application/json")
-        .body("{not json")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(malformed.status(), 400);
-    let unauthenticated = app
-        .client
-        .post(format!("{}/notification", app.wallet))
-        .json(&json!({"notification_id": notification_id, "event": "credential_accepted"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(unauthenticated.status(), 401);
-    assert_eq!(
-        app.event_count().await,
-        before,
-        "rejected notifications write nothing"
-    );
 }

@@ -23,164 +23,169 @@ fn body(configuration: &str, proofs: &[String]) -> Value {
     json!({"credential_configuration_id": configuration, "proofs": {"jwt": proofs}})
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_same_proof_is_accepted_once() {
-    let app = spawn_app().await;
-    let created = two_credential_offer(&app).await;
-    let token = app.access_token(&created).await;
-    let proof = HolderKey::es256().proof(&app.wallet, &app.c_nonce().await);
+backend_test! {
+    async fn the_same_proof_is_accepted_once(backend) {
+        let app = spawn_app_on(backend).await;
+        let created = two_credential_offer(&app).await;
+        let token = app.access_token(&created).await;
+        let proof = HolderKey::es256().proof(&app.wallet, &app.c_nonce().await);
 
-    let first = app
-        .credential_request(
+        let first = app
+            .credential_request(
+                &token,
+                &body("IdentityCredential", std::slice::from_ref(&proof)),
+            )
+            .await;
+        assert_eq!(first.status, 200, "{}", first.body);
+        let before = app.event_count().await;
+        let replay = app
+            .credential_request(&token, &body("AddressCredential", &[proof]))
+            .await;
+        replay.assert_error(400, "invalid_nonce");
+        assert_eq!(app.event_count().await, before);
+    }
+}
+
+backend_test! {
+    async fn the_same_nonce_is_accepted_once_even_in_new_proofs(backend) {
+        let app = spawn_app_with(TestOptions::on(backend).keeping_claims()).await;
+        let nonce = app.c_nonce().await;
+
+        let first_offer = app.create_offer(&identity_offer()).await;
+        let first_token = app.access_token(&first_offer).await;
+        let first = app
+            .credential_request(
+                &first_token,
+                &body(
+                    "IdentityCredential",
+                    &[HolderKey::es256().proof(&app.wallet, &nonce)],
+                ),
+            )
+            .await;
+        assert_eq!(first.status, 200, "{}", first.body);
+
+        // Another offer, another token, another key: the nonce is still spent.
+        let second_offer = app.create_offer(&identity_offer()).await;
+        let second_token = app.access_token(&second_offer).await;
+        let before = app.event_count().await;
+        let replay = app
+            .credential_request(
+                &second_token,
+                &body(
+                    "IdentityCredential",
+                    &[HolderKey::ed25519().proof(&app.wallet, &nonce)],
+                ),
+            )
+            .await;
+        replay.assert_error(400, "invalid_nonce");
+        assert_eq!(app.event_count().await, before);
+    }
+}
+
+backend_test! {
+    async fn the_same_pre_authorized_code_is_accepted_once(backend) {
+        let app = spawn_app_on(backend).await;
+        let created = app.create_offer(&identity_offer()).await;
+        assert_eq!(app.redeem(&created).await.status, 200);
+        let before = app.event_count().await;
+        app.redeem(&created)
+            .await
+            .assert_error(400, "invalid_grant");
+        assert_eq!(app.event_count().await, before);
+
+        // Also after the credential was issued (the offer is then COMPLETED).
+        let other = app.create_offer(&identity_offer()).await;
+        let token = app.access_token(&other).await;
+        let issued = app
+            .request_credentials(&token, "IdentityCredential", &[&HolderKey::es256()])
+            .await;
+        assert_eq!(issued.status, 200);
+        app.redeem(&other).await.assert_error(400, "invalid_grant");
+    }
+}
+
+backend_test! {
+    async fn an_access_token_stops_working_when_its_offer_is_revoked(backend) {
+        let app = spawn_app_with(TestOptions::on(backend).keeping_claims()).await;
+        let created = two_credential_offer(&app).await;
+        let id = offer_id(&created);
+        let token = app.access_token(&created).await;
+        let key = HolderKey::es256();
+        let issued = app
+            .request_credentials(&token, "IdentityCredential", &[&key])
+            .await;
+        assert_eq!(issued.status, 200);
+
+        let response = app
+            .admin(
+                reqwest::Method::DELETE,
+                &format!("/offers/{id}?reason=fraud"),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 204);
+        let before = app.event_count().await;
+        let reply = app
+            .request_credentials(&token, "AddressCredential", &[&key])
+            .await;
+        reply.assert_error(401, "invalid_token");
+        assert!(reply
+            .header("www-authenticate")
+            .unwrap()
+            .contains("error=\"invalid_token\""));
+        // Whatever else is wrong with the request, the revoked token is what is reported.
+        let nonce = app.c_nonce().await;
+        app.credential_request(
             &token,
-            &body("IdentityCredential", std::slice::from_ref(&proof)),
+            &json!({"credential_identifier": "NoSuchCredential", "proofs": {"jwt": [key.proof(&app.wallet, &nonce)]}}),
         )
-        .await;
-    assert_eq!(first.status, 200, "{}", first.body);
-    let before = app.event_count().await;
-    let replay = app
-        .credential_request(&token, &body("AddressCredential", &[proof]))
-        .await;
-    replay.assert_error(400, "invalid_nonce");
-    assert_eq!(app.event_count().await, before);
+        .await
+        .assert_error(401, "invalid_token");
+        assert_eq!(app.event_count().await, before);
+        // The offer is no longer served to wallets either.
+        app.wallet_get(&format!("/credential-offers/{id}"))
+            .await
+            .assert_error(404, "not_found");
+    }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_same_nonce_is_accepted_once_even_in_new_proofs() {
-    let app = spawn_app().await;
-    let nonce = app.c_nonce().await;
+backend_test! {
+    async fn used_nonces_are_forgotten_only_after_they_expire(backend) {
+        let app = spawn_app_on(backend).await;
+        let nonce = app.c_nonce().await;
+        let created = app.create_offer(&identity_offer()).await;
+        let token = app.access_token(&created).await;
+        let key = HolderKey::es256();
+        let proof = key.proof(&app.wallet, &nonce);
+        let issued = app
+            .credential_request(&token, &body("IdentityCredential", &[proof]))
+            .await;
+        assert_eq!(issued.status, 200);
 
-    let first_offer = app.create_offer(&identity_offer()).await;
-    let first_token = app.access_token(&first_offer).await;
-    let first = app
-        .credential_request(
-            &first_token,
-            &body(
-                "IdentityCredential",
-                &[HolderKey::es256().proof(&app.wallet, &nonce)],
-            ),
-        )
-        .await;
-    assert_eq!(first.status, 200, "{}", first.body);
+        let secrets = app.state.secrets.as_ref();
+        let service_now = app.state.clock.now();
+        assert_eq!(
+            purge_expired(secrets, service_now).await.unwrap(),
+            0,
+            "still live"
+        );
+        // Past the nonce's expiry (300 s) and the purge grace period.
+        let later = service_now + chrono::Duration::seconds(301 + 300);
+        assert_eq!(purge_expired(secrets, later).await.unwrap(), 1);
 
-    // Another offer, another token, another key: the nonce is still spent.
-    let second_offer = app.create_offer(&identity_offer()).await;
-    let second_token = app.access_token(&second_offer).await;
-    let before = app.event_count().await;
-    let replay = app
-        .credential_request(
-            &second_token,
-            &body(
-                "IdentityCredential",
-                &[HolderKey::ed25519().proof(&app.wallet, &nonce)],
-            ),
-        )
-        .await;
-    replay.assert_error(400, "invalid_nonce");
-    assert_eq!(app.event_count().await, before);
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn the_same_pre_authorized_code_is_accepted_once() {
-    let app = spawn_app().await;
-    let created = app.create_offer(&identity_offer()).await;
-    assert_eq!(app.redeem(&created).await.status, 200);
-    let before = app.event_count().await;
-    app.redeem(&created)
-        .await
-        .assert_error(400, "invalid_grant");
-    assert_eq!(app.event_count().await, before);
-
-    // Also after the credential was issued (the offer is then COMPLETED).
-    let other = app.create_offer(&identity_offer()).await;
-    let token = app.access_token(&other).await;
-    let issued = app
-        .request_credentials(&token, "IdentityCredential", &[&HolderKey::es256()])
-        .await;
-    assert_eq!(issued.status, 200);
-    app.redeem(&other).await.assert_error(400, "invalid_grant");
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn an_access_token_stops_working_when_its_offer_is_revoked() {
-    let app = spawn_app().await;
-    let created = two_credential_offer(&app).await;
-    let id = offer_id(&created);
-    let token = app.access_token(&created).await;
-    let key = HolderKey::es256();
-    let issued = app
-        .request_credentials(&token, "IdentityCredential", &[&key])
-        .await;
-    assert_eq!(issued.status, 200);
-
-    let response = app
-        .admin(
-            reqwest::Method::DELETE,
-            &format!("/offers/{id}?reason=fraud"),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 204);
-    let before = app.event_count().await;
-    let reply = app
-        .request_credentials(&token, "AddressCredential", &[&key])
-        .await;
-    reply.assert_error(401, "invalid_token");
-    assert!(reply
-        .header("www-authenticate")
-        .unwrap()
-        .contains("error=\"invalid_token\""));
-    // Whatever else is wrong with the request, the revoked token is what is reported.
-    let nonce = app.c_nonce().await;
-    app.credential_request(
-        &token,
-        &json!({"credential_identifier": "NoSuchCredential", "proofs": {"jwt": [key.proof(&app.wallet, &nonce)]}}),
-    )
-    .await
-    .assert_error(401, "invalid_token");
-    assert_eq!(app.event_count().await, before);
-    // The offer is no longer served to wallets either.
-    app.wallet_get(&format!("/credential-offers/{id}"))
-        .await
-        .assert_error(404, "not_found");
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn used_nonces_are_forgotten_only_after_they_expire() {
-    let app = spawn_app().await;
-    let nonce = app.c_nonce().await;
-    let created = app.create_offer(&identity_offer()).await;
-    let token = app.access_token(&created).await;
-    let key = HolderKey::es256();
-    let proof = key.proof(&app.wallet, &nonce);
-    let issued = app
-        .credential_request(&token, &body("IdentityCredential", &[proof]))
-        .await;
-    assert_eq!(issued.status, 200);
-
-    let secrets = app.state.secrets.as_ref();
-    let service_now = app.state.clock.now();
-    assert_eq!(
-        purge_expired(secrets, service_now).await.unwrap(),
-        0,
-        "still live"
-    );
-    // Past the nonce's expiry (300 s) and the purge grace period.
-    let later = service_now + chrono::Duration::seconds(301 + 300);
-    assert_eq!(purge_expired(secrets, later).await.unwrap(), 1);
-
-    // Forgotten, yet still refused (in a proof fresh by the service's clock): its own
-    // expiry says so.
-    app.clock.advance(chrono::Duration::seconds(301));
-    let again = app.create_offer(&identity_offer()).await;
-    let token = app.access_token(&again).await;
-    let header = json!({"typ": "openid4vci-proof+jwt", "jwk": key.public_json()});
-    let proof = key.sign(
-        &header,
-        &json!({"aud": app.wallet, "iat": now() + 301, "nonce": nonce}),
-    );
-    app.credential_request(&token, &body("IdentityCredential", &[proof]))
-        .await
-        .assert_error(400, "invalid_nonce");
+        // Forgotten, yet still refused (in a proof fresh by the service's clock): its own
+        // expiry says so.
+        app.clock.advance(chrono::Duration::seconds(301));
+        let again = app.create_offer(&identity_offer()).await;
+        let token = app.access_token(&again).await;
+        let header = json!({"typ": "openid4vci-proof+jwt", "jwk": key.public_json()});
+        let proof = key.sign(
+            &header,
+            &json!({"aud": app.wallet, "iat": now() + 301, "nonce": nonce}),
+        );
+        app.credential_request(&token, &body("IdentityCredential", &[proof]))
+            .await
+            .assert_error(400, "invalid_nonce");
+    }
 }

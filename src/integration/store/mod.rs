@@ -2,10 +2,13 @@
 //! callback outbox, and the dead letters (of both transports).
 //!
 //! The embedded relay writes outbox rows and its checkpoint in one transaction, so a crash
-//! can neither lose a callback nor enqueue one twice. The SQLite implementation lives in
-//! the read store's database file; another backend (PostgreSQL, issue 5) implements the
-//! same trait so that a relay lease can move between nodes without re-sending anything.
+//! can neither lose a callback nor enqueue one twice. The store lives beside the read
+//! models: in the read store's SQLite file ([`sqlite`]), or in its PostgreSQL database
+//! ([`postgres`]), where every node shares it so that a relay lease can move between nodes
+//! without re-sending or losing anything. Both share their SQL ([`sql`]).
 
+pub mod postgres;
+pub mod sql;
 pub mod sqlite;
 
 use async_trait::async_trait;

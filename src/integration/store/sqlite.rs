@@ -13,11 +13,13 @@ use issuance_domain::LogPosition;
 use rusqlite::{params, Connection};
 use uuid::Uuid;
 
+use super::sql::{self, DeadRow};
 use super::{
     DeadLetter, DeadLetterCursor, DeadLetterPage, IntegrationStore, IntegrationStoreError,
     OutboxItem, RequeueSelection,
 };
 use crate::integration::envelope::EventEnvelope;
+use crate::readstore::sql::SQLITE;
 use crate::readstore::sqlite::{migrate_with, read_checkpoint, write_checkpoint, SqliteReadStore};
 use crate::readstore::ReadStoreError;
 
@@ -62,7 +64,7 @@ pub struct SqliteIntegrationStore {
     db: SqliteReadStore,
 }
 
-fn sql(error: rusqlite::Error) -> ReadStoreError {
+fn db_error(error: rusqlite::Error) -> ReadStoreError {
     ReadStoreError::Unavailable(format!("sqlite: {error}"))
 }
 
@@ -74,18 +76,14 @@ fn micros(at: DateTime<Utc>) -> i64 {
     at.timestamp_micros()
 }
 
-fn from_micros(value: i64) -> Result<DateTime<Utc>, ReadStoreError> {
-    DateTime::from_timestamp_micros(value).ok_or_else(|| corrupt("timestamp out of range"))
-}
-
 impl SqliteIntegrationStore {
     /// Opens (creating and migrating) the store in the SQLite file at `path`.
     pub fn open(path: &Path) -> Result<Self, IntegrationStoreError> {
         let db = SqliteReadStore::open(path)?;
-        let mut connection = Connection::open(path).map_err(sql)?;
+        let mut connection = Connection::open(path).map_err(db_error)?;
         connection
             .busy_timeout(std::time::Duration::from_secs(10))
-            .map_err(sql)?;
+            .map_err(db_error)?;
         migrate_with(&mut connection, MIGRATIONS, "integration_schema_migrations")?;
         Ok(SqliteIntegrationStore { db })
     }
@@ -109,79 +107,64 @@ fn insert_outbox(
             micros(now)
         ])
     })
-    .map_err(sql)?;
+    .map_err(db_error)?;
     Ok(())
 }
 
 fn upsert_dead(tx: &rusqlite::Transaction<'_>, dead: &DeadLetter) -> Result<(), ReadStoreError> {
     let json = serde_json::to_string(&dead.event).map_err(corrupt)?;
-    tx.prepare_cached(
-        "INSERT INTO dead_letters (id, offer_id, status, attempts, reason, dead_at, requeue_requested, envelope) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7) \
-         ON CONFLICT (id) DO UPDATE SET status = excluded.status, attempts = excluded.attempts, \
-         reason = excluded.reason, dead_at = excluded.dead_at, requeue_requested = 0, envelope = excluded.envelope",
-    )
-    .and_then(|mut s| {
-        s.execute(params![
-            dead.id.to_string(),
-            dead.offer_id.to_string(),
-            dead.status,
-            dead.attempts,
-            dead.reason,
-            micros(dead.dead_at),
-            json
-        ])
-    })
-    .map_err(sql)?;
+    tx.prepare_cached(&sql::upsert_dead(&SQLITE))
+        .and_then(|mut s| {
+            s.execute(params![
+                dead.id.to_string(),
+                dead.offer_id.to_string(),
+                dead.status,
+                dead.attempts,
+                dead.reason,
+                micros(dead.dead_at),
+                json
+            ])
+        })
+        .map_err(db_error)?;
     Ok(())
-}
-
-const DEAD_COLUMNS: &str =
-    "id, offer_id, status, attempts, reason, dead_at, requeue_requested, envelope";
-
-/// One `dead_letters` row as stored.
-struct DeadRow {
-    id: String,
-    offer_id: String,
-    status: Option<String>,
-    attempts: u32,
-    reason: String,
-    dead_at: i64,
-    requeue_requested: bool,
-    envelope: String,
-}
-
-fn read_dead(row: &rusqlite::Row<'_>) -> rusqlite::Result<DeadRow> {
-    Ok(DeadRow {
-        id: row.get(0)?,
-        offer_id: row.get(1)?,
-        status: row.get(2)?,
-        attempts: row.get(3)?,
-        reason: row.get(4)?,
-        dead_at: row.get(5)?,
-        requeue_requested: row.get(6)?,
-        envelope: row.get(7)?,
-    })
 }
 
 fn collect_dead(
     statement: &mut rusqlite::Statement<'_>,
     params: impl rusqlite::Params,
 ) -> Result<Vec<DeadLetter>, ReadStoreError> {
-    let rows = statement.query_map(params, read_dead).map_err(sql)?;
+    // Ids and the envelope are text in SQLite.
+    let rows = statement
+        .query_map(params, |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get(2)?,
+                row.get(3)?,
+                row.get(4)?,
+                row.get(5)?,
+                row.get(6)?,
+                row.get::<_, String>(7)?,
+            ))
+        })
+        .map_err(db_error)?;
     let mut dead = Vec::new();
     for row in rows {
-        let row = row.map_err(sql)?;
-        dead.push(DeadLetter {
-            id: Uuid::parse_str(&row.id).map_err(corrupt)?,
-            offer_id: Uuid::parse_str(&row.offer_id).map_err(corrupt)?,
-            status: row.status,
-            attempts: row.attempts,
-            reason: row.reason,
-            dead_at: from_micros(row.dead_at)?,
-            requeue_requested: row.requeue_requested,
-            event: serde_json::from_str(&row.envelope).map_err(corrupt)?,
-        });
+        let (id, offer_id, status, attempts, reason, dead_at, requeue_requested, envelope) =
+            row.map_err(db_error)?;
+        dead.push(
+            DeadRow {
+                id: Uuid::parse_str(&id).map_err(corrupt)?,
+                offer_id: Uuid::parse_str(&offer_id).map_err(corrupt)?,
+                status,
+                attempts,
+                reason,
+                dead_at,
+                requeue_requested,
+                envelope: serde_json::from_str(&envelope).map_err(corrupt)?,
+            }
+            .into_dead_letter()?,
+        );
     }
     Ok(dead)
 }
@@ -235,22 +218,19 @@ impl IntegrationStore for SqliteIntegrationStore {
         Ok(self
             .db
             .read(move |conn| {
-                let mut statement = conn
-                    .prepare_cached(
-                        "SELECT o.id, o.envelope, o.attempts FROM callback_outbox o \
-                         WHERE o.next_attempt_at <= ?1 AND NOT EXISTS \
-                         (SELECT 1 FROM callback_outbox p WHERE p.offer_id = o.offer_id AND p.id < o.id) \
-                         ORDER BY o.id LIMIT ?2",
-                    )
-                    .map_err(sql)?;
+                let mut statement = conn.prepare_cached(&sql::due(&SQLITE)).map_err(db_error)?;
                 let rows = statement
-                    .query_map(params![micros(now), limit as i64], |row| {
-                        Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?, row.get::<_, u32>(2)?))
+                    .query_map(params![micros(now), sql::limit(limit)], |row| {
+                        Ok((
+                            row.get::<_, i64>(0)?,
+                            row.get::<_, String>(1)?,
+                            row.get::<_, u32>(2)?,
+                        ))
                     })
-                    .map_err(sql)?;
+                    .map_err(db_error)?;
                 let mut items = Vec::new();
                 for row in rows {
-                    let (id, envelope, attempts) = row.map_err(sql)?;
+                    let (id, envelope, attempts) = row.map_err(db_error)?;
                     items.push(OutboxItem {
                         id,
                         envelope: serde_json::from_str(&envelope).map_err(corrupt)?,
@@ -266,8 +246,8 @@ impl IntegrationStore for SqliteIntegrationStore {
         Ok(self
             .db
             .write(move |tx| {
-                tx.execute("DELETE FROM callback_outbox WHERE id = ?1", [id])
-                    .map_err(sql)?;
+                tx.execute(&sql::delete_outbox(&SQLITE), [id])
+                    .map_err(db_error)?;
                 Ok(())
             })
             .await?)
@@ -285,10 +265,10 @@ impl IntegrationStore for SqliteIntegrationStore {
             .db
             .write(move |tx| {
                 tx.execute(
-                    "UPDATE callback_outbox SET attempts = ?2, next_attempt_at = ?3, last_error = ?4 WHERE id = ?1",
+                    &sql::retry(&SQLITE),
                     params![id, attempts, micros(next_attempt_at), error],
                 )
-                .map_err(sql)?;
+                .map_err(db_error)?;
                 Ok(())
             })
             .await?)
@@ -298,8 +278,8 @@ impl IntegrationStore for SqliteIntegrationStore {
         Ok(self
             .db
             .write(move |tx| {
-                tx.execute("DELETE FROM callback_outbox WHERE id = ?1", [id])
-                    .map_err(sql)?;
+                tx.execute(&sql::delete_outbox(&SQLITE), [id])
+                    .map_err(db_error)?;
                 upsert_dead(tx, &dead)
             })
             .await?)
@@ -317,27 +297,15 @@ impl IntegrationStore for SqliteIntegrationStore {
         Ok(self
             .db
             .read(move |conn| {
-                let (min_at, min_id) = after.map_or((i64::MIN, String::new()), |c| {
-                    (c.dead_at_micros, c.id.to_string())
-                });
+                let (min_at, min_id) = sql::page_start(after);
                 let mut statement = conn
-                    .prepare_cached(&format!(
-                        "SELECT {DEAD_COLUMNS} FROM dead_letters WHERE (dead_at, id) > (?1, ?2) \
-                         ORDER BY dead_at, id LIMIT ?3"
-                    ))
-                    .map_err(sql)?;
-                let mut items =
-                    collect_dead(&mut statement, params![min_at, min_id, limit as i64 + 1])?;
-                let next_cursor = if items.len() > limit {
-                    items.truncate(limit);
-                    items.last().map(|d| DeadLetterCursor {
-                        dead_at_micros: micros(d.dead_at),
-                        id: d.id,
-                    })
-                } else {
-                    None
-                };
-                Ok(DeadLetterPage { items, next_cursor })
+                    .prepare_cached(&sql::dead_page(&SQLITE))
+                    .map_err(db_error)?;
+                let items = collect_dead(
+                    &mut statement,
+                    params![min_at, min_id.to_string(), sql::one_more(limit)],
+                )?;
+                Ok(sql::page(items, limit))
             })
             .await?)
     }
@@ -350,15 +318,12 @@ impl IntegrationStore for SqliteIntegrationStore {
             .db
             .write(move |tx| {
                 let changed = match selection {
-                    RequeueSelection::One(id) => tx.execute(
-                        "UPDATE dead_letters SET requeue_requested = 1 WHERE id = ?1",
-                        [id.to_string()],
-                    ),
-                    RequeueSelection::All => {
-                        tx.execute("UPDATE dead_letters SET requeue_requested = 1", [])
+                    RequeueSelection::One(id) => {
+                        tx.execute(&sql::mark_one(&SQLITE), [id.to_string()])
                     }
+                    RequeueSelection::All => tx.execute(&sql::mark_all(&SQLITE), []),
                 }
-                .map_err(sql)?;
+                .map_err(db_error)?;
                 Ok(changed as u64)
             })
             .await?)
@@ -372,12 +337,9 @@ impl IntegrationStore for SqliteIntegrationStore {
             .db
             .read(move |conn| {
                 let mut statement = conn
-                    .prepare_cached(&format!(
-                        "SELECT {DEAD_COLUMNS} FROM dead_letters WHERE requeue_requested = 1 \
-                         ORDER BY dead_at, id LIMIT ?1"
-                    ))
-                    .map_err(sql)?;
-                collect_dead(&mut statement, params![limit as i64])
+                    .prepare_cached(&sql::requeue_requests(&SQLITE))
+                    .map_err(db_error)?;
+                collect_dead(&mut statement, params![sql::limit(limit)])
             })
             .await?)
     }
@@ -386,8 +348,8 @@ impl IntegrationStore for SqliteIntegrationStore {
         Ok(self
             .db
             .write(move |tx| {
-                tx.execute("DELETE FROM dead_letters WHERE id = ?1", [id.to_string()])
-                    .map_err(sql)?;
+                tx.execute(&sql::delete_dead(&SQLITE), [id.to_string()])
+                    .map_err(db_error)?;
                 Ok(())
             })
             .await?)
@@ -399,143 +361,18 @@ impl IntegrationStore for SqliteIntegrationStore {
             .write(move |tx| {
                 let requested = {
                     let mut statement = tx
-                        .prepare_cached(&format!(
-                            "SELECT {DEAD_COLUMNS} FROM dead_letters WHERE requeue_requested = 1"
-                        ))
-                        .map_err(sql)?;
-                    collect_dead(&mut statement, [])?
+                        .prepare_cached(&sql::requeue_requests(&SQLITE))
+                        .map_err(db_error)?;
+                    collect_dead(&mut statement, params![i64::MAX])?
                 };
                 for dead in &requested {
                     // A callback still in the outbox under the same id keeps its place.
                     insert_outbox(tx, &dead.event, now)?;
-                    tx.execute(
-                        "DELETE FROM dead_letters WHERE id = ?1",
-                        [dead.id.to_string()],
-                    )
-                    .map_err(sql)?;
+                    tx.execute(&sql::delete_dead(&SQLITE), [dead.id.to_string()])
+                        .map_err(db_error)?;
                 }
                 Ok(requested.len() as u64)
             })
             .await?)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::TimeZone;
-
-    fn envelope(offer: u128, sequence: u64) -> EventEnvelope {
-        EventEnvelope {
-            event_id: Uuid::new_v4(),
-            offer_id: Uuid::from_u128(offer),
-            sequence,
-            position: sequence,
-            event_type: "OfferCreated".into(),
-            version: 1,
-            occurred_at: Utc.timestamp_opt(1_700_000_000, 0).unwrap(),
-            actor: "test".into(),
-            data: serde_json::json!({}),
-        }
-    }
-
-    fn store() -> (tempfile::TempDir, SqliteIntegrationStore) {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SqliteIntegrationStore::open(&dir.path().join("views.db")).unwrap();
-        (dir, store)
-    }
-
-    #[tokio::test]
-    async fn one_offers_callbacks_are_due_one_at_a_time_in_order() {
-        let (_dir, store) = store();
-        let now = Utc.timestamp_opt(1_700_000_000, 0).unwrap();
-        let (a1, a2, b1) = (envelope(1, 1), envelope(1, 2), envelope(2, 1));
-        store
-            .enqueue_callbacks(
-                "t",
-                vec![a1.clone(), a2.clone(), b1.clone()],
-                LogPosition::at(3),
-                now,
-            )
-            .await
-            .unwrap();
-        assert_eq!(store.checkpoint("t").await.unwrap(), LogPosition::at(3));
-        let due = store.due_callbacks(now, 10).await.unwrap();
-        let ids: Vec<Uuid> = due.iter().map(|d| d.envelope.event_id).collect();
-        assert_eq!(ids, [a1.event_id, b1.event_id]);
-
-        // The head waits for its retry; the offer's next callback waits behind it.
-        let later = now + chrono::Duration::seconds(5);
-        store
-            .retry_callback(due[0].id, 1, later, "HTTP 503")
-            .await
-            .unwrap();
-        store.finish_callback(due[1].id).await.unwrap();
-        assert!(store.due_callbacks(now, 10).await.unwrap().is_empty());
-        let due = store.due_callbacks(later, 10).await.unwrap();
-        assert_eq!(due.len(), 1);
-        assert_eq!(
-            (due[0].envelope.event_id, due[0].attempts),
-            (a1.event_id, 1)
-        );
-
-        // Dead-lettered, the head lets the next one through; re-queued, it comes back.
-        let dead = DeadLetter {
-            id: a1.event_id,
-            offer_id: a1.offer_id,
-            status: Some("OFFER_CREATED".into()),
-            attempts: 2,
-            reason: "HTTP 400".into(),
-            dead_at: later,
-            requeue_requested: false,
-            event: a1.clone(),
-        };
-        store.bury_callback(due[0].id, dead).await.unwrap();
-        let due = store.due_callbacks(later, 10).await.unwrap();
-        assert_eq!(due[0].envelope.event_id, a2.event_id);
-        let page = store.dead_letters(10, None).await.unwrap();
-        assert_eq!(page.items.len(), 1);
-        assert_eq!(
-            store
-                .request_requeue(RequeueSelection::One(a1.event_id))
-                .await
-                .unwrap(),
-            1
-        );
-        assert_eq!(store.requeue_into_outbox(later).await.unwrap(), 1);
-        assert!(store.dead_letters(10, None).await.unwrap().items.is_empty());
-        store.finish_callback(due[0].id).await.unwrap();
-        let due = store.due_callbacks(later, 10).await.unwrap();
-        assert_eq!(
-            (due[0].envelope.event_id, due[0].attempts),
-            (a1.event_id, 0)
-        );
-    }
-
-    #[tokio::test]
-    async fn dead_letters_page_oldest_first() {
-        let (_dir, store) = store();
-        for i in 0..5 {
-            let event = envelope(i, 1);
-            store
-                .record_dead_letter(DeadLetter {
-                    id: event.event_id,
-                    offer_id: event.offer_id,
-                    status: None,
-                    attempts: 1,
-                    reason: "HTTP 410".into(),
-                    dead_at: Utc.timestamp_opt(1_700_000_000 + i as i64, 0).unwrap(),
-                    requeue_requested: false,
-                    event,
-                })
-                .await
-                .unwrap();
-        }
-        let first = store.dead_letters(3, None).await.unwrap();
-        assert_eq!(first.items.len(), 3);
-        let second = store.dead_letters(3, first.next_cursor).await.unwrap();
-        assert_eq!(second.items.len(), 2);
-        assert!(second.next_cursor.is_none());
-        assert!(first.items[2].dead_at < second.items[0].dead_at);
     }
 }

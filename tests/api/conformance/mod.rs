@@ -1,7 +1,7 @@
 //! One conformance suite for every storage backend.
 //!
 //! The cases are generic functions over the store traits ([`event_store`],
-//! [`secret_store`], [`read_store`]); [`conformance!`] instantiates every case once per
+//! [`secret_store`], [`read_store`], [`audit_store`], [`integration_store`]); [`conformance!`] instantiates every case once per
 //! backend, as `conformance::<backend>::<case>`. SQLite and PostgreSQL always run;
 //! EventStoreDB runs when `ISSUANCE_TEST_EVENTSTORE_URL` names a server (e.g.
 //! `esdb://127.0.0.1:2113?tls=false`) and is skipped with a printed notice otherwise.
@@ -10,7 +10,9 @@
 //! writes to streams and offers of its own and reads the global log from the head it saw
 //! when it started.
 
+mod audit_store;
 mod event_store;
+mod integration_store;
 mod postgres_gaps;
 mod read_store;
 mod secret_store;
@@ -37,7 +39,16 @@ macro_rules! conformance {
                 read_store::views_and_checkpoint_are_saved_together,
                 read_store::listing_filters_and_pages_newest_first,
                 read_store::due_queries_find_live_and_erasable_offers,
-                read_store::reset_forgets_views_and_checkpoint
+                read_store::reset_forgets_views_and_checkpoint,
+                audit_store::entries_read_back_exactly_as_written,
+                audit_store::entries_that_do_not_continue_the_chain_are_refused_whole,
+                audit_store::racing_appends_from_one_tip_have_one_winner,
+                audit_store::filters_and_pages_are_exact,
+                audit_store::a_replay_reproduces_the_live_chain_hash_for_hash,
+                integration_store::one_offers_callbacks_are_due_one_at_a_time_in_order,
+                integration_store::re_enqueued_callbacks_are_stored_once_and_checkpoints_never_regress,
+                integration_store::many_offers_keep_their_own_order,
+                integration_store::dead_letters_page_replace_and_requeue
             );
         }
     };

@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use issuance::config::{LoadedConfig, BUILT_IN_CONFIG};
-use issuance::readstore::OfferViewStore;
+use issuance::integration::store::IntegrationStore;
+use issuance::readstore::{AuditStore, OfferViewStore};
 use issuance::store::{EventStore, SecretStore};
 use issuance::stores;
 use serde_json::{json, Value};
@@ -19,6 +20,10 @@ pub struct Subject {
     pub secrets: Arc<dyn SecretStore>,
     /// The read store.
     pub views: Arc<dyn OfferViewStore>,
+    /// The audit view (in the read store).
+    pub audit: Arc<dyn AuditStore>,
+    /// The integration store (in the read store).
+    pub integration: Arc<dyn IntegrationStore>,
     _data_dir: TempDir,
     _database: Option<TestDatabase>,
 }
@@ -38,6 +43,8 @@ async fn open(
         events: opened.events,
         secrets: opened.secrets,
         views: opened.views,
+        audit: opened.audit,
+        integration: opened.integration,
         _data_dir: data_dir,
         _database: database,
     }

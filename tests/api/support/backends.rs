@@ -55,16 +55,16 @@ macro_rules! backend_test {
             #[allow(unused_imports)]
             use super::*;
 
-            async fn body($backend: $crate::support::Backend) $body
+            async fn run_on_backend($backend: $crate::support::Backend) $body
 
             #[tokio::test(flavor = "multi_thread")]
             async fn sqlite() {
-                body($crate::support::Backend::Sqlite).await
+                run_on_backend($crate::support::Backend::Sqlite).await
             }
 
             #[tokio::test(flavor = "multi_thread")]
             async fn postgres() {
-                body($crate::support::Backend::Postgres).await
+                run_on_backend($crate::support::Backend::Postgres).await
             }
         }
     };

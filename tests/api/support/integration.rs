@@ -29,7 +29,7 @@ use serde_json::{json, Value};
 use sha2::Sha256;
 use uuid::Uuid;
 
-use super::{TestApp, TestOptions};
+use super::{Backend, Stopped, TestApp, TestOptions};
 
 /// The callback secret every integration test configures.
 pub const CALLBACK_SECRET: &str = "test-callback-secret-0123456789";
@@ -251,10 +251,15 @@ impl AmqpNames {
         format!("issuance-{}", self.prefix)
     }
 
-    /// Test options that point the service at the broker with these names, a fast retry
-    /// schedule and a fast expiry scheduler.
-    pub fn options(&self, receiver: &CallbackReceiver) -> TestOptions {
-        TestOptions::default()
+    /// Test options on `backend` that point the service at the broker with these names, a
+    /// fast retry schedule and a fast expiry scheduler.
+    pub fn options(&self, backend: Backend, receiver: &CallbackReceiver) -> TestOptions {
+        self.configure(TestOptions::on(backend), receiver)
+    }
+
+    /// `options` with the broker, these names and the fast schedules added.
+    pub fn configure(&self, options: TestOptions, receiver: &CallbackReceiver) -> TestOptions {
+        options
             .set("amqp_url", json!(amqp_url()))
             .set("amqp.exchange", json!(self.exchange()))
             .set("amqp.callback_queue", json!(self.callback_queue()))
@@ -301,9 +306,14 @@ impl AmqpNames {
     }
 }
 
-/// Options for an in-process (no broker) test app.
-pub fn embedded_options(receiver: &CallbackReceiver) -> TestOptions {
-    TestOptions::default()
+/// Options for an in-process (no broker) test app on `backend`.
+pub fn embedded_options(backend: Backend, receiver: &CallbackReceiver) -> TestOptions {
+    configure_embedded(TestOptions::on(backend), receiver)
+}
+
+/// `options` with the receiver as the default callback URL and the fast schedules added.
+fn configure_embedded(options: TestOptions, receiver: &CallbackReceiver) -> TestOptions {
+    options
         .set("callback_url", json!(receiver.url))
         .set("callback_secret", json!(CALLBACK_SECRET))
         .set("callbacks.max_attempts", json!(4))
@@ -326,18 +336,23 @@ impl Transport {
         Transport::RabbitMq(AmqpNames::unique())
     }
 
-    /// The test options for this transport.
-    pub fn options(&self, receiver: &CallbackReceiver) -> TestOptions {
+    /// The test options for this transport on `backend`.
+    pub fn options(&self, backend: Backend, receiver: &CallbackReceiver) -> TestOptions {
+        self.configure(TestOptions::on(backend), receiver)
+    }
+
+    /// `options` (e.g. a restart's) with this transport's settings added.
+    pub fn configure(&self, options: TestOptions, receiver: &CallbackReceiver) -> TestOptions {
         match self {
-            Transport::InProcess => embedded_options(receiver),
-            Transport::RabbitMq(names) => names.options(receiver),
+            Transport::InProcess => configure_embedded(options, receiver),
+            Transport::RabbitMq(names) => names.configure(options, receiver),
         }
     }
 
-    /// Starts a receiver and the service.
-    pub async fn start(&self) -> (CallbackReceiver, TestApp) {
+    /// Starts a receiver and the service on `backend`.
+    pub async fn start(&self, backend: Backend) -> (CallbackReceiver, TestApp) {
         let receiver = CallbackReceiver::start();
-        let app = super::spawn_app_with(self.options(&receiver)).await;
+        let app = super::spawn_app_with(self.options(backend, &receiver)).await;
         (receiver, app)
     }
 
@@ -620,4 +635,34 @@ pub fn plain_offer() -> Value {
         "claims": {"given_name": "Erika", "family_name": "Mustermann", "birthdate": "1964-08-12"},
         "correlation": {"case": "4711"},
     })
+}
+
+/// Moves a relay's checkpoint of stopped stores back to `position` (the state a crash
+/// between the broker's confirm and the checkpoint write leaves). Checkpoints never move
+/// backwards through the store API, so the row is rewritten directly.
+pub async fn rewind_checkpoint(
+    stopped: &Stopped,
+    name: &str,
+    position: issuance_domain::LogPosition,
+) {
+    let (commit, prepare) = (position.commit as i64, position.prepare as i64);
+    let moved = match &stopped.database {
+        Some(database) => database
+            .client()
+            .await
+            .execute(
+                "UPDATE checkpoints SET commit_position = $1, prepare_position = $2 WHERE projection = $3",
+                &[&commit, &prepare, &name],
+            )
+            .await
+            .unwrap() as usize,
+        None => rusqlite::Connection::open(stopped.data_dir.path().join("views.db"))
+            .unwrap()
+            .execute(
+                "UPDATE checkpoints SET commit_position = ?1, prepare_position = ?2 WHERE projection = ?3",
+                rusqlite::params![commit, prepare, name],
+            )
+            .unwrap(),
+    };
+    assert_eq!(moved, 1, "checkpoint {name}");
 }

@@ -82,6 +82,13 @@ impl TestOptions {
         self.overrides.push((key.to_string(), value));
         self
     }
+
+    /// Turns the retention policy off. For tests that count events around offers that
+    /// ended: by default the policy erases their claims in the background, appending a
+    /// `ClaimsErased` event at a moment of its own.
+    pub fn keeping_claims(self) -> Self {
+        self.set("retention", json!({"erase_claims_after_hours": "never"}))
+    }
 }
 
 /// A running service and an HTTP client for it.
