@@ -12,10 +12,10 @@ use crate::support::*;
 
 const SUBJECT: &str = "customer-4711";
 
-#[tokio::test(flavor = "multi_thread")]
-async fn session_events_are_audited_and_offer_callbacks_keep_flowing() {
+backend_test! {
+async fn session_events_are_audited_and_offer_callbacks_keep_flowing(backend) {
     let receiver = CallbackReceiver::start();
-    let app = spawn_app_with(with_authcode(embedded_options(&receiver))).await;
+    let app = spawn_app_with(with_authcode(embedded_options(backend, &receiver))).await;
     let created = app
         .create_offer(&json!({
             "credential_configuration_id": "IdentityCredential",
@@ -86,4 +86,5 @@ async fn session_events_are_audited_and_offer_callbacks_keep_flowing() {
     }
     assert!(entries.iter().any(|e| e["type"] == "RedemptionRevoked"));
     assert_eq!(verify(&app, "").await["valid"], true);
+}
 }

@@ -69,11 +69,15 @@ async fn lifecycle(app: &TestApp, receiver: &CallbackReceiver) {
     assert_eq!(response.status(), 204);
     receiver.delivered(&revoked_id, "REVOKED").await;
 
-    // Each offer's callbacks arrived in sequence order, and no body carries claims.
+    // Each offer's callbacks arrived in sequence order (counting each delivery once:
+    // delivery is at least once, and receivers deduplicate on the delivery id), and no body
+    // carries claims.
     for id in [&completed_id, &failing_id, &revoked_id] {
+        let mut seen = std::collections::HashSet::new();
         let sequences: Vec<u64> = receiver
             .for_offer(id)
             .iter()
+            .filter(|r| seen.insert(r.delivery.clone()))
             .map(|r| r.json()["sequence"].as_u64().unwrap())
             .collect();
         let mut sorted = sequences.clone();
