@@ -34,6 +34,7 @@ pub mod retention;
 pub mod sqlite_pool;
 pub mod startup;
 pub mod state;
+pub mod state_cache;
 pub mod store;
 pub mod stores;
 pub mod telemetry;

@@ -10,6 +10,7 @@ use issuance_domain::{EventMetadata, EventSourced, LogPosition, NewEvent, Stored
 use uuid::Uuid;
 
 use crate::clock::Clock;
+use crate::state_cache::StateCache;
 use crate::store::{EventStore, ExpectedVersion, StoreError};
 
 /// How often a command is re-decided after losing an optimistic-concurrency race (only
@@ -107,8 +108,12 @@ pub struct Repository<A> {
     store: Arc<dyn EventStore>,
     clock: Arc<dyn Clock>,
     stripes: Arc<Stripes>,
+    cache: Arc<StateCache<A>>,
     aggregate: PhantomData<fn() -> A>,
 }
+
+/// States cached per aggregate type (a few KB each).
+const CACHED_STATES: usize = 8192;
 
 impl<A> Clone for Repository<A> {
     fn clone(&self) -> Self {
@@ -116,6 +121,7 @@ impl<A> Clone for Repository<A> {
             store: self.store.clone(),
             clock: self.clock.clone(),
             stripes: self.stripes.clone(),
+            cache: self.cache.clone(),
             aggregate: PhantomData,
         }
     }
@@ -128,15 +134,34 @@ impl<A: EventSourced> Repository<A> {
             store,
             clock,
             stripes: Arc::new(Stripes::new()),
+            cache: Arc::new(StateCache::new(CACHED_STATES)),
             aggregate: PhantomData,
         }
     }
 
     /// The instance's current state (`A::default()`, version 0, if it does not exist).
+    ///
+    /// From the cache when the store has no other writer; otherwise the cached state is
+    /// brought up to date with the events after its version (usually none).
     pub async fn load(&self, id: Uuid) -> Result<A, RepositoryError<A::Error>> {
         let stream_id = A::stream_id(id);
-        let recorded = self.store.read_stream(&stream_id).await?;
-        let mut state = A::default();
+        let cached = self.cache.get(id);
+        if let Some(state) = &cached {
+            if self.store.single_writer() {
+                return Ok(state.clone());
+            }
+        }
+        let (mut state, recorded) = match cached {
+            Some(state) => {
+                let newer = self
+                    .store
+                    .read_stream_after(&stream_id, state.version())
+                    .await?;
+                (state, newer)
+            }
+            None => (A::default(), self.store.read_stream(&stream_id).await?),
+        };
+        let changed = !recorded.is_empty();
         for event in recorded {
             let decoded = A::Event::decode(&event.event_type, event.event_version, &event.payload)
                 .map_err(|e| RepositoryError::Corrupt {
@@ -144,6 +169,11 @@ impl<A: EventSourced> Repository<A> {
                     detail: e.to_string(),
                 })?;
             state.evolve(decoded);
+        }
+        if changed && state.version() > 0 {
+            // Never replaces a newer state an append cached meanwhile.
+            self.cache
+                .put_newer(id, state.clone(), |old, new| new.version() > old.version());
         }
         Ok(state)
     }
@@ -196,6 +226,9 @@ impl<A: EventSourced> Repository<A> {
                     for event in &events {
                         state.evolve(event.clone());
                     }
+                    // Under the instance's lock: no other command of this process can
+                    // interleave between the append and this update.
+                    self.cache.put(id, state.clone());
                     return Ok(Executed {
                         events,
                         state,
@@ -203,7 +236,11 @@ impl<A: EventSourced> Repository<A> {
                         decided_at: now,
                     });
                 }
-                Err(StoreError::Conflict { .. }) => continue,
+                Err(StoreError::Conflict { .. }) => {
+                    // Another writer moved the stream on: never trust the cached state again.
+                    self.cache.forget(id);
+                    continue;
+                }
                 Err(e) => return Err(e.into()),
             }
         }

@@ -144,6 +144,8 @@ impl Application {
             opened.events.clone(),
             Arc::new(OfferViewProjection::new(opened.views.clone())),
             progress_tx.clone(),
+            // Short: management writes wait for the offer view (read-your-write).
+            std::time::Duration::from_millis(2),
             &shutdown_rx,
         ));
         tasks.push(spawn_projector(
@@ -152,6 +154,7 @@ impl Application {
             opened.events.clone(),
             Arc::new(AuditProjection::new(opened.audit.clone())),
             audit_progress_tx.clone(),
+            std::time::Duration::from_millis(25),
             &shutdown_rx,
         ));
         if leases.is_shared() {
@@ -300,6 +303,7 @@ fn spawn_projector(
     events: Arc<dyn crate::store::EventStore>,
     projection: Arc<dyn projector::Projection>,
     progress: watch::Sender<issuance_domain::LogPosition>,
+    linger: std::time::Duration,
     shutdown: &watch::Receiver<bool>,
 ) -> JoinHandle<()> {
     tokio::spawn(lease::run_with_lease(
@@ -311,6 +315,7 @@ fn spawn_projector(
                 events.clone(),
                 projection.clone(),
                 progress.clone(),
+                linger,
                 shutdown,
             )
         },

@@ -17,6 +17,7 @@ use super::envelope::EventEnvelope;
 use super::relay::{self, Backoff, RelayError, RelaySink};
 use super::store::{DeadLetter, IntegrationStore, OutboxItem};
 use crate::clock::Clock;
+use crate::offers::OfferRepository;
 use crate::store::EventStore;
 
 /// The embedded relay's checkpoint name.
@@ -34,11 +35,39 @@ const POLL_INTERVAL: Duration = Duration::from_millis(200);
 /// How long a message waits when the service could not work on it.
 const DEFER_DELAY: Duration = Duration::from_secs(1);
 
+/// Decides whether an offer's callbacks go anywhere at all.
+#[derive(Clone)]
+pub struct CallbackTargets {
+    /// The configured default callback URL.
+    pub default_url: Option<String>,
+    /// Offers (their own `callback_url`), read through the repository's state cache.
+    pub offers: OfferRepository,
+}
+
+impl CallbackTargets {
+    /// Whether callbacks of `offer_id` have a destination. Without a default URL only
+    /// offers created with their own `callback_url` do; keeping the others out of the
+    /// outbox saves two read-store writes per event. When in doubt (store error), yes.
+    async fn wanted(&self, offer_id: uuid::Uuid) -> bool {
+        if self.default_url.is_some() {
+            return true;
+        }
+        match self.offers.load(offer_id).await {
+            Ok(offer) => offer
+                .definition
+                .as_ref()
+                .is_none_or(|d| d.callback_url.is_some()),
+            Err(_) => true,
+        }
+    }
+}
+
 /// The relay's sink: the outbox.
 struct OutboxSink {
     store: Arc<dyn IntegrationStore>,
     clock: Arc<dyn Clock>,
     wake: Arc<Notify>,
+    targets: CallbackTargets,
 }
 
 #[async_trait]
@@ -55,10 +84,12 @@ impl RelaySink for OutboxSink {
         batch: Vec<EventEnvelope>,
         last: LogPosition,
     ) -> Result<(), RelayError> {
-        let relevant: Vec<EventEnvelope> = batch
-            .into_iter()
-            .filter(CallbackProcessor::is_relevant)
-            .collect();
+        let mut relevant = Vec::new();
+        for envelope in batch.into_iter().filter(CallbackProcessor::is_relevant) {
+            if self.targets.wanted(envelope.offer_id).await {
+                relevant.push(envelope);
+            }
+        }
         let any = !relevant.is_empty();
         self.store
             .enqueue_callbacks(CHECKPOINT, relevant, last, self.clock.now())
@@ -77,9 +108,15 @@ pub async fn run_relay(
     store: Arc<dyn IntegrationStore>,
     clock: Arc<dyn Clock>,
     wake: Arc<Notify>,
+    targets: CallbackTargets,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let mut sink = OutboxSink { store, clock, wake };
+    let mut sink = OutboxSink {
+        store,
+        clock,
+        wake,
+        targets,
+    };
     let mut backoff = Backoff::default();
     loop {
         match relay::follow(events.clone(), &mut sink, BATCH, &mut shutdown).await {
@@ -102,14 +139,21 @@ pub async fn run_consumer(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut backoff = Backoff::default();
+    let mut last_requeue: Option<std::time::Instant> = None;
     loop {
         if *shutdown.borrow() {
             return;
         }
+        // Re-queue requests are rare (an admin's action): look for them at most once per
+        // poll interval rather than in every round, which would cost a write each time.
+        let requeue = last_requeue.is_none_or(|t| t.elapsed() >= POLL_INTERVAL);
+        if requeue {
+            last_requeue = Some(std::time::Instant::now());
+        }
         // Dropping the round on shutdown abandons in-flight requests; their rows stay in
         // the outbox and are sent again after the restart (at-least-once).
         let round = tokio::select! {
-            round = deliver_due(store.as_ref(), &processor, clock.as_ref()) => round,
+            round = deliver_due(store.as_ref(), &processor, clock.as_ref(), requeue) => round,
             _ = shutdown.changed() => return,
         };
         match round {
@@ -137,8 +181,11 @@ async fn deliver_due(
     store: &dyn IntegrationStore,
     processor: &CallbackProcessor,
     clock: &dyn Clock,
+    requeue: bool,
 ) -> Result<bool, super::store::IntegrationStoreError> {
-    store.requeue_into_outbox(clock.now()).await?;
+    if requeue {
+        store.requeue_into_outbox(clock.now()).await?;
+    }
     let due = store.due_callbacks(clock.now(), CONCURRENCY).await?;
     let full = due.len() == CONCURRENCY;
     let outcomes = join_all(due.into_iter().map(|item| async move {

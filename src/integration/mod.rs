@@ -143,6 +143,10 @@ pub async fn start(
                 true,
                 "in-process delivery (no amqp_url)",
             );
+            let targets = embedded::CallbackTargets {
+                default_url: settings.callback_url.clone(),
+                offers: deps.offers.clone(),
+            };
             let (events, relay_store, clock, wake) = (
                 deps.events.clone(),
                 store.clone(),
@@ -159,6 +163,7 @@ pub async fn start(
                         relay_store.clone(),
                         clock.clone(),
                         wake.clone(),
+                        targets.clone(),
                         shutdown,
                     )
                 },

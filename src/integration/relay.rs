@@ -85,6 +85,10 @@ pub async fn catch_up(
 /// Relays until `shutdown`: catches up, then waits for local appends (or polls for other
 /// nodes' appends). Returns `Ok` on shutdown and the first error otherwise, for the caller
 /// to reconnect and back off.
+/// How long the relay lets appends accumulate after a wake-up (see
+/// [`crate::projector::linger_for_more`]).
+const LINGER: Duration = Duration::from_millis(10);
+
 pub async fn follow(
     store: Arc<dyn EventStore>,
     sink: &mut dyn RelaySink,
@@ -99,7 +103,7 @@ pub async fn follow(
         catch_up(store.as_ref(), sink, batch_size).await?;
         sink.check().await?;
         tokio::select! {
-            _ = appended.changed() => {}
+            _ = appended.changed() => crate::projector::linger_for_more(LINGER).await,
             _ = tokio::time::sleep(POLL_INTERVAL) => {}
             changed = shutdown.changed() => if changed.is_err() { return Ok(()) },
         }

@@ -118,6 +118,7 @@ pub async fn run(
     store: Arc<dyn EventStore>,
     projection: Arc<dyn Projection>,
     progress: watch::Sender<LogPosition>,
+    linger: Duration,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut appended = store.appended();
@@ -139,12 +140,22 @@ pub async fn run(
             }
         };
         tokio::select! {
-            _ = appended.changed() => {}
+            _ = appended.changed() => linger_for_more(linger).await,
             _ = tokio::time::sleep(wait) => {}
             _ = shutdown.changed() => return,
         }
         if *shutdown.borrow() {
             return;
         }
+    }
+}
+
+/// After a wake-up, lets more appends arrive before reading them: under load one batch
+/// (one read-store transaction) then covers many events instead of a handful, which cuts
+/// the write-ahead log traffic of the read store by an order of magnitude. Costs at most
+/// `linger` of projection latency.
+pub async fn linger_for_more(linger: Duration) {
+    if !linger.is_zero() {
+        tokio::time::sleep(linger).await;
     }
 }

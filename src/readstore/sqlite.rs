@@ -68,7 +68,9 @@ static OPEN_FILES: LazyLock<Mutex<HashMap<PathBuf, SharedThreads>>> = LazyLock::
 fn open_writer(path: &Path) -> rusqlite::Result<Connection> {
     let connection = Connection::open(path)?;
     connection.busy_timeout(Duration::from_secs(10))?;
-    connection.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")?;
+    // A larger checkpoint threshold than SQLite's 1000 pages: the projectors write steadily,
+    // and each checkpoint copies pages into the database file and syncs it.
+    connection.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 10000;")?;
     connection.set_prepared_statement_cache_capacity(64);
     Ok(connection)
 }

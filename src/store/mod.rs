@@ -120,6 +120,23 @@ pub trait EventStore: Send + Sync + 'static {
     /// Every event of a stream, in sequence order (empty if the stream does not exist).
     async fn read_stream(&self, stream_id: &str) -> Result<Vec<RecordedEvent>, StoreError>;
 
+    /// The events of a stream after sequence `after`, in order (a cached state catching up).
+    async fn read_stream_after(
+        &self,
+        stream_id: &str,
+        after: u64,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let mut events = self.read_stream(stream_id).await?;
+        events.retain(|e| e.sequence > after);
+        Ok(events)
+    }
+
+    /// Whether this process is the only writer of the store (the embedded file): then a
+    /// state this process cached after its own append cannot be outdated by anyone else.
+    fn single_writer(&self) -> bool {
+        false
+    }
+
     /// Up to `limit` events after `after` in global order. A reader that resumes from the
     /// last position it saw never skips an event, even one committed late by a concurrent
     /// writer (each backend documents how it guarantees this).

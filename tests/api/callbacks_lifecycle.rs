@@ -10,7 +10,7 @@ use crate::support::integration::*;
 use crate::support::*;
 
 /// Drives five offers to their outcomes and checks every callback.
-async fn lifecycle(app: &TestApp, receiver: &CallbackReceiver) {
+async fn lifecycle(app: &TestApp, receiver: &CallbackReceiver, strictly_ordered: bool) {
     // Created, then completed: OFFER_CREATED, ISSUED.
     let completed = app.create_offer(&plain_offer()).await;
     let completed_id = offer_id(&completed).to_string();
@@ -82,7 +82,14 @@ async fn lifecycle(app: &TestApp, receiver: &CallbackReceiver) {
             .collect();
         let mut sorted = sequences.clone();
         sorted.sort();
-        assert_eq!(sequences, sorted, "callbacks of {id} out of order");
+        if strictly_ordered {
+            assert_eq!(sequences, sorted, "callbacks of {id} out of order");
+        } else {
+            // Over RabbitMQ a deferred or retried callback can be overtaken (api.md: the
+            // payload carries `sequence` so receivers can order them); each arrives once.
+            sorted.dedup();
+            assert_eq!(sorted.len(), sequences.len(), "callbacks of {id} repeated");
+        }
     }
     for received in receiver.received() {
         let text = String::from_utf8(received.body.clone()).unwrap();
@@ -97,7 +104,7 @@ backend_test! {
     async fn every_lifecycle_outcome_is_called_back_in_process(backend) {
         let transport = Transport::InProcess;
         let (receiver, app) = transport.start(backend).await;
-        lifecycle(&app, &receiver).await;
+        lifecycle(&app, &receiver, true).await;
         transport.finish(app).await;
     }
 }
@@ -106,7 +113,7 @@ backend_test! {
     async fn every_lifecycle_outcome_is_called_back_over_rabbitmq(backend) {
         let transport = Transport::rabbitmq();
         let (receiver, app) = transport.start(backend).await;
-        lifecycle(&app, &receiver).await;
+        lifecycle(&app, &receiver, false).await;
         transport.finish(app).await;
     }
 }

@@ -143,6 +143,22 @@ impl EventStore for PgEventStore {
             .collect()
     }
 
+    async fn read_stream_after(
+        &self,
+        stream_id: &str,
+        after: u64,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let after = i64::try_from(after).unwrap_or(i64::MAX);
+        let client = self.client().await?;
+        let statement = client.prepare_cached(read::READ_STREAM_AFTER).await?;
+        client
+            .query(&statement, &[&stream_id, &after])
+            .await?
+            .iter()
+            .map(read::decode)
+            .collect()
+    }
+
     async fn read_all(
         &self,
         after: LogPosition,

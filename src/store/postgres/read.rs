@@ -43,6 +43,13 @@ pub(super) const READ_STREAM: &str = concat!(
     " FROM events WHERE stream_id = $1 ORDER BY sequence"
 );
 
+/// The events of a stream after sequence `$2`, in order.
+pub(super) const READ_STREAM_AFTER: &str = concat!(
+    "SELECT ",
+    columns!(),
+    " FROM events WHERE stream_id = $1 AND sequence > $2 ORDER BY sequence"
+);
+
 /// Up to `$3` events after `($1, $2)` in log order, below the oldest running transaction.
 pub(super) const READ_ALL: &str = concat!(
     "SELECT ",

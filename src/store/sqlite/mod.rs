@@ -21,7 +21,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use issuance_domain::{LogPosition, NewEvent, RecordedEvent};
 use rusqlite::OptionalExtension;
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{oneshot, watch};
 use uuid::Uuid;
 
 use super::{AppendOutcome, DataKey, EventStore, ExpectedVersion, SecretStore, StoreError};
@@ -45,7 +45,7 @@ pub struct SqliteStore {
 
 struct Inner {
     path: PathBuf,
-    writer: mpsc::UnboundedSender<WriteOp>,
+    writer: flume::Sender<WriteOp>,
     readers: SqlitePool,
     appended: watch::Receiver<LogPosition>,
 }
@@ -67,7 +67,7 @@ impl SqliteStore {
             })
             .map_err(sql_error)?;
         let (appended_tx, appended) = watch::channel(LogPosition::at(head as u64));
-        let (writer, queue) = mpsc::unbounded_channel();
+        let (writer, queue) = flume::unbounded();
         writer::spawn(connection, queue, appended_tx)?;
         Ok(SqliteStore {
             inner: Arc::new(Inner {
@@ -157,6 +157,23 @@ impl EventStore for SqliteStore {
             .readers
             .run(move |conn| reader::read_stream(conn, &stream_id))
             .await
+    }
+
+    async fn read_stream_after(
+        &self,
+        stream_id: &str,
+        after: u64,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let stream_id = stream_id.to_string();
+        self.inner
+            .readers
+            .run(move |conn| reader::read_stream_after(conn, &stream_id, after))
+            .await
+    }
+
+    fn single_writer(&self) -> bool {
+        // Only this process writes the embedded file (one node per SQLite store).
+        true
     }
 
     async fn read_all(

@@ -65,6 +65,21 @@ pub(super) fn read_stream(
     )
 }
 
+/// The events of a stream after sequence `after`.
+pub(super) fn read_stream_after(
+    connection: &Connection,
+    stream_id: &str,
+    after: u64,
+) -> Result<Vec<RecordedEvent>, StoreError> {
+    query(
+        connection,
+        &format!(
+            "SELECT {COLUMNS} FROM events WHERE stream_id = ?1 AND sequence > ?2 ORDER BY sequence"
+        ),
+        rusqlite::params![stream_id, after as i64],
+    )
+}
+
 /// Up to `limit` events after position `after`.
 pub(super) fn read_all(
     connection: &Connection,

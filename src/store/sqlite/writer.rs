@@ -8,11 +8,16 @@
 
 use issuance_domain::{LogPosition, NewEvent};
 use rusqlite::{params, Connection, OptionalExtension};
-use tokio::sync::{mpsc, oneshot, watch};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{oneshot, watch};
 use uuid::Uuid;
 
 use super::sql_error;
 use crate::store::{advance, AppendOutcome, DataKey, ExpectedVersion, StoreError};
+
+/// Shortest time between two WAL truncations after data keys were destroyed.
+const TRUNCATE_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Most operations committed together.
 const MAX_BATCH: usize = 1024;
@@ -79,7 +84,7 @@ impl Pending {
 /// Starts the writer thread. It ends when every sender is dropped.
 pub(super) fn spawn(
     connection: Connection,
-    queue: mpsc::UnboundedReceiver<WriteOp>,
+    queue: flume::Receiver<WriteOp>,
     appended: watch::Sender<LogPosition>,
 ) -> Result<(), StoreError> {
     std::thread::Builder::new()
@@ -91,29 +96,51 @@ pub(super) fn spawn(
 
 fn run(
     mut connection: Connection,
-    mut queue: mpsc::UnboundedReceiver<WriteOp>,
+    queue: flume::Receiver<WriteOp>,
     appended: watch::Sender<LogPosition>,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
-    while let Some(first) = queue.blocking_recv() {
-        batch.push(first);
-        while batch.len() < MAX_BATCH {
-            match queue.try_recv() {
-                Ok(op) => batch.push(op),
-                Err(_) => break,
+    let mut last_truncate: Option<Instant> = None;
+    let mut truncate_due = false;
+    loop {
+        let first = if truncate_due {
+            let since = last_truncate.map_or(TRUNCATE_INTERVAL, |t| t.elapsed());
+            match queue.recv_timeout(TRUNCATE_INTERVAL.saturating_sub(since)) {
+                Ok(op) => Some(op),
+                Err(flume::RecvTimeoutError::Timeout) => None,
+                Err(flume::RecvTimeoutError::Disconnected) => return,
             }
+        } else {
+            match queue.recv() {
+                Ok(op) => Some(op),
+                Err(_) => return,
+            }
+        };
+        if let Some(first) = first {
+            batch.push(first);
+            while batch.len() < MAX_BATCH {
+                match queue.try_recv() {
+                    Ok(op) => batch.push(op),
+                    Err(_) => break,
+                }
+            }
+            let (pending, head, destroyed_keys) = commit_batch(&mut connection, batch.drain(..));
+            if let Some(head) = head {
+                advance(&appended, head);
+            }
+            for result in pending {
+                result.send();
+            }
+            truncate_due |= destroyed_keys;
         }
-        let (pending, head, destroyed_keys) = commit_batch(&mut connection, batch.drain(..));
-        if let Some(head) = head {
-            advance(&appended, head);
-        }
-        for result in pending {
-            result.send();
-        }
-        if destroyed_keys {
-            // Move the overwritten pages out of the WAL so the destroyed key bytes do not
-            // linger there; best effort, readers may keep it from truncating fully.
+        if truncate_due && last_truncate.is_none_or(|t| t.elapsed() >= TRUNCATE_INTERVAL) {
+            // Move the overwritten pages out of the WAL so destroyed key bytes do not linger
+            // there. At most once per interval: a checkpoint after every erasure would
+            // dominate the writer under a retention burst. Best effort: readers may keep
+            // it from truncating fully; the next one catches up.
             let _ = connection.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);");
+            last_truncate = Some(Instant::now());
+            truncate_due = false;
         }
     }
 }
