@@ -144,6 +144,14 @@ impl<A: EventSourced> Repository<A> {
     /// From the cache when the store has no other writer; otherwise the cached state is
     /// brought up to date with the events after its version (usually none).
     pub async fn load(&self, id: Uuid) -> Result<A, RepositoryError<A::Error>> {
+        // Without the instance's lock an append may land between reading the stream and
+        // caching it; an entry evicted meanwhile would then come back outdated. With the
+        // embedded store (no catch-up on cache hits) only locked loads may fill the cache.
+        let may_cache = !self.store.single_writer();
+        self.load_with(id, may_cache).await
+    }
+
+    async fn load_with(&self, id: Uuid, may_cache: bool) -> Result<A, RepositoryError<A::Error>> {
         let stream_id = A::stream_id(id);
         let cached = self.cache.get(id);
         if let Some(state) = &cached {
@@ -170,7 +178,7 @@ impl<A: EventSourced> Repository<A> {
                 })?;
             state.evolve(decoded);
         }
-        if changed && state.version() > 0 {
+        if may_cache && changed && state.version() > 0 {
             // Never replaces a newer state an append cached meanwhile.
             self.cache
                 .put_newer(id, state.clone(), |old, new| new.version() > old.version());
@@ -195,7 +203,8 @@ impl<A: EventSourced> Repository<A> {
                 let jitter = rand::random::<u64>() % (1 << attempt.min(6));
                 tokio::time::sleep(std::time::Duration::from_millis(jitter)).await;
             }
-            let state = self.load(id).await?;
+            // Under the instance's lock: what this load reads is current, so it may be cached.
+            let state = self.load_with(id, true).await?;
             let now = self.clock.now();
             let events = state
                 .decide(command(&state, now))
@@ -228,7 +237,8 @@ impl<A: EventSourced> Repository<A> {
                     }
                     // Under the instance's lock: no other command of this process can
                     // interleave between the append and this update.
-                    self.cache.put(id, state.clone());
+                    self.cache
+                        .put_newer(id, state.clone(), |old, new| new.version() > old.version());
                     return Ok(Executed {
                         events,
                         state,

@@ -53,11 +53,24 @@ impl<A: Clone> StateCache<A> {
         }
     }
 
-    /// Caches `state` unless the cached one is at least as new (`newer(old, new)` decides).
+    /// Caches `state` unless the cached one is at least as new (`newer(old, new)` decides),
+    /// atomically: an append's newer state can never be replaced by an older load.
     pub fn put_newer(&self, id: Uuid, state: A, newer: impl Fn(&A, &A) -> bool) {
-        let replace = self.get(id).is_none_or(|old| newer(&old, &state));
-        if replace {
-            self.put(id, state);
+        if let Ok(mut shard) = self.shard(id).lock() {
+            match shard.get(&id) {
+                Some(old) if !newer(old, &state) => {}
+                Some(_) => {
+                    shard.insert(id, state);
+                }
+                None => {
+                    if shard.len() >= self.per_shard {
+                        if let Some(victim) = shard.keys().next().copied() {
+                            shard.remove(&victim);
+                        }
+                    }
+                    shard.insert(id, state);
+                }
+            }
         }
     }
 
@@ -85,6 +98,17 @@ impl<A: Clone> StateCache<A> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_older_state_never_replaces_a_newer_one() {
+        let cache = StateCache::new(32);
+        let id = Uuid::from_u128(1);
+        cache.put(id, 2u64);
+        cache.put_newer(id, 1, |old, new| new > old);
+        assert_eq!(cache.get(id), Some(2));
+        cache.put_newer(id, 3, |old, new| new > old);
+        assert_eq!(cache.get(id), Some(3));
+    }
 
     #[test]
     fn keeps_at_most_its_capacity() {

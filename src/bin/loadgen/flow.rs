@@ -258,7 +258,8 @@ impl Flow<'_> {
             .await?;
         let status = response.status().as_u16();
         if status != 204 {
-            return Err(format!("notification: HTTP {status}"));
+            let body: Value = response.json().await.unwrap_or(Value::Null);
+            return Err(format!("notification: HTTP {status} {body}"));
         }
         let _ = self.wallet;
         Ok(())
