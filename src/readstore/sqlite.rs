@@ -70,7 +70,7 @@ fn open_writer(path: &Path) -> rusqlite::Result<Connection> {
     connection.busy_timeout(Duration::from_secs(10))?;
     // A larger checkpoint threshold than SQLite's 1000 pages: the projectors write steadily,
     // and each checkpoint copies pages into the database file and syncs it.
-    connection.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 10000;")?;
+    connection.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 10000; PRAGMA cache_size = -32768;")?;
     connection.set_prepared_statement_cache_capacity(64);
     Ok(connection)
 }

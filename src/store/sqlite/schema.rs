@@ -51,7 +51,7 @@ pub(super) fn open_writer(path: &Path, durability: Durability) -> Result<Connect
     connection
         .execute_batch(&format!(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; PRAGMA secure_delete = ON; \
-             PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = 16000;"
+             PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = 16000; PRAGMA cache_size = -32768;"
         ))
         .map_err(sql_error)?;
     Ok(connection)
