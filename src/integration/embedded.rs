@@ -68,7 +68,13 @@ struct OutboxSink {
     clock: Arc<dyn Clock>,
     wake: Arc<Notify>,
     targets: CallbackTargets,
+    /// Recent decisions of [`CallbackTargets::wanted`]: an offer's events follow each other
+    /// closely, so one lookup serves them all (and a replay of history does one per offer).
+    recent: std::collections::HashMap<uuid::Uuid, bool>,
 }
+
+/// Decisions remembered by the relay before it starts over.
+const RECENT_DECISIONS: usize = 65_536;
 
 #[async_trait]
 impl RelaySink for OutboxSink {
@@ -86,7 +92,18 @@ impl RelaySink for OutboxSink {
     ) -> Result<(), RelayError> {
         let mut relevant = Vec::new();
         for envelope in batch.into_iter().filter(CallbackProcessor::is_relevant) {
-            if self.targets.wanted(envelope.offer_id).await {
+            let wanted = match self.recent.get(&envelope.offer_id) {
+                Some(wanted) => *wanted,
+                None => {
+                    let wanted = self.targets.wanted(envelope.offer_id).await;
+                    if self.recent.len() >= RECENT_DECISIONS {
+                        self.recent.clear();
+                    }
+                    self.recent.insert(envelope.offer_id, wanted);
+                    wanted
+                }
+            };
+            if wanted {
                 relevant.push(envelope);
             }
         }
@@ -116,6 +133,7 @@ pub async fn run_relay(
         clock,
         wake,
         targets,
+        recent: Default::default(),
     };
     let mut backoff = Backoff::default();
     loop {
