@@ -41,10 +41,19 @@ fi
 target/release/issuance serve > "$out/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true; rm -rf "$data"; [ "$backend" = "postgres" ] && psql "$base" -qc "drop schema $schema cascade" || true' EXIT
-for _ in $(seq 1 3600); do
-  if curl -sf http://127.0.0.1:18081/health/ready >/dev/null; then break; fi
+# Wait until every projection has caught up (a prefilled store is projected first).
+started=$(date +%s)
+for _ in $(seq 1 7200); do
+  lag=$(curl -s http://127.0.0.1:18081/health/ready | python3 -c 'import json,sys
+try:
+    c = json.load(sys.stdin)["checks"]
+    print(max(c.get("offer_view", {}).get("lag", 1), c.get("audit_view", {}).get("lag", 0)))
+except Exception:
+    print(1)' 2>/dev/null || echo 1)
+  if [ "$lag" = "0" ]; then break; fi
   sleep 1
 done
+echo "projections caught up in $(( $(date +%s) - started )) s" | tee "$out/catch-up.txt"
 
 for concurrency in $sweep; do
   echo "== $backend, concurrency $concurrency, $flows flows"

@@ -221,7 +221,7 @@ impl<A: EventSourced> Repository<A> {
             let new_events = events
                 .iter()
                 .map(|event| NewEvent {
-                    event_id: Uuid::new_v4(),
+                    event_id: Uuid::now_v7(),
                     event_type: event.event_type().to_string(),
                     event_version: event.event_version(),
                     payload: event.payload(),

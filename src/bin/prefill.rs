@@ -42,7 +42,7 @@ struct Args {
 
 fn event(event: OfferEvent, metadata: &EventMetadata) -> NewEvent {
     NewEvent {
-        event_id: Uuid::new_v4(),
+        event_id: Uuid::now_v7(),
         event_type: event.event_type().to_string(),
         event_version: event.event_version(),
         payload: event.payload(),
@@ -152,7 +152,7 @@ async fn main() -> anyhow::Result<()> {
         workers.push(tokio::spawn(async move {
             let mut i = worker;
             while i < offers {
-                let offer_id = Uuid::new_v4();
+                let offer_id = Uuid::now_v7();
                 events
                     .append(
                         &stream_id(offer_id),

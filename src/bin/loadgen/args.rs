@@ -14,6 +14,10 @@ pub struct Args {
     /// Stop after this many seconds even if fewer flows ran.
     #[arg(long)]
     pub duration: Option<u64>,
+    /// Start at most this many flows per second (open-loop pacing; default: as fast as the
+    /// wallets can go). Used to measure latency at a fixed share of the maximum.
+    #[arg(long)]
+    pub rate: Option<f64>,
     /// Concurrent simulated wallets.
     #[arg(long, default_value_t = 64)]
     pub concurrency: usize,

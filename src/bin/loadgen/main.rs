@@ -62,12 +62,20 @@ async fn run(args: Args) -> anyhow::Result<()> {
         let recorder = recorder.clone();
         let next_flow = next_flow.clone();
         let flows = args.flows;
+        let rate = args.rate;
         wallets.push(tokio::spawn(async move {
             let holder = holder::HolderKey::generate()?;
             loop {
                 let number = next_flow.fetch_add(1, Ordering::Relaxed);
                 if number >= flows || deadline.is_some_and(|d| Instant::now() >= d) {
                     return anyhow::Ok(());
+                }
+                if let Some(rate) = rate {
+                    // Flow n starts no earlier than n / rate seconds after the start.
+                    tokio::time::sleep_until(
+                        (started + Duration::from_secs_f64(number as f64 / rate)).into(),
+                    )
+                    .await;
                 }
                 let flow = Flow {
                     number,

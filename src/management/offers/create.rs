@@ -42,7 +42,9 @@ pub async fn create(
     let idempotency_key = idempotency_key(&request)?;
     let offer_id = match &idempotency_key {
         Some(key) => codes::offer_id_for_idempotency_key(&state.server_secret, &caller.name, key),
-        None => Uuid::new_v4(),
+        // Time-ordered (UUIDv7): new offers' index entries land on the same few pages at the
+        // end of each index instead of random pages all over a large store.
+        None => Uuid::now_v7(),
     };
     let meta = command_meta(&state, &caller, context);
     match create_offer(&state, offer_id, &body, &meta, idempotency_key.is_some()).await? {
