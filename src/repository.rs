@@ -151,6 +151,16 @@ impl<A: EventSourced> Repository<A> {
         self.load_with(id, may_cache).await
     }
 
+    /// The instance's state, possibly behind the store when other writers exist, and
+    /// whether it is known to be current. For checks whose failure the caller confirms on
+    /// [`Repository::load`] and whose success a later append's expected version proves.
+    pub async fn load_cached(&self, id: Uuid) -> Result<(A, bool), RepositoryError<A::Error>> {
+        match self.cache.get(id) {
+            Some(state) => Ok((state, self.store.single_writer())),
+            None => Ok((self.load(id).await?, true)),
+        }
+    }
+
     async fn load_with(&self, id: Uuid, may_cache: bool) -> Result<A, RepositoryError<A::Error>> {
         let stream_id = A::stream_id(id);
         let cached = self.cache.get(id);
@@ -197,18 +207,39 @@ impl<A: EventSourced> Repository<A> {
     ) -> Result<Executed<A>, RepositoryError<A::Error>> {
         let stream_id = A::stream_id(id);
         let _serialised = self.stripes.of(id).lock().await;
-        for attempt in 0..MAX_ATTEMPTS {
+        // With other writers a cached state may be behind. Rather than reading the stream
+        // tail first, the first attempt decides on the cached state and lets the append's
+        // expected version prove it current; a decision on a state that is not proven (a
+        // rejection or no events) is dropped and taken again on the stored state, since a
+        // newer state could decide otherwise.
+        let mut optimistic = true;
+        let mut attempt = 0;
+        while attempt < MAX_ATTEMPTS {
             if attempt > 0 {
                 // Another node won the race; back off a little, with jitter.
                 let jitter = rand::random::<u64>() % (1 << attempt.min(6));
                 tokio::time::sleep(std::time::Duration::from_millis(jitter)).await;
             }
-            // Under the instance's lock: what this load reads is current, so it may be cached.
-            let state = self.load_with(id, true).await?;
+            let (state, unproven) = if optimistic {
+                // Not cached: decide as if the instance did not exist yet. A creation then
+                // needs no read at all (its append expects no stream); anything else is
+                // rejected and decided again on the stored state.
+                optimistic = false;
+                match self.cache.get(id) {
+                    Some(state) => (state, !self.store.single_writer()),
+                    None => (A::default(), true),
+                }
+            } else {
+                // Under the instance's lock: what this load reads is current, so it may be cached.
+                (self.load_with(id, true).await?, false)
+            };
             let now = self.clock.now();
-            let events = state
-                .decide(command(&state, now))
-                .map_err(RepositoryError::Rejected)?;
+            let decided = state.decide(command(&state, now));
+            if unproven && !matches!(&decided, Ok(events) if !events.is_empty()) {
+                continue;
+            }
+            attempt += 1;
+            let events = decided.map_err(RepositoryError::Rejected)?;
             if events.is_empty() {
                 return Ok(Executed {
                     events,

@@ -52,8 +52,9 @@ impl CallbackTargets {
         if self.default_url.is_some() {
             return true;
         }
-        match self.offers.load(offer_id).await {
-            Ok(offer) => offer
+        // An offer's callback URL never changes: a cached state, even an old one, tells.
+        match self.offers.load_cached(offer_id).await {
+            Ok((offer, _)) => offer
                 .definition
                 .as_ref()
                 .is_none_or(|d| d.callback_url.is_some()),

@@ -13,7 +13,7 @@ use chrono::{DateTime, Duration, Utc};
 use issuance_credential::{issue_sd_jwt_vc, IssueError, SdJwtVcInput, VerifiedProof};
 use issuance_domain::credential_config::CredentialConfiguration;
 use issuance_domain::offer::{
-    ensure_issuable, IssueCredentials, NewCredential, Offer, OfferCommand,
+    ensure_issuable, IssueCredentials, NewCredential, Offer, OfferCommand, Redemption,
 };
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
@@ -56,27 +56,25 @@ async fn issue(
 ) -> Result<HttpResponse, WalletError> {
     let request = credential_request::parse(body, state.settings.issuer.batch_size)?;
     let named_by = request.wanted.named_by();
-    let offer = state
-        .offers
-        .load(token.offer_id)
-        .await
-        .map_err(|e| command_error(e, |rejection| credential_rejection(rejection, named_by)))?;
-    let configuration_id = match &request.wanted {
-        // Identifiers are configuration ids (see `authorization_details`), so both name
-        // the configuration directly; the aggregate decides whether the token covers it.
-        Wanted::Identifier(id) | Wanted::Configuration(id) => id.clone(),
-        Wanted::Vct(vct) => configuration_of_vct(state, &offer, token, vct)?,
-    };
     let now = state.clock.now();
-    let redemption = ensure_issuable(
-        &offer,
-        token.redemption_id,
-        &token.hash,
-        token.dpop_jkt.as_deref(),
-        &configuration_id,
-        now,
-    )
-    .map_err(|rejection| credential_rejection(rejection, named_by))?;
+    let load_error = |e| command_error(e, |rejection| credential_rejection(rejection, named_by));
+    // The cached state serves when it allows issuance (the append proves it current); a
+    // refusal is only given on the stored state.
+    let (cached, current) = state
+        .offers
+        .load_cached(token.offer_id)
+        .await
+        .map_err(load_error)?;
+    let offer = if current || issuable(state, &cached, token, &request.wanted, now).is_ok() {
+        cached
+    } else {
+        state
+            .offers
+            .load(token.offer_id)
+            .await
+            .map_err(load_error)?
+    };
+    let (configuration_id, redemption) = issuable(state, &offer, token, &request.wanted, now)?;
     let configuration = state.catalog.get(&configuration_id).ok_or_else(|| {
         WalletError::new(
             ErrorCode::UnknownCredentialConfiguration,
@@ -146,6 +144,34 @@ async fn issue(
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(Value::Object(response)))
+}
+
+/// The configuration `wanted` names and the redemption `token` stands for, if `offer`
+/// allows issuing it now.
+fn issuable<'a>(
+    state: &AppState,
+    offer: &'a Offer,
+    token: &AccessToken,
+    wanted: &Wanted,
+    now: DateTime<Utc>,
+) -> Result<(String, &'a Redemption), WalletError> {
+    let named_by = wanted.named_by();
+    let configuration_id = match wanted {
+        // Identifiers are configuration ids (see `authorization_details`), so both name
+        // the configuration directly; the aggregate decides whether the token covers it.
+        Wanted::Identifier(id) | Wanted::Configuration(id) => id.clone(),
+        Wanted::Vct(vct) => configuration_of_vct(state, offer, token, vct)?,
+    };
+    let redemption = ensure_issuable(
+        offer,
+        token.redemption_id,
+        &token.hash,
+        token.dpop_jkt.as_deref(),
+        &configuration_id,
+        now,
+    )
+    .map_err(|rejection| credential_rejection(rejection, named_by))?;
+    Ok((configuration_id, redemption))
 }
 
 /// Draft 13: the configuration of `vct` among those the token covers.

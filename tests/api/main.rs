@@ -28,6 +28,7 @@ mod management_offers;
 mod management_validation;
 mod multi_node;
 mod projections;
+mod stale_cache;
 mod throughput;
 mod wallet_credential;
 mod wallet_flow;

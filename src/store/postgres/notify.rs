@@ -20,7 +20,7 @@ use crate::pg::{lock_key, PgTarget};
 use crate::store::advance;
 
 /// Least time between two announcements of one node.
-const ANNOUNCE_PAUSE: Duration = Duration::from_millis(2);
+const ANNOUNCE_PAUSE: Duration = Duration::from_millis(10);
 
 /// Pause before the listener reconnects after losing its connection.
 const RECONNECT_DELAY: Duration = Duration::from_secs(1);

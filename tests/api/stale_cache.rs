@@ -1,0 +1,73 @@
+//! Two service instances on one PostgreSQL database, each with its own cache of offer
+//! states: a node whose cached state is behind must decide as if it had read the store —
+//! neither refusing what the stored state allows nor allowing what it refuses.
+
+use serde_json::json;
+
+use crate::support::wallet::*;
+use crate::support::*;
+
+/// Shared by both nodes, as by the nodes of one cluster: tokens of one verify on the other.
+const SERVER_SECRET: &str = "c3RhbGUtY2FjaGUtdGVzdC1zZWNyZXQtMzItYnl0ZXM";
+
+async fn two_nodes() -> (TestApp, TestApp) {
+    let first = spawn_app_with(
+        TestOptions::on(Backend::Postgres).set("server_secret", json!(SERVER_SECRET)),
+    )
+    .await;
+    let second = spawn_app_with(TestOptions {
+        database: first.database.clone(),
+        ..TestOptions::on(Backend::Postgres).set("server_secret", json!(SERVER_SECRET))
+    })
+    .await;
+    (first, second)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_node_with_an_outdated_cached_offer_decides_on_the_stored_one() {
+    let (a, b) = two_nodes().await;
+
+    // B caches the offer before redemption; A redeems it; B still issues for A's token.
+    let created = a.create_offer(&identity_offer()).await;
+    let id = offer_id(&created);
+    assert_eq!(
+        b.wallet_get(&format!("/credential-offers/{id}"))
+            .await
+            .status,
+        200
+    );
+    let token = a.access_token(&created).await;
+    let reply = b
+        .request_credentials(&token, "IdentityCredential", &[&HolderKey::es256()])
+        .await;
+    assert_eq!(
+        reply.status, 200,
+        "credential on the other node: {}",
+        reply.body
+    );
+
+    // B caches another offer; A revokes it; B refuses to redeem it.
+    let created = a.create_offer(&identity_offer()).await;
+    let id = offer_id(&created);
+    assert_eq!(
+        b.wallet_get(&format!("/credential-offers/{id}"))
+            .await
+            .status,
+        200
+    );
+    let revoked = a
+        .admin(reqwest::Method::DELETE, &format!("/offers/{id}"))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        revoked.status().is_success(),
+        "revoke: {}",
+        revoked.status()
+    );
+    b.redeem(&created).await.assert_error(400, "invalid_grant");
+    assert!(!b
+        .event_types(&id)
+        .await
+        .contains(&"OfferRedeemed".to_string()));
+}
