@@ -5,6 +5,10 @@
 #   scripts/bench.sh sqlite "1 16 64 256" 20000      # backend, concurrency sweep, flows per run
 #   scripts/bench.sh postgres "64" 20000
 #   PREFILL=1000000 scripts/bench.sh sqlite "64" 20000
+#   LOADGEN_ARGS="--rate 700 --duration 300" RSS_EVERY=30 scripts/bench.sh sqlite "64" 10000000
+#
+# LOADGEN_ARGS are passed on to every loadgen run; RSS_EVERY=n samples the server's
+# resident memory every n seconds into rss.txt while the runs go on.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +16,8 @@ backend="${1:-sqlite}"
 sweep="${2:-1 16 64 256}"
 flows="${3:-20000}"
 prefill="${PREFILL:-0}"
+read -r -a extra <<< "${LOADGEN_ARGS:-}"
+rss_every="${RSS_EVERY:-0}"
 out="bench-results/$(date -u +%Y%m%dT%H%M%S)-${backend}"
 mkdir -p "$out"
 
@@ -41,25 +47,34 @@ fi
 target/release/issuance serve > "$out/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true; rm -rf "$data"; [ "$backend" = "postgres" ] && psql "$base" -qc "drop schema $schema cascade" || true' EXIT
-# Wait until every projection has caught up (a prefilled store is projected first).
+# Wait until every projection and the callback relay have caught up (a prefilled store is
+# projected and relayed first), so the runs measure a node in its steady state.
 started=$(date +%s)
 for _ in $(seq 1 7200); do
   lag=$(curl -s http://127.0.0.1:18081/health/ready | python3 -c 'import json,sys
 try:
     c = json.load(sys.stdin)["checks"]
-    print(max(c.get("offer_view", {}).get("lag", 1), c.get("audit_view", {}).get("lag", 0)))
+    print(max(c.get(k, {}).get("lag", 1) for k in ("offer_view", "audit_view", "relay")))
 except Exception:
     print(1)' 2>/dev/null || echo 1)
   if [ "$lag" = "0" ]; then break; fi
   sleep 1
 done
-echo "projections caught up in $(( $(date +%s) - started )) s" | tee "$out/catch-up.txt"
+echo "projections and relay caught up in $(( $(date +%s) - started )) s" | tee "$out/catch-up.txt"
+
+if [ "$rss_every" -gt 0 ]; then
+  ( started=$(date +%s)
+    while kill -0 "$server" 2>/dev/null; do
+      echo "$(( $(date +%s) - started )) s $(awk '/VmRSS/ {printf "%.1f MB", $2/1024}' "/proc/$server/status")"
+      sleep "$rss_every"
+    done ) > "$out/rss.txt" 2>/dev/null &
+fi
 
 for concurrency in $sweep; do
   echo "== $backend, concurrency $concurrency, $flows flows"
   target/release/loadgen --flows "$flows" --concurrency "$concurrency" \
     --target http://127.0.0.1:18080 --management http://127.0.0.1:18081 \
-    --admin-key bench-admin-key --progress-interval 0 --json "$out/c${concurrency}.json" \
+    --admin-key bench-admin-key --progress-interval 0 "${extra[@]}" --json "$out/c${concurrency}.json" \
     | tee "$out/c${concurrency}.txt"
   ps -o rss=,vsz= -p "$server" | awk '{printf "server RSS %.1f MB\n", $1/1024}' | tee -a "$out/c${concurrency}.txt"
 done

@@ -41,6 +41,11 @@ async fn ready(state: web::Data<AppState>) -> HttpResponse {
                 .commit
                 .saturating_sub(state.audit_progress.current().commit);
             checks.insert("audit_view".into(), json!({"lag": audit_lag}));
+            // Reported, not gating: callbacks and AMQP messages trail issuance by this much.
+            if let Ok(relayed) = state.integration.relay_checkpoint().await {
+                let relay_lag = head.prepare.saturating_sub(relayed.prepare);
+                checks.insert("relay".into(), json!({"lag": relay_lag}));
+            }
             state
                 .metrics
                 .projection_lag

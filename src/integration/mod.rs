@@ -27,6 +27,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use issuance_domain::LogPosition;
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 
@@ -51,6 +52,18 @@ pub struct Integration {
     pub requeue: Arc<Notify>,
     /// Which transport delivers callbacks: `amqp` or `in-process`.
     pub transport: &'static str,
+}
+
+impl Integration {
+    /// The checkpoint of the relay of this transport (how far it has published the log).
+    pub async fn relay_checkpoint(&self) -> Result<LogPosition, store::IntegrationStoreError> {
+        let name = if self.transport == "amqp" {
+            amqp::publisher::CHECKPOINT
+        } else {
+            embedded::CHECKPOINT
+        };
+        self.store.checkpoint(name).await
+    }
 }
 
 /// What the integration side works with.

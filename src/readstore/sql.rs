@@ -17,6 +17,9 @@ pub struct Dialect {
     /// The literal of a true boolean column value (SQLite stores booleans as integers, and
     /// its partial indexes match `= 1`, not `= TRUE`).
     pub true_literal: &'static str,
+    /// The literal of a false boolean column value (as [`Dialect::true_literal`]: with
+    /// `FALSE` SQLite would not use the partial index and scan the whole view).
+    pub false_literal: &'static str,
 }
 
 /// SQLite.
@@ -24,6 +27,7 @@ pub const SQLITE: Dialect = Dialect {
     placeholder: |n| format!("?{n}"),
     contains: |column, placeholder| format!("instr({column}, {placeholder}) > 0"),
     true_literal: "1",
+    false_literal: "0",
 };
 
 /// PostgreSQL.
@@ -31,6 +35,7 @@ pub const POSTGRES: Dialect = Dialect {
     placeholder: |n| format!("${n}"),
     contains: |column, placeholder| format!("strpos({column}, {placeholder}) > 0"),
     true_literal: "TRUE",
+    false_literal: "FALSE",
 };
 
 /// A parameter value of a generated query.
@@ -132,8 +137,9 @@ pub fn due_for_expiry(dialect: &Dialect) -> String {
 /// Terminal offers whose claims are due for erasure: parameters `cutoff` (micros), `limit`.
 pub fn due_for_erasure(dialect: &Dialect) -> String {
     format!(
-        "SELECT offer_id FROM offer_views WHERE claims_erased = FALSE AND terminal_at IS NOT NULL \
+        "SELECT offer_id FROM offer_views WHERE claims_erased = {} AND terminal_at IS NOT NULL \
          AND terminal_at <= {} ORDER BY terminal_at LIMIT {}",
+        dialect.false_literal,
         (dialect.placeholder)(1),
         (dialect.placeholder)(2)
     )

@@ -137,3 +137,21 @@ backend_test! {
         assert_eq!(response.status(), 200);
     }
 }
+
+backend_test! {
+    /// `/health/ready` reports how far the callback relay trails the log, reaching 0 once
+    /// it has passed every event.
+    async fn readiness_reports_the_relay_lag(backend) {
+        let app = spawn_app_on(backend).await;
+        app.create_offer(&identity_offer()).await;
+        crate::support::integration::eventually(
+            "relay lag 0",
+            std::time::Duration::from_secs(10),
+            || async {
+                let (_, body) = app.get_json("/health/ready").await;
+                (body["checks"]["relay"]["lag"] == 0).then_some(())
+            },
+        )
+        .await;
+    }
+}
