@@ -187,10 +187,11 @@ mod es256 {
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use base64::Engine;
     use josekit::jwk::Jwk;
-    use openssl::bn::BigNum;
-    use openssl::ec::{EcGroup, EcKey};
+    use openssl::bn::{BigNum, BigNumContext};
+    use openssl::ec::{EcGroup, EcKey, EcPoint};
     use openssl::ecdsa::EcdsaSig;
     use openssl::nid::Nid;
+    use std::sync::OnceLock;
 
     use super::ProofError;
 
@@ -198,16 +199,14 @@ mod es256 {
         ProofError::Key("jwk is not a valid ES256 public key".into())
     }
 
-    fn coordinate(jwk: &Jwk, name: &str) -> Result<BigNum, ProofError> {
+    /// The 32 bytes of coordinate `name` of a P-256 `jwk`.
+    fn coordinate(jwk: &Jwk, name: &str) -> Result<[u8; 32], ProofError> {
         let text = jwk
             .parameter(name)
             .and_then(|v| v.as_str())
             .ok_or_else(key_error)?;
         let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| key_error())?;
-        if bytes.len() != 32 {
-            return Err(key_error());
-        }
-        BigNum::from_slice(&bytes).map_err(|_| key_error())
+        <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| key_error())
     }
 
     /// Verifies the compact JWS `jwt` with the P-256 `jwk`; returns the payload bytes.
@@ -215,15 +214,23 @@ mod es256 {
         if jwk.key_type() != "EC" || jwk.curve() != Some("P-256") {
             return Err(key_error());
         }
-        let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).map_err(|_| key_error())?;
-        // Rejects points that are not on the curve.
-        let key = EcKey::from_public_key_affine_coordinates(
-            &group,
-            &*coordinate(jwk, "x")?,
-            &*coordinate(jwk, "y")?,
-        )
-        .map_err(|_| key_error())?;
-        key.check_key().map_err(|_| key_error())?;
+        // Building the group is not free; it is immutable, so one serves every proof.
+        static GROUP: OnceLock<Option<EcGroup>> = OnceLock::new();
+        let group = GROUP
+            .get_or_init(|| EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).ok())
+            .as_ref()
+            .ok_or_else(key_error)?;
+        // Decoding an uncompressed point rejects one that is not on the curve (and cannot
+        // encode the point at infinity); P-256 has cofactor 1, so every point on the curve
+        // is in the signature group. A full `EC_KEY_check_key` would add a scalar
+        // multiplication, about as costly as the verification itself.
+        let mut encoded = [0u8; 65];
+        encoded[0] = 0x04;
+        encoded[1..33].copy_from_slice(&coordinate(jwk, "x")?);
+        encoded[33..].copy_from_slice(&coordinate(jwk, "y")?);
+        let mut context = BigNumContext::new().map_err(|_| key_error())?;
+        let point = EcPoint::from_bytes(group, &encoded, &mut context).map_err(|_| key_error())?;
+        let key = EcKey::from_public_key(group, &point).map_err(|_| key_error())?;
         let signature_error =
             || ProofError::Signature("proof signature does not verify with the header jwk".into());
         let (signing_input, signature) = jwt.rsplit_once('.').ok_or_else(signature_error)?;
@@ -407,5 +414,46 @@ fn numeric_date(claims: &Map<String, Value>, name: &str) -> Result<Option<i64>, 
         Some(_) => Err(ProofError::Claim(format!(
             "{name} must be a number of seconds"
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    use josekit::jwk::alg::ec::EcCurve;
+    use josekit::jws::{JwsHeader, ES256};
+
+    fn signed() -> (String, Jwk) {
+        let key = Jwk::generate_ec_key(EcCurve::P256).unwrap();
+        let signer = ES256.signer_from_jwk(&key).unwrap();
+        let jwt = josekit::jws::serialize_compact(b"{}", &JwsHeader::new(), &signer).unwrap();
+        (jwt, key.to_public_key().unwrap())
+    }
+
+    #[test]
+    fn the_fast_es256_path_verifies_and_rejects_points_off_the_curve() {
+        let (jwt, public) = signed();
+        assert_eq!(es256::verify(&jwt, &public).unwrap(), b"{}");
+
+        let mut off_curve = public.clone();
+        let mut y = URL_SAFE_NO_PAD
+            .decode(public.parameter("y").unwrap().as_str().unwrap())
+            .unwrap();
+        y[31] ^= 1;
+        off_curve
+            .set_parameter("y", Some(URL_SAFE_NO_PAD.encode(&y).into()))
+            .unwrap();
+        assert!(matches!(
+            es256::verify(&jwt, &off_curve),
+            Err(ProofError::Key(_))
+        ));
+
+        let (_, other) = signed();
+        assert!(matches!(
+            es256::verify(&jwt, &other),
+            Err(ProofError::Signature(_))
+        ));
     }
 }

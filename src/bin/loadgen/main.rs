@@ -38,6 +38,9 @@ async fn main() {
 async fn run(args: Args) -> anyhow::Result<()> {
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(args.concurrency * 2)
+        // Below actix-web's 5 s keep-alive: a connection the server is closing must not be
+        // picked for a request (a race that shows up as a transport error in paced runs).
+        .pool_idle_timeout(Duration::from_secs(4))
         .timeout(Duration::from_secs(30))
         .build()?;
     let context = Arc::new(FlowContext::prepare(&args, client).await?);
