@@ -52,17 +52,14 @@ pub struct Integration {
     pub requeue: Arc<Notify>,
     /// Which transport delivers callbacks: `amqp` or `in-process`.
     pub transport: &'static str,
+    /// The checkpoint name of this transport's relay.
+    relay_checkpoint: &'static str,
 }
 
 impl Integration {
-    /// The checkpoint of the relay of this transport (how far it has published the log).
+    /// How far this transport's relay has published the log.
     pub async fn relay_checkpoint(&self) -> Result<LogPosition, store::IntegrationStoreError> {
-        let name = if self.transport == "amqp" {
-            amqp::publisher::CHECKPOINT
-        } else {
-            embedded::CHECKPOINT
-        };
-        self.store.checkpoint(name).await
+        self.store.checkpoint(self.relay_checkpoint).await
     }
 }
 
@@ -149,7 +146,7 @@ pub async fn start(
         },
     ))];
 
-    let transport = match amqp {
+    let (transport, relay_checkpoint) = match amqp {
         None => {
             deps.health.set(
                 amqp::publisher::HEALTH,
@@ -197,7 +194,7 @@ pub async fn start(
                     )
                 },
             )));
-            "in-process"
+            ("in-process", embedded::CHECKPOINT)
         }
         Some(context) => {
             deps.health
@@ -236,7 +233,7 @@ pub async fn start(
                 requeue.clone(),
                 shutdown.clone(),
             )));
-            "amqp"
+            ("amqp", amqp::publisher::CHECKPOINT)
         }
     };
     Ok((
@@ -244,6 +241,7 @@ pub async fn start(
             store,
             requeue,
             transport,
+            relay_checkpoint,
         },
         tasks,
     ))

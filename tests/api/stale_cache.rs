@@ -23,19 +23,21 @@ async fn two_nodes() -> (TestApp, TestApp) {
     (first, second)
 }
 
+/// An offer created on `a` and resolved (so cached) on `b`: its creation response and id.
+async fn created_on_and_cached_by(a: &TestApp, b: &TestApp) -> (serde_json::Value, String) {
+    let created = a.create_offer(&identity_offer()).await;
+    let id = offer_id(&created);
+    let resolved = b.wallet_get(&format!("/credential-offers/{id}")).await;
+    assert_eq!(resolved.status, 200);
+    (created, id)
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_node_with_an_outdated_cached_offer_decides_on_the_stored_one() {
     let (a, b) = two_nodes().await;
 
     // B caches the offer before redemption; A redeems it; B still issues for A's token.
-    let created = a.create_offer(&identity_offer()).await;
-    let id = offer_id(&created);
-    assert_eq!(
-        b.wallet_get(&format!("/credential-offers/{id}"))
-            .await
-            .status,
-        200
-    );
+    let (created, _) = created_on_and_cached_by(&a, &b).await;
     let token = a.access_token(&created).await;
     let reply = b
         .request_credentials(&token, "IdentityCredential", &[&HolderKey::es256()])
@@ -47,14 +49,7 @@ async fn a_node_with_an_outdated_cached_offer_decides_on_the_stored_one() {
     );
 
     // B caches another offer; A revokes it; B refuses to redeem it.
-    let created = a.create_offer(&identity_offer()).await;
-    let id = offer_id(&created);
-    assert_eq!(
-        b.wallet_get(&format!("/credential-offers/{id}"))
-            .await
-            .status,
-        200
-    );
+    let (created, id) = created_on_and_cached_by(&a, &b).await;
     let revoked = a
         .admin(reqwest::Method::DELETE, &format!("/offers/{id}"))
         .send()
