@@ -21,7 +21,7 @@ rss_every="${RSS_EVERY:-0}"
 out="bench-results/$(date -u +%Y%m%dT%H%M%S)-${backend}"
 mkdir -p "$out"
 
-cargo build --release --bin issuance --bin loadgen --bin prefill >/dev/null
+[ -n "${NO_BUILD:-}" ] || cargo build --release --bin issuance --bin loadgen --bin prefill >/dev/null
 
 data="$(mktemp -d)"
 export ISSUANCE_DATA_DIR="$data"
@@ -70,12 +70,20 @@ if [ "$rss_every" -gt 0 ]; then
     done ) > "$out/rss.txt" 2>/dev/null &
 fi
 
+# CPU seconds (user + system) the server has used so far: per-flow CPU cost is steadier
+# than flows/s on a shared host.
+server_cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$server/stat"; }
+
 for concurrency in $sweep; do
   echo "== $backend, concurrency $concurrency, $flows flows"
+  cpu_before=$(server_cpu)
   target/release/loadgen --flows "$flows" --concurrency "$concurrency" \
     --target http://127.0.0.1:18080 --management http://127.0.0.1:18081 \
     --admin-key bench-admin-key --progress-interval 0 "${extra[@]}" --json "$out/c${concurrency}.json" \
     | tee "$out/c${concurrency}.txt"
   ps -o rss=,vsz= -p "$server" | awk '{printf "server RSS %.1f MB\n", $1/1024}' | tee -a "$out/c${concurrency}.txt"
+  done_flows=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["completed_flows"])' "$out/c${concurrency}.json")
+  awk -v a="$cpu_before" -v b="$(server_cpu)" -v n="$done_flows" \
+    'BEGIN {printf "server CPU %.1f s, %.0f us per flow\n", b - a, (b - a) * 1e6 / n}' | tee -a "$out/c${concurrency}.txt"
 done
 echo "results in $out"

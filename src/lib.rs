@@ -31,6 +31,7 @@ pub mod qr;
 pub mod readstore;
 pub mod repository;
 pub mod retention;
+pub mod sqlite_checkpointer;
 pub mod sqlite_pool;
 pub mod startup;
 pub mod state;

@@ -29,6 +29,8 @@ pub type Opener = fn(&Path) -> rusqlite::Result<Connection>;
 pub struct SqlitePool {
     path: PathBuf,
     jobs: flume::Sender<Job>,
+    /// A checkpoint thread that lives as long as the pool.
+    checkpointer: Option<std::sync::Arc<crate::sqlite_checkpointer::Checkpointer>>,
 }
 
 impl SqlitePool {
@@ -56,7 +58,17 @@ impl SqlitePool {
                 tracing::error!(%error, "cannot start a SQLite reader thread");
             }
         }
-        SqlitePool { path, jobs }
+        SqlitePool {
+            path,
+            jobs,
+            checkpointer: None,
+        }
+    }
+
+    /// Keeps `checkpointer` running for as long as the pool (or a clone of it) lives.
+    pub fn keeping(mut self, checkpointer: crate::sqlite_checkpointer::Checkpointer) -> Self {
+        self.checkpointer = Some(std::sync::Arc::new(checkpointer));
+        self
     }
 
     /// The database file.

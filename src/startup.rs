@@ -144,8 +144,9 @@ impl Application {
             opened.events.clone(),
             Arc::new(OfferViewProjection::new(opened.views.clone())),
             progress_tx.clone(),
-            // Short: management writes wait for the offer view (read-your-write).
-            std::time::Duration::from_millis(2),
+            // Management reads wait for the view to reach the log's head (read-your-write);
+            // the wallet flow never waits for it, so batches may gather for a while.
+            std::time::Duration::from_millis(25),
             &shutdown_rx,
         ));
         tasks.push(spawn_projector(

@@ -81,6 +81,20 @@ impl AppState {
         }
     }
 
+    /// Waits (bounded) until the offer view reflects the whole log as it is now, so a read
+    /// sees every write that completed before it began, wherever it was made. Writes do
+    /// not wait for the projection; reads, which are rare, do.
+    pub async fn await_offer_view_head(&self) -> Result<bool, crate::store::StoreError> {
+        // This process's own last append too: on PostgreSQL the head stops short of a
+        // commit while an older transaction is still open.
+        let local = *self.events.appended().borrow();
+        let head = self.events.head().await?.max(local);
+        Ok(self
+            .offer_view_progress
+            .wait_for(head, READ_YOUR_WRITE_TIMEOUT)
+            .await)
+    }
+
     /// The URL a wallet resolves the offer from.
     pub fn credential_offer_url(&self, offer_id: uuid::Uuid) -> String {
         format!("{}/credential-offers/{offer_id}", self.issuer_url)

@@ -37,7 +37,7 @@ impl<'a> LogDerivation<'a> {
     /// reason when the event cannot be made into an entry.
     pub async fn next(&mut self) -> Result<Option<Result<AuditEntry, String>>, StoreError> {
         if self.buffer.is_empty() {
-            self.buffer = self.events.read_all(self.after, BATCH).await?.into();
+            self.buffer = self.events.read_all_stored(self.after, BATCH).await?.into();
         }
         let Some(event) = self.buffer.pop_front() else {
             return Ok(None);

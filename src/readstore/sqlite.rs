@@ -19,6 +19,7 @@ use uuid::Uuid;
 
 use super::sql::{self, SqlValue};
 use super::{OfferPage, OfferQuery, OfferViewStore, ReadStoreError, OFFER_VIEW};
+use crate::sqlite_checkpointer::{Checkpointer, WRITER_AUTOCHECKPOINT};
 use crate::sqlite_pool::{PoolError, SqlitePool};
 
 /// Versioned migrations; add, never edit.
@@ -68,9 +69,9 @@ static OPEN_FILES: LazyLock<Mutex<HashMap<PathBuf, SharedThreads>>> = LazyLock::
 fn open_writer(path: &Path) -> rusqlite::Result<Connection> {
     let connection = Connection::open(path)?;
     connection.busy_timeout(Duration::from_secs(10))?;
-    // A larger checkpoint threshold than SQLite's 1000 pages: the projectors write steadily,
-    // and each checkpoint copies pages into the database file and syncs it.
-    connection.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 10000; PRAGMA cache_size = -32768;")?;
+    // Checkpoints run on their own thread (see `sqlite_checkpointer`); the writer's own
+    // threshold is only a safety net.
+    connection.execute_batch(&format!("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = {WRITER_AUTOCHECKPOINT}; PRAGMA cache_size = -32768;"))?;
     connection.set_prepared_statement_cache_capacity(64);
     Ok(connection)
 }
@@ -134,12 +135,12 @@ impl SqliteReadStore {
                 });
             }
         }
-        let writer = Arc::new(SqlitePool::with_threads(
-            path.to_path_buf(),
-            1,
-            "sqlite-views-writer",
-            open_writer,
-        ));
+        let checkpointer =
+            Checkpointer::start(path, "sqlite-views-checkpoint", "NORMAL").map_err(corrupt)?;
+        let writer = Arc::new(
+            SqlitePool::with_threads(path.to_path_buf(), 1, "sqlite-views-writer", open_writer)
+                .keeping(checkpointer),
+        );
         let readers = Arc::new(SqlitePool::new(path.to_path_buf()));
         open.insert(
             key,

@@ -146,6 +146,16 @@ pub trait EventStore: Send + Sync + 'static {
         limit: usize,
     ) -> Result<Vec<RecordedEvent>, StoreError>;
 
+    /// [`EventStore::read_all`] from storage itself, bypassing any in-memory copy of recent
+    /// events: for checks of what is actually stored (audit verification against the log).
+    async fn read_all_stored(
+        &self,
+        after: LogPosition,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        self.read_all(after, limit).await
+    }
+
     /// The position of the newest event readable by [`EventStore::read_all`].
     async fn head(&self) -> Result<LogPosition, StoreError>;
 

@@ -36,6 +36,8 @@ backend_test! {
                 .unwrap(),
             );
         }
+        // Reads wait for the view to reach the log's head: all ten are projected.
+        assert_eq!(all_views(&app).await.len(), 10);
         let stopped = app.shutdown().await;
 
         // Act: while no projector runs, five offers are revoked (appended, not projected); a

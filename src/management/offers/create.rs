@@ -50,7 +50,6 @@ pub async fn create(
     match create_offer(&state, offer_id, &body, &meta, idempotency_key.is_some()).await? {
         Creation::Existing(existing) => replay(&state, offer_id, &existing).await,
         Creation::Created(executed) => {
-            state.await_offer_view(executed.position).await;
             let Some(definition) = executed.state.definition.as_ref() else {
                 return Err(ApiError::internal(&"created offer has no definition"));
             };

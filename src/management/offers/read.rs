@@ -25,6 +25,7 @@ pub async fn get(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::OffersRead)?;
     let offer_id = path.into_inner();
+    state.await_offer_view_head().await?;
     let view = state
         .views
         .offer_view(offer_id)
@@ -75,6 +76,7 @@ pub async fn list(
             OfferCursor::decode(c).ok_or_else(|| ApiError::invalid_request("cursor is not valid"))
         })
         .transpose()?;
+    state.await_offer_view_head().await?;
     let page = state
         .views
         .list_offer_views(OfferQuery {

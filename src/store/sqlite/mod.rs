@@ -11,6 +11,7 @@
 //!   last position they saw never skip an event.
 
 mod reader;
+mod recent;
 mod schema;
 mod writer;
 
@@ -25,7 +26,9 @@ use tokio::sync::{oneshot, watch};
 use uuid::Uuid;
 
 use super::{AppendOutcome, DataKey, EventStore, ExpectedVersion, SecretStore, StoreError};
+use crate::sqlite_checkpointer::Checkpointer;
 use crate::sqlite_pool::{PoolError, SqlitePool};
+use recent::{RecentEvents, RECENT_EVENTS};
 use writer::WriteOp;
 
 /// How durable a commit is.
@@ -35,6 +38,16 @@ pub enum Durability {
     Full,
     /// `synchronous=NORMAL`: survives a process crash, not a power loss.
     Normal,
+}
+
+impl Durability {
+    /// Its `PRAGMA synchronous` value.
+    pub(crate) fn pragma(self) -> &'static str {
+        match self {
+            Durability::Full => "FULL",
+            Durability::Normal => "NORMAL",
+        }
+    }
 }
 
 /// The SQLite event store and secret store.
@@ -48,6 +61,8 @@ struct Inner {
     writer: flume::Sender<WriteOp>,
     readers: SqlitePool,
     appended: watch::Receiver<LogPosition>,
+    recent: Arc<RecentEvents>,
+    _checkpointer: Checkpointer,
 }
 
 impl SqliteStore {
@@ -68,13 +83,18 @@ impl SqliteStore {
             .map_err(sql_error)?;
         let (appended_tx, appended) = watch::channel(LogPosition::at(head as u64));
         let (writer, queue) = flume::unbounded();
-        writer::spawn(connection, queue, appended_tx)?;
+        let recent = Arc::new(RecentEvents::new(head as u64, RECENT_EVENTS));
+        writer::spawn(connection, queue, appended_tx, recent.clone())?;
+        let checkpointer = Checkpointer::start(path, "sqlite-checkpoint", durability.pragma())
+            .map_err(|e| unavailable(format!("cannot start the SQLite checkpointer: {e}")))?;
         Ok(SqliteStore {
             inner: Arc::new(Inner {
                 path: path.to_path_buf(),
                 writer,
                 readers: SqlitePool::new(path.to_path_buf()),
                 appended,
+                recent,
+                _checkpointer: checkpointer,
             }),
         })
     }
@@ -177,6 +197,17 @@ impl EventStore for SqliteStore {
     }
 
     async fn read_all(
+        &self,
+        after: LogPosition,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        if let Some(events) = self.inner.recent.after(after.commit, limit) {
+            return Ok(events);
+        }
+        self.read_all_stored(after, limit).await
+    }
+
+    async fn read_all_stored(
         &self,
         after: LogPosition,
         limit: usize,

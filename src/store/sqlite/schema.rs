@@ -7,6 +7,7 @@ use std::time::Duration;
 use rusqlite::Connection;
 
 use super::{sql_error, Durability};
+use crate::sqlite_checkpointer::WRITER_AUTOCHECKPOINT;
 use crate::store::StoreError;
 
 /// Versioned migrations; never edit one that shipped, add a new one.
@@ -44,14 +45,11 @@ pub(super) fn open_writer(path: &Path, durability: Durability) -> Result<Connect
     connection
         .busy_timeout(Duration::from_secs(10))
         .map_err(sql_error)?;
-    let synchronous = match durability {
-        Durability::Full => "FULL",
-        Durability::Normal => "NORMAL",
-    };
+    let synchronous = durability.pragma();
     connection
         .execute_batch(&format!(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; PRAGMA secure_delete = ON; \
-             PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = 16000; PRAGMA cache_size = -32768;"
+             PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = {WRITER_AUTOCHECKPOINT}; PRAGMA cache_size = -32768;"
         ))
         .map_err(sql_error)?;
     Ok(connection)

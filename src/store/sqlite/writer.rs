@@ -6,13 +6,15 @@
 //! commits once, and only then answers every caller. Under load one fsync covers hundreds
 //! of commands; with a single caller it costs one commit, as a plain transaction would.
 
-use issuance_domain::{LogPosition, NewEvent};
+use issuance_domain::{LogPosition, NewEvent, RecordedEvent};
 use rusqlite::{params, Connection, OptionalExtension};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::{oneshot, watch};
 use uuid::Uuid;
 
+use super::recent::RecentEvents;
 use super::sql_error;
 use crate::store::{advance, AppendOutcome, DataKey, ExpectedVersion, StoreError};
 
@@ -86,10 +88,11 @@ pub(super) fn spawn(
     connection: Connection,
     queue: flume::Receiver<WriteOp>,
     appended: watch::Sender<LogPosition>,
+    recent: Arc<RecentEvents>,
 ) -> Result<(), StoreError> {
     std::thread::Builder::new()
         .name("sqlite-writer".into())
-        .spawn(move || run(connection, queue, appended))
+        .spawn(move || run(connection, queue, appended, &recent))
         .map(|_| ())
         .map_err(|e| StoreError::Unavailable(format!("cannot start the SQLite writer: {e}")))
 }
@@ -98,6 +101,7 @@ fn run(
     mut connection: Connection,
     queue: flume::Receiver<WriteOp>,
     appended: watch::Sender<LogPosition>,
+    recent: &RecentEvents,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     let mut last_truncate: Option<Instant> = None;
@@ -124,8 +128,11 @@ fn run(
                     Err(_) => break,
                 }
             }
-            let (pending, head, destroyed_keys) = commit_batch(&mut connection, batch.drain(..));
-            if let Some(head) = head {
+            let (pending, committed, destroyed_keys) =
+                commit_batch(&mut connection, batch.drain(..));
+            if let Some(head) = committed.last().map(|e| e.position) {
+                // The ring first: a reader woken by the new head finds the events there.
+                recent.push(committed);
                 advance(&appended, head);
             }
             for result in pending {
@@ -145,12 +152,12 @@ fn run(
     }
 }
 
-/// Executes a batch in one transaction. Returns the results to send, the new head position
-/// if events were appended, and whether data keys were destroyed.
+/// Executes a batch in one transaction. Returns the results to send, the events appended
+/// (in log order) and whether data keys were destroyed.
 fn commit_batch(
     connection: &mut Connection,
     ops: impl Iterator<Item = WriteOp>,
-) -> (Vec<Pending>, Option<LogPosition>, bool) {
+) -> (Vec<Pending>, Vec<RecordedEvent>, bool) {
     let ops: Vec<WriteOp> = ops.collect();
     let tx = match connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate) {
         Ok(tx) => tx,
@@ -159,11 +166,11 @@ fn commit_batch(
             for op in ops {
                 pending_of(op, Err(error.clone())).fail(error.clone());
             }
-            return (Vec::new(), None, false);
+            return (Vec::new(), Vec::new(), false);
         }
     };
     let mut pending = Vec::with_capacity(ops.len());
-    let mut head = None;
+    let mut committed = Vec::new();
     let mut destroyed = false;
     for op in ops {
         match op {
@@ -173,10 +180,10 @@ fn commit_batch(
                 events,
                 reply,
             } => {
-                let result = append(&tx, &stream_id, expected, &events);
-                if let Ok(outcome) = &result {
-                    head = Some(outcome.last_position);
-                }
+                let result = append(&tx, &stream_id, expected, events).map(|(outcome, events)| {
+                    committed.extend(events);
+                    outcome
+                });
                 pending.push(Pending::Append(reply, result));
             }
             WriteOp::KeyGetOrInsert {
@@ -219,13 +226,13 @@ fn commit_batch(
         }
     }
     match tx.commit() {
-        Ok(()) => (pending, head, destroyed),
+        Ok(()) => (pending, committed, destroyed),
         Err(e) => {
             let error = sql_error(e);
             for p in pending {
                 p.fail(error.clone());
             }
-            (Vec::new(), None, false)
+            (Vec::new(), Vec::new(), false)
         }
     }
 }
@@ -248,8 +255,8 @@ fn append(
     tx: &rusqlite::Transaction<'_>,
     stream_id: &str,
     expected: ExpectedVersion,
-    events: &[NewEvent],
-) -> Result<AppendOutcome, StoreError> {
+    events: Vec<NewEvent>,
+) -> Result<(AppendOutcome, Vec<RecordedEvent>), StoreError> {
     let actual: u64 = tx
         .prepare_cached("SELECT COALESCE(MAX(sequence), 0) FROM events WHERE stream_id = ?1")
         .and_then(|mut s| s.query_row([stream_id], |row| row.get::<_, i64>(0)))
@@ -262,12 +269,16 @@ fn append(
         });
     }
     if events.is_empty() {
-        return Ok(AppendOutcome {
+        let outcome = AppendOutcome {
             new_version: actual,
             last_position: LogPosition::START,
-        });
+        };
+        return Ok((outcome, Vec::new()));
     }
-    tx.execute_batch("SAVEPOINT append_op").map_err(sql_error)?;
+    // Cached statements: `execute_batch` would parse these twice per append.
+    tx.prepare_cached("SAVEPOINT append_op")
+        .and_then(|mut s| s.execute([]))
+        .map_err(sql_error)?;
     let result = (|| {
         let mut insert = tx
             .prepare_cached(
@@ -277,6 +288,7 @@ fn append(
             .map_err(sql_error)?;
         let mut sequence = actual;
         let mut position = 0;
+        let mut recorded = Vec::with_capacity(events.len());
         for event in events {
             sequence += 1;
             let metadata = serde_json::to_string(&event.metadata)
@@ -293,18 +305,31 @@ fn append(
                 ])
                 .map_err(sql_error)?;
             position = tx.last_insert_rowid();
+            recorded.push(RecordedEvent {
+                position: LogPosition::at(position as u64),
+                stream_id: stream_id.to_string(),
+                sequence,
+                event_id: event.event_id,
+                event_type: event.event_type,
+                event_version: event.event_version,
+                payload: event.payload,
+                metadata: event.metadata,
+            });
         }
-        Ok(AppendOutcome {
+        let outcome = AppendOutcome {
             new_version: sequence,
             last_position: LogPosition::at(position as u64),
-        })
+        };
+        Ok((outcome, recorded))
     })();
-    let end = if result.is_ok() {
-        "RELEASE append_op"
-    } else {
-        "ROLLBACK TO append_op; RELEASE append_op"
-    };
-    tx.execute_batch(end).map_err(sql_error)?;
+    if result.is_err() {
+        tx.prepare_cached("ROLLBACK TO append_op")
+            .and_then(|mut s| s.execute([]))
+            .map_err(sql_error)?;
+    }
+    tx.prepare_cached("RELEASE append_op")
+        .and_then(|mut s| s.execute([]))
+        .map_err(sql_error)?;
     result
 }
 
