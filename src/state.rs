@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use issuance_credential::IssuerKeys;
 use issuance_domain::credential_config::CredentialCatalog;
-use issuance_domain::LogPosition;
 
 use crate::clock::Clock;
 use crate::config::Settings;
@@ -68,19 +67,6 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Waits (bounded) until the offer view reflects `position`, so a read right after a
-    /// write sees it. Returns whether it did.
-    pub async fn await_offer_view(&self, position: Option<LogPosition>) -> bool {
-        match position {
-            None => true,
-            Some(position) => {
-                self.offer_view_progress
-                    .wait_for(position, READ_YOUR_WRITE_TIMEOUT)
-                    .await
-            }
-        }
-    }
-
     /// Waits (bounded) until the offer view reflects the whole log as it is now, so a read
     /// sees every write that completed before it began, wherever it was made. Writes do
     /// not wait for the projection; reads, which are rare, do.

@@ -27,7 +27,7 @@ use uuid::Uuid;
 use super::auth::{Caller, Scope};
 use super::command_meta::command_meta;
 use super::error::ApiError;
-use super::offers::create::{create_offer, Creation};
+use super::offers::create::create_offer;
 use super::offers::history::stream_history;
 use crate::authorization::login::{self, login_rejection, Challenge, LoginOutcome};
 use crate::crypto::codes;
@@ -174,10 +174,7 @@ async fn granted_offer(
     }
     let offer_id = codes::offer_id_for_session(&state.server_secret, challenge.session_id);
     // Idempotent: a retried accept finds the offer its first attempt created.
-    let created = create_offer(state, offer_id, &Value::Object(offer), meta, true).await?;
-    if let Creation::Created(executed) = created {
-        state.await_offer_view(executed.position).await;
-    }
+    create_offer(state, offer_id, &Value::Object(offer), meta, true).await?;
     Ok(GrantedOffer::Created { offer_id })
 }
 

@@ -211,12 +211,7 @@ async fn replay(
     let Some(definition) = existing.definition.as_ref() else {
         return Err(ApiError::internal(&"existing offer has no definition"));
     };
-    // Wait for the offer's own last event (the head may not include it yet on a backend
-    // that hands out a commit only once older transactions have ended).
     let history = state.events.read_stream(&stream_id(offer_id)).await?;
-    state
-        .await_offer_view(history.last().map(|e| e.position))
-        .await;
     let created_at = history
         .first()
         .map_or(definition.expires_at, |e| e.metadata.occurred_at);

@@ -40,14 +40,13 @@ pub async fn erase(
         other => other.into(),
     })?;
     match erasure {
-        Erasure::Erased(position) => {
+        Erasure::Erased(_) => {
             state
                 .metrics
                 .events_appended
                 .with_label_values(&["ClaimsErased"])
                 .inc();
             tracing::info!(%offer_id, "claims erased on admin request");
-            state.await_offer_view(Some(position)).await;
             Ok(HttpResponse::NoContent().finish())
         }
         Erasure::AlreadyErased => Err(ApiError::conflict(

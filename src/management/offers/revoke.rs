@@ -61,6 +61,5 @@ pub async fn revoke(
             .with_label_values(&[event.event_type()])
             .inc();
     }
-    state.await_offer_view(executed.position).await;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -62,7 +62,6 @@ struct Inner {
     readers: SqlitePool,
     appended: watch::Receiver<LogPosition>,
     recent: Arc<RecentEvents>,
-    _checkpointer: Checkpointer,
 }
 
 impl SqliteStore {
@@ -91,10 +90,9 @@ impl SqliteStore {
             inner: Arc::new(Inner {
                 path: path.to_path_buf(),
                 writer,
-                readers: SqlitePool::new(path.to_path_buf()),
+                readers: SqlitePool::new(path.to_path_buf()).keeping(checkpointer),
                 appended,
                 recent,
-                _checkpointer: checkpointer,
             }),
         })
     }
