@@ -59,6 +59,11 @@ rabbit_ready || { echo "RabbitMQ did not start" >&2; exit 1; }
 export ISSUANCE_TEST_POSTGRES_URL="${ISSUANCE_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
 export ISSUANCE_TEST_AMQP_URL="${ISSUANCE_TEST_AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/%2f}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+# In CI only the head and tail of the output are kept: a failing test's panic message
+# (file, line, left/right) must not be pushed out of the tail by a backtrace.
+if [[ "${CI:-}" == "true" ]]; then
+  export RUST_BACKTRACE=0
+fi
 
 log "formatting"
 cargo fmt --all -- --check

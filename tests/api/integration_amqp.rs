@@ -156,7 +156,7 @@ backend_test! {
             for forbidden in [
                 "Erika",
                 "Mustermann",
-                "1964",
+                "1964-08-12",
                 "sealed_claims",
                 "ciphertext",
                 "code_hash",

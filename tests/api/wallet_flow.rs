@@ -45,7 +45,8 @@ const HIDDEN: &[&str] = &[
 
 backend_test! {
     async fn a_wallet_obtains_a_batch_of_sd_jwt_vcs_that_an_independent_verifier_accepts(backend) {
-        let app = spawn_app_on(backend).await;
+        // Kept claims: the history checked below must not race the retention policy.
+        let app = spawn_app_with(TestOptions::on(backend).keeping_claims()).await;
 
         // The institution creates the offer.
         let created = app
