@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::clock::Clock;
 use crate::state_cache::StateCache;
-use crate::store::{EventStore, ExpectedVersion, StoreError};
+use crate::store::{EventStore, ExpectedVersion, NonceUse, StoreError};
 
 /// How often a command is re-decided after losing an optimistic-concurrency race (only
 /// writers on other nodes can cause one: this node serialises its own, see [`Stripes`]).
@@ -203,6 +203,20 @@ impl<A: EventSourced> Repository<A> {
         &self,
         id: Uuid,
         meta: &CommandMeta,
+        command: impl FnMut(&A, DateTime<Utc>) -> A::Command,
+    ) -> Result<Executed<A>, RepositoryError<A::Error>> {
+        self.execute_consuming(id, meta, Vec::new(), command).await
+    }
+
+    /// [`Repository::execute`] whose append also records `nonces` as used, in the same
+    /// transaction ([`EventStore::append_consuming`]): a nonce used before fails the
+    /// command with [`StoreError::NonceReused`] and writes nothing. Only on stores that
+    /// [consume nonces with appends](EventStore::consumes_nonces_with_appends).
+    pub async fn execute_consuming(
+        &self,
+        id: Uuid,
+        meta: &CommandMeta,
+        nonces: Vec<NonceUse>,
         mut command: impl FnMut(&A, DateTime<Utc>) -> A::Command,
     ) -> Result<Executed<A>, RepositoryError<A::Error>> {
         let stream_id = A::stream_id(id);
@@ -240,7 +254,8 @@ impl<A: EventSourced> Repository<A> {
             }
             attempt += 1;
             let events = decided.map_err(RepositoryError::Rejected)?;
-            if events.is_empty() {
+            // Nonces are spent even by a command that changes nothing.
+            if events.is_empty() && nonces.is_empty() {
                 return Ok(Executed {
                     events,
                     state,
@@ -260,7 +275,15 @@ impl<A: EventSourced> Repository<A> {
                 })
                 .collect();
             let expected = ExpectedVersion::from_version(state.version());
-            match self.store.append(&stream_id, expected, new_events).await {
+            let appended = if nonces.is_empty() {
+                self.store.append(&stream_id, expected, new_events).await
+            } else {
+                // A conflict rolls the nonces back with the events: the retry claims them again.
+                self.store
+                    .append_consuming(&stream_id, expected, new_events, nonces.clone())
+                    .await
+            };
+            match appended {
                 Ok(outcome) => {
                     let mut state = state;
                     for event in &events {
@@ -270,10 +293,11 @@ impl<A: EventSourced> Repository<A> {
                     // interleave between the append and this update.
                     self.cache
                         .put_newer(id, state.clone(), |old, new| new.version() > old.version());
+                    let position = (!events.is_empty()).then_some(outcome.last_position);
                     return Ok(Executed {
                         events,
                         state,
-                        position: Some(outcome.last_position),
+                        position,
                         decided_at: now,
                     });
                 }

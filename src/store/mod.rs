@@ -104,6 +104,18 @@ pub enum StoreError {
     /// Stored data cannot be read back.
     #[error("event store data corrupt: {0}")]
     Corrupt(String),
+    /// A nonce claimed together with an append was used before; nothing was written.
+    #[error("a nonce claimed with the append was already used")]
+    NonceReused,
+}
+
+/// A single-use nonce to record as used (its SHA-256), remembered until it expires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NonceUse {
+    /// SHA-256 of the nonce text.
+    pub hash: [u8; 32],
+    /// When the nonce expires; the ledger may forget it after that.
+    pub expires_at: DateTime<Utc>,
 }
 
 /// A backend of the event log.
@@ -116,6 +128,31 @@ pub trait EventStore: Send + Sync + 'static {
         expected: ExpectedVersion,
         events: Vec<NewEvent>,
     ) -> Result<AppendOutcome, StoreError>;
+
+    /// Whether [`EventStore::append_consuming`] records nonces in the append's own
+    /// transaction. Otherwise callers consume them through the [`SecretStore`] first.
+    fn consumes_nonces_with_appends(&self) -> bool {
+        false
+    }
+
+    /// [`EventStore::append`] that also records `nonces` as used, atomically: if one was
+    /// used before, nothing is written and the result is [`StoreError::NonceReused`]; a
+    /// conflict leaves the nonces unused, so the caller may decide again and retry. One
+    /// durable commit instead of two. Only for stores whose
+    /// [`EventStore::consumes_nonces_with_appends`] is true; the others refuse.
+    async fn append_consuming(
+        &self,
+        stream_id: &str,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+        nonces: Vec<NonceUse>,
+    ) -> Result<AppendOutcome, StoreError> {
+        let _ = (stream_id, expected, events, nonces);
+        Err(StoreError::Unavailable(format!(
+            "the {} store cannot consume nonces with an append",
+            self.backend()
+        )))
+    }
 
     /// Every event of a stream, in sequence order (empty if the stream does not exist).
     async fn read_stream(&self, stream_id: &str) -> Result<Vec<RecordedEvent>, StoreError>;

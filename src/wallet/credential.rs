@@ -2,10 +2,12 @@
 //!
 //! Order of work, cheapest refusal first: access token MAC and expiry → request shape →
 //! the offer's stream (the authority: revocation and expiry apply at once) and the
-//! aggregate's own issuance pre-check → proofs and nonce MACs → nonces consumed (from here
-//! on the proofs are spent) → claims decrypted with the offer's data key (none: erased) →
-//! credentials signed → `IssueCredentials` appended. Only the last step writes an event;
-//! a credential is returned only once its `CredentialIssued` event is durable.
+//! aggregate's own issuance pre-check → proofs and nonce MACs → claims decrypted with the
+//! offer's data key (none: erased) → credentials signed → `IssueCredentials` appended with
+//! the nonces recorded as used in the same transaction (one durable commit; from then on
+//! the proofs are spent). Stores that cannot do that (PostgreSQL, EventStoreDB) consume
+//! the nonces in the secret store before the claims are opened. Only the append writes an
+//! event; a credential is returned only once its `CredentialIssued` event is durable.
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
@@ -25,7 +27,9 @@ use super::proofs::{self, ProofContext};
 use super::{nonce, wallet_command_meta};
 use crate::crypto::{random_token, sealing, sha256};
 use crate::http::request_context::RequestContext;
+use crate::repository::RepositoryError;
 use crate::state::AppState;
+use crate::store::StoreError;
 
 /// Issues credentials; failures of proofs and nonces carry a fresh `c_nonce` for
 /// draft-13 wallets.
@@ -92,7 +96,10 @@ async fn issue(
             now,
         },
     )?;
-    checked.consume_nonces(state.secrets.as_ref()).await?;
+    let atomic_nonces = state.events.consumes_nonces_with_appends();
+    if !atomic_nonces {
+        checked.consume_nonces(state.secrets.as_ref()).await?;
+    }
 
     let claims = open_claims(state, &offer).await?;
     let credentials = checked
@@ -118,16 +125,24 @@ async fn issue(
     // `CredentialIssued` records its own.
     let holder = checked.proofs.first().map(|p| p.thumbprint.clone());
     let meta = wallet_command_meta(state, context, holder);
+    let nonces = if atomic_nonces {
+        checked.nonce_uses()
+    } else {
+        Vec::new()
+    };
     let executed = state
         .offers
-        .execute(token.offer_id, &meta, |_, now| {
+        .execute_consuming(token.offer_id, &meta, nonces, |_, now| {
             OfferCommand::IssueCredentials(IssueCredentials {
                 now,
                 ..command.clone()
             })
         })
         .await
-        .map_err(|e| command_error(e, |rejection| credential_rejection(rejection, named_by)))?;
+        .map_err(|e| match e {
+            RepositoryError::Store(StoreError::NonceReused) => nonce::reused(),
+            e => command_error(e, |rejection| credential_rejection(rejection, named_by)),
+        })?;
     state.metrics.record_appended(&executed.events);
 
     let compact: Vec<&str> = credentials.iter().map(|(c, _)| c.as_str()).collect();

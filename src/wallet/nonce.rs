@@ -98,11 +98,16 @@ pub async fn consume(secrets: &dyn SecretStore, nonce: &ValidNonce) -> Result<()
     {
         Ok(())
     } else {
-        Err(WalletError::new(
-            ErrorCode::InvalidNonce,
-            "the c_nonce was already used; fetch a new one",
-        ))
+        Err(reused())
     }
+}
+
+/// `invalid_nonce` for a nonce found in the used-nonce ledger.
+pub fn reused() -> WalletError {
+    WalletError::new(
+        ErrorCode::InvalidNonce,
+        "the c_nonce was already used; fetch a new one",
+    )
 }
 
 /// `POST /nonce` → `{"c_nonce": ...}`, never cached (§7.2).

@@ -10,7 +10,7 @@ use super::metadata::PROOF_SIGNING_ALGS;
 use super::nonce;
 use crate::config::TokenPolicy;
 use crate::crypto::server_secret::ServerSecret;
-use crate::store::SecretStore;
+use crate::store::{NonceUse, SecretStore};
 
 /// What proofs are checked against.
 pub struct ProofContext<'a> {
@@ -80,6 +80,17 @@ impl CheckedProofs {
             nonce::consume(secrets, valid).await?;
         }
         Ok(())
+    }
+
+    /// The nonces as ledger entries, for stores that record them with the append.
+    pub fn nonce_uses(&self) -> Vec<NonceUse> {
+        self.nonces
+            .iter()
+            .map(|valid| NonceUse {
+                hash: valid.ledger_key,
+                expires_at: valid.expires_at,
+            })
+            .collect()
     }
 }
 

@@ -25,7 +25,9 @@ use rusqlite::OptionalExtension;
 use tokio::sync::{oneshot, watch};
 use uuid::Uuid;
 
-use super::{AppendOutcome, DataKey, EventStore, ExpectedVersion, SecretStore, StoreError};
+use super::{
+    AppendOutcome, DataKey, EventStore, ExpectedVersion, NonceUse, SecretStore, StoreError,
+};
 use crate::sqlite_checkpointer::Checkpointer;
 use crate::sqlite_pool::{PoolError, SqlitePool};
 use recent::{RecentEvents, RECENT_EVENTS};
@@ -164,6 +166,34 @@ impl EventStore for SqliteStore {
             stream_id,
             expected,
             events,
+            nonces: Vec::new(),
+            reply,
+        })
+        .await
+    }
+
+    fn consumes_nonces_with_appends(&self) -> bool {
+        // The ledger lives in the same file, so the writer's transaction covers both.
+        true
+    }
+
+    async fn append_consuming(
+        &self,
+        stream_id: &str,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+        nonces: Vec<NonceUse>,
+    ) -> Result<AppendOutcome, StoreError> {
+        let stream_id = stream_id.to_string();
+        let nonces = nonces
+            .into_iter()
+            .map(|n| (n.hash, n.expires_at.timestamp()))
+            .collect();
+        self.write(|reply| WriteOp::Append {
+            stream_id,
+            expected,
+            events,
+            nonces,
             reply,
         })
         .await

@@ -32,6 +32,8 @@ pub(super) enum WriteOp {
         stream_id: String,
         expected: ExpectedVersion,
         events: Vec<NewEvent>,
+        /// Nonces (hash, expiry) recorded as used in the append's savepoint.
+        nonces: Vec<([u8; 32], i64)>,
         reply: Reply<AppendOutcome>,
     },
     KeyGetOrInsert {
@@ -178,12 +180,14 @@ fn commit_batch(
                 stream_id,
                 expected,
                 events,
+                nonces,
                 reply,
             } => {
-                let result = append(&tx, &stream_id, expected, events).map(|(outcome, events)| {
-                    committed.extend(events);
-                    outcome
-                });
+                let result =
+                    append(&tx, &stream_id, expected, events, &nonces).map(|(outcome, events)| {
+                        committed.extend(events);
+                        outcome
+                    });
                 pending.push(Pending::Append(reply, result));
             }
             WriteOp::KeyGetOrInsert {
@@ -209,12 +213,7 @@ fn commit_batch(
                 expires_at,
                 reply,
             } => {
-                let result = tx
-                    .prepare_cached("INSERT OR IGNORE INTO used_nonces (nonce_hash, expires_at) VALUES (?1, ?2)")
-                    .and_then(|mut s| s.execute(params![&hash[..], expires_at]))
-                    .map(|n| n == 1)
-                    .map_err(sql_error);
-                pending.push(Pending::Flag(reply, result));
+                pending.push(Pending::Flag(reply, consume_nonce(&tx, &hash, expires_at)));
             }
             WriteOp::NoncePurge { now, reply } => {
                 let result = tx
@@ -251,11 +250,24 @@ fn pending_of(op: WriteOp, result: Result<(), StoreError>) -> Pending {
     }
 }
 
+/// Records a nonce as used: `true` if it was fresh.
+fn consume_nonce(
+    tx: &rusqlite::Transaction<'_>,
+    hash: &[u8; 32],
+    expires_at: i64,
+) -> Result<bool, StoreError> {
+    tx.prepare_cached("INSERT OR IGNORE INTO used_nonces (nonce_hash, expires_at) VALUES (?1, ?2)")
+        .and_then(|mut s| s.execute(params![&hash[..], expires_at]))
+        .map(|n| n == 1)
+        .map_err(sql_error)
+}
+
 fn append(
     tx: &rusqlite::Transaction<'_>,
     stream_id: &str,
     expected: ExpectedVersion,
     events: Vec<NewEvent>,
+    nonces: &[([u8; 32], i64)],
 ) -> Result<(AppendOutcome, Vec<RecordedEvent>), StoreError> {
     let actual: u64 = tx
         .prepare_cached("SELECT COALESCE(MAX(sequence), 0) FROM events WHERE stream_id = ?1")
@@ -268,7 +280,7 @@ fn append(
             actual,
         });
     }
-    if events.is_empty() {
+    if events.is_empty() && nonces.is_empty() {
         let outcome = AppendOutcome {
             new_version: actual,
             last_position: LogPosition::START,
@@ -280,6 +292,11 @@ fn append(
         .and_then(|mut s| s.execute([]))
         .map_err(sql_error)?;
     let result = (|| {
+        for (hash, expires_at) in nonces {
+            if !consume_nonce(tx, hash, *expires_at)? {
+                return Err(StoreError::NonceReused);
+            }
+        }
         let mut insert = tx
             .prepare_cached(
                 "INSERT INTO events (stream_id, sequence, event_id, event_type, event_version, payload, metadata) \

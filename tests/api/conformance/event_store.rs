@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
-use issuance::store::{EventStore, ExpectedVersion, StoreError};
+use issuance::store::{EventStore, ExpectedVersion, NonceUse, StoreError};
 use issuance_domain::{EventMetadata, LogPosition, NewEvent, RecordedEvent};
 use serde_json::json;
 use uuid::Uuid;
@@ -393,4 +393,108 @@ pub async fn appends_wake_the_appended_watch(subject: &Subject) {
     .await
     .expect("the watch moved")
     .unwrap();
+}
+
+/// On stores that consume nonces with appends: the nonces and the events are written
+/// together or not at all. A used nonce fails the append and writes nothing (nor its other
+/// nonces); a conflict leaves the nonces unused; of racing appends with one nonce, on
+/// different streams, exactly one lands. Other stores refuse the call.
+pub async fn nonces_consumed_with_an_append_are_all_or_nothing(subject: &Subject) {
+    let (store, secrets) = (subject.events.as_ref(), subject.secrets.as_ref());
+    let expires_at = Utc.timestamp_opt(1_900_000_000, 0).unwrap();
+    let nonce = || NonceUse {
+        hash: rand::random(),
+        expires_at,
+    };
+    let stream = fresh_stream("n");
+    if !store.consumes_nonces_with_appends() {
+        let refused = store
+            .append_consuming(
+                &stream,
+                ExpectedVersion::NoStream,
+                events(0, 1),
+                vec![nonce()],
+            )
+            .await;
+        assert!(
+            matches!(refused, Err(StoreError::Unavailable(_))),
+            "{refused:?}"
+        );
+        assert!(store.read_stream(&stream).await.unwrap().is_empty());
+        return;
+    }
+    let (first, second, third) = (nonce(), nonce(), nonce());
+
+    let outcome = store
+        .append_consuming(
+            &stream,
+            ExpectedVersion::NoStream,
+            events(0, 2),
+            vec![first],
+        )
+        .await
+        .unwrap();
+    assert_eq!(outcome.new_version, 2);
+    assert!(
+        !secrets.consume_nonce(first.hash, expires_at).await.unwrap(),
+        "the nonce is in the ledger"
+    );
+
+    // A used nonce among fresh ones: nothing is written, the fresh one stays unused.
+    let reused = store
+        .append_consuming(
+            &stream,
+            ExpectedVersion::Exact(2),
+            events(2, 1),
+            vec![second, first],
+        )
+        .await;
+    assert!(matches!(reused, Err(StoreError::NonceReused)), "{reused:?}");
+    assert_eq!(store.read_stream(&stream).await.unwrap().len(), 2);
+
+    // A conflict leaves the nonces unused.
+    let conflict = store
+        .append_consuming(
+            &stream,
+            ExpectedVersion::Exact(1),
+            events(2, 1),
+            vec![second, third],
+        )
+        .await;
+    assert!(is_conflict(&conflict), "{conflict:?}");
+    assert!(secrets
+        .consume_nonce(second.hash, expires_at)
+        .await
+        .unwrap());
+    assert!(secrets.consume_nonce(third.hash, expires_at).await.unwrap());
+    assert_eq!(store.read_stream(&stream).await.unwrap().len(), 2);
+
+    // Racing appends to different streams with one nonce: one lands.
+    let shared = nonce();
+    let mut racers = Vec::new();
+    for n in 0..16 {
+        let store = subject.events.clone();
+        let stream = fresh_stream("n");
+        racers.push(tokio::spawn(async move {
+            let result = store
+                .append_consuming(
+                    &stream,
+                    ExpectedVersion::NoStream,
+                    vec![event(n)],
+                    vec![shared],
+                )
+                .await;
+            let written = store.read_stream(&stream).await.unwrap().len();
+            (result, written)
+        }));
+    }
+    let mut wins = 0;
+    for racer in racers {
+        match racer.await.unwrap() {
+            (Ok(_), 1) => wins += 1,
+            (Err(StoreError::NonceReused), 0) => {}
+            other => panic!("unexpected outcome {other:?}"),
+        }
+    }
+    assert_eq!(wins, 1);
 }
