@@ -5,8 +5,8 @@
 //! aggregate's own issuance pre-check → proofs and nonce MACs → claims decrypted with the
 //! offer's data key (none: erased) → credentials signed → `IssueCredentials` appended with
 //! the nonces recorded as used in the same transaction (one durable commit; from then on
-//! the proofs are spent). Stores that cannot do that (PostgreSQL, EventStoreDB) consume
-//! the nonces in the secret store before the claims are opened. Only the append writes an
+//! the proofs are spent). EventStoreDB cannot do that: there the nonces are consumed in
+//! the secret store before the claims are opened. Only the append writes an
 //! event; a credential is returned only once its `CredentialIssued` event is durable.
 
 use actix_web::http::header;

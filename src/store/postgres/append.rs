@@ -12,9 +12,10 @@
 //! two nodes, say) cannot deadlock. Should a batch fail for any other reason, its appends
 //! are retried one by one so a single bad append cannot fail its neighbours.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use deadpool_postgres::Pool;
 use futures_util::future::try_join_all;
 use issuance_domain::{LogPosition, NewEvent};
@@ -23,7 +24,8 @@ use uuid::Uuid;
 
 use super::read::position;
 use super::unavailable;
-use crate::store::{advance, AppendOutcome, ExpectedVersion, StoreError};
+
+use crate::store::{advance, AppendOutcome, ExpectedVersion, NonceUse, StoreError};
 
 /// Most appends committed together.
 const MAX_BATCH: usize = 256;
@@ -48,12 +50,36 @@ const INSERT: &str = "INSERT INTO events \
 /// The versions of streams whose append lost the race (for the conflict error).
 const VERSIONS: &str = "SELECT stream_id, version FROM streams WHERE stream_id = ANY($1)";
 
+/// Records the nonces of a whole batch as used; returns those that were fresh.
+const CLAIM_NONCES: &str = "INSERT INTO used_nonces (nonce_hash, expires_at) \
+     SELECT * FROM unnest($1::bytea[], $2::timestamptz[]) \
+     ON CONFLICT (nonce_hash) DO NOTHING RETURNING nonce_hash";
+
+/// Forgets nonces claimed by appends that fail on another of their nonces.
+const UNCLAIM_NONCES: &str = "DELETE FROM used_nonces WHERE nonce_hash = ANY($1)";
+
+/// Puts back a stream an append that failed on a nonce had advanced.
+const REVERT: &str = "UPDATE streams SET version = $2 WHERE stream_id = $1";
+
+/// Removes a stream an append that failed on a nonce had created.
+const UNCLAIM: &str = "DELETE FROM streams WHERE stream_id = $1";
+
 /// A queued append.
 struct Request {
     stream_id: String,
     expected: ExpectedVersion,
     events: Vec<NewEvent>,
+    /// Recorded as used in the same transaction; one used before fails the append.
+    nonces: Vec<NonceUse>,
     reply: oneshot::Sender<Result<AppendOutcome, StoreError>>,
+}
+
+/// How one append of a batch fared before the events are inserted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fate {
+    Passed,
+    Conflict,
+    NonceReused,
 }
 
 /// The queue in front of the append workers. Workers stop when it is dropped.
@@ -79,12 +105,14 @@ impl Appender {
         Appender { queue }
     }
 
-    /// Queues an append and waits for its durable outcome.
+    /// Queues an append (and the nonces it consumes) and waits for its durable outcome.
+    /// `events` must not be empty.
     pub(super) async fn append(
         &self,
         stream_id: &str,
         expected: ExpectedVersion,
         events: Vec<NewEvent>,
+        nonces: Vec<NonceUse>,
     ) -> Result<AppendOutcome, StoreError> {
         let (reply, outcome) = oneshot::channel();
         self.queue
@@ -92,6 +120,7 @@ impl Appender {
                 stream_id: stream_id.to_string(),
                 expected,
                 events,
+                nonces,
                 reply,
             })
             .map_err(|_| unavailable("the PostgreSQL appender has stopped"))?;
@@ -198,10 +227,16 @@ async fn commit(
         }
     });
     let affected = try_join_all(checks).await?;
-    let mut passed = vec![false; batch.len()];
+    let mut fates = vec![Fate::Conflict; batch.len()];
     for ((i, _, _), rows) in versions.iter().zip(affected) {
-        passed[*i] = rows == 1;
+        if rows == 1 {
+            fates[*i] = Fate::Passed;
+        }
     }
+    if batch.iter().any(|r| !r.nonces.is_empty()) {
+        claim_nonces(&tx, batch, &mut fates).await?;
+    }
+    let passed: Vec<bool> = fates.iter().map(|f| *f == Fate::Passed).collect();
 
     // One insert for the events of every append that passed.
     let mut streams: Vec<&str> = Vec::new();
@@ -255,8 +290,8 @@ async fn commit(
     // The current versions of the losers, for their conflict errors.
     let losers: Vec<&str> = batch
         .iter()
-        .zip(&passed)
-        .filter(|(_, ok)| !**ok)
+        .zip(&fates)
+        .filter(|(_, fate)| **fate == Fate::Conflict)
         .map(|(r, _)| r.stream_id.as_str())
         .collect();
     let mut actual: HashMap<String, i64> = HashMap::new();
@@ -269,9 +304,12 @@ async fn commit(
 
     Ok(batch
         .iter()
-        .zip(passed)
-        .map(|(request, ok)| {
-            if !ok {
+        .zip(fates)
+        .map(|(request, fate)| {
+            if fate == Fate::NonceReused {
+                return Err(StoreError::NonceReused);
+            }
+            if fate == Fate::Conflict {
                 return Err(StoreError::Conflict {
                     stream_id: request.stream_id.clone(),
                     expected: request.expected.version(),
@@ -289,4 +327,76 @@ async fn commit(
             })
         })
         .collect())
+}
+
+/// Records the nonces of the appends that passed their version check, in one statement.
+/// An append with a nonce used before (or claimed by an earlier append of the batch)
+/// becomes [`Fate::NonceReused`]: the nonces it did claim are forgotten and its stream is
+/// put back, so it writes nothing, as if it had never been in the batch.
+async fn claim_nonces(
+    tx: &deadpool_postgres::Transaction<'_>,
+    batch: &[Request],
+    fates: &mut [Fate],
+) -> Result<(), StoreError> {
+    // In hash order, like the streams: two batches then take the ledger's index entries in
+    // the same order and cannot deadlock on them.
+    let mut claims: Vec<(&[u8], DateTime<Utc>)> = batch
+        .iter()
+        .zip(fates.iter())
+        .filter(|(_, fate)| **fate == Fate::Passed)
+        .flat_map(|(request, _)| request.nonces.iter())
+        .map(|nonce| (&nonce.hash[..], nonce.expires_at))
+        .collect();
+    if claims.is_empty() {
+        return Ok(());
+    }
+    claims.sort();
+    let (hashes, expiries): (Vec<&[u8]>, Vec<DateTime<Utc>>) = claims.into_iter().unzip();
+    let claim = tx.prepare_cached(CLAIM_NONCES).await?;
+    let mut fresh: HashSet<Vec<u8>> = HashSet::with_capacity(hashes.len());
+    for row in tx.query(&claim, &[&hashes, &expiries]).await? {
+        fresh.insert(row.try_get(0)?);
+    }
+    // Each fresh nonce belongs to the first append of the batch that presented it.
+    let mut owner: HashMap<&[u8], usize> = HashMap::new();
+    let mut failed = Vec::new();
+    for (i, request) in batch.iter().enumerate() {
+        if fates[i] != Fate::Passed {
+            continue;
+        }
+        let mut ok = true;
+        for nonce in &request.nonces {
+            let hash: &[u8] = &nonce.hash;
+            if !fresh.contains(hash) || *owner.entry(hash).or_insert(i) != i {
+                ok = false;
+            }
+        }
+        if !ok {
+            fates[i] = Fate::NonceReused;
+            failed.push(i);
+        }
+    }
+    if failed.is_empty() {
+        return Ok(());
+    }
+    let claimed: Vec<&[u8]> = owner
+        .iter()
+        .filter(|(_, i)| failed.contains(i))
+        .map(|(hash, _)| *hash)
+        .collect();
+    if !claimed.is_empty() {
+        tx.execute(UNCLAIM_NONCES, &[&claimed]).await?;
+    }
+    for i in failed {
+        let request = &batch[i];
+        match request.expected {
+            ExpectedVersion::NoStream => tx.execute(UNCLAIM, &[&request.stream_id]).await?,
+            ExpectedVersion::Exact(version) => {
+                let version = i64::try_from(version)
+                    .map_err(|_| unavailable("expected version out of range"))?;
+                tx.execute(REVERT, &[&request.stream_id, &version]).await?
+            }
+        };
+    }
+    Ok(())
 }

@@ -23,7 +23,7 @@ use tokio::sync::{oneshot, watch};
 
 pub use secrets::PgSecretStore;
 
-use super::{AppendOutcome, EventStore, ExpectedVersion, StoreError};
+use super::{AppendOutcome, EventStore, ExpectedVersion, NonceUse, StoreError};
 use crate::pg::{self, PgError, PgTarget};
 use append::Appender;
 
@@ -93,6 +93,42 @@ impl PgEventStore {
         self.pool.get().await.map_err(|e| pg_error(e.into()))
     }
 
+    /// An append of no events that consumes `nonces`: the expectation is checked and the
+    /// nonces recorded in one transaction (rare: a command that changed nothing).
+    async fn consume_checking(
+        &self,
+        stream_id: &str,
+        expected: ExpectedVersion,
+        nonces: Vec<NonceUse>,
+    ) -> Result<AppendOutcome, StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let actual = tx
+            .query_opt(
+                "SELECT version FROM streams WHERE stream_id = $1 FOR SHARE",
+                &[&stream_id],
+            )
+            .await?
+            .map(|row| row.try_get::<_, i64>(0))
+            .transpose()?
+            .unwrap_or(0);
+        let outcome = expected.check_empty_append(stream_id, actual as u64)?;
+        for nonce in &nonces {
+            let inserted = tx
+                .execute(
+                    "INSERT INTO used_nonces (nonce_hash, expires_at) VALUES ($1, $2) \
+                     ON CONFLICT (nonce_hash) DO NOTHING",
+                    &[&&nonce.hash[..], &nonce.expires_at],
+                )
+                .await?;
+            if inserted == 0 {
+                return Err(StoreError::NonceReused);
+            }
+        }
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
     async fn stream_version(&self, stream_id: &str) -> Result<u64, StoreError> {
         let client = self.client().await?;
         let row = client
@@ -129,7 +165,30 @@ impl EventStore for PgEventStore {
             let actual = self.stream_version(stream_id).await?;
             return expected.check_empty_append(stream_id, actual);
         }
-        self.appender.append(stream_id, expected, events).await
+        self.appender
+            .append(stream_id, expected, events, Vec::new())
+            .await
+    }
+
+    fn consumes_nonces_with_appends(&self) -> bool {
+        // `used_nonces` is in the same schema: the secret store always shares the event
+        // store's database.
+        true
+    }
+
+    async fn append_consuming(
+        &self,
+        stream_id: &str,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+        nonces: Vec<NonceUse>,
+    ) -> Result<AppendOutcome, StoreError> {
+        if events.is_empty() {
+            return self.consume_checking(stream_id, expected, nonces).await;
+        }
+        self.appender
+            .append(stream_id, expected, events, nonces)
+            .await
     }
 
     async fn read_stream(&self, stream_id: &str) -> Result<Vec<RecordedEvent>, StoreError> {
