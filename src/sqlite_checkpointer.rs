@@ -71,8 +71,15 @@ fn run(path: &PathBuf, pragma: &str, stopped: &mpsc::Receiver<()>) {
         };
         match checkpoint(conn, "PASSIVE") {
             Ok(log) if log >= RESTART_FRAMES => {
-                if let Err(error) = checkpoint(conn, "RESTART") {
-                    tracing::debug!(%error, "WAL restart deferred");
+                let started = std::time::Instant::now();
+                match checkpoint(conn, "RESTART") {
+                    Ok(_) => tracing::debug!(
+                        path = %path.display(),
+                        log,
+                        ms = started.elapsed().as_millis() as u64,
+                        "WAL restarted"
+                    ),
+                    Err(error) => tracing::debug!(%error, "WAL restart deferred"),
                 }
             }
             Ok(_) => {}
