@@ -21,6 +21,9 @@ use crate::store::{advance, AppendOutcome, DataKey, ExpectedVersion, StoreError}
 /// Shortest time between two WAL truncations after data keys were destroyed.
 const TRUNCATE_INTERVAL: Duration = Duration::from_secs(1);
 
+/// Commits slower than this are logged (debug): the cause of tail latency spikes.
+const SLOW_COMMIT: Duration = Duration::from_millis(50);
+
 /// Most operations committed together.
 const MAX_BATCH: usize = 1024;
 
@@ -130,8 +133,18 @@ fn run(
                     Err(_) => break,
                 }
             }
+            let size = batch.len();
+            let started = Instant::now();
             let (pending, committed, destroyed_keys) =
                 commit_batch(&mut connection, batch.drain(..));
+            let took = started.elapsed();
+            if took >= SLOW_COMMIT {
+                tracing::debug!(
+                    ms = took.as_millis() as u64,
+                    ops = size,
+                    "slow event store commit"
+                );
+            }
             if let Some(head) = committed.last().map(|e| e.position) {
                 // The ring first: a reader woken by the new head finds the events there.
                 recent.push(committed);
