@@ -24,7 +24,6 @@ use uuid::Uuid;
 
 use super::read::position;
 use super::unavailable;
-
 use crate::store::{advance, AppendOutcome, ExpectedVersion, NonceUse, StoreError};
 
 /// Most appends committed together.

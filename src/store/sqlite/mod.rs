@@ -185,10 +185,6 @@ impl EventStore for SqliteStore {
         nonces: Vec<NonceUse>,
     ) -> Result<AppendOutcome, StoreError> {
         let stream_id = stream_id.to_string();
-        let nonces = nonces
-            .into_iter()
-            .map(|n| (n.hash, n.expires_at.timestamp()))
-            .collect();
         self.write(|reply| WriteOp::Append {
             stream_id,
             expected,

@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use super::recent::RecentEvents;
 use super::sql_error;
-use crate::store::{advance, AppendOutcome, DataKey, ExpectedVersion, StoreError};
+use crate::store::{advance, AppendOutcome, DataKey, ExpectedVersion, NonceUse, StoreError};
 
 /// Shortest time between two WAL truncations after data keys were destroyed.
 const TRUNCATE_INTERVAL: Duration = Duration::from_secs(1);
@@ -35,8 +35,8 @@ pub(super) enum WriteOp {
         stream_id: String,
         expected: ExpectedVersion,
         events: Vec<NewEvent>,
-        /// Nonces (hash, expiry) recorded as used in the append's savepoint.
-        nonces: Vec<([u8; 32], i64)>,
+        /// Recorded as used in the append's savepoint.
+        nonces: Vec<NonceUse>,
         reply: Reply<AppendOutcome>,
     },
     KeyGetOrInsert {
@@ -280,7 +280,7 @@ fn append(
     stream_id: &str,
     expected: ExpectedVersion,
     events: Vec<NewEvent>,
-    nonces: &[([u8; 32], i64)],
+    nonces: &[NonceUse],
 ) -> Result<(AppendOutcome, Vec<RecordedEvent>), StoreError> {
     let actual: u64 = tx
         .prepare_cached("SELECT COALESCE(MAX(sequence), 0) FROM events WHERE stream_id = ?1")
@@ -305,8 +305,8 @@ fn append(
         .and_then(|mut s| s.execute([]))
         .map_err(sql_error)?;
     let result = (|| {
-        for (hash, expires_at) in nonces {
-            if !consume_nonce(tx, hash, *expires_at)? {
+        for nonce in nonces {
+            if !consume_nonce(tx, &nonce.hash, nonce.expires_at.timestamp())? {
                 return Err(StoreError::NonceReused);
             }
         }

@@ -469,6 +469,23 @@ pub async fn nonces_consumed_with_an_append_are_all_or_nothing(subject: &Subject
     assert!(secrets.consume_nonce(third.hash, expires_at).await.unwrap());
     assert_eq!(store.read_stream(&stream).await.unwrap().len(), 2);
 
+    // An append of no events still checks its expectation and spends its nonces.
+    let fourth = nonce();
+    let stale = store
+        .append_consuming(&stream, ExpectedVersion::Exact(1), Vec::new(), vec![fourth])
+        .await;
+    assert!(is_conflict(&stale), "{stale:?}");
+    let empty = store
+        .append_consuming(&stream, ExpectedVersion::Exact(2), Vec::new(), vec![fourth])
+        .await
+        .unwrap();
+    assert_eq!(empty.new_version, 2);
+    let again = store
+        .append_consuming(&stream, ExpectedVersion::Exact(2), Vec::new(), vec![fourth])
+        .await;
+    assert!(matches!(again, Err(StoreError::NonceReused)), "{again:?}");
+    assert_eq!(store.read_stream(&stream).await.unwrap().len(), 2);
+
     // Racing appends to different streams with one nonce: one lands.
     let shared = nonce();
     let mut racers = Vec::new();
