@@ -7,6 +7,7 @@
 //! Alternatively one configured key file plus a PEM chain gives `x5c` (HAIP §6.1.1).
 
 mod cert_chain;
+mod es256_signer;
 mod signing_key;
 mod store;
 

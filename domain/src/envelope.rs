@@ -1,5 +1,7 @@
 //! The storage envelope shared by every event store backend and every projection.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -99,8 +101,9 @@ pub struct RecordedEvent {
     pub event_type: String,
     /// Schema version of the payload.
     pub event_version: u32,
-    /// The event's data.
-    pub payload: Value,
+    /// The event's data; shared, because several consumers (projections, the relay) read
+    /// the same recorded event and cloning it must not copy the whole JSON tree.
+    pub payload: Arc<Value>,
     /// Who, when, on which request.
     pub metadata: EventMetadata,
 }

@@ -17,8 +17,18 @@ pub fn sha256(bytes: &[u8]) -> Digest {
 /// [`issuance_domain::canonical`]).
 pub use issuance_domain::canonical::canonical_json;
 
-/// 32 random bytes from the operating system's CSPRNG.
+/// `N` random bytes for nonces, salts and tokens: from the thread's CSPRNG (`ThreadRng`,
+/// ChaCha seeded and periodically reseeded from the operating system), which costs no
+/// system call, unlike [`key_bytes`].
 pub fn random_bytes<const N: usize>() -> [u8; N] {
+    use rand::RngCore;
+    let mut bytes = [0u8; N];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    bytes
+}
+
+/// `N` random bytes for long-lived keys, straight from the operating system's CSPRNG.
+pub fn key_bytes<const N: usize>() -> [u8; N] {
     use rand::RngCore;
     let mut bytes = [0u8; N];
     rand::rngs::OsRng.fill_bytes(&mut bytes);

@@ -10,8 +10,8 @@ use issuance_domain::Digest;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::random_bytes;
 use super::server_secret::keyed_mac;
+use super::{key_bytes, random_bytes};
 use crate::store::DataKey;
 
 /// The content encryption algorithm name recorded with sealed claims.
@@ -30,7 +30,7 @@ pub enum SealError {
 
 /// A fresh random data key.
 pub fn generate_key() -> DataKey {
-    DataKey(random_bytes())
+    DataKey(key_bytes())
 }
 
 /// Encrypts `claims` for `offer_id`.

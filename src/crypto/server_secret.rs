@@ -60,7 +60,7 @@ impl ServerSecret {
         match std::fs::read_to_string(path) {
             Ok(text) => Self::parse(&text, &path.display().to_string()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let secret = ServerSecret(super::random_bytes());
+                let secret = ServerSecret(super::key_bytes());
                 write_private_file(path, &URL_SAFE_NO_PAD.encode(secret.0)).map_err(io)?;
                 Ok(secret)
             }

@@ -95,7 +95,7 @@ mod tests {
                 event_id: uuid::Uuid::new_v4(),
                 event_type: "Tick".into(),
                 event_version: 1,
-                payload: serde_json::json!({}),
+                payload: std::sync::Arc::new(serde_json::json!({})),
                 metadata: EventMetadata::system(chrono::DateTime::UNIX_EPOCH),
             })
             .collect()

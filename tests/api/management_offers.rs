@@ -126,7 +126,7 @@ backend_test! {
             .await
             .unwrap();
         let stored =
-            serde_json::to_string(&events.iter().map(|e| &e.payload).collect::<Vec<_>>()).unwrap();
+            serde_json::to_string(&events.iter().map(|e| &*e.payload).collect::<Vec<_>>()).unwrap();
         assert!(
             !stored.contains("Erika")
                 && !stored.contains("Mustermann")

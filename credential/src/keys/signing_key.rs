@@ -5,9 +5,10 @@ use std::fmt;
 
 use josekit::jwk::alg::ec::{EcCurve, EcKeyPair};
 use josekit::jwk::{Jwk, KeyPair};
-use josekit::jws::alg::ecdsa::{EcdsaJwsSigner, EcdsaJwsVerifier};
+use josekit::jws::alg::ecdsa::EcdsaJwsVerifier;
 use josekit::jws::{JwsHeader, ES256};
 
+use super::es256_signer::Es256Signer;
 use super::{KeyError, SignError};
 use crate::jwk::thumbprint;
 
@@ -21,7 +22,7 @@ pub struct SigningKey {
     /// When the key was created (Unix seconds); orders keys for rotation. 0 if unknown.
     created: i64,
     /// Parsed once; carries `kid`, so josekit writes it into every header.
-    signer: EcdsaJwsSigner,
+    signer: Es256Signer,
     /// Parsed once, for checking this issuer's own JWSs (audit checkpoints).
     verifier: EcdsaJwsVerifier,
     /// Public JWK with `kid`, `alg`, `use: "sig"` and, with a chain, `x5c`.
@@ -62,12 +63,6 @@ impl SigningKey {
         let pair = EcKeyPair::from_jwk(private).map_err(|e| invalid(e.to_string()))?;
         let kid = thumbprint(private).map_err(|e| invalid(e.to_string()))?;
 
-        let mut signing_jwk = pair.to_jwk_private_key();
-        signing_jwk.set_key_id(&kid);
-        let signer = ES256
-            .signer_from_jwk(&signing_jwk)
-            .map_err(|e| invalid(e.to_string()))?;
-
         let mut public_jwk = pair.to_jwk_public_key();
         public_jwk.set_key_id(&kid);
         public_jwk.set_algorithm(Self::ALG);
@@ -78,6 +73,10 @@ impl SigningKey {
         let verifier = ES256
             .verifier_from_jwk(&public_jwk)
             .map_err(|e| invalid(e.to_string()))?;
+        let private_key = openssl::pkey::PKey::private_key_from_der(&pair.to_der_private_key())
+            .and_then(|key| key.ec_key())
+            .map_err(|e| invalid(e.to_string()))?;
+        let signer = Es256Signer::new(private_key, kid.clone());
 
         let key = SigningKey {
             kid,

@@ -2,7 +2,6 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use rand::rngs::OsRng;
 use rand::RngCore;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -49,7 +48,7 @@ pub(crate) fn decoy() -> String {
 /// How many decoys to add to one `_sd` array: 1 to 3, at random, so the array's length does
 /// not reveal how many claims it hides.
 pub(crate) fn decoy_count() -> usize {
-    1 + (OsRng.next_u32() % 3) as usize
+    1 + (rand::thread_rng().next_u32() % 3) as usize
 }
 
 fn encode(array: &Value) -> Result<Disclosure, IssueError> {
@@ -60,10 +59,11 @@ fn encode(array: &Value) -> Result<Disclosure, IssueError> {
     Ok(Disclosure { encoded, digest })
 }
 
-/// A fresh 128-bit salt from the operating system's CSPRNG, base64url-encoded.
+/// A fresh 128-bit salt, base64url-encoded, from the thread's CSPRNG (ChaCha seeded and
+/// reseeded from the operating system; no system call per salt).
 fn salt() -> String {
     let mut bytes = [0u8; SALT_BYTES];
-    OsRng.fill_bytes(&mut bytes);
+    rand::thread_rng().fill_bytes(&mut bytes);
     URL_SAFE_NO_PAD.encode(bytes)
 }
 

@@ -142,7 +142,7 @@ pub fn event_hash(event: &RecordedEvent) -> String {
         "event_id": event.event_id,
         "event_type": event.event_type,
         "event_version": event.event_version,
-        "payload": event.payload,
+        "payload": &*event.payload,
         "metadata": event.metadata,
     });
     to_hex(&Sha256::digest(canonical_json(&document)))
@@ -233,7 +233,7 @@ mod tests {
             event_id: Uuid::from_u128(position as u128),
             event_type: event.event_type().into(),
             event_version: 1,
-            payload: event.payload(),
+            payload: std::sync::Arc::new(event.payload()),
             metadata: EventMetadata {
                 actor: actor.into(),
                 request_id: Some(format!("req-{position}")),
@@ -324,7 +324,7 @@ mod tests {
         let event = recorded(1, &revoked(), "admin");
         let base = audit_entry(&event, &ChainTip::genesis()).unwrap().hash;
         let mut other_payload = event.clone();
-        other_payload.payload = json!({"reason": "another"});
+        other_payload.payload = std::sync::Arc::new(json!({"reason": "another"}));
         let mut other_ip = event.clone();
         other_ip.metadata.client_ip = None;
         let mut other_actor = event.clone();

@@ -151,7 +151,7 @@ mod tests {
                     event_id: Uuid::from_u128(1000 + n as u128),
                     event_type: event.event_type().into(),
                     event_version: 1,
-                    payload: event.payload(),
+                    payload: std::sync::Arc::new(event.payload()),
                     metadata: EventMetadata::system(
                         DateTime::from_timestamp(1_800_000_000 + n as i64, 0).unwrap(),
                     ),

@@ -151,7 +151,7 @@ mod tests {
                         event_id: uuid::Uuid::from_u128(n as u128),
                         event_type: "Tick".into(),
                         event_version: 1,
-                        payload: serde_json::json!({}),
+                        payload: std::sync::Arc::new(serde_json::json!({})),
                         metadata: EventMetadata::system(chrono::DateTime::UNIX_EPOCH),
                     };
                     let entry = audit_entry(&event, &tip).unwrap();

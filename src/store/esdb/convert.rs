@@ -72,7 +72,9 @@ pub(super) fn decode(record: &EsdbEvent) -> Result<RecordedEvent, StoreError> {
         event_id: record.id,
         event_type: record.event_type.clone(),
         event_version: envelope.event_version,
-        payload: serde_json::from_slice(&record.data).map_err(|e| corrupt("payload", &e))?,
+        payload: std::sync::Arc::new(
+            serde_json::from_slice(&record.data).map_err(|e| corrupt("payload", &e))?,
+        ),
         metadata: envelope.metadata,
     })
 }
@@ -117,7 +119,7 @@ mod tests {
         assert_eq!(decoded.sequence, 5, "revision 4 is the fifth event");
         assert_eq!(decoded.event_version, 3);
         assert_eq!(decoded.metadata, metadata);
-        assert_eq!(decoded.payload, json!({"k": "v"}));
+        assert_eq!(*decoded.payload, json!({"k": "v"}));
         assert_eq!(
             decoded.position,
             LogPosition {

@@ -99,7 +99,7 @@ pub(super) fn decode(row: &Row) -> Result<RecordedEvent, StoreError> {
         event_id: row.try_get(4).map_err(|e| corrupt("event_id", &e))?,
         event_type: row.try_get(5).map_err(|e| corrupt("event_type", &e))?,
         event_version: u32::try_from(event_version).map_err(|e| corrupt("event_version", &e))?,
-        payload: row.try_get(7).map_err(|e| corrupt("payload", &e))?,
+        payload: std::sync::Arc::new(row.try_get(7).map_err(|e| corrupt("payload", &e))?),
         metadata: serde_json::from_value::<EventMetadata>(metadata)
             .map_err(|e| corrupt("metadata", &e))?,
     })

@@ -31,7 +31,9 @@ fn decode(row: &Row<'_>) -> rusqlite::Result<Result<RecordedEvent, StoreError>> 
             event_type,
             event_version: u32::try_from(event_version)
                 .map_err(|e| corrupt("event_version", &e))?,
-            payload: serde_json::from_str(&payload).map_err(|e| corrupt("payload", &e))?,
+            payload: std::sync::Arc::new(
+                serde_json::from_str(&payload).map_err(|e| corrupt("payload", &e))?,
+            ),
             metadata: serde_json::from_str::<EventMetadata>(&metadata)
                 .map_err(|e| corrupt("metadata", &e))?,
         })

@@ -92,7 +92,7 @@ mod tests {
             event_id: Uuid::nil(),
             event_type: "OfferCreated".into(),
             event_version: 1,
-            payload: serde_json::Value::Null,
+            payload: std::sync::Arc::new(serde_json::Value::Null),
             metadata: EventMetadata::system(chrono::DateTime::UNIX_EPOCH),
         }
     }

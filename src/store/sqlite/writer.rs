@@ -342,7 +342,7 @@ fn append(
                 event_id: event.event_id,
                 event_type: event.event_type,
                 event_version: event.event_version,
-                payload: event.payload,
+                payload: Arc::new(event.payload),
                 metadata: event.metadata,
             });
         }

@@ -42,7 +42,7 @@ fn chain(from: &ChainTip, count: u64) -> Vec<AuditEntry> {
                 event_id: Uuid::new_v4(),
                 event_type: if n % 2 == 0 { "Even" } else { "Odd" }.into(),
                 event_version: 1,
-                payload: json!({"n": n}),
+                payload: std::sync::Arc::new(json!({"n": n})),
                 metadata: EventMetadata {
                     request_id: Some(format!("r-{n}")),
                     holder_key_thumbprint: (n % 4 == 0).then(|| "thumb".into()),
@@ -390,7 +390,7 @@ pub async fn a_replay_reproduces_the_live_chain_hash_for_hash(subject: &Subject)
             event_id: event.event_id,
             event_type: event.event_type.clone(),
             event_version: event.event_version,
-            payload: event.payload.clone(),
+            payload: std::sync::Arc::new(event.payload.clone()),
             metadata: event.metadata.clone(),
         };
         assert_eq!(entry.event_hash, event_hash(&original), "event {sequence}");

@@ -112,7 +112,7 @@ fn assert_same(recorded: &RecordedEvent, written: &NewEvent, stream: &str, seque
     assert_eq!(recorded.event_id, written.event_id);
     assert_eq!(recorded.event_type, written.event_type);
     assert_eq!(recorded.event_version, written.event_version);
-    assert_eq!(recorded.payload, written.payload);
+    assert_eq!(*recorded.payload, written.payload);
     assert_eq!(recorded.metadata, written.metadata);
 }
 
