@@ -18,6 +18,7 @@ use base64::Engine;
 use josekit::jws::JwsHeader;
 use serde_json::Value;
 
+pub use es256_signer::Es256Signer;
 pub use signing_key::SigningKey;
 
 /// Why keys could not be loaded, generated or stored.

@@ -25,7 +25,7 @@ pub mod sd_jwt;
 
 pub use dpop::{verify_dpop_proof, DpopExpectations, VerifiedDpopProof, DPOP_TYP};
 pub use jwk::{ensure_public, thumbprint, JwkError};
-pub use keys::{IssuerKeys, KeyError, SignError, SigningKey};
+pub use keys::{Es256Signer, IssuerKeys, KeyError, SignError, SigningKey};
 pub use proof::{verify_proof_jwt, ProofError, ProofExpectations, VerifiedProof, PROOF_TYP};
 pub use sd_jwt::{
     disclosure_digest, issue_sd_jwt_vc, IssueError, IssuedSdJwt, SdJwtVcInput, SD_JWT_VC_TYP,

@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use super::sql::{self, SqlValue};
 use super::{OfferPage, OfferQuery, OfferViewStore, ReadStoreError, OFFER_VIEW};
-use crate::sqlite_checkpointer::{Checkpointer, WRITER_AUTOCHECKPOINT};
+use crate::sqlite_checkpointer::{Checkpointer, WRITER_AUTOCHECKPOINT, WRITER_CACHE_KIB};
 use crate::sqlite_pool::{PoolError, SqlitePool};
 
 /// Versioned migrations; add, never edit.
@@ -71,7 +71,7 @@ fn open_writer(path: &Path) -> rusqlite::Result<Connection> {
     connection.busy_timeout(Duration::from_secs(10))?;
     // Checkpoints run on their own thread (see `sqlite_checkpointer`); the writer's own
     // threshold is only a safety net.
-    connection.execute_batch(&format!("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = {WRITER_AUTOCHECKPOINT}; PRAGMA cache_size = -32768;"))?;
+    connection.execute_batch(&format!("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = {WRITER_AUTOCHECKPOINT}; PRAGMA cache_size = -{WRITER_CACHE_KIB};"))?;
     connection.set_prepared_statement_cache_capacity(64);
     Ok(connection)
 }

@@ -73,10 +73,9 @@ impl SigningKey {
         let verifier = ES256
             .verifier_from_jwk(&public_jwk)
             .map_err(|e| invalid(e.to_string()))?;
-        let private_key = openssl::pkey::PKey::private_key_from_der(&pair.to_der_private_key())
-            .and_then(|key| key.ec_key())
-            .map_err(|e| invalid(e.to_string()))?;
-        let signer = Es256Signer::new(private_key, kid.clone());
+        let signer = Es256Signer::from_jwk(private)
+            .map_err(|e| invalid(e.to_string()))?
+            .with_key_id(&kid);
 
         let key = SigningKey {
             kid,

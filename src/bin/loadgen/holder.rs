@@ -2,24 +2,24 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use issuance_credential::Es256Signer;
 use josekit::jwk::alg::ec::EcCurve;
 use josekit::jwk::Jwk;
-use josekit::jws::alg::ecdsa::EcdsaJwsSigner;
-use josekit::jws::{JwsHeader, ES256};
+use josekit::jws::JwsHeader;
 use josekit::jwt::{self, JwtPayload};
 use serde_json::json;
 
 /// A P-256 holder key with its signer parsed once.
 pub struct HolderKey {
     public: Jwk,
-    signer: EcdsaJwsSigner,
+    signer: Es256Signer,
 }
 
 impl HolderKey {
     /// A fresh key.
     pub fn generate() -> anyhow::Result<HolderKey> {
         let private = Jwk::generate_ec_key(EcCurve::P256)?;
-        let signer = ES256.signer_from_jwk(&private)?;
+        let signer = Es256Signer::from_jwk(&private)?;
         let public = private.to_public_key()?;
         Ok(HolderKey { public, signer })
     }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use rusqlite::Connection;
 
 use super::{sql_error, Durability};
-use crate::sqlite_checkpointer::WRITER_AUTOCHECKPOINT;
+use crate::sqlite_checkpointer::{WRITER_AUTOCHECKPOINT, WRITER_CACHE_KIB};
 use crate::store::StoreError;
 
 /// Versioned migrations; never edit one that shipped, add a new one.
@@ -49,7 +49,7 @@ pub(super) fn open_writer(path: &Path, durability: Durability) -> Result<Connect
     connection
         .execute_batch(&format!(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; PRAGMA secure_delete = ON; \
-             PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = {WRITER_AUTOCHECKPOINT}; PRAGMA cache_size = -32768;"
+             PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = {WRITER_AUTOCHECKPOINT}; PRAGMA cache_size = -{WRITER_CACHE_KIB};"
         ))
         .map_err(sql_error)?;
     Ok(connection)
