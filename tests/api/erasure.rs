@@ -222,6 +222,32 @@ backend_test! {
 }
 
 backend_test! {
+    async fn one_retention_pass_erases_more_offers_than_fit_in_one_query(backend) {
+        // Arrange: 130 ended offers (one query takes 100; erasures run 32 at a time).
+        let app = spawn_app_with(
+            TestOptions::on(backend).set("retention", json!({"erase_claims_after_hours": 2})),
+        )
+        .await;
+        let offers = futures_util::future::join_all((0..130).map(|_| revoked_offer(&app))).await;
+        wait_for_projections(&app).await;
+        app.clock.advance(Duration::hours(2) + Duration::minutes(1));
+
+        // Act
+        let pass = retention::erase_due(&app.state, 2).await.unwrap();
+
+        // Assert: after the pass every key is gone and every offer has exactly one erasure
+        // (the app's own retention task may have erased some of them meanwhile).
+        assert_eq!(pass.failed, 0, "{pass:?}");
+        for offer in offers {
+            assert!(app.state.secrets.data_key(offer).await.unwrap().is_none());
+            let stream = app.state.events.read_stream(&stream_id(offer)).await.unwrap();
+            let erasures = stream.iter().filter(|e| e.event_type == "ClaimsErased").count();
+            assert_eq!(erasures, 1, "offer {offer}");
+        }
+    }
+}
+
+backend_test! {
     async fn by_default_claims_are_erased_as_soon_as_an_offer_ends(backend) {
         let app = spawn_app_on(backend).await;
         let live = offer_id(&create_offer_as(&app, &offer_with_unique_claims(), "req-live").await);
