@@ -160,7 +160,12 @@ fn run(
             // there. At most once per interval: a checkpoint after every erasure would
             // dominate the writer under a retention burst. Best effort: readers may keep
             // it from truncating fully; the next one catches up.
+            let started = Instant::now();
             let _ = connection.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);");
+            tracing::debug!(
+                ms = started.elapsed().as_millis() as u64,
+                "event store log truncated after key destruction"
+            );
             last_truncate = Some(Instant::now());
             truncate_due = false;
         }
