@@ -17,39 +17,73 @@ use uuid::Uuid;
 const SHARDS: usize = 16;
 
 /// Cached states by instance id.
+///
+/// Each shard keeps two generations: new entries go into the young one; when it is full
+/// it becomes the old one and the previous old generation is dropped. A hit in the old
+/// generation moves the entry back to the young one. So the recently used instances (the
+/// offers wallets are working on) stay cached, whatever their ids hash to, at the cost of
+/// one map swap per half capacity.
 pub struct StateCache<A> {
-    shards: Vec<Mutex<HashMap<Uuid, A>>>,
-    per_shard: usize,
+    shards: Vec<Mutex<Shard<A>>>,
+    per_generation: usize,
+}
+
+struct Shard<A> {
+    young: HashMap<Uuid, A>,
+    old: HashMap<Uuid, A>,
+}
+
+impl<A> Shard<A> {
+    fn get(&self, id: &Uuid) -> Option<&A> {
+        self.young.get(id).or_else(|| self.old.get(id))
+    }
+
+    /// Inserts into the young generation, retiring it first when full.
+    fn insert(&mut self, id: Uuid, state: A, per_generation: usize) {
+        self.old.remove(&id);
+        if self.young.len() >= per_generation && !self.young.contains_key(&id) {
+            self.old = std::mem::take(&mut self.young);
+        }
+        self.young.insert(id, state);
+    }
 }
 
 impl<A: Clone> StateCache<A> {
     /// A cache of at most about `capacity` states.
     pub fn new(capacity: usize) -> Self {
         StateCache {
-            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
-            per_shard: (capacity / SHARDS).max(1),
+            shards: (0..SHARDS)
+                .map(|_| {
+                    Mutex::new(Shard {
+                        young: HashMap::new(),
+                        old: HashMap::new(),
+                    })
+                })
+                .collect(),
+            per_generation: (capacity / SHARDS / 2).max(1),
         }
     }
 
-    fn shard(&self, id: Uuid) -> &Mutex<HashMap<Uuid, A>> {
+    fn shard(&self, id: Uuid) -> &Mutex<Shard<A>> {
         &self.shards[(id.as_u128() % SHARDS as u128) as usize]
     }
 
-    /// The cached state of `id`, if any.
+    /// The cached state of `id`, if any (a hit keeps it cached longer).
     pub fn get(&self, id: Uuid) -> Option<A> {
-        self.shard(id).lock().ok()?.get(&id).cloned()
+        let mut shard = self.shard(id).lock().ok()?;
+        if let Some(state) = shard.young.get(&id) {
+            return Some(state.clone());
+        }
+        let state = shard.old.remove(&id)?;
+        let per_generation = self.per_generation;
+        shard.insert(id, state.clone(), per_generation);
+        Some(state)
     }
 
-    /// Caches `state` for `id`, evicting an arbitrary entry of a full shard (recent
-    /// instances are re-cached on their next command, old ones are rarely touched again).
+    /// Caches `state` for `id`; the least recently used entries make room.
     pub fn put(&self, id: Uuid, state: A) {
         if let Ok(mut shard) = self.shard(id).lock() {
-            if shard.len() >= self.per_shard && !shard.contains_key(&id) {
-                if let Some(victim) = shard.keys().next().copied() {
-                    shard.remove(&victim);
-                }
-            }
-            shard.insert(id, state);
+            shard.insert(id, state, self.per_generation);
         }
     }
 
@@ -57,27 +91,18 @@ impl<A: Clone> StateCache<A> {
     /// atomically: an append's newer state can never be replaced by an older load.
     pub fn put_newer(&self, id: Uuid, state: A, newer: impl Fn(&A, &A) -> bool) {
         if let Ok(mut shard) = self.shard(id).lock() {
-            match shard.get(&id) {
-                Some(old) if !newer(old, &state) => {}
-                Some(_) => {
-                    shard.insert(id, state);
-                }
-                None => {
-                    if shard.len() >= self.per_shard {
-                        if let Some(victim) = shard.keys().next().copied() {
-                            shard.remove(&victim);
-                        }
-                    }
-                    shard.insert(id, state);
-                }
+            if shard.get(&id).is_some_and(|old| !newer(old, &state)) {
+                return;
             }
+            shard.insert(id, state, self.per_generation);
         }
     }
 
     /// Forgets `id`.
     pub fn forget(&self, id: Uuid) {
         if let Ok(mut shard) = self.shard(id).lock() {
-            shard.remove(&id);
+            shard.young.remove(&id);
+            shard.old.remove(&id);
         }
     }
 
@@ -85,7 +110,7 @@ impl<A: Clone> StateCache<A> {
     pub fn len(&self) -> usize {
         self.shards
             .iter()
-            .map(|s| s.lock().map_or(0, |s| s.len()))
+            .map(|s| s.lock().map_or(0, |s| s.young.len() + s.old.len()))
             .sum()
     }
 
@@ -121,5 +146,30 @@ mod tests {
         assert_eq!(cache.get(Uuid::from_u128(5000)), Some(7));
         cache.forget(Uuid::from_u128(5000));
         assert_eq!(cache.get(Uuid::from_u128(5000)), None);
+    }
+
+    #[test]
+    fn keeps_the_most_recently_used_states() {
+        // Far more instances pass through than fit; the last ones stay, whatever their ids.
+        let cache = StateCache::new(1024);
+        for i in 0..100_000u128 {
+            cache.put(Uuid::from_u128(i.wrapping_mul(0x9E37_79B9_7F4A_7C15)), i);
+        }
+        for i in 100_000 - 256..100_000u128 {
+            let id = Uuid::from_u128(i.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            assert_eq!(cache.get(id), Some(i), "instance {i} was evicted");
+        }
+    }
+
+    #[test]
+    fn a_hit_keeps_an_old_state_cached() {
+        let cache = StateCache::new(SHARDS * 4);
+        let kept = Uuid::from_u128(0);
+        cache.put(kept, 0u128);
+        // Same shard as `kept` (ids congruent mod SHARDS), many times its capacity.
+        for i in 1..1000u128 {
+            cache.put(Uuid::from_u128(i * SHARDS as u128), i);
+            assert_eq!(cache.get(kept), Some(0), "evicted after {i} puts");
+        }
     }
 }
