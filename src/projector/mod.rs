@@ -27,6 +27,13 @@ pub const BATCH_SIZE: usize = 1000;
 /// How often an idle projector looks for events appended by other processes.
 const POLL_INTERVAL: Duration = Duration::from_millis(250);
 
+/// A pass that applied at least this many events means the log is busy: the projector
+/// then lingers [`BUSY_LINGER_FACTOR`] times longer before its next pass.
+const BUSY_EVENTS: usize = 64;
+
+/// How much longer a busy projector lingers (see [`BUSY_EVENTS`]).
+const BUSY_LINGER_FACTOR: u32 = 4;
+
 /// Why a projection batch failed.
 #[derive(Debug, thiserror::Error)]
 #[error("projection {projection}: {detail}")]
@@ -124,10 +131,20 @@ pub async fn run(
     let mut appended = store.appended();
     let mut backoff = Duration::from_millis(100);
     loop {
-        let result = catch_up(store.as_ref(), projection.as_ref(), |position, _| {
+        let mut applied = 0;
+        let result = catch_up(store.as_ref(), projection.as_ref(), |position, events| {
+            applied += events;
             advance(&progress, position);
         })
         .await;
+        // Under load a longer wait gathers bigger batches: each read-store transaction
+        // rewrites the pages of the offers in flight once however many of their events
+        // it applies, so the write volume per event falls. Idle, the view stays fresh.
+        let linger = if applied >= BUSY_EVENTS {
+            linger * BUSY_LINGER_FACTOR
+        } else {
+            linger
+        };
         let wait = match result {
             Ok(_) => {
                 backoff = Duration::from_millis(100);
