@@ -66,13 +66,17 @@ pub async fn proof_of(
     )
     .map_err(|e| invalid(&e.to_string()))?;
     // RFC 9449 §11.1: a proof is accepted once. Its ledger entry outlives the window in
-    // which its `iat` would still be accepted.
+    // which its `iat` would still be accepted. The key covers the `iat` too, because the
+    // ledger may be keyed by expiry first (the embedded store's is), and the expiry follows
+    // from the `iat`: a replayed proof always meets its entry again.
     let ledger_key = sha256(
         &[
             JTI_LABEL,
             proof.thumbprint.as_bytes(),
             b"\0",
             proof.jti.as_bytes(),
+            b"\0",
+            &proof.issued_at.to_be_bytes(),
         ]
         .concat(),
     );

@@ -109,7 +109,8 @@ pub enum StoreError {
     NonceReused,
 }
 
-/// A single-use nonce to record as used (its SHA-256), remembered until it expires.
+/// A single-use nonce to record as used (its SHA-256), remembered until it expires. The
+/// expiry must follow from the nonce (see [`SecretStore::consume_nonce`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NonceUse {
     /// SHA-256 of the nonce text.
@@ -232,6 +233,8 @@ pub trait SecretStore: Send + Sync + 'static {
     async fn destroy_data_key(&self, offer_id: Uuid) -> Result<bool, StoreError>;
 
     /// Records a nonce as used. `true` if it was fresh, `false` if already used.
+    /// `expires_at` must follow from the nonce itself (every use of one nonce passes the
+    /// same value): a ledger may be keyed by expiry first.
     async fn consume_nonce(
         &self,
         nonce_hash: [u8; 32],

@@ -11,9 +11,10 @@ use crate::sqlite_checkpointer::{WRITER_AUTOCHECKPOINT, WRITER_CACHE_KIB};
 use crate::store::StoreError;
 
 /// Versioned migrations; never edit one that shipped, add a new one.
-const MIGRATIONS: &[(i64, &str)] = &[(
-    1,
-    "CREATE TABLE events (
+const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        "CREATE TABLE events (
         position      INTEGER PRIMARY KEY,
         stream_id     TEXT    NOT NULL,
         sequence      INTEGER NOT NULL CHECK (sequence > 0),
@@ -36,7 +37,25 @@ const MIGRATIONS: &[(i64, &str)] = &[(
         expires_at INTEGER NOT NULL
     ) WITHOUT ROWID;
     CREATE INDEX used_nonces_expiry ON used_nonces (expires_at);",
-)];
+    ),
+    // The nonce ledger keyed by expiry first. A nonce's expiry is part of the nonce (a
+    // DPoP proof's follows from its `iat`), so a second use still meets the same key. Keyed
+    // by the hash alone, every use wrote a random page of a table holding every nonce of
+    // the last minutes, and the expiry index a second page; now uses land at the table's
+    // end, and purging expired ones deletes from its start.
+    (
+        2,
+        "CREATE TABLE used_nonces_by_expiry (
+        expires_at INTEGER NOT NULL,
+        nonce_hash BLOB    NOT NULL,
+        PRIMARY KEY (expires_at, nonce_hash)
+    ) WITHOUT ROWID;
+    INSERT INTO used_nonces_by_expiry (expires_at, nonce_hash)
+        SELECT expires_at, nonce_hash FROM used_nonces;
+    DROP TABLE used_nonces;
+    ALTER TABLE used_nonces_by_expiry RENAME TO used_nonces;",
+    ),
+];
 
 /// Opens the writer connection with WAL, the chosen durability and secure deletion (so a
 /// destroyed data key is overwritten, not merely unlinked).
@@ -78,4 +97,51 @@ pub(super) fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
         tx.commit().map_err(sql_error)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nonces_used_before_the_ledger_migration_stay_used() {
+        let mut connection = Connection::open_in_memory().unwrap();
+        connection
+            .execute_batch(
+                "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL DEFAULT (unixepoch()));
+                 INSERT INTO schema_migrations (version) VALUES (1);",
+            )
+            .unwrap();
+        connection.execute_batch(MIGRATIONS[0].1).unwrap();
+        connection
+            .execute(
+                "INSERT INTO used_nonces (nonce_hash, expires_at) VALUES (?1, 100)",
+                [&[7u8; 32][..]],
+            )
+            .unwrap();
+
+        migrate(&mut connection).unwrap();
+
+        let consume = |hash: [u8; 32], expires_at: i64| {
+            connection
+                .execute(
+                    "INSERT OR IGNORE INTO used_nonces (nonce_hash, expires_at) VALUES (?1, ?2)",
+                    rusqlite::params![&hash[..], expires_at],
+                )
+                .unwrap()
+        };
+        assert_eq!(
+            consume([7; 32], 100),
+            0,
+            "a nonce used before the migration"
+        );
+        assert_eq!(consume([8; 32], 100), 1);
+        assert_eq!(consume([8; 32], 100), 0);
+        let versions: i64 = connection
+            .query_row("SELECT MAX(version) FROM schema_migrations", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(versions, 2);
+    }
 }
