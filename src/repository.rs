@@ -103,6 +103,14 @@ pub struct Executed<A: EventSourced> {
     pub decided_at: DateTime<Utc>,
 }
 
+/// What an append does besides appending, in the same transaction.
+enum SideEffect {
+    /// Records these nonces as used (none: a plain append).
+    ConsumeNonces(Vec<NonceUse>),
+    /// Destroys the instance's data key.
+    DestroyKey,
+}
+
 /// Loads and changes the instances of aggregate `A`.
 pub struct Repository<A> {
     store: Arc<dyn EventStore>,
@@ -217,6 +225,36 @@ impl<A: EventSourced> Repository<A> {
         id: Uuid,
         meta: &CommandMeta,
         nonces: Vec<NonceUse>,
+        command: impl FnMut(&A, DateTime<Utc>) -> A::Command,
+    ) -> Result<Executed<A>, RepositoryError<A::Error>> {
+        self.execute_with(id, meta, SideEffect::ConsumeNonces(nonces), command)
+            .await
+    }
+
+    /// [`Repository::execute`] whose append also destroys the data key of `id`, in the
+    /// same transaction ([`EventStore::append_destroying_key`]): both happen or neither.
+    /// A command that changes nothing destroys nothing. Only on stores that
+    /// [destroy keys with appends](EventStore::destroys_keys_with_appends).
+    pub async fn execute_destroying_key(
+        &self,
+        id: Uuid,
+        meta: &CommandMeta,
+        command: impl FnMut(&A, DateTime<Utc>) -> A::Command,
+    ) -> Result<Executed<A>, RepositoryError<A::Error>> {
+        self.execute_with(id, meta, SideEffect::DestroyKey, command)
+            .await
+    }
+
+    /// Whether [`Repository::execute_destroying_key`] is available on this store.
+    pub fn destroys_keys_with_appends(&self) -> bool {
+        self.store.destroys_keys_with_appends()
+    }
+
+    async fn execute_with(
+        &self,
+        id: Uuid,
+        meta: &CommandMeta,
+        effect: SideEffect,
         mut command: impl FnMut(&A, DateTime<Utc>) -> A::Command,
     ) -> Result<Executed<A>, RepositoryError<A::Error>> {
         let stream_id = A::stream_id(id);
@@ -255,7 +293,9 @@ impl<A: EventSourced> Repository<A> {
             attempt += 1;
             let events = decided.map_err(RepositoryError::Rejected)?;
             // Nonces are spent even by a command that changes nothing.
-            if events.is_empty() && nonces.is_empty() {
+            if events.is_empty()
+                && !matches!(&effect, SideEffect::ConsumeNonces(n) if !n.is_empty())
+            {
                 return Ok(Executed {
                     events,
                     state,
@@ -275,13 +315,21 @@ impl<A: EventSourced> Repository<A> {
                 })
                 .collect();
             let expected = ExpectedVersion::from_version(state.version());
-            let appended = if nonces.is_empty() {
-                self.store.append(&stream_id, expected, new_events).await
-            } else {
-                // A conflict rolls the nonces back with the events: the retry claims them again.
-                self.store
-                    .append_consuming(&stream_id, expected, new_events, nonces.clone())
-                    .await
+            // A conflict rolls the side effect back with the events: the retry repeats it.
+            let appended = match &effect {
+                SideEffect::ConsumeNonces(nonces) if !nonces.is_empty() => {
+                    self.store
+                        .append_consuming(&stream_id, expected, new_events, nonces.clone())
+                        .await
+                }
+                SideEffect::ConsumeNonces(_) => {
+                    self.store.append(&stream_id, expected, new_events).await
+                }
+                SideEffect::DestroyKey => {
+                    self.store
+                        .append_destroying_key(&stream_id, expected, new_events, id)
+                        .await
+                }
             };
             match appended {
                 Ok(outcome) => {

@@ -1,20 +1,24 @@
-//! Erasing an offer's claims by crypto-shredding: destroy the offer's data key, then record
+//! Erasing an offer's claims by crypto-shredding: destroy the offer's data key and record
 //! `ClaimsErased`.
 //!
-//! The order is deliberate. The claims exist only sealed under the data key, so destroying
-//! the key *is* the erasure; the event records it. Destroying first means the log never
-//! states an erasure that did not happen: a crash between the two steps leaves the key
-//! gone and no event yet, which a retry (the admin's, or the retention task's next pass,
-//! since the offer still looks unerased) completes — destroying an absent key is a no-op.
-//! The opposite order could leave `ClaimsErased` in the log with the key still on disk,
-//! and nothing would ever look at that offer again. Meanwhile an offer without its key
-//! cannot issue: the wallet API treats a missing data key as erased.
+//! Where the store keeps the keys in its own transactions (the embedded SQLite file), both
+//! happen in one transaction: the log states an erasure exactly when the key is gone.
+//!
+//! Elsewhere the key is destroyed first, then the event appended. The order is
+//! deliberate. The claims exist only sealed under the data key, so destroying the key *is*
+//! the erasure; the event records it. Destroying first means the log never states an
+//! erasure that did not happen: a crash between the two steps leaves the key gone and no
+//! event yet, which a retry (the admin's, or the retention task's next pass, since the
+//! offer still looks unerased) completes — destroying an absent key is a no-op. The
+//! opposite order could leave `ClaimsErased` in the log with the key still on disk, and
+//! nothing would ever look at that offer again. Meanwhile an offer without its key cannot
+//! issue: the wallet API treats a missing data key as erased.
 
 use issuance_domain::offer::{EraseClaims, OfferCommand, OfferError};
 use issuance_domain::LogPosition;
 use uuid::Uuid;
 
-use super::{CommandError, CommandMeta, OfferRepository};
+use super::{CommandError, CommandMeta, Executed, OfferRepository};
 use crate::store::SecretStore;
 
 /// `ClaimsErased` reason for an admin's request.
@@ -42,19 +46,34 @@ pub async fn erase_claims(
 ) -> Result<Erasure, CommandError> {
     // Only for offers that exist, so an unknown id answers 404 and destroys nothing.
     offers.load(offer_id).await?.definition()?;
-    secrets.destroy_data_key(offer_id).await?;
-    let executed = offers
-        .execute(offer_id, meta, |_, _| {
-            OfferCommand::EraseClaims(EraseClaims {
-                reason: reason.to_string(),
-            })
-        })
-        .await;
-    match executed {
-        Ok(executed) => Ok(executed
-            .position
-            .map_or(Erasure::AlreadyErased, Erasure::Erased)),
-        Err(CommandError::Rejected(OfferError::ClaimsAlreadyErased)) => Ok(Erasure::AlreadyErased),
-        Err(error) => Err(error),
+    let atomic = offers.destroys_keys_with_appends();
+    if !atomic {
+        secrets.destroy_data_key(offer_id).await?;
     }
+    let command = |_: &_, _| {
+        OfferCommand::EraseClaims(EraseClaims {
+            reason: reason.to_string(),
+        })
+    };
+    let executed = if atomic {
+        offers.execute_destroying_key(offer_id, meta, command).await
+    } else {
+        offers.execute(offer_id, meta, command).await
+    };
+    let already_erased = match executed {
+        Ok(Executed {
+            position: Some(position),
+            ..
+        }) => return Ok(Erasure::Erased(position)),
+        Ok(_) | Err(CommandError::Rejected(OfferError::ClaimsAlreadyErased)) => {
+            Erasure::AlreadyErased
+        }
+        Err(error) => return Err(error),
+    };
+    if atomic {
+        // The log says erased; make sure of the key too (a no-op unless a store written
+        // by an older version kept it).
+        secrets.destroy_data_key(offer_id).await?;
+    }
+    Ok(already_erased)
 }

@@ -155,6 +155,31 @@ pub trait EventStore: Send + Sync + 'static {
         )))
     }
 
+    /// Whether [`EventStore::append_destroying_key`] is available: the data keys live in
+    /// the store's own transactions.
+    fn destroys_keys_with_appends(&self) -> bool {
+        false
+    }
+
+    /// [`EventStore::append`] that also destroys the data key of offer `offer_id` (an
+    /// absent key is no error), atomically: the events are written exactly when the key
+    /// is destroyed. Erasure by crypto-shredding then leaves no state in which the log
+    /// and the keys disagree. Only for stores whose
+    /// [`EventStore::destroys_keys_with_appends`] is true; the others refuse.
+    async fn append_destroying_key(
+        &self,
+        stream_id: &str,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+        offer_id: Uuid,
+    ) -> Result<AppendOutcome, StoreError> {
+        let _ = (stream_id, expected, events, offer_id);
+        Err(StoreError::Unavailable(format!(
+            "the {} store cannot destroy data keys with an append",
+            self.backend()
+        )))
+    }
+
     /// Every event of a stream, in sequence order (empty if the stream does not exist).
     async fn read_stream(&self, stream_id: &str) -> Result<Vec<RecordedEvent>, StoreError>;
 

@@ -23,6 +23,7 @@ use tokio::sync::{mpsc, oneshot, watch, Mutex};
 use uuid::Uuid;
 
 use super::read::position;
+use super::secrets::{KeyVacuum, DELETE_KEYS, ZERO_KEYS};
 use super::unavailable;
 use crate::store::{advance, AppendOutcome, ExpectedVersion, NonceUse, StoreError};
 
@@ -70,6 +71,8 @@ struct Request {
     events: Vec<NewEvent>,
     /// Recorded as used in the same transaction; one used before fails the append.
     nonces: Vec<NonceUse>,
+    /// The offer whose data key the same transaction destroys, if the append lands.
+    destroy_key: Option<Uuid>,
     reply: oneshot::Sender<Result<AppendOutcome, StoreError>>,
 }
 
@@ -98,20 +101,27 @@ impl Appender {
         let (queue, receiver) = mpsc::unbounded_channel();
         let receiver = Arc::new(Mutex::new(receiver));
         let heads = Arc::new([appended, committed]);
+        let vacuum = KeyVacuum::new(pool.clone());
         for _ in 0..workers.max(1) {
-            tokio::spawn(work(pool.clone(), receiver.clone(), heads.clone()));
+            tokio::spawn(work(
+                pool.clone(),
+                receiver.clone(),
+                heads.clone(),
+                vacuum.clone(),
+            ));
         }
         Appender { queue }
     }
 
-    /// Queues an append (and the nonces it consumes) and waits for its durable outcome.
-    /// `events` must not be empty.
+    /// Queues an append (with the nonces it consumes and the data key it destroys) and
+    /// waits for its durable outcome. `events` must not be empty.
     pub(super) async fn append(
         &self,
         stream_id: &str,
         expected: ExpectedVersion,
         events: Vec<NewEvent>,
         nonces: Vec<NonceUse>,
+        destroy_key: Option<Uuid>,
     ) -> Result<AppendOutcome, StoreError> {
         let (reply, outcome) = oneshot::channel();
         self.queue
@@ -120,6 +130,7 @@ impl Appender {
                 expected,
                 events,
                 nonces,
+                destroy_key,
                 reply,
             })
             .map_err(|_| unavailable("the PostgreSQL appender has stopped"))?;
@@ -133,6 +144,7 @@ async fn work(
     pool: Pool,
     queue: Arc<Mutex<mpsc::UnboundedReceiver<Request>>>,
     heads: Arc<[watch::Sender<LogPosition>; 2]>,
+    vacuum: KeyVacuum,
 ) {
     loop {
         let batch = {
@@ -178,6 +190,13 @@ async fn work(
             for watch in heads.iter() {
                 advance(watch, head);
             }
+        }
+        let destroyed = batch
+            .iter()
+            .zip(&results)
+            .any(|(request, result)| request.destroy_key.is_some() && result.is_ok());
+        if destroyed {
+            vacuum.schedule();
         }
         for (request, result) in batch.into_iter().zip(results) {
             // A caller that stopped waiting is not an error.
@@ -236,6 +255,18 @@ async fn commit(
         claim_nonces(&tx, batch, &mut fates).await?;
     }
     let passed: Vec<bool> = fates.iter().map(|f| *f == Fate::Passed).collect();
+
+    // The data keys destroyed by appends that passed.
+    let destroyed: Vec<Uuid> = batch
+        .iter()
+        .zip(&passed)
+        .filter(|(_, ok)| **ok)
+        .filter_map(|(request, _)| request.destroy_key)
+        .collect();
+    if !destroyed.is_empty() {
+        tx.execute(ZERO_KEYS, &[&destroyed]).await?;
+        tx.execute(DELETE_KEYS, &[&destroyed]).await?;
+    }
 
     // One insert for the events of every append that passed.
     let mut streams: Vec<&str> = Vec::new();

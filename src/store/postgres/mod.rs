@@ -20,6 +20,7 @@ use async_trait::async_trait;
 use deadpool_postgres::Pool;
 use issuance_domain::{LogPosition, NewEvent, RecordedEvent};
 use tokio::sync::{oneshot, watch};
+use uuid::Uuid;
 
 pub use secrets::PgSecretStore;
 
@@ -166,7 +167,7 @@ impl EventStore for PgEventStore {
             return expected.check_empty_append(stream_id, actual);
         }
         self.appender
-            .append(stream_id, expected, events, Vec::new())
+            .append(stream_id, expected, events, Vec::new(), None)
             .await
     }
 
@@ -187,7 +188,36 @@ impl EventStore for PgEventStore {
             return self.consume_checking(stream_id, expected, nonces).await;
         }
         self.appender
-            .append(stream_id, expected, events, nonces)
+            .append(stream_id, expected, events, nonces, None)
+            .await
+    }
+
+    fn destroys_keys_with_appends(&self) -> bool {
+        // `data_keys` is in the same schema, as `used_nonces` is.
+        true
+    }
+
+    async fn append_destroying_key(
+        &self,
+        stream_id: &str,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+        offer_id: Uuid,
+    ) -> Result<AppendOutcome, StoreError> {
+        if events.is_empty() {
+            // Nothing to record: the key goes only if the expectation holds.
+            let actual = self.stream_version(stream_id).await?;
+            let outcome = expected.check_empty_append(stream_id, actual)?;
+            let mut client = self.client().await?;
+            let tx = client.transaction().await?;
+            let offers = [offer_id];
+            tx.execute(secrets::ZERO_KEYS, &[&&offers[..]]).await?;
+            tx.execute(secrets::DELETE_KEYS, &[&&offers[..]]).await?;
+            tx.commit().await?;
+            return Ok(outcome);
+        }
+        self.appender
+            .append(stream_id, expected, events, Vec::new(), Some(offer_id))
             .await
     }
 

@@ -20,7 +20,7 @@ const VACUUM_DELAY: Duration = Duration::from_secs(1);
 #[derive(Clone)]
 pub struct PgSecretStore {
     pool: Pool,
-    vacuum_pending: Arc<AtomicBool>,
+    vacuum: KeyVacuum,
 }
 
 fn to_key(offer_id: Uuid, bytes: &[u8]) -> Result<DataKey, StoreError> {
@@ -37,25 +37,50 @@ impl PgSecretStore {
             .await
             .map_err(pg_error)?;
         Ok(PgSecretStore {
+            vacuum: KeyVacuum::new(pool.clone()),
             pool,
-            vacuum_pending: Arc::new(AtomicBool::new(false)),
         })
     }
+}
 
-    /// PostgreSQL never overwrites a row in place: an `UPDATE` or `DELETE` leaves the old
-    /// row version on its page until the table is vacuumed. So a destroyed key is first
-    /// overwritten with zeros (the live version no longer holds it), then deleted, and a
-    /// `VACUUM` soon after prunes the dead versions that still hold the bytes. Copies in
-    /// WAL segments and base backups age out with the operator's retention of those.
-    fn schedule_vacuum(&self) {
-        if self.vacuum_pending.swap(true, Ordering::AcqRel) {
+/// Overwrites the data keys of offers `$1` (an array) with zeros: the row versions left
+/// behind by the delete that follows then no longer hold the key bytes.
+pub(super) const ZERO_KEYS: &str = "UPDATE data_keys SET key = '\\x0000000000000000000000000000000000000000000000000000000000000000'::bytea WHERE offer_id = ANY($1)";
+
+/// Deletes the data keys of offers `$1` (an array).
+pub(super) const DELETE_KEYS: &str = "DELETE FROM data_keys WHERE offer_id = ANY($1)";
+
+/// Vacuums `data_keys` soon after keys were destroyed.
+///
+/// PostgreSQL never overwrites a row in place: an `UPDATE` or `DELETE` leaves the old
+/// row version on its page until the table is vacuumed. So a destroyed key is first
+/// overwritten with zeros (the live version no longer holds it), then deleted, and a
+/// `VACUUM` soon after prunes the dead versions that still hold the bytes. Copies in
+/// WAL segments and base backups age out with the operator's retention of those.
+#[derive(Clone)]
+pub(super) struct KeyVacuum {
+    pool: Pool,
+    pending: Arc<AtomicBool>,
+}
+
+impl KeyVacuum {
+    pub(super) fn new(pool: Pool) -> Self {
+        KeyVacuum {
+            pool,
+            pending: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// Vacuums after [`VACUUM_DELAY`], once for all keys destroyed meanwhile.
+    pub(super) fn schedule(&self) {
+        if self.pending.swap(true, Ordering::AcqRel) {
             return;
         }
-        let store = self.clone();
+        let vacuum = self.clone();
         tokio::spawn(async move {
             tokio::time::sleep(VACUUM_DELAY).await;
-            store.vacuum_pending.store(false, Ordering::Release);
-            match store.pool.get().await {
+            vacuum.pending.store(false, Ordering::Release);
+            match vacuum.pool.get().await {
                 Ok(client) => {
                     if let Err(error) = client.batch_execute("VACUUM data_keys").await {
                         tracing::warn!(%error, "vacuuming destroyed data keys failed");
@@ -110,17 +135,12 @@ impl SecretStore for PgSecretStore {
     async fn destroy_data_key(&self, offer_id: Uuid) -> Result<bool, StoreError> {
         let mut client = self.pool.get().await?;
         let tx = client.transaction().await?;
-        tx.execute(
-            "UPDATE data_keys SET key = '\\x0000000000000000000000000000000000000000000000000000000000000000'::bytea WHERE offer_id = $1",
-            &[&offer_id],
-        )
-        .await?;
-        let deleted = tx
-            .execute("DELETE FROM data_keys WHERE offer_id = $1", &[&offer_id])
-            .await?;
+        let offers = [offer_id];
+        tx.execute(ZERO_KEYS, &[&&offers[..]]).await?;
+        let deleted = tx.execute(DELETE_KEYS, &[&&offers[..]]).await?;
         tx.commit().await?;
         if deleted > 0 {
-            self.schedule_vacuum();
+            self.vacuum.schedule();
         }
         Ok(deleted > 0)
     }

@@ -167,6 +167,7 @@ impl EventStore for SqliteStore {
             expected,
             events,
             nonces: Vec::new(),
+            destroy_key: None,
             reply,
         })
         .await
@@ -190,6 +191,31 @@ impl EventStore for SqliteStore {
             expected,
             events,
             nonces,
+            destroy_key: None,
+            reply,
+        })
+        .await
+    }
+
+    fn destroys_keys_with_appends(&self) -> bool {
+        // The keys live in the same file, so the writer's transaction covers both.
+        true
+    }
+
+    async fn append_destroying_key(
+        &self,
+        stream_id: &str,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+        offer_id: Uuid,
+    ) -> Result<AppendOutcome, StoreError> {
+        let stream_id = stream_id.to_string();
+        self.write(|reply| WriteOp::Append {
+            stream_id,
+            expected,
+            events,
+            nonces: Vec::new(),
+            destroy_key: Some(offer_id),
             reply,
         })
         .await

@@ -37,6 +37,8 @@ pub(super) enum WriteOp {
         events: Vec<NewEvent>,
         /// Recorded as used in the append's savepoint.
         nonces: Vec<NonceUse>,
+        /// The offer whose data key the append's savepoint destroys.
+        destroy_key: Option<Uuid>,
         reply: Reply<AppendOutcome>,
     },
     KeyGetOrInsert {
@@ -199,11 +201,17 @@ fn commit_batch(
                 expected,
                 events,
                 nonces,
+                destroy_key,
                 reply,
             } => {
+                let effects = Effects {
+                    nonces: &nonces,
+                    destroy_key,
+                };
                 let result =
-                    append(&tx, &stream_id, expected, events, &nonces).map(|(outcome, events)| {
+                    append(&tx, &stream_id, expected, events, effects).map(|(outcome, events)| {
                         committed.extend(events);
+                        destroyed |= destroy_key.is_some();
                         outcome
                     });
                 pending.push(Pending::Append(reply, result));
@@ -216,13 +224,7 @@ fn commit_batch(
                 pending.push(Pending::Key(reply, key_get_or_insert(&tx, offer_id, key)));
             }
             WriteOp::KeyDestroy { offer_id, reply } => {
-                let result = tx
-                    .execute(
-                        "DELETE FROM data_keys WHERE offer_id = ?1",
-                        [offer_id.to_string()],
-                    )
-                    .map(|n| n > 0)
-                    .map_err(sql_error);
+                let result = destroy_key(&tx, offer_id);
                 destroyed |= matches!(result, Ok(true));
                 pending.push(Pending::Flag(reply, result));
             }
@@ -280,13 +282,28 @@ fn consume_nonce(
         .map_err(sql_error)
 }
 
+/// Deletes an offer's data key (`secure_delete` overwrites its bytes); whether one existed.
+fn destroy_key(tx: &rusqlite::Transaction<'_>, offer_id: Uuid) -> Result<bool, StoreError> {
+    tx.prepare_cached("DELETE FROM data_keys WHERE offer_id = ?1")
+        .and_then(|mut s| s.execute([offer_id.to_string()]))
+        .map(|n| n > 0)
+        .map_err(sql_error)
+}
+
+/// What an append does besides appending, inside its savepoint.
+struct Effects<'a> {
+    nonces: &'a [NonceUse],
+    destroy_key: Option<Uuid>,
+}
+
 fn append(
     tx: &rusqlite::Transaction<'_>,
     stream_id: &str,
     expected: ExpectedVersion,
     events: Vec<NewEvent>,
-    nonces: &[NonceUse],
+    effects: Effects<'_>,
 ) -> Result<(AppendOutcome, Vec<RecordedEvent>), StoreError> {
+    let nonces = effects.nonces;
     let actual: u64 = tx
         .prepare_cached("SELECT COALESCE(MAX(sequence), 0) FROM events WHERE stream_id = ?1")
         .and_then(|mut s| s.query_row([stream_id], |row| row.get::<_, i64>(0)))
@@ -298,7 +315,7 @@ fn append(
             actual,
         });
     }
-    if events.is_empty() && nonces.is_empty() {
+    if events.is_empty() && nonces.is_empty() && effects.destroy_key.is_none() {
         let outcome = AppendOutcome {
             new_version: actual,
             last_position: LogPosition::START,
@@ -314,6 +331,9 @@ fn append(
             if !consume_nonce(tx, &nonce.hash, nonce.expires_at.timestamp())? {
                 return Err(StoreError::NonceReused);
             }
+        }
+        if let Some(offer_id) = effects.destroy_key {
+            destroy_key(tx, offer_id)?;
         }
         let mut insert = tx
             .prepare_cached(

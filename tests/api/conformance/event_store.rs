@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
-use issuance::store::{EventStore, ExpectedVersion, NonceUse, StoreError};
+use issuance::store::{DataKey, EventStore, ExpectedVersion, NonceUse, StoreError};
 use issuance_domain::{EventMetadata, LogPosition, NewEvent, RecordedEvent};
 use serde_json::json;
 use uuid::Uuid;
@@ -514,4 +514,61 @@ pub async fn nonces_consumed_with_an_append_are_all_or_nothing(subject: &Subject
         }
     }
     assert_eq!(wins, 1);
+}
+
+/// On stores that destroy data keys with appends: the events are written exactly when the
+/// key is destroyed. A conflict writes nothing and keeps the key; an absent key is no
+/// error. Other stores refuse the call and destroy nothing.
+pub async fn a_key_destroyed_with_an_append_goes_with_its_events(subject: &Subject) {
+    let (store, secrets) = (subject.events.as_ref(), subject.secrets.as_ref());
+    let offer = Uuid::new_v4();
+    let key = DataKey(rand::random());
+    secrets
+        .data_key_get_or_insert(offer, key.clone())
+        .await
+        .unwrap();
+    let stream = fresh_stream("k");
+    store
+        .append(&stream, ExpectedVersion::NoStream, events(0, 1))
+        .await
+        .unwrap();
+    if !store.destroys_keys_with_appends() {
+        let refused = store
+            .append_destroying_key(&stream, ExpectedVersion::Exact(1), events(1, 1), offer)
+            .await;
+        assert!(
+            matches!(refused, Err(StoreError::Unavailable(_))),
+            "{refused:?}"
+        );
+        assert_eq!(store.read_stream(&stream).await.unwrap().len(), 1);
+        assert_eq!(secrets.data_key(offer).await.unwrap(), Some(key));
+        return;
+    }
+
+    // A conflict: nothing written, the key kept.
+    let conflict = store
+        .append_destroying_key(&stream, ExpectedVersion::NoStream, events(1, 1), offer)
+        .await;
+    assert!(is_conflict(&conflict), "{conflict:?}");
+    assert_eq!(store.read_stream(&stream).await.unwrap().len(), 1);
+    assert_eq!(secrets.data_key(offer).await.unwrap(), Some(key));
+
+    // Success: the events and the destruction together.
+    let outcome = store
+        .append_destroying_key(&stream, ExpectedVersion::Exact(1), events(1, 1), offer)
+        .await
+        .unwrap();
+    assert_eq!(outcome.new_version, 2);
+    assert_eq!(secrets.data_key(offer).await.unwrap(), None);
+    assert!(
+        !secrets.destroy_data_key(offer).await.unwrap(),
+        "the key is gone for good"
+    );
+
+    // The key already gone: still appends.
+    let outcome = store
+        .append_destroying_key(&stream, ExpectedVersion::Exact(2), events(2, 1), offer)
+        .await
+        .unwrap();
+    assert_eq!(outcome.new_version, 3);
 }
