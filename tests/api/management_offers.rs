@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use base64::Engine;
 use reqwest::Method;
 use serde_json::{json, Value};
+use uuid::Uuid;
 
 use crate::support::*;
 
@@ -475,5 +476,44 @@ backend_test! {
             .unwrap();
         assert_eq!(given["mandatory"], true);
         assert_eq!(given["path"], json!(["given_name"]));
+    }
+}
+
+backend_test! {
+    async fn an_idempotent_retry_after_erasure_is_a_clear_conflict_and_creates_no_key(backend) {
+        let app = spawn_app_on(backend).await;
+        let post = || {
+            app.admin(Method::POST, "/offers")
+                .header("Idempotency-Key", "order-erased")
+                .json(&identity_offer())
+                .send()
+        };
+        let first = post().await.unwrap();
+        assert_eq!(first.status(), 201);
+        let offer: Uuid = first.json::<Value>().await.unwrap()["offer_id"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let erased = app
+            .admin(Method::POST, &format!("/offers/{offer}/erase"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(erased.status(), 204);
+        let events = app.event_count().await;
+
+        let retry = post().await.unwrap();
+
+        assert_eq!(retry.status(), 409);
+        assert_eq!(
+            retry.json::<Value>().await.unwrap()["error"],
+            "claims_already_erased"
+        );
+        assert_eq!(app.event_count().await, events);
+        assert!(
+            app.state.secrets.data_key(offer).await.unwrap().is_none(),
+            "no new key for an erased offer"
+        );
     }
 }

@@ -84,6 +84,14 @@ pub(in crate::management) async fn create_offer(
         .map_err(|e| ApiError::invalid_request(format!("invalid offer request: {e}")))?;
     let offer = validate(parsed, &state.catalog, &state.settings.offers)?;
     let canonical = crate::crypto::canonical_json(body);
+    if idempotent && state.offers.load(offer_id).await?.claims_erased {
+        // The fingerprint was keyed by the destroyed data key: the request can no longer
+        // be compared, and a new key must not appear for an erased offer.
+        return Err(ApiError::conflict(
+            "claims_already_erased",
+            "the offer created with this Idempotency-Key has had its claims erased; the request can no longer be compared with it",
+        ));
+    }
     let data_key = state
         .secrets
         .data_key_get_or_insert(offer_id, sealing::generate_key())
