@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::clock::Clock;
 use crate::state_cache::StateCache;
-use crate::store::{EventStore, ExpectedVersion, NonceUse, StoreError};
+use crate::store::{EventStore, ExpectedVersion, KeyChange, NonceUse, StoreError};
 
 /// How often a command is re-decided after losing an optimistic-concurrency race (only
 /// writers on other nodes can cause one: this node serialises its own, see [`Stripes`]).
@@ -107,8 +107,8 @@ pub struct Executed<A: EventSourced> {
 enum SideEffect {
     /// Records these nonces as used (none: a plain append).
     ConsumeNonces(Vec<NonceUse>),
-    /// Destroys the instance's data key.
-    DestroyKey,
+    /// Changes the instance's data key.
+    ChangeKey(KeyChange),
 }
 
 /// Loads and changes the instances of aggregate `A`.
@@ -231,23 +231,24 @@ impl<A: EventSourced> Repository<A> {
             .await
     }
 
-    /// [`Repository::execute`] whose append also destroys the data key of `id`, in the
-    /// same transaction ([`EventStore::append_destroying_key`]): both happen or neither.
-    /// A command that changes nothing destroys nothing. Only on stores that
-    /// [destroy keys with appends](EventStore::destroys_keys_with_appends).
-    pub async fn execute_destroying_key(
+    /// [`Repository::execute`] whose append also makes `change` to the data key of `id`,
+    /// in the same transaction ([`EventStore::append_changing_key`]): both happen or
+    /// neither. A command that changes nothing changes no key. Only on stores that
+    /// [change keys with appends](EventStore::changes_keys_with_appends).
+    pub async fn execute_changing_key(
         &self,
         id: Uuid,
         meta: &CommandMeta,
+        change: KeyChange,
         command: impl FnMut(&A, DateTime<Utc>) -> A::Command,
     ) -> Result<Executed<A>, RepositoryError<A::Error>> {
-        self.execute_with(id, meta, SideEffect::DestroyKey, command)
+        self.execute_with(id, meta, SideEffect::ChangeKey(change), command)
             .await
     }
 
-    /// Whether [`Repository::execute_destroying_key`] is available on this store.
-    pub fn destroys_keys_with_appends(&self) -> bool {
-        self.store.destroys_keys_with_appends()
+    /// Whether [`Repository::execute_changing_key`] is available on this store.
+    pub fn changes_keys_with_appends(&self) -> bool {
+        self.store.changes_keys_with_appends()
     }
 
     async fn execute_with(
@@ -325,9 +326,9 @@ impl<A: EventSourced> Repository<A> {
                 SideEffect::ConsumeNonces(_) => {
                     self.store.append(&stream_id, expected, new_events).await
                 }
-                SideEffect::DestroyKey => {
+                SideEffect::ChangeKey(change) => {
                     self.store
-                        .append_destroying_key(&stream_id, expected, new_events, id)
+                        .append_changing_key(&stream_id, expected, new_events, id, change.clone())
                         .await
                 }
             };

@@ -19,7 +19,7 @@ use issuance_domain::LogPosition;
 use uuid::Uuid;
 
 use super::{CommandError, CommandMeta, Executed, OfferRepository};
-use crate::store::SecretStore;
+use crate::store::{KeyChange, SecretStore};
 
 /// `ClaimsErased` reason for an admin's request.
 pub const REASON_ADMIN_REQUEST: &str = "admin_request";
@@ -46,7 +46,7 @@ pub async fn erase_claims(
 ) -> Result<Erasure, CommandError> {
     // Only for offers that exist, so an unknown id answers 404 and destroys nothing.
     offers.load(offer_id).await?.definition()?;
-    let atomic = offers.destroys_keys_with_appends();
+    let atomic = offers.changes_keys_with_appends();
     if !atomic {
         secrets.destroy_data_key(offer_id).await?;
     }
@@ -56,7 +56,9 @@ pub async fn erase_claims(
         })
     };
     let executed = if atomic {
-        offers.execute_destroying_key(offer_id, meta, command).await
+        offers
+            .execute_changing_key(offer_id, meta, KeyChange::Destroy, command)
+            .await
     } else {
         offers.execute(offer_id, meta, command).await
     };

@@ -155,27 +155,29 @@ pub trait EventStore: Send + Sync + 'static {
         )))
     }
 
-    /// Whether [`EventStore::append_destroying_key`] is available: the data keys live in
+    /// Whether [`EventStore::append_changing_key`] is available: the data keys live in
     /// the store's own transactions.
-    fn destroys_keys_with_appends(&self) -> bool {
+    fn changes_keys_with_appends(&self) -> bool {
         false
     }
 
-    /// [`EventStore::append`] that also destroys the data key of offer `offer_id` (an
-    /// absent key is no error), atomically: the events are written exactly when the key
-    /// is destroyed. Erasure by crypto-shredding then leaves no state in which the log
-    /// and the keys disagree. Only for stores whose
-    /// [`EventStore::destroys_keys_with_appends`] is true; the others refuse.
-    async fn append_destroying_key(
+    /// [`EventStore::append`] that also makes `change` to the data key of offer
+    /// `offer_id`, atomically: the events are written exactly when the key is stored or
+    /// destroyed. An offer's creation then never leaves a key without its offer, and an
+    /// erasure by crypto-shredding no state in which the log and the keys disagree. Only
+    /// for stores whose [`EventStore::changes_keys_with_appends`] is true; the others
+    /// refuse.
+    async fn append_changing_key(
         &self,
         stream_id: &str,
         expected: ExpectedVersion,
         events: Vec<NewEvent>,
         offer_id: Uuid,
+        change: KeyChange,
     ) -> Result<AppendOutcome, StoreError> {
-        let _ = (stream_id, expected, events, offer_id);
+        let _ = (stream_id, expected, events, offer_id, change);
         Err(StoreError::Unavailable(format!(
-            "the {} store cannot destroy data keys with an append",
+            "the {} store cannot change data keys with an append",
             self.backend()
         )))
     }
@@ -238,6 +240,17 @@ impl std::fmt::Debug for DataKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("DataKey([redacted])")
     }
+}
+
+/// A change to an offer's data key, made in the same transaction as an append
+/// ([`EventStore::append_changing_key`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyChange {
+    /// Stores this new key; fails if the offer has one already.
+    Insert(DataKey),
+    /// Destroys the key (securely, as [`SecretStore::destroy_data_key`]); an absent key is
+    /// no error.
+    Destroy,
 }
 
 /// Secrets kept outside the log.

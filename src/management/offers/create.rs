@@ -25,6 +25,7 @@ use crate::management::error::ApiError;
 use crate::offers::credential_offer::{credential_offer, offer_uri};
 use crate::offers::{CommandError, CommandMeta, Executed};
 use crate::state::AppState;
+use crate::store::KeyChange;
 
 /// The idempotency header.
 const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
@@ -92,10 +93,18 @@ pub(in crate::management) async fn create_offer(
             "the offer created with this Idempotency-Key has had its claims erased; the request can no longer be compared with it",
         ));
     }
-    let data_key = state
-        .secrets
-        .data_key_get_or_insert(offer_id, sealing::generate_key())
-        .await?;
+    // A fresh id (no Idempotency-Key) is known to no one else: its key can be stored with
+    // the offer's creation, in one transaction, where the store allows. Retries of one
+    // idempotent request may race, so they agree on a key first.
+    let key_with_append = !idempotent && state.offers.changes_keys_with_appends();
+    let data_key = if key_with_append {
+        sealing::generate_key()
+    } else {
+        state
+            .secrets
+            .data_key_get_or_insert(offer_id, sealing::generate_key())
+            .await?
+    };
     let fingerprint = sealing::fingerprint(&data_key, &canonical);
     if idempotent {
         if let Some(existing) = existing(state, offer_id, &fingerprint).await? {
@@ -106,17 +115,23 @@ pub(in crate::management) async fn create_offer(
         sealing::seal(&data_key, offer_id, &offer.claims).map_err(|e| ApiError::internal(&e))?;
     let created = offer_created(state, offer_id, &offer, sealed, fingerprint);
     let expires_in = Duration::seconds(offer.expires_in);
-    let executed = state
-        .offers
-        .execute(offer_id, meta, |_, now| {
-            let mut created = created.clone();
-            created.expires_at = now + expires_in;
-            OfferCommand::Create(CreateOffer {
-                now,
-                offer: created,
-            })
+    let command = |_: &_, now| {
+        let mut created = created.clone();
+        created.expires_at = now + expires_in;
+        OfferCommand::Create(CreateOffer {
+            now,
+            offer: created,
         })
-        .await;
+    };
+    let executed = if key_with_append {
+        let key = KeyChange::Insert(data_key);
+        state
+            .offers
+            .execute_changing_key(offer_id, meta, key, command)
+            .await
+    } else {
+        state.offers.execute(offer_id, meta, command).await
+    };
     match executed {
         Ok(executed) => {
             state.metrics.record_appended(&executed.events);

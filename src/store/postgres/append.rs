@@ -23,9 +23,9 @@ use tokio::sync::{mpsc, oneshot, watch, Mutex};
 use uuid::Uuid;
 
 use super::read::position;
-use super::secrets::{KeyVacuum, DELETE_KEYS, ZERO_KEYS};
+use super::secrets::{KeyVacuum, DELETE_KEYS, INSERT_KEYS, ZERO_KEYS};
 use super::unavailable;
-use crate::store::{advance, AppendOutcome, ExpectedVersion, NonceUse, StoreError};
+use crate::store::{advance, AppendOutcome, ExpectedVersion, KeyChange, NonceUse, StoreError};
 
 /// Most appends committed together.
 const MAX_BATCH: usize = 256;
@@ -71,8 +71,8 @@ struct Request {
     events: Vec<NewEvent>,
     /// Recorded as used in the same transaction; one used before fails the append.
     nonces: Vec<NonceUse>,
-    /// The offer whose data key the same transaction destroys, if the append lands.
-    destroy_key: Option<Uuid>,
+    /// The change the same transaction makes to an offer's data key, if the append lands.
+    key_change: Option<(Uuid, KeyChange)>,
     reply: oneshot::Sender<Result<AppendOutcome, StoreError>>,
 }
 
@@ -121,7 +121,7 @@ impl Appender {
         expected: ExpectedVersion,
         events: Vec<NewEvent>,
         nonces: Vec<NonceUse>,
-        destroy_key: Option<Uuid>,
+        key_change: Option<(Uuid, KeyChange)>,
     ) -> Result<AppendOutcome, StoreError> {
         let (reply, outcome) = oneshot::channel();
         self.queue
@@ -130,7 +130,7 @@ impl Appender {
                 expected,
                 events,
                 nonces,
-                destroy_key,
+                key_change,
                 reply,
             })
             .map_err(|_| unavailable("the PostgreSQL appender has stopped"))?;
@@ -191,10 +191,9 @@ async fn work(
                 advance(watch, head);
             }
         }
-        let destroyed = batch
-            .iter()
-            .zip(&results)
-            .any(|(request, result)| request.destroy_key.is_some() && result.is_ok());
+        let destroyed = batch.iter().zip(&results).any(|(request, result)| {
+            matches!(request.key_change, Some((_, KeyChange::Destroy))) && result.is_ok()
+        });
         if destroyed {
             vacuum.schedule();
         }
@@ -256,13 +255,22 @@ async fn commit(
     }
     let passed: Vec<bool> = fates.iter().map(|f| *f == Fate::Passed).collect();
 
-    // The data keys destroyed by appends that passed.
-    let destroyed: Vec<Uuid> = batch
-        .iter()
-        .zip(&passed)
-        .filter(|(_, ok)| **ok)
-        .filter_map(|(request, _)| request.destroy_key)
-        .collect();
+    // The data keys stored and destroyed by appends that passed. A key that exists
+    // already fails the batch, which is then retried one append at a time.
+    let (mut inserted, mut keys, mut destroyed) = (Vec::new(), Vec::new(), Vec::new());
+    for (request, _) in batch.iter().zip(&passed).filter(|(_, ok)| **ok) {
+        match &request.key_change {
+            Some((offer_id, KeyChange::Insert(key))) => {
+                inserted.push(*offer_id);
+                keys.push(&key.0[..]);
+            }
+            Some((offer_id, KeyChange::Destroy)) => destroyed.push(*offer_id),
+            None => {}
+        }
+    }
+    if !inserted.is_empty() {
+        tx.execute(INSERT_KEYS, &[&inserted, &keys]).await?;
+    }
     if !destroyed.is_empty() {
         tx.execute(ZERO_KEYS, &[&destroyed]).await?;
         tx.execute(DELETE_KEYS, &[&destroyed]).await?;

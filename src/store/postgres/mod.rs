@@ -24,7 +24,7 @@ use uuid::Uuid;
 
 pub use secrets::PgSecretStore;
 
-use super::{AppendOutcome, EventStore, ExpectedVersion, NonceUse, StoreError};
+use super::{AppendOutcome, EventStore, ExpectedVersion, KeyChange, NonceUse, StoreError};
 use crate::pg::{self, PgError, PgTarget};
 use append::Appender;
 
@@ -192,32 +192,48 @@ impl EventStore for PgEventStore {
             .await
     }
 
-    fn destroys_keys_with_appends(&self) -> bool {
+    fn changes_keys_with_appends(&self) -> bool {
         // `data_keys` is in the same schema, as `used_nonces` is.
         true
     }
 
-    async fn append_destroying_key(
+    async fn append_changing_key(
         &self,
         stream_id: &str,
         expected: ExpectedVersion,
         events: Vec<NewEvent>,
         offer_id: Uuid,
+        change: KeyChange,
     ) -> Result<AppendOutcome, StoreError> {
         if events.is_empty() {
-            // Nothing to record: the key goes only if the expectation holds.
+            // Nothing to record: the key changes only if the expectation holds.
             let actual = self.stream_version(stream_id).await?;
             let outcome = expected.check_empty_append(stream_id, actual)?;
             let mut client = self.client().await?;
             let tx = client.transaction().await?;
             let offers = [offer_id];
-            tx.execute(secrets::ZERO_KEYS, &[&&offers[..]]).await?;
-            tx.execute(secrets::DELETE_KEYS, &[&&offers[..]]).await?;
+            match &change {
+                KeyChange::Insert(key) => {
+                    let keys = [&key.0[..]];
+                    tx.execute(secrets::INSERT_KEYS, &[&&offers[..], &&keys[..]])
+                        .await?;
+                }
+                KeyChange::Destroy => {
+                    tx.execute(secrets::ZERO_KEYS, &[&&offers[..]]).await?;
+                    tx.execute(secrets::DELETE_KEYS, &[&&offers[..]]).await?;
+                }
+            }
             tx.commit().await?;
             return Ok(outcome);
         }
         self.appender
-            .append(stream_id, expected, events, Vec::new(), Some(offer_id))
+            .append(
+                stream_id,
+                expected,
+                events,
+                Vec::new(),
+                Some((offer_id, change)),
+            )
             .await
     }
 

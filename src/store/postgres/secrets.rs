@@ -47,6 +47,10 @@ impl PgSecretStore {
 /// behind by the delete that follows then no longer hold the key bytes.
 pub(super) const ZERO_KEYS: &str = "UPDATE data_keys SET key = '\\x0000000000000000000000000000000000000000000000000000000000000000'::bytea WHERE offer_id = ANY($1)";
 
+/// Stores new data keys: offers `$1`, keys `$2` (arrays); an existing key fails.
+pub(super) const INSERT_KEYS: &str =
+    "INSERT INTO data_keys (offer_id, key) SELECT * FROM unnest($1::uuid[], $2::bytea[])";
+
 /// Deletes the data keys of offers `$1` (an array).
 pub(super) const DELETE_KEYS: &str = "DELETE FROM data_keys WHERE offer_id = ANY($1)";
 

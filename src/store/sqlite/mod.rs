@@ -26,7 +26,8 @@ use tokio::sync::{oneshot, watch};
 use uuid::Uuid;
 
 use super::{
-    AppendOutcome, DataKey, EventStore, ExpectedVersion, NonceUse, SecretStore, StoreError,
+    AppendOutcome, DataKey, EventStore, ExpectedVersion, KeyChange, NonceUse, SecretStore,
+    StoreError,
 };
 use crate::sqlite_checkpointer::Checkpointer;
 use crate::sqlite_pool::{PoolError, SqlitePool};
@@ -167,7 +168,7 @@ impl EventStore for SqliteStore {
             expected,
             events,
             nonces: Vec::new(),
-            destroy_key: None,
+            key_change: None,
             reply,
         })
         .await
@@ -191,23 +192,24 @@ impl EventStore for SqliteStore {
             expected,
             events,
             nonces,
-            destroy_key: None,
+            key_change: None,
             reply,
         })
         .await
     }
 
-    fn destroys_keys_with_appends(&self) -> bool {
+    fn changes_keys_with_appends(&self) -> bool {
         // The keys live in the same file, so the writer's transaction covers both.
         true
     }
 
-    async fn append_destroying_key(
+    async fn append_changing_key(
         &self,
         stream_id: &str,
         expected: ExpectedVersion,
         events: Vec<NewEvent>,
         offer_id: Uuid,
+        change: KeyChange,
     ) -> Result<AppendOutcome, StoreError> {
         let stream_id = stream_id.to_string();
         self.write(|reply| WriteOp::Append {
@@ -215,7 +217,7 @@ impl EventStore for SqliteStore {
             expected,
             events,
             nonces: Vec::new(),
-            destroy_key: Some(offer_id),
+            key_change: Some((offer_id, change)),
             reply,
         })
         .await

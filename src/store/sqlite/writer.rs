@@ -16,7 +16,9 @@ use uuid::Uuid;
 
 use super::recent::RecentEvents;
 use super::sql_error;
-use crate::store::{advance, AppendOutcome, DataKey, ExpectedVersion, NonceUse, StoreError};
+use crate::store::{
+    advance, AppendOutcome, DataKey, ExpectedVersion, KeyChange, NonceUse, StoreError,
+};
 
 /// Shortest time between two WAL truncations after data keys were destroyed.
 const TRUNCATE_INTERVAL: Duration = Duration::from_secs(1);
@@ -37,8 +39,8 @@ pub(super) enum WriteOp {
         events: Vec<NewEvent>,
         /// Recorded as used in the append's savepoint.
         nonces: Vec<NonceUse>,
-        /// The offer whose data key the append's savepoint destroys.
-        destroy_key: Option<Uuid>,
+        /// The change the append's savepoint makes to an offer's data key.
+        key_change: Option<(Uuid, KeyChange)>,
         reply: Reply<AppendOutcome>,
     },
     KeyGetOrInsert {
@@ -201,17 +203,18 @@ fn commit_batch(
                 expected,
                 events,
                 nonces,
-                destroy_key,
+                key_change,
                 reply,
             } => {
+                let destroys = matches!(key_change, Some((_, KeyChange::Destroy)));
                 let effects = Effects {
                     nonces: &nonces,
-                    destroy_key,
+                    key_change,
                 };
                 let result =
                     append(&tx, &stream_id, expected, events, effects).map(|(outcome, events)| {
                         committed.extend(events);
-                        destroyed |= destroy_key.is_some();
+                        destroyed |= destroys;
                         outcome
                     });
                 pending.push(Pending::Append(reply, result));
@@ -290,10 +293,22 @@ fn destroy_key(tx: &rusqlite::Transaction<'_>, offer_id: Uuid) -> Result<bool, S
         .map_err(sql_error)
 }
 
+/// Stores a new data key; an existing one fails (and rolls back the append).
+fn insert_key(
+    tx: &rusqlite::Transaction<'_>,
+    offer_id: Uuid,
+    key: &DataKey,
+) -> Result<(), StoreError> {
+    tx.prepare_cached("INSERT INTO data_keys (offer_id, key) VALUES (?1, ?2)")
+        .and_then(|mut s| s.execute(params![offer_id.to_string(), &key.0[..]]))
+        .map(|_| ())
+        .map_err(sql_error)
+}
+
 /// What an append does besides appending, inside its savepoint.
 struct Effects<'a> {
     nonces: &'a [NonceUse],
-    destroy_key: Option<Uuid>,
+    key_change: Option<(Uuid, KeyChange)>,
 }
 
 fn append(
@@ -315,7 +330,7 @@ fn append(
             actual,
         });
     }
-    if events.is_empty() && nonces.is_empty() && effects.destroy_key.is_none() {
+    if events.is_empty() && nonces.is_empty() && effects.key_change.is_none() {
         let outcome = AppendOutcome {
             new_version: actual,
             last_position: LogPosition::START,
@@ -332,8 +347,12 @@ fn append(
                 return Err(StoreError::NonceReused);
             }
         }
-        if let Some(offer_id) = effects.destroy_key {
-            destroy_key(tx, offer_id)?;
+        match &effects.key_change {
+            Some((offer_id, KeyChange::Insert(key))) => insert_key(tx, *offer_id, key)?,
+            Some((offer_id, KeyChange::Destroy)) => {
+                destroy_key(tx, *offer_id)?;
+            }
+            None => {}
         }
         let mut insert = tx
             .prepare_cached(

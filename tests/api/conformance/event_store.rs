@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
-use issuance::store::{DataKey, EventStore, ExpectedVersion, NonceUse, StoreError};
+use issuance::store::{DataKey, EventStore, ExpectedVersion, KeyChange, NonceUse, StoreError};
 use issuance_domain::{EventMetadata, LogPosition, NewEvent, RecordedEvent};
 use serde_json::json;
 use uuid::Uuid;
@@ -516,48 +516,78 @@ pub async fn nonces_consumed_with_an_append_are_all_or_nothing(subject: &Subject
     assert_eq!(wins, 1);
 }
 
-/// On stores that destroy data keys with appends: the events are written exactly when the
-/// key is destroyed. A conflict writes nothing and keeps the key; an absent key is no
-/// error. Other stores refuse the call and destroy nothing.
-pub async fn a_key_destroyed_with_an_append_goes_with_its_events(subject: &Subject) {
+/// On stores that change data keys with appends: the events are written exactly when the
+/// key is stored or destroyed. A conflict writes nothing and changes no key; storing a key
+/// over an existing one fails whole; destroying an absent key is no error. Other stores
+/// refuse the call and change nothing.
+pub async fn a_key_changed_with_an_append_goes_with_its_events(subject: &Subject) {
     let (store, secrets) = (subject.events.as_ref(), subject.secrets.as_ref());
     let offer = Uuid::new_v4();
     let key = DataKey(rand::random());
-    secrets
-        .data_key_get_or_insert(offer, key.clone())
-        .await
-        .unwrap();
     let stream = fresh_stream("k");
-    store
-        .append(&stream, ExpectedVersion::NoStream, events(0, 1))
-        .await
-        .unwrap();
-    if !store.destroys_keys_with_appends() {
+    if !store.changes_keys_with_appends() {
         let refused = store
-            .append_destroying_key(&stream, ExpectedVersion::Exact(1), events(1, 1), offer)
+            .append_changing_key(
+                &stream,
+                ExpectedVersion::NoStream,
+                events(0, 1),
+                offer,
+                KeyChange::Insert(key),
+            )
             .await;
         assert!(
             matches!(refused, Err(StoreError::Unavailable(_))),
             "{refused:?}"
         );
-        assert_eq!(store.read_stream(&stream).await.unwrap().len(), 1);
-        assert_eq!(secrets.data_key(offer).await.unwrap(), Some(key));
+        assert!(store.read_stream(&stream).await.unwrap().is_empty());
+        assert_eq!(secrets.data_key(offer).await.unwrap(), None);
         return;
     }
+    let insert = |expected, from| {
+        store.append_changing_key(
+            &stream,
+            expected,
+            events(from, 1),
+            offer,
+            KeyChange::Insert(key.clone()),
+        )
+    };
+    let destroy = |expected, from| {
+        store.append_changing_key(
+            &stream,
+            expected,
+            events(from, 1),
+            offer,
+            KeyChange::Destroy,
+        )
+    };
+
+    // Stored with the stream's first event.
+    insert(ExpectedVersion::NoStream, 0).await.unwrap();
+    assert_eq!(secrets.data_key(offer).await.unwrap(), Some(key.clone()));
+
+    // A second key for the offer: nothing written, the first key kept.
+    let twice = store
+        .append_changing_key(
+            &stream,
+            ExpectedVersion::Exact(1),
+            events(1, 1),
+            offer,
+            KeyChange::Insert(DataKey(rand::random())),
+        )
+        .await;
+    assert!(twice.is_err(), "{twice:?}");
+    assert_eq!(store.read_stream(&stream).await.unwrap().len(), 1);
+    assert_eq!(secrets.data_key(offer).await.unwrap(), Some(key.clone()));
 
     // A conflict: nothing written, the key kept.
-    let conflict = store
-        .append_destroying_key(&stream, ExpectedVersion::NoStream, events(1, 1), offer)
-        .await;
+    let conflict = destroy(ExpectedVersion::NoStream, 1).await;
     assert!(is_conflict(&conflict), "{conflict:?}");
     assert_eq!(store.read_stream(&stream).await.unwrap().len(), 1);
-    assert_eq!(secrets.data_key(offer).await.unwrap(), Some(key));
+    assert_eq!(secrets.data_key(offer).await.unwrap(), Some(key.clone()));
 
     // Success: the events and the destruction together.
-    let outcome = store
-        .append_destroying_key(&stream, ExpectedVersion::Exact(1), events(1, 1), offer)
-        .await
-        .unwrap();
+    let outcome = destroy(ExpectedVersion::Exact(1), 1).await.unwrap();
     assert_eq!(outcome.new_version, 2);
     assert_eq!(secrets.data_key(offer).await.unwrap(), None);
     assert!(
@@ -566,9 +596,20 @@ pub async fn a_key_destroyed_with_an_append_goes_with_its_events(subject: &Subje
     );
 
     // The key already gone: still appends.
-    let outcome = store
-        .append_destroying_key(&stream, ExpectedVersion::Exact(2), events(2, 1), offer)
-        .await
-        .unwrap();
+    let outcome = destroy(ExpectedVersion::Exact(2), 2).await.unwrap();
     assert_eq!(outcome.new_version, 3);
+
+    // A conflicting creation stores no key.
+    let other = Uuid::new_v4();
+    let taken = store
+        .append_changing_key(
+            &stream,
+            ExpectedVersion::NoStream,
+            events(3, 1),
+            other,
+            KeyChange::Insert(key),
+        )
+        .await;
+    assert!(is_conflict(&taken), "{taken:?}");
+    assert_eq!(secrets.data_key(other).await.unwrap(), None);
 }

@@ -33,7 +33,7 @@ macro_rules! conformance {
                 event_store::a_tailing_reader_sees_every_event_exactly_once,
                 event_store::appends_wake_the_appended_watch,
                 event_store::nonces_consumed_with_an_append_are_all_or_nothing,
-                event_store::a_key_destroyed_with_an_append_goes_with_its_events,
+                event_store::a_key_changed_with_an_append_goes_with_its_events,
                 secret_store::a_data_key_is_created_once_and_destroyed_for_good,
                 secret_store::racing_key_creation_agrees_on_one_key,
                 secret_store::a_nonce_is_accepted_once_until_purged,
