@@ -1,10 +1,10 @@
 //! Erasing an offer's claims by crypto-shredding: destroy the offer's data key and record
 //! `ClaimsErased`.
 //!
-//! Where the store keeps the keys in its own transactions (the embedded SQLite file), both
-//! happen in one transaction: the log states an erasure exactly when the key is gone.
+//! Where the store keeps the keys in its own transactions (SQLite, PostgreSQL), both happen
+//! in one transaction: the log states an erasure exactly when the key is gone.
 //!
-//! Elsewhere the key is destroyed first, then the event appended. The order is
+//! Elsewhere (EventStoreDB, whose keys live in the read store) the key is destroyed first, then the event appended. The order is
 //! deliberate. The claims exist only sealed under the data key, so destroying the key *is*
 //! the erasure; the event records it. Destroying first means the log never states an
 //! erasure that did not happen: a crash between the two steps leaves the key gone and no
