@@ -189,3 +189,54 @@ backend_test! {
             .assert_error(400, "invalid_nonce");
     }
 }
+
+/// Opens the stores of `database` (migrating them) and returns the secret store.
+async fn postgres_secrets(
+    database: &TestDatabase,
+    data_dir: &std::path::Path,
+) -> std::sync::Arc<dyn issuance::store::SecretStore> {
+    let overrides = [
+        ("data_dir", json!(data_dir)),
+        ("event_store", json!(database.url())),
+    ];
+    let config = issuance::config::LoadedConfig::from_toml_with(
+        issuance::config::BUILT_IN_CONFIG,
+        &overrides,
+    )
+    .unwrap();
+    issuance::stores::open(&config.settings)
+        .await
+        .unwrap()
+        .secrets
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn nonces_used_before_the_postgres_ledger_migration_stay_used() {
+    // Arrange: a ledger of the first schema version holding a used nonce.
+    let database = TestDatabase::new();
+    let data_dir = tempfile::tempdir().unwrap();
+    drop(postgres_secrets(&database, data_dir.path()).await);
+    let client = database.client().await;
+    client
+        .batch_execute(
+            "DROP TABLE used_nonces;
+             CREATE TABLE used_nonces (nonce_hash bytea PRIMARY KEY, expires_at timestamptz NOT NULL);
+             CREATE INDEX used_nonces_expiry ON used_nonces (expires_at);
+             INSERT INTO used_nonces VALUES ('\\x0707070707070707070707070707070707070707070707070707070707070707', to_timestamp(1900000000));
+             DELETE FROM secret_store_migrations WHERE version = 2;",
+        )
+        .await
+        .unwrap();
+
+    // Act: the service starts on it and migrates.
+    let secrets = postgres_secrets(&database, data_dir.path()).await;
+
+    // Assert
+    let expires_at = chrono::DateTime::from_timestamp(1_900_000_000, 0).unwrap();
+    assert!(
+        !secrets.consume_nonce([7; 32], expires_at).await.unwrap(),
+        "a nonce used before the migration"
+    );
+    assert!(secrets.consume_nonce([8; 32], expires_at).await.unwrap());
+    assert!(!secrets.consume_nonce([8; 32], expires_at).await.unwrap());
+}

@@ -53,10 +53,11 @@ const VERSIONS: &str = "SELECT stream_id, version FROM streams WHERE stream_id =
 /// Records the nonces of a whole batch as used; returns those that were fresh.
 const CLAIM_NONCES: &str = "INSERT INTO used_nonces (nonce_hash, expires_at) \
      SELECT * FROM unnest($1::bytea[], $2::timestamptz[]) \
-     ON CONFLICT (nonce_hash) DO NOTHING RETURNING nonce_hash";
+     ON CONFLICT (expires_at, nonce_hash) DO NOTHING RETURNING nonce_hash";
 
 /// Forgets nonces claimed by appends that fail on another of their nonces.
-const UNCLAIM_NONCES: &str = "DELETE FROM used_nonces WHERE nonce_hash = ANY($1)";
+const UNCLAIM_NONCES: &str = "DELETE FROM used_nonces \
+     WHERE (expires_at, nonce_hash) IN (SELECT * FROM unnest($1::timestamptz[], $2::bytea[]))";
 
 /// Puts back a stream an append that failed on a nonce had advanced.
 const REVERT: &str = "UPDATE streams SET version = $2 WHERE stream_id = $1";
@@ -376,20 +377,20 @@ async fn claim_nonces(
     batch: &[Request],
     fates: &mut [Fate],
 ) -> Result<(), StoreError> {
-    // In hash order, like the streams: two batches then take the ledger's index entries in
+    // In key order, like the streams: two batches then take the ledger's index entries in
     // the same order and cannot deadlock on them.
-    let mut claims: Vec<(&[u8], DateTime<Utc>)> = batch
+    let mut claims: Vec<(DateTime<Utc>, &[u8])> = batch
         .iter()
         .zip(fates.iter())
         .filter(|(_, fate)| **fate == Fate::Passed)
         .flat_map(|(request, _)| request.nonces.iter())
-        .map(|nonce| (&nonce.hash[..], nonce.expires_at))
+        .map(|nonce| (nonce.expires_at, &nonce.hash[..]))
         .collect();
     if claims.is_empty() {
         return Ok(());
     }
     claims.sort();
-    let (hashes, expiries): (Vec<&[u8]>, Vec<DateTime<Utc>>) = claims.into_iter().unzip();
+    let (expiries, hashes): (Vec<DateTime<Utc>>, Vec<&[u8]>) = claims.into_iter().unzip();
     let claim = tx.prepare_cached(CLAIM_NONCES).await?;
     let mut fresh: HashSet<Vec<u8>> = HashSet::with_capacity(hashes.len());
     for row in tx.query(&claim, &[&hashes, &expiries]).await? {
@@ -417,13 +418,20 @@ async fn claim_nonces(
     if failed.is_empty() {
         return Ok(());
     }
-    let claimed: Vec<&[u8]> = owner
-        .iter()
-        .filter(|(_, i)| failed.contains(i))
-        .map(|(hash, _)| *hash)
-        .collect();
+    // The nonces the failed appends did claim (each is owned by one append).
+    let (mut claimed_expiries, mut claimed): (Vec<DateTime<Utc>>, Vec<&[u8]>) = (vec![], vec![]);
+    for &i in &failed {
+        for nonce in &batch[i].nonces {
+            let hash: &[u8] = &nonce.hash;
+            if fresh.contains(hash) && owner.get(hash) == Some(&i) {
+                claimed_expiries.push(nonce.expires_at);
+                claimed.push(hash);
+            }
+        }
+    }
     if !claimed.is_empty() {
-        tx.execute(UNCLAIM_NONCES, &[&claimed]).await?;
+        tx.execute(UNCLAIM_NONCES, &[&claimed_expiries, &claimed])
+            .await?;
     }
     for i in failed {
         let request = &batch[i];

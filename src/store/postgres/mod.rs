@@ -118,7 +118,7 @@ impl PgEventStore {
             let inserted = tx
                 .execute(
                     "INSERT INTO used_nonces (nonce_hash, expires_at) VALUES ($1, $2) \
-                     ON CONFLICT (nonce_hash) DO NOTHING",
+                     ON CONFLICT (expires_at, nonce_hash) DO NOTHING",
                     &[&&nonce.hash[..], &nonce.expires_at],
                 )
                 .await?;

@@ -158,7 +158,7 @@ impl SecretStore for PgSecretStore {
         let statement = client
             .prepare_cached(
                 "INSERT INTO used_nonces (nonce_hash, expires_at) VALUES ($1, $2) \
-                 ON CONFLICT (nonce_hash) DO NOTHING",
+                 ON CONFLICT (expires_at, nonce_hash) DO NOTHING",
             )
             .await?;
         let inserted = client
