@@ -85,7 +85,12 @@ pub(in crate::management) async fn create_offer(
         .map_err(|e| ApiError::invalid_request(format!("invalid offer request: {e}")))?;
     let offer = validate(parsed, &state.catalog, &state.settings.offers)?;
     let canonical = crate::crypto::canonical_json(body);
-    if idempotent && state.offers.load(offer_id).await?.claims_erased {
+    // What an earlier request with the same Idempotency-Key created, if anything.
+    let prior = match idempotent {
+        true => Some(state.offers.load(offer_id).await?),
+        false => None,
+    };
+    if prior.as_ref().is_some_and(|offer| offer.claims_erased) {
         // The fingerprint was keyed by the destroyed data key: the request can no longer
         // be compared, and a new key must not appear for an erased offer.
         return Err(ApiError::conflict(
@@ -106,8 +111,8 @@ pub(in crate::management) async fn create_offer(
             .await?
     };
     let fingerprint = sealing::fingerprint(&data_key, &canonical);
-    if idempotent {
-        if let Some(existing) = existing(state, offer_id, &fingerprint).await? {
+    if let Some(offer) = prior {
+        if let Some(existing) = same_request(offer, &fingerprint)? {
             return Ok(Creation::Existing(existing));
         }
     }
@@ -155,7 +160,12 @@ async fn existing(
     offer_id: Uuid,
     fingerprint: &Digest,
 ) -> Result<Option<Offer>, ApiError> {
-    let existing = state.offers.load(offer_id).await?;
+    same_request(state.offers.load(offer_id).await?, fingerprint)
+}
+
+/// `existing` if it was created from the request with `fingerprint` (`None` if it does not
+/// exist); 409 if it was created from another.
+fn same_request(existing: Offer, fingerprint: &Digest) -> Result<Option<Offer>, ApiError> {
     let Some(definition) = existing.definition.as_ref() else {
         return Ok(None);
     };

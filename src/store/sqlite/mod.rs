@@ -140,6 +140,29 @@ impl SqliteStore {
     }
 }
 
+impl SqliteStore {
+    /// Queues an append with its side effects for the writer's next transaction.
+    async fn append_with(
+        &self,
+        stream_id: &str,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+        nonces: Vec<NonceUse>,
+        key_change: Option<(Uuid, KeyChange)>,
+    ) -> Result<AppendOutcome, StoreError> {
+        let stream_id = stream_id.to_string();
+        self.write(|reply| WriteOp::Append {
+            stream_id,
+            expected,
+            events,
+            nonces,
+            key_change,
+            reply,
+        })
+        .await
+    }
+}
+
 pub(crate) fn sql_error(error: rusqlite::Error) -> StoreError {
     StoreError::Unavailable(format!("sqlite: {error}"))
 }
@@ -162,16 +185,8 @@ impl EventStore for SqliteStore {
         expected: ExpectedVersion,
         events: Vec<NewEvent>,
     ) -> Result<AppendOutcome, StoreError> {
-        let stream_id = stream_id.to_string();
-        self.write(|reply| WriteOp::Append {
-            stream_id,
-            expected,
-            events,
-            nonces: Vec::new(),
-            key_change: None,
-            reply,
-        })
-        .await
+        self.append_with(stream_id, expected, events, Vec::new(), None)
+            .await
     }
 
     fn consumes_nonces_with_appends(&self) -> bool {
@@ -186,16 +201,8 @@ impl EventStore for SqliteStore {
         events: Vec<NewEvent>,
         nonces: Vec<NonceUse>,
     ) -> Result<AppendOutcome, StoreError> {
-        let stream_id = stream_id.to_string();
-        self.write(|reply| WriteOp::Append {
-            stream_id,
-            expected,
-            events,
-            nonces,
-            key_change: None,
-            reply,
-        })
-        .await
+        self.append_with(stream_id, expected, events, nonces, None)
+            .await
     }
 
     fn changes_keys_with_appends(&self) -> bool {
@@ -211,16 +218,9 @@ impl EventStore for SqliteStore {
         offer_id: Uuid,
         change: KeyChange,
     ) -> Result<AppendOutcome, StoreError> {
-        let stream_id = stream_id.to_string();
-        self.write(|reply| WriteOp::Append {
-            stream_id,
-            expected,
-            events,
-            nonces: Vec::new(),
-            key_change: Some((offer_id, change)),
-            reply,
-        })
-        .await
+        let key_change = Some((offer_id, change));
+        self.append_with(stream_id, expected, events, Vec::new(), key_change)
+            .await
     }
 
     async fn read_stream(&self, stream_id: &str) -> Result<Vec<RecordedEvent>, StoreError> {
