@@ -164,7 +164,7 @@ pub async fn notify(app: &TestApp, offer: Uuid, token: Token, request_id: &str) 
 
 /// Waits until both projections have applied every event in the log.
 pub async fn wait_for_projections(app: &TestApp) {
-    let head = app.state.events.head().await.unwrap();
+    let head = app.written_head().await;
     for progress in [&app.state.audit_progress, &app.state.offer_view_progress] {
         assert!(
             progress.wait_for(head, Duration::from_secs(60)).await,

@@ -193,8 +193,11 @@ backend_test! {
         assert_eq!(pass.erased, 0);
         assert!(app.state.secrets.data_key(offer).await.unwrap().is_some());
         app.clock.advance(Duration::hours(2) + Duration::minutes(1));
+        // The service's own retention task, woken by the projections, may get there
+        // first: either way, once this pass returns the claims are erased, once.
         let pass = retention::erase_due(&app.state, 2).await.unwrap();
-        assert_eq!(pass.erased, 1);
+        assert_eq!(pass.failed, 0, "{pass:?}");
+        assert!(pass.erased + pass.already_erased <= 1, "{pass:?}");
         assert!(app.state.secrets.data_key(offer).await.unwrap().is_none());
         let pass = retention::erase_due(&app.state, 2).await.unwrap();
         assert_eq!(pass.erased, 0, "idempotent: {pass:?}");

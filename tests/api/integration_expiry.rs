@@ -56,7 +56,7 @@ backend_test! {
         for _ in 0..5 {
             ids.push(offer_id(&app.create_offer(&plain_offer()).await));
         }
-        let head = app.state.events.head().await.unwrap();
+        let head = app.written_head().await;
         assert!(
             app.state
                 .offer_view_progress

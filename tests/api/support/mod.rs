@@ -301,6 +301,14 @@ impl TestApp {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
+    /// The newest position this app has written: what a projection must reach to show
+    /// every write made so far. Not `events.head()`, which on PostgreSQL trails a commit
+    /// while any older transaction on the server (another test's, say) is still open.
+    pub async fn written_head(&self) -> issuance_domain::LogPosition {
+        let appended = *self.state.events.appended().borrow();
+        appended.max(self.state.events.head().await.unwrap())
+    }
+
     /// The number of events in the log (counted: positions are not counts on every
     /// backend; on PostgreSQL counted in the table, which includes events the log does not
     /// hand out yet because an older transaction is still open).

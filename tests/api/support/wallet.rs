@@ -295,7 +295,7 @@ impl TestApp {
     pub async fn wait_for_status(&self, offer_id: &str, status: &str) -> Value {
         // First let the view catch up with everything written so far, so a status that
         // is already current is not read from a stale row.
-        let head = self.state.events.head().await.unwrap();
+        let head = self.written_head().await;
         assert!(
             self.state
                 .offer_view_progress
