@@ -337,6 +337,50 @@ pub async fn exactly_one_of_racing_appends_wins(subject: &Subject) {
     assert_eq!(subject.events.read_stream(&stream).await.unwrap().len(), 2);
 }
 
+/// Appends that lose a race do not take the appends committed beside them down with them:
+/// with group commit a conflict and its neighbours often share one batch (on PostgreSQL the
+/// batch's one-flight attempt is rolled back and committed again step by step).
+pub async fn a_conflict_does_not_fail_its_neighbours(subject: &Subject) {
+    let contested = fresh_stream("c");
+    let mut appends = Vec::new();
+    for n in 0..24u64 {
+        let store = subject.events.clone();
+        let (stream, racing) = match n % 3 {
+            0 => (contested.clone(), true),
+            _ => (fresh_stream("c"), false),
+        };
+        appends.push(tokio::spawn(async move {
+            let outcome = store
+                .append(
+                    &stream,
+                    ExpectedVersion::NoStream,
+                    vec![event(n), event(n + 1)],
+                )
+                .await;
+            (stream, racing, outcome)
+        }));
+    }
+    let (mut contested_wins, mut neighbours) = (0, 0);
+    for append in appends {
+        let (stream, racing, outcome) = append.await.unwrap();
+        match (racing, outcome) {
+            (true, Ok(_)) => contested_wins += 1,
+            (true, Err(StoreError::Conflict { .. })) => {}
+            (false, Ok(outcome)) => {
+                assert_eq!(outcome.new_version, 2);
+                assert_eq!(subject.events.read_stream(&stream).await.unwrap().len(), 2);
+                neighbours += 1;
+            }
+            (_, Err(other)) => panic!("unexpected error {other}"),
+        }
+    }
+    assert_eq!((contested_wins, neighbours), (1, 16));
+    assert_eq!(
+        subject.events.read_stream(&contested).await.unwrap().len(),
+        2
+    );
+}
+
 /// A reader tailing the global log in small pages while many writers commit concurrently
 /// sees every event exactly once: no event committed late is skipped.
 pub async fn a_tailing_reader_sees_every_event_exactly_once(subject: &Subject) {

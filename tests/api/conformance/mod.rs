@@ -30,6 +30,7 @@ macro_rules! conformance {
                 event_store::a_large_stream_reads_back_completely,
                 event_store::concurrent_appends_to_many_streams_all_land,
                 event_store::exactly_one_of_racing_appends_wins,
+                event_store::a_conflict_does_not_fail_its_neighbours,
                 event_store::a_tailing_reader_sees_every_event_exactly_once,
                 event_store::appends_wake_the_appended_watch,
                 event_store::nonces_consumed_with_an_append_are_all_or_nothing,
