@@ -112,8 +112,10 @@ pub(super) async fn commit(
         insert
     );
 
-    let passed = begun.is_ok()
-        && checked.is_ok_and(|rows| rows.iter().all(|&n| n == 1))
+    // `BEGIN` fails only on a broken connection (inside a transaction it merely warns):
+    // the batch fails, the connection is closed, and the worker retries the appends.
+    begun?;
+    let passed = checked.is_ok_and(|rows| rows.iter().all(|&n| n == 1))
         && claimed.is_ok_and(|n| n == hashes.len() as u64)
         && inserted_keys.is_ok()
         && zeroed.is_ok()
