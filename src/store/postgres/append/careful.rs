@@ -7,7 +7,9 @@ use std::collections::{HashMap, HashSet};
 use deadpool_postgres::{Object, Transaction};
 use futures_util::future::try_join_all;
 
-use super::columns::{nonce_columns, outcomes, positions, EventColumns, KeyColumns};
+use super::columns::{
+    nonce_columns, outcomes, positions, stream_versions, EventColumns, KeyColumns,
+};
 use super::{unavailable, Fate, Request, Statements};
 use crate::store::{AppendOutcome, ExpectedVersion, StoreError};
 
@@ -36,16 +38,7 @@ pub(super) async fn commit(
     let tx = client.transaction().await?;
 
     // Claim or advance every stream, in stream order (deadlock-free), pipelined.
-    let mut order: Vec<usize> = (0..batch.len()).collect();
-    order.sort_by(|a, b| batch[*a].stream_id.cmp(&batch[*b].stream_id));
-    let mut versions = Vec::with_capacity(batch.len());
-    for &i in &order {
-        let request = &batch[i];
-        let expected = i64::try_from(request.expected.version())
-            .map_err(|_| unavailable("expected version out of range"))?;
-        let new = expected + request.events.len() as i64;
-        versions.push((i, expected, new));
-    }
+    let versions = stream_versions(batch)?;
     let checks = versions.iter().map(|(i, expected, new)| {
         let request = &batch[*i];
         let tx = &tx;

@@ -99,6 +99,21 @@ impl<'a> KeyColumns<'a> {
     }
 }
 
+/// Each append's `(index, expected version, new version)`, in stream order: every batch
+/// locks its stream rows in that order, so two batches cannot deadlock on them.
+pub(super) fn stream_versions(batch: &[Request]) -> Result<Vec<(usize, i64, i64)>, StoreError> {
+    let mut order: Vec<usize> = (0..batch.len()).collect();
+    order.sort_by(|a, b| batch[*a].stream_id.cmp(&batch[*b].stream_id));
+    order
+        .into_iter()
+        .map(|i| {
+            let expected = i64::try_from(batch[i].expected.version())
+                .map_err(|_| unavailable("expected version out of range"))?;
+            Ok((i, expected, expected + batch[i].events.len() as i64))
+        })
+        .collect()
+}
+
 /// The nonces of the appends that pass, in key order: two batches then take the ledger's
 /// index entries in the same order and cannot deadlock on them.
 pub(super) fn nonce_columns<'a>(

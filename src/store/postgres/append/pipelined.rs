@@ -17,7 +17,9 @@ use std::collections::{HashMap, HashSet};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::Statement;
 
-use super::columns::{nonce_columns, outcomes, positions, EventColumns, KeyColumns};
+use super::columns::{
+    nonce_columns, outcomes, positions, stream_versions, EventColumns, KeyColumns,
+};
 use super::{Fate, Request, Statements};
 use crate::store::{AppendOutcome, ExpectedVersion, StoreError};
 
@@ -51,14 +53,7 @@ pub(super) async fn commit(
     }
     let all = vec![true; batch.len()];
     let fates = vec![Fate::Passed; batch.len()];
-    let mut order: Vec<usize> = (0..batch.len()).collect();
-    order.sort_by(|a, b| batch[*a].stream_id.cmp(&batch[*b].stream_id));
-    let mut versions = Vec::with_capacity(batch.len());
-    for &i in &order {
-        let expected = i64::try_from(batch[i].expected.version())
-            .map_err(|_| super::unavailable("expected version out of range"))?;
-        versions.push((i, expected, expected + batch[i].events.len() as i64));
-    }
+    let versions = stream_versions(batch)?;
     let (expiries, hashes) = nonce_columns(batch, &fates);
     let keys = KeyColumns::of(batch, &all);
     let events = EventColumns::of(batch, &all)?;
