@@ -81,8 +81,10 @@ impl AppState {
             .await)
     }
 
-    /// The URL a wallet resolves the offer from.
+    /// The URL a wallet resolves the offer from: it carries the offer's unguessable
+    /// reference, never the (public) offer id.
     pub fn credential_offer_url(&self, offer_id: uuid::Uuid) -> String {
-        format!("{}/credential-offers/{offer_id}", self.issuer_url)
+        let reference = crate::crypto::codes::offer_reference(&self.server_secret, offer_id);
+        format!("{}/credential-offers/{reference}", self.issuer_url)
     }
 }

@@ -8,6 +8,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use issuance_domain::offer::TxCodeInputMode;
 use issuance_domain::Digest;
+use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
 use super::server_secret::ServerSecret;
@@ -33,6 +34,34 @@ pub fn offer_id_of_code(code: &str) -> Option<Uuid> {
     }
     let bytes = URL_SAFE_NO_PAD.decode(code).ok()?;
     Uuid::from_slice(bytes.get(..16)?).ok()
+}
+
+/// The reference in an offer's `credential_offer_uri`: base64url(offer id ‖ HMAC(secret,
+/// "offer-reference", offer id)). Unguessable (256-bit MAC) although the offer id is
+/// public, distinct from the pre-authorized code (another label), and stored nowhere:
+/// [`offer_id_of_reference`] verifies it.
+pub fn offer_reference(secret: &ServerSecret, offer_id: Uuid) -> String {
+    let mut bytes = Vec::with_capacity(48);
+    bytes.extend_from_slice(offer_id.as_bytes());
+    bytes.extend_from_slice(&reference_mac(secret, offer_id));
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The offer a presented reference names, if its MAC is genuine (compared in constant
+/// time); `None` for anything else, the bare offer id included.
+pub fn offer_id_of_reference(secret: &ServerSecret, reference: &str) -> Option<Uuid> {
+    if reference.len() != 64 {
+        return None;
+    }
+    let bytes = URL_SAFE_NO_PAD.decode(reference).ok()?;
+    let (id, mac) = bytes.split_at_checked(16)?;
+    let offer_id = Uuid::from_slice(id).ok()?;
+    let expected = reference_mac(secret, offer_id);
+    bool::from(expected.as_slice().ct_eq(mac)).then_some(offer_id)
+}
+
+fn reference_mac(secret: &ServerSecret, offer_id: Uuid) -> [u8; 32] {
+    secret.mac("offer-reference", &[offer_id.as_bytes()])
 }
 
 /// The `issuer_state` of an authorization-code offer, of the same shape as the code.
@@ -118,6 +147,25 @@ mod tests {
             pre_authorized_code(&ServerSecret::from_bytes([8; 32]), id)
         );
         assert_eq!(offer_id_of_code("garbage"), None);
+    }
+
+    #[test]
+    fn offer_references_verify_and_differ_from_ids_and_codes() {
+        let id = Uuid::new_v4();
+        let reference = offer_reference(&secret(), id);
+        assert_eq!(offer_id_of_reference(&secret(), &reference), Some(id));
+        assert_ne!(reference, pre_authorized_code(&secret(), id));
+        assert!(!reference.contains(&id.to_string()));
+        // Another secret's reference, the bare id, the code and a tampered MAC: nothing.
+        let foreign = offer_reference(&ServerSecret::from_bytes([8; 32]), id);
+        assert_eq!(offer_id_of_reference(&secret(), &foreign), None);
+        assert_eq!(offer_id_of_reference(&secret(), &id.to_string()), None);
+        let code = pre_authorized_code(&secret(), id);
+        assert_eq!(offer_id_of_reference(&secret(), &code), None);
+        let mut tampered = reference.into_bytes();
+        tampered[60] = if tampered[60] == b'A' { b'B' } else { b'A' };
+        let tampered = String::from_utf8(tampered).unwrap();
+        assert_eq!(offer_id_of_reference(&secret(), &tampered), None);
     }
 
     #[test]

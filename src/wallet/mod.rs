@@ -101,7 +101,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, wallet: &WalletState) {
         }
     }
     cfg.route(
-        &format!("{prefix}/credential-offers/{{offer_id}}"),
+        &format!("{prefix}/credential-offers/{{reference}}"),
         web::get().to(offer::credential_offer_by_reference),
     )
     .service(

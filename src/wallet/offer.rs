@@ -1,26 +1,30 @@
-//! `GET /credential-offers/{id}`: the Credential Offer by reference (OID4VCI 1.0 §4.1.3),
-//! the target of the management API's `credential_offer_uri`.
+//! `GET /credential-offers/{reference}`: the Credential Offer by reference (OID4VCI 1.0
+//! §4.1.3), the target of the management API's `credential_offer_uri`.
+//!
+//! The reference is the offer's unguessable handle ([`codes::offer_reference`]), never the
+//! offer id: the id is public (AMQP, callbacks, the audit view), so it must not be enough
+//! to obtain a pre-authorized code. A bare offer id answers 404 like any unknown handle.
 //!
 //! Read from the offer's own stream, so a revoked or expired offer disappears at once.
 //! The object carries the pre-authorized code, hence `no-store`.
 
-use actix_web::http::header;
-use actix_web::{web, HttpResponse};
-use uuid::Uuid;
-
 use super::errors::{ErrorCode, WalletError};
+use crate::crypto::codes;
 use crate::offers::credential_offer::credential_offer;
 use crate::offers::CommandError;
 use crate::state::AppState;
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
 
-/// Serves the credential offer object of a live offer; 404 for unknown, expired or
-/// terminal (completed, failed, revoked) offers.
+/// Serves the credential offer object of a live offer; 404 for a reference that is not
+/// genuine and for unknown, expired or terminal (completed, failed, revoked) offers.
 pub async fn credential_offer_by_reference(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, WalletError> {
     let not_found = || WalletError::new(ErrorCode::NotFound, "no such credential offer");
-    let offer_id = Uuid::parse_str(&path.into_inner()).map_err(|_| not_found())?;
+    let offer_id = codes::offer_id_of_reference(&state.server_secret, &path.into_inner())
+        .ok_or_else(not_found)?;
     let offer = state.offers.load(offer_id).await.map_err(|e| match e {
         CommandError::Store(e) => e.into(),
         other => WalletError::internal(&other),

@@ -52,7 +52,7 @@ backend_test! {
         .await;
     let offer_id = offer_id(&created);
     let offer = app
-        .wallet_get(&format!("/credential-offers/{offer_id}"))
+        .wallet_get(&offer_reference_path(&created))
         .await
         .body;
     let issuer_state = offer["grants"]["authorization_code"]["issuer_state"]

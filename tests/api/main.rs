@@ -27,6 +27,7 @@ mod management_auth;
 mod management_offers;
 mod management_validation;
 mod multi_node;
+mod offer_reference;
 mod projections;
 mod stale_cache;
 mod throughput;

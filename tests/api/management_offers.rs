@@ -7,6 +7,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
+use crate::support::wallet::{offer_reference_path, pre_authorized_code};
 use crate::support::*;
 
 backend_test! {
@@ -27,7 +28,13 @@ backend_test! {
         let created: Value = response.json().await.unwrap();
         let id = created["offer_id"].as_str().unwrap();
         assert_eq!(created["status"], "CREATED");
-        let expected_url = format!("{}/credential-offers/{id}", app.wallet);
+        // The offer URI names an unguessable reference: neither the offer id nor the code.
+        let path = offer_reference_path(&created);
+        let reference = path.strip_prefix("/credential-offers/").unwrap();
+        assert!(reference.len() >= 43, "at least 256 bits: {reference}");
+        assert!(!reference.contains(id));
+        assert_ne!(reference, pre_authorized_code(&created));
+        let expected_url = format!("{}{path}", app.wallet);
         assert_eq!(
             created["credential_offer_uri"],
             format!(

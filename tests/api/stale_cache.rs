@@ -27,7 +27,7 @@ async fn two_nodes() -> (TestApp, TestApp) {
 async fn created_on_and_cached_by(a: &TestApp, b: &TestApp) -> (serde_json::Value, String) {
     let created = a.create_offer(&identity_offer()).await;
     let id = offer_id(&created);
-    let resolved = b.wallet_get(&format!("/credential-offers/{id}")).await;
+    let resolved = b.wallet_get(&offer_reference_path(&created)).await;
     assert_eq!(resolved.status, 200);
     (created, id)
 }

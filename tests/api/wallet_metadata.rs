@@ -175,7 +175,8 @@ backend_test! {
             .await
             .unwrap();
         assert_eq!(response.status(), 200);
-        let offer_path = format!("/tenant/credential-offers/{}", offer_id(&created));
+        let offer_path = offer_reference_path(&created);
+        assert!(offer_path.starts_with("/tenant/credential-offers/"));
         assert_eq!(app.wallet_get(&offer_path).await.status, 404, "completed");
     }
 }
@@ -185,15 +186,24 @@ backend_test! {
         let app = spawn_app_on(backend).await;
         let created = app.create_offer(&identity_offer()).await;
         let id = offer_id(&created);
-        let reply = app.wallet_get(&format!("/credential-offers/{id}")).await;
+        let path = offer_reference_path(&created);
+        let reply = app.wallet_get(&path).await;
         assert_eq!(reply.status, 200);
         assert_eq!(reply.header("cache-control"), Some("no-store"));
         assert_eq!(reply.body, created["credential_offer"]);
 
+        // The offer id is public: it is not a handle to the offer object.
+        app.wallet_get(&format!("/credential-offers/{id}"))
+            .await
+            .assert_error(404, "not_found");
         app.wallet_get(&format!("/credential-offers/{}", uuid::Uuid::new_v4()))
             .await
             .assert_error(404, "not_found");
-        app.wallet_get("/credential-offers/not-a-uuid")
+        app.wallet_get("/credential-offers/not-a-reference")
+            .await
+            .assert_error(404, "not_found");
+        // Nor is the pre-authorized code (same shape, another MAC).
+        app.wallet_get(&format!("/credential-offers/{}", pre_authorized_code(&created)))
             .await
             .assert_error(404, "not_found");
         app.wallet_get("/no/such/endpoint")
@@ -209,13 +219,13 @@ backend_test! {
         .send()
         .await
         .unwrap();
-        app.wallet_get(&format!("/credential-offers/{}", offer_id(&revoked)))
+        app.wallet_get(&offer_reference_path(&revoked))
             .await
             .assert_error(404, "not_found");
 
         // Expired.
         app.clock.advance(chrono::Duration::seconds(301));
-        app.wallet_get(&format!("/credential-offers/{id}"))
+        app.wallet_get(&path)
             .await
             .assert_error(404, "not_found");
     }

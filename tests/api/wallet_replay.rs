@@ -144,7 +144,7 @@ backend_test! {
         .assert_error(401, "invalid_token");
         assert_eq!(app.event_count().await, before);
         // The offer is no longer served to wallets either.
-        app.wallet_get(&format!("/credential-offers/{id}"))
+        app.wallet_get(&offer_reference_path(&created))
             .await
             .assert_error(404, "not_found");
     }

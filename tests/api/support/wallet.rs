@@ -134,6 +134,17 @@ pub fn tx_code(created: &Value) -> String {
     created["tx_code_value"].as_str().unwrap().to_string()
 }
 
+/// The path (under the wallet's origin) of the `credential_offer_uri` in a creation
+/// response: `[/prefix]/credential-offers/<reference>`.
+pub fn offer_reference_path(created: &Value) -> String {
+    let uri = created["credential_offer_uri"].as_str().unwrap();
+    let encoded = uri
+        .strip_prefix("openid-credential-offer://?credential_offer_uri=")
+        .unwrap();
+    let url = reqwest::Url::parse(&urlencoding::decode(encoded).unwrap()).unwrap();
+    url.path().to_string()
+}
+
 /// The offer id in a creation response.
 pub fn offer_id(created: &Value) -> String {
     created["offer_id"].as_str().unwrap().to_string()
