@@ -41,7 +41,7 @@ impl Default for AmqpSettings {
             callback_queue: "issuance.callbacks".into(),
             dead_letter_queue: "issuance.callbacks.dead".into(),
             retry_queue_prefix: "issuance.callbacks.retry".into(),
-            prefetch: 32,
+            prefetch: 128,
             publish_batch: 256,
             connection_name: "issuance".into(),
             connect_timeout_ms: 10_000,
@@ -61,6 +61,25 @@ pub struct CallbackPolicy {
     pub max_delay_ms: u64,
     /// Timeout of one HTTP attempt (connect + response), milliseconds.
     pub timeout_ms: u64,
+    /// In-process delivery: callbacks in flight at once, over all destinations.
+    pub concurrency: usize,
+    /// Callbacks in flight at once to one destination (scheme, host and port), in either
+    /// transport; further callbacks for it wait without holding a shared worker.
+    pub per_destination_concurrency: usize,
+    /// Consecutive failed attempts (timeouts, connection errors, 408, 429, 5xx) after which
+    /// a destination's circuit opens: its callbacks then fail at once, without a request,
+    /// until a probe succeeds.
+    pub breaker_failures: u32,
+    /// How long an open circuit stays open before one probe is let through, milliseconds.
+    pub breaker_open_ms: u64,
+    /// Networks (CIDR, e.g. `10.20.0.0/16`) that an offer's own `callback_url` may resolve
+    /// to although they are loopback, private, link-local or otherwise not public. Empty:
+    /// per-offer callbacks go to public addresses only. The configured default
+    /// `callback_url` is trusted and not checked.
+    pub allowed_networks: Vec<String>,
+    /// `/health/ready` reports the callbacks as degraded when the oldest undelivered
+    /// callback is older than this, milliseconds (0: never).
+    pub degraded_after_ms: u64,
 }
 
 impl Default for CallbackPolicy {
@@ -71,6 +90,12 @@ impl Default for CallbackPolicy {
             base_delay_ms: 1_000,
             max_delay_ms: 300_000,
             timeout_ms: 10_000,
+            concurrency: 256,
+            per_destination_concurrency: 32,
+            breaker_failures: 5,
+            breaker_open_ms: 10_000,
+            allowed_networks: Vec::new(),
+            degraded_after_ms: 300_000,
         }
     }
 }
@@ -80,6 +105,24 @@ impl CallbackPolicy {
     pub fn timeout(&self) -> Duration {
         Duration::from_millis(self.timeout_ms)
     }
+
+    /// The parsed [`CallbackPolicy::allowed_networks`] (validated at start-up; an entry
+    /// that does not parse is left out).
+    pub fn allowed_networks(&self) -> Vec<ipnet::IpNet> {
+        self.allowed_networks
+            .iter()
+            .filter_map(|n| parse_network(n))
+            .collect()
+    }
+}
+
+/// A network in CIDR notation, or a single address (`127.0.0.1` = `127.0.0.1/32`).
+fn parse_network(text: &str) -> Option<ipnet::IpNet> {
+    text.parse::<ipnet::IpNet>().ok().or_else(|| {
+        text.parse::<std::net::IpAddr>()
+            .ok()
+            .map(ipnet::IpNet::from)
+    })
 }
 
 /// Background schedulers.
@@ -140,6 +183,32 @@ pub(super) fn validate(
     }
     if callbacks.timeout_ms < 100 || callbacks.timeout_ms > 300_000 {
         problems.push(("callbacks.timeout_ms", "must be within 100..=300000".into()));
+    }
+    if callbacks.concurrency == 0 || callbacks.concurrency > 10_000 {
+        problems.push(("callbacks.concurrency", "must be within 1..=10000".into()));
+    }
+    if callbacks.per_destination_concurrency == 0 || callbacks.per_destination_concurrency > 1_000 {
+        problems.push((
+            "callbacks.per_destination_concurrency",
+            "must be within 1..=1000".into(),
+        ));
+    }
+    if callbacks.breaker_failures == 0 {
+        problems.push(("callbacks.breaker_failures", "must be at least 1".into()));
+    }
+    if callbacks.breaker_open_ms < 10 || callbacks.breaker_open_ms > 3_600_000 {
+        problems.push((
+            "callbacks.breaker_open_ms",
+            "must be within 10..=3600000".into(),
+        ));
+    }
+    for network in &callbacks.allowed_networks {
+        if parse_network(network).is_none() {
+            problems.push((
+                "callbacks.allowed_networks",
+                format!("`{network}` is not a network like 10.0.0.0/8 or an IP address"),
+            ));
+        }
     }
     if scheduler.expiry_interval_ms < 10 || scheduler.expiry_interval_ms > 3_600_000 {
         problems.push((

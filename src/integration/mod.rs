@@ -109,8 +109,10 @@ pub async fn start(
     let policy = RetryPolicy::from(&settings.callbacks);
     let sender = callbacks::sender::CallbackSender::new(
         callback_secret(settings).context("cannot load the callback secret")?,
-        settings.callbacks.timeout(),
-    )?;
+    );
+    let destinations = Arc::new(callbacks::Destinations::new(
+        callbacks::destination::DestinationSettings::from(&settings.callbacks),
+    ));
     let processor = Arc::new(CallbackProcessor::new(
         deps.events.clone(),
         sender,
@@ -118,6 +120,7 @@ pub async fn start(
         deps.clock.clone(),
         deps.metrics.clone(),
         policy.clone(),
+        destinations,
     ));
     let amqp = settings.amqp_url.as_ref().map(|url| AmqpContext {
         url: Arc::from(url.0.as_str()),
@@ -180,6 +183,7 @@ pub async fn start(
             )));
             let (consumer_store, clock, wake) =
                 (store.clone(), deps.clock.clone(), requeue.clone());
+            let concurrency = settings.callbacks.concurrency;
             tasks.push(tokio::spawn(run_with_lease(
                 leases.clone(),
                 "callback_consumer",
@@ -190,6 +194,7 @@ pub async fn start(
                         processor.clone(),
                         clock.clone(),
                         wake.clone(),
+                        concurrency,
                         shutdown,
                     )
                 },

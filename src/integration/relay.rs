@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use issuance_domain::offer::OfferEvent;
 use issuance_domain::LogPosition;
 use tokio::sync::watch;
 
@@ -41,6 +42,10 @@ pub trait RelaySink: Send {
         last: LogPosition,
     ) -> Result<(), RelayError>;
 
+    /// Sees each event of the next batch, decoded, before [`RelaySink::deliver`] gets its
+    /// envelope (the in-process outbox learns offers' callback URLs from `OfferCreated`).
+    fn observe(&mut self, _envelope: &EventEnvelope, _event: &OfferEvent) {}
+
     /// Called while idle: fails when the sink noticed it can no longer deliver (a closed
     /// connection), so the relay reconnects before the next event rather than at it.
     async fn check(&mut self) -> Result<(), RelayError> {
@@ -67,7 +72,10 @@ pub async fn catch_up(
         let mut batch = Vec::with_capacity(events.len());
         for recorded in &events {
             match EventEnvelope::from_recorded(recorded) {
-                Ok((envelope, _)) => batch.push(envelope),
+                Ok((envelope, event)) => {
+                    sink.observe(&envelope, &event);
+                    batch.push(envelope);
+                }
                 // Only offer lifecycle events are published. Authorization sessions
                 // (`authz-…`, the authorization-code flow's own records) stay in the log and
                 // the audit view; what they lead to is on the offer's stream.

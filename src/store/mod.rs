@@ -196,6 +196,19 @@ pub trait EventStore: Send + Sync + 'static {
         Ok(events)
     }
 
+    /// The events of a stream with `after < sequence <= up_to`, in order: for a reader that
+    /// needs a long stream only up to one of its events (the callback processor).
+    async fn read_stream_range(
+        &self,
+        stream_id: &str,
+        after: u64,
+        up_to: u64,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let mut events = self.read_stream_after(stream_id, after).await?;
+        events.retain(|e| e.sequence <= up_to);
+        Ok(events)
+    }
+
     /// Whether this process is the only writer of the store (the embedded file): then a
     /// state this process cached after its own append cannot be outdated by anyone else.
     fn single_writer(&self) -> bool {

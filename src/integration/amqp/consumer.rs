@@ -8,6 +8,14 @@
 //! Deliveries of different offers are processed concurrently; deliveries of one offer run
 //! one after another in queue order (which is log order). A retried callback can be
 //! overtaken by a later one of the same offer: receivers order by `sequence`.
+//!
+//! Each callback takes a slot of its destination first (see
+//! [`crate::integration::callbacks::destination`]). When the destination has none free,
+//! the message is parked: re-published to the shortest delay queue with its attempt count
+//! unchanged, and acknowledged, so a slow receiver never holds more than its own slots of
+//! the prefetch window. The offer's next message is parked behind it, keeping their order.
+//! When the destination's circuit is open, the attempt fails at once (no request) and
+//! takes the usual retry path.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -28,7 +36,7 @@ use super::publisher::{properties, publish_confirmed};
 use super::topology::short;
 use super::AmqpContext;
 use crate::health::HealthRegistry;
-use crate::integration::callbacks::{CallbackProcessor, Disposition};
+use crate::integration::callbacks::{Admission, CallbackProcessor, Disposition};
 use crate::integration::envelope::EventEnvelope;
 use crate::integration::relay::Backoff;
 
@@ -87,7 +95,7 @@ async fn consume(
                 Some(Ok(delivery)) => {
                     let offer = offer_of(&delivery);
                     let previous = chains.enqueue(offer);
-                    let (done_tx, done_rx) = oneshot::channel::<()>();
+                    let (done_tx, done_rx) = oneshot::channel::<bool>();
                     chains.finish_with(offer, done_rx);
                     let task = Handler {
                         context: context.clone(),
@@ -96,11 +104,12 @@ async fn consume(
                     };
                     while in_flight.try_join_next().is_some() {}
                     in_flight.spawn(async move {
-                        if let Some(previous) = previous {
-                            let _ = previous.await;
-                        }
-                        task.handle(delivery).await;
-                        drop(done_tx);
+                        let previous_parked = match previous {
+                            Some(previous) => previous.await.unwrap_or(false),
+                            None => false,
+                        };
+                        let parked = task.handle(delivery, previous_parked).await;
+                        let _ = done_tx.send(parked);
                     });
                 }
                 Some(Err(error)) => break Err(error.into()),
@@ -135,12 +144,12 @@ fn offer_of(delivery: &Delivery) -> Option<Uuid> {
 /// the same offer to finish.
 #[derive(Default)]
 struct OfferChains {
-    tails: HashMap<Uuid, oneshot::Receiver<()>>,
+    tails: HashMap<Uuid, oneshot::Receiver<bool>>,
 }
 
 impl OfferChains {
     /// The completion signal of the offer's latest delivery, if one is still in flight.
-    fn enqueue(&mut self, offer: Option<Uuid>) -> Option<oneshot::Receiver<()>> {
+    fn enqueue(&mut self, offer: Option<Uuid>) -> Option<oneshot::Receiver<bool>> {
         if self.tails.len() > 1024 {
             // Forget finished chains (their sender was dropped).
             self.tails
@@ -149,7 +158,7 @@ impl OfferChains {
         self.tails.remove(&offer?)
     }
 
-    fn finish_with(&mut self, offer: Option<Uuid>, done: oneshot::Receiver<()>) {
+    fn finish_with(&mut self, offer: Option<Uuid>, done: oneshot::Receiver<bool>) {
         if let Some(offer) = offer {
             self.tails.insert(offer, done);
         }
@@ -164,7 +173,9 @@ struct Handler {
 }
 
 impl Handler {
-    async fn handle(self, delivery: Delivery) {
+    /// Handles one delivery; returns whether it was parked (`park`: the offer's previous
+    /// delivery was, so this one follows it without being looked at).
+    async fn handle(self, delivery: Delivery, park: bool) -> bool {
         let Ok(envelope) = serde_json::from_slice::<EventEnvelope>(&delivery.data) else {
             tracing::error!("callback queue message is not an event envelope; dead-lettering it");
             settle(
@@ -175,10 +186,24 @@ impl Handler {
                     })
                     .await,
             );
-            return;
+            return false;
         };
         let attempt = headers::attempt(&delivery.properties);
-        let disposition = self.processor.process(&envelope, attempt).await;
+        if park {
+            return self.park(&delivery, &envelope, attempt).await;
+        }
+        let disposition = match self.processor.prepare(&envelope).await {
+            Err(disposition) => disposition,
+            Ok(prepared) => match self
+                .processor
+                .destinations()
+                .try_acquire(&prepared.destination)
+            {
+                Admission::Permit(permit) => self.processor.send(&prepared, permit, attempt).await,
+                Admission::Open => self.processor.circuit_open(&prepared, attempt),
+                Admission::Saturated => return self.park(&delivery, &envelope, attempt).await,
+            },
+        };
         let forwarded = match disposition {
             Disposition::Done => Ok(()),
             Disposition::Retry { reason, delay } => {
@@ -192,16 +217,40 @@ impl Handler {
                 tracing::warn!(%reason, "cannot process callback now; handing it back");
                 tokio::time::sleep(DEFER_DELAY).await;
                 hand_back(&delivery).await;
-                return;
+                return false;
             }
         };
+        self.acknowledge(&delivery, forwarded).await;
+        false
+    }
+
+    /// Parks a delivery whose destination has no free slot: into the shortest delay queue
+    /// (the queue's own TTL, so parked messages come back in the order they left), attempt
+    /// count unchanged. Returns whether it was parked (else it was handed back).
+    async fn park(&self, delivery: &Delivery, envelope: &EventEnvelope, attempt: u32) -> bool {
+        let queue = self.context.retry_queue(self.processor.policy().delay(1));
+        let entries = [
+            (headers::ATTEMPT, HeaderValue::Int(i64::from(attempt))),
+            (
+                headers::REASON,
+                HeaderValue::Text("destination busy; parked".into()),
+            ),
+        ];
+        let forwarded = self.forward(&queue, envelope, &entries, None).await;
+        let parked = forwarded.is_ok();
+        self.acknowledge(delivery, forwarded).await;
+        parked
+    }
+
+    /// Acknowledges a delivery whose effect is safe, or hands it back.
+    async fn acknowledge(&self, delivery: &Delivery, forwarded: Result<(), AmqpError>) {
         match forwarded {
             Ok(()) => settle(delivery.ack(BasicAckOptions::default()).await),
             Err(error) => {
                 // Not acknowledged: the broker hands it out again (now, or after the
                 // reconnection if the channel is gone).
                 tracing::warn!(%error, "cannot forward callback message; handing it back");
-                hand_back(&delivery).await;
+                hand_back(delivery).await;
             }
         }
     }

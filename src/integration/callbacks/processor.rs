@@ -1,16 +1,17 @@
 //! The transport-independent part of the callback consumer: turn one event envelope into
-//! at most one status callback, send it, and say what the transport should do with the
-//! message (acknowledge, retry later, dead-letter, or hand back untouched).
+//! at most one status callback ([`CallbackProcessor::prepare`]), send it through a slot of
+//! its destination ([`CallbackProcessor::send`]), and say what the transport should do
+//! with the message (acknowledge, retry later, dead-letter, or hand back untouched).
 //!
 //! The offer's data (callback URL, correlation, configurations) is read from the event
-//! store, folded up to the event's own sequence: authoritative, independent of projection
-//! lag, and the same answer on every redelivery.
+//! store, folded up to the event's own sequence ([`OfferHistory`]): authoritative,
+//! independent of projection lag, and the same answer on every redelivery.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use issuance_domain::offer::{stream_id, Offer, OfferEvent};
-
+use super::destination::{destination_of, DestinationPermit, Destinations};
+use super::history::OfferHistory;
 use super::payload::{callback_for, target_url, CallbackStatus};
 use super::retry::{AttemptOutcome, RetryPolicy};
 use super::sender::CallbackSender;
@@ -43,18 +44,32 @@ pub enum Disposition {
     Defer(String),
 }
 
+/// A callback ready to send: where to, and the body.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// Its destination (`scheme://host:port`).
+    pub destination: String,
+    url: String,
+    /// Whether the URL is the configured default (trusted) rather than the offer's own.
+    trusted: bool,
+    body: Vec<u8>,
+    status: CallbackStatus,
+    delivery_id: String,
+}
+
 /// Maps events to callbacks and sends them.
 pub struct CallbackProcessor {
-    events: Arc<dyn EventStore>,
+    history: OfferHistory,
     sender: CallbackSender,
     default_url: Option<String>,
     clock: Arc<dyn Clock>,
     metrics: Metrics,
     policy: RetryPolicy,
+    destinations: Arc<Destinations>,
 }
 
 impl CallbackProcessor {
-    /// A processor sending to each offer's URL, else `default_url`.
+    /// A processor sending to each offer's URL, else `default_url`, through `destinations`.
     pub fn new(
         events: Arc<dyn EventStore>,
         sender: CallbackSender,
@@ -62,14 +77,16 @@ impl CallbackProcessor {
         clock: Arc<dyn Clock>,
         metrics: Metrics,
         policy: RetryPolicy,
+        destinations: Arc<Destinations>,
     ) -> Self {
         CallbackProcessor {
-            events,
+            history: OfferHistory::new(events),
             sender,
             default_url,
             clock,
             metrics,
             policy,
+            destinations,
         }
     }
 
@@ -78,102 +95,118 @@ impl CallbackProcessor {
         &self.policy
     }
 
+    /// The destinations' slots, circuits and clients.
+    pub fn destinations(&self) -> &Destinations {
+        &self.destinations
+    }
+
     /// Whether the event type can cause a callback at all (cheap pre-filter).
     pub fn is_relevant(envelope: &EventEnvelope) -> bool {
         CALLBACK_EVENT_TYPES.contains(&envelope.event_type.as_str())
     }
 
-    /// Processes attempt number `attempt` (1-based) of the envelope's callback.
-    #[tracing::instrument(name = "callback", skip_all, fields(offer_id = %envelope.offer_id, sequence = envelope.sequence, attempt))]
-    pub async fn process(&self, envelope: &EventEnvelope, attempt: u32) -> Disposition {
+    /// The callback the envelope's event causes, or what to do with the message when it
+    /// causes none (`Done`) or cannot be worked on now.
+    #[tracing::instrument(name = "callback", skip_all, fields(offer_id = %envelope.offer_id, sequence = envelope.sequence))]
+    pub async fn prepare(&self, envelope: &EventEnvelope) -> Result<Prepared, Disposition> {
         if !Self::is_relevant(envelope) {
-            return Disposition::Done;
+            return Err(Disposition::Done);
         }
-        let (before, event) = match self.load(envelope).await {
-            Ok(loaded) => loaded,
-            Err(disposition) => return disposition,
+        let default = self.default_url.as_deref();
+        let found = self
+            .history
+            .with_event(envelope, |before, event| {
+                let callback =
+                    callback_for(before, event, envelope.sequence, envelope.occurred_at)?;
+                // The configured default is trusted; an offer's own URL is not.
+                let own = target_url(before, event, None);
+                let trusted = own.is_none();
+                let url = own.or(default).map(str::to_string);
+                Some((callback, url, trusted))
+            })
+            .await?;
+        let Some((callback, url, trusted)) = found else {
+            return Err(Disposition::Done);
         };
-        let Some(callback) = callback_for(&before, &event, envelope.sequence, envelope.occurred_at)
-        else {
-            return Disposition::Done;
-        };
-        let Some(url) = target_url(&before, &event, self.default_url.as_deref()) else {
+        let Some(url) = url else {
             self.count("skipped");
             tracing::debug!(
                 status = callback.status.as_str(),
                 "no callback URL; skipped"
             );
-            return Disposition::Done;
+            return Err(Disposition::Done);
         };
-        let body = match serde_json::to_vec(&callback) {
-            Ok(body) => body,
-            Err(e) => {
-                return self.dead(format!("cannot encode callback: {e}"), callback.status);
-            }
+        let body = serde_json::to_vec(&callback)
+            .map_err(|e| self.dead(format!("cannot encode callback: {e}"), callback.status))?;
+        Ok(Prepared {
+            destination: destination_of(&url),
+            url,
+            trusted,
+            body,
+            status: callback.status,
+            delivery_id: envelope.event_id.to_string(),
+        })
+    }
+
+    /// Sends attempt number `attempt` (1-based) of a prepared callback through `permit` (a
+    /// slot of its destination) and records the outcome in the destination's circuit.
+    #[tracing::instrument(name = "callback", skip_all, fields(destination = %prepared.destination, attempt))]
+    pub async fn send(
+        &self,
+        prepared: &Prepared,
+        mut permit: DestinationPermit,
+        attempt: u32,
+    ) -> Disposition {
+        let client = match permit.client(prepared.trusted) {
+            Ok(client) => client,
+            Err(e) => return Disposition::Defer(e.to_string()),
         };
         let outcome = self
             .sender
             .send(
-                url,
-                body,
-                &envelope.event_id.to_string(),
+                &client,
+                &prepared.url,
+                prepared.body.clone(),
+                &prepared.delivery_id,
                 self.clock.now().timestamp(),
             )
             .await;
+        permit.record(matches!(outcome, AttemptOutcome::Transient(_)));
+        drop(permit);
+        self.conclude(outcome, attempt, prepared.status)
+    }
+
+    /// Attempt number `attempt` of a callback whose destination's circuit is open: a
+    /// failed attempt, made without a request.
+    pub fn circuit_open(&self, prepared: &Prepared, attempt: u32) -> Disposition {
+        let reason = "destination circuit open (recent attempts failed)".to_string();
+        self.conclude(AttemptOutcome::Transient(reason), attempt, prepared.status)
+    }
+
+    /// What an attempt's outcome means for the message.
+    fn conclude(
+        &self,
+        outcome: AttemptOutcome,
+        attempt: u32,
+        status: CallbackStatus,
+    ) -> Disposition {
         match outcome {
             AttemptOutcome::Delivered => {
                 self.count("delivered");
-                tracing::info!(
-                    status = callback.status.as_str(),
-                    "status callback delivered"
-                );
+                tracing::info!(status = status.as_str(), "status callback delivered");
                 Disposition::Done
             }
             AttemptOutcome::Transient(reason) if self.policy.allows_another(attempt) => {
                 self.count("retried");
                 let delay = self.policy.jittered_delay(attempt);
-                tracing::warn!(status = callback.status.as_str(), %reason, ?delay, "status callback failed; will retry");
+                tracing::warn!(status = status.as_str(), %reason, ?delay, "status callback failed; will retry");
                 Disposition::Retry { reason, delay }
             }
-            AttemptOutcome::Transient(reason) => self.dead(
-                format!("{reason} (after {attempt} attempts)"),
-                callback.status,
-            ),
-            AttemptOutcome::Permanent(reason) => self.dead(reason, callback.status),
-        }
-    }
-
-    /// The offer before the envelope's event, and that event.
-    async fn load(&self, envelope: &EventEnvelope) -> Result<(Offer, OfferEvent), Disposition> {
-        let stream = self
-            .events
-            .read_stream(&stream_id(envelope.offer_id))
-            .await
-            .map_err(|e| Disposition::Defer(e.to_string()))?;
-        let mut before = Offer::default();
-        for recorded in stream {
-            let event = OfferEvent::decode(
-                &recorded.event_type,
-                recorded.event_version,
-                &recorded.payload,
-            )
-            .map_err(|e| Disposition::Dead {
-                reason: format!("undecodable event in the offer's stream: {e}"),
-                status: None,
-            })?;
-            if recorded.sequence == envelope.sequence {
-                if recorded.event_id != envelope.event_id {
-                    return Err(Disposition::Dead {
-                        reason: "the message does not match the stored event".into(),
-                        status: None,
-                    });
-                }
-                return Ok((before, event));
+            AttemptOutcome::Transient(reason) => {
+                self.dead(format!("{reason} (after {attempt} attempts)"), status)
             }
-            before.apply(event);
+            AttemptOutcome::Permanent(reason) => self.dead(reason, status),
         }
-        // Only a lagging replica can be behind the log the relay read.
-        Err(Disposition::Defer("event not yet readable".into()))
     }
 
     fn dead(&self, reason: String, status: CallbackStatus) -> Disposition {

@@ -1,4 +1,5 @@
-//! One HTTP attempt of a status callback: POST the signed body, classify the answer.
+//! One HTTP attempt of a status callback: POST the signed body, classify the answer. The
+//! HTTP clients (one per destination, see [`super::destination`]) are built here.
 
 use std::time::Duration;
 
@@ -7,38 +8,45 @@ use reqwest::header::{HeaderValue, CONTENT_TYPE, USER_AGENT};
 use super::retry::AttemptOutcome;
 use super::signature::{CallbackSecret, DELIVERY_HEADER, SIGNATURE_HEADER};
 
-/// Sends callbacks. Cheap to clone (the HTTP client pools connections).
+/// Signs and sends callbacks. Cheap to clone.
 #[derive(Clone)]
 pub struct CallbackSender {
-    client: reqwest::Client,
     secret: CallbackSecret,
 }
 
-/// Why the HTTP client could not be built.
+/// Why an HTTP client could not be built.
 #[derive(Debug, thiserror::Error)]
 #[error("cannot build the callback HTTP client: {0}")]
 pub struct SenderError(String);
 
+/// A client for one destination: a per-attempt `timeout` (connecting included) and up to
+/// `pool` idle keep-alive connections.
+pub fn build_client(timeout: Duration, pool: usize) -> Result<reqwest::Client, SenderError> {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout.min(Duration::from_secs(5)))
+        // A callback URL is configured by the institution; a redirect is a
+        // misconfiguration to surface (dead letter), not something to follow with a
+        // signed body.
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_max_idle_per_host(pool)
+        .pool_idle_timeout(Duration::from_secs(30))
+        .tcp_nodelay(true)
+        .build()
+        .map_err(|e| SenderError(e.to_string()))
+}
+
 impl CallbackSender {
-    /// A sender with a per-attempt `timeout` (connecting included).
-    pub fn new(secret: CallbackSecret, timeout: Duration) -> Result<Self, SenderError> {
-        let client = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(5)))
-            // A callback URL is configured by the institution; a redirect is a
-            // misconfiguration to surface (dead letter), not something to follow with a
-            // signed body.
-            .redirect(reqwest::redirect::Policy::none())
-            .pool_idle_timeout(Duration::from_secs(30))
-            .build()
-            .map_err(|e| SenderError(e.to_string()))?;
-        Ok(CallbackSender { client, secret })
+    /// A sender signing with `secret`.
+    pub fn new(secret: CallbackSecret) -> Self {
+        CallbackSender { secret }
     }
 
-    /// POSTs `body` to `url`, signed at `timestamp` (Unix seconds), with the stable
+    /// POSTs `body` to `url` with `client`, signed at `timestamp` (Unix seconds), with the stable
     /// `delivery_id`. Never logs or returns the URL, body or signature.
     pub async fn send(
         &self,
+        client: &reqwest::Client,
         url: &str,
         body: Vec<u8>,
         delivery_id: &str,
@@ -51,8 +59,7 @@ impl CallbackSender {
         let Ok(delivery) = HeaderValue::from_str(delivery_id) else {
             return AttemptOutcome::Permanent("unrepresentable delivery id".into());
         };
-        let result = self
-            .client
+        let result = client
             .post(url)
             .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
             .header(

@@ -40,6 +40,15 @@ impl From<crate::readstore::ReadStoreError> for IntegrationStoreError {
     }
 }
 
+/// A callback the relay puts into the in-process outbox.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewCallback {
+    /// The event.
+    pub envelope: EventEnvelope,
+    /// Where the callback goes (`scheme://host:port`), when the relay knew.
+    pub destination: Option<String>,
+}
+
 /// A callback waiting in the in-process outbox.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutboxItem {
@@ -49,6 +58,53 @@ pub struct OutboxItem {
     pub envelope: EventEnvelope,
     /// Attempts made so far.
     pub attempts: u32,
+    /// Where the callback goes, when known (rows enqueued before destinations were
+    /// recorded, and re-queued dead letters, learn theirs on their first attempt).
+    pub destination: Option<String>,
+}
+
+/// What [`IntegrationStore::due_callbacks`] leaves out.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DueFilter {
+    /// Rows being worked on.
+    pub in_flight: Vec<i64>,
+    /// Destinations that cannot take another callback now.
+    pub saturated: Vec<String>,
+}
+
+/// What became of an outbox row; [`IntegrationStore::settle_callbacks`] records many at
+/// once.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Settlement {
+    /// Finished (delivered, or nothing to send): the row goes.
+    Finished(i64),
+    /// A failed attempt: try again at `next_attempt_at`.
+    Retry {
+        /// The row.
+        id: i64,
+        /// Attempts made so far.
+        attempts: u32,
+        /// When to try again.
+        next_attempt_at: DateTime<Utc>,
+        /// Why the attempt failed.
+        error: String,
+    },
+    /// Given up: the row moves to the dead letters.
+    Dead(i64, Box<DeadLetter>),
+    /// The row's destination, learnt on an attempt that could not be made (its destination
+    /// was saturated): nothing else changes.
+    Destination(i64, String),
+}
+
+/// The outbox's backlog of one destination.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DestinationBacklog {
+    /// `scheme://host:port`, or empty for rows whose destination is not known yet.
+    pub destination: String,
+    /// Undelivered callbacks.
+    pub depth: u64,
+    /// When the event of the oldest of them happened.
+    pub oldest: Option<DateTime<Utc>>,
 }
 
 /// A callback that could not be delivered.
@@ -116,33 +172,29 @@ pub trait IntegrationStore: Send + Sync + 'static {
     async fn enqueue_callbacks(
         &self,
         name: &str,
-        envelopes: Vec<EventEnvelope>,
+        callbacks: Vec<NewCallback>,
         checkpoint: LogPosition,
         now: DateTime<Utc>,
     ) -> Result<(), IntegrationStoreError>;
 
-    /// Outbox items due at `now`, at most one per offer: the offer's oldest, so one offer's
-    /// callbacks are delivered strictly in log order.
+    /// Up to `limit` outbox items due at `now`, oldest first, at most one per offer: the
+    /// offer's oldest, so one offer's callbacks are delivered strictly in log order. Rows
+    /// in `filter.in_flight` and rows of `filter.saturated` destinations are left out.
     async fn due_callbacks(
         &self,
         now: DateTime<Utc>,
         limit: usize,
+        filter: &DueFilter,
     ) -> Result<Vec<OutboxItem>, IntegrationStoreError>;
 
-    /// Removes a finished outbox item.
-    async fn finish_callback(&self, id: i64) -> Result<(), IntegrationStoreError>;
-
-    /// Records a failed attempt and when to try again.
-    async fn retry_callback(
+    /// Records what became of outbox rows, in one transaction.
+    async fn settle_callbacks(
         &self,
-        id: i64,
-        attempts: u32,
-        next_attempt_at: DateTime<Utc>,
-        error: &str,
+        settlements: Vec<Settlement>,
     ) -> Result<(), IntegrationStoreError>;
 
-    /// Moves an outbox item to the dead letters, atomically.
-    async fn bury_callback(&self, id: i64, dead: DeadLetter) -> Result<(), IntegrationStoreError>;
+    /// The outbox's backlog per destination.
+    async fn outbox_backlog(&self) -> Result<Vec<DestinationBacklog>, IntegrationStoreError>;
 
     /// Records a dead letter (the AMQP dead-letter queue's drain); a repeated id replaces
     /// the older record.

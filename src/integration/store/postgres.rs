@@ -18,10 +18,9 @@ use uuid::Uuid;
 
 use super::sql::{self, DeadRow};
 use super::{
-    DeadLetter, DeadLetterCursor, DeadLetterPage, IntegrationStore, IntegrationStoreError,
-    OutboxItem, RequeueSelection,
+    DeadLetter, DeadLetterCursor, DeadLetterPage, DestinationBacklog, DueFilter, IntegrationStore,
+    IntegrationStoreError, NewCallback, OutboxItem, RequeueSelection, Settlement,
 };
-use crate::integration::envelope::EventEnvelope;
 use crate::pg::{Migration, PgError, PgTarget};
 use crate::readstore::postgres::PgReadStore;
 use crate::readstore::sql::{select_checkpoint, upsert_checkpoint, POSTGRES};
@@ -31,9 +30,10 @@ const TRACK: &str = "integration_store_migrations";
 
 /// Integration store migrations; add, never edit one that shipped. The relays' checkpoints
 /// live in the read store's `checkpoints` table.
-const MIGRATIONS: &[Migration] = &[(
-    1,
-    "CREATE TABLE callback_outbox (
+const MIGRATIONS: &[Migration] = &[
+    (
+        1,
+        "CREATE TABLE callback_outbox (
         id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
         delivery_id     uuid   NOT NULL UNIQUE,
         offer_id        uuid   NOT NULL,
@@ -56,14 +56,23 @@ const MIGRATIONS: &[Migration] = &[(
     );
     CREATE INDEX dead_letters_order ON dead_letters (dead_at, id);
     CREATE INDEX dead_letters_requeue ON dead_letters (dead_at, id) WHERE requeue_requested;",
-)];
+    ),
+    (
+        2,
+        // Where each callback goes (the consumer skips saturated destinations) and when its
+        // event happened (the backlog's age). Older rows learn their destination on their
+        // first attempt.
+        "ALTER TABLE callback_outbox ADD COLUMN destination text, ADD COLUMN occurred_at bigint;",
+    ),
+];
 
 /// Adds outbox rows from parallel arrays, in array (= log) order; a delivery id already
 /// in the outbox keeps its row and place.
 const INSERT_OUTBOX: &str = "INSERT INTO callback_outbox \
-     (delivery_id, offer_id, envelope, attempts, next_attempt_at) \
-     SELECT d, o, e, 0, $4 FROM unnest($1::uuid[], $2::uuid[], $3::jsonb[]) \
-         WITH ORDINALITY AS t(d, o, e, n) ORDER BY n \
+     (delivery_id, offer_id, envelope, attempts, next_attempt_at, destination, occurred_at) \
+     SELECT d, o, e, 0, $4, t.dest, t.at \
+     FROM unnest($1::uuid[], $2::uuid[], $3::jsonb[], $5::text[], $6::bigint[]) \
+         WITH ORDINALITY AS t(d, o, e, dest, at, n) ORDER BY n \
      ON CONFLICT (delivery_id) DO NOTHING";
 
 /// Takes every dead letter marked for re-queueing out of the list.
@@ -110,19 +119,25 @@ impl PgIntegrationStore {
 
 async fn insert_outbox(
     client: &impl GenericClient,
-    envelopes: &[EventEnvelope],
+    callbacks: &[NewCallback],
     now: DateTime<Utc>,
 ) -> Result<(), IntegrationStoreError> {
-    if envelopes.is_empty() {
+    if callbacks.is_empty() {
         return Ok(());
     }
-    let delivery_ids: Vec<Uuid> = envelopes.iter().map(|e| e.event_id).collect();
-    let offer_ids: Vec<Uuid> = envelopes.iter().map(|e| e.offer_id).collect();
-    let documents = envelopes
+    let delivery_ids: Vec<Uuid> = callbacks.iter().map(|c| c.envelope.event_id).collect();
+    let offer_ids: Vec<Uuid> = callbacks.iter().map(|c| c.envelope.offer_id).collect();
+    let documents = callbacks
         .iter()
-        .map(serde_json::to_value)
+        .map(|c| serde_json::to_value(&c.envelope))
         .collect::<Result<Vec<Value>, _>>()
         .map_err(corrupt)?;
+    let destinations: Vec<Option<&str>> =
+        callbacks.iter().map(|c| c.destination.as_deref()).collect();
+    let occurred: Vec<i64> = callbacks
+        .iter()
+        .map(|c| c.envelope.occurred_at.timestamp_micros())
+        .collect();
     let statement = client.prepare_cached(INSERT_OUTBOX).await?;
     client
         .execute(
@@ -132,9 +147,53 @@ async fn insert_outbox(
                 &offer_ids,
                 &documents,
                 &now.timestamp_micros(),
+                &destinations,
+                &occurred,
             ],
         )
         .await?;
+    Ok(())
+}
+
+/// "`expression` is not in the array parameter `placeholder` of `element` type".
+fn not_in(expression: &str, placeholder: &str, element: &str) -> String {
+    format!("NOT ({expression} = ANY({placeholder}::{element}[]))")
+}
+
+async fn settle(
+    tx: &deadpool_postgres::Transaction<'_>,
+    settlement: &Settlement,
+) -> Result<(), IntegrationStoreError> {
+    match settlement {
+        Settlement::Finished(id) => {
+            let statement = tx.prepare_cached(&sql::delete_outbox(&POSTGRES)).await?;
+            tx.execute(&statement, &[id]).await?;
+        }
+        Settlement::Retry {
+            id,
+            attempts,
+            next_attempt_at,
+            error,
+        } => {
+            let statement = tx.prepare_cached(&sql::retry(&POSTGRES)).await?;
+            let params: [&(dyn tokio_postgres::types::ToSql + Sync); 4] = [
+                id,
+                &i64::from(*attempts),
+                &next_attempt_at.timestamp_micros(),
+                error,
+            ];
+            tx.execute(&statement, &params).await?;
+        }
+        Settlement::Dead(id, dead) => {
+            let statement = tx.prepare_cached(&sql::delete_outbox(&POSTGRES)).await?;
+            tx.execute(&statement, &[id]).await?;
+            upsert_dead(tx, dead).await?;
+        }
+        Settlement::Destination(id, destination) => {
+            let statement = tx.prepare_cached(&sql::set_destination(&POSTGRES)).await?;
+            tx.execute(&statement, &[id, destination]).await?;
+        }
+    }
     Ok(())
 }
 
@@ -226,14 +285,14 @@ impl IntegrationStore for PgIntegrationStore {
     async fn enqueue_callbacks(
         &self,
         name: &str,
-        envelopes: Vec<EventEnvelope>,
+        callbacks: Vec<NewCallback>,
         checkpoint: LogPosition,
         now: DateTime<Utc>,
     ) -> Result<(), IntegrationStoreError> {
         let (commit, prepare) = (to_i64(checkpoint.commit)?, to_i64(checkpoint.prepare)?);
         let mut client = self.pool.get().await?;
         let tx = client.transaction().await?;
-        insert_outbox(&tx, &envelopes, now).await?;
+        insert_outbox(&tx, &callbacks, now).await?;
         let statement = tx.prepare_cached(&upsert_checkpoint(&POSTGRES)).await?;
         tx.execute(&statement, &[&name, &commit, &prepare]).await?;
         tx.commit().await?;
@@ -244,11 +303,20 @@ impl IntegrationStore for PgIntegrationStore {
         &self,
         now: DateTime<Utc>,
         limit: usize,
+        filter: &DueFilter,
     ) -> Result<Vec<OutboxItem>, IntegrationStoreError> {
         let client = self.pool.get().await?;
-        let statement = client.prepare_cached(&sql::due(&POSTGRES)).await?;
+        let statement = client.prepare_cached(&sql::due(&POSTGRES, not_in)).await?;
         let rows = client
-            .query(&statement, &[&now.timestamp_micros(), &sql::limit(limit)])
+            .query(
+                &statement,
+                &[
+                    &now.timestamp_micros(),
+                    &filter.in_flight,
+                    &filter.saturated,
+                    &sql::limit(limit),
+                ],
+            )
             .await?;
         rows.iter()
             .map(|row| {
@@ -256,44 +324,43 @@ impl IntegrationStore for PgIntegrationStore {
                     id: row.try_get(0)?,
                     envelope: serde_json::from_value(row.try_get(1)?).map_err(corrupt)?,
                     attempts: u32::try_from(row.try_get::<_, i64>(2)?).map_err(corrupt)?,
+                    destination: row.try_get(3)?,
                 })
             })
             .collect()
     }
 
-    async fn finish_callback(&self, id: i64) -> Result<(), IntegrationStoreError> {
-        self.execute(&sql::delete_outbox(&POSTGRES), &[&id]).await?;
-        Ok(())
-    }
-
-    async fn retry_callback(
+    async fn settle_callbacks(
         &self,
-        id: i64,
-        attempts: u32,
-        next_attempt_at: DateTime<Utc>,
-        error: &str,
+        settlements: Vec<Settlement>,
     ) -> Result<(), IntegrationStoreError> {
-        self.execute(
-            &sql::retry(&POSTGRES),
-            &[
-                &id,
-                &i64::from(attempts),
-                &next_attempt_at.timestamp_micros(),
-                &error,
-            ],
-        )
-        .await?;
-        Ok(())
-    }
-
-    async fn bury_callback(&self, id: i64, dead: DeadLetter) -> Result<(), IntegrationStoreError> {
+        if settlements.is_empty() {
+            return Ok(());
+        }
         let mut client = self.pool.get().await?;
         let tx = client.transaction().await?;
-        let statement = tx.prepare_cached(&sql::delete_outbox(&POSTGRES)).await?;
-        tx.execute(&statement, &[&id]).await?;
-        upsert_dead(&tx, &dead).await?;
+        for settlement in &settlements {
+            settle(&tx, settlement).await?;
+        }
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn outbox_backlog(&self) -> Result<Vec<DestinationBacklog>, IntegrationStoreError> {
+        let client = self.pool.get().await?;
+        let statement = client.prepare_cached(sql::BACKLOG).await?;
+        client
+            .query(&statement, &[])
+            .await?
+            .iter()
+            .map(|row| {
+                Ok(DestinationBacklog {
+                    destination: row.try_get(0)?,
+                    depth: u64::try_from(row.try_get::<_, i64>(1)?).unwrap_or(0),
+                    oldest: row.try_get::<_, Option<i64>>(2)?.and_then(sql::from_micros),
+                })
+            })
+            .collect()
     }
 
     async fn record_dead_letter(&self, dead: DeadLetter) -> Result<(), IntegrationStoreError> {
@@ -352,10 +419,16 @@ impl IntegrationStore for PgIntegrationStore {
             .map(decode_dead)
             .collect::<Result<Vec<_>, _>>()?;
         taken.sort_by_key(|dead| (dead.dead_at, dead.id));
-        let envelopes: Vec<EventEnvelope> = taken.into_iter().map(|dead| dead.event).collect();
+        let callbacks: Vec<NewCallback> = taken
+            .into_iter()
+            .map(|dead| NewCallback {
+                envelope: dead.event,
+                destination: None,
+            })
+            .collect();
         // A callback still in the outbox under the same id keeps its place.
-        insert_outbox(&tx, &envelopes, now).await?;
+        insert_outbox(&tx, &callbacks, now).await?;
         tx.commit().await?;
-        Ok(envelopes.len() as u64)
+        Ok(callbacks.len() as u64)
     }
 }

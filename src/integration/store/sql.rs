@@ -14,19 +14,39 @@ use crate::readstore::ReadStoreError;
 pub const DEAD_COLUMNS: &str =
     "id, offer_id, status, attempts, reason, dead_at, requeue_requested, envelope";
 
-/// Each offer's oldest outbox row, if it is due: parameters now (micros), limit. An offer's
-/// later rows wait behind its head, so its callbacks go out strictly in log order.
-pub fn due(d: &Dialect) -> String {
+/// Each offer's oldest outbox row, if it is due, and neither in flight nor bound for a
+/// saturated destination: parameters now (micros), in-flight ids, saturated destinations,
+/// limit. `not_in` writes "expression is not in the list parameter" in the dialect. An
+/// offer's later rows wait behind its head, so its callbacks go out strictly in log order.
+pub fn due(d: &Dialect, not_in: fn(&str, &str, &str) -> String) -> String {
     let p = d.placeholder;
     format!(
-        "SELECT o.id, o.envelope, o.attempts FROM callback_outbox o \
-         WHERE o.next_attempt_at <= {} AND NOT EXISTS \
+        "SELECT o.id, o.envelope, o.attempts, o.destination FROM callback_outbox o \
+         WHERE o.next_attempt_at <= {} AND {} AND {} AND NOT EXISTS \
          (SELECT 1 FROM callback_outbox p WHERE p.offer_id = o.offer_id AND p.id < o.id) \
          ORDER BY o.id LIMIT {}",
         p(1),
-        p(2)
+        not_in("o.id", &p(2), "bigint"),
+        not_in("coalesce(o.destination, '')", &p(3), "text"),
+        p(4)
     )
 }
+
+/// Sets an outbox row's destination: parameters id, destination.
+pub fn set_destination(d: &Dialect) -> String {
+    let p = d.placeholder;
+    format!(
+        "UPDATE callback_outbox SET destination = {} WHERE id = {}",
+        p(2),
+        p(1)
+    )
+}
+
+/// The outbox's backlog per destination: depth and the oldest event time (micros; rows
+/// from before `occurred_at` was recorded count from their due time).
+pub const BACKLOG: &str = "SELECT coalesce(destination, ''), count(*), \
+     min(coalesce(occurred_at, next_attempt_at)) FROM callback_outbox \
+     GROUP BY coalesce(destination, '')";
 
 /// Removes an outbox row: parameter id.
 pub fn delete_outbox(d: &Dialect) -> String {

@@ -15,8 +15,8 @@ use uuid::Uuid;
 
 use super::sql::{self, DeadRow};
 use super::{
-    DeadLetter, DeadLetterCursor, DeadLetterPage, IntegrationStore, IntegrationStoreError,
-    OutboxItem, RequeueSelection,
+    DeadLetter, DeadLetterCursor, DeadLetterPage, DestinationBacklog, DueFilter, IntegrationStore,
+    IntegrationStoreError, NewCallback, OutboxItem, RequeueSelection, Settlement,
 };
 use crate::integration::envelope::EventEnvelope;
 use crate::readstore::sql::SQLITE;
@@ -24,8 +24,9 @@ use crate::readstore::sqlite::{migrate_with, read_checkpoint, write_checkpoint, 
 use crate::readstore::ReadStoreError;
 
 /// Versioned migrations of the integration tables; add, never edit.
-const MIGRATIONS: &[(i64, &str)] = &[(
-    1,
+const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
     // `checkpoints` already exists in the read store's file; it is created here too for a
     // dedicated file (when the read store is not SQLite).
     "CREATE TABLE IF NOT EXISTS checkpoints (
@@ -56,7 +57,16 @@ const MIGRATIONS: &[(i64, &str)] = &[(
     );
     CREATE INDEX dead_letters_order ON dead_letters (dead_at, id);
     CREATE INDEX dead_letters_requeue ON dead_letters (requeue_requested) WHERE requeue_requested = 1;",
-)];
+    ),
+    (
+        2,
+        // Where each callback goes (the consumer skips saturated destinations) and when its
+        // event happened (the backlog's age). Older rows learn their destination on their
+        // first attempt.
+        "ALTER TABLE callback_outbox ADD COLUMN destination TEXT;
+        ALTER TABLE callback_outbox ADD COLUMN occurred_at INTEGER;",
+    ),
+];
 
 /// The SQLite integration store.
 #[derive(Clone)]
@@ -89,24 +99,58 @@ impl SqliteIntegrationStore {
     }
 }
 
+/// "`expression` is not in the JSON array parameter `placeholder`".
+fn not_in(expression: &str, placeholder: &str, _type: &str) -> String {
+    format!("{expression} NOT IN (SELECT value FROM json_each({placeholder}))")
+}
+
 fn insert_outbox(
     tx: &rusqlite::Transaction<'_>,
     envelope: &EventEnvelope,
+    destination: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<(), ReadStoreError> {
     let json = serde_json::to_string(envelope).map_err(corrupt)?;
     tx.prepare_cached(
-        "INSERT INTO callback_outbox (delivery_id, offer_id, envelope, attempts, next_attempt_at) \
-         VALUES (?1, ?2, ?3, 0, ?4) ON CONFLICT (delivery_id) DO NOTHING",
+        "INSERT INTO callback_outbox \
+         (delivery_id, offer_id, envelope, attempts, next_attempt_at, destination, occurred_at) \
+         VALUES (?1, ?2, ?3, 0, ?4, ?5, ?6) ON CONFLICT (delivery_id) DO NOTHING",
     )
     .and_then(|mut s| {
         s.execute(params![
             envelope.event_id.to_string(),
             envelope.offer_id.to_string(),
             json,
-            micros(now)
+            micros(now),
+            destination,
+            micros(envelope.occurred_at)
         ])
     })
+    .map_err(db_error)?;
+    Ok(())
+}
+
+fn settle(tx: &rusqlite::Transaction<'_>, settlement: &Settlement) -> Result<(), ReadStoreError> {
+    match settlement {
+        Settlement::Finished(id) => tx.execute(&sql::delete_outbox(&SQLITE), [id]),
+        Settlement::Retry {
+            id,
+            attempts,
+            next_attempt_at,
+            error,
+        } => tx.execute(
+            &sql::retry(&SQLITE),
+            params![id, attempts, micros(*next_attempt_at), error],
+        ),
+        Settlement::Dead(id, dead) => {
+            tx.execute(&sql::delete_outbox(&SQLITE), [id])
+                .map_err(db_error)?;
+            return upsert_dead(tx, dead);
+        }
+        Settlement::Destination(id, destination) => {
+            tx.execute(&sql::set_destination(&SQLITE), params![id, destination])
+        }
+    }
     .map_err(db_error)?;
     Ok(())
 }
@@ -194,7 +238,7 @@ impl IntegrationStore for SqliteIntegrationStore {
     async fn enqueue_callbacks(
         &self,
         name: &str,
-        envelopes: Vec<EventEnvelope>,
+        callbacks: Vec<NewCallback>,
         checkpoint: LogPosition,
         now: DateTime<Utc>,
     ) -> Result<(), IntegrationStoreError> {
@@ -202,8 +246,8 @@ impl IntegrationStore for SqliteIntegrationStore {
         Ok(self
             .db
             .write(move |tx| {
-                for envelope in &envelopes {
-                    insert_outbox(tx, envelope, now)?;
+                for callback in &callbacks {
+                    insert_outbox(tx, &callback.envelope, callback.destination.as_deref(), now)?;
                 }
                 write_checkpoint(tx, &name, checkpoint)
             })
@@ -214,27 +258,37 @@ impl IntegrationStore for SqliteIntegrationStore {
         &self,
         now: DateTime<Utc>,
         limit: usize,
+        filter: &DueFilter,
     ) -> Result<Vec<OutboxItem>, IntegrationStoreError> {
+        let in_flight = serde_json::to_string(&filter.in_flight).map_err(corrupt)?;
+        let saturated = serde_json::to_string(&filter.saturated).map_err(corrupt)?;
         Ok(self
             .db
             .read(move |conn| {
-                let mut statement = conn.prepare_cached(&sql::due(&SQLITE)).map_err(db_error)?;
+                let mut statement = conn
+                    .prepare_cached(&sql::due(&SQLITE, not_in))
+                    .map_err(db_error)?;
                 let rows = statement
-                    .query_map(params![micros(now), sql::limit(limit)], |row| {
-                        Ok((
-                            row.get::<_, i64>(0)?,
-                            row.get::<_, String>(1)?,
-                            row.get::<_, u32>(2)?,
-                        ))
-                    })
+                    .query_map(
+                        params![micros(now), in_flight, saturated, sql::limit(limit)],
+                        |row| {
+                            Ok((
+                                row.get::<_, i64>(0)?,
+                                row.get::<_, String>(1)?,
+                                row.get::<_, u32>(2)?,
+                                row.get::<_, Option<String>>(3)?,
+                            ))
+                        },
+                    )
                     .map_err(db_error)?;
                 let mut items = Vec::new();
                 for row in rows {
-                    let (id, envelope, attempts) = row.map_err(db_error)?;
+                    let (id, envelope, attempts, destination) = row.map_err(db_error)?;
                     items.push(OutboxItem {
                         id,
                         envelope: serde_json::from_str(&envelope).map_err(corrupt)?,
                         attempts,
+                        destination,
                     });
                 }
                 Ok(items)
@@ -242,45 +296,43 @@ impl IntegrationStore for SqliteIntegrationStore {
             .await?)
     }
 
-    async fn finish_callback(&self, id: i64) -> Result<(), IntegrationStoreError> {
-        Ok(self
-            .db
-            .write(move |tx| {
-                tx.execute(&sql::delete_outbox(&SQLITE), [id])
-                    .map_err(db_error)?;
-                Ok(())
-            })
-            .await?)
-    }
-
-    async fn retry_callback(
+    async fn settle_callbacks(
         &self,
-        id: i64,
-        attempts: u32,
-        next_attempt_at: DateTime<Utc>,
-        error: &str,
+        settlements: Vec<Settlement>,
     ) -> Result<(), IntegrationStoreError> {
-        let error = error.to_string();
+        if settlements.is_empty() {
+            return Ok(());
+        }
         Ok(self
             .db
-            .write(move |tx| {
-                tx.execute(
-                    &sql::retry(&SQLITE),
-                    params![id, attempts, micros(next_attempt_at), error],
-                )
-                .map_err(db_error)?;
-                Ok(())
-            })
+            .write(move |tx| settlements.iter().try_for_each(|s| settle(tx, s)))
             .await?)
     }
 
-    async fn bury_callback(&self, id: i64, dead: DeadLetter) -> Result<(), IntegrationStoreError> {
+    async fn outbox_backlog(&self) -> Result<Vec<DestinationBacklog>, IntegrationStoreError> {
         Ok(self
             .db
-            .write(move |tx| {
-                tx.execute(&sql::delete_outbox(&SQLITE), [id])
+            .read(move |conn| {
+                let mut statement = conn.prepare_cached(sql::BACKLOG).map_err(db_error)?;
+                let rows = statement
+                    .query_map([], |row| {
+                        Ok((
+                            row.get::<_, String>(0)?,
+                            row.get::<_, i64>(1)?,
+                            row.get::<_, Option<i64>>(2)?,
+                        ))
+                    })
                     .map_err(db_error)?;
-                upsert_dead(tx, &dead)
+                let mut backlog = Vec::new();
+                for row in rows {
+                    let (destination, depth, oldest) = row.map_err(db_error)?;
+                    backlog.push(DestinationBacklog {
+                        destination,
+                        depth: u64::try_from(depth).unwrap_or(0),
+                        oldest: oldest.and_then(sql::from_micros),
+                    });
+                }
+                Ok(backlog)
             })
             .await?)
     }
@@ -367,7 +419,7 @@ impl IntegrationStore for SqliteIntegrationStore {
                 };
                 for dead in &requested {
                     // A callback still in the outbox under the same id keeps its place.
-                    insert_outbox(tx, &dead.event, now)?;
+                    insert_outbox(tx, &dead.event, None, now)?;
                     tx.execute(&sql::delete_dead(&SQLITE), [dead.id.to_string()])
                         .map_err(db_error)?;
                 }

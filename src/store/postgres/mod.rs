@@ -253,11 +253,21 @@ impl EventStore for PgEventStore {
         stream_id: &str,
         after: u64,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
+        self.read_stream_range(stream_id, after, u64::MAX).await
+    }
+
+    async fn read_stream_range(
+        &self,
+        stream_id: &str,
+        after: u64,
+        up_to: u64,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
         let after = i64::try_from(after).unwrap_or(i64::MAX);
+        let up_to = i64::try_from(up_to).unwrap_or(i64::MAX);
         let client = self.client().await?;
-        let statement = client.prepare_cached(read::READ_STREAM_AFTER).await?;
+        let statement = client.prepare_cached(read::READ_STREAM_RANGE).await?;
         client
-            .query(&statement, &[&stream_id, &after])
+            .query(&statement, &[&stream_id, &after, &up_to])
             .await?
             .iter()
             .map(read::decode)

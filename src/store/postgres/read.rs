@@ -43,11 +43,11 @@ pub(super) const READ_STREAM: &str = concat!(
     " FROM events WHERE stream_id = $1 ORDER BY sequence"
 );
 
-/// The events of a stream after sequence `$2`, in order.
-pub(super) const READ_STREAM_AFTER: &str = concat!(
+/// The events of a stream with `$2 < sequence <= $3`, in order.
+pub(super) const READ_STREAM_RANGE: &str = concat!(
     "SELECT ",
     columns!(),
-    " FROM events WHERE stream_id = $1 AND sequence > $2 ORDER BY sequence"
+    " FROM events WHERE stream_id = $1 AND sequence > $2 AND sequence <= $3 ORDER BY sequence"
 );
 
 /// Up to `$3` events after `($1, $2)` in log order, below the oldest running transaction.

@@ -239,7 +239,20 @@ impl EventStore for SqliteStore {
         let stream_id = stream_id.to_string();
         self.inner
             .readers
-            .run(move |conn| reader::read_stream_after(conn, &stream_id, after))
+            .run(move |conn| reader::read_stream_range(conn, &stream_id, after, u64::MAX))
+            .await
+    }
+
+    async fn read_stream_range(
+        &self,
+        stream_id: &str,
+        after: u64,
+        up_to: u64,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let stream_id = stream_id.to_string();
+        self.inner
+            .readers
+            .run(move |conn| reader::read_stream_range(conn, &stream_id, after, up_to))
             .await
     }
 

@@ -67,18 +67,20 @@ pub(super) fn read_stream(
     )
 }
 
-/// The events of a stream after sequence `after`.
-pub(super) fn read_stream_after(
+/// The events of a stream with `after < sequence <= up_to`.
+pub(super) fn read_stream_range(
     connection: &Connection,
     stream_id: &str,
     after: u64,
+    up_to: u64,
 ) -> Result<Vec<RecordedEvent>, StoreError> {
+    let up_to = i64::try_from(up_to).unwrap_or(i64::MAX);
     query(
         connection,
         &format!(
-            "SELECT {COLUMNS} FROM events WHERE stream_id = ?1 AND sequence > ?2 ORDER BY sequence"
+            "SELECT {COLUMNS} FROM events WHERE stream_id = ?1 AND sequence > ?2 AND sequence <= ?3 ORDER BY sequence"
         ),
-        rusqlite::params![stream_id, after as i64],
+        rusqlite::params![stream_id, after as i64, up_to],
     )
 }
 

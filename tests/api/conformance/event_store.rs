@@ -140,6 +140,21 @@ pub async fn append_then_read_back_round_trips_everything(subject: &Subject) {
     assert!(read.windows(2).all(|w| w[0].position < w[1].position));
     assert_eq!(outcome.last_position, read[2].position);
     assert!(head_reaches(store, outcome.last_position).await);
+
+    // Parts of the stream: after a sequence, and between two.
+    let sequences =
+        |events: Vec<RecordedEvent>| -> Vec<u64> { events.iter().map(|e| e.sequence).collect() };
+    let after = store.read_stream_after(&stream, 1).await.unwrap();
+    assert_eq!(sequences(after), [2, 3]);
+    let range = store.read_stream_range(&stream, 0, 2).await.unwrap();
+    assert_eq!(range[..], read[..2]);
+    let range = store.read_stream_range(&stream, 1, 2).await.unwrap();
+    assert_eq!(sequences(range), [2]);
+    assert!(store
+        .read_stream_range(&stream, 3, 9)
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 /// A stream that was never written reads as empty, not as an error.

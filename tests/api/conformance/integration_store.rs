@@ -7,7 +7,10 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use issuance::integration::envelope::EventEnvelope;
-use issuance::integration::store::{DeadLetter, IntegrationStore, RequeueSelection};
+use issuance::integration::store::{
+    DeadLetter, DestinationBacklog, DueFilter, IntegrationStore, NewCallback, OutboxItem,
+    RequeueSelection, Settlement,
+};
 use issuance_domain::LogPosition;
 use uuid::Uuid;
 
@@ -44,8 +47,33 @@ fn dead_letter(event: &EventEnvelope, dead_at: DateTime<Utc>, reason: &str) -> D
     }
 }
 
-fn ids(items: &[issuance::integration::store::OutboxItem]) -> Vec<Uuid> {
+fn ids(items: &[OutboxItem]) -> Vec<Uuid> {
     items.iter().map(|item| item.envelope.event_id).collect()
+}
+
+/// Callbacks without a known destination.
+fn unrouted(envelopes: &[EventEnvelope]) -> Vec<NewCallback> {
+    envelopes
+        .iter()
+        .map(|envelope| NewCallback {
+            envelope: envelope.clone(),
+            destination: None,
+        })
+        .collect()
+}
+
+async fn due(store: &dyn IntegrationStore, at: DateTime<Utc>, limit: usize) -> Vec<OutboxItem> {
+    store
+        .due_callbacks(at, limit, &DueFilter::default())
+        .await
+        .unwrap()
+}
+
+async fn finish(store: &dyn IntegrationStore, id: i64) {
+    store
+        .settle_callbacks(vec![Settlement::Finished(id)])
+        .await
+        .unwrap();
 }
 
 /// Each offer's oldest callback is due alone; a retry holds its offer back until the
@@ -58,41 +86,49 @@ pub async fn one_offers_callbacks_are_due_one_at_a_time_in_order(subject: &Subje
     store
         .enqueue_callbacks(
             "t",
-            vec![a1.clone(), a2.clone(), b1.clone()],
+            unrouted(&[a1.clone(), a2.clone(), b1.clone()]),
             LogPosition::at(3),
             now(),
         )
         .await
         .unwrap();
     assert_eq!(store.checkpoint("t").await.unwrap(), LogPosition::at(3));
-    let due = store.due_callbacks(now(), 10).await.unwrap();
-    assert_eq!(ids(&due), [a1.event_id, b1.event_id]);
-    assert_eq!(due[0].envelope, a1, "the envelope reads back equal");
-    assert_eq!(due[0].attempts, 0);
-    assert!(store
-        .due_callbacks(now() - Duration::seconds(1), 10)
+    let first = due(store, now(), 10).await;
+    assert_eq!(ids(&first), [a1.event_id, b1.event_id]);
+    assert_eq!(first[0].envelope, a1, "the envelope reads back equal");
+    assert_eq!(first[0].attempts, 0);
+    assert!(due(store, now() - Duration::seconds(1), 10)
         .await
-        .unwrap()
         .is_empty());
-    assert_eq!(store.due_callbacks(now(), 1).await.unwrap().len(), 1);
+    assert_eq!(due(store, now(), 1).await.len(), 1);
 
     let later = now() + Duration::seconds(5);
     store
-        .retry_callback(due[0].id, 1, later, "HTTP 503")
+        .settle_callbacks(vec![
+            Settlement::Retry {
+                id: first[0].id,
+                attempts: 1,
+                next_attempt_at: later,
+                error: "HTTP 503".into(),
+            },
+            Settlement::Finished(first[1].id),
+        ])
         .await
         .unwrap();
-    store.finish_callback(due[1].id).await.unwrap();
-    assert!(store.due_callbacks(now(), 10).await.unwrap().is_empty());
-    let due = store.due_callbacks(later, 10).await.unwrap();
-    assert_eq!(ids(&due), [a1.event_id]);
-    assert_eq!(due[0].attempts, 1);
+    assert!(due(store, now(), 10).await.is_empty());
+    let retried = due(store, later, 10).await;
+    assert_eq!(ids(&retried), [a1.event_id]);
+    assert_eq!(retried[0].attempts, 1);
 
     store
-        .bury_callback(due[0].id, dead_letter(&a1, later, "HTTP 400"))
+        .settle_callbacks(vec![Settlement::Dead(
+            retried[0].id,
+            Box::new(dead_letter(&a1, later, "HTTP 400")),
+        )])
         .await
         .unwrap();
-    let due = store.due_callbacks(later, 10).await.unwrap();
-    assert_eq!(ids(&due), [a2.event_id]);
+    let next = due(store, later, 10).await;
+    assert_eq!(ids(&next), [a2.event_id]);
     let page = store.dead_letters(10, None).await.unwrap();
     assert_eq!(page.items, vec![dead_letter(&a1, later, "HTTP 400")]);
     assert_eq!(
@@ -112,10 +148,10 @@ pub async fn one_offers_callbacks_are_due_one_at_a_time_in_order(subject: &Subje
     assert_eq!(store.requeue_into_outbox(later).await.unwrap(), 1);
     assert_eq!(store.requeue_into_outbox(later).await.unwrap(), 0);
     assert!(store.dead_letters(10, None).await.unwrap().items.is_empty());
-    store.finish_callback(due[0].id).await.unwrap();
-    let due = store.due_callbacks(later, 10).await.unwrap();
-    assert_eq!(ids(&due), [a1.event_id]);
-    assert_eq!(due[0].attempts, 0, "a re-queued callback starts again");
+    finish(store, next[0].id).await;
+    let requeued = due(store, later, 10).await;
+    assert_eq!(ids(&requeued), [a1.event_id]);
+    assert_eq!(requeued[0].attempts, 0, "a re-queued callback starts again");
 }
 
 /// A relay that re-sends a batch (a crash before its checkpoint, or two lease holders for
@@ -127,7 +163,12 @@ pub async fn re_enqueued_callbacks_are_stored_once_and_checkpoints_never_regress
     let batch = vec![envelope(3, 1), envelope(3, 2)];
     for checkpoint in [5, 3] {
         store
-            .enqueue_callbacks("relay", batch.clone(), LogPosition::at(checkpoint), now())
+            .enqueue_callbacks(
+                "relay",
+                unrouted(&batch),
+                LogPosition::at(checkpoint),
+                now(),
+            )
             .await
             .unwrap();
     }
@@ -155,10 +196,10 @@ pub async fn re_enqueued_callbacks_are_stored_once_and_checkpoints_never_regress
 
     let mut delivered = Vec::new();
     loop {
-        let due = store.due_callbacks(now(), 10).await.unwrap();
+        let due = due(store, now(), 10).await;
         let Some(item) = due.first() else { break };
         delivered.push(item.envelope.event_id);
-        store.finish_callback(item.id).await.unwrap();
+        finish(store, item.id).await;
     }
     assert_eq!(delivered, [batch[0].event_id, batch[1].event_id]);
 }
@@ -173,12 +214,12 @@ pub async fn many_offers_keep_their_own_order(subject: &Subject) {
         }
     }
     store
-        .enqueue_callbacks("relay", batch, LogPosition::at(50), now())
+        .enqueue_callbacks("relay", unrouted(&batch), LogPosition::at(50), now())
         .await
         .unwrap();
     let mut seen: std::collections::BTreeMap<Uuid, Vec<u64>> = Default::default();
     loop {
-        let due = store.due_callbacks(now(), 7).await.unwrap();
+        let due = due(store.as_ref(), now(), 7).await;
         if due.is_empty() {
             break;
         }
@@ -189,7 +230,7 @@ pub async fn many_offers_keep_their_own_order(subject: &Subject) {
             seen.entry(item.envelope.offer_id)
                 .or_default()
                 .push(item.envelope.sequence);
-            store.finish_callback(item.id).await.unwrap();
+            finish(store.as_ref(), item.id).await;
         }
     }
     assert_eq!(seen.len(), 10);
@@ -252,4 +293,75 @@ pub async fn dead_letters_page_replace_and_requeue(subject: &Subject) {
     }
     let page = store.dead_letters(10, None).await.unwrap();
     assert_eq!(page.items, vec![again]);
+}
+
+/// Rows carry their destination: the consumer leaves out rows in flight and rows of
+/// saturated destinations, records a destination it learnt, and reads the backlog per
+/// destination with the oldest event's time.
+pub async fn due_callbacks_leave_out_rows_in_flight_and_saturated_destinations(subject: &Subject) {
+    let store = subject.integration.as_ref();
+    let (a, b, c, d) = (
+        envelope(31, 1),
+        envelope(32, 1),
+        envelope(33, 1),
+        envelope(34, 1),
+    );
+    let to = |envelope: &EventEnvelope, destination: Option<&str>| NewCallback {
+        envelope: envelope.clone(),
+        destination: destination.map(str::to_string),
+    };
+    let (fast, slow) = ("http://fast:80", "http://slow:80");
+    store
+        .enqueue_callbacks(
+            "t",
+            vec![
+                to(&a, Some(slow)),
+                to(&b, Some(fast)),
+                to(&c, Some(slow)),
+                to(&d, None),
+            ],
+            LogPosition::at(4),
+            now(),
+        )
+        .await
+        .unwrap();
+    let all = due(store, now(), 10).await;
+    assert_eq!(ids(&all), [a.event_id, b.event_id, c.event_id, d.event_id]);
+    assert_eq!(all[0].destination.as_deref(), Some(slow));
+    assert_eq!(all[3].destination, None);
+    let filter = DueFilter {
+        in_flight: vec![all[1].id],
+        saturated: vec![slow.to_string()],
+    };
+    let due_now = store.due_callbacks(now(), 10, &filter).await.unwrap();
+    assert_eq!(
+        ids(&due_now),
+        [d.event_id],
+        "unknown destinations are never left out"
+    );
+
+    store
+        .settle_callbacks(vec![Settlement::Destination(all[3].id, slow.into())])
+        .await
+        .unwrap();
+    let due_now = store.due_callbacks(now(), 10, &filter).await.unwrap();
+    assert!(due_now.is_empty(), "{due_now:?}");
+
+    let mut backlog = store.outbox_backlog().await.unwrap();
+    backlog.sort_by(|x, y| x.destination.cmp(&y.destination));
+    assert_eq!(
+        backlog,
+        [
+            DestinationBacklog {
+                destination: fast.into(),
+                depth: 1,
+                oldest: Some(now()),
+            },
+            DestinationBacklog {
+                destination: slow.into(),
+                depth: 3,
+                oldest: Some(now()),
+            },
+        ]
+    );
 }

@@ -51,7 +51,8 @@ macro_rules! conformance {
                 integration_store::one_offers_callbacks_are_due_one_at_a_time_in_order,
                 integration_store::re_enqueued_callbacks_are_stored_once_and_checkpoints_never_regress,
                 integration_store::many_offers_keep_their_own_order,
-                integration_store::dead_letters_page_replace_and_requeue
+                integration_store::dead_letters_page_replace_and_requeue,
+                integration_store::due_callbacks_leave_out_rows_in_flight_and_saturated_destinations
             );
         }
     };
