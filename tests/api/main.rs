@@ -13,6 +13,7 @@ mod authcode_audit;
 mod authcode_dpop;
 mod authcode_errors;
 mod authcode_flow;
+mod callbacks_isolation;
 mod callbacks_lifecycle;
 mod callbacks_retries;
 mod cli;

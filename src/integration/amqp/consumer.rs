@@ -95,7 +95,7 @@ async fn consume(
                 Some(Ok(delivery)) => {
                     let offer = offer_of(&delivery);
                     let previous = chains.enqueue(offer);
-                    let (done_tx, done_rx) = oneshot::channel::<bool>();
+                    let (done_tx, done_rx) = oneshot::channel::<Option<u64>>();
                     chains.finish_with(offer, done_rx);
                     let task = Handler {
                         context: context.clone(),
@@ -105,8 +105,8 @@ async fn consume(
                     while in_flight.try_join_next().is_some() {}
                     in_flight.spawn(async move {
                         let previous_parked = match previous {
-                            Some(previous) => previous.await.unwrap_or(false),
-                            None => false,
+                            Some(previous) => previous.await.ok().flatten(),
+                            None => None,
                         };
                         let parked = task.handle(delivery, previous_parked).await;
                         let _ = done_tx.send(parked);
@@ -144,12 +144,12 @@ fn offer_of(delivery: &Delivery) -> Option<Uuid> {
 /// the same offer to finish.
 #[derive(Default)]
 struct OfferChains {
-    tails: HashMap<Uuid, oneshot::Receiver<bool>>,
+    tails: HashMap<Uuid, oneshot::Receiver<Option<u64>>>,
 }
 
 impl OfferChains {
     /// The completion signal of the offer's latest delivery, if one is still in flight.
-    fn enqueue(&mut self, offer: Option<Uuid>) -> Option<oneshot::Receiver<bool>> {
+    fn enqueue(&mut self, offer: Option<Uuid>) -> Option<oneshot::Receiver<Option<u64>>> {
         if self.tails.len() > 1024 {
             // Forget finished chains (their sender was dropped).
             self.tails
@@ -158,7 +158,7 @@ impl OfferChains {
         self.tails.remove(&offer?)
     }
 
-    fn finish_with(&mut self, offer: Option<Uuid>, done: oneshot::Receiver<bool>) {
+    fn finish_with(&mut self, offer: Option<Uuid>, done: oneshot::Receiver<Option<u64>>) {
         if let Some(offer) = offer {
             self.tails.insert(offer, done);
         }
@@ -173,9 +173,10 @@ struct Handler {
 }
 
 impl Handler {
-    /// Handles one delivery; returns whether it was parked (`park`: the offer's previous
-    /// delivery was, so this one follows it without being looked at).
-    async fn handle(self, delivery: Delivery, park: bool) -> bool {
+    /// Handles one delivery; returns its sequence if it was parked. `previous_parked`: the
+    /// sequence of the offer's previous delivery if that was parked; an earlier callback
+    /// of the offer waiting in the delay queue is not overtaken.
+    async fn handle(self, delivery: Delivery, previous_parked: Option<u64>) -> Option<u64> {
         let Ok(envelope) = serde_json::from_slice::<EventEnvelope>(&delivery.data) else {
             tracing::error!("callback queue message is not an event envelope; dead-lettering it");
             settle(
@@ -186,10 +187,10 @@ impl Handler {
                     })
                     .await,
             );
-            return false;
+            return None;
         };
         let attempt = headers::attempt(&delivery.properties);
-        if park {
+        if previous_parked.is_some_and(|sequence| sequence < envelope.sequence) {
             return self.park(&delivery, &envelope, attempt).await;
         }
         let disposition = match self.processor.prepare(&envelope).await {
@@ -217,17 +218,22 @@ impl Handler {
                 tracing::warn!(%reason, "cannot process callback now; handing it back");
                 tokio::time::sleep(DEFER_DELAY).await;
                 hand_back(&delivery).await;
-                return false;
+                return None;
             }
         };
         self.acknowledge(&delivery, forwarded).await;
-        false
+        None
     }
 
     /// Parks a delivery whose destination has no free slot: into the shortest delay queue
     /// (the queue's own TTL, so parked messages come back in the order they left), attempt
-    /// count unchanged. Returns whether it was parked (else it was handed back).
-    async fn park(&self, delivery: &Delivery, envelope: &EventEnvelope, attempt: u32) -> bool {
+    /// count unchanged. Returns its sequence if it was parked (else it was handed back).
+    async fn park(
+        &self,
+        delivery: &Delivery,
+        envelope: &EventEnvelope,
+        attempt: u32,
+    ) -> Option<u64> {
         let queue = self.context.retry_queue(self.processor.policy().delay(1));
         let entries = [
             (headers::ATTEMPT, HeaderValue::Int(i64::from(attempt))),
@@ -237,7 +243,7 @@ impl Handler {
             ),
         ];
         let forwarded = self.forward(&queue, envelope, &entries, None).await;
-        let parked = forwarded.is_ok();
+        let parked = forwarded.is_ok().then_some(envelope.sequence);
         self.acknowledge(delivery, forwarded).await;
         parked
     }

@@ -115,20 +115,34 @@ struct ReceiverState {
     received: Vec<Received>,
     script: VecDeque<u16>,
     default_status: u16,
+    /// Requests being held by a stalled receiver.
+    held: usize,
 }
 
 /// A real HTTP server that records status callbacks and answers from a script.
 #[derive(Clone)]
 pub struct CallbackReceiver {
     state: Arc<Mutex<ReceiverState>>,
+    /// `true` while the receiver stalls: requests are held without an answer.
+    stalled: Arc<tokio::sync::watch::Sender<bool>>,
     /// The callback URL.
     pub url: String,
+}
+
+/// Counts a held request while it lives.
+struct Held(Arc<Mutex<ReceiverState>>);
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.0.lock().unwrap().held -= 1;
+    }
 }
 
 async fn receive(
     request: HttpRequest,
     body: web::Bytes,
     state: web::Data<Arc<Mutex<ReceiverState>>>,
+    stalled: web::Data<tokio::sync::watch::Receiver<bool>>,
 ) -> HttpResponse {
     let header = |name: &str| {
         request
@@ -137,8 +151,23 @@ async fn receive(
             .and_then(|v| v.to_str().ok())
             .map(str::to_string)
     };
+    let mut stalled = stalled.get_ref().clone();
+    let held = if *stalled.borrow_and_update() {
+        // Stalled: hold the connection until the receiver recovers, then answer 503 (the
+        // request is older than the recovery).
+        state.lock().unwrap().held += 1;
+        let held = Held(state.get_ref().clone());
+        let _ = stalled.wait_for(|stalled| !stalled).await;
+        Some(held)
+    } else {
+        None
+    };
     let mut state = state.lock().unwrap();
-    let status = state.script.pop_front().unwrap_or(state.default_status);
+    let status = if held.is_some() {
+        503
+    } else {
+        state.script.pop_front().unwrap_or(state.default_status)
+    };
     state.received.push(Received {
         body: body.to_vec(),
         signature: header("x-issuance-signature"),
@@ -160,10 +189,13 @@ impl CallbackReceiver {
             default_status: 200,
             ..Default::default()
         }));
+        let (stalled, stalled_rx) = tokio::sync::watch::channel(false);
         let data = web::Data::new(state.clone());
+        let stalled_data = web::Data::new(stalled_rx);
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
+                .app_data(stalled_data.clone())
                 .default_service(web::to(receive))
         })
         .workers(1)
@@ -172,7 +204,26 @@ impl CallbackReceiver {
         .unwrap()
         .run();
         tokio::spawn(server);
-        CallbackReceiver { state, url }
+        CallbackReceiver {
+            state,
+            stalled: Arc::new(stalled),
+            url,
+        }
+    }
+
+    /// Holds every further request without an answer until [`CallbackReceiver::recover`].
+    pub fn stall(&self) {
+        self.stalled.send_replace(true);
+    }
+
+    /// Answers again: held requests get 503, new ones the usual answer.
+    pub fn recover(&self) {
+        self.stalled.send_replace(false);
+    }
+
+    /// Requests held right now by a stalled receiver.
+    pub fn held(&self) -> usize {
+        self.state.lock().unwrap().held
     }
 
     /// Answers the next requests with `statuses`, then with the default.
