@@ -15,7 +15,7 @@ use crate::config::LoadedConfig;
 use crate::crypto::server_secret::ServerSecret;
 use crate::health::HealthRegistry;
 use crate::http::metrics::{ApiName, Metrics};
-use crate::http::{health, metrics, request_context};
+use crate::http::{error_envelope, health, metrics, request_context};
 use crate::management::auth::{create_key, ApiKeys, Scope};
 use crate::management::error as management_error;
 use crate::offers::OfferRepository;
@@ -208,6 +208,7 @@ impl Application {
                 .app_data(wallet_metrics.clone())
                 .app_data(ApiName("wallet"))
                 .app_data(web::PayloadConfig::new(body_limit))
+                .wrap(actix_web::middleware::from_fn(error_envelope::wallet))
                 .wrap(actix_web::middleware::from_fn(metrics::middleware))
                 .wrap(actix_web::middleware::from_fn(request_context::middleware))
                 .configure(|cfg| wallet::configure(cfg, &wallet_state.wallet))
@@ -231,6 +232,7 @@ impl Application {
                 )
                 .app_data(web::QueryConfig::default().error_handler(management_error::query_error))
                 .app_data(web::PathConfig::default().error_handler(management_error::path_error))
+                .wrap(actix_web::middleware::from_fn(error_envelope::management))
                 .wrap(actix_web::middleware::from_fn(metrics::middleware))
                 .wrap(actix_web::middleware::from_fn(request_context::middleware))
                 .configure(health::configure)

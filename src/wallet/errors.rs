@@ -155,6 +155,13 @@ impl WalletError {
         error
     }
 
+    /// The same error under another status (e.g. 405 or 413 for a request the HTTP layer
+    /// refused before any handler ran).
+    pub fn with_status(mut self, status: StatusCode) -> Self {
+        self.status = status;
+        self
+    }
+
     /// Answers a 401 with a `DPoP` challenge instead of a `Bearer` one.
     pub fn in_dpop_scheme(mut self) -> Self {
         self.dpop_challenge = true;

@@ -24,6 +24,7 @@ mod erasure;
 mod integration_amqp;
 mod integration_expiry;
 mod leases;
+mod malformed_corpus;
 mod management_auth;
 mod management_offers;
 mod management_validation;
