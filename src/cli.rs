@@ -10,6 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::config::LoadedConfig;
 use crate::management::auth::{create_key, Scope};
 use crate::projector::{self, AuditProjection, OfferViewProjection, Projection};
+use crate::shutdown::ShutdownSignals;
 use crate::startup::{Application, BuildOptions};
 use crate::stores;
 
@@ -116,13 +117,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve { require_broker } => {
             config.settings.require_broker |= require_broker;
             tracing::info!(config = %config.source_name, "starting");
+            // Caught from here on: a SIGTERM during start-up shuts down once built.
+            let signals =
+                ShutdownSignals::install().context("cannot install the signal handlers")?;
             let app = Application::build(config, BuildOptions::default()).await?;
             tracing::info!(
                 wallet_port = app.wallet_port(),
                 management_port = app.management_port(),
                 "listening"
             );
-            app.run_until_stopped().await
+            app.with_signals(signals).run_until_stopped().await
         }
         Command::Replay { projection } => replay(&config, projection.as_deref()).await,
         Command::Audit {

@@ -11,7 +11,8 @@
 //! - [`management`] and [`wallet`]: the two HTTP APIs; [`http`]: shared plumbing.
 //! - [`authorization`]: the authorization-code flow (PAR, PKCE, login hand-off, DPoP).
 //! - [`lease`]: singleton background tasks across service nodes; [`pg`]: PostgreSQL plumbing.
-//! - [`startup`]: wiring everything into an [`startup::Application`].
+//! - [`startup`]: wiring everything into an [`startup::Application`]; [`shutdown`]: stopping
+//!   it gracefully on SIGTERM/SIGINT.
 
 pub mod audit;
 pub mod authorization;
@@ -31,6 +32,7 @@ pub mod qr;
 pub mod readstore;
 pub mod repository;
 pub mod retention;
+pub mod shutdown;
 pub mod sqlite_checkpointer;
 pub mod sqlite_pool;
 pub mod startup;

@@ -21,6 +21,7 @@ use crate::management::error as management_error;
 use crate::offers::OfferRepository;
 use crate::projector::{self, AuditProjection, OfferViewProjection, ProjectionProgress};
 use crate::readstore::{AUDIT_VIEW, OFFER_VIEW};
+use crate::shutdown::{self, ShutdownSignals};
 use crate::state::AppState;
 use crate::{integration, lease, management, retention, stores, wallet};
 
@@ -33,6 +34,7 @@ pub struct Application {
     state: web::Data<AppState>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
+    signals: Option<ShutdownSignals>,
 }
 
 /// Options for building.
@@ -199,6 +201,7 @@ impl Application {
             .workers
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
         let body_limit = settings.limits.max_body_bytes;
+        let drain_timeout = settings.shutdown.drain_timeout;
 
         let wallet_state = state.clone();
         let wallet_metrics = web::Data::new(state.metrics.clone());
@@ -214,6 +217,7 @@ impl Application {
                 .configure(|cfg| wallet::configure(cfg, &wallet_state.wallet))
         })
         .workers(workers)
+        .shutdown_timeout(drain_timeout)
         .listen(wallet_listener)?
         .disable_signals()
         .run();
@@ -240,6 +244,7 @@ impl Application {
                 .default_service(web::to(not_found))
         })
         .workers(workers.min(2))
+        .shutdown_timeout(drain_timeout)
         .listen(management_listener)?
         .disable_signals()
         .run();
@@ -252,7 +257,14 @@ impl Application {
             state,
             shutdown,
             tasks,
+            signals: None,
         })
+    }
+
+    /// Shuts down gracefully on these signals (see [`crate::shutdown`]).
+    pub fn with_signals(mut self, signals: ShutdownSignals) -> Application {
+        self.signals = Some(signals);
+        self
     }
 
     /// The wallet listener's port.
@@ -278,24 +290,20 @@ impl Application {
         self.state.clone()
     }
 
-    /// Serves until both servers stop (or Ctrl-C / SIGTERM), then stops the background
-    /// tasks gracefully.
+    /// Serves until both servers stop through a [`StopHandle`], or until a signal given to
+    /// [`Application::with_signals`] (then gracefully, see [`crate::shutdown`]); then stops
+    /// the background tasks at their checkpoints.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        let wallet_handle = self.wallet_server.handle();
-        let management_handle = self.management_server.handle();
-        let servers = async { tokio::try_join!(self.wallet_server, self.management_server) };
-        tokio::select! {
-            result = servers => { result?; }
-            _ = shutdown_signal() => {
-                tracing::info!("shutting down");
-                tokio::join!(wallet_handle.stop(true), management_handle.stop(true));
-            }
-        }
-        let _ = self.shutdown.send(true);
-        for task in self.tasks {
-            let _ = task.await;
-        }
-        Ok(())
+        shutdown::serve(shutdown::Running {
+            wallet: self.wallet_server,
+            management: self.management_server,
+            health: self.state.health.clone(),
+            background: self.shutdown,
+            tasks: self.tasks,
+            settings: self.state.settings.shutdown.clone(),
+            signals: self.signals,
+        })
+        .await
     }
 }
 
@@ -341,25 +349,6 @@ impl StopHandle {
 
 async fn not_found() -> Result<actix_web::HttpResponse, management_error::ApiError> {
     Err(management_error::ApiError::not_found("no such endpoint"))
-}
-
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        let mut terminate =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(signal) => signal,
-                Err(_) => return std::future::pending().await,
-            };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = terminate.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }
 
 /// The issuer signing keys: the configured key file, else keys generated into

@@ -11,9 +11,11 @@ mod error;
 mod integration;
 mod retention_hours;
 mod settings;
+mod shutdown;
 
 pub use authorization::{AuthorizationSettings, ClientConfig, DpopMode};
 pub use credentials::CredentialConfigurationToml;
 pub use error::ConfigError;
 pub use integration::{AmqpSettings, CallbackPolicy, SchedulerSettings};
 pub use settings::*;
+pub use shutdown::ShutdownSettings;

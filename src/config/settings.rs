@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::authorization::AuthorizationSettings;
 use super::credentials::{convert, CredentialConfigurationToml};
 use super::integration::{AmqpSettings, CallbackPolicy, SchedulerSettings};
+use super::shutdown::{self, ShutdownSettings};
 use super::ConfigError;
 
 /// The example configuration used when `ISSUANCE_CONFIG` is not set.
@@ -217,6 +218,8 @@ pub struct Settings {
     pub callbacks: CallbackPolicy,
     /// Background schedulers (offer expiry).
     pub scheduler: SchedulerSettings,
+    /// Graceful shutdown timings.
+    pub shutdown: ShutdownSettings,
     /// Management API keys.
     pub api_keys: Vec<ApiKeyConfig>,
     /// Credential configurations.
@@ -250,6 +253,7 @@ impl Default for Settings {
             amqp: AmqpSettings::default(),
             callbacks: CallbackPolicy::default(),
             scheduler: SchedulerSettings::default(),
+            shutdown: ShutdownSettings::default(),
             api_keys: Vec::new(),
             credential_configurations: Vec::new(),
         }
@@ -258,7 +262,7 @@ impl Default for Settings {
 
 /// Top-level keys that `ISSUANCE_*` variables may set (others, like `ISSUANCE_CONFIG` or
 /// test variables, are not settings).
-const ENV_KEYS: [&str; 24] = [
+const ENV_KEYS: [&str; 25] = [
     "data_dir",
     "wallet_addr",
     "management_addr",
@@ -283,6 +287,7 @@ const ENV_KEYS: [&str; 24] = [
     "amqp",
     "callbacks",
     "scheduler",
+    "shutdown",
 ];
 
 /// Settings plus the validated credential catalogue.
@@ -429,6 +434,9 @@ fn validate(settings: &Settings, source: &str) -> Vec<ConfigError> {
     for (field, problem) in
         super::integration::validate(&settings.amqp, &settings.callbacks, &settings.scheduler)
     {
+        bad(field, problem);
+    }
+    for (field, problem) in shutdown::validate(&settings.shutdown) {
         bad(field, problem);
     }
     if settings.workers == Some(0) {

@@ -7,7 +7,8 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::web;
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+    TextEncoder,
 };
 
 /// The service's metrics.
@@ -18,6 +19,8 @@ pub struct Metrics {
     pub requests: IntCounterVec,
     /// Latency by listener and route.
     pub latency: HistogramVec,
+    /// Requests being served now, by listener (what a graceful shutdown drains).
+    pub in_flight: IntGaugeVec,
     /// Events appended by type.
     pub events_appended: IntCounterVec,
     /// Offer view projection lag in events.
@@ -45,6 +48,13 @@ impl Metrics {
             ),
             &["api", "route"],
         )?;
+        let in_flight = IntGaugeVec::new(
+            Opts::new(
+                "http_requests_in_flight",
+                "HTTP requests being served, by listener",
+            ),
+            &["api"],
+        )?;
         let events_appended = IntCounterVec::new(
             Opts::new("events_appended_total", "Events appended by type"),
             &["type"],
@@ -59,6 +69,7 @@ impl Metrics {
         )?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
+        registry.register(Box::new(in_flight.clone()))?;
         registry.register(Box::new(events_appended.clone()))?;
         registry.register(Box::new(projection_lag.clone()))?;
         registry.register(Box::new(callbacks.clone()))?;
@@ -66,6 +77,7 @@ impl Metrics {
             registry,
             requests,
             latency,
+            in_flight,
             events_appended,
             projection_lag,
             callbacks,
@@ -106,6 +118,10 @@ pub async fn middleware(
     let route = request
         .match_pattern()
         .unwrap_or_else(|| "unmatched".into());
+    // Decremented on drop, so a request cut mid-way is not counted forever.
+    let _in_flight = metrics
+        .as_ref()
+        .map(|m| InFlight::enter(m.in_flight.with_label_values(&[api])));
     let response = next.call(request).await?;
     if let Some(metrics) = metrics {
         let status = response.status().as_u16().to_string();
@@ -119,4 +135,20 @@ pub async fn middleware(
             .observe(started.elapsed().as_secs_f64());
     }
     Ok(response)
+}
+
+/// One request counted in `http_requests_in_flight` while it lives.
+struct InFlight(IntGauge);
+
+impl InFlight {
+    fn enter(gauge: IntGauge) -> InFlight {
+        gauge.inc();
+        InFlight(gauge)
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
 }

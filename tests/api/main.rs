@@ -21,6 +21,7 @@ mod concurrency;
 mod conformance;
 mod deployment;
 mod erasure;
+mod graceful_shutdown;
 mod integration_amqp;
 mod integration_expiry;
 mod leases;

@@ -190,3 +190,47 @@ fn dechunk(mut data: &[u8]) -> Vec<u8> {
     }
     body
 }
+
+/// Sends `request` to `base` in two parts: everything up to `split_at` bytes of the body at
+/// once, the rest once `release` resolves; then reads the response. A request the server
+/// is still receiving: what a graceful shutdown must let finish. Errors are returned (a
+/// connection cut by the server), not panicked on.
+pub async fn send_held(
+    base: &str,
+    request: &RawRequest,
+    split_at: usize,
+    release: impl std::future::Future<Output = ()>,
+) -> std::io::Result<RawResponse> {
+    let host = base.trim_start_matches("http://").trim_end_matches('/');
+    let bytes = request.encode(host);
+    let split = bytes.len() - request.body.len() + split_at.min(request.body.len());
+    let mut stream = TcpStream::connect(host).await?;
+    stream.write_all(&bytes[..split]).await?;
+    stream.flush().await?;
+    release.await;
+    stream.write_all(&bytes[split..]).await?;
+    stream.flush().await?;
+    let mut received = Vec::new();
+    let mut buffer = [0u8; 16 * 1024];
+    loop {
+        let n = tokio::time::timeout(Duration::from_secs(120), stream.read(&mut buffer))
+            .await
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "no response"))??;
+        if n == 0 {
+            break;
+        }
+        received.extend_from_slice(&buffer[..n]);
+        if complete(&received) {
+            break;
+        }
+    }
+    parse(&received).ok_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            format!(
+                "connection closed without a response: {:?}",
+                String::from_utf8_lossy(&received)
+            ),
+        )
+    })
+}
