@@ -23,6 +23,9 @@ pub mod keys;
 pub mod proof;
 pub mod sd_jwt;
 
+#[cfg(test)]
+mod parser_properties;
+
 pub use dpop::{verify_dpop_proof, DpopExpectations, VerifiedDpopProof, DPOP_TYP};
 pub use jwk::{ensure_public, thumbprint, JwkError};
 pub use keys::{Es256Signer, IssuerKeys, KeyError, SignError, SigningKey};

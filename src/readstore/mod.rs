@@ -4,6 +4,8 @@
 
 pub mod audit;
 pub mod audit_sql;
+#[cfg(test)]
+mod cursor_properties;
 pub mod postgres;
 pub mod postgres_audit;
 pub mod sql;

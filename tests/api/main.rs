@@ -31,6 +31,7 @@ mod management_offers;
 mod management_validation;
 mod multi_node;
 mod offer_reference;
+mod parser_fuzz;
 mod projections;
 mod stale_cache;
 mod throughput;
