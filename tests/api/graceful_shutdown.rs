@@ -71,6 +71,8 @@ impl Service {
                 unready_delay.to_string(),
             )
             .env("ISSUANCE_SHUTDOWN__DRAIN_TIMEOUT", "120")
+            // The load comes from one address; a rate limit would refuse it.
+            .env("ISSUANCE_LIMITS__WALLET_REQUESTS_PER_SECOND", "0")
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())

@@ -7,7 +7,7 @@
 use futures_util::stream::{self, StreamExt};
 use serde_json::{json, Value};
 
-use crate::support::authcode::spawn_authcode_app;
+use crate::support::authcode::with_authcode;
 use crate::support::raw_http::{send, RawRequest, RawResponse};
 use crate::support::wallet::*;
 use crate::support::*;
@@ -675,7 +675,11 @@ fn judge(case: &Case, response: &RawResponse) -> Option<String> {
 
 #[tokio::test]
 async fn malformed_requests_get_4xx_json_errors_write_nothing_and_leave_issuance_working() {
-    let app = spawn_authcode_app().await;
+    // Every request must reach its parser, not a rate limit.
+    let app = spawn_app_with(
+        with_authcode(TestOptions::default()).set("limits.wallet_requests_per_second", json!(0)),
+    )
+    .await;
     let created = app.create_offer(&identity_offer()).await;
     let access_token = app.access_token(&created).await;
     let corpus = build_corpus(access_token);
