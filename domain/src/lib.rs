@@ -13,6 +13,7 @@
 //! - [`envelope`]: the storage envelope of events (metadata, global log positions).
 //! - [`digest`]: 32-byte digests used for every stored code hash, compared in constant time.
 //! - [`canonical`]: canonical JSON bytes for hashing and fingerprints.
+//! - [`status_list`]: credential status (revoke, suspend, reinstate) on Token Status Lists.
 
 pub mod aggregate;
 pub mod authorization;
@@ -21,6 +22,7 @@ pub mod credential_config;
 pub mod digest;
 pub mod envelope;
 pub mod offer;
+pub mod status_list;
 
 pub use aggregate::{DecodeError, EventSourced, StoredEvent};
 pub use digest::Digest;
