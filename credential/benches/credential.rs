@@ -63,6 +63,7 @@ fn issuance(c: &mut Criterion) {
         holder_jwk: &holder,
         claims: &claims,
         definitions: &definitions,
+        status: None,
     };
     c.bench_function("issue_sd_jwt_vc/10_claims", |b| {
         b.iter(|| issue_sd_jwt_vc(keys.active(), black_box(&input)).unwrap())

@@ -13,6 +13,8 @@
 //! - [`proof`]: verification of OpenID4VCI 1.0 `jwt` key proofs (Appendix F). The nonce is
 //!   returned for the caller to consume atomically; nothing about wallet keys is cached.
 //! - [`dpop`]: verification of DPoP proofs (RFC 9449), sharing the proof verifier's core.
+//! - [`status_list`]: IETF Token Status Lists: the encoded list, its JWT and CWT tokens,
+//!   the credential's `status` claim, and the keyed permutation that allocates indexes.
 //!
 //! Signing keys are parsed once and kept as josekit signers; wallet keys are parsed per
 //! proof and dropped.
@@ -22,6 +24,7 @@ pub mod jwk;
 pub mod keys;
 pub mod proof;
 pub mod sd_jwt;
+pub mod status_list;
 
 #[cfg(test)]
 mod parser_properties;
@@ -33,6 +36,7 @@ pub use proof::{verify_proof_jwt, ProofError, ProofExpectations, VerifiedProof, 
 pub use sd_jwt::{
     disclosure_digest, issue_sd_jwt_vc, IssueError, IssuedSdJwt, SdJwtVcInput, SD_JWT_VC_TYP,
 };
+pub use status_list::{StatusListError, StatusReference};
 
 /// Re-exported so callers name the same `Jwk` type this crate uses.
 pub use josekit::jwk::Jwk;

@@ -18,6 +18,7 @@ pub use disclosure::disclosure_digest;
 
 use crate::jwk::{ensure_public, thumbprint, JwkError};
 use crate::keys::{SignError, SigningKey};
+use crate::status_list::StatusReference;
 use encoder::Encoder;
 
 /// The media type's `typ` header value (SD-JWT VC -13 §3.2.1).
@@ -58,6 +59,9 @@ pub struct SdJwtVcInput<'a> {
     pub claims: &'a Map<String, Value>,
     /// The configuration's claim definitions: `selectively_disclosable` decides.
     pub definitions: &'a [ClaimDefinition],
+    /// `status`: where the credential's revocation status is published (never
+    /// selectively disclosable). `None` for credentials without status.
+    pub status: Option<&'a StatusReference>,
 }
 
 /// An issued SD-JWT VC.
@@ -80,6 +84,7 @@ impl fmt::Debug for SdJwtVcInput<'_> {
             .field("expires_at", &self.expires_at)
             .field("claim_names", &self.claims.keys().collect::<Vec<_>>())
             .field("definitions", &self.definitions.len())
+            .field("status", &self.status)
             .finish_non_exhaustive()
     }
 }
@@ -134,6 +139,9 @@ pub fn issue_sd_jwt_vc(key: &SigningKey, input: &SdJwtVcInput) -> Result<IssuedS
         Value::Object(input.holder_jwk.as_ref().clone()),
     );
     payload.insert("cnf".into(), Value::Object(cnf));
+    if let Some(status) = input.status {
+        payload.insert("status".into(), status.to_claim());
+    }
     payload.extend(subject);
     if !encoder.disclosures.is_empty() {
         payload.insert("_sd_alg".into(), Value::from("sha-256"));

@@ -256,6 +256,7 @@ fn sign(
             holder_jwk: &proof.holder_jwk,
             claims,
             definitions: &configuration.claims,
+            status: None,
         },
     )
     .map_err(|e| match e {

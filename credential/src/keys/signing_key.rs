@@ -6,7 +6,7 @@ use std::fmt;
 use josekit::jwk::alg::ec::{EcCurve, EcKeyPair};
 use josekit::jwk::{Jwk, KeyPair};
 use josekit::jws::alg::ecdsa::EcdsaJwsVerifier;
-use josekit::jws::{JwsHeader, ES256};
+use josekit::jws::{JwsHeader, JwsSigner, JwsVerifier, ES256};
 
 use super::es256_signer::Es256Signer;
 use super::{KeyError, SignError};
@@ -135,6 +135,18 @@ impl SigningKey {
     pub fn verify(&self, jws: &str) -> Result<Vec<u8>, SignError> {
         josekit::jws::deserialize_compact(jws, &self.verifier)
             .map(|(payload, _header)| payload)
+            .map_err(|e| SignError::InvalidSignature(e.to_string()))
+    }
+
+    /// Signs raw bytes with ES256: the 64-byte `R || S` signature that JWS (RFC 7518 §3.4)
+    /// and COSE (RFC 9053 §2.1) both use. For COSE_Sign1 structures.
+    pub(crate) fn sign_bytes(&self, message: &[u8]) -> Result<Vec<u8>, SignError> {
+        JwsSigner::sign(&self.signer, message).map_err(|e| SignError::Signing(e.to_string()))
+    }
+
+    /// Verifies an ES256 `R || S` signature over raw bytes.
+    pub(crate) fn verify_bytes(&self, message: &[u8], signature: &[u8]) -> Result<(), SignError> {
+        JwsVerifier::verify(&self.verifier, message, signature)
             .map_err(|e| SignError::InvalidSignature(e.to_string()))
     }
 

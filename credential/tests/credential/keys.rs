@@ -201,6 +201,7 @@ fn configured_pem_key_with_chain_signs_with_x5c() {
         holder_jwk: &holder,
         claims: &claims,
         definitions: &[],
+        status: None,
     };
     let issued = issue_sd_jwt_vc(keys.active(), &input).unwrap();
     let (header, _, _) = split_sd_jwt(&issued.compact);

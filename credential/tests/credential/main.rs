@@ -1,5 +1,6 @@
 //! Integration tests of the credential crate, in one binary: SD-JWT VC issuance checked by
-//! an independent verifier (`sd-jwt-rs`), proof verification, and issuer key files.
+//! an independent verifier (`sd-jwt-rs`), proof verification, issuer key files, and Token
+//! Status Lists against the draft's vectors.
 
 // Test code: a panic is a test failure, so unwrap/expect are fine here.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -9,3 +10,4 @@ mod keys;
 mod proof;
 mod sd_jwt;
 mod sd_jwt_interop;
+mod status_list;

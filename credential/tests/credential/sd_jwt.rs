@@ -30,6 +30,7 @@ fn issue(
         holder_jwk: &holder,
         claims,
         definitions,
+        status: None,
     };
     issue_sd_jwt_vc(keys.active(), &input).map(|issued| issued.compact)
 }
@@ -121,6 +122,7 @@ fn private_holder_key_is_refused() {
         holder_jwk: &wallet.private,
         claims: &claims,
         definitions: &[],
+        status: None,
     };
     assert_eq!(
         issue_sd_jwt_vc(keys.active(), &input),
@@ -141,6 +143,7 @@ fn expiry_must_follow_issuance() {
         holder_jwk: &holder,
         claims: &claims,
         definitions: &[],
+        status: None,
     };
     assert!(matches!(
         issue_sd_jwt_vc(keys.active(), &input),
@@ -162,6 +165,7 @@ fn debug_output_redacts_the_credential_and_claim_values() {
         holder_jwk: &holder,
         claims: &claims,
         definitions: &definitions,
+        status: None,
     };
     assert!(!format!("{input:?}").contains("Erika"));
     let issued = issue_sd_jwt_vc(keys.active(), &input).unwrap();

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use issuance_credential::{
-    disclosure_digest, issue_sd_jwt_vc, IssuerKeys, SdJwtVcInput, SigningKey,
+    disclosure_digest, issue_sd_jwt_vc, IssuerKeys, SdJwtVcInput, SigningKey, StatusReference,
 };
 use issuance_domain::credential_config::ClaimDefinition;
 use jsonwebtoken::{DecodingKey, Header};
@@ -107,6 +107,7 @@ fn issue_identity() -> Issued {
     let definitions = definitions();
     // Real time: sd-jwt-rs (jsonwebtoken) checks `exp` against the system clock.
     let issued_at = now();
+    let status = status_reference();
     let input = SdJwtVcInput {
         issuer: ISSUER,
         vct: VCT,
@@ -115,6 +116,7 @@ fn issue_identity() -> Issued {
         holder_jwk: &holder,
         claims: &claims,
         definitions: &definitions,
+        status: Some(&status),
     };
     let issued = issue_sd_jwt_vc(keys.active(), &input).unwrap();
     Issued {
@@ -150,8 +152,15 @@ fn verify(presentation: &str, key: &SigningKey) -> Result<Value, sd_jwt_rs::erro
     .map(|verifier| verifier.verified_claims)
 }
 
+fn status_reference() -> StatusReference {
+    StatusReference {
+        idx: 94_567,
+        uri: "https://issuer.example.com/status-lists/3f2a".into(),
+    }
+}
+
 fn without_registered(mut claims: Value) -> Value {
-    for name in ["iss", "iat", "exp", "vct", "cnf"] {
+    for name in ["iss", "iat", "exp", "vct", "cnf", "status"] {
         claims.as_object_mut().unwrap().remove(name);
     }
     claims
@@ -168,6 +177,25 @@ fn independent_verifier_accepts_the_credential_and_recovers_every_claim() {
         Value::Object(issued.holder.as_ref().clone())
     );
     assert_eq!(without_registered(verified), Value::Object(claims()));
+}
+
+#[test]
+fn the_status_claim_is_plain_and_survives_independent_verification() {
+    let issued = issue_identity();
+    let expected = json!({"status_list": {
+        "idx": 94_567, "uri": "https://issuer.example.com/status-lists/3f2a"
+    }});
+    let (_, payload, disclosures) = split_sd_jwt(&issued.compact);
+    assert_eq!(payload["status"], expected);
+    assert!(disclosures
+        .iter()
+        .all(|d| !decode(d).to_string().contains("status_list")));
+    let verified = verify(&issued.compact, &issued.key).expect("sd-jwt-rs verifies");
+    assert_eq!(verified["status"], expected);
+    assert_eq!(
+        StatusReference::from_claim(&verified["status"]),
+        Some(status_reference())
+    );
 }
 
 #[test]

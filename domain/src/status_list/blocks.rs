@@ -53,7 +53,9 @@ impl IndexBlocks {
 
     /// Records the reservation of `block` (and implicitly of every block before it).
     pub fn apply(&mut self, block: u32) {
-        self.reserved = self.reserved.max(block.saturating_add(1).min(self.block_count()));
+        self.reserved = self
+            .reserved
+            .max(block.saturating_add(1).min(self.block_count()));
     }
 
     /// The positions of `block` (empty past the end of the list).

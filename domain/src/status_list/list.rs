@@ -147,9 +147,7 @@ impl StatusListState {
         at: DateTime<Utc>,
     ) -> Result<StatusFact, StatusError> {
         self.check_range(index)?;
-        let current = self
-            .status(index)
-            .ok_or(StatusError::NotAllocated(index))?;
+        let current = self.status(index).ok_or(StatusError::NotAllocated(index))?;
         current.after(action, self.bits)?;
         Ok(StatusFact {
             at,

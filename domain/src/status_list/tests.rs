@@ -76,7 +76,10 @@ fn status_types_are_the_drafts_values() {
     assert_eq!(status_type::APPLICATION_SPECIFIC, 3);
     assert_eq!(status_type::APPLICATION_SPECIFIC_RANGE, 0x0C..=0x0F);
     assert_eq!(CredentialStatus::Valid.status_type(), status_type::VALID);
-    assert_eq!(CredentialStatus::Revoked.status_type(), status_type::INVALID);
+    assert_eq!(
+        CredentialStatus::Revoked.status_type(),
+        status_type::INVALID
+    );
     assert_eq!(
         CredentialStatus::Suspended.status_type(),
         status_type::SUSPENDED
@@ -92,7 +95,10 @@ fn statuses_have_api_names() {
         serde_json::to_value(CredentialStatus::Suspended).unwrap(),
         "SUSPENDED"
     );
-    assert_eq!(serde_json::to_value(StatusAction::Reinstate).unwrap(), "reinstate");
+    assert_eq!(
+        serde_json::to_value(StatusAction::Reinstate).unwrap(),
+        "reinstate"
+    );
 }
 
 // --- one credential's lifecycle ----------------------------------------------------------
@@ -167,9 +173,15 @@ fn an_allocated_index_starts_valid() {
 #[test]
 fn an_index_is_never_allocated_twice() {
     let mut state = list_with_3();
-    assert_eq!(state.allocate(3, at(2)), Err(StatusError::AlreadyAllocated(3)));
+    assert_eq!(
+        state.allocate(3, at(2)),
+        Err(StatusError::AlreadyAllocated(3))
+    );
     apply_change(&mut state, 3, StatusAction::Revoke, 2);
-    assert_eq!(state.allocate(3, at(3)), Err(StatusError::AlreadyAllocated(3)));
+    assert_eq!(
+        state.allocate(3, at(3)),
+        Err(StatusError::AlreadyAllocated(3))
+    );
 }
 
 #[test]
@@ -186,7 +198,11 @@ fn indexes_outside_the_list_are_refused() {
 #[test]
 fn an_unallocated_index_cannot_change() {
     let state = list_with_3();
-    for action in [StatusAction::Revoke, StatusAction::Suspend, StatusAction::Reinstate] {
+    for action in [
+        StatusAction::Revoke,
+        StatusAction::Suspend,
+        StatusAction::Reinstate,
+    ] {
         assert_eq!(
             state.change(4, action, at(2)),
             Err(StatusError::NotAllocated(4))
@@ -226,7 +242,11 @@ fn revocation_is_final() {
     apply_change(&mut state, 3, StatusAction::Revoke, 2);
     assert_eq!(state.status(3), Some(CredentialStatus::Revoked));
     assert_eq!(state.status_types().collect::<Vec<_>>(), vec![(3, 1)]);
-    for action in [StatusAction::Revoke, StatusAction::Suspend, StatusAction::Reinstate] {
+    for action in [
+        StatusAction::Revoke,
+        StatusAction::Suspend,
+        StatusAction::Reinstate,
+    ] {
         assert_eq!(
             state.change(3, action, at(3)),
             Err(StatusError::AlreadyRevoked)
@@ -381,7 +401,10 @@ fn blocks_need_a_list_and_a_length() {
         IndexBlocks::new(MAX_LIST_SIZE + 1, 8),
         Err(StatusError::InvalidSize(MAX_LIST_SIZE + 1))
     );
-    assert_eq!(IndexBlocks::new(16, 0), Err(StatusError::InvalidBlockLength));
+    assert_eq!(
+        IndexBlocks::new(16, 0),
+        Err(StatusError::InvalidBlockLength)
+    );
 }
 
 #[test]
