@@ -17,6 +17,8 @@ command -v pkg-config >/dev/null 2>&1 || need_packages+=(pkg-config)
 command -v pg_ctlcluster >/dev/null 2>&1 || need_packages+=(postgresql)
 command -v rabbitmq-server >/dev/null 2>&1 || need_packages+=(rabbitmq-server)
 command -v cc >/dev/null 2>&1 || need_packages+=(build-essential)
+# The interop tests run independent Python implementations from a virtualenv.
+python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need_packages+=(python3 python3-venv)
 if [ ${#need_packages[@]} -gt 0 ]; then
   log "installing ${need_packages[*]}"
   $SUDO apt-get update -q
@@ -64,6 +66,10 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 if [[ "${CI:-}" == "true" ]]; then
   export RUST_BACKTRACE=0
 fi
+
+log "interop virtualenv (independent implementations the tests check our output with)"
+ISSUANCE_TEST_PYTHON="$(scripts/interop-venv.sh)"
+export ISSUANCE_TEST_PYTHON
 
 log "formatting"
 cargo fmt --all -- --check

@@ -11,3 +11,4 @@ mod proof;
 mod sd_jwt;
 mod sd_jwt_interop;
 mod status_list;
+mod status_list_interop;
