@@ -1,10 +1,16 @@
 //! Issuance and proof-verification cost: one SD-JWT VC with ten claims (SD and plain, a
-//! nested object, an array with SD elements), and one ES256 proof verification.
+//! nested object, an array with SD elements), and one ES256 proof verification. Token
+//! Status List cost: building, compressing and signing the default list (131,072 entries
+//! of 2 bits) at several revocation rates, and one index allocation.
 
 // Benchmark set-up: a panic only aborts the benchmark.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use issuance_credential::status_list::{
+    sign_status_list_cwt, sign_status_list_jwt, IndexPermutation, StatusBits, StatusList,
+    StatusListTokenInput,
+};
 use issuance_credential::{
     issue_sd_jwt_vc, verify_proof_jwt, IssuerKeys, ProofExpectations, SdJwtVcInput,
 };
@@ -92,5 +98,62 @@ fn proof_verification(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, issuance, proof_verification);
+/// The default list with `per_mille` of its entries revoked or suspended, at permuted
+/// (random-looking) indexes as issuance places them.
+fn default_list(per_mille: u32) -> StatusList {
+    const SIZE: u32 = 131_072;
+    let permutation = IndexPermutation::new(b"bench", "list", SIZE).unwrap();
+    let mut list = StatusList::new(StatusBits::Two, SIZE).unwrap();
+    for (n, index) in permutation.indexes(0..SIZE * per_mille / 1000).enumerate() {
+        list.set(index, 1 + (n % 2) as u8).unwrap();
+    }
+    list
+}
+
+fn status_list(c: &mut Criterion) {
+    let keys = IssuerKeys::ephemeral().unwrap();
+    let mut group = c.benchmark_group("status_list_131072x2");
+    for per_mille in [0, 10, 100] {
+        let list = default_list(per_mille);
+        let encoded = list.encode().unwrap();
+        println!(
+            "status list 131,072 x 2 bits, {} % set: {} compressed bytes, JWT {} bytes",
+            per_mille as f64 / 10.0,
+            encoded.compressed().len(),
+            encoded.lst().len()
+        );
+        group.bench_function(format!("encode/{per_mille}permille"), |b| {
+            b.iter(|| black_box(&list).encode().unwrap())
+        });
+        let input = StatusListTokenInput {
+            uri: "https://issuer.example.com/status-lists/1",
+            issuer: None,
+            issued_at: NOW,
+            expires_at: Some(NOW + 86_400),
+            ttl: Some(300),
+            list: &encoded,
+        };
+        group.bench_function(format!("sign_jwt/{per_mille}permille"), |b| {
+            b.iter(|| sign_status_list_jwt(keys.active(), black_box(&input)).unwrap())
+        });
+        group.bench_function(format!("sign_cwt/{per_mille}permille"), |b| {
+            b.iter(|| sign_status_list_cwt(keys.active(), black_box(&input)).unwrap())
+        });
+    }
+    let mut list = default_list(10);
+    group.bench_function("set_one_entry", |b| {
+        b.iter(|| list.set(black_box(77_777), 2).unwrap())
+    });
+    group.finish();
+    let permutation = IndexPermutation::new(b"bench", "list", 131_072).unwrap();
+    let mut position = 0u32;
+    c.bench_function("status_list_index/131072", |b| {
+        b.iter(|| {
+            position = (position + 1) % 131_072;
+            permutation.index(black_box(position)).unwrap()
+        })
+    });
+}
+
+criterion_group!(benches, issuance, proof_verification, status_list);
 criterion_main!(benches);

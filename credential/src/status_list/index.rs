@@ -88,6 +88,21 @@ impl IndexPermutation {
         u32::try_from(value).ok()
     }
 
+    /// A fingerprint of the derived list key (hex, 16 bytes): recorded when a list opens, so
+    /// that a node whose server secret differs (a rotated or misconfigured secret) sees that
+    /// its permutation is not the list's and refuses to allocate from it, instead of
+    /// mapping positions to indexes already handed out.
+    pub fn key_fingerprint(&self) -> String {
+        use sha2::Digest;
+        Sha256::new()
+            .chain_update(b"issuance/status-list-index/fingerprint\0")
+            .chain_update(self.key)
+            .finalize()[..16]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
     /// The indexes of a block of positions, in position order (positions past the list's
     /// end yield nothing).
     pub fn indexes(&self, positions: Range<u32>) -> impl Iterator<Item = u32> + '_ {
@@ -241,6 +256,22 @@ mod tests {
             .finalize();
         let expected = u64::from_be_bytes(digest[..8].try_into().unwrap());
         assert_eq!(p.round_function(3, 77), expected);
+    }
+
+    #[test]
+    fn the_key_fingerprint_tells_secrets_apart_without_revealing_the_key() {
+        let a = permutation("list-1", 8).key_fingerprint();
+        assert_eq!(a.len(), 32);
+        assert_eq!(a, permutation("list-1", 131_072).key_fingerprint());
+        assert_ne!(a, permutation("list-2", 8).key_fingerprint());
+        let other = IndexPermutation::new(b"rotated", "list-1", 8).unwrap();
+        assert_ne!(a, other.key_fingerprint());
+        let key_hex: String = permutation("list-1", 8)
+            .key
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert!(!key_hex.contains(&a));
     }
 
     #[test]
