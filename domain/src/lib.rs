@@ -10,6 +10,8 @@
 //! - [`aggregate`]: what both aggregates share (the `EventSourced` and `StoredEvent` traits).
 //! - [`credential_config`]: the credential configurations an issuer offers and the validation
 //!   of an offer's claims against them.
+//! - [`mdoc_config`]: ISO mdoc (`mso_mdoc`) configurations: data elements by namespace,
+//!   their CBOR value types, claim validation and metadata.
 //! - [`envelope`]: the storage envelope of events (metadata, global log positions).
 //! - [`digest`]: 32-byte digests used for every stored code hash, compared in constant time.
 //! - [`canonical`]: canonical JSON bytes for hashing and fingerprints.
@@ -21,6 +23,7 @@ pub mod canonical;
 pub mod credential_config;
 pub mod digest;
 pub mod envelope;
+pub mod mdoc_config;
 pub mod offer;
 pub mod status_list;
 
