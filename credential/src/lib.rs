@@ -10,6 +10,9 @@
 //! - [`sd_jwt`]: SD-JWT VC issuance (`dc+sd-jwt`, RFC 9901 and SD-JWT VC draft -13) driven
 //!   by the credential configuration's claim definitions: nested objects, array elements,
 //!   recursive disclosures, sorted digests with decoys.
+//! - [`mdoc`]: ISO/IEC 18013-5 mdoc issuance (`mso_mdoc`): `IssuerSigned` with salted
+//!   items, the MSO and its COSE_Sign1 `issuerAuth`; a development IACA / document signer
+//!   certificate generator.
 //! - [`proof`]: verification of OpenID4VCI 1.0 `jwt` key proofs (Appendix F). The nonce is
 //!   returned for the caller to consume atomically; nothing about wallet keys is cached.
 //! - [`dpop`]: verification of DPoP proofs (RFC 9449), sharing the proof verifier's core.
@@ -22,6 +25,7 @@
 pub mod dpop;
 pub mod jwk;
 pub mod keys;
+pub mod mdoc;
 pub mod proof;
 pub mod sd_jwt;
 pub mod status_list;
@@ -32,6 +36,7 @@ mod parser_properties;
 pub use dpop::{verify_dpop_proof, DpopExpectations, VerifiedDpopProof, DPOP_TYP};
 pub use jwk::{ensure_public, thumbprint, JwkError};
 pub use keys::{Es256Signer, IssuerKeys, KeyError, SignError, SigningKey};
+pub use mdoc::{issue_mdoc, DataElements, IssuedMdoc, MdocError, MdocInput, ValidityInfo};
 pub use proof::{verify_proof_jwt, ProofError, ProofExpectations, VerifiedProof, PROOF_TYP};
 pub use sd_jwt::{
     disclosure_digest, issue_sd_jwt_vc, IssueError, IssuedSdJwt, SdJwtVcInput, SD_JWT_VC_TYP,
