@@ -8,6 +8,7 @@
 mod helpers;
 mod keys;
 mod mdoc;
+mod mdoc_interop;
 mod proof;
 mod sd_jwt;
 mod sd_jwt_interop;

@@ -1,0 +1,176 @@
+//! Issue mdocs and verify them with an independent implementation, `pymdoccbor` from PyPI
+//! (with `pycose`, `cbor2` and `cryptography` underneath), run by `mdoc_verify.py` in a
+//! virtualenv this test creates under the cargo target directory and reuses afterwards.
+//!
+//! It checks issuerAuth against the document signer certificate and that certificate
+//! against the development IACA root, every item digest, deviceKey against the proof key,
+//! validity and docType, for a batch of P-256, P-384 and Ed25519 holder keys. The test is
+//! skipped, saying so, only when pip cannot reach the package index.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use issuance_credential::mdoc::dev_certificates::{
+    generate_development_chain, DevelopmentChainRequest,
+};
+use issuance_credential::{issue_mdoc, DataElements, Jwk, MdocInput, ValidityInfo};
+use josekit::jwk::alg::ec::EcCurve;
+use rand::rngs::OsRng;
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+use crate::mdoc::{mdl_claims, mdl_configuration, MDL_DOCTYPE};
+
+/// The verifier's pinned version, so a new release cannot change what the test means.
+const PYMDOCCBOR: &str = "pymdoccbor==1.4.0";
+
+/// Messages pip prints when it cannot reach the index (as opposed to a broken install).
+const OFFLINE_SIGNS: [&str; 5] = [
+    "Failed to establish a new connection",
+    "Temporary failure in name resolution",
+    "Network is unreachable",
+    "No matching distribution found",
+    "Could not fetch URL",
+];
+
+/// The virtualenv with pymdoccbor, created on first use; `None` when PyPI is unreachable.
+fn verifier_python() -> Option<PathBuf> {
+    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("pymdoccbor-venv");
+    let python = venv.join("bin").join("python");
+    let marker = venv.join(format!(".installed-{PYMDOCCBOR}"));
+    if marker.exists() {
+        return Some(python);
+    }
+    let created = Command::new("python3")
+        .args(["-m", "venv", "--clear"])
+        .arg(&venv)
+        .output()
+        .expect("python3 must be installed to run the mdoc interoperability test");
+    assert!(
+        created.status.success(),
+        "python3 -m venv failed: {}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let installed = Command::new(venv.join("bin").join("pip"))
+        .args([
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--retries",
+            "1",
+            "--timeout",
+            "30",
+            PYMDOCCBOR,
+        ])
+        .output()
+        .expect("the virtualenv has pip");
+    if !installed.status.success() {
+        let stderr = String::from_utf8_lossy(&installed.stderr);
+        if OFFLINE_SIGNS.iter().any(|sign| stderr.contains(sign)) {
+            eprintln!(
+                "SKIPPED mdoc interoperability test: pip cannot reach PyPI to install \
+                 {PYMDOCCBOR}:\n{stderr}"
+            );
+            return None;
+        }
+        panic!("pip install {PYMDOCCBOR} failed:\n{stderr}");
+    }
+    std::fs::write(&marker, b"").unwrap();
+    Some(python)
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+#[test]
+fn pymdoccbor_verifies_a_batch_of_issued_mdocs() {
+    let Some(python) = verifier_python() else {
+        return;
+    };
+    // pymdoccbor checks the certificates against the real clock, so the chain starts now.
+    let now = unix_now();
+    let chain = generate_development_chain(&DevelopmentChainRequest {
+        country: "DE",
+        organization: "Example Bank",
+        issuer_url: ISSUER,
+        crl_url: Some("https://issuer.example.com/iaca.crl"),
+        not_before: now - 60,
+    })
+    .unwrap();
+    let key = chain.document_signer(now).unwrap();
+    let elements = DataElements::from_claims(&mdl_configuration(), &mdl_claims(2_000)).unwrap();
+    let holders: Vec<Jwk> = vec![
+        es256_wallet().public,
+        Jwk::generate_ec_key(EcCurve::P384)
+            .unwrap()
+            .to_public_key()
+            .unwrap(),
+        ed25519_wallet().public,
+    ];
+    let documents: Vec<Value> = holders
+        .iter()
+        .map(|holder| {
+            let input = MdocInput {
+                doc_type: MDL_DOCTYPE,
+                elements: &elements,
+                holder_jwk: holder,
+                validity: ValidityInfo {
+                    signed: now,
+                    valid_from: now,
+                    valid_until: now + 30 * 86_400,
+                },
+            };
+            let issued = issue_mdoc(&key, &input, &mut OsRng).unwrap();
+            json!({
+                "credential": issued.credential(),
+                "holder_jwk": Value::Object(holder.as_ref().clone()),
+                "elements": issued.element_count,
+            })
+        })
+        .collect();
+    let request = json!({
+        "doc_type": MDL_DOCTYPE,
+        "iaca_pem": chain.iaca_certificate_pem,
+        "now": now + 1,
+        "documents": documents,
+    });
+
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/credential/mdoc_verify.py");
+    let mut child = Command::new(python)
+        .arg(script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(request.to_string().as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "pymdoccbor verification failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let summary: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(summary["ok"], true);
+    let kinds: Vec<&str> = summary["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            assert_eq!(d["verified_items"], 17);
+            d["device_key"].as_str().unwrap()
+        })
+        .collect();
+    assert_eq!(kinds, vec!["EC2Key", "EC2Key", "OKPKey"]);
+}
