@@ -36,7 +36,7 @@ pub use issuer_auth::{DIGEST_ALGORITHM, HEADER_X5CHAIN, MSO_VERSION};
 pub use items::SALT_BYTES;
 
 use crate::keys::{SignError, SigningKey};
-use cbor::{encode, entry};
+use cbor::{entry, into_bytes};
 
 /// `validityInfo`, Unix seconds; written as `tdate`s without fractional seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,7 +142,7 @@ pub fn issue_mdoc<R: RngCore + ?Sized>(
         entry("issuerAuth", issuer_auth),
     ]);
     Ok(IssuedMdoc {
-        issuer_signed: encode(&issuer_signed)?,
+        issuer_signed: into_bytes(issuer_signed)?,
         element_count: input.elements.len(),
     })
 }

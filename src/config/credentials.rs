@@ -120,7 +120,7 @@ pub fn parse_claim_path(text: &str) -> Result<ClaimPath, String> {
     Ok(ClaimPath(elements))
 }
 
-fn is_identifier(text: &str) -> bool {
+pub(super) fn is_identifier(text: &str) -> bool {
     !text.is_empty()
         && text.len() <= 128
         && text

@@ -19,7 +19,11 @@ pub const TAG_FULL_DATE: u64 = 1004;
 /// their encoded keys, at every depth. Tagged byte strings (`#6.24`) are opaque and left as
 /// they are.
 pub fn encode(value: &Value) -> Result<Vec<u8>, MdocError> {
-    let mut value = value.clone();
+    into_bytes(value.clone())
+}
+
+/// [`encode`] for a value the caller no longer needs (no copy).
+pub fn into_bytes(mut value: Value) -> Result<Vec<u8>, MdocError> {
     sort_maps(&mut value)?;
     encode_as_is(&value)
 }

@@ -2,6 +2,8 @@
 //! §7, RFC 9053 §7): EC2 on P-256, P-384 or P-521, and OKP Ed25519 — the keys `jwt`
 //! proofs are accepted with.
 
+use std::sync::OnceLock;
+
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use ciborium::value::Value;
@@ -69,13 +71,23 @@ fn coordinate(jwk: &Jwk, name: &str, size: usize) -> Result<Vec<u8>, MdocError> 
 
 fn check_on_curve(nid: Nid, x: &[u8], y: &[u8]) -> Result<(), MdocError> {
     let invalid = |_| MdocError::HolderKey("the EC point is not on its curve".into());
-    let group = EcGroup::from_curve_name(nid).map_err(invalid)?;
+    // Building a group costs about as much as the check; they are immutable, so one each.
+    static GROUPS: OnceLock<[Option<EcGroup>; 3]> = OnceLock::new();
+    let groups = GROUPS.get_or_init(|| {
+        [Nid::X9_62_PRIME256V1, Nid::SECP384R1, Nid::SECP521R1]
+            .map(|nid| EcGroup::from_curve_name(nid).ok())
+    });
+    let group = [Nid::X9_62_PRIME256V1, Nid::SECP384R1, Nid::SECP521R1]
+        .iter()
+        .position(|candidate| *candidate == nid)
+        .and_then(|i| groups[i].as_ref())
+        .ok_or_else(|| MdocError::HolderKey("unsupported curve".into()))?;
     let mut context = BigNumContext::new().map_err(invalid)?;
     let mut encoded = Vec::with_capacity(1 + x.len() + y.len());
     encoded.push(0x04);
     encoded.extend_from_slice(x);
     encoded.extend_from_slice(y);
-    EcPoint::from_bytes(&group, &encoded, &mut context).map_err(invalid)?;
+    EcPoint::from_bytes(group, &encoded, &mut context).map_err(invalid)?;
     Ok(())
 }
 

@@ -3,7 +3,7 @@
 use ciborium::value::Value;
 use coset::{iana, AsCborValue, CoseSign1Builder, HeaderBuilder};
 
-use super::cbor::{embedded, encode, entry, tdate};
+use super::cbor::{embedded, encode_as_is, entry, into_bytes, tdate};
 use super::items::SignedNamespace;
 use super::{MdocError, ValidityInfo};
 use crate::keys::SigningKey;
@@ -54,7 +54,7 @@ pub fn mobile_security_object(
             ]),
         ),
     ]);
-    encode(&mso)
+    into_bytes(mso)
 }
 
 /// `issuerAuth`: an untagged COSE_Sign1 with `alg` ES256 in the protected header, the
@@ -70,7 +70,7 @@ pub fn issuer_auth(key: &SigningKey, mso: Vec<u8>) -> Result<Value, MdocError> {
         [single] => Value::Bytes(single.clone()),
         several => Value::Array(several.iter().cloned().map(Value::Bytes).collect()),
     };
-    let payload = encode(&embedded(mso))?;
+    let payload = encode_as_is(&embedded(mso))?;
     let sign1 = CoseSign1Builder::new()
         .protected(
             HeaderBuilder::new()

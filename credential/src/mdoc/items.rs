@@ -7,7 +7,7 @@ use rand::seq::SliceRandom;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-use super::cbor::{embedded, encode, entry};
+use super::cbor::{embedded, encode_as_is, entry, into_bytes};
 use super::elements::DataElements;
 use super::MdocError;
 
@@ -47,8 +47,9 @@ pub fn sign_items<R: RngCore + ?Sized>(
                 entry("elementIdentifier", Value::Text(identifier.clone())),
                 entry("elementValue", value.clone()),
             ]);
-            let tagged = embedded(encode(&item)?);
-            let digest: [u8; 32] = Sha256::digest(encode(&tagged)?).into();
+            let tagged = embedded(into_bytes(item)?);
+            // No maps inside a tagged byte string: encoding it as is is the deterministic form.
+            let digest: [u8; 32] = Sha256::digest(encode_as_is(&tagged)?).into();
             items.push(tagged);
             digests.push((digest_id, digest));
         }
