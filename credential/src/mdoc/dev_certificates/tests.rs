@@ -28,6 +28,15 @@ fn certificates(chain: &DevelopmentChain) -> (X509, X509) {
     )
 }
 
+fn subject_entry(certificate: &X509, nid: Nid) -> String {
+    let entry = certificate
+        .subject_name()
+        .entries_by_nid(nid)
+        .next()
+        .unwrap();
+    entry.data().to_string().unwrap()
+}
+
 #[test]
 fn the_document_signer_verifies_up_to_the_root() {
     let chain = generate_development_chain(&request(None)).unwrap();
@@ -57,24 +66,9 @@ fn both_certificates_are_labelled_and_carry_the_annex_b_extensions() {
         generate_development_chain(&request(Some("https://issuer.example.com/iaca.crl"))).unwrap();
     let (root, ds) = certificates(&chain);
     for certificate in [&root, &ds] {
-        let common_name = certificate
-            .subject_name()
-            .entries_by_nid(Nid::COMMONNAME)
-            .next()
-            .unwrap()
-            .data()
-            .to_string()
-            .unwrap();
+        let common_name = subject_entry(certificate, Nid::COMMONNAME);
         assert!(common_name.contains(DEVELOPMENT_LABEL), "{common_name}");
-        let country = certificate
-            .subject_name()
-            .entries_by_nid(Nid::COUNTRYNAME)
-            .next()
-            .unwrap()
-            .data()
-            .to_string()
-            .unwrap();
-        assert_eq!(country, "DE");
+        assert_eq!(subject_entry(certificate, Nid::COUNTRYNAME), "DE");
         let serial = certificate.serial_number().to_bn().unwrap();
         assert!(serial.num_bytes() <= 20 && serial.num_bits() > 63);
         let text = String::from_utf8(certificate.to_text().unwrap()).unwrap();
