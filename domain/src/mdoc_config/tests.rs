@@ -119,10 +119,12 @@ fn reports_undefined_namespaces_and_elements() {
         "org.example.unknown": {"x": 1},
         "org.example.scalar": 7
     }));
-    let names: Vec<_> = problems
+    // Map order depends on serde_json's `preserve_order` (unified across the workspace).
+    let mut names: Vec<_> = problems
         .iter()
         .map(|(c, p)| (c.as_str(), p.as_str()))
         .collect();
+    names.sort_unstable();
     assert_eq!(
         names,
         vec![
