@@ -1,6 +1,7 @@
 //! Component health reported by background tasks and read by `/health/ready`.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
@@ -14,11 +15,26 @@ pub struct ComponentHealth {
     pub detail: String,
 }
 
-/// Health of named components (broker, relay, ...).
+/// Health of named components (broker, relay, ...), and whether shutdown has begun.
 #[derive(Debug, Clone, Default)]
-pub struct HealthRegistry(Arc<Mutex<BTreeMap<&'static str, ComponentHealth>>>);
+pub struct HealthRegistry(
+    Arc<Mutex<BTreeMap<&'static str, ComponentHealth>>>,
+    Arc<AtomicBool>,
+);
 
 impl HealthRegistry {
+    /// Marks the service as shutting down: readiness fails from now on (component
+    /// `component`), and [`HealthRegistry::shutting_down`] says so.
+    pub fn begin_shutdown(&self, component: &'static str) {
+        self.1.store(true, Ordering::Relaxed);
+        self.set(component, false, "shutting down");
+    }
+
+    /// Whether shutdown has begun.
+    pub fn shutting_down(&self) -> bool {
+        self.1.load(Ordering::Relaxed)
+    }
+
     /// Records a component's state.
     pub fn set(&self, component: &'static str, ready: bool, detail: impl Into<String>) {
         if let Ok(mut map) = self.0.lock() {

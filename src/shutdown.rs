@@ -1,8 +1,9 @@
 //! Graceful shutdown on SIGTERM or SIGINT, in this order:
 //!
 //! 1. `/health/ready` answers 503 at once (component `shutdown`), and keeps accepting for
-//!    `shutdown.unready_delay` seconds (default 0) so a load balancer can take the node out
-//!    of rotation first;
+//!    `shutdown.unready_delay` seconds so a load balancer can take the node out of rotation
+//!    first; every response from now on closes its connection ([`close_connections`]), so
+//!    no keep-alive connection is left idle for a client to send into as it closes;
 //! 2. both listeners stop accepting; requests in flight complete, for at most
 //!    `shutdown.drain_timeout` seconds (default 30; then actix-web cuts what is left), and
 //!    idle keep-alive connections are closed;
@@ -18,13 +19,18 @@
 
 use std::time::Duration;
 
-use actix_web::dev::Server;
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
+use actix_web::http::ConnectionType;
+use actix_web::middleware::Next;
+use actix_web::web;
 use futures_util::future::join_all;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::config::ShutdownSettings;
 use crate::health::HealthRegistry;
+use crate::state::AppState;
 
 /// The readiness component that turns 503 when shutdown begins.
 pub const READINESS_COMPONENT: &str = "shutdown";
@@ -72,6 +78,27 @@ impl ShutdownSignals {
     }
 }
 
+/// Middleware of both listeners: once shutdown has begun, every response closes its
+/// connection. A client then opens a new connection for its next request, which is
+/// refused cleanly once the listeners close, instead of sending it into a keep-alive
+/// connection the server is closing at that moment (a request lost on the wire).
+pub async fn close_connections(
+    request: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let shutting_down = request
+        .app_data::<web::Data<AppState>>()
+        .is_some_and(|state| state.health.shutting_down());
+    let mut response = next.call(request).await?;
+    if shutting_down {
+        response
+            .response_mut()
+            .head_mut()
+            .set_connection_type(ConnectionType::Close);
+    }
+    Ok(response)
+}
+
 /// Waits for the next signal, or forever without handlers.
 async fn next_signal(signals: &mut Option<ShutdownSignals>) -> &'static str {
     match signals {
@@ -117,7 +144,7 @@ pub(crate) async fn serve(running: Running) -> anyhow::Result<()> {
             result??;
         }
         signal = next_signal(&mut signals) => {
-            health.set(READINESS_COMPONENT, false, "shutting down");
+            health.begin_shutdown(READINESS_COMPONENT);
             let mut cut = false;
             if settings.unready_delay > 0 {
                 tracing::info!(signal, unready_delay = settings.unready_delay, "shutting down: readiness answers 503, listeners close after the delay");
