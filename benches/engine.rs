@@ -13,6 +13,15 @@ use issuance_domain::offer::*;
 use issuance_domain::{Digest, EventMetadata, NewEvent};
 use uuid::Uuid;
 
+/// A sealed value with `length` characters of ciphertext.
+fn sealed(length: usize) -> SealedClaims {
+    SealedClaims {
+        alg: "A256GCM".into(),
+        nonce: "AAAAAAAAAAAAAAAA".into(),
+        ciphertext: "A".repeat(length),
+    }
+}
+
 fn typical_stream() -> Vec<OfferEvent> {
     let t0 = Utc.with_ymd_and_hms(2026, 11, 23, 10, 0, 0).unwrap();
     let redemption_id = Uuid::new_v4();
@@ -30,17 +39,15 @@ fn typical_stream() -> Vec<OfferEvent> {
                 }),
             },
             single_use: true,
-            subject: Some("customer-4711".into()),
+            sealed_subject: Some(sealed(45)),
             callback_url: None,
-            correlation: None,
+            sealed_correlation: None,
             expires_at: t0 + Duration::minutes(5),
             tx_code_max_attempts: 3,
-            sealed_claims: SealedClaims {
-                alg: "A256GCM".into(),
-                nonce: "AAAAAAAAAAAAAAAA".into(),
-                ciphertext: "A".repeat(400),
-            },
+            sealed_claims: sealed(400),
             request_fingerprint: Digest([3; 32]),
+            legacy_subject: None,
+            legacy_correlation: None,
         }),
         OfferEvent::OfferRedeemed(OfferRedeemed {
             redemption_id,
@@ -55,10 +62,11 @@ fn typical_stream() -> Vec<OfferEvent> {
             redemption_id,
             credential_configuration_id: "IdentityCredential".into(),
             credential_id: Uuid::new_v4(),
-            holder_key_thumbprint: "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs".into(),
+            sealed_holder_key_thumbprint: Some(sealed(82)),
             credential_hash: Digest([5; 32]),
             notification_id: "n-1".into(),
             credential_expires_at: t0 + Duration::days(365),
+            legacy_holder_key_thumbprint: None,
         }),
         OfferEvent::OfferCompleted(OfferCompleted {}),
         OfferEvent::NotificationReceived(NotificationReceived {

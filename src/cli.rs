@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::config::LoadedConfig;
+use crate::crypto::server_secret::ServerSecret;
 use crate::management::auth::{create_key, Scope};
 use crate::projector::{self, AuditProjection, OfferViewProjection, Projection};
 use crate::shutdown::ShutdownSignals;
@@ -173,16 +174,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 /// Every projection the service maintains.
-pub fn projections(opened: &stores::OpenedStores) -> Vec<Arc<dyn Projection>> {
+pub fn projections(
+    opened: &stores::OpenedStores,
+    server_secret: &ServerSecret,
+) -> Vec<Arc<dyn Projection>> {
     vec![
-        Arc::new(OfferViewProjection::new(opened.views.clone())),
+        Arc::new(OfferViewProjection::new(
+            opened.views.clone(),
+            opened.secrets.clone(),
+            server_secret.clone(),
+        )),
         Arc::new(AuditProjection::new(opened.audit.clone())),
     ]
 }
 
 async fn replay(config: &LoadedConfig, only: Option<&str>) -> anyhow::Result<()> {
     let opened = stores::open(&config.settings).await?;
-    let selected: Vec<_> = projections(&opened)
+    let server_secret = crate::startup::load_server_secret(&config.settings)?;
+    let selected: Vec<_> = projections(&opened, &server_secret)
         .into_iter()
         .filter(|p| only.is_none_or(|name| p.name() == name))
         .collect();

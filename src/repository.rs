@@ -44,8 +44,6 @@ pub struct CommandMeta {
     pub request_id: Option<String>,
     /// The client IP, when recording it is enabled.
     pub client_ip: Option<String>,
-    /// The wallet's holder key thumbprint, when known.
-    pub holder_key_thumbprint: Option<String>,
 }
 
 impl CommandMeta {
@@ -63,7 +61,9 @@ impl CommandMeta {
             request_id: self.request_id.clone(),
             occurred_at,
             client_ip: self.client_ip.clone(),
-            holder_key_thumbprint: self.holder_key_thumbprint.clone(),
+            // Events of older versions carry one; a holder key is personal data that
+            // erasure must reach, so it is recorded only sealed (`CredentialIssued`).
+            holder_key_thumbprint: None,
         }
     }
 }

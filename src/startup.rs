@@ -61,12 +61,7 @@ impl Application {
         let opened = stores::open(&settings)
             .await
             .context("cannot open the stores")?;
-        let server_secret = match &settings.server_secret {
-            Some(secret) => ServerSecret::parse(&secret.0, "server_secret")?,
-            None => ServerSecret::load_or_generate(
-                &settings.data_dir.join("secrets").join("server.key"),
-            )?,
-        };
+        let server_secret = load_server_secret(&settings)?;
         let api_keys = bootstrap_api_keys(&settings)?;
         let issuer_keys = Arc::new(load_issuer_keys(&settings)?);
         let clock: Arc<dyn Clock> = options.clock.unwrap_or_else(|| Arc::new(SystemClock));
@@ -96,6 +91,7 @@ impl Application {
             &settings,
             integration::Dependencies {
                 events: opened.events.clone(),
+                secrets: opened.secrets.clone(),
                 views: opened.views.clone(),
                 offers: offers.clone(),
                 clock: clock.clone(),
@@ -121,7 +117,7 @@ impl Application {
             views: opened.views.clone(),
             offers,
             issuer_keys,
-            server_secret,
+            server_secret: server_secret.clone(),
             clock,
             api_keys,
             offer_view_progress,
@@ -144,7 +140,11 @@ impl Application {
             &leases,
             OFFER_VIEW,
             opened.events.clone(),
-            Arc::new(OfferViewProjection::new(opened.views.clone())),
+            Arc::new(OfferViewProjection::new(
+                opened.views.clone(),
+                opened.secrets.clone(),
+                server_secret.clone(),
+            )),
             progress_tx.clone(),
             // Management reads wait for the view to reach the log's head (read-your-write);
             // the wallet flow never waits for it, so batches may gather for a while.
@@ -351,6 +351,17 @@ impl StopHandle {
 
 async fn not_found() -> Result<actix_web::HttpResponse, management_error::ApiError> {
     Err(management_error::ApiError::not_found("no such endpoint"))
+}
+
+/// The server secret: configured (`server_secret`), else `<data dir>/secrets/server.key`
+/// (generated on first use).
+pub fn load_server_secret(settings: &crate::config::Settings) -> anyhow::Result<ServerSecret> {
+    Ok(match &settings.server_secret {
+        Some(secret) => ServerSecret::parse(&secret.0, "server_secret")?,
+        None => {
+            ServerSecret::load_or_generate(&settings.data_dir.join("secrets").join("server.key"))?
+        }
+    })
 }
 
 /// The issuer signing keys: the configured key file, else keys generated into

@@ -16,6 +16,7 @@
 //! - [`digest`]: 32-byte digests used for every stored code hash, compared in constant time.
 //! - [`canonical`]: canonical JSON bytes for hashing and fingerprints.
 //! - [`status_list`]: credential status (revoke, suspend, reinstate) on Token Status Lists.
+//! - [`sealed`]: personal data in events, encrypted with the offer's data key.
 
 pub mod aggregate;
 pub mod authorization;
@@ -25,8 +26,10 @@ pub mod digest;
 pub mod envelope;
 pub mod mdoc_config;
 pub mod offer;
+pub mod sealed;
 pub mod status_list;
 
 pub use aggregate::{DecodeError, EventSourced, StoredEvent};
 pub use digest::Digest;
 pub use envelope::{EventMetadata, LogPosition, NewEvent, RecordedEvent};
+pub use sealed::Sealed;

@@ -1,23 +1,31 @@
-//! The offer view: one row per offer, as `GET /offers/{id}` returns it.
+//! The offer view: one row per offer, as `GET /offers/{id}` returns it once its sealed
+//! values are opened.
+//!
+//! Personal data (subject, correlation, holder key thumbprints) is held sealed with the
+//! offer's data key, exactly as the events hold it, so no plaintext reaches the read
+//! store's files; the management API opens it on read, and after erasure it reads as
+//! absent. Lookups by subject use a keyed pseudonym that the projector sets (it needs the
+//! keys, which this pure function does not have) and erasure clears.
 
 use chrono::{DateTime, Utc};
 use issuance_domain::offer::{OfferEvent, OfferGrant, OfferStatus};
-use issuance_domain::EventMetadata;
+use issuance_domain::sealed::purpose;
+use issuance_domain::{Digest, EventMetadata, Sealed};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use uuid::Uuid;
 
-/// A credential issued from the offer.
+/// A credential issued from the offer. `P` is how personal values are held: [`Sealed`] as
+/// stored, opened values as the management API shows them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct IssuedCredentialView {
+pub struct IssuedCredentialView<P = Sealed> {
     /// Its configuration.
     pub credential_configuration_id: String,
     /// Its id.
     pub credential_id: Uuid,
     /// When it was issued.
     pub issued_at: DateTime<Utc>,
-    /// Thumbprint of the holder key it is bound to.
-    pub holder_key_thumbprint: String,
+    /// Thumbprint of the holder key it is bound to, sealed (`None` once erased).
+    pub holder_key_thumbprint: Option<P>,
 }
 
 /// Why the offer failed.
@@ -29,9 +37,10 @@ pub struct FailureView {
     pub description: String,
 }
 
-/// The offer view. Never holds claims or codes.
+/// The offer view. Never holds claims or codes, nor (as stored, `P` = [`Sealed`]) personal
+/// data in plaintext.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct OfferView {
+pub struct OfferView<P = Sealed> {
     /// The offer's id.
     pub offer_id: Uuid,
     /// Current status.
@@ -44,10 +53,14 @@ pub struct OfferView {
     pub tx_code_required: bool,
     /// Single- or multi-use.
     pub single_use: bool,
-    /// The institution's subject identifier.
-    pub subject: Option<String>,
-    /// Opaque object from the creator.
-    pub correlation: Option<Value>,
+    /// The institution's subject identifier, sealed (`None` once erased).
+    pub subject: Option<P>,
+    /// Opaque object from the creator, sealed (`None` once erased).
+    pub correlation: Option<P>,
+    /// Keyed pseudonym of the subject, for `GET /offers?subject=`: set by the projector,
+    /// cleared on erasure; never shown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject_pseudonym: Option<Digest>,
     /// Where status callbacks go (the configured default when `None`).
     pub callback_url: Option<String>,
     /// The API key (or other actor) that created it.
@@ -63,7 +76,7 @@ pub struct OfferView {
     /// When the offer reached its terminal status.
     pub terminal_at: Option<DateTime<Utc>>,
     /// Credentials issued.
-    pub issued: Vec<IssuedCredentialView>,
+    pub issued: Vec<IssuedCredentialView<P>>,
     /// Wrong transaction codes still tolerated.
     pub tx_code_attempts_remaining: u32,
     /// Why it failed, when `FAILED`.
@@ -100,8 +113,9 @@ impl OfferView {
                         }
                     ),
                     single_use: created.single_use,
-                    subject: created.subject.clone(),
-                    correlation: created.correlation.clone(),
+                    subject: created.sealed_subject.clone(),
+                    correlation: created.sealed_correlation.clone(),
+                    subject_pseudonym: None,
                     callback_url: created.callback_url.clone(),
                     created_by: metadata.actor.clone(),
                     created_at: at,
@@ -144,7 +158,7 @@ impl OfferView {
                     credential_configuration_id: issued.credential_configuration_id.clone(),
                     credential_id: issued.credential_id,
                     issued_at: at,
-                    holder_key_thumbprint: issued.holder_key_thumbprint.clone(),
+                    holder_key_thumbprint: issued.sealed_holder_key_thumbprint.clone(),
                 });
             }
             OfferEvent::OfferCompleted(_) => view.status = OfferStatus::Completed,
@@ -160,11 +174,68 @@ impl OfferView {
             // A revoked token changes no status: the offer's other tokens (multi-use) and
             // its deadline stay as they were.
             OfferEvent::NotificationReceived(_) | OfferEvent::RedemptionRevoked(_) => {}
-            OfferEvent::ClaimsErased(_) => view.claims_erased = true,
+            OfferEvent::ClaimsErased(_) => view.erase(),
         }
         if view.status.is_terminal() && view.terminal_at.is_none() {
             view.terminal_at = Some(at);
         }
         Some(view)
+    }
+
+    /// The view with each personal value replaced by `open(purpose, value)` (the
+    /// management API opens them with the offer's data key; `None` reads as absent) and
+    /// without the pseudonym.
+    pub fn map_personal<Q>(
+        self,
+        mut open: impl FnMut(&'static str, Sealed) -> Option<Q>,
+    ) -> OfferView<Q> {
+        let mut open_option =
+            |purpose, value: Option<Sealed>| value.and_then(|value| open(purpose, value));
+        OfferView {
+            subject: open_option(purpose::SUBJECT, self.subject),
+            correlation: open_option(purpose::CORRELATION, self.correlation),
+            issued: self
+                .issued
+                .into_iter()
+                .map(|issued| IssuedCredentialView {
+                    holder_key_thumbprint: open_option(
+                        purpose::HOLDER_KEY_THUMBPRINT,
+                        issued.holder_key_thumbprint,
+                    ),
+                    credential_configuration_id: issued.credential_configuration_id,
+                    credential_id: issued.credential_id,
+                    issued_at: issued.issued_at,
+                })
+                .collect(),
+            subject_pseudonym: None,
+            offer_id: self.offer_id,
+            status: self.status,
+            credential_configuration_ids: self.credential_configuration_ids,
+            grant: self.grant,
+            tx_code_required: self.tx_code_required,
+            single_use: self.single_use,
+            callback_url: self.callback_url,
+            created_by: self.created_by,
+            created_at: self.created_at,
+            expires_at: self.expires_at,
+            deadline: self.deadline,
+            updated_at: self.updated_at,
+            terminal_at: self.terminal_at,
+            tx_code_attempts_remaining: self.tx_code_attempts_remaining,
+            failure: self.failure,
+            claims_erased: self.claims_erased,
+            version: self.version,
+        }
+    }
+
+    /// The offer's data key is gone: drop what only it could open, and the pseudonym.
+    fn erase(&mut self) {
+        self.claims_erased = true;
+        self.subject = None;
+        self.correlation = None;
+        self.subject_pseudonym = None;
+        for issued in &mut self.issued {
+            issued.holder_key_thumbprint = None;
+        }
     }
 }

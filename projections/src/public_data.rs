@@ -1,11 +1,14 @@
-//! The publishable form of an event: no personal data, no hashes of secrets.
+//! The publishable form of an event: no personal data (sealed or not), no hashes of
+//! secrets. What leaves the write side this way (AMQP messages, the callback outbox, dead
+//! letters, histories) cannot be erased, so it holds ids, times, codes and counts only.
 
 use issuance_domain::authorization::AuthorizationEvent;
 use issuance_domain::offer::{OfferEvent, OfferGrant};
 use serde_json::{json, Value};
 
 /// An event's data as shown outside the write side (offer history, AMQP, callbacks):
-/// sealed claims, request fingerprints and code/token/credential hashes are left out.
+/// sealed claims, subject, correlation and holder key thumbprints, request fingerprints
+/// and code/token/credential hashes are left out.
 pub fn public_data(event: &OfferEvent) -> Value {
     match event {
         OfferEvent::OfferCreated(created) => {
@@ -25,8 +28,6 @@ pub fn public_data(event: &OfferEvent) -> Value {
                 "grant": created.grant.name(),
                 "tx_code": tx_code,
                 "single_use": created.single_use,
-                "subject": created.subject,
-                "correlation": created.correlation,
                 "expires_at": created.expires_at,
                 "tx_code_max_attempts": created.tx_code_max_attempts,
             })
@@ -46,7 +47,6 @@ pub fn public_data(event: &OfferEvent) -> Value {
             "redemption_id": issued.redemption_id,
             "credential_configuration_id": issued.credential_configuration_id,
             "credential_id": issued.credential_id,
-            "holder_key_thumbprint": issued.holder_key_thumbprint,
             "notification_id": issued.notification_id,
             "credential_expires_at": issued.credential_expires_at,
         }),
@@ -69,7 +69,8 @@ pub fn public_data(event: &OfferEvent) -> Value {
 }
 
 /// The publishable form of an authorization session event: the request and its outcome,
-/// without the digests of the request URI, login challenge, PKCE challenge and code.
+/// without the subject and the digests of the request URI, login challenge, PKCE challenge
+/// and code.
 pub fn authorization_public_data(event: &AuthorizationEvent) -> Value {
     match event {
         AuthorizationEvent::AuthorizationRequested(requested) => json!({
@@ -85,7 +86,6 @@ pub fn authorization_public_data(event: &AuthorizationEvent) -> Value {
         }),
         AuthorizationEvent::LoginStarted(login) => json!({"expires_at": login.expires_at}),
         AuthorizationEvent::AuthorizationGranted(granted) => json!({
-            "subject": granted.subject,
             "offer_id": granted.offer_id,
             "code_expires_at": granted.code_expires_at,
         }),

@@ -43,7 +43,7 @@ pub async fn authorize(
             )
         })?
         .into_inner();
-    let meta = wallet_command_meta(&state, context, None);
+    let meta = wallet_command_meta(&state, context);
     match params.request_uri.as_deref() {
         Some(request_uri) => pushed(&state, &meta, &params, request_uri, &login_url).await,
         None => direct(&state, &meta, &params, &login_url).await,

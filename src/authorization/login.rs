@@ -10,7 +10,7 @@ use issuance_domain::authorization::{
     AcceptLogin, AuthorizationCommand, AuthorizationError, AuthorizationEvent,
     AuthorizationSession, DenialReason, GrantedOffer, RejectLogin,
 };
-use issuance_domain::Digest;
+use issuance_domain::{Digest, Sealed};
 use uuid::Uuid;
 
 use super::handles::{self, Handle};
@@ -78,12 +78,14 @@ pub async fn challenge(state: &AppState, text: &str) -> Result<Challenge, ApiErr
 }
 
 /// Records the acceptance and issues the authorization code (valid `code_ttl` seconds);
-/// a user who is not the offer's subject is denied instead.
+/// a user who is not the offer's subject is denied instead. The subject is recorded only
+/// as `sealed_subject` (sealed with the data key of the offer the code redeems).
 pub async fn accept(
     state: &AppState,
     meta: &CommandMeta,
     challenge: &Challenge,
     subject: &str,
+    sealed_subject: &Sealed,
     offer: GrantedOffer,
 ) -> Result<LoginOutcome, ApiError> {
     let code = Handle::new(challenge.session_id);
@@ -93,6 +95,7 @@ pub async fn accept(
             now,
             challenge_hash: challenge.hash,
             subject: subject.to_string(),
+            sealed_subject: sealed_subject.clone(),
             offer: offer.clone(),
             code_hash: code.hash,
             code_expires_at: now + Duration::seconds(ttl),

@@ -50,7 +50,7 @@ pub async fn par(
     let request_uri = Handle::new(session_id);
     let ttl = settings.request_uri_ttl;
     let lifetime = Duration::seconds(i64::try_from(ttl).unwrap_or(60));
-    let meta = wallet_command_meta(&state, context, None);
+    let meta = wallet_command_meta(&state, context);
     super::execute(&state, session_id, &meta, |_, now| {
         let mut request = requested.clone();
         request.pushed = Some(PushedRequest {

@@ -54,6 +54,16 @@ fn random_digest() -> Digest {
     Digest(issuance::crypto::random_bytes())
 }
 
+/// Random bytes shaped like a value sealed with a (long destroyed) data key: `N` bytes of
+/// ciphertext.
+fn random_sealed<const N: usize>() -> Sealed {
+    Sealed {
+        alg: "A256GCM".into(),
+        nonce: issuance::crypto::random_token::<12>(),
+        ciphertext: issuance::crypto::random_token::<N>(),
+    }
+}
+
 /// The six events of a finished pre-authorized flow (claims already erased).
 fn history(offer_id: Uuid, now: DateTime<Utc>) -> Vec<NewEvent> {
     let institution = EventMetadata {
@@ -80,17 +90,15 @@ fn history(offer_id: Uuid, now: DateTime<Utc>) -> Vec<NewEvent> {
                     }),
                 },
                 single_use: true,
-                subject: None,
+                sealed_subject: None,
                 callback_url: None,
-                correlation: None,
+                sealed_correlation: None,
                 expires_at: now + Duration::minutes(5),
                 tx_code_max_attempts: 3,
-                sealed_claims: SealedClaims {
-                    alg: "A256GCM".into(),
-                    nonce: issuance::crypto::random_token::<12>(),
-                    ciphertext: issuance::crypto::random_token::<300>(),
-                },
+                sealed_claims: random_sealed::<300>(),
                 request_fingerprint: random_digest(),
+                legacy_subject: None,
+                legacy_correlation: None,
             }),
             &institution,
         ),
@@ -111,10 +119,11 @@ fn history(offer_id: Uuid, now: DateTime<Utc>) -> Vec<NewEvent> {
                 redemption_id,
                 credential_configuration_id: "IdentityCredential".into(),
                 credential_id: Uuid::new_v4(),
-                holder_key_thumbprint: issuance::crypto::random_token::<32>(),
+                sealed_holder_key_thumbprint: Some(random_sealed::<59>()),
                 credential_hash: random_digest(),
                 notification_id: issuance::crypto::random_token::<16>(),
                 credential_expires_at: now + Duration::days(365),
+                legacy_holder_key_thumbprint: None,
             }),
             &wallet,
         ),

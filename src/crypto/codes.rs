@@ -108,6 +108,13 @@ pub fn tx_code_hash(secret: &ServerSecret, offer_id: Uuid, code: &str) -> Digest
     Digest(secret.mac("tx-code-hash", &[offer_id.as_bytes(), code.as_bytes()]))
 }
 
+/// The keyed pseudonym of a subject identifier: what the offer view indexes for
+/// `GET /offers?subject=`. Not reversible without the server secret, and computed only
+/// while the offer's data key exists (the projector opens the sealed subject to make it).
+pub fn subject_pseudonym(secret: &ServerSecret, subject: &str) -> Digest {
+    Digest(secret.mac("subject-pseudonym", &[subject.as_bytes()]))
+}
+
 /// The offer id an `Idempotency-Key` of an API key maps to: a retry with the same key
 /// addresses the same stream, so the event store's optimistic concurrency makes creation
 /// exactly-once.

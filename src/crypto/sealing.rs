@@ -1,12 +1,12 @@
-//! Sealing an offer's claims with its data key (AES-256-GCM, the offer id as associated
-//! data so a ciphertext cannot be moved to another offer).
+//! Sealing an offer's claims and personal values with its data key (AES-256-GCM, the offer
+//! id as associated data so a ciphertext cannot be moved to another offer).
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use issuance_domain::offer::SealedClaims;
-use issuance_domain::Digest;
+use issuance_domain::{Digest, Sealed};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
@@ -39,23 +39,8 @@ pub fn seal(
     offer_id: Uuid,
     claims: &Map<String, Value>,
 ) -> Result<SealedClaims, SealError> {
-    let cipher = Aes256Gcm::new_from_slice(&key.0).map_err(|_| SealError::Seal)?;
-    let nonce: [u8; 12] = random_bytes();
     let plaintext = serde_json::to_vec(claims).map_err(|_| SealError::Seal)?;
-    let ciphertext = cipher
-        .encrypt(
-            Nonce::from_slice(&nonce),
-            Payload {
-                msg: &plaintext,
-                aad: offer_id.as_bytes(),
-            },
-        )
-        .map_err(|_| SealError::Seal)?;
-    Ok(SealedClaims {
-        alg: ALG.to_string(),
-        nonce: URL_SAFE_NO_PAD.encode(nonce),
-        ciphertext: URL_SAFE_NO_PAD.encode(ciphertext),
-    })
+    seal_bytes(key, offer_id.as_bytes(), &plaintext)
 }
 
 /// Decrypts claims sealed for `offer_id`.
@@ -64,6 +49,61 @@ pub fn open(
     offer_id: Uuid,
     sealed: &SealedClaims,
 ) -> Result<Map<String, Value>, SealError> {
+    let plaintext = open_bytes(key, offer_id.as_bytes(), sealed)?;
+    serde_json::from_slice(&plaintext).map_err(|_| SealError::Open("not a JSON object"))
+}
+
+/// Encrypts one personal value of `offer_id` (a subject, a correlation object, a holder
+/// key thumbprint); `purpose` is bound as associated data with the offer id, so a sealed
+/// value can be opened neither for another offer nor as another field.
+pub fn seal_value(
+    key: &DataKey,
+    offer_id: Uuid,
+    purpose: &str,
+    value: &Value,
+) -> Result<Sealed, SealError> {
+    let plaintext = serde_json::to_vec(value).map_err(|_| SealError::Seal)?;
+    seal_bytes(key, &value_aad(offer_id, purpose), &plaintext)
+}
+
+/// Decrypts a value sealed by [`seal_value`] for the same offer and purpose.
+pub fn open_value(
+    key: &DataKey,
+    offer_id: Uuid,
+    purpose: &str,
+    sealed: &Sealed,
+) -> Result<Value, SealError> {
+    let plaintext = open_bytes(key, &value_aad(offer_id, purpose), sealed)?;
+    serde_json::from_slice(&plaintext).map_err(|_| SealError::Open("not JSON"))
+}
+
+fn value_aad(offer_id: Uuid, purpose: &str) -> Vec<u8> {
+    let mut aad = Vec::with_capacity(16 + purpose.len());
+    aad.extend_from_slice(offer_id.as_bytes());
+    aad.extend_from_slice(purpose.as_bytes());
+    aad
+}
+
+fn seal_bytes(key: &DataKey, aad: &[u8], plaintext: &[u8]) -> Result<Sealed, SealError> {
+    let cipher = Aes256Gcm::new_from_slice(&key.0).map_err(|_| SealError::Seal)?;
+    let nonce: [u8; 12] = random_bytes();
+    let ciphertext = cipher
+        .encrypt(
+            Nonce::from_slice(&nonce),
+            Payload {
+                msg: plaintext,
+                aad,
+            },
+        )
+        .map_err(|_| SealError::Seal)?;
+    Ok(Sealed {
+        alg: ALG.to_string(),
+        nonce: URL_SAFE_NO_PAD.encode(nonce),
+        ciphertext: URL_SAFE_NO_PAD.encode(ciphertext),
+    })
+}
+
+fn open_bytes(key: &DataKey, aad: &[u8], sealed: &Sealed) -> Result<Vec<u8>, SealError> {
     if sealed.alg != ALG {
         return Err(SealError::Open("unknown algorithm"));
     }
@@ -77,16 +117,15 @@ pub fn open(
         .decode(&sealed.ciphertext)
         .map_err(|_| SealError::Open("malformed ciphertext"))?;
     let cipher = Aes256Gcm::new_from_slice(&key.0).map_err(|_| SealError::Open("bad key"))?;
-    let plaintext = cipher
+    cipher
         .decrypt(
             Nonce::from_slice(&nonce),
             Payload {
                 msg: &ciphertext,
-                aad: offer_id.as_bytes(),
+                aad,
             },
         )
-        .map_err(|_| SealError::Open("authentication failed"))?;
-    serde_json::from_slice(&plaintext).map_err(|_| SealError::Open("not a JSON object"))
+        .map_err(|_| SealError::Open("authentication failed"))
 }
 
 /// A fingerprint of a request keyed with the offer's data key: recognises an identical
@@ -114,5 +153,18 @@ mod tests {
         assert_eq!(open(&key, offer, &sealed).unwrap(), claims);
         assert!(open(&key, Uuid::new_v4(), &sealed).is_err());
         assert!(open(&generate_key(), offer, &sealed).is_err());
+    }
+
+    #[test]
+    fn values_are_bound_to_their_offer_and_purpose() {
+        let key = generate_key();
+        let offer = Uuid::new_v4();
+        let value = json!("customer-4711");
+        let sealed = seal_value(&key, offer, "subject", &value).unwrap();
+        assert!(!sealed.ciphertext.contains("customer"));
+        assert_eq!(open_value(&key, offer, "subject", &sealed).unwrap(), value);
+        assert!(open_value(&key, offer, "correlation", &sealed).is_err());
+        assert!(open_value(&key, Uuid::new_v4(), "subject", &sealed).is_err());
+        assert!(open_value(&generate_key(), offer, "subject", &sealed).is_err());
     }
 }

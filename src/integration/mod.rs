@@ -41,7 +41,7 @@ use crate::http::metrics::Metrics;
 use crate::lease::run_with_lease;
 use crate::offers::OfferRepository;
 use crate::readstore::OfferViewStore;
-use crate::store::EventStore;
+use crate::store::{EventStore, SecretStore};
 
 /// What request handlers need from the integration side (the dead-letter endpoints).
 #[derive(Clone)]
@@ -67,6 +67,8 @@ impl Integration {
 pub struct Dependencies {
     /// The event log.
     pub events: Arc<dyn EventStore>,
+    /// Data keys (callbacks open the offer's correlation object with them).
+    pub secrets: Arc<dyn SecretStore>,
     /// The offer view (expiry candidates).
     pub views: Arc<dyn OfferViewStore>,
     /// Offer commands (expiry).
@@ -115,6 +117,7 @@ pub async fn start(
     ));
     let processor = Arc::new(CallbackProcessor::new(
         deps.events.clone(),
+        deps.secrets.clone(),
         sender,
         settings.callback_url.clone(),
         deps.clock.clone(),

@@ -19,6 +19,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use issuance_domain::authorization::{ensure_acceptable, stream_id, GrantedOffer};
 use issuance_domain::offer::GRANT_AUTHORIZATION_CODE;
+use issuance_domain::sealed::purpose;
 use issuance_projections::public_data::authorization_public_data;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -32,6 +33,7 @@ use super::offers::history::stream_history;
 use crate::authorization::login::{self, login_rejection, Challenge, LoginOutcome};
 use crate::crypto::codes;
 use crate::http::request_context::RequestContext;
+use crate::offers::personal;
 use crate::repository::CommandMeta;
 use crate::state::AppState;
 
@@ -93,12 +95,13 @@ async fn show(
     let session = &challenge.session;
     let request = session.request().map_err(login_rejection)?;
     let offer_subject = match request.offer_id {
-        Some(offer_id) => state
-            .offers
-            .load(offer_id)
-            .await?
-            .definition
-            .and_then(|d| d.subject),
+        Some(offer_id) => {
+            let key = state.secrets.data_key(offer_id).await?;
+            let offer = state.offers.load(offer_id).await?;
+            offer
+                .definition
+                .and_then(|d| personal::subject(&d, key.as_ref()))
+        }
         None => None,
     };
     Ok(HttpResponse::Ok()
@@ -139,25 +142,52 @@ async fn accept(
     )
     .map_err(login_rejection)?;
     let meta = command_meta(&state, &caller, context);
-    let offer = granted_offer(&state, &challenge, &body, &meta).await?;
-    let outcome = login::accept(&state, &meta, &challenge, &body.subject, offer).await?;
+    let request = challenge.session.request().map_err(login_rejection)?;
+    let offer_id = match request.offer_id {
+        Some(offer_id) => offer_id,
+        None => create_from_claims(&state, &challenge, &body, &meta).await?,
+    };
+    // The subject is recorded sealed with the offer's key, and compared with the offer's.
+    let key = state.secrets.data_key(offer_id).await?.ok_or_else(|| {
+        ApiError::conflict(
+            "claims_already_erased",
+            "the offer's claims have been erased; it can no longer be redeemed",
+        )
+    })?;
+    let offer = match request.offer_id {
+        Some(_) => GrantedOffer::Existing {
+            offer_subject: state
+                .offers
+                .load(offer_id)
+                .await?
+                .definition
+                .and_then(|d| personal::subject(&d, Some(&key))),
+        },
+        None => GrantedOffer::Created { offer_id },
+    };
+    let sealed_subject = personal::seal_text(&key, offer_id, purpose::SUBJECT, &body.subject)
+        .map_err(|e| ApiError::internal(&e))?;
+    let outcome = login::accept(
+        &state,
+        &meta,
+        &challenge,
+        &body.subject,
+        &sealed_subject,
+        offer,
+    )
+    .await?;
     Ok(answer(outcome))
 }
 
-/// The offer the code will redeem: the session's own, or a new one from the claims.
-async fn granted_offer(
+/// A wallet-initiated session: the offer created from the claims the institution
+/// supplied (idempotently: a retried accept finds the offer its first attempt created).
+async fn create_from_claims(
     state: &AppState,
     challenge: &Challenge,
     body: &AcceptBody,
     meta: &CommandMeta,
-) -> Result<GrantedOffer, ApiError> {
+) -> Result<Uuid, ApiError> {
     let request = challenge.session.request().map_err(login_rejection)?;
-    if let Some(offer_id) = request.offer_id {
-        let offer = state.offers.load(offer_id).await?;
-        return Ok(GrantedOffer::Existing {
-            offer_subject: offer.definition.and_then(|d| d.subject),
-        });
-    }
     let mut offer = Map::new();
     offer.insert(
         "credential_configuration_ids".into(),
@@ -173,9 +203,8 @@ async fn granted_offer(
         offer.insert("callback_url".into(), json!(callback_url));
     }
     let offer_id = codes::offer_id_for_session(&state.server_secret, challenge.session_id);
-    // Idempotent: a retried accept finds the offer its first attempt created.
     create_offer(state, offer_id, &Value::Object(offer), meta, true).await?;
-    Ok(GrantedOffer::Created { offer_id })
+    Ok(offer_id)
 }
 
 /// The user or the institution said no.

@@ -14,6 +14,5 @@ pub fn command_meta(state: &AppState, caller: &Caller, context: RequestContext) 
         client_ip: context
             .client_ip
             .filter(|_| state.settings.record_client_ip),
-        holder_key_thumbprint: None,
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod credential_offer;
 pub mod erasure;
+pub mod personal;
 
 use issuance_domain::offer::{Offer, OfferError};
 

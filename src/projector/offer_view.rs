@@ -1,26 +1,70 @@
 //! The offer view projection.
+//!
+//! The view's rows are a pure function of the events ([`OfferView::apply`]) with two
+//! additions only the keys allow, made here: plaintext personal data read from version-1
+//! events is sealed with the offer's data key before it is applied (dropped when the key
+//! is gone), and a new view's subject pseudonym is derived from its opened subject. Both
+//! need the key only while it exists, so a replay after erasure yields neither.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use issuance_domain::offer::{offer_id_of_stream, OfferEvent};
-use issuance_domain::{LogPosition, RecordedEvent};
+use issuance_domain::{Digest, LogPosition, RecordedEvent};
 use issuance_projections::OfferView;
 use uuid::Uuid;
 
 use super::{Projection, ProjectionError};
+use crate::crypto::codes;
+use crate::crypto::server_secret::ServerSecret;
+use crate::offers::personal;
 use crate::readstore::{OfferViewStore, ReadStoreError, OFFER_VIEW};
+use crate::store::{DataKey, SecretStore};
 
 /// Keeps `offer_views` current.
 pub struct OfferViewProjection {
     store: Arc<dyn OfferViewStore>,
+    secrets: Arc<dyn SecretStore>,
+    server_secret: ServerSecret,
 }
 
 impl OfferViewProjection {
-    /// The projection over `store`.
-    pub fn new(store: Arc<dyn OfferViewStore>) -> Self {
-        OfferViewProjection { store }
+    /// The projection over `store`, opening personal data with the keys in `secrets`.
+    pub fn new(
+        store: Arc<dyn OfferViewStore>,
+        secrets: Arc<dyn SecretStore>,
+        server_secret: ServerSecret,
+    ) -> Self {
+        OfferViewProjection {
+            store,
+            secrets,
+            server_secret,
+        }
+    }
+
+    /// Seals the event's version-1 plaintext and returns the subject's pseudonym, using
+    /// the offer's data key (fetched once per offer and batch).
+    async fn prepare(
+        &self,
+        offer_id: Uuid,
+        event: &mut OfferEvent,
+        keys: &mut HashMap<Uuid, Option<DataKey>>,
+    ) -> Result<Option<Digest>, ProjectionError> {
+        if !personal::needs_key(event) {
+            return Ok(None);
+        }
+        if !keys.contains_key(&offer_id) {
+            let key = self.secrets.data_key(offer_id).await.map_err(failed)?;
+            keys.insert(offer_id, key);
+        }
+        let key = keys.get(&offer_id).and_then(Option::as_ref);
+        personal::seal_legacy(event, offer_id, key).map_err(failed)?;
+        let OfferEvent::OfferCreated(created) = event else {
+            return Ok(None);
+        };
+        Ok(personal::subject(created, key)
+            .map(|subject| codes::subject_pseudonym(&self.server_secret, &subject)))
     }
 }
 
@@ -52,11 +96,12 @@ impl Projection for OfferViewProjection {
             return Ok(());
         };
         let mut decoded = Vec::with_capacity(events.len());
+        let mut keys = HashMap::new();
         for event in events {
             let Some(offer_id) = offer_id_of_stream(&event.stream_id) else {
                 continue;
             };
-            let offer_event =
+            let mut offer_event =
                 OfferEvent::decode(&event.event_type, event.event_version, &event.payload)
                     .map_err(|e| {
                         failed(format!(
@@ -64,9 +109,10 @@ impl Projection for OfferViewProjection {
                             event.event_id, event.position
                         ))
                     })?;
-            decoded.push((offer_id, offer_event, event));
+            let pseudonym = self.prepare(offer_id, &mut offer_event, &mut keys).await?;
+            decoded.push((offer_id, offer_event, event, pseudonym));
         }
-        let mut ids: Vec<Uuid> = decoded.iter().map(|(id, _, _)| *id).collect();
+        let mut ids: Vec<Uuid> = decoded.iter().map(|(id, ..)| *id).collect();
         ids.sort_unstable();
         ids.dedup();
         let mut views: HashMap<Uuid, OfferView> = self
@@ -76,11 +122,15 @@ impl Projection for OfferViewProjection {
             .into_iter()
             .map(|v| (v.offer_id, v))
             .collect();
-        for (offer_id, offer_event, event) in decoded {
+        for (offer_id, offer_event, event, pseudonym) in decoded {
             let current = views.remove(&offer_id);
-            if let Some(view) =
+            let new = current.is_none();
+            if let Some(mut view) =
                 OfferView::apply(current, &offer_event, &event.metadata, event.sequence)
             {
+                if new {
+                    view.subject_pseudonym = pseudonym;
+                }
                 views.insert(offer_id, view);
             }
         }

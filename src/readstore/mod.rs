@@ -17,7 +17,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use issuance_domain::offer::OfferStatus;
-use issuance_domain::LogPosition;
+use issuance_domain::{Digest, LogPosition};
 use issuance_projections::OfferView;
 use uuid::Uuid;
 
@@ -48,8 +48,9 @@ pub struct OfferQuery {
     pub status: Option<OfferStatus>,
     /// Only offers of this configuration.
     pub credential_configuration_id: Option<String>,
-    /// Only this subject.
-    pub subject: Option<String>,
+    /// Only offers for the subject with this keyed pseudonym
+    /// ([`crate::crypto::codes::subject_pseudonym`]).
+    pub subject_pseudonym: Option<Digest>,
     /// Created at or after.
     pub created_after: Option<DateTime<Utc>>,
     /// Created before.

@@ -21,7 +21,8 @@ use crate::pg::{self, Migration, PgError, PgTarget};
 const TRACK: &str = "read_store_migrations";
 
 /// Read store migrations; add, never edit one that shipped.
-const MIGRATIONS: &[Migration] = &[(
+const MIGRATIONS: &[Migration] = &[
+    (
     1,
     "CREATE TABLE checkpoints (
         projection       text   PRIMARY KEY,
@@ -44,15 +45,27 @@ const MIGRATIONS: &[Migration] = &[(
     CREATE INDEX offer_views_subject ON offer_views (subject, created_at DESC, offer_id DESC);
     CREATE INDEX offer_views_live ON offer_views (deadline) WHERE status IN ('CREATED', 'REDEEMED', 'ISSUING');
     CREATE INDEX offer_views_erasable ON offer_views (terminal_at) WHERE claims_erased = FALSE AND terminal_at IS NOT NULL;",
-)];
+    ),
+    // Personal data sealed (issue 16): the view is rebuilt from the log with sealed values
+    // and the subject's keyed pseudonym.
+    (
+        2,
+        "DELETE FROM offer_views;
+    DELETE FROM checkpoints WHERE projection = 'offer_view';
+    DROP INDEX offer_views_subject;
+    ALTER TABLE offer_views RENAME COLUMN subject TO subject_pseudonym;
+    CREATE INDEX offer_views_subject_pseudonym ON offer_views (subject_pseudonym, created_at DESC, offer_id DESC);",
+    ),
+];
 
 /// Upserts a batch of offer views from parallel arrays. A row is only replaced by a view
 /// of a higher version (see [`OfferViewStore::save_offer_views`]).
 const UPSERT_VIEWS: &str = "INSERT INTO offer_views \
-     (offer_id, status, subject, configuration_ids, created_at, deadline, terminal_at, claims_erased, view) \
+     (offer_id, status, subject_pseudonym, configuration_ids, created_at, deadline, terminal_at, claims_erased, view) \
      SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], \
                           $7::bigint[], $8::boolean[], $9::jsonb[]) \
-     ON CONFLICT (offer_id) DO UPDATE SET status = excluded.status, deadline = excluded.deadline, \
+     ON CONFLICT (offer_id) DO UPDATE SET status = excluded.status, \
+     subject_pseudonym = excluded.subject_pseudonym, deadline = excluded.deadline, \
      terminal_at = excluded.terminal_at, claims_erased = excluded.claims_erased, view = excluded.view \
      WHERE (offer_views.view->>'version')::bigint < (excluded.view->>'version')::bigint";
 
@@ -226,7 +239,7 @@ impl OfferViewStore for PgReadStore {
         for view in &views {
             ids.push(view.offer_id);
             statuses.push(view.status.as_str());
-            subjects.push(view.subject.as_deref());
+            subjects.push(view.subject_pseudonym.map(|p| p.to_b64()));
             configuration_ids.push(sql::configuration_ids(view));
             created.push(view.created_at.timestamp_micros());
             deadlines.push(view.deadline.timestamp_micros());

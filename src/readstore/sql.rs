@@ -79,9 +79,9 @@ pub fn list_offers(
         let p = next(SqlValue::Text(format!("|{id}|")), &mut values);
         clauses.push((dialect.contains)("configuration_ids", &p));
     }
-    if let Some(subject) = &query.subject {
-        let p = next(SqlValue::Text(subject.clone()), &mut values);
-        clauses.push(format!("subject = {p}"));
+    if let Some(pseudonym) = &query.subject_pseudonym {
+        let p = next(SqlValue::Text(pseudonym.to_b64()), &mut values);
+        clauses.push(format!("subject_pseudonym = {p}"));
     }
     if let Some(after) = query.created_after {
         let p = next(SqlValue::Int(after.timestamp_micros()), &mut values);

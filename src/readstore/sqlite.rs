@@ -23,7 +23,8 @@ use crate::sqlite_checkpointer::{Checkpointer, WRITER_AUTOCHECKPOINT, WRITER_CAC
 use crate::sqlite_pool::{PoolError, SqlitePool};
 
 /// Versioned migrations; add, never edit.
-const MIGRATIONS: &[(i64, &str)] = &[(
+const MIGRATIONS: &[(i64, &str)] = &[
+    (
     1,
     "CREATE TABLE checkpoints (
         projection       TEXT PRIMARY KEY,
@@ -46,7 +47,19 @@ const MIGRATIONS: &[(i64, &str)] = &[(
     CREATE INDEX offer_views_subject ON offer_views (subject, created_at DESC, offer_id DESC);
     CREATE INDEX offer_views_live ON offer_views (deadline) WHERE status IN ('CREATED', 'REDEEMED', 'ISSUING');
     CREATE INDEX offer_views_erasable ON offer_views (terminal_at) WHERE claims_erased = 0 AND terminal_at IS NOT NULL;",
-)];
+    ),
+    // Personal data sealed (issue 16): the view is rebuilt from the log with sealed values
+    // and the subject's keyed pseudonym; the old rows' plaintext is overwritten.
+    (
+        2,
+        "PRAGMA secure_delete = ON;
+    DELETE FROM offer_views;
+    DELETE FROM checkpoints WHERE projection = 'offer_view';
+    DROP INDEX offer_views_subject;
+    ALTER TABLE offer_views RENAME COLUMN subject TO subject_pseudonym;
+    CREATE INDEX offer_views_subject_pseudonym ON offer_views (subject_pseudonym, created_at DESC, offer_id DESC);",
+    ),
+];
 
 /// The SQLite read store.
 #[derive(Clone)]
@@ -346,10 +359,10 @@ impl OfferViewStore for SqliteReadStore {
             {
                 let mut upsert = tx
                     .prepare_cached(
-                        "INSERT INTO offer_views (offer_id, status, subject, configuration_ids, created_at, deadline, terminal_at, claims_erased, view) \
+                        "INSERT INTO offer_views (offer_id, status, subject_pseudonym, configuration_ids, created_at, deadline, terminal_at, claims_erased, view) \
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
-                         ON CONFLICT (offer_id) DO UPDATE SET status = excluded.status, deadline = excluded.deadline, \
-                         terminal_at = excluded.terminal_at, claims_erased = excluded.claims_erased, view = excluded.view \
+                         ON CONFLICT (offer_id) DO UPDATE SET status = excluded.status, subject_pseudonym = excluded.subject_pseudonym, \
+                         deadline = excluded.deadline, terminal_at = excluded.terminal_at, claims_erased = excluded.claims_erased, view = excluded.view \
                          WHERE json_extract(offer_views.view, '$.version') < json_extract(excluded.view, '$.version')",
                     )
                     .map_err(sql_error)?;
@@ -360,7 +373,7 @@ impl OfferViewStore for SqliteReadStore {
                         .execute(params![
                             view.offer_id.to_string(),
                             view.status.as_str(),
-                            view.subject,
+                            view.subject_pseudonym.map(|p| p.to_b64()),
                             configuration_ids,
                             view.created_at.timestamp_micros(),
                             view.deadline.timestamp_micros(),

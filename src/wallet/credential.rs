@@ -17,6 +17,7 @@ use issuance_domain::credential_config::CredentialConfiguration;
 use issuance_domain::offer::{
     ensure_issuable, IssueCredentials, NewCredential, Offer, OfferCommand, Redemption,
 };
+use issuance_domain::sealed::purpose;
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
@@ -27,9 +28,10 @@ use super::proofs::{self, ProofContext};
 use super::{nonce, wallet_command_meta};
 use crate::crypto::{random_token, sealing, sha256};
 use crate::http::request_context::RequestContext;
+use crate::offers::personal;
 use crate::repository::RepositoryError;
 use crate::state::AppState;
-use crate::store::StoreError;
+use crate::store::{DataKey, StoreError};
 
 /// Issues credentials; failures of proofs and nonces carry a fresh `c_nonce` for
 /// draft-13 wallets.
@@ -101,11 +103,20 @@ async fn issue(
         checked.consume_nonces(state.secrets.as_ref()).await?;
     }
 
-    let claims = open_claims(state, &offer).await?;
+    let (key, claims) = open_claims(state, &offer).await?;
     let credentials = checked
         .proofs
         .iter()
-        .map(|proof| sign(state, configuration, &claims, proof, now))
+        .map(|proof| {
+            sign(
+                state,
+                configuration,
+                &claims,
+                proof,
+                now,
+                (&key, token.offer_id),
+            )
+        })
         .collect::<Result<Vec<_>, _>>()?;
 
     let notification_id = random_token::<16>();
@@ -121,10 +132,9 @@ async fn issue(
             .map(|(_, record)| record.clone())
             .collect(),
     };
-    // Metadata holds one thumbprint per command: the first proof's; every
-    // `CredentialIssued` records its own.
-    let holder = checked.proofs.first().map(|p| p.thumbprint.clone());
-    let meta = wallet_command_meta(state, context, holder);
+    // Every `CredentialIssued` records its holder key sealed; metadata, which erasure
+    // cannot reach, records none.
+    let meta = wallet_command_meta(state, context);
     let nonces = if atomic_nonces {
         checked.nonce_uses()
     } else {
@@ -214,8 +224,11 @@ fn configuration_of_vct(
         })
 }
 
-/// The offer's claims, decrypted with its data key; without a key they were erased.
-async fn open_claims(state: &AppState, offer: &Offer) -> Result<Map<String, Value>, WalletError> {
+/// The offer's data key and its claims, decrypted with it; without a key they were erased.
+async fn open_claims(
+    state: &AppState,
+    offer: &Offer,
+) -> Result<(DataKey, Map<String, Value>), WalletError> {
     let definition = offer
         .definition
         .as_ref()
@@ -230,17 +243,20 @@ async fn open_claims(state: &AppState, offer: &Offer) -> Result<Map<String, Valu
                 "the data for this credential is no longer available",
             )
         })?;
-    sealing::open(&key, definition.offer_id, &definition.sealed_claims)
-        .map_err(|e| WalletError::internal(&e))
+    let claims = sealing::open(&key, definition.offer_id, &definition.sealed_claims)
+        .map_err(|e| WalletError::internal(&e))?;
+    Ok((key, claims))
 }
 
-/// Signs one SD-JWT VC for `proof`'s key and describes it for the event.
+/// Signs one SD-JWT VC for `proof`'s key and describes it for the event, the holder key's
+/// thumbprint sealed with the offer's data key.
 fn sign(
     state: &AppState,
     configuration: &CredentialConfiguration,
     claims: &Map<String, Value>,
     proof: &VerifiedProof,
     now: DateTime<Utc>,
+    (key, offer_id): (&DataKey, Uuid),
 ) -> Result<(String, NewCredential), WalletError> {
     let validity = i64::try_from(configuration.validity_seconds).unwrap_or(i64::MAX / 2);
     // Whole seconds, as in the credential's `exp`, so the event records exactly that.
@@ -267,7 +283,13 @@ fn sign(
     })?;
     let record = NewCredential {
         credential_id: Uuid::new_v4(),
-        holder_key_thumbprint: proof.thumbprint.clone(),
+        sealed_holder_key_thumbprint: personal::seal_text(
+            key,
+            offer_id,
+            purpose::HOLDER_KEY_THUMBPRINT,
+            &proof.thumbprint,
+        )
+        .map_err(|e| WalletError::internal(&e))?,
         credential_hash: sha256(issued.compact.as_bytes()),
         credential_expires_at: expires_at,
     };

@@ -199,19 +199,14 @@ async fn not_found() -> Result<actix_web::HttpResponse, WalletError> {
     Err(WalletError::new(ErrorCode::NotFound, "no such endpoint"))
 }
 
-/// The metadata of events a wallet request causes: actor `wallet`, the request id, the
-/// client IP when configured, and the holder key when known.
-pub fn wallet_command_meta(
-    state: &AppState,
-    context: RequestContext,
-    holder_key_thumbprint: Option<String>,
-) -> CommandMeta {
+/// The metadata of events a wallet request causes: actor `wallet`, the request id and the
+/// client IP when configured.
+pub fn wallet_command_meta(state: &AppState, context: RequestContext) -> CommandMeta {
     CommandMeta {
         actor: WALLET_ACTOR.into(),
         request_id: Some(context.request_id),
         client_ip: context
             .client_ip
             .filter(|_| state.settings.record_client_ip),
-        holder_key_thumbprint,
     }
 }

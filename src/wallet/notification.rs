@@ -59,7 +59,7 @@ pub async fn notification(
             ))
         }
     };
-    let meta = wallet_command_meta(&state, context, None);
+    let meta = wallet_command_meta(&state, context);
     let executed = state
         .offers
         .execute(token.offer_id, &meta, |_, _| {

@@ -84,7 +84,7 @@ pub async fn token(
     let dpop_jkt = dpop::token_request_proof(&state, &http)
         .await?
         .map(|proof| proof.thumbprint);
-    let meta = wallet_command_meta(&state, context, None);
+    let meta = wallet_command_meta(&state, context);
     if request.grant_type.as_deref() == Some(GRANT_AUTHORIZATION_CODE) {
         return token_exchange::exchange(&state, &meta, request, dpop_jkt).await;
     }

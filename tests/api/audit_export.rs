@@ -52,9 +52,9 @@ async fn fill(app: &TestApp) {
                     tx_code: None,
                 },
                 single_use: false,
-                subject: None,
+                sealed_subject: None,
                 callback_url: None,
-                correlation: None,
+                sealed_correlation: None,
                 expires_at: chrono::DateTime::UNIX_EPOCH + Duration::days(30_000),
                 tx_code_max_attempts: 3,
                 sealed_claims: SealedClaims {
@@ -63,6 +63,8 @@ async fn fill(app: &TestApp) {
                     ciphertext: "AAAA".into(),
                 },
                 request_fingerprint: Digest([2; 32]),
+                legacy_subject: None,
+                legacy_correlation: None,
             }),
             format!("create-{offer_id}"),
         )];

@@ -30,7 +30,6 @@ pub fn wallet_meta(request_id: &str) -> CommandMeta {
         actor: "wallet".into(),
         request_id: Some(request_id.into()),
         client_ip: None,
-        holder_key_thumbprint: Some(HOLDER.into()),
     }
 }
 
@@ -123,6 +122,7 @@ pub async fn issue(
     configuration: &str,
     request_id: &str,
 ) -> Result<Executed, CommandError> {
+    let sealed = crate::support::integration::sealed_thumbprint(app, offer, HOLDER).await;
     app.state
         .offers
         .execute(offer, &wallet_meta(request_id), |_, now| {
@@ -135,7 +135,7 @@ pub async fn issue(
                 notification_id: "n-1".into(),
                 credentials: vec![NewCredential {
                     credential_id: Uuid::new_v4(),
-                    holder_key_thumbprint: HOLDER.into(),
+                    sealed_holder_key_thumbprint: sealed.clone(),
                     credential_hash: Digest([9; 32]),
                     credential_expires_at: now + chrono::Duration::days(365),
                 }],

@@ -59,7 +59,11 @@ backend_test! {
             last = last.max(executed.position);
         }
         let last = last.unwrap();
-        let projection = OfferViewProjection::new(opened.views.clone());
+        let projection = OfferViewProjection::new(
+            opened.views.clone(),
+            opened.secrets.clone(),
+            issuance::startup::load_server_secret(&config.settings).unwrap(),
+        );
         let checkpoint = projection.checkpoint().await.unwrap();
         // On PostgreSQL a commit reaches readers once older transactions (of other tests on
         // the same server) have ended: read until the last revocation is in.
@@ -107,7 +111,8 @@ backend_test! {
         // A replay from position 0 yields the identical view.
         let config = stopped.config();
         let opened = stores::open(&config.settings).await.unwrap();
-        for projection in issuance::cli::projections(&opened) {
+        let secret = issuance::startup::load_server_secret(&config.settings).unwrap();
+        for projection in issuance::cli::projections(&opened, &secret) {
             projection.reset().await.unwrap();
             assert!(
                 opened

@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::event::AuthorizationRequested;
 use crate::digest::Digest;
+use crate::sealed::Sealed;
 
 /// Everything the AuthorizationSession aggregate can be asked to do.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,7 +55,7 @@ pub enum GrantedOffer {
     /// The session's own offer (from `issuer_state`), with the subject it was made for, if
     /// any: the authenticated user must be that subject.
     Existing {
-        /// The offer's `subject`.
+        /// The offer's `subject`, opened by the caller with the offer's data key.
         offer_subject: Option<String>,
     },
     /// Wallet-initiated: the offer created from the claims the institution supplied.
@@ -71,8 +72,10 @@ pub struct AcceptLogin {
     pub now: DateTime<Utc>,
     /// SHA-256 of the presented login challenge.
     pub challenge_hash: Digest,
-    /// The authenticated user's subject identifier.
+    /// The authenticated user's subject identifier (compared, never recorded in plaintext).
     pub subject: String,
+    /// The same, sealed with the data key of the offer the code redeems (recorded).
+    pub sealed_subject: Sealed,
     /// The offer the code will redeem.
     pub offer: GrantedOffer,
     /// SHA-256 of the new authorization code.

@@ -182,10 +182,11 @@ fn accept(
     };
     Ok(vec![AuthorizationEvent::AuthorizationGranted(
         AuthorizationGranted {
-            subject: command.subject,
+            sealed_subject: Some(command.sealed_subject),
             offer_id,
             code_hash: command.code_hash,
             code_expires_at: command.code_expires_at,
+            legacy_subject: None,
         },
     )])
 }

@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use crate::aggregate::{check_version, parse_payload, to_payload, DecodeError, StoredEvent};
 use crate::digest::Digest;
+use crate::sealed::Sealed;
 
 /// A pushed authorization request (RFC 9126): its `request_uri`, usable once until
 /// `expires_at`.
@@ -70,8 +71,10 @@ pub struct LoginStarted {
 /// The institution authenticated the user and accepted: an authorization code was issued.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuthorizationGranted {
-    /// The institution's subject identifier of the user.
-    pub subject: String,
+    /// The institution's subject identifier of the user, sealed with the data key of the
+    /// offer the code redeems (version 2; erasing the offer's claims erases it too).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed_subject: Option<Sealed>,
     /// The offer the code redeems (the `issuer_state`'s, or the one created from the claims
     /// the institution supplied).
     pub offer_id: Uuid,
@@ -79,6 +82,9 @@ pub struct AuthorizationGranted {
     pub code_hash: Digest,
     /// When the code stops working (≤ 60 s, FAPI 2.0 §5.3.2.1).
     pub code_expires_at: DateTime<Utc>,
+    /// The plaintext subject of a version-1 event (read only: never stored again).
+    #[serde(skip)]
+    pub legacy_subject: Option<String>,
 }
 
 /// Why a session was denied.
@@ -145,8 +151,33 @@ pub enum AuthorizationEvent {
     AuthorizationCodeReplayed(AuthorizationCodeReplayed),
 }
 
-/// Current schema version of every AuthorizationSession event type.
-pub const CURRENT_VERSION: u32 = 1;
+/// The schema version written for new events of `event_type`: `AuthorizationGranted` is
+/// at version 2, which seals the subject version 1 held in plaintext; the others at 1.
+pub fn current_version(event_type: &str) -> u32 {
+    match event_type {
+        "AuthorizationGranted" => 2,
+        _ => 1,
+    }
+}
+
+/// The plaintext subject of a version-1 `AuthorizationGranted`.
+#[derive(Deserialize)]
+struct AuthorizationGrantedV1 {
+    subject: String,
+}
+
+/// Version 1 → 2: the plaintext subject moves to the never-serialised `legacy_subject`.
+fn authorization_granted(
+    version: u32,
+    payload: &Value,
+) -> Result<AuthorizationGranted, DecodeError> {
+    let mut granted: AuthorizationGranted = parse_payload("AuthorizationGranted", payload)?;
+    if version == 1 {
+        let v1: AuthorizationGrantedV1 = parse_payload("AuthorizationGranted", payload)?;
+        granted.legacy_subject = Some(v1.subject);
+    }
+    Ok(granted)
+}
 
 /// Every event type name, in lifecycle order.
 pub const EVENT_TYPES: [&str; 6] = [
@@ -171,7 +202,7 @@ impl StoredEvent for AuthorizationEvent {
     }
 
     fn event_version(&self) -> u32 {
-        CURRENT_VERSION
+        current_version(StoredEvent::event_type(self))
     }
 
     fn payload(&self) -> Value {
@@ -186,7 +217,7 @@ impl StoredEvent for AuthorizationEvent {
     }
 
     fn decode(event_type: &str, version: u32, payload: &Value) -> Result<Self, DecodeError> {
-        check_version(event_type, version, CURRENT_VERSION)?;
+        check_version(event_type, version, current_version(event_type))?;
         let p = payload;
         Ok(match event_type {
             "AuthorizationRequested" => {
@@ -194,7 +225,7 @@ impl StoredEvent for AuthorizationEvent {
             }
             "LoginStarted" => AuthorizationEvent::LoginStarted(parse_payload(event_type, p)?),
             "AuthorizationGranted" => {
-                AuthorizationEvent::AuthorizationGranted(parse_payload(event_type, p)?)
+                AuthorizationEvent::AuthorizationGranted(authorization_granted(version, p)?)
             }
             "AuthorizationDenied" => {
                 AuthorizationEvent::AuthorizationDenied(parse_payload(event_type, p)?)

@@ -120,11 +120,21 @@ fn login_started() -> AuthorizationEvent {
     })
 }
 
+/// The subject as the adapter seals it (a stand-in: the domain never opens it).
+fn sealed_subject(subject: &str) -> crate::sealed::Sealed {
+    crate::sealed::Sealed {
+        alg: "A256GCM".into(),
+        nonce: "bm9uY2U".into(),
+        ciphertext: format!("sealed-{}", subject.len()),
+    }
+}
+
 fn accept_with(offer: GrantedOffer, subject: &str, challenge_hash: Digest) -> AuthorizationCommand {
     AuthorizationCommand::Accept(AcceptLogin {
         now: at(20),
         challenge_hash,
         subject: subject.into(),
+        sealed_subject: sealed_subject(subject),
         offer,
         code_hash: code(),
         code_expires_at: at(80),
@@ -143,10 +153,11 @@ fn accept() -> AuthorizationCommand {
 
 fn granted_for(offer_id: Uuid) -> AuthorizationEvent {
     AuthorizationEvent::AuthorizationGranted(AuthorizationGranted {
-        subject: SUBJECT.into(),
+        sealed_subject: Some(sealed_subject(SUBJECT)),
         offer_id,
         code_hash: code(),
         code_expires_at: at(80),
+        legacy_subject: None,
     })
 }
 
@@ -787,6 +798,33 @@ fn decoding_rejects_unknown_types_future_versions_and_bad_payloads() {
     assert!(matches!(
         AuthorizationEvent::decode("LoginStarted", 1, &payload),
         Err(DecodeError::Malformed { .. })
+    ));
+}
+
+#[test]
+fn a_version_1_grant_is_upcast_with_its_plaintext_subject_kept_apart() {
+    assert_eq!(granted().event_version(), 2);
+    assert_eq!(login_started().event_version(), 1);
+    let mut v1 = granted().payload();
+    assert!(v1.get("subject").is_none(), "never written in plaintext");
+    v1.as_object_mut().unwrap().remove("sealed_subject");
+    v1["subject"] = serde_json::json!(SUBJECT);
+    let AuthorizationEvent::AuthorizationGranted(upcast) =
+        AuthorizationEvent::decode("AuthorizationGranted", 1, &v1).unwrap()
+    else {
+        unreachable!()
+    };
+    assert_eq!(upcast.legacy_subject.as_deref(), Some(SUBJECT));
+    assert_eq!(upcast.sealed_subject, None);
+    assert_eq!(upcast.offer_id, offer_id());
+    v1.as_object_mut().unwrap().remove("subject");
+    assert!(matches!(
+        AuthorizationEvent::decode("AuthorizationGranted", 1, &v1),
+        Err(DecodeError::Malformed { .. })
+    ));
+    assert!(matches!(
+        AuthorizationEvent::decode("AuthorizationGranted", 3, &v1),
+        Err(DecodeError::UnsupportedVersion { .. })
     ));
 }
 

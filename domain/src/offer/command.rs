@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use super::event::{NotificationEvent, OfferCreated};
 use crate::digest::Digest;
+use crate::sealed::Sealed;
 
 /// Everything the Offer aggregate can be asked to do.
 #[derive(Debug, Clone, PartialEq)]
@@ -89,8 +90,8 @@ pub struct RedeemOffer {
 pub struct NewCredential {
     /// Its id.
     pub credential_id: Uuid,
-    /// Thumbprint of the holder key it is bound to.
-    pub holder_key_thumbprint: String,
+    /// Thumbprint of the holder key it is bound to, sealed with the offer's data key.
+    pub sealed_holder_key_thumbprint: Sealed,
     /// SHA-256 of the credential.
     pub credential_hash: Digest,
     /// Its `exp`.

@@ -55,6 +55,12 @@ fn create(offer: &Offer, command: CreateOffer) -> Result<Vec<OfferEvent>, OfferE
             "expires_at must be in the future".into(),
         ));
     }
+    if created.legacy_subject.is_some() || created.legacy_correlation.is_some() {
+        // Personal data enters the log sealed only (it must become unreadable on erasure).
+        return Err(OfferError::InvalidOffer(
+            "subject and correlation must be sealed".into(),
+        ));
+    }
     if created.tx_code_max_attempts == 0 {
         return Err(OfferError::InvalidOffer(
             "tx_code_max_attempts must be at least 1".into(),
@@ -287,10 +293,11 @@ fn issue(offer: &Offer, command: IssueCredentials) -> Result<Vec<OfferEvent>, Of
                 redemption_id: command.redemption_id,
                 credential_configuration_id: configuration_id.clone(),
                 credential_id: credential.credential_id,
-                holder_key_thumbprint: credential.holder_key_thumbprint,
+                sealed_holder_key_thumbprint: Some(credential.sealed_holder_key_thumbprint),
                 credential_hash: credential.credential_hash,
                 notification_id: command.notification_id.clone(),
                 credential_expires_at: credential.credential_expires_at,
+                legacy_holder_key_thumbprint: None,
             })
         })
         .collect();

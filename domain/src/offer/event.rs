@@ -2,8 +2,8 @@
 //!
 //! Each event is stored as `(event_type, event_version, payload)`: the payload is the
 //! variant's struct serialised on its own (not externally tagged), so that a variant can be
-//! renamed in code without breaking stored rows. [`OfferEvent::decode`] is the upcasting
-//! point for older versions.
+//! renamed in code without breaking stored rows. [`OfferEvent::decode`] (in `codec.rs`) is
+//! the upcasting point for older versions.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -11,8 +11,8 @@ use serde_json::Value;
 use uuid::Uuid;
 
 pub use crate::aggregate::DecodeError;
-use crate::aggregate::{check_version, parse_payload, to_payload, StoredEvent};
 use crate::digest::Digest;
+pub use crate::sealed::Sealed;
 
 /// The grant an offer carries.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -75,17 +75,9 @@ pub struct TxCodeSpec {
     pub code_hash: Digest,
 }
 
-/// The offer's claims, encrypted with the offer's data key (AES-256-GCM).
+/// The offer's claims, sealed with the offer's data key (the offer id as associated data).
 /// Destroying the key (crypto-shredding) makes them unrecoverable.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SealedClaims {
-    /// Content encryption algorithm: `A256GCM`.
-    pub alg: String,
-    /// 96-bit nonce, base64url.
-    pub nonce: String,
-    /// Ciphertext with tag, base64url.
-    pub ciphertext: String,
-}
+pub type SealedClaims = Sealed;
 
 /// The credential offer was created.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -98,15 +90,17 @@ pub struct OfferCreated {
     pub grant: OfferGrant,
     /// Single-use offers can be redeemed once.
     pub single_use: bool,
-    /// The institution's subject identifier (e.g. its customer number).
+    /// The institution's subject identifier (e.g. its customer number), sealed with the
+    /// offer's data key (version 2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subject: Option<String>,
+    pub sealed_subject: Option<Sealed>,
     /// Where status callbacks go (else the configured default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub callback_url: Option<String>,
-    /// Opaque object echoed in callbacks and views.
+    /// Opaque object echoed in the view and in callbacks to the offer's own URL, sealed
+    /// with the offer's data key (version 2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub correlation: Option<Value>,
+    pub sealed_correlation: Option<Sealed>,
     /// The deadline for redeeming the offer.
     pub expires_at: DateTime<Utc>,
     /// Maximum wrong transaction codes before the offer locks.
@@ -115,6 +109,12 @@ pub struct OfferCreated {
     pub sealed_claims: SealedClaims,
     /// Keyed fingerprint of the creating request, to recognise idempotent retries.
     pub request_fingerprint: Digest,
+    /// The plaintext subject of a version-1 event (read only: never stored again).
+    #[serde(skip)]
+    pub legacy_subject: Option<String>,
+    /// The plaintext correlation object of a version-1 event (read only).
+    #[serde(skip)]
+    pub legacy_correlation: Option<Value>,
 }
 
 /// A wrong transaction code was presented.
@@ -154,14 +154,19 @@ pub struct CredentialIssued {
     pub credential_configuration_id: String,
     /// Its id.
     pub credential_id: Uuid,
-    /// RFC 7638 thumbprint of the holder key it is bound to.
-    pub holder_key_thumbprint: String,
+    /// RFC 7638 thumbprint of the holder key it is bound to, sealed with the offer's data
+    /// key (always present since version 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed_holder_key_thumbprint: Option<Sealed>,
     /// SHA-256 of the issued credential.
     pub credential_hash: Digest,
     /// The notification id returned with it.
     pub notification_id: String,
     /// The credential's `exp`.
     pub credential_expires_at: DateTime<Utc>,
+    /// The plaintext thumbprint of a version-1 event (read only: never stored again).
+    #[serde(skip)]
+    pub legacy_holder_key_thumbprint: Option<String>,
 }
 
 /// Every offered configuration has been issued.
@@ -277,118 +282,4 @@ pub enum OfferEvent {
     ClaimsErased(ClaimsErased),
     /// See [`RedemptionRevoked`].
     RedemptionRevoked(RedemptionRevoked),
-}
-
-/// Current schema version of every Offer event type.
-pub const CURRENT_VERSION: u32 = 1;
-
-/// Every event type name, in lifecycle order.
-pub const EVENT_TYPES: [&str; 11] = [
-    "OfferCreated",
-    "TxCodeRejected",
-    "OfferRedeemed",
-    "CredentialIssued",
-    "OfferCompleted",
-    "OfferFailed",
-    "OfferExpired",
-    "OfferRevoked",
-    "NotificationReceived",
-    "ClaimsErased",
-    "RedemptionRevoked",
-];
-
-impl OfferEvent {
-    /// The stable type name stored with the event.
-    pub fn event_type(&self) -> &'static str {
-        match self {
-            OfferEvent::OfferCreated(_) => "OfferCreated",
-            OfferEvent::TxCodeRejected(_) => "TxCodeRejected",
-            OfferEvent::OfferRedeemed(_) => "OfferRedeemed",
-            OfferEvent::CredentialIssued(_) => "CredentialIssued",
-            OfferEvent::OfferCompleted(_) => "OfferCompleted",
-            OfferEvent::OfferFailed(_) => "OfferFailed",
-            OfferEvent::OfferExpired(_) => "OfferExpired",
-            OfferEvent::OfferRevoked(_) => "OfferRevoked",
-            OfferEvent::NotificationReceived(_) => "NotificationReceived",
-            OfferEvent::ClaimsErased(_) => "ClaimsErased",
-            OfferEvent::RedemptionRevoked(_) => "RedemptionRevoked",
-        }
-    }
-
-    /// The schema version written for new events.
-    pub fn event_version(&self) -> u32 {
-        CURRENT_VERSION
-    }
-
-    /// The payload as stored: the variant's struct alone.
-    pub fn payload(&self) -> Value {
-        match self {
-            OfferEvent::OfferCreated(e) => to_payload(e),
-            OfferEvent::TxCodeRejected(e) => to_payload(e),
-            OfferEvent::OfferRedeemed(e) => to_payload(e),
-            OfferEvent::CredentialIssued(e) => to_payload(e),
-            OfferEvent::OfferCompleted(e) => to_payload(e),
-            OfferEvent::OfferFailed(e) => to_payload(e),
-            OfferEvent::OfferExpired(e) => to_payload(e),
-            OfferEvent::OfferRevoked(e) => to_payload(e),
-            OfferEvent::NotificationReceived(e) => to_payload(e),
-            OfferEvent::ClaimsErased(e) => to_payload(e),
-            OfferEvent::RedemptionRevoked(e) => to_payload(e),
-        }
-    }
-
-    /// Decodes a stored event, upcasting older versions (none exist yet: version 1 is the
-    /// first schema).
-    pub fn decode(
-        event_type: &str,
-        version: u32,
-        payload: &Value,
-    ) -> Result<OfferEvent, DecodeError> {
-        check_version(event_type, version, CURRENT_VERSION)?;
-        let p = payload;
-        Ok(match event_type {
-            "OfferCreated" => OfferEvent::OfferCreated(parse_payload(event_type, p)?),
-            "TxCodeRejected" => OfferEvent::TxCodeRejected(parse_payload(event_type, p)?),
-            "OfferRedeemed" => OfferEvent::OfferRedeemed(parse_payload(event_type, p)?),
-            "CredentialIssued" => OfferEvent::CredentialIssued(parse_payload(event_type, p)?),
-            "OfferCompleted" => OfferEvent::OfferCompleted(parse_payload(event_type, p)?),
-            "OfferFailed" => OfferEvent::OfferFailed(parse_payload(event_type, p)?),
-            "OfferExpired" => OfferEvent::OfferExpired(parse_payload(event_type, p)?),
-            "OfferRevoked" => OfferEvent::OfferRevoked(parse_payload(event_type, p)?),
-            "NotificationReceived" => {
-                OfferEvent::NotificationReceived(parse_payload(event_type, p)?)
-            }
-            "ClaimsErased" => OfferEvent::ClaimsErased(parse_payload(event_type, p)?),
-            "RedemptionRevoked" => OfferEvent::RedemptionRevoked(parse_payload(event_type, p)?),
-            other => return Err(DecodeError::UnknownType(other.to_string())),
-        })
-    }
-}
-
-impl StoredEvent for OfferEvent {
-    fn event_type(&self) -> &'static str {
-        OfferEvent::event_type(self)
-    }
-
-    fn event_version(&self) -> u32 {
-        OfferEvent::event_version(self)
-    }
-
-    fn payload(&self) -> Value {
-        OfferEvent::payload(self)
-    }
-
-    fn decode(event_type: &str, version: u32, payload: &Value) -> Result<Self, DecodeError> {
-        OfferEvent::decode(event_type, version, payload)
-    }
-}
-
-impl cqrs_es::DomainEvent for OfferEvent {
-    fn event_type(&self) -> String {
-        OfferEvent::event_type(self).to_string()
-    }
-
-    fn event_version(&self) -> String {
-        format!("{}.0", OfferEvent::event_version(self))
-    }
 }

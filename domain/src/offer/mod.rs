@@ -11,11 +11,13 @@
 //! A multi-use offer stays `CREATED` while wallets redeem it, until it expires or is revoked.
 //!
 //! - [`command`]: what callers ask for (`CreateOffer`, `RedeemOffer`, `IssueCredentials`, …).
-//! - [`event`]: what happened (`OfferCreated`, `OfferRedeemed`, `CredentialIssued`, …), versioned.
+//! - [`event`]: what happened (`OfferCreated`, `OfferRedeemed`, `CredentialIssued`, …);
+//!   [`codec`]: their stored form, versions and upcasting.
 //! - [`decide`](crate::offer::decide): `decide(state, command) -> Result<Vec<OfferEvent>, OfferError>`.
 //! - [`state`]: the fold of events (`Offer::apply`).
 
 mod aggregate;
+pub mod codec;
 pub mod command;
 pub mod decide;
 pub mod error;
@@ -25,6 +27,7 @@ pub mod state;
 #[cfg(test)]
 mod tests;
 
+pub use codec::{current_version, EVENT_TYPES};
 pub use command::*;
 pub use decide::{decide, ensure_authorizable, ensure_issuable};
 pub use error::OfferError;

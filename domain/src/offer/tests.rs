@@ -67,13 +67,15 @@ fn created_with(ids: &[&str], single_use: bool, tx_code: bool) -> OfferCreated {
             }),
         },
         single_use,
-        subject: Some("customer-4711".into()),
+        sealed_subject: Some(sealed()),
         callback_url: None,
-        correlation: None,
+        sealed_correlation: None,
         expires_at: at(300),
         tx_code_max_attempts: 3,
         sealed_claims: sealed(),
         request_fingerprint: Digest([4; 32]),
+        legacy_subject: None,
+        legacy_correlation: None,
     }
 }
 
@@ -134,7 +136,10 @@ fn redeemed(covering: &[&str]) -> OfferEvent {
 fn new_credential(n: u128) -> NewCredential {
     NewCredential {
         credential_id: Uuid::from_u128(100 + n),
-        holder_key_thumbprint: format!("thumb-{n}"),
+        sealed_holder_key_thumbprint: Sealed {
+            ciphertext: format!("thumb-{n}"),
+            ..sealed()
+        },
         credential_hash: Digest([n as u8; 32]),
         credential_expires_at: at(86_400),
     }
@@ -158,10 +163,11 @@ fn issued(configuration: &str, n: u128) -> OfferEvent {
         redemption_id: redemption_id(),
         credential_configuration_id: configuration.into(),
         credential_id: credential.credential_id,
-        holder_key_thumbprint: credential.holder_key_thumbprint,
+        sealed_holder_key_thumbprint: Some(credential.sealed_holder_key_thumbprint),
         credential_hash: credential.credential_hash,
         notification_id: format!("n-{configuration}"),
         credential_expires_at: credential.credential_expires_at,
+        legacy_holder_key_thumbprint: None,
     })
 }
 
@@ -1406,9 +1412,106 @@ fn decoding_rejects_unknown_types_and_future_versions() {
         Err(DecodeError::UnsupportedVersion { .. })
     ));
     assert!(matches!(
+        OfferEvent::decode("OfferCreated", 3, &payload),
+        Err(DecodeError::UnsupportedVersion { .. })
+    ));
+    assert!(matches!(
         OfferEvent::decode("TxCodeRejected", 1, &payload),
         Err(DecodeError::Malformed { .. })
     ));
+}
+
+#[test]
+fn events_that_held_personal_data_are_written_at_version_2_without_plaintext() {
+    let created = created();
+    let issued = issued(IDENTITY, 0);
+    assert_eq!(created.event_version(), 2);
+    assert_eq!(issued.event_version(), 2);
+    assert_eq!(rejected(2).event_version(), 1);
+    for event in [&created, &issued] {
+        let payload = event.payload();
+        for plaintext in [
+            "subject",
+            "correlation",
+            "holder_key_thumbprint",
+            "legacy_subject",
+        ] {
+            assert!(payload.get(plaintext).is_none(), "{plaintext} in {payload}");
+        }
+    }
+    assert_eq!(
+        created.payload()["sealed_subject"],
+        serde_json::json!(sealed())
+    );
+}
+
+#[test]
+fn version_1_events_are_upcast_with_their_plaintext_kept_apart() {
+    let OfferEvent::OfferCreated(mut v2) = created() else {
+        unreachable!()
+    };
+    v2.sealed_subject = None;
+    let mut v1 = OfferEvent::OfferCreated(v2.clone()).payload();
+    v1["subject"] = serde_json::json!("customer-4711");
+    v1["correlation"] = serde_json::json!({"case": 17});
+    let OfferEvent::OfferCreated(upcast) = OfferEvent::decode("OfferCreated", 1, &v1).unwrap()
+    else {
+        unreachable!()
+    };
+    assert_eq!(upcast.legacy_subject.as_deref(), Some("customer-4711"));
+    assert_eq!(
+        upcast.legacy_correlation,
+        Some(serde_json::json!({"case": 17}))
+    );
+    assert_eq!(
+        OfferCreated {
+            legacy_subject: None,
+            legacy_correlation: None,
+            ..upcast.clone()
+        },
+        v2
+    );
+    // Written again (it never is), the plaintext would not be.
+    assert!(OfferEvent::OfferCreated(upcast)
+        .payload()
+        .get("subject")
+        .is_none());
+    // A version-2 payload's stray plaintext is not read as such.
+    let stray = OfferEvent::decode("OfferCreated", 2, &v1).unwrap();
+    assert_eq!(stray, OfferEvent::OfferCreated(v2));
+
+    let OfferEvent::CredentialIssued(mut issued) = issued(IDENTITY, 0) else {
+        unreachable!()
+    };
+    issued.sealed_holder_key_thumbprint = None;
+    let mut v1 = OfferEvent::CredentialIssued(issued.clone()).payload();
+    v1["holder_key_thumbprint"] = serde_json::json!("thumb");
+    let upcast = OfferEvent::decode("CredentialIssued", 1, &v1).unwrap();
+    issued.legacy_holder_key_thumbprint = Some("thumb".into());
+    assert_eq!(upcast, OfferEvent::CredentialIssued(issued));
+    // Version 1 required the thumbprint.
+    v1.as_object_mut().unwrap().remove("holder_key_thumbprint");
+    assert!(matches!(
+        OfferEvent::decode("CredentialIssued", 1, &v1),
+        Err(DecodeError::Malformed { .. })
+    ));
+}
+
+#[test]
+fn an_offer_is_never_created_with_plaintext_personal_data() {
+    for (subject, correlation) in [
+        (Some("customer-4711".to_string()), None),
+        (None, Some(serde_json::json!({"case": 1}))),
+    ] {
+        let mut offer = created_with(&[IDENTITY], true, true);
+        offer.legacy_subject = subject;
+        offer.legacy_correlation = correlation;
+        let command = OfferCommand::Create(CreateOffer { now: at(0), offer });
+        assert!(matches!(
+            decide(&Offer::default(), command),
+            Err(OfferError::InvalidOffer(_))
+        ));
+    }
 }
 
 #[test]

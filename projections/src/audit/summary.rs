@@ -182,9 +182,9 @@ mod tests {
                 }),
             },
             single_use: true,
-            subject: Some("customer-4711".into()),
+            sealed_subject: None,
             callback_url: Some("https://backend.example/cb?user=erika".into()),
-            correlation: Some(json!({"name": "Erika Mustermann"})),
+            sealed_correlation: None,
             expires_at: at(1_800_000_300),
             tx_code_max_attempts: 3,
             sealed_claims: SealedClaims {
@@ -193,6 +193,9 @@ mod tests {
                 ciphertext: "c".into(),
             },
             request_fingerprint: Digest([3; 32]),
+            // As a version-1 event read back: plaintext stays out of summaries too.
+            legacy_subject: Some("customer-4711".into()),
+            legacy_correlation: Some(json!({"name": "Erika Mustermann"})),
         })
     }
 
@@ -261,10 +264,11 @@ mod tests {
                 redemption_id: Uuid::nil(),
                 credential_configuration_id: "IdentityCredential".into(),
                 credential_id: Uuid::nil(),
-                holder_key_thumbprint: "thumb".into(),
+                sealed_holder_key_thumbprint: None,
                 credential_hash: Digest([5; 32]),
                 notification_id: "n-1".into(),
                 credential_expires_at: at(1_900_000_000),
+                legacy_holder_key_thumbprint: Some("thumb".into()),
             }),
             OfferEvent::OfferCompleted(OfferCompleted {}),
             OfferEvent::OfferExpired(OfferExpired {}),

@@ -15,12 +15,23 @@
 //! that deduplicates on `eventId` + `status` as api.md suggests keeps the first one, which
 //! is the useful fact ("issued at least once"); one that wants every wallet deduplicates
 //! on `X-Issuance-Delivery` instead.
+//!
+//! `correlation` is the only personal data a callback carries. It is stored sealed with
+//! the offer's data key and opened when the callback is sent ([`StoredCorrelation::open`]),
+//! only for the offer's own `callback_url` (the configured default receiver serves every
+//! offer and gets `null`), and only while the key exists: after erasure it is `null`.
+//! Nothing upstream of the send (AMQP messages, the outbox) holds it.
 
 use chrono::{DateTime, Utc};
 use issuance_domain::offer::{Offer, OfferEvent};
+use issuance_domain::sealed::purpose;
+use issuance_domain::Sealed;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
+
+use crate::offers::personal;
+use crate::store::{SecretStore, StoreError};
 
 /// The status a callback reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,7 +88,8 @@ pub struct StatusCallback {
     pub sequence: u64,
     /// The offered configurations.
     pub credential_configuration_ids: Vec<String>,
-    /// The creator's opaque correlation object (`null` when none was given).
+    /// The creator's opaque correlation object: `null` when none was given, when the
+    /// callback goes to the configured default URL, and once the claims are erased.
     pub correlation: Value,
     /// Why the offer failed (only for `FAILED`, else `null`).
     pub error_details: Option<ErrorDetails>,
@@ -134,8 +146,48 @@ pub fn callback_for(
         occurred_at,
         sequence,
         credential_configuration_ids: definition.credential_configuration_ids.clone(),
-        correlation: definition.correlation.clone().unwrap_or(Value::Null),
+        // Opened at send time, see `StoredCorrelation`.
+        correlation: Value::Null,
         error_details,
+    })
+}
+
+/// An offer's correlation object as stored (sealed, or plaintext of a version-1 event),
+/// to be opened when its callback is sent.
+#[derive(Debug, Clone)]
+pub struct StoredCorrelation {
+    offer_id: Uuid,
+    sealed: Option<Sealed>,
+    legacy: Option<Value>,
+}
+
+impl StoredCorrelation {
+    /// The correlation object, opened with the offer's data key; `null` once the key is
+    /// gone (the claims were erased).
+    pub async fn open(&self, secrets: &dyn SecretStore) -> Result<Value, StoreError> {
+        let key = secrets.data_key(self.offer_id).await?;
+        let purpose = purpose::CORRELATION;
+        let (sealed, legacy) = (self.sealed.as_ref(), self.legacy.clone());
+        Ok(
+            personal::open(key.as_ref(), self.offer_id, purpose, sealed, legacy)
+                .unwrap_or(Value::Null),
+        )
+    }
+}
+
+/// The correlation a callback for `event` may carry: only an offer's with its own
+/// callback URL (the configured default receiver serves every offer).
+pub fn stored_correlation(before: &Offer, event: &OfferEvent) -> Option<StoredCorrelation> {
+    let definition = match event {
+        OfferEvent::OfferCreated(created) => created,
+        _ => before.definition.as_ref()?,
+    };
+    let has_correlation =
+        definition.sealed_correlation.is_some() || definition.legacy_correlation.is_some();
+    (definition.callback_url.is_some() && has_correlation).then(|| StoredCorrelation {
+        offer_id: definition.offer_id,
+        sealed: definition.sealed_correlation.clone(),
+        legacy: definition.legacy_correlation.clone(),
     })
 }
 
@@ -170,9 +222,9 @@ mod tests {
                 tx_code: None,
             },
             single_use,
-            subject: None,
+            sealed_subject: None,
             callback_url: Some("https://backend.example/cb".into()),
-            correlation: Some(serde_json::json!({"case": 1})),
+            sealed_correlation: None,
             expires_at: DateTime::<Utc>::MAX_UTC,
             tx_code_max_attempts: 3,
             sealed_claims: SealedClaims {
@@ -181,6 +233,9 @@ mod tests {
                 ciphertext: String::new(),
             },
             request_fingerprint: Digest([0; 32]),
+            legacy_subject: None,
+            // As read from a version-1 event: opens without cryptography in these tests.
+            legacy_correlation: Some(serde_json::json!({"case": 1})),
         }
     }
 
@@ -201,10 +256,11 @@ mod tests {
             redemption_id: Uuid::from_u128(redemption),
             credential_configuration_id: configuration.into(),
             credential_id: Uuid::new_v4(),
-            holder_key_thumbprint: "t".into(),
+            sealed_holder_key_thumbprint: None,
             credential_hash: Digest([0; 32]),
             notification_id: "n".into(),
             credential_expires_at: DateTime::<Utc>::MAX_UTC,
+            legacy_holder_key_thumbprint: None,
         })
     }
 
@@ -276,7 +332,13 @@ mod tests {
             callback.error_details.unwrap().code,
             "tx_code_attempts_exhausted"
         );
-        assert_eq!(callback.correlation, serde_json::json!({"case": 1}));
+        // Opened only when sent, and only for the offer's own URL.
+        assert_eq!(callback.correlation, Value::Null);
+        assert!(stored_correlation(&before, &failed).is_some());
+        let mut without_url = created(true);
+        without_url.callback_url = None;
+        let before_default = Offer::from_events(&[OfferEvent::OfferCreated(without_url)]);
+        assert!(stored_correlation(&before_default, &failed).is_none());
         let body = serde_json::to_value(
             callback_for(
                 &before,

@@ -12,13 +12,13 @@ use std::time::Duration;
 
 use super::destination::{destination_of, DestinationPermit, Destinations};
 use super::history::OfferHistory;
-use super::payload::{callback_for, target_url, CallbackStatus};
+use super::payload::{callback_for, stored_correlation, target_url, CallbackStatus};
 use super::retry::{AttemptOutcome, RetryPolicy};
 use super::sender::CallbackSender;
 use crate::clock::Clock;
 use crate::http::metrics::Metrics;
 use crate::integration::envelope::{EventEnvelope, CALLBACK_EVENT_TYPES};
-use crate::store::EventStore;
+use crate::store::{EventStore, SecretStore};
 
 /// What the transport should do with a message after [`CallbackProcessor::process`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,6 +60,7 @@ pub struct Prepared {
 /// Maps events to callbacks and sends them.
 pub struct CallbackProcessor {
     history: OfferHistory,
+    secrets: Arc<dyn SecretStore>,
     sender: CallbackSender,
     default_url: Option<String>,
     clock: Arc<dyn Clock>,
@@ -69,9 +70,11 @@ pub struct CallbackProcessor {
 }
 
 impl CallbackProcessor {
-    /// A processor sending to each offer's URL, else `default_url`, through `destinations`.
+    /// A processor sending to each offer's URL, else `default_url`, through `destinations`
+    /// (`secrets`: the data keys that open correlation objects).
     pub fn new(
         events: Arc<dyn EventStore>,
+        secrets: Arc<dyn SecretStore>,
         sender: CallbackSender,
         default_url: Option<String>,
         clock: Arc<dyn Clock>,
@@ -81,6 +84,7 @@ impl CallbackProcessor {
     ) -> Self {
         CallbackProcessor {
             history: OfferHistory::new(events),
+            secrets,
             sender,
             default_url,
             clock,
@@ -122,10 +126,10 @@ impl CallbackProcessor {
                 let own = target_url(before, event, None);
                 let trusted = own.is_none();
                 let url = own.or(default).map(str::to_string);
-                Some((callback, url, trusted))
+                Some((callback, url, trusted, stored_correlation(before, event)))
             })
             .await?;
-        let Some((callback, url, trusted)) = found else {
+        let Some((mut callback, url, trusted, correlation)) = found else {
             return Err(Disposition::Done);
         };
         let Some(url) = url else {
@@ -136,6 +140,12 @@ impl CallbackProcessor {
             );
             return Err(Disposition::Done);
         };
+        if let Some(correlation) = correlation {
+            callback.correlation = correlation
+                .open(self.secrets.as_ref())
+                .await
+                .map_err(|e| Disposition::Defer(e.to_string()))?;
+        }
         let body = serde_json::to_vec(&callback)
             .map_err(|e| self.dead(format!("cannot encode callback: {e}"), callback.status))?;
         Ok(Prepared {

@@ -12,20 +12,23 @@ use chrono::{DateTime, Duration, Utc};
 use issuance_domain::offer::{
     stream_id, CreateOffer, Offer, OfferCommand, OfferCreated, OfferError, OfferGrant, TxCodeSpec,
 };
+use issuance_domain::sealed::purpose;
 use issuance_domain::Digest;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::validate::{validate, CreateOfferRequest, ValidOffer};
-use crate::crypto::{codes, sealing};
+use crate::crypto::codes;
+use crate::crypto::sealing::{self, SealError};
 use crate::http::request_context::RequestContext;
 use crate::management::auth::{Caller, Scope};
 use crate::management::command_meta::command_meta;
 use crate::management::error::ApiError;
 use crate::offers::credential_offer::{credential_offer, offer_uri};
+use crate::offers::personal;
 use crate::offers::{CommandError, CommandMeta, Executed};
 use crate::state::AppState;
-use crate::store::KeyChange;
+use crate::store::{DataKey, KeyChange};
 
 /// The idempotency header.
 const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
@@ -116,9 +119,8 @@ pub(in crate::management) async fn create_offer(
             return Ok(Creation::Existing(existing));
         }
     }
-    let sealed =
-        sealing::seal(&data_key, offer_id, &offer.claims).map_err(|e| ApiError::internal(&e))?;
-    let created = offer_created(state, offer_id, &offer, sealed, fingerprint);
+    let created = offer_created(state, offer_id, &offer, &data_key, fingerprint)
+        .map_err(|e| ApiError::internal(&e))?;
     let expires_in = Duration::seconds(offer.expires_in);
     let command = |_: &_, now| {
         let mut created = created.clone();
@@ -192,13 +194,15 @@ fn idempotency_key(request: &HttpRequest) -> Result<Option<String>, ApiError> {
     Ok(Some(key.to_string()))
 }
 
+/// The `OfferCreated` of a validated request: codes hashed, claims, subject and
+/// correlation sealed with the offer's data key.
 fn offer_created(
     state: &AppState,
     offer_id: Uuid,
     offer: &ValidOffer,
-    sealed: issuance_domain::offer::SealedClaims,
+    data_key: &DataKey,
     fingerprint: Digest,
-) -> OfferCreated {
+) -> Result<OfferCreated, SealError> {
     let secret = &state.server_secret;
     let grant = if offer.authorization_code {
         OfferGrant::AuthorizationCode {
@@ -219,20 +223,32 @@ fn offer_created(
             }),
         }
     };
-    OfferCreated {
+    let sealed_subject = offer
+        .subject
+        .as_deref()
+        .map(|subject| personal::seal_text(data_key, offer_id, purpose::SUBJECT, subject))
+        .transpose()?;
+    let sealed_correlation = offer
+        .correlation
+        .as_ref()
+        .map(|c| sealing::seal_value(data_key, offer_id, purpose::CORRELATION, c))
+        .transpose()?;
+    Ok(OfferCreated {
         offer_id,
         credential_configuration_ids: offer.configuration_ids.clone(),
         grant,
         single_use: offer.single_use,
-        subject: offer.subject.clone(),
+        sealed_subject,
         callback_url: offer.callback_url.clone(),
-        correlation: offer.correlation.clone(),
+        sealed_correlation,
         // Set from the decision time by the command closure.
         expires_at: DateTime::<Utc>::MIN_UTC,
         tx_code_max_attempts: state.settings.offers.tx_code_max_attempts,
-        sealed_claims: sealed,
+        sealed_claims: sealing::seal(data_key, offer_id, &offer.claims)?,
         request_fingerprint: fingerprint,
-    }
+        legacy_subject: None,
+        legacy_correlation: None,
+    })
 }
 
 /// The answer to an idempotent retry.

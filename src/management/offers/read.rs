@@ -3,12 +3,15 @@
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
 use issuance_domain::offer::OfferStatus;
+use issuance_projections::OfferView;
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{json, Value};
 use uuid::Uuid;
 
+use crate::crypto::codes;
 use crate::management::auth::{Caller, Scope};
 use crate::management::error::ApiError;
+use crate::offers::personal;
 use crate::readstore::{OfferCursor, OfferQuery};
 use crate::state::AppState;
 
@@ -31,7 +34,22 @@ pub async fn get(
         .offer_view(offer_id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("offer {offer_id} not found")))?;
-    Ok(HttpResponse::Ok().json(view))
+    Ok(HttpResponse::Ok().json(opened(&state, view).await?))
+}
+
+/// The view with its personal data opened with the offer's data key (`null` once erased).
+async fn opened(state: &AppState, view: OfferView) -> Result<OfferView<Value>, ApiError> {
+    let sealed = view.subject.is_some()
+        || view.correlation.is_some()
+        || view
+            .issued
+            .iter()
+            .any(|i| i.holder_key_thumbprint.is_some());
+    let key = match sealed {
+        true => state.secrets.data_key(view.offer_id).await?,
+        false => None,
+    };
+    Ok(personal::present(view, key.as_ref()))
 }
 
 /// Query parameters of the listing.
@@ -82,15 +100,21 @@ pub async fn list(
         .list_offer_views(OfferQuery {
             status,
             credential_configuration_id: params.credential_configuration_id,
-            subject: params.subject,
+            subject_pseudonym: params
+                .subject
+                .map(|subject| codes::subject_pseudonym(&state.server_secret, &subject)),
             created_after: params.created_after,
             created_before: params.created_before,
             limit,
             cursor,
         })
         .await?;
+    let mut items = Vec::with_capacity(page.items.len());
+    for view in page.items {
+        items.push(opened(&state, view).await?);
+    }
     Ok(HttpResponse::Ok().json(json!({
-        "items": page.items,
+        "items": items,
         "next_cursor": page.next_cursor.map(|c| c.encode()),
     })))
 }

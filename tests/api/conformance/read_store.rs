@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, TimeZone, Utc};
 use issuance::readstore::{OfferQuery, OFFER_VIEW};
 use issuance_domain::offer::OfferStatus;
-use issuance_domain::LogPosition;
+use issuance_domain::{Digest, LogPosition};
 use issuance_projections::OfferView;
 use uuid::Uuid;
 
@@ -20,7 +20,7 @@ fn view(
     created: i64,
     status: OfferStatus,
     configurations: &[&str],
-    subject: Option<&str>,
+    subject: Option<&Digest>,
 ) -> OfferView {
     let terminal = status.is_terminal();
     OfferView {
@@ -30,8 +30,9 @@ fn view(
         grant: "pre-authorized_code".into(),
         tx_code_required: true,
         single_use: true,
-        subject: subject.map(str::to_string),
-        correlation: Some(serde_json::json!({"ref": created})),
+        subject: None,
+        correlation: None,
+        subject_pseudonym: subject.copied(),
         callback_url: None,
         created_by: "admin".into(),
         created_at: at(created),
@@ -61,7 +62,7 @@ pub async fn views_and_checkpoint_are_saved_together(subject: &Subject) {
     store.ping().await.unwrap();
 
     let (a, b) = (
-        view(0, OfferStatus::Created, &["Id"], Some("s")),
+        view(0, OfferStatus::Created, &["Id"], Some(&Digest([1; 32]))),
         view(1, OfferStatus::Created, &["Id"], None),
     );
     let first = LogPosition {
@@ -115,7 +116,7 @@ pub async fn views_and_checkpoint_are_saved_together(subject: &Subject) {
 /// broken by the offer id), and every filter is exact.
 pub async fn listing_filters_and_pages_newest_first(subject: &Subject) {
     let store = subject.views.as_ref();
-    let tag = Uuid::new_v4().to_string();
+    let tag = Digest(issuance::crypto::random_bytes());
     let mut views = vec![
         view(0, OfferStatus::Created, &["IdentityCredential"], Some(&tag)),
         view(10, OfferStatus::Revoked, &["AddressCredential"], Some(&tag)),
@@ -152,7 +153,7 @@ pub async fn listing_filters_and_pages_newest_first(subject: &Subject) {
     loop {
         let page = store
             .list_offer_views(OfferQuery {
-                subject: Some(tag.clone()),
+                subject_pseudonym: Some(tag),
                 limit: 2,
                 cursor,
                 ..Default::default()
@@ -168,17 +169,17 @@ pub async fn listing_filters_and_pages_newest_first(subject: &Subject) {
     }
     let expected: Vec<Uuid> = views
         .iter()
-        .filter(|v| v.subject.as_deref() == Some(tag.as_str()))
+        .filter(|v| v.subject_pseudonym == Some(tag))
         .map(|v| v.offer_id)
         .collect();
     assert_eq!(ids(&paged), expected);
 
     let list = |query: OfferQuery| {
-        let subject = Some(tag.clone());
+        let subject_pseudonym = Some(tag);
         async move {
             store
                 .list_offer_views(OfferQuery {
-                    subject,
+                    subject_pseudonym,
                     limit: 100,
                     ..query
                 })
@@ -244,6 +245,20 @@ pub async fn listing_filters_and_pages_newest_first(subject: &Subject) {
         .await
         .unwrap();
     assert!(everyone.items.len() >= 7);
+
+    // A newer version without the pseudonym (the claims were erased) leaves the subject's
+    // listing.
+    let mut erased = views[0].clone();
+    erased.subject_pseudonym = None;
+    erased.claims_erased = true;
+    erased.version = 2;
+    store
+        .save_offer_views(vec![erased.clone()], LogPosition::at(2))
+        .await
+        .unwrap();
+    let remaining = list(OfferQuery::default()).await;
+    assert!(!ids(&remaining.items).contains(&erased.offer_id));
+    assert_eq!(remaining.items.len(), expected.len() - 1);
 }
 
 /// The expiry scheduler finds live offers past their deadline (earliest first); the

@@ -18,7 +18,7 @@ use issuance::offers::CommandMeta;
 use issuance_domain::offer::{
     IssueCredentials, NewCredential, NewRedemption, OfferCommand, PresentedGrant, RedeemOffer,
 };
-use issuance_domain::Digest;
+use issuance_domain::{Digest, Sealed};
 use lapin::options::{
     BasicConsumeOptions, ExchangeDeclareOptions, ExchangeDeleteOptions, QueueBindOptions,
     QueueDeclareOptions, QueueDeleteOptions,
@@ -654,9 +654,23 @@ pub async fn wrong_tx_code(app: &TestApp, created: &Value) {
     redeem_with(app, created, Some(wrong)).await;
 }
 
+/// A holder key thumbprint sealed with the offer's data key, as the credential endpoint
+/// records it.
+pub async fn sealed_thumbprint(app: &TestApp, offer_id: Uuid, thumbprint: &str) -> Sealed {
+    let key = app.state.secrets.data_key(offer_id).await.unwrap().unwrap();
+    issuance::offers::personal::seal_text(
+        &key,
+        offer_id,
+        issuance_domain::sealed::purpose::HOLDER_KEY_THUMBPRINT,
+        thumbprint,
+    )
+    .unwrap()
+}
+
 /// Records the issuance of `configuration` under a redemption (as the credential endpoint
 /// would).
 pub async fn issue(app: &TestApp, offer_id: Uuid, redemption: (Uuid, Digest), configuration: &str) {
+    let sealed = sealed_thumbprint(app, offer_id, "holder-thumbprint").await;
     app.state
         .offers
         .execute(offer_id, &wallet(), |_, now| {
@@ -669,7 +683,7 @@ pub async fn issue(app: &TestApp, offer_id: Uuid, redemption: (Uuid, Digest), co
                 notification_id: Uuid::new_v4().to_string(),
                 credentials: vec![NewCredential {
                     credential_id: Uuid::new_v4(),
-                    holder_key_thumbprint: "holder-thumbprint".into(),
+                    sealed_holder_key_thumbprint: sealed.clone(),
                     credential_hash: Digest([7; 32]),
                     credential_expires_at: now + chrono::Duration::days(365),
                 }],
