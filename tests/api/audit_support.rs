@@ -254,14 +254,22 @@ pub async fn tamper_event_store(app: &TestApp, sqlite: &str, postgres: &str) -> 
 /// every table in the test's schema, each row as PostgreSQL's text form (all columns:
 /// text, `jsonb`, and `bytea` as hex), plus every file of the data directory.
 pub async fn stored_data(app: &TestApp) -> Vec<(String, Vec<u8>)> {
-    let mut places: Vec<(String, Vec<u8>)> = files_under(app.data_dir.path())
+    stored_data_of(app.data_dir.path(), app.database.as_deref()).await
+}
+
+/// [`stored_data`] of a data directory and PostgreSQL schema (a stopped app's, too).
+pub async fn stored_data_of(
+    data_dir: &Path,
+    database: Option<&TestDatabase>,
+) -> Vec<(String, Vec<u8>)> {
+    let mut places: Vec<(String, Vec<u8>)> = files_under(data_dir)
         .into_iter()
         .map(|file| {
             let bytes = std::fs::read(&file).unwrap();
             (file.display().to_string(), bytes)
         })
         .collect();
-    if let Some(database) = &app.database {
+    if let Some(database) = database {
         let client = database.client().await;
         let tables = client
             .query(

@@ -11,8 +11,11 @@ use crate::support::*;
 
 /// Drives five offers to their outcomes and checks every callback.
 async fn lifecycle(app: &TestApp, receiver: &CallbackReceiver, strictly_ordered: bool) {
-    // Created, then completed: OFFER_CREATED, ISSUED.
-    let completed = app.create_offer(&plain_offer()).await;
+    // Created, then completed: OFFER_CREATED, ISSUED. Its own callback URL (the same
+    // receiver) gets the correlation object; the default URL never does.
+    let mut own_url = plain_offer();
+    own_url["callback_url"] = json!(receiver.url);
+    let completed = app.create_offer(&own_url).await;
     let completed_id = offer_id(&completed).to_string();
     let created = receiver.delivered(&completed_id, "OFFER_CREATED").await;
     assert!(created.signature_is_valid(CALLBACK_SECRET), "{created:?}");
@@ -57,6 +60,12 @@ async fn lifecycle(app: &TestApp, receiver: &CallbackReceiver, strictly_ordered:
         .await;
     assert!(expired.signature_is_valid(CALLBACK_SECRET));
     assert_eq!(expired.json()["sequence"], 2);
+
+    assert_eq!(
+        expired.json()["correlation"],
+        Value::Null,
+        "the default URL"
+    );
 
     // Deleted: REVOKED.
     let revoked = app.create_offer(&plain_offer()).await;

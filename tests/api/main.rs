@@ -32,6 +32,7 @@ mod management_validation;
 mod multi_node;
 mod offer_reference;
 mod parser_fuzz;
+mod personal_data;
 mod projections;
 mod stale_cache;
 mod throughput;

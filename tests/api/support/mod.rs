@@ -8,6 +8,7 @@
 pub mod authcode;
 mod backends;
 pub mod integration;
+pub mod logs;
 pub mod raw_http;
 pub mod wallet;
 
