@@ -9,7 +9,10 @@ use crate::support::*;
 
 /// An app with the authorization-code flow and DPoP in `mode`.
 async fn spawn_dpop_app(mode: &str) -> TestApp {
-    spawn_app_with(authcode_options().set("authorization.dpop", json!(mode))).await
+    // Claims kept: offers are looked up by subject after they complete, and erasure (by
+    // default when an offer ends) makes the subject unfindable.
+    let options = authcode_options().keeping_claims();
+    spawn_app_with(options.set("authorization.dpop", json!(mode))).await
 }
 
 /// `POST {path}` with `Authorization: {scheme} {token}` and an optional DPoP proof.

@@ -308,3 +308,73 @@ async fn nothing_personal_survives_erasure_on_sqlite_with_rabbitmq() {
 async fn nothing_personal_survives_erasure_on_postgres_with_rabbitmq() {
     nothing_personal_survives_erasure(Backend::Postgres, Transport::rabbitmq()).await;
 }
+
+backend_test! {
+    async fn version_1_events_with_plaintext_still_read_and_the_view_seals_it(backend) {
+        // A version-1 `OfferCreated` as older releases wrote it: subject and correlation in
+        // plaintext, claims sealed with the offer's data key.
+        let app = spawn_app_with(TestOptions::on(backend).keeping_claims()).await;
+        let data = Personal::new();
+        let offer = Uuid::now_v7();
+        let key = issuance::crypto::sealing::generate_key();
+        let key = app
+            .state
+            .secrets
+            .data_key_get_or_insert(offer, key)
+            .await
+            .unwrap();
+        let claims = data.claims().as_object().unwrap().clone();
+        let sealed_claims = issuance::crypto::sealing::seal(&key, offer, &claims).unwrap();
+        let now = app.state.clock.now();
+        let payload = json!({
+            "offer_id": offer,
+            "credential_configuration_ids": ["IdentityCredential"],
+            "grant": {"type": "pre-authorized_code", "code_hash": issuance_domain::Digest([1; 32])},
+            "single_use": true,
+            "subject": data.subject,
+            "correlation": data.correlation(),
+            "expires_at": now + chrono::Duration::minutes(5),
+            "tx_code_max_attempts": 3,
+            "sealed_claims": sealed_claims,
+            "request_fingerprint": issuance_domain::Digest([2; 32]),
+        });
+        let event = issuance_domain::NewEvent {
+            event_id: Uuid::new_v4(),
+            event_type: "OfferCreated".into(),
+            event_version: 1,
+            payload,
+            metadata: issuance_domain::EventMetadata::system(now),
+        };
+        app.state
+            .events
+            .append(
+                &issuance_domain::offer::stream_id(offer),
+                issuance::store::ExpectedVersion::NoStream,
+                vec![event],
+            )
+            .await
+            .unwrap();
+        let offer = offer.to_string();
+
+        // Read, listed by subject, shown while the key exists...
+        let shown = view(&app, &offer).await;
+        assert_eq!(shown["subject"], data.subject.as_str());
+        assert_eq!(shown["correlation"], data.correlation());
+        assert!(listed_for(&app, &data.subject).await.contains(&offer));
+        // ...but the view holds it sealed: only the log keeps the old plaintext.
+        let views = stored_data_of(app.data_dir.path(), app.database.as_deref()).await;
+        for (place, bytes) in views
+            .iter()
+            .filter(|(place, _)| place.contains("views.db") || place.contains("offer_views"))
+        {
+            assert!(!contains(bytes, data.subject.as_bytes()), "subject in {place}");
+            assert!(!contains(bytes, data.case.as_bytes()), "correlation in {place}");
+        }
+
+        // Erased: gone from the API, although the old event still holds it.
+        erase(&app, &offer).await;
+        let erased = view(&app, &offer).await;
+        assert!(erased["subject"].is_null() && erased["correlation"].is_null());
+        assert!(!listed_for(&app, &data.subject).await.contains(&offer));
+    }
+}
