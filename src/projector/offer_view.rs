@@ -6,6 +6,7 @@
 //! is gone), and a new view's subject pseudonym is derived from its opened subject. Both
 //! need the key only while it exists, so a replay after erasure yields neither.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -54,9 +55,8 @@ impl OfferViewProjection {
         if !personal::needs_key(event) {
             return Ok(None);
         }
-        if !keys.contains_key(&offer_id) {
-            let key = self.secrets.data_key(offer_id).await.map_err(failed)?;
-            keys.insert(offer_id, key);
+        if let Entry::Vacant(vacant) = keys.entry(offer_id) {
+            vacant.insert(self.secrets.data_key(offer_id).await.map_err(failed)?);
         }
         let key = keys.get(&offer_id).and_then(Option::as_ref);
         personal::seal_legacy(event, offer_id, key).map_err(failed)?;

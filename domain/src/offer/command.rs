@@ -9,6 +9,9 @@ use crate::digest::Digest;
 use crate::sealed::Sealed;
 
 /// Everything the Offer aggregate can be asked to do.
+// `Create` carries the whole `OfferCreated` (see `OfferEvent`): commands live briefly, one
+// at a time per request, so boxing it would cost ergonomics and save nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum OfferCommand {
     /// Create the offer.

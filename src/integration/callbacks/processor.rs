@@ -72,6 +72,7 @@ pub struct CallbackProcessor {
 impl CallbackProcessor {
     /// A processor sending to each offer's URL, else `default_url`, through `destinations`
     /// (`secrets`: the data keys that open correlation objects).
+    #[allow(clippy::too_many_arguments)] // independent collaborators, each used as is
     pub fn new(
         events: Arc<dyn EventStore>,
         secrets: Arc<dyn SecretStore>,
