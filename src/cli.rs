@@ -190,7 +190,7 @@ pub fn projections(
 
 async fn replay(config: &LoadedConfig, only: Option<&str>) -> anyhow::Result<()> {
     let opened = stores::open(&config.settings).await?;
-    let server_secret = crate::startup::load_server_secret(&config.settings)?;
+    let server_secret = ServerSecret::from_settings(&config.settings)?;
     let selected: Vec<_> = projections(&opened, &server_secret)
         .into_iter()
         .filter(|p| only.is_none_or(|name| p.name() == name))

@@ -61,7 +61,7 @@ impl Application {
         let opened = stores::open(&settings)
             .await
             .context("cannot open the stores")?;
-        let server_secret = load_server_secret(&settings)?;
+        let server_secret = ServerSecret::from_settings(&settings)?;
         let api_keys = bootstrap_api_keys(&settings)?;
         let issuer_keys = Arc::new(load_issuer_keys(&settings)?);
         let clock: Arc<dyn Clock> = options.clock.unwrap_or_else(|| Arc::new(SystemClock));
@@ -351,17 +351,6 @@ impl StopHandle {
 
 async fn not_found() -> Result<actix_web::HttpResponse, management_error::ApiError> {
     Err(management_error::ApiError::not_found("no such endpoint"))
-}
-
-/// The server secret: configured (`server_secret`), else `<data dir>/secrets/server.key`
-/// (generated on first use).
-pub fn load_server_secret(settings: &crate::config::Settings) -> anyhow::Result<ServerSecret> {
-    Ok(match &settings.server_secret {
-        Some(secret) => ServerSecret::parse(&secret.0, "server_secret")?,
-        None => {
-            ServerSecret::load_or_generate(&settings.data_dir.join("secrets").join("server.key"))?
-        }
-    })
 }
 
 /// The issuer signing keys: the configured key file, else keys generated into

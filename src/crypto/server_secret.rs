@@ -68,6 +68,15 @@ impl ServerSecret {
         }
     }
 
+    /// The configured secret (`server_secret`), else `<data dir>/secrets/server.key`
+    /// (generated on first use).
+    pub fn from_settings(settings: &crate::config::Settings) -> Result<Self, SecretError> {
+        match &settings.server_secret {
+            Some(secret) => Self::parse(&secret.0, "server_secret"),
+            None => Self::load_or_generate(&settings.data_dir.join("secrets").join("server.key")),
+        }
+    }
+
     /// HMAC-SHA-256 over a domain-separation `label` and `parts` (length-prefixed, so
     /// different splits of the same bytes never collide).
     pub fn mac(&self, label: &str, parts: &[&[u8]]) -> [u8; 32] {

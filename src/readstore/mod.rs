@@ -11,6 +11,7 @@ pub mod postgres_audit;
 pub mod sql;
 pub mod sqlite;
 pub mod sqlite_audit;
+mod sqlite_migrations;
 
 use async_trait::async_trait;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

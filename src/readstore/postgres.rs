@@ -23,8 +23,8 @@ const TRACK: &str = "read_store_migrations";
 /// Read store migrations; add, never edit one that shipped.
 const MIGRATIONS: &[Migration] = &[
     (
-    1,
-    "CREATE TABLE checkpoints (
+        1,
+        "CREATE TABLE checkpoints (
         projection       text   PRIMARY KEY,
         commit_position  bigint NOT NULL,
         prepare_position bigint NOT NULL

@@ -18,48 +18,10 @@ use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 use uuid::Uuid;
 
 use super::sql::{self, SqlValue};
+use super::sqlite_migrations::MIGRATIONS;
 use super::{OfferPage, OfferQuery, OfferViewStore, ReadStoreError, OFFER_VIEW};
 use crate::sqlite_checkpointer::{Checkpointer, WRITER_AUTOCHECKPOINT, WRITER_CACHE_KIB};
 use crate::sqlite_pool::{PoolError, SqlitePool};
-
-/// Versioned migrations; add, never edit.
-const MIGRATIONS: &[(i64, &str)] = &[
-    (
-    1,
-    "CREATE TABLE checkpoints (
-        projection       TEXT PRIMARY KEY,
-        commit_position  INTEGER NOT NULL,
-        prepare_position INTEGER NOT NULL
-    );
-    CREATE TABLE offer_views (
-        offer_id          TEXT PRIMARY KEY,
-        status            TEXT NOT NULL,
-        subject           TEXT,
-        configuration_ids TEXT NOT NULL,
-        created_at        INTEGER NOT NULL,
-        deadline          INTEGER NOT NULL,
-        terminal_at       INTEGER,
-        claims_erased     INTEGER NOT NULL,
-        view              TEXT NOT NULL
-    );
-    CREATE INDEX offer_views_created ON offer_views (created_at DESC, offer_id DESC);
-    CREATE INDEX offer_views_status ON offer_views (status, created_at DESC, offer_id DESC);
-    CREATE INDEX offer_views_subject ON offer_views (subject, created_at DESC, offer_id DESC);
-    CREATE INDEX offer_views_live ON offer_views (deadline) WHERE status IN ('CREATED', 'REDEEMED', 'ISSUING');
-    CREATE INDEX offer_views_erasable ON offer_views (terminal_at) WHERE claims_erased = 0 AND terminal_at IS NOT NULL;",
-    ),
-    // Personal data sealed (issue 16): the view is rebuilt from the log with sealed values
-    // and the subject's keyed pseudonym; the old rows' plaintext is overwritten.
-    (
-        2,
-        "PRAGMA secure_delete = ON;
-    DELETE FROM offer_views;
-    DELETE FROM checkpoints WHERE projection = 'offer_view';
-    DROP INDEX offer_views_subject;
-    ALTER TABLE offer_views RENAME COLUMN subject TO subject_pseudonym;
-    CREATE INDEX offer_views_subject_pseudonym ON offer_views (subject_pseudonym, created_at DESC, offer_id DESC);",
-    ),
-];
 
 /// The SQLite read store.
 #[derive(Clone)]

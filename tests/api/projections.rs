@@ -62,7 +62,7 @@ backend_test! {
         let projection = OfferViewProjection::new(
             opened.views.clone(),
             opened.secrets.clone(),
-            issuance::startup::load_server_secret(&config.settings).unwrap(),
+            issuance::crypto::server_secret::ServerSecret::from_settings(&config.settings).unwrap(),
         );
         let checkpoint = projection.checkpoint().await.unwrap();
         // On PostgreSQL a commit reaches readers once older transactions (of other tests on
@@ -111,7 +111,7 @@ backend_test! {
         // A replay from position 0 yields the identical view.
         let config = stopped.config();
         let opened = stores::open(&config.settings).await.unwrap();
-        let secret = issuance::startup::load_server_secret(&config.settings).unwrap();
+        let secret = issuance::crypto::server_secret::ServerSecret::from_settings(&config.settings).unwrap();
         for projection in issuance::cli::projections(&opened, &secret) {
             projection.reset().await.unwrap();
             assert!(

@@ -40,41 +40,36 @@ fn create(offer: &Offer, command: CreateOffer) -> Result<Vec<OfferEvent>, OfferE
     }
     let created = command.offer;
     let ids = &created.credential_configuration_ids;
-    if ids.is_empty() {
-        return Err(OfferError::InvalidOffer(
-            "no credential configuration offered".into(),
-        ));
-    }
-    if ids.iter().collect::<BTreeSet<_>>().len() != ids.len() {
-        return Err(OfferError::InvalidOffer(
-            "credential configurations repeat".into(),
-        ));
-    }
-    if created.expires_at <= command.now {
-        return Err(OfferError::InvalidOffer(
-            "expires_at must be in the future".into(),
-        ));
-    }
-    if created.legacy_subject.is_some() || created.legacy_correlation.is_some() {
+    let tx_code_length_valid = match &created.grant {
+        OfferGrant::PreAuthorizedCode {
+            tx_code: Some(tx), ..
+        } => TX_CODE_LENGTH_RANGE.contains(&tx.length),
+        _ => true,
+    };
+    // The first problem found, in this order.
+    let problems = [
+        (ids.is_empty(), "no credential configuration offered"),
+        (
+            ids.iter().collect::<BTreeSet<_>>().len() != ids.len(),
+            "credential configurations repeat",
+        ),
+        (
+            created.expires_at <= command.now,
+            "expires_at must be in the future",
+        ),
         // Personal data enters the log sealed only (it must become unreadable on erasure).
-        return Err(OfferError::InvalidOffer(
-            "subject and correlation must be sealed".into(),
-        ));
-    }
-    if created.tx_code_max_attempts == 0 {
-        return Err(OfferError::InvalidOffer(
-            "tx_code_max_attempts must be at least 1".into(),
-        ));
-    }
-    if let OfferGrant::PreAuthorizedCode {
-        tx_code: Some(tx), ..
-    } = &created.grant
-    {
-        if !TX_CODE_LENGTH_RANGE.contains(&tx.length) {
-            return Err(OfferError::InvalidOffer(
-                "tx_code length must be 4 to 12".into(),
-            ));
-        }
+        (
+            created.legacy_subject.is_some() || created.legacy_correlation.is_some(),
+            "subject and correlation must be sealed",
+        ),
+        (
+            created.tx_code_max_attempts == 0,
+            "tx_code_max_attempts must be at least 1",
+        ),
+        (!tx_code_length_valid, "tx_code length must be 4 to 12"),
+    ];
+    if let Some((_, problem)) = problems.iter().find(|(found, _)| *found) {
+        return Err(OfferError::InvalidOffer((*problem).to_string()));
     }
     Ok(vec![OfferEvent::OfferCreated(created)])
 }
