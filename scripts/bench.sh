@@ -31,7 +31,7 @@ export ISSUANCE_PUBLIC_URL="http://127.0.0.1:18080"
 export ISSUANCE_MANAGEMENT_ADDR="127.0.0.1:18081"
 export RUST_LOG="${RUST_LOG:-warn}"
 # The load generator shares the machine; no per-client rate limit.
-export ISSUANCE_LIMITS__WALLET_REQUESTS_PER_SECOND=0
+export ISSUANCE_LIMITS__RATES__ENABLED=false
 if [ "$backend" = "postgres" ]; then
   schema="bench_$(date +%s)"
   base="${ISSUANCE_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"

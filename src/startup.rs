@@ -211,6 +211,9 @@ impl Application {
                 .app_data(wallet_metrics.clone())
                 .app_data(ApiName("wallet"))
                 .app_data(web::PayloadConfig::new(body_limit))
+                .wrap(actix_web::middleware::from_fn(
+                    wallet::rate_limit::middleware,
+                ))
                 .wrap(actix_web::middleware::from_fn(error_envelope::wallet))
                 .wrap(actix_web::middleware::from_fn(shutdown::close_connections))
                 .wrap(actix_web::middleware::from_fn(metrics::middleware))

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::authorization::AuthorizationSettings;
 use super::credentials::{convert, CredentialConfigurationToml};
 use super::integration::{AmqpSettings, CallbackPolicy, SchedulerSettings};
+use super::limits::{self, Limits};
 use super::shutdown::{self, ShutdownSettings};
 use super::ConfigError;
 
@@ -127,28 +128,6 @@ impl Default for RetentionPolicy {
     fn default() -> Self {
         RetentionPolicy {
             erase_claims_after_hours: Some(0),
-        }
-    }
-}
-
-/// Request limits.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Limits {
-    /// Largest accepted JSON or form body, bytes.
-    pub max_body_bytes: usize,
-    /// Token and credential requests per client IP per second (0 = unlimited).
-    pub wallet_requests_per_second: u32,
-    /// Burst allowance above the rate.
-    pub wallet_burst: u32,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_body_bytes: 64 * 1024,
-            wallet_requests_per_second: 0,
-            wallet_burst: 50,
         }
     }
 }
@@ -428,8 +407,8 @@ fn validate(settings: &Settings, source: &str) -> Vec<ConfigError> {
     if settings.issuer.batch_size == 0 || settings.issuer.batch_size > 100 {
         bad("issuer.batch_size", "must be within 1..=100".into());
     }
-    if settings.limits.max_body_bytes < 1024 {
-        bad("limits.max_body_bytes", "must be at least 1024".into());
+    for (field, problem) in limits::validate(&settings.limits) {
+        bad(&field, problem);
     }
     for (field, problem) in
         super::integration::validate(&settings.amqp, &settings.callbacks, &settings.scheduler)

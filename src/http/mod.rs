@@ -1,5 +1,6 @@
-//! HTTP plumbing shared by both listeners: request ids, metrics, health.
+//! HTTP plumbing shared by both listeners: request ids, client addresses, metrics, health.
 
+pub mod client_addr;
 pub mod error_envelope;
 pub mod health;
 pub mod metrics;

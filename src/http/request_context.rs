@@ -1,14 +1,18 @@
 //! Request ids (`X-Request-Id`, taken from the request when well-formed, else generated,
-//! always echoed) and the client address, as a per-request context.
+//! always echoed) and the client address (the peer, or what a trusted proxy forwards, see
+//! [`client_addr`](super::client_addr)), as a per-request context.
 
 use std::future::{ready, Ready};
+use std::net::IpAddr;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{FromRequest, HttpMessage, HttpRequest};
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use uuid::Uuid;
+
+use crate::state::AppState;
 
 /// The request id header.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -18,8 +22,9 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub struct RequestContext {
     /// The request id.
     pub request_id: String,
-    /// The peer address (recorded in events only when configured).
-    pub client_ip: Option<String>,
+    /// The client address (recorded in events only when configured; the rate limits'
+    /// key).
+    pub client_ip: Option<IpAddr>,
 }
 
 /// Accepts a caller's request id if it is short and printable, so it is safe in logs.
@@ -43,7 +48,13 @@ pub async fn middleware(
         .filter(|v| acceptable(v))
         .map(str::to_string)
         .unwrap_or_else(|| Uuid::new_v4().to_string());
-    let client_ip = request.peer_addr().map(|a| a.ip().to_string());
+    let client_ip = match request.app_data::<web::Data<AppState>>() {
+        Some(state) => state
+            .wallet
+            .proxies
+            .client_of_request(request.peer_addr(), request.headers()),
+        None => request.peer_addr().map(|a| a.ip()),
+    };
     request.extensions_mut().insert(RequestContext {
         request_id: request_id.clone(),
         client_ip,
@@ -66,7 +77,7 @@ impl FromRequest for RequestContext {
             .cloned()
             .unwrap_or_else(|| RequestContext {
                 request_id: Uuid::new_v4().to_string(),
-                client_ip: request.peer_addr().map(|a| a.ip().to_string()),
+                client_ip: request.peer_addr().map(|a| a.ip()),
             });
         ready(Ok(context))
     }

@@ -13,6 +13,7 @@ pub fn command_meta(state: &AppState, caller: &Caller, context: RequestContext) 
         request_id: Some(context.request_id),
         client_ip: context
             .client_ip
-            .filter(|_| state.settings.record_client_ip),
+            .filter(|_| state.settings.record_client_ip)
+            .map(|ip| ip.to_string()),
     }
 }

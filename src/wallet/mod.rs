@@ -9,7 +9,8 @@
 //! - [`credential`]: issuance, with [`credential_request`] and [`proofs`].
 //! - [`notification`]: wallet notifications.
 //! - [`errors`]: the OAuth/OID4VCI error envelope and the mapping of every rejection;
-//!   [`rate_limit`]: per-client limits of the token and credential endpoints.
+//!   [`rate_limit`]: per-client limits of the wallet endpoints (wrapped around the whole
+//!   wallet listener, see `crate::startup`).
 
 pub mod access_token;
 pub mod authorization_details;
@@ -25,7 +26,6 @@ pub mod rate_limit;
 pub mod token;
 
 use actix_web::error::{JsonPayloadError, UrlencodedError};
-use actix_web::middleware::from_fn;
 use actix_web::{web, HttpRequest};
 use issuance_credential::IssuerKeys;
 use issuance_domain::credential_config::CredentialCatalog;
@@ -46,8 +46,10 @@ pub const WALLET_ACTOR: &str = "wallet";
 pub struct WalletState {
     /// The well-known documents.
     pub documents: metadata::Documents,
-    /// Per-client limits of the token and credential endpoints.
+    /// Per-client limits of the wallet endpoints.
     pub rate_limiter: rate_limit::RateLimiter,
+    /// Who may name the client in forwarding headers.
+    pub proxies: crate::http::client_addr::TrustedProxies,
     /// The issuer identifier's path (`""` or e.g. `/tenant`): every route lives under it.
     pub path_prefix: String,
     /// Largest accepted body.
@@ -76,7 +78,10 @@ impl WalletState {
             .to_string();
         Ok(WalletState {
             documents,
-            rate_limiter: rate_limit::RateLimiter::new(&settings.limits),
+            rate_limiter: rate_limit::RateLimiter::new(&settings.limits.rates),
+            proxies: crate::http::client_addr::TrustedProxies::new(
+                &settings.limits.trusted_proxies,
+            ),
             path_prefix,
             max_body_bytes: settings.limits.max_body_bytes,
         })
@@ -107,13 +112,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, wallet: &WalletState) {
     .service(
         web::resource(format!("{prefix}/token"))
             .app_data(form_config(limit))
-            .wrap(from_fn(rate_limit::middleware))
             .route(web::post().to(token::token)),
     )
     .service(
         web::resource(format!("{prefix}/par"))
             .app_data(form_config(limit))
-            .wrap(from_fn(rate_limit::middleware))
             .route(web::post().to(crate::authorization::par::par)),
     )
     .route(
@@ -124,7 +127,6 @@ pub fn configure(cfg: &mut web::ServiceConfig, wallet: &WalletState) {
     .service(
         web::resource(format!("{prefix}/credential"))
             .app_data(json_config(limit, ErrorCode::InvalidCredentialRequest))
-            .wrap(from_fn(rate_limit::middleware))
             .route(web::post().to(credential::credential)),
     )
     .service(
@@ -207,6 +209,7 @@ pub fn wallet_command_meta(state: &AppState, context: RequestContext) -> Command
         request_id: Some(context.request_id),
         client_ip: context
             .client_ip
-            .filter(|_| state.settings.record_client_ip),
+            .filter(|_| state.settings.record_client_ip)
+            .map(|ip| ip.to_string()),
     }
 }

@@ -38,8 +38,14 @@ backend_test! {
     /// (PKCE) → nonce → credential → SD-JWT verified by sd-jwt-rs; every step an event.
     async fn an_offer_with_the_authorization_code_grant_is_issued_through_par_login_and_pkce(backend) {
     // Claims are kept so that the history below is exactly the flow's (retention would
-    // append `ClaimsErased` at a moment of its own once the offer completes).
-    let app = spawn_app_with(with_authcode(TestOptions::on(backend)).keeping_claims()).await;
+    // append `ClaimsErased` at a moment of its own once the offer completes). The shipped
+    // per-client rate limits stay on: one wallet's flow must not meet them.
+    let app = spawn_app_with(
+        with_authcode(TestOptions::on(backend))
+            .keeping_claims()
+            .with_rate_limits(),
+    )
+    .await;
 
     // The institution offers a credential to one of its customers.
     let created = app

@@ -72,7 +72,7 @@ impl Service {
             )
             .env("ISSUANCE_SHUTDOWN__DRAIN_TIMEOUT", "120")
             // The load comes from one address; a rate limit would refuse it.
-            .env("ISSUANCE_LIMITS__WALLET_REQUESTS_PER_SECOND", "0")
+            .env("ISSUANCE_LIMITS__RATES__ENABLED", "false")
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())

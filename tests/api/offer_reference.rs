@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::support::integration::*;
 use crate::support::wallet::{offer_reference_path, pre_authorized_code, PRE_AUTHORIZED};
@@ -44,9 +44,8 @@ async fn what_an_amqp_consumer_or_callback_receiver_sees_redeems_nothing() {
     let names = AmqpNames::unique();
     let tap = EventTap::start(&names).await;
     let receiver = CallbackReceiver::start();
-    // Every candidate must reach the endpoints, not a rate limit.
-    let options = names.options(Backend::Sqlite, &receiver);
-    let app = spawn_app_with(options.set("limits.wallet_requests_per_second", json!(0))).await;
+    // Every candidate must reach the endpoints, not a rate limit (the test default).
+    let app = spawn_app_with(names.options(Backend::Sqlite, &receiver)).await;
 
     // A live offer without a transaction code: its pre-authorized code alone redeems it.
     let created = app.create_offer(&plain_offer()).await;

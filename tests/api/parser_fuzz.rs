@@ -307,9 +307,7 @@ fn query(names: &'static [&'static str]) -> impl Strategy<Value = String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn generated_wallet_input_gets_a_typed_4xx() {
     let app = spawn_app_with(
-        with_authcode(TestOptions::default())
-            .set("authorization.dpop", json!("allowed"))
-            .set("limits.wallet_requests_per_second", json!(0)),
+        with_authcode(TestOptions::default()).set("authorization.dpop", json!("allowed")),
     )
     .await;
     let created = app.create_offer(&identity_offer()).await;

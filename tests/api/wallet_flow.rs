@@ -46,7 +46,8 @@ const HIDDEN: &[&str] = &[
 backend_test! {
     async fn a_wallet_obtains_a_batch_of_sd_jwt_vcs_that_an_independent_verifier_accepts(backend) {
         // Kept claims: the history checked below must not race the retention policy.
-        let app = spawn_app_with(TestOptions::on(backend).keeping_claims()).await;
+        // With the shipped per-client rate limits: one wallet's flow must not meet them.
+        let app = spawn_app_with(TestOptions::on(backend).keeping_claims().with_rate_limits()).await;
 
         // The institution creates the offer.
         let created = app

@@ -56,6 +56,9 @@ pub struct TestOptions {
     pub backend: Backend,
     /// Reuse this PostgreSQL schema (restart tests); a fresh one when `None`.
     pub database: Option<Arc<TestDatabase>>,
+    /// Keep the shipped per-client rate limits. Off by default: every request of a test
+    /// comes from 127.0.0.1, and most tests make more requests than one wallet would.
+    pub rate_limits: bool,
 }
 
 impl Default for TestOptions {
@@ -66,6 +69,7 @@ impl Default for TestOptions {
             toml: BUILT_IN_CONFIG.to_string(),
             backend: Backend::Sqlite,
             database: None,
+            rate_limits: false,
         }
     }
 }
@@ -82,6 +86,13 @@ impl TestOptions {
     /// Adds a settings override.
     pub fn set(mut self, key: &str, value: Value) -> Self {
         self.overrides.push((key.to_string(), value));
+        self
+    }
+
+    /// Keeps the shipped per-client rate limits (`limits.rates`) on, as a deployment has
+    /// them; overrides of `limits.rates.*` still apply.
+    pub fn with_rate_limits(mut self) -> Self {
+        self.rate_limits = true;
         self
     }
 
@@ -164,6 +175,9 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
             ]),
         ),
     ];
+    if !options.rate_limits {
+        overrides.push(("limits.rates.enabled".into(), json!(false)));
+    }
     overrides.extend(store_overrides(options.backend, database.as_deref()));
     overrides.extend(options.overrides);
     let borrowed: Vec<(&str, Value)> = overrides
