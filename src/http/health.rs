@@ -81,6 +81,19 @@ async fn ready(state: web::Data<AppState>) -> HttpResponse {
         })
         .collect();
     checks.insert("leases".into(), Value::Object(leases));
+    // Reported, not gating (see `integration::lag`): a lagging receiver marks the service
+    // `degraded`, it does not take the node out of a load balancer.
+    let degraded = match state.integration.callback_lag(state.clock.now()).await {
+        Ok(lag) => {
+            state.metrics.record_callback_lag(&lag);
+            checks.insert("callbacks".into(), lag.to_json());
+            lag.degraded
+        }
+        Err(e) => {
+            checks.insert("callbacks".into(), json!({"detail": e.to_string()}));
+            false
+        }
+    };
     for (name, component) in state.health.snapshot() {
         ready &= component.ready;
         checks.insert(
@@ -88,7 +101,12 @@ async fn ready(state: web::Data<AppState>) -> HttpResponse {
             json!({"ready": component.ready, "detail": component.detail}),
         );
     }
-    let body = json!({"status": if ready { "ready" } else { "not_ready" }, "checks": Value::Object(checks)});
+    let status = match (ready, degraded) {
+        (false, _) => "not_ready",
+        (true, true) => "degraded",
+        (true, false) => "ready",
+    };
+    let body = json!({"status": status, "checks": Value::Object(checks)});
     if ready {
         HttpResponse::Ok().json(body)
     } else {
@@ -97,6 +115,10 @@ async fn ready(state: web::Data<AppState>) -> HttpResponse {
 }
 
 async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    match state.integration.callback_lag(state.clock.now()).await {
+        Ok(lag) => state.metrics.record_callback_lag(&lag),
+        Err(error) => tracing::warn!(%error, "callback backlog not measured"),
+    }
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
         .body(state.metrics.render())

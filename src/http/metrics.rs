@@ -7,9 +7,11 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::web;
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
-    TextEncoder,
+    Encoder, GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
+
+use crate::integration::lag::CallbackLag;
 
 /// The service's metrics.
 #[derive(Clone)]
@@ -27,6 +29,12 @@ pub struct Metrics {
     pub projection_lag: IntGauge,
     /// Status callbacks by outcome.
     pub callbacks: IntCounterVec,
+    /// Undelivered callbacks by destination (refreshed on each scrape).
+    pub callback_backlog: IntGaugeVec,
+    /// Age of the oldest undelivered callback by destination, seconds.
+    pub callback_oldest_age: GaugeVec,
+    /// 1 while some destination's oldest callback is past `callbacks.degraded_after_ms`.
+    pub callbacks_degraded: IntGauge,
 }
 
 impl Metrics {
@@ -67,6 +75,27 @@ impl Metrics {
             Opts::new("callbacks_total", "Status callbacks by outcome"),
             &["outcome"],
         )?;
+        let callback_backlog = IntGaugeVec::new(
+            Opts::new(
+                "callback_backlog",
+                "Undelivered status callbacks by destination (scheme://host:port)",
+            ),
+            &["destination"],
+        )?;
+        let callback_oldest_age = GaugeVec::new(
+            Opts::new(
+                "callback_oldest_age_seconds",
+                "Age of the oldest undelivered status callback by destination",
+            ),
+            &["destination"],
+        )?;
+        let callbacks_degraded = IntGauge::new(
+            "callbacks_degraded",
+            "1 while a destination's oldest callback is older than callbacks.degraded_after_ms",
+        )?;
+        registry.register(Box::new(callback_backlog.clone()))?;
+        registry.register(Box::new(callback_oldest_age.clone()))?;
+        registry.register(Box::new(callbacks_degraded.clone()))?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(in_flight.clone()))?;
@@ -81,7 +110,26 @@ impl Metrics {
             events_appended,
             projection_lag,
             callbacks,
+            callback_backlog,
+            callback_oldest_age,
+            callbacks_degraded,
         })
+    }
+
+    /// Sets the callback backlog gauges (destinations that drained disappear).
+    pub fn record_callback_lag(&self, lag: &CallbackLag) {
+        self.callback_backlog.reset();
+        self.callback_oldest_age.reset();
+        for destination in &lag.destinations {
+            let label = [destination.destination.as_str()];
+            self.callback_backlog
+                .with_label_values(&label)
+                .set(i64::try_from(destination.depth).unwrap_or(i64::MAX));
+            self.callback_oldest_age
+                .with_label_values(&label)
+                .set(destination.oldest_age_seconds);
+        }
+        self.callbacks_degraded.set(i64::from(lag.degraded));
     }
 
     /// Counts appended events by type.

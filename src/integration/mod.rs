@@ -9,6 +9,7 @@
 //! - [`callbacks`]: status callbacks (payload, HMAC signature, HTTP, retry schedule) shared
 //!   by both transports; [`store`]: checkpoints, outbox and dead letters.
 //! - [`expiry`]: the scheduler that expires offers past their deadline.
+//! - [`lag`]: how far behind callbacks are, per destination (`/health/ready`, `/metrics`).
 //!
 //! Every long-running task is `async fn run(..., shutdown: watch::Receiver<bool>)`, so a
 //! lease (multi-node deployments) can wrap the singleton ones: the relays, the expiry
@@ -20,6 +21,7 @@ pub mod callbacks;
 pub mod embedded;
 pub mod envelope;
 pub mod expiry;
+pub mod lag;
 pub mod relay;
 pub mod store;
 
@@ -54,9 +56,35 @@ pub struct Integration {
     pub transport: &'static str,
     /// The checkpoint name of this transport's relay.
     relay_checkpoint: &'static str,
+    /// The callback processor (destinations, this node's unfinished callbacks).
+    processor: Arc<CallbackProcessor>,
+    /// The configured default callback URL's destination.
+    default_destination: Option<String>,
+    /// `callbacks.degraded_after_ms` (`None`: 0, never degraded).
+    degraded_after: Option<Duration>,
 }
 
 impl Integration {
+    /// The callback backlog per destination at `now`: the outbox in process, this node's
+    /// unfinished callbacks over RabbitMQ (see [`lag`]).
+    pub async fn callback_lag(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<lag::CallbackLag, store::IntegrationStoreError> {
+        let (scope, backlog) = match self.transport {
+            "amqp" => ("node", self.processor.pending().backlog()),
+            _ => ("outbox", self.store.outbox_backlog().await?),
+        };
+        Ok(lag::CallbackLag::measure(lag::LagInputs {
+            scope,
+            backlog,
+            states: self.processor.destinations().snapshot(),
+            default_destination: self.default_destination.as_deref(),
+            degraded_after: self.degraded_after,
+            now,
+        }))
+    }
+
     /// How far this transport's relay has published the log.
     pub async fn relay_checkpoint(&self) -> Result<LogPosition, store::IntegrationStoreError> {
         self.store.checkpoint(self.relay_checkpoint).await
@@ -125,6 +153,7 @@ pub async fn start(
         policy.clone(),
         destinations,
     ));
+    let lag_processor = processor.clone();
     let amqp = settings.amqp_url.as_ref().map(|url| AmqpContext {
         url: Arc::from(url.0.as_str()),
         settings: settings.amqp.clone(),
@@ -250,6 +279,13 @@ pub async fn start(
             requeue,
             transport,
             relay_checkpoint,
+            processor: lag_processor,
+            default_destination: settings
+                .callback_url
+                .as_deref()
+                .map(callbacks::destination::destination_of),
+            degraded_after: (settings.callbacks.degraded_after_ms > 0)
+                .then(|| Duration::from_millis(settings.callbacks.degraded_after_ms)),
         },
         tasks,
     ))

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use issuance::integration::amqp::publisher::CHECKPOINT;
 use issuance_domain::{LogPosition, RecordedEvent};
-use serde_json::{json, Value};
+use serde_json::json;
 use uuid::Uuid;
 
 use crate::support::integration::*;
@@ -22,18 +22,6 @@ async fn start_tapped(backend: Backend) -> (AmqpNames, EventTap, CallbackReceive
     let receiver = CallbackReceiver::start();
     let app = spawn_app_with(names.options(backend, &receiver)).await;
     (names, tap, receiver, app)
-}
-
-/// `GET /health/ready`: status and body.
-async fn readiness(app: &TestApp) -> (u16, Value) {
-    let response = app
-        .client
-        .get(format!("{}/health/ready", app.management))
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
 }
 
 /// Every event in the log, once the log hands out all committed ones (on PostgreSQL an

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use super::address::AddressPolicy;
 use super::breaker::{self, Breaker, BreakerSettings};
 use super::sender::{build_client, SenderError};
 use crate::config::CallbackPolicy;
@@ -39,6 +40,8 @@ pub struct DestinationSettings {
     pub breaker: BreakerSettings,
     /// Timeout of one attempt.
     pub timeout: Duration,
+    /// Where offers' own callback URLs may connect.
+    pub addresses: AddressPolicy,
 }
 
 impl From<&CallbackPolicy> for DestinationSettings {
@@ -50,6 +53,7 @@ impl From<&CallbackPolicy> for DestinationSettings {
                 open_for: Duration::from_millis(policy.breaker_open_ms),
             },
             timeout: policy.timeout(),
+            addresses: AddressPolicy::new(policy.allowed_networks()),
         }
     }
 }
@@ -86,16 +90,19 @@ pub struct DestinationPermit {
     recorded: bool,
     timeout: Duration,
     pool: usize,
+    addresses: AddressPolicy,
 }
 
 impl DestinationPermit {
-    /// The destination's HTTP client; `trusted` for the configured default URL.
+    /// The destination's HTTP client; `trusted` for the configured default URL, else one
+    /// that connects only to addresses the [`AddressPolicy`] allows.
     pub fn client(&self, trusted: bool) -> Result<reqwest::Client, SenderError> {
         let cell = &self.destination.clients[usize::from(trusted)];
         if let Some(client) = cell.get() {
             return Ok(client.clone());
         }
-        let client = build_client(self.timeout, self.pool)?;
+        let checked = (!trusted).then_some(&self.addresses);
+        let client = build_client(self.timeout, self.pool, checked)?;
         Ok(cell.get_or_init(|| client).clone())
     }
 
@@ -170,6 +177,7 @@ impl Destinations {
             recorded: false,
             timeout: self.settings.timeout,
             pool: self.settings.concurrency,
+            addresses: self.settings.addresses.clone(),
         })
     }
 
@@ -189,6 +197,11 @@ impl Destinations {
             })
             .map(|(key, _)| key.clone())
             .collect()
+    }
+
+    /// Where offers' own callback URLs may connect.
+    pub fn addresses(&self) -> &AddressPolicy {
+        &self.settings.addresses
     }
 
     /// Every known destination's state, busiest first.
@@ -259,6 +272,7 @@ mod tests {
                 open_for: Duration::from_secs(60),
             },
             timeout: Duration::from_secs(1),
+            addresses: AddressPolicy::default(),
         })
     }
 

@@ -13,6 +13,7 @@ use std::time::Duration;
 use super::destination::{destination_of, DestinationPermit, Destinations};
 use super::history::OfferHistory;
 use super::payload::{callback_for, stored_correlation, target_url, CallbackStatus};
+use super::pending::PendingCallbacks;
 use super::retry::{AttemptOutcome, RetryPolicy};
 use super::sender::CallbackSender;
 use crate::clock::Clock;
@@ -55,6 +56,7 @@ pub struct Prepared {
     body: Vec<u8>,
     status: CallbackStatus,
     delivery_id: String,
+    event_id: uuid::Uuid,
 }
 
 /// Maps events to callbacks and sends them.
@@ -67,6 +69,7 @@ pub struct CallbackProcessor {
     metrics: Metrics,
     policy: RetryPolicy,
     destinations: Arc<Destinations>,
+    pending: PendingCallbacks,
 }
 
 impl CallbackProcessor {
@@ -83,7 +86,10 @@ impl CallbackProcessor {
         policy: RetryPolicy,
         destinations: Arc<Destinations>,
     ) -> Self {
+        // A callback being retried comes back within the schedule's longest step.
+        let forget_after = policy.max_delay.saturating_mul(2) + Duration::from_secs(60);
         CallbackProcessor {
+            pending: PendingCallbacks::new(forget_after),
             history: OfferHistory::new(events),
             secrets,
             sender,
@@ -103,6 +109,11 @@ impl CallbackProcessor {
     /// The destinations' slots, circuits and clients.
     pub fn destinations(&self) -> &Destinations {
         &self.destinations
+    }
+
+    /// The callbacks this node has taken up and not finished.
+    pub fn pending(&self) -> &PendingCallbacks {
+        &self.pending
     }
 
     /// Whether the event type can cause a callback at all (cheap pre-filter).
@@ -149,13 +160,17 @@ impl CallbackProcessor {
         }
         let body = serde_json::to_vec(&callback)
             .map_err(|e| self.dead(format!("cannot encode callback: {e}"), callback.status))?;
+        let destination = destination_of(&url);
+        self.pending
+            .seen(envelope.event_id, &destination, envelope.occurred_at);
         Ok(Prepared {
-            destination: destination_of(&url),
+            destination,
             url,
             trusted,
             body,
             status: callback.status,
             delivery_id: envelope.event_id.to_string(),
+            event_id: envelope.event_id,
         })
     }
 
@@ -168,6 +183,18 @@ impl CallbackProcessor {
         mut permit: DestinationPermit,
         attempt: u32,
     ) -> Disposition {
+        if !prepared.trusted {
+            // An address in the URL is connected to without resolving: checked here (the
+            // client's resolver checks names).
+            let refused = url::Url::parse(&prepared.url)
+                .ok()
+                .and_then(|url| self.destinations.addresses().check_literal(&url).err());
+            if let Some(refused) = refused {
+                permit.record(false);
+                let outcome = AttemptOutcome::Permanent(refused.to_string());
+                return self.conclude(outcome, attempt, prepared);
+            }
+        }
         let client = match permit.client(prepared.trusted) {
             Ok(client) => client,
             Err(e) => return Disposition::Defer(e.to_string()),
@@ -184,18 +211,27 @@ impl CallbackProcessor {
             .await;
         permit.record(matches!(outcome, AttemptOutcome::Transient(_)));
         drop(permit);
-        self.conclude(outcome, attempt, prepared.status)
+        self.conclude(outcome, attempt, prepared)
     }
 
     /// Attempt number `attempt` of a callback whose destination's circuit is open: a
     /// failed attempt, made without a request.
     pub fn circuit_open(&self, prepared: &Prepared, attempt: u32) -> Disposition {
         let reason = "destination circuit open (recent attempts failed)".to_string();
-        self.conclude(AttemptOutcome::Transient(reason), attempt, prepared.status)
+        self.conclude(AttemptOutcome::Transient(reason), attempt, prepared)
     }
 
-    /// What an attempt's outcome means for the message.
-    fn conclude(
+    /// What an attempt's outcome means for the message; a callback delivered or given up
+    /// is no longer pending.
+    fn conclude(&self, outcome: AttemptOutcome, attempt: u32, prepared: &Prepared) -> Disposition {
+        let disposition = self.disposition(outcome, attempt, prepared.status);
+        if matches!(disposition, Disposition::Done | Disposition::Dead { .. }) {
+            self.pending.finished(prepared.event_id);
+        }
+        disposition
+    }
+
+    fn disposition(
         &self,
         outcome: AttemptOutcome,
         attempt: u32,

@@ -3,8 +3,12 @@
 
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use reqwest::header::{HeaderValue, CONTENT_TYPE, USER_AGENT};
 
+use super::address::AddressPolicy;
+use super::resolver::{refusal_in, CheckedResolver};
 use super::retry::AttemptOutcome;
 use super::signature::{CallbackSecret, DELIVERY_HEADER, SIGNATURE_HEADER};
 
@@ -20,9 +24,21 @@ pub struct CallbackSender {
 pub struct SenderError(String);
 
 /// A client for one destination: a per-attempt `timeout` (connecting included) and up to
-/// `pool` idle keep-alive connections.
-pub fn build_client(timeout: Duration, pool: usize) -> Result<reqwest::Client, SenderError> {
-    reqwest::Client::builder()
+/// `pool` idle keep-alive connections. With `checked`, every name is resolved through a
+/// [`CheckedResolver`] and no proxy is used (the connection goes to the checked address):
+/// the client for offers' own, untrusted URLs.
+pub fn build_client(
+    timeout: Duration,
+    pool: usize,
+    checked: Option<&AddressPolicy>,
+) -> Result<reqwest::Client, SenderError> {
+    let mut builder = reqwest::Client::builder();
+    if let Some(policy) = checked {
+        builder = builder
+            .dns_resolver(Arc::new(CheckedResolver::new(policy.clone())))
+            .no_proxy();
+    }
+    builder
         .timeout(timeout)
         .connect_timeout(timeout.min(Duration::from_secs(5)))
         // A callback URL is configured by the institution; a redirect is a
@@ -82,7 +98,9 @@ impl CallbackSender {
 /// reset connections, TLS hiccups) may.
 fn classify(error: reqwest::Error) -> AttemptOutcome {
     let error = error.without_url();
-    if error.is_builder() {
+    if let Some(refused) = refusal_in(&error) {
+        AttemptOutcome::Permanent(refused.to_string())
+    } else if error.is_builder() {
         AttemptOutcome::Permanent(format!("unusable callback URL: {error}"))
     } else if error.is_timeout() {
         AttemptOutcome::Transient("timed out".into())

@@ -17,7 +17,7 @@ use issuance_domain::Digest;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::validate::{validate, CreateOfferRequest, ValidOffer};
+use super::validate::{check_callback_address, validate, CreateOfferRequest, ValidOffer};
 use crate::crypto::codes;
 use crate::crypto::sealing::{self, SealError};
 use crate::http::request_context::RequestContext;
@@ -87,6 +87,9 @@ pub(in crate::management) async fn create_offer(
     let parsed: CreateOfferRequest = serde_json::from_value(body.clone())
         .map_err(|e| ApiError::invalid_request(format!("invalid offer request: {e}")))?;
     let offer = validate(parsed, &state.catalog, &state.settings.offers)?;
+    if let Some(url) = &offer.callback_url {
+        check_callback_address(url, &state.settings.callbacks).await?;
+    }
     let canonical = crate::crypto::canonical_json(body);
     // What an earlier request with the same Idempotency-Key created, if anything.
     let prior = match idempotent {

@@ -11,7 +11,8 @@ use issuance_domain::offer::{
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use crate::config::OfferPolicy;
+use crate::config::{CallbackPolicy, OfferPolicy};
+use crate::integration::callbacks::address::AddressPolicy;
 use crate::management::error::ApiError;
 
 /// The body of `POST /offers`.
@@ -252,6 +253,26 @@ pub fn validate(
         subject: request.subject,
         callback_url: request.callback_url,
         correlation: request.correlation,
+    })
+}
+
+/// Refuses an offer's own callback URL (already validated as an http(s) URL) that reaches
+/// an address callbacks may not (loopback, private, metadata, …, outside
+/// `callbacks.allowed_networks`): `400 callback_url_refused`.
+pub async fn check_callback_address(url: &str, policy: &CallbackPolicy) -> Result<(), ApiError> {
+    let Ok(parsed) = url::Url::parse(url) else {
+        return Err(ApiError::invalid_request(
+            "callback_url: must be an absolute http(s) URL",
+        ));
+    };
+    let addresses = AddressPolicy::new(policy.allowed_networks());
+    addresses.check_url(&parsed).await.map_err(|refused| {
+        ApiError::bad_request("callback_url_refused", format!("callback_url: {refused}"))
+            .with_details(vec![json!({
+                "field": "callback_url",
+                "problem": format!("resolves to a {} address", refused.kind),
+                "address": refused.address.to_string(),
+            })])
     })
 }
 

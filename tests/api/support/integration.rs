@@ -34,10 +34,26 @@ use super::{Backend, Stopped, TestApp, TestOptions};
 /// The callback secret every integration test configures.
 pub const CALLBACK_SECRET: &str = "test-callback-secret-0123456789";
 
+/// `callbacks.allowed_networks` of the integration tests: their receivers listen on
+/// loopback, which offers' own callback URLs may not reach by default.
+pub const LOOPBACK: [&str; 2] = ["127.0.0.0/8", "::1/128"];
+
 /// The broker the tests use.
 pub fn amqp_url() -> String {
     std::env::var("ISSUANCE_TEST_AMQP_URL")
         .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
+}
+
+/// `GET /health/ready`: status and body.
+pub async fn readiness(app: &TestApp) -> (u16, Value) {
+    let response = app
+        .client
+        .get(format!("{}/health/ready", app.management))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
 }
 
 /// Polls `check` every 50 ms until it returns `Some`, panicking after `timeout`.
@@ -325,6 +341,7 @@ impl AmqpNames {
             .set("callbacks.max_attempts", json!(4))
             .set("callbacks.base_delay_ms", json!(200))
             .set("callbacks.max_delay_ms", json!(1000))
+            .set("callbacks.allowed_networks", json!(LOOPBACK))
             .set("scheduler.expiry_interval_ms", json!(200))
     }
 
@@ -370,6 +387,7 @@ fn configure_embedded(options: TestOptions, receiver: &CallbackReceiver) -> Test
         .set("callbacks.max_attempts", json!(4))
         .set("callbacks.base_delay_ms", json!(200))
         .set("callbacks.max_delay_ms", json!(1000))
+        .set("callbacks.allowed_networks", json!(LOOPBACK))
         .set("scheduler.expiry_interval_ms", json!(200))
 }
 
