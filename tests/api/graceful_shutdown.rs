@@ -13,6 +13,7 @@ use futures_util::future::join_all;
 use serde_json::{json, Value};
 use tokio::sync::watch;
 
+use crate::support::nodes::free_port;
 use crate::support::raw_http::{send_held, RawRequest};
 use crate::support::wallet::*;
 use crate::support::*;
@@ -37,14 +38,6 @@ impl Drop for Service {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 impl Service {

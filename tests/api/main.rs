@@ -13,6 +13,7 @@ mod authcode_audit;
 mod authcode_dpop;
 mod authcode_errors;
 mod authcode_flow;
+mod callbacks_burst;
 mod callbacks_isolation;
 mod callbacks_lag;
 mod callbacks_lifecycle;

@@ -133,6 +133,10 @@ struct ReceiverState {
     default_status: u16,
     /// Requests being held by a stalled receiver.
     held: usize,
+    /// Deliveries (`X-Issuance-Delivery`) answered 2xx at least once.
+    delivered: std::collections::HashSet<String>,
+    /// Stall once this many requests were answered 2xx.
+    stall_after: Option<usize>,
 }
 
 /// A real HTTP server that records status callbacks and answers from a script.
@@ -158,7 +162,7 @@ async fn receive(
     request: HttpRequest,
     body: web::Bytes,
     state: web::Data<Arc<Mutex<ReceiverState>>>,
-    stalled: web::Data<tokio::sync::watch::Receiver<bool>>,
+    stalled: web::Data<Arc<tokio::sync::watch::Sender<bool>>>,
 ) -> HttpResponse {
     let header = |name: &str| {
         request
@@ -167,7 +171,16 @@ async fn receive(
             .and_then(|v| v.to_str().ok())
             .map(str::to_string)
     };
-    let mut stalled = stalled.get_ref().clone();
+    let stall_now = {
+        let state = state.lock().unwrap();
+        state
+            .stall_after
+            .is_some_and(|after| state.delivered.len() >= after)
+    };
+    if stall_now {
+        stalled.send_replace(true);
+    }
+    let mut stalled = stalled.subscribe();
     let held = if *stalled.borrow_and_update() {
         // Stalled: hold the connection until the receiver recovers, then answer 503 (the
         // request is older than the recovery).
@@ -184,6 +197,11 @@ async fn receive(
     } else {
         state.script.pop_front().unwrap_or(state.default_status)
     };
+    if (200..300).contains(&status) {
+        state
+            .delivered
+            .insert(header("x-issuance-delivery").unwrap_or_default());
+    }
     state.received.push(Received {
         body: body.to_vec(),
         signature: header("x-issuance-signature"),
@@ -205,9 +223,9 @@ impl CallbackReceiver {
             default_status: 200,
             ..Default::default()
         }));
-        let (stalled, stalled_rx) = tokio::sync::watch::channel(false);
+        let stalled = Arc::new(tokio::sync::watch::channel(false).0);
         let data = web::Data::new(state.clone());
-        let stalled_data = web::Data::new(stalled_rx);
+        let stalled_data = web::Data::new(stalled.clone());
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
@@ -222,7 +240,7 @@ impl CallbackReceiver {
         tokio::spawn(server);
         CallbackReceiver {
             state,
-            stalled: Arc::new(stalled),
+            stalled,
             url,
         }
     }
@@ -234,7 +252,19 @@ impl CallbackReceiver {
 
     /// Answers again: held requests get 503, new ones the usual answer.
     pub fn recover(&self) {
+        self.state.lock().unwrap().stall_after = None;
         self.stalled.send_replace(false);
+    }
+
+    /// Stalls (as [`CallbackReceiver::stall`]) once `count` deliveries were answered 2xx.
+    pub fn stall_after(&self, count: usize) {
+        self.state.lock().unwrap().stall_after = Some(count);
+    }
+
+    /// Deliveries answered 2xx so far, each counted once (cheaper than counting
+    /// [`CallbackReceiver::received`]).
+    pub fn delivered_count(&self) -> usize {
+        self.state.lock().unwrap().delivered.len()
     }
 
     /// Requests held right now by a stalled receiver.

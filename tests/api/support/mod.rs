@@ -9,6 +9,7 @@ pub mod authcode;
 mod backends;
 pub mod integration;
 pub mod logs;
+pub mod nodes;
 pub mod raw_http;
 pub mod wallet;
 
