@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::Parser;
 
+use crate::receiver::Mode;
+
 /// Load generator for complete OID4VCI pre-authorized issuance flows.
 #[derive(Debug, Parser)]
 #[command(name = "loadgen")]
@@ -45,4 +47,31 @@ pub struct Args {
     /// Exit non-zero if any flow failed.
     #[arg(long)]
     pub fail_on_errors: bool,
+    /// Callback benchmark: run a receiver on this address (e.g. `127.0.0.1:18090`); the
+    /// service's `ISSUANCE_CALLBACK_URL` must be `http://<address>/callbacks`.
+    #[arg(long)]
+    pub callbacks: Option<std::net::SocketAddr>,
+    /// How the receiver at `--callbacks` answers.
+    #[arg(long, value_enum, default_value = "fast")]
+    pub callbacks_mode: Mode,
+    /// A second receiver (e.g. a slow one beside the healthy one): every
+    /// `--other-every`th offer names it as its own `callback_url` (the service needs
+    /// `callbacks.allowed_networks` for loopback).
+    #[arg(long)]
+    pub other_callbacks: Option<std::net::SocketAddr>,
+    /// How the second receiver answers.
+    #[arg(long, value_enum, default_value = "slow")]
+    pub other_mode: Mode,
+    /// Every n-th offer calls back the second receiver.
+    #[arg(long, default_value_t = 25)]
+    pub other_every: u64,
+    /// Delay of the `slow` and `slow-accept` modes, milliseconds.
+    #[arg(long, default_value_t = 5_000)]
+    pub callback_delay_ms: u64,
+    /// The callback secret (`ISSUANCE_CALLBACK_SECRET`), to verify signatures.
+    #[arg(long, env = "ISSUANCE_CALLBACK_SECRET", default_value = "")]
+    pub callback_secret: String,
+    /// After the load, wait at most this long for the receivers to get every callback.
+    #[arg(long, default_value_t = 60)]
+    pub drain_timeout: u64,
 }

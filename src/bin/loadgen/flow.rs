@@ -2,6 +2,7 @@
 //! creating the offer) would run it.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use josekit::jwk::Jwk;
@@ -22,6 +23,10 @@ pub struct FlowContext {
     admin_key: String,
     credential_issuer: String,
     offer_body: Value,
+    /// The offer body naming the second receiver, and every how many flows it is used.
+    other_offer: Option<(Value, u64)>,
+    /// Callbacks due to the default receiver and to the second one so far.
+    expected: [AtomicU64; 2],
     configuration: String,
     verify_every: u64,
     issuer_keys: HashMap<String, EcdsaJwsVerifier>,
@@ -80,7 +85,14 @@ impl FlowContext {
             "claims": claims_for(&args.configuration)?,
             "tx_code": {"length": 6, "input_mode": "numeric"},
         });
+        let other_offer = args.other_callbacks.map(|address| {
+            let mut body = offer_body.clone();
+            body["callback_url"] = json!(format!("http://{address}/callbacks"));
+            (body, args.other_every.max(1))
+        });
         Ok(FlowContext {
+            other_offer,
+            expected: Default::default(),
             client,
             target,
             management: args.management.trim_end_matches('/').to_string(),
@@ -91,6 +103,11 @@ impl FlowContext {
             verify_every: args.verify_every,
             issuer_keys,
         })
+    }
+
+    /// Callbacks due so far: to the default receiver (0) or the second one (1).
+    pub fn expected(&self, receiver: usize) -> u64 {
+        self.expected[receiver].load(Ordering::Relaxed)
     }
 
     fn verify(&self, credential: &str) -> bool {
@@ -159,16 +176,22 @@ impl Flow<'_> {
 
     async fn steps(&self) -> StepResult<()> {
         let c = self.context;
+        let (body, receiver) = match &c.other_offer {
+            Some((body, every)) if self.number % every == 0 => (body, 1),
+            _ => (&c.offer_body, 0),
+        };
         let response = self
             .timed(
                 "create_offer",
                 c.client
                     .post(format!("{}/offers", c.management))
                     .bearer_auth(&c.admin_key)
-                    .json(&c.offer_body),
+                    .json(body),
             )
             .await?;
         let created = Self::json("create_offer", response, 201).await?;
+        // OFFER_CREATED.
+        c.expected[receiver].fetch_add(1, Ordering::Relaxed);
         let offer_uri = created["credential_offer_uri"]
             .as_str()
             .ok_or("create_offer: no credential_offer_uri")?;
@@ -237,6 +260,8 @@ impl Flow<'_> {
             )
             .await?;
         let issued = Self::json("credential", response, 200).await?;
+        // ISSUED (the offer is complete).
+        c.expected[receiver].fetch_add(1, Ordering::Relaxed);
         let credential = issued["credentials"][0]["credential"]
             .as_str()
             .ok_or("credential: no credential")?;

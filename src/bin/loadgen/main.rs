@@ -9,8 +9,10 @@
 //! ```
 
 mod args;
+mod callbacks;
 mod flow;
 mod holder;
+mod receiver;
 mod stats;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -43,6 +45,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         .pool_idle_timeout(Duration::from_secs(4))
         .timeout(Duration::from_secs(30))
         .build()?;
+    let receivers = callbacks::start_receivers(&args).await?;
     let context = Arc::new(FlowContext::prepare(&args, client).await?);
     let recorder = Arc::new(Recorder::new()?);
     let next_flow = Arc::new(AtomicU64::new(0));
@@ -118,8 +121,13 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let elapsed = started.elapsed();
     let report = Report::build(&recorder, elapsed, &args);
     println!("{}", report.render_text());
+    let mut json = report.to_json();
+    if !receivers.is_empty() {
+        let callbacks = callbacks::drain_and_report(&args, &receivers, &context, started).await;
+        json["callbacks"] = callbacks;
+    }
     if let Some(path) = &args.json {
-        std::fs::write(path, serde_json::to_string_pretty(&report.to_json())?)?;
+        std::fs::write(path, serde_json::to_string_pretty(&json)?)?;
         eprintln!("loadgen: results written to {}", path.display());
     }
     if report.failed_flows > 0 && args.fail_on_errors {
