@@ -83,8 +83,9 @@ async fn pushed(
     match result {
         Ok(challenge) => login_redirect(login_url, &challenge),
         Err(SessionError::Rejected(
-            rejection
-            @ (AuthorizationError::RequestUriExpired | AuthorizationError::RequestUriUsed),
+            rejection @ (AuthorizationError::RequestUriExpired
+            | AuthorizationError::RequestUriUsed
+            | AuthorizationError::SessionExpired),
         )) => {
             // The request_uri is genuine and names a validated client and redirect URI:
             // the wallet learns of the problem there.

@@ -185,7 +185,7 @@ pub fn login_rejection(error: AuthorizationError) -> ApiError {
         AuthorizationError::NotFound | AuthorizationError::InvalidLoginChallenge => {
             ApiError::not_found("no pending login has this login challenge")
         }
-        AuthorizationError::LoginExpired => {
+        AuthorizationError::LoginExpired | AuthorizationError::SessionExpired => {
             ApiError::new(StatusCode::GONE, "login_expired", error.to_string())
         }
         AuthorizationError::LoginCompleted => {

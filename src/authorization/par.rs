@@ -15,7 +15,7 @@ use super::request::{self, AuthorizationParams};
 use super::{dpop, ensure_enabled, session_rejection};
 use crate::http::request_context::RequestContext;
 use crate::state::AppState;
-use crate::wallet::errors::{command_error, ErrorCode, WalletError};
+use crate::wallet::errors::{ErrorCode, WalletError};
 use crate::wallet::wallet_command_meta;
 
 /// Records a pushed authorization request.
@@ -34,7 +34,8 @@ pub async fn par(
             "request_uri must not be pushed (RFC 9126 section 2.1)",
         ));
     }
-    let proof = dpop::proof_of(&state, &http, "/par", None).await?;
+    // Verified now; its `jti` is recorded with the request, once the request was accepted.
+    let proof = dpop::verify(&state, &http, "/par", None)?;
     let client = request::check_client(&state, &params)?;
     let session_id = Uuid::new_v4();
     let now = state.clock.now();
@@ -42,7 +43,7 @@ pub async fn par(
         &state,
         client,
         &params,
-        proof.map(|p| p.thumbprint),
+        proof.as_ref().map(|p| p.proof.thumbprint.clone()),
         session_id,
         now,
     )
@@ -51,16 +52,24 @@ pub async fn par(
     let ttl = settings.request_uri_ttl;
     let lifetime = Duration::seconds(i64::try_from(ttl).unwrap_or(60));
     let meta = wallet_command_meta(&state, context);
-    super::execute(&state, session_id, &meta, |_, now| {
-        let mut request = requested.clone();
-        request.pushed = Some(PushedRequest {
-            request_uri_hash: request_uri.hash,
-            expires_at: now + lifetime,
-        });
-        AuthorizationCommand::Request(RequestAuthorization { now, request })
-    })
+    let executed = dpop::execute_recording_jti(
+        &state,
+        &state.authorization.sessions,
+        session_id,
+        &meta,
+        proof.map(|p| p.jti),
+        |_, now| {
+            let mut request = requested.clone();
+            request.pushed = Some(PushedRequest {
+                request_uri_hash: request_uri.hash,
+                expires_at: now + lifetime,
+            });
+            AuthorizationCommand::Request(RequestAuthorization { now, request })
+        },
+    )
     .await
-    .map_err(|e| command_error(e, session_rejection))?;
+    .map_err(|e| dpop::jti_command_error(e, session_rejection))?;
+    state.metrics.record_appended(&executed.events);
     Ok(HttpResponse::Created()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(json!({

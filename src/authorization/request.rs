@@ -165,6 +165,7 @@ pub async fn validate(
         offer_id,
         pushed: None,
         dpop_jkt: dpop_binding(state, params, proof_jkt)?,
+        expires_at: Some(now + session_lifetime(state)),
     })
 }
 
@@ -234,6 +235,13 @@ fn requested_configurations(
     Ok(ids)
 }
 
+/// `authorization.session_ttl`.
+fn session_lifetime(state: &AppState) -> chrono::Duration {
+    chrono::Duration::seconds(
+        i64::try_from(state.settings.authorization.session_ttl).unwrap_or(600),
+    )
+}
+
 /// The offer named by `issuer_state` and what of it is requested (everything offered when
 /// nothing is named). The offer must be redeemable with the authorization-code grant now.
 async fn offer_configurations(
@@ -251,18 +259,24 @@ async fn offer_configurations(
         .load(offer_id)
         .await
         .map_err(|e| command_error(e, |_| invalid()))?;
-    let covered = ensure_authorizable(&offer, &codes::code_hash(issuer_state), requested, now)
-        .map_err(|rejection| match rejection {
-            OfferError::NotOffered(id) => WalletError::new(
-                if by_details {
-                    ErrorCode::InvalidAuthorizationDetails
-                } else {
-                    ErrorCode::InvalidScope
-                },
-                format!("credential configuration {id} is not part of the offer"),
-            ),
-            _ => invalid(),
-        })?;
+    let covered = ensure_authorizable(
+        &offer,
+        &codes::code_hash(issuer_state),
+        requested,
+        state.settings.offers.max_redemptions,
+        now,
+    )
+    .map_err(|rejection| match rejection {
+        OfferError::NotOffered(id) => WalletError::new(
+            if by_details {
+                ErrorCode::InvalidAuthorizationDetails
+            } else {
+                ErrorCode::InvalidScope
+            },
+            format!("credential configuration {id} is not part of the offer"),
+        ),
+        _ => invalid(),
+    })?;
     Ok((Some(offer_id), covered))
 }
 

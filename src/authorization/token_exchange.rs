@@ -24,7 +24,8 @@ use issuance_domain::offer::{
 use uuid::Uuid;
 
 use super::clients::is_client_id;
-use super::handles;
+use super::dpop::{self, CheckedProof};
+use super::{handles, SessionError};
 use crate::crypto::{codes, sha256};
 use crate::repository::CommandMeta;
 use crate::state::AppState;
@@ -36,8 +37,9 @@ pub async fn exchange(
     state: &AppState,
     meta: &CommandMeta,
     request: TokenRequest,
-    dpop_jkt: Option<String>,
+    proof: Option<CheckedProof>,
 ) -> Result<HttpResponse, WalletError> {
+    let dpop_jkt = proof.as_ref().map(|p| p.proof.thumbprint.clone());
     let invalid_request = |reason: &str| WalletError::new(ErrorCode::InvalidRequest, reason);
     let required = |value: Option<String>, name: &str| {
         value
@@ -76,21 +78,38 @@ pub async fn exchange(
         dpop_jkt: dpop_jkt.clone(),
         redemption_id,
     };
-    let executed = super::execute(state, session_id, meta, |_, now| {
-        AuthorizationCommand::ExchangeCode(ExchangeCode {
-            now,
-            ..command.clone()
-        })
-    })
-    .await
-    .map_err(|e| command_error(e, exchange_rejection))?;
+    // The proof's `jti` is recorded with the exchange, only if the session accepts it.
+    let executed = dpop::execute_recording_jti(
+        state,
+        &state.authorization.sessions,
+        session_id,
+        meta,
+        proof.map(|p| p.jti),
+        |_, now| {
+            AuthorizationCommand::ExchangeCode(ExchangeCode {
+                now,
+                ..command.clone()
+            })
+        },
+    )
+    .await;
+    let executed = match executed {
+        // Used again after the replay was recorded: nothing more is recorded, but the
+        // revocation is made sure of (it records nothing when it is in place).
+        Err(SessionError::Rejected(AuthorizationError::CodeReplayedAgain {
+            offer_id,
+            redemption_id,
+        })) => {
+            revoke(state, meta, offer_id, redemption_id).await?;
+            return Err(replayed_code());
+        }
+        other => other.map_err(|e| dpop::jti_command_error(e, exchange_rejection))?,
+    };
+    state.metrics.record_appended(&executed.events);
 
     if let [AuthorizationEvent::AuthorizationCodeReplayed(replayed)] = executed.events.as_slice() {
         revoke(state, meta, replayed.offer_id, replayed.redemption_id).await?;
-        return Err(WalletError::new(
-            ErrorCode::InvalidGrant,
-            "the authorization code was already used; the access token issued for it is revoked",
-        ));
+        return Err(replayed_code());
     }
     let session = &executed.state;
     let (Some(session_request), Some(grant)) = (session.request.as_ref(), session.grant.as_ref())
@@ -126,6 +145,7 @@ pub async fn exchange(
             requested: Some(requested.unwrap_or_else(|| authorized.clone())),
             client_id: Some(client_id),
             dpop_jkt,
+            jti: None,
         },
         redemption_rejection,
     )
@@ -138,6 +158,13 @@ fn is_code_verifier(text: &str) -> bool {
         && text
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
+}
+
+fn replayed_code() -> WalletError {
+    WalletError::new(
+        ErrorCode::InvalidGrant,
+        "the authorization code was already used; the access token issued for it is revoked",
+    )
 }
 
 fn invalid_code() -> WalletError {
@@ -175,7 +202,9 @@ fn exchange_rejection(error: AuthorizationError) -> WalletError {
     let invalid_grant = |description: &str| WalletError::new(ErrorCode::InvalidGrant, description);
     match error {
         AuthorizationError::NotFound | AuthorizationError::InvalidCode => invalid_code(),
-        AuthorizationError::CodeExpired => invalid_grant("the authorization code has expired"),
+        AuthorizationError::CodeExpired | AuthorizationError::SessionExpired => {
+            invalid_grant("the authorization code has expired")
+        }
         AuthorizationError::ClientMismatch => {
             invalid_grant("the authorization code was issued to another client")
         }

@@ -51,6 +51,10 @@ pub struct AuthorizationSettings {
     pub request_uri_ttl: u64,
     /// How long the user has to log in at the institution, seconds.
     pub login_ttl: u64,
+    /// Lifetime of an authorization session, seconds from its request: a session that has
+    /// not completed by then (login, code exchange) accepts nothing more and records
+    /// nothing, whatever its steps' own lifetimes. At least `request_uri_ttl + code_ttl`.
+    pub session_ttl: u64,
     /// Accept any `client_id` whose redirect URI is https, a private-use scheme or a
     /// loopback http URL (RFC 8252 §7); otherwise only `clients`.
     pub open_registration: bool,
@@ -70,6 +74,7 @@ impl Default for AuthorizationSettings {
             code_ttl: 60,
             request_uri_ttl: 60,
             login_ttl: 600,
+            session_ttl: 600,
             open_registration: false,
             clients: Vec::new(),
             dpop: DpopMode::Disabled,
@@ -104,10 +109,18 @@ impl AuthorizationSettings {
             ("request_uri_ttl", self.request_uri_ttl, 599),
             ("login_ttl", self.login_ttl, 3600),
             ("dpop_proof_max_age", self.dpop_proof_max_age, 600),
+            ("session_ttl", self.session_ttl, 86_400),
         ] {
             if value == 0 || value > max {
                 bad(field, format!("must be within 1..={max} seconds"));
             }
+        }
+        let steps = self.request_uri_ttl.saturating_add(self.code_ttl);
+        if self.session_ttl < steps {
+            bad(
+                "session_ttl",
+                format!("must be at least request_uri_ttl + code_ttl ({steps} seconds)"),
+            );
         }
         let mut seen = Vec::new();
         for (i, client) in self.clients.iter().enumerate() {

@@ -52,6 +52,8 @@ pub struct OfferPolicy {
     pub max_expires_in: u64,
     /// Wrong transaction codes tolerated before the offer locks.
     pub tx_code_max_attempts: u32,
+    /// Most redemptions (access tokens) a multi-use offer grants; then `invalid_grant`.
+    pub max_redemptions: u32,
 }
 
 impl Default for OfferPolicy {
@@ -60,6 +62,7 @@ impl Default for OfferPolicy {
             default_expires_in: 300,
             max_expires_in: 1800,
             tx_code_max_attempts: 3,
+            max_redemptions: 10_000,
         }
     }
 }
@@ -392,6 +395,12 @@ fn validate(settings: &Settings, source: &str) -> Vec<ConfigError> {
         bad(
             "offers.tx_code_max_attempts",
             "must be within 1..=10".into(),
+        );
+    }
+    if offers.max_redemptions == 0 || offers.max_redemptions > 1_000_000 {
+        bad(
+            "offers.max_redemptions",
+            "must be within 1..=1000000".into(),
         );
     }
     let tokens = &settings.tokens;

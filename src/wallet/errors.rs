@@ -347,6 +347,9 @@ pub fn token_rejection(error: OfferError) -> WalletError {
         OfferError::Completed | OfferError::AlreadyRedeemed => {
             invalid_grant("the pre-authorized code was already used")
         }
+        OfferError::RedemptionLimitReached(max) => invalid_grant(&format!(
+            "the offer has been redeemed {max} times, its limit; ask the issuer for a new offer"
+        )),
         OfferError::TxCodeRequired => {
             WalletError::new(ErrorCode::InvalidRequest, "tx_code is required")
         }

@@ -19,15 +19,17 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
-use super::errors::{command_error, token_rejection, ErrorCode, WalletError};
+use super::errors::{token_rejection, ErrorCode, WalletError};
 use super::{access_token, authorization_details, nonce, wallet_command_meta};
 use crate::authorization::clients::is_client_id;
-use crate::authorization::{dpop, token_exchange};
+use crate::authorization::dpop::{self, CheckedProof};
+use crate::authorization::token_exchange;
 use crate::crypto::codes;
 use crate::http::request_context::RequestContext;
 use crate::offers::credential_offer::PRE_AUTHORIZED_GRANT_TYPE;
 use crate::repository::CommandMeta;
 use crate::state::AppState;
+use crate::store::NonceUse;
 
 /// The token request parameters this issuer reads; others are ignored (wallets send
 /// `user_pin`, `resource`, ...). A repeated parameter fails form parsing: RFC 6749 §3.2.
@@ -81,14 +83,13 @@ pub async fn token(
             ))
         }
     }
-    let dpop_jkt = dpop::token_request_proof(&state, &http)
-        .await?
-        .map(|proof| proof.thumbprint);
+    // Verified now, recorded only with the grant's events once the grant checked out.
+    let proof = dpop::token_request_proof(&state, &http)?;
     let meta = wallet_command_meta(&state, context);
     if request.grant_type.as_deref() == Some(GRANT_AUTHORIZATION_CODE) {
-        return token_exchange::exchange(&state, &meta, request, dpop_jkt).await;
+        return token_exchange::exchange(&state, &meta, request, proof).await;
     }
-    pre_authorized(&state, &meta, request, dpop_jkt).await
+    pre_authorized(&state, &meta, request, proof).await
 }
 
 /// The pre-authorized code grant (OID4VCI 1.0 §6.1).
@@ -96,7 +97,7 @@ async fn pre_authorized(
     state: &AppState,
     meta: &CommandMeta,
     request: TokenRequest,
-    dpop_jkt: Option<String>,
+    proof: Option<CheckedProof>,
 ) -> Result<HttpResponse, WalletError> {
     let invalid_request = |reason: &str| WalletError::new(ErrorCode::InvalidRequest, reason);
     let code = request
@@ -140,7 +141,8 @@ async fn pre_authorized(
             echo_authorization_details: requested.is_some(),
             requested,
             client_id,
-            dpop_jkt,
+            dpop_jkt: proof.as_ref().map(|p| p.proof.thumbprint.clone()),
+            jti: proof.map(|p| p.jti),
         },
         token_rejection,
     )
@@ -177,6 +179,9 @@ pub(crate) struct TokenGrant {
     pub client_id: Option<String>,
     /// The DPoP key to bind the token to.
     pub dpop_jkt: Option<String>,
+    /// The DPoP proof's `jti`, to record with the redemption (`None`: none, or recorded
+    /// already with the code exchange).
+    pub jti: Option<NonceUse>,
 }
 
 /// Redeems the offer (`OfferRedeemed`) and answers with the access token (RFC 6749 §5.1):
@@ -197,6 +202,7 @@ pub(crate) async fn issue_token(
         expires_at,
     );
     let bound = grant.dpop_jkt.is_some();
+    let max_redemptions = state.settings.offers.max_redemptions;
     let redemption = NewRedemption {
         redemption_id: grant.redemption_id,
         token_hash,
@@ -205,17 +211,23 @@ pub(crate) async fn issue_token(
         client_id: grant.client_id,
         dpop_jkt: grant.dpop_jkt,
     };
-    let executed = state
-        .offers
-        .execute(grant.offer_id, meta, |_, now| {
+    let executed = dpop::execute_recording_jti(
+        state,
+        &state.offers,
+        grant.offer_id,
+        meta,
+        grant.jti,
+        |_, now| {
             OfferCommand::Redeem(RedeemOffer {
                 now,
                 grant: grant.grant.clone(),
                 redemption: redemption.clone(),
+                max_redemptions,
             })
-        })
-        .await
-        .map_err(|e| command_error(e, rejection))?;
+        },
+    )
+    .await
+    .map_err(|e| dpop::jti_command_error(e, rejection))?;
     state.metrics.record_appended(&executed.events);
 
     let covered = executed.events.iter().find_map(|event| match event {

@@ -97,6 +97,7 @@ pub async fn redeem(
                     client_id: None,
                     dpop_jkt: None,
                 },
+                max_redemptions: 10_000,
             })
         })
         .await;

@@ -42,6 +42,7 @@ fn redeem_command(
                 client_id: None,
                 dpop_jkt: None,
             },
+            max_redemptions: 10_000,
         })
     }
 }

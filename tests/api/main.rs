@@ -5,6 +5,7 @@
 
 mod support;
 
+mod abuse_writes;
 mod audit_export;
 mod audit_support;
 mod audit_tamper;

@@ -3,9 +3,15 @@
 //! Lifecycle: `Requested ──/authorize──▶ LoginPending ──accept──▶ Granted ──token──▶
 //! Exchanged`, or `LoginPending ──reject / subject mismatch──▶ Denied`. Two rejections are
 //! facts worth recording and so return events: a subject mismatch at accept
-//! (`AuthorizationDenied`, the wallet gets `access_denied`), and a second use of an
+//! (`AuthorizationDenied`, the wallet gets `access_denied`), and the first second use of an
 //! exchanged code (`AuthorizationCodeReplayed`, the caller revokes the token issued from it,
-//! RFC 6749 §4.1.2) — the caller then answers the request with an error.
+//! RFC 6749 §4.1.2) — the caller then answers the request with an error. Further uses are
+//! rejected without events, so a code cannot be used to grow the log.
+//!
+//! A session that has not completed by its `expires_at` (the request's time plus
+//! `authorization.session_ttl`) is over: every command is `SessionExpired`, nothing is
+//! recorded. Only the replay of an exchanged code is still recognised, since the token it
+//! gave may outlive the session.
 
 use std::collections::BTreeSet;
 
@@ -58,7 +64,21 @@ fn request(
             return invalid("the request_uri must expire in the future");
         }
     }
+    if request.expires_at.is_some_and(|end| end <= command.now) {
+        return invalid("the session must expire in the future");
+    }
     Ok(vec![AuthorizationEvent::AuthorizationRequested(request)])
+}
+
+/// Refuses every command once the session outlived its lifetime.
+fn ensure_session_live(
+    request: &AuthorizationRequested,
+    now: DateTime<Utc>,
+) -> Result<(), AuthorizationError> {
+    match request.expires_at {
+        Some(end) if now >= end => Err(AuthorizationError::SessionExpired),
+        _ => Ok(()),
+    }
 }
 
 fn start_login(
@@ -87,6 +107,7 @@ fn start_login(
             return Err(AuthorizationError::RequestUriExpired);
         }
     }
+    ensure_session_live(request, command.now)?;
     if command.challenge_expires_at <= command.now {
         return Err(AuthorizationError::InvalidRequest(
             "the login challenge must expire in the future".into(),
@@ -104,7 +125,7 @@ fn ensure_login_pending(
     challenge_hash: &Digest,
     now: DateTime<Utc>,
 ) -> Result<(), AuthorizationError> {
-    session.request()?;
+    let request = session.request()?;
     let login = session
         .login
         .as_ref()
@@ -118,7 +139,7 @@ fn ensure_login_pending(
     if now >= login.expires_at {
         return Err(AuthorizationError::LoginExpired);
     }
-    Ok(())
+    ensure_session_live(request, now)
 }
 
 /// Checks that the login behind `challenge_hash` can be accepted with `offer`, before the
@@ -217,7 +238,14 @@ fn exchange(
         return Err(AuthorizationError::InvalidCode);
     }
     if let Some(exchanged) = &session.exchange {
-        // RFC 6749 §4.1.2: deny, and revoke the tokens issued from the code.
+        // RFC 6749 §4.1.2: deny, and revoke the tokens issued from the code — recorded
+        // once; later uses are refused without a trace in the log.
+        if session.replays > 0 {
+            return Err(AuthorizationError::CodeReplayedAgain {
+                offer_id: grant.offer_id,
+                redemption_id: exchanged.redemption_id,
+            });
+        }
         return Ok(vec![AuthorizationEvent::AuthorizationCodeReplayed(
             AuthorizationCodeReplayed {
                 offer_id: grant.offer_id,
@@ -228,6 +256,7 @@ fn exchange(
     if command.now >= grant.code_expires_at {
         return Err(AuthorizationError::CodeExpired);
     }
+    ensure_session_live(request, command.now)?;
     // RFC 6749 §4.1.3: issued to this client, for this redirect URI (exact match).
     if request.client_id != command.client_id {
         return Err(AuthorizationError::ClientMismatch);

@@ -9,6 +9,9 @@ pub enum AuthorizationError {
     /// `RequestAuthorization` on an existing session.
     #[error("authorization session already exists")]
     AlreadyExists,
+    /// The session outlived `authorization.session_ttl` without completing.
+    #[error("the authorization session has expired")]
+    SessionExpired,
     /// The request breaks an invariant.
     #[error("invalid authorization request: {0}")]
     InvalidRequest(String),
@@ -55,4 +58,13 @@ pub enum AuthorizationError {
     /// (RFC 9449 §10).
     #[error("the token request's DPoP key is not the one the authorization code is bound to")]
     DpopKeyMismatch,
+    /// The code was presented again after a replay was already recorded: nothing more is
+    /// recorded; the caller makes sure the token issued from it stays revoked.
+    #[error("the authorization code was already used")]
+    CodeReplayedAgain {
+        /// The offer of the revoked token.
+        offer_id: uuid::Uuid,
+        /// The revoked redemption.
+        redemption_id: uuid::Uuid,
+    },
 }

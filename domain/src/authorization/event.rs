@@ -56,6 +56,11 @@ pub struct AuthorizationRequested {
     /// §10: a DPoP proof at PAR, or `dpop_jkt`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dpop_jkt: Option<String>,
+    /// When the session ends if it has not completed (`authorization.session_ttl` after
+    /// the request): from then on it accepts no command and records nothing. `None` for
+    /// sessions requested before sessions expired as a whole.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 /// The browser was sent to the institution's login page with a one-time login challenge;

@@ -88,6 +88,14 @@ impl AuthorizationSession {
         self.request.as_ref().ok_or(AuthorizationError::NotFound)
     }
 
+    /// Whether the session outlived its lifetime (see `AuthorizationRequested::expires_at`).
+    pub fn is_expired(&self, now: chrono::DateTime<chrono::Utc>) -> bool {
+        self.request
+            .as_ref()
+            .and_then(|r| r.expires_at)
+            .is_some_and(|end| now >= end)
+    }
+
     /// The offer the session redeems: the granted one, else the `issuer_state`'s.
     pub fn offer_id(&self) -> Option<uuid::Uuid> {
         self.grant

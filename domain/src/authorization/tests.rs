@@ -78,6 +78,7 @@ fn request_for(offer: bool, pushed: bool) -> AuthorizationRequested {
             expires_at: at(60),
         }),
         dpop_jkt: None,
+        expires_at: Some(at(900)),
     }
 }
 
@@ -716,20 +717,131 @@ fn a_second_use_of_the_code_is_recorded_as_a_replay_naming_the_token_to_revoke()
 }
 
 #[test]
-fn every_further_use_is_a_replay_even_expired_or_with_wrong_parameters() {
+fn the_first_further_use_is_a_replay_even_expired_or_with_wrong_parameters() {
     for command in [
         exchange_with(|c| c.now = at(3600)),
         exchange_with(|c| c.code_verifier_hash = wrong()),
         exchange_with(|c| c.client_id = "other-wallet".into()),
     ] {
         assert_eq!(
-            decide_in(&history("REPLAYED"), command),
+            decide_in(&history("EXCHANGED"), command),
             Ok(vec![replayed()])
         );
     }
     let session = AuthorizationSession::from_events(&history("REPLAYED"));
     assert_eq!(session.replays, 1);
     assert_eq!(session.status, SessionStatus::Exchanged);
+}
+
+#[test]
+fn later_uses_are_refused_without_events_naming_the_revoked_token() {
+    for command in [
+        exchange(),
+        exchange_with(|c| c.now = at(3600)),
+        exchange_with(|c| c.code_verifier_hash = wrong()),
+    ] {
+        assert_eq!(
+            decide_in(&history("REPLAYED"), command),
+            Err(AuthorizationError::CodeReplayedAgain {
+                offer_id: offer_id(),
+                redemption_id: redemption_id(),
+            })
+        );
+    }
+    // A wrong code is still just a wrong code.
+    assert_eq!(
+        decide_in(
+            &history("REPLAYED"),
+            exchange_with(|c| c.code_hash = wrong())
+        ),
+        Err(AuthorizationError::InvalidCode)
+    );
+}
+
+// ---- session expiry ----
+
+/// `history(state)` with the session ending at `end` seconds.
+fn history_ending(state: &str, end: i64) -> Vec<AuthorizationEvent> {
+    let mut events = history(state);
+    if let Some(AuthorizationEvent::AuthorizationRequested(request)) = events.first_mut() {
+        request.expires_at = Some(at(end));
+    }
+    events
+}
+
+#[test]
+fn a_request_must_end_in_the_future() {
+    let mut request = request_for(true, true);
+    request.expires_at = Some(t0());
+    SessionTest::with(())
+        .given_no_previous_events()
+        .when(request_cmd(request))
+        .then_expect_error(AuthorizationError::InvalidRequest(
+            "the session must expire in the future".into(),
+        ));
+}
+
+#[test]
+fn an_expired_session_refuses_every_step_and_records_nothing() {
+    // Every step's own deadline is still ahead; only the session's has passed.
+    let cases = [
+        ("REQUESTED", start_login_with(Some(request_uri()), at(16))),
+        ("LOGIN_PENDING", accept()),
+        ("LOGIN_PENDING", reject_with(challenge(), at(20))),
+        ("GRANTED", exchange()),
+    ];
+    for (state, command) in cases {
+        let events = history_ending(state, 15);
+        assert_eq!(
+            decide_in(&events, command.clone()),
+            Err(AuthorizationError::SessionExpired),
+            "{state}"
+        );
+        // The same command a moment before the end is accepted.
+        let alive = history_ending(state, 3600);
+        assert!(decide_in(&alive, command).is_ok(), "{state}");
+    }
+    let direct = vec![AuthorizationEvent::AuthorizationRequested({
+        let mut request = request_for(false, false);
+        request.expires_at = Some(at(5));
+        request
+    })];
+    assert_eq!(
+        decide_in(&direct, start_login_with(None, at(5))),
+        Err(AuthorizationError::SessionExpired)
+    );
+    let accept_check = ensure_acceptable(
+        &AuthorizationSession::from_events(&history_ending("LOGIN_PENDING", 15)),
+        &challenge(),
+        false,
+        at(20),
+    );
+    assert_eq!(accept_check, Err(AuthorizationError::SessionExpired));
+}
+
+#[test]
+fn an_exchanged_code_is_recognised_as_replayed_after_the_session_ended() {
+    assert_eq!(
+        decide_in(&history_ending("EXCHANGED", 15), exchange()),
+        Ok(vec![replayed()])
+    );
+    assert!(matches!(
+        decide_in(&history_ending("REPLAYED", 15), exchange()),
+        Err(AuthorizationError::CodeReplayedAgain { .. })
+    ));
+}
+
+#[test]
+fn sessions_requested_without_an_end_do_not_expire_as_a_whole() {
+    let mut events = history("GRANTED");
+    if let Some(AuthorizationEvent::AuthorizationRequested(request)) = events.first_mut() {
+        request.expires_at = None;
+    }
+    let session = AuthorizationSession::from_events(&events);
+    assert!(!session.is_expired(at(1_000_000)));
+    assert_eq!(decide_in(&events, exchange()), Ok(vec![exchanged()]));
+    assert!(AuthorizationSession::from_events(&history("GRANTED")).is_expired(at(900)));
+    assert!(!AuthorizationSession::from_events(&history("GRANTED")).is_expired(at(899)));
 }
 
 // ---- state and serialisation ----

@@ -86,6 +86,8 @@ pub struct RedeemOffer {
     pub grant: PresentedGrant,
     /// The token to grant.
     pub redemption: NewRedemption,
+    /// Most redemptions a multi-use offer accepts (`offers.max_redemptions`).
+    pub max_redemptions: u32,
 }
 
 /// One credential that was produced and is to be recorded.

@@ -106,6 +106,7 @@ fn check_issuer_state(
     offer: &Offer,
     definition: &OfferCreated,
     presented: &Digest,
+    max_redemptions: u32,
 ) -> Result<(), OfferError> {
     let OfferGrant::AuthorizationCode { issuer_state_hash } = &definition.grant else {
         return Err(OfferError::GrantMismatch);
@@ -113,8 +114,17 @@ fn check_issuer_state(
     if !issuer_state_hash.ct_eq(presented) {
         return Err(OfferError::InvalidCode);
     }
-    if offer.is_single_use() && !offer.redemptions.is_empty() {
+    ensure_redemptions_left(offer, max_redemptions)
+}
+
+/// A single-use offer is redeemed once; a multi-use one at most `max_redemptions` times.
+fn ensure_redemptions_left(offer: &Offer, max_redemptions: u32) -> Result<(), OfferError> {
+    let redeemed = offer.redemptions.len();
+    if offer.is_single_use() && redeemed > 0 {
         return Err(OfferError::AlreadyRedeemed);
+    }
+    if redeemed >= usize::try_from(max_redemptions).unwrap_or(usize::MAX) {
+        return Err(OfferError::RedemptionLimitReached(max_redemptions));
     }
     Ok(())
 }
@@ -143,16 +153,18 @@ fn covered_configurations(
 }
 
 /// Checks, before an authorization request is accepted for it, that the offer can still be
-/// redeemed with its `issuer_state` and covers `requested`; returns what the token would
-/// cover. [`decide`] applies the same rules when the authorization code is exchanged.
+/// redeemed with its `issuer_state` (at most `max_redemptions` times) and covers
+/// `requested`; returns what the token would cover. [`decide`] applies the same rules when
+/// the authorization code is exchanged.
 pub fn ensure_authorizable(
     offer: &Offer,
     issuer_state_hash: &Digest,
     requested: Option<&[String]>,
+    max_redemptions: u32,
     now: DateTime<Utc>,
 ) -> Result<Vec<String>, OfferError> {
     let definition = ensure_redeemable(offer, now)?;
-    check_issuer_state(offer, definition, issuer_state_hash)?;
+    check_issuer_state(offer, definition, issuer_state_hash, max_redemptions)?;
     covered_configurations(definition, requested.map(<[String]>::to_vec))
 }
 
@@ -169,9 +181,8 @@ fn redeem(offer: &Offer, command: RedeemOffer) -> Result<Vec<OfferEvent>, OfferE
             if !code_hash.ct_eq(presented) {
                 return Err(OfferError::InvalidCode);
             }
-            if offer.is_single_use() && !offer.redemptions.is_empty() {
-                return Err(OfferError::AlreadyRedeemed);
-            }
+            // Before the transaction code: a spent offer counts no attempts.
+            ensure_redemptions_left(offer, command.max_redemptions)?;
             match (tx_code, tx_code_hash) {
                 (None, None) => {}
                 (None, Some(_)) => return Err(OfferError::TxCodeNotExpected),
@@ -186,7 +197,12 @@ fn redeem(offer: &Offer, command: RedeemOffer) -> Result<Vec<OfferEvent>, OfferE
         (
             OfferGrant::AuthorizationCode { .. },
             PresentedGrant::AuthorizationCode { issuer_state_hash },
-        ) => check_issuer_state(offer, definition, issuer_state_hash)?,
+        ) => check_issuer_state(
+            offer,
+            definition,
+            issuer_state_hash,
+            command.max_redemptions,
+        )?,
         _ => return Err(OfferError::GrantMismatch),
     }
     let redemption = command.redemption;
@@ -323,11 +339,7 @@ fn notify(offer: &Offer, command: RecordNotification) -> Result<Vec<OfferEvent>,
     {
         return Err(OfferError::UnknownNotificationId);
     }
-    let repeated = offer
-        .notifications
-        .iter()
-        .any(|n| n.notification_id == command.notification_id && n.event == command.event);
-    if repeated {
+    if offer.was_notified(&command.notification_id, command.event) {
         // The notification endpoint is idempotent (OID4VCI 1.0 §11).
         return Ok(vec![]);
     }

@@ -41,6 +41,9 @@ pub enum OfferError {
     /// A single-use offer was already redeemed.
     #[error("the offer was already redeemed")]
     AlreadyRedeemed,
+    /// A multi-use offer reached its cap of redemptions.
+    #[error("the offer has reached its limit of {0} redemptions")]
+    RedemptionLimitReached(u32),
     /// A configuration that the offer does not contain was requested.
     #[error("credential configuration {0} is not part of this offer")]
     NotOffered(String),

@@ -198,7 +198,7 @@ pub struct OfferRevoked {
 }
 
 /// The wallet's notification event (OID4VCI 1.0 §11).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NotificationEvent {
     /// The wallet stored the credential.

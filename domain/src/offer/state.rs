@@ -1,5 +1,7 @@
 //! The Offer's state: the fold of its events. `apply` has no logic beyond recording facts.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -103,6 +105,10 @@ pub struct Redemption {
 }
 
 /// The Offer aggregate's state.
+///
+/// A multi-use offer gains a redemption per wallet (up to `offers.max_redemptions`), so
+/// everything that grows with them is indexed: a request looks its redemption up by id and
+/// a rule counts or checks membership without walking the offer's history.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Offer {
     /// The creation facts; `None` until `OfferCreated`.
@@ -113,19 +119,23 @@ pub struct Offer {
     pub version: u64,
     /// Wrong transaction codes still tolerated.
     pub tx_code_attempts_remaining: u32,
-    /// Access tokens granted.
-    pub redemptions: Vec<Redemption>,
-    /// Credentials issued.
-    pub issued: Vec<CredentialIssued>,
-    /// Notifications received.
-    pub notifications: Vec<NotificationReceived>,
+    /// Access tokens granted, by redemption id.
+    pub redemptions: BTreeMap<Uuid, Redemption>,
+    /// The latest expiry of any access token granted (extends the deadline).
+    pub latest_token_expires_at: Option<DateTime<Utc>>,
+    /// Every configuration issued so far, under any redemption.
+    pub issued_configuration_ids: BTreeSet<String>,
+    /// Number of credentials issued.
+    pub credentials_issued: u64,
+    /// Notifications received: (notification id, event).
+    pub notifications: BTreeSet<(String, NotificationEvent)>,
     /// Why it failed, when `FAILED`.
     pub failure: Option<OfferFailed>,
     /// Whether the claims' data key was destroyed.
     pub claims_erased: bool,
     /// Every redemption id revoked, including ones revoked before they were redeemed.
     #[serde(default)]
-    pub revoked_redemption_ids: Vec<Uuid>,
+    pub revoked_redemption_ids: BTreeSet<Uuid>,
 }
 
 impl Offer {
@@ -154,27 +164,35 @@ impl Offer {
                 if self.is_single_use() {
                     self.status = OfferStatus::Redeemed;
                 }
-                self.redemptions.push(Redemption {
-                    redemption_id: redeemed.redemption_id,
-                    token_hash: redeemed.token_hash,
-                    token_expires_at: redeemed.token_expires_at,
-                    credential_configuration_ids: redeemed.credential_configuration_ids,
-                    issued_configuration_ids: Vec::new(),
-                    notification_ids: Vec::new(),
-                    dpop_jkt: redeemed.dpop_jkt,
-                    client_id: redeemed.client_id,
-                    revoked: false,
-                });
+                self.latest_token_expires_at = Some(
+                    self.latest_token_expires_at
+                        .map_or(redeemed.token_expires_at, |t| {
+                            t.max(redeemed.token_expires_at)
+                        }),
+                );
+                let revoked = self
+                    .revoked_redemption_ids
+                    .contains(&redeemed.redemption_id);
+                self.redemptions.insert(
+                    redeemed.redemption_id,
+                    Redemption {
+                        redemption_id: redeemed.redemption_id,
+                        token_hash: redeemed.token_hash,
+                        token_expires_at: redeemed.token_expires_at,
+                        credential_configuration_ids: redeemed.credential_configuration_ids,
+                        issued_configuration_ids: Vec::new(),
+                        notification_ids: Vec::new(),
+                        dpop_jkt: redeemed.dpop_jkt,
+                        client_id: redeemed.client_id,
+                        revoked,
+                    },
+                );
             }
             OfferEvent::CredentialIssued(issued) => {
                 if self.is_single_use() && self.status == OfferStatus::Redeemed {
                     self.status = OfferStatus::Issuing;
                 }
-                if let Some(redemption) = self
-                    .redemptions
-                    .iter_mut()
-                    .find(|r| r.redemption_id == issued.redemption_id)
-                {
+                if let Some(redemption) = self.redemptions.get_mut(&issued.redemption_id) {
                     if !redemption
                         .issued_configuration_ids
                         .contains(&issued.credential_configuration_id)
@@ -192,7 +210,9 @@ impl Offer {
                             .push(issued.notification_id.clone());
                     }
                 }
-                self.issued.push(issued);
+                self.credentials_issued += 1;
+                self.issued_configuration_ids
+                    .insert(issued.credential_configuration_id);
             }
             OfferEvent::OfferCompleted(_) => self.status = OfferStatus::Completed,
             OfferEvent::OfferFailed(failed) => {
@@ -201,19 +221,16 @@ impl Offer {
             }
             OfferEvent::OfferExpired(_) => self.status = OfferStatus::Expired,
             OfferEvent::OfferRevoked(_) => self.status = OfferStatus::Revoked,
-            OfferEvent::NotificationReceived(notification) => self.notifications.push(notification),
+            OfferEvent::NotificationReceived(notification) => {
+                self.notifications
+                    .insert((notification.notification_id, notification.event));
+            }
             OfferEvent::ClaimsErased(_) => self.claims_erased = true,
             OfferEvent::RedemptionRevoked(revoked) => {
-                if let Some(redemption) = self
-                    .redemptions
-                    .iter_mut()
-                    .find(|r| r.redemption_id == revoked.redemption_id)
-                {
+                if let Some(redemption) = self.redemptions.get_mut(&revoked.redemption_id) {
                     redemption.revoked = true;
                 }
-                if !self.revoked_redemption_ids.contains(&revoked.redemption_id) {
-                    self.revoked_redemption_ids.push(revoked.redemption_id);
-                }
+                self.revoked_redemption_ids.insert(revoked.redemption_id);
             }
         }
     }
@@ -233,15 +250,17 @@ impl Offer {
     /// second can still fetch its credential).
     pub fn deadline(&self) -> Option<DateTime<Utc>> {
         let definition = self.definition.as_ref()?;
-        let latest_token = self.redemptions.iter().map(|r| r.token_expires_at).max();
-        Some(latest_token.map_or(definition.expires_at, |t| t.max(definition.expires_at)))
+        Some(
+            self.latest_token_expires_at
+                .map_or(definition.expires_at, |t| t.max(definition.expires_at)),
+        )
     }
 
     /// The redemption a presented access token belongs to (constant-time hash comparison).
     pub fn redemption(&self, redemption_id: Uuid, token_hash: &Digest) -> Option<&Redemption> {
         self.redemptions
-            .iter()
-            .find(|r| r.redemption_id == redemption_id && r.token_hash.ct_eq(token_hash))
+            .get(&redemption_id)
+            .filter(|r| r.token_hash.ct_eq(token_hash))
     }
 
     /// The redemption a presented access token belongs to, if the token may still be used
@@ -272,8 +291,12 @@ impl Offer {
 
     /// Every configuration issued so far, under any redemption.
     pub fn issued_configuration_ids(&self) -> impl Iterator<Item = &str> {
-        self.issued
-            .iter()
-            .map(|i| i.credential_configuration_id.as_str())
+        self.issued_configuration_ids.iter().map(String::as_str)
+    }
+
+    /// Whether the wallet already sent `event` for `notification_id`.
+    pub fn was_notified(&self, notification_id: &str, event: NotificationEvent) -> bool {
+        self.notifications
+            .contains(&(notification_id.to_string(), event))
     }
 }

@@ -40,6 +40,9 @@ fn token() -> Digest {
     Digest([3; 32])
 }
 
+/// The redemption cap of the commands (`offers.max_redemptions`).
+const MAX_REDEMPTIONS: u32 = 10_000;
+
 fn redemption_id() -> Uuid {
     Uuid::from_u128(7)
 }
@@ -114,6 +117,7 @@ fn redeem_with(
             tx_code_hash,
         },
         redemption: new_redemption(redemption_id()),
+        max_redemptions: MAX_REDEMPTIONS,
     })
 }
 
@@ -278,6 +282,7 @@ fn redeem_authorization_code(issuer_state_hash: Digest, now: DateTime<Utc>) -> O
         now,
         grant: PresentedGrant::AuthorizationCode { issuer_state_hash },
         redemption: new_redemption(redemption_id()),
+        max_redemptions: MAX_REDEMPTIONS,
     })
 }
 
@@ -578,6 +583,95 @@ fn a_multi_use_offer_can_be_redeemed_many_times_and_stays_created() {
     );
 }
 
+/// A multi-use offer redeemed `n` times (redemption ids 1000..).
+fn multi_use_redeemed(n: u128) -> Vec<OfferEvent> {
+    let mut events = vec![created_multi_use()];
+    for i in 0..n {
+        let mut event = redeemed(&[IDENTITY]);
+        if let OfferEvent::OfferRedeemed(r) = &mut event {
+            r.redemption_id = Uuid::from_u128(1000 + i);
+        }
+        events.push(event);
+    }
+    events
+}
+
+fn redeem_capped(max_redemptions: u32) -> OfferCommand {
+    let mut command = redeem_with(code(), None, at(10));
+    if let OfferCommand::Redeem(r) = &mut command {
+        r.max_redemptions = max_redemptions;
+    }
+    command
+}
+
+#[test]
+fn a_multi_use_offer_is_redeemed_up_to_its_cap_and_refused_beyond() {
+    OfferTest::with(())
+        .given(multi_use_redeemed(2))
+        .when(redeem_capped(3))
+        .then_expect_events(vec![redeemed(&[IDENTITY])]);
+    OfferTest::with(())
+        .given(multi_use_redeemed(3))
+        .when(redeem_capped(3))
+        .then_expect_error(OfferError::RedemptionLimitReached(3));
+    // A lowered cap refuses offers already beyond it.
+    OfferTest::with(())
+        .given(multi_use_redeemed(5))
+        .when(redeem_capped(3))
+        .then_expect_error(OfferError::RedemptionLimitReached(3));
+}
+
+#[test]
+fn a_spent_offer_counts_no_transaction_code_attempt() {
+    let mut created = created_with(&[IDENTITY], false, true);
+    created.single_use = false;
+    let mut events = vec![OfferEvent::OfferCreated(created)];
+    events.extend(multi_use_redeemed(1).into_iter().skip(1));
+    let mut command = redeem_with(code(), Some(wrong()), at(10));
+    if let OfferCommand::Redeem(r) = &mut command {
+        r.max_redemptions = 1;
+    }
+    OfferTest::with(())
+        .given(events)
+        .when(command)
+        .then_expect_error(OfferError::RedemptionLimitReached(1));
+}
+
+#[test]
+fn an_authorization_code_offer_is_capped_too() {
+    let mut created = created_with(&[IDENTITY], false, false);
+    created.grant = OfferGrant::AuthorizationCode {
+        issuer_state_hash: code(),
+    };
+    let mut events = vec![OfferEvent::OfferCreated(created)];
+    events.extend(multi_use_redeemed(2).into_iter().skip(1));
+    let offer = Offer::from_events(&events);
+    assert_eq!(
+        ensure_authorizable(&offer, &code(), None, 2, at(10)),
+        Err(OfferError::RedemptionLimitReached(2))
+    );
+    assert!(ensure_authorizable(&offer, &code(), None, 3, at(10)).is_ok());
+    let mut command = redeem_authorization_code(code(), at(10));
+    if let OfferCommand::Redeem(r) = &mut command {
+        r.max_redemptions = 2;
+    }
+    assert_eq!(
+        decide(&offer, command),
+        Err(OfferError::RedemptionLimitReached(2))
+    );
+}
+
+#[test]
+fn redemptions_are_indexed_by_id_and_counted() {
+    let offer = Offer::from_events(&multi_use_redeemed(500));
+    assert_eq!(offer.redemptions.len(), 500);
+    assert!(offer.redemption(Uuid::from_u128(1250), &token()).is_some());
+    assert!(offer.redemption(Uuid::from_u128(1250), &wrong()).is_none());
+    assert!(offer.redemption(Uuid::from_u128(7), &token()).is_none());
+    assert_eq!(offer.latest_token_expires_at, Some(at(400)));
+    assert_eq!(offer.deadline(), Some(at(400)));
+}
+
 #[test]
 fn redeeming_in_terminal_states_is_rejected() {
     let expected = [
@@ -610,6 +704,7 @@ fn redeeming_with_the_wrong_grant_is_rejected() {
             issuer_state_hash: code(),
         },
         redemption: new_redemption(redemption_id()),
+        max_redemptions: MAX_REDEMPTIONS,
     });
     OfferTest::with(())
         .given(vec![created()])
@@ -630,6 +725,7 @@ fn an_authorization_code_offer_is_redeemed_with_its_issuer_state() {
                 issuer_state_hash: hash,
             },
             redemption: new_redemption(redemption_id()),
+            max_redemptions: MAX_REDEMPTIONS,
         })
     };
     let result = decide(
@@ -1173,8 +1269,8 @@ fn revoking_one_redemption_leaves_the_others_working() {
         other,
         redemption_revoked(),
     ]);
-    assert!(offer.redemptions[0].revoked);
-    assert!(!offer.redemptions[1].revoked);
+    assert!(offer.redemptions[&redemption_id()].revoked);
+    assert!(!offer.redemptions[&Uuid::from_u128(8)].revoked);
     assert!(ensure_issuable(&offer, Uuid::from_u128(8), &token(), None, IDENTITY, at(20)).is_ok());
     assert_eq!(
         ensure_issuable(&offer, redemption_id(), &token(), None, IDENTITY, at(20)).err(),
@@ -1273,11 +1369,17 @@ fn a_redemption_records_its_dpop_binding_and_client() {
 fn an_authorization_code_offer_is_authorizable_with_its_issuer_state() {
     let offer = Offer::from_events(&[created_authorization_code(&[IDENTITY, ACCOUNT])]);
     assert_eq!(
-        ensure_authorizable(&offer, &code(), None, at(10)),
+        ensure_authorizable(&offer, &code(), None, MAX_REDEMPTIONS, at(10)),
         Ok(vec![IDENTITY.to_string(), ACCOUNT.to_string()])
     );
     assert_eq!(
-        ensure_authorizable(&offer, &code(), Some(&[ACCOUNT.to_string()]), at(10)),
+        ensure_authorizable(
+            &offer,
+            &code(),
+            Some(&[ACCOUNT.to_string()]),
+            MAX_REDEMPTIONS,
+            at(10)
+        ),
         Ok(vec![ACCOUNT.to_string()])
     );
 }
@@ -1350,7 +1452,13 @@ fn the_authorization_pre_check_refuses_what_the_redemption_would_refuse() {
     ];
     for (offer, issuer_state, requested, now, expected) in cases {
         assert_eq!(
-            ensure_authorizable(&offer, &issuer_state, requested.as_deref(), now),
+            ensure_authorizable(
+                &offer,
+                &issuer_state,
+                requested.as_deref(),
+                MAX_REDEMPTIONS,
+                now
+            ),
             Err(expected.clone())
         );
         let mut command = redeem_authorization_code(issuer_state, now);

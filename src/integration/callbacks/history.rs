@@ -123,3 +123,151 @@ impl OfferHistory {
         cache.insert(offer_id, Folded { sequence, state });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use async_trait::async_trait;
+    use chrono::{DateTime, Utc};
+    use issuance_domain::offer::OfferRedeemed;
+    use issuance_domain::{Digest, EventMetadata, LogPosition, NewEvent, RecordedEvent};
+    use tokio::sync::watch;
+
+    use super::*;
+    use crate::store::{AppendOutcome, ExpectedVersion, StoreError};
+
+    /// One offer's stream in memory, counting the events handed out.
+    struct CountingStream {
+        events: Vec<RecordedEvent>,
+        handed_out: AtomicUsize,
+    }
+
+    impl CountingStream {
+        fn hand_out(&self, events: Vec<RecordedEvent>) -> Vec<RecordedEvent> {
+            self.handed_out.fetch_add(events.len(), Ordering::SeqCst);
+            events
+        }
+    }
+
+    #[async_trait]
+    impl EventStore for CountingStream {
+        async fn append(
+            &self,
+            _: &str,
+            _: ExpectedVersion,
+            _: Vec<NewEvent>,
+        ) -> Result<AppendOutcome, StoreError> {
+            Err(StoreError::Unavailable("read-only".into()))
+        }
+
+        async fn read_stream(&self, _: &str) -> Result<Vec<RecordedEvent>, StoreError> {
+            Ok(self.hand_out(self.events.clone()))
+        }
+
+        async fn read_stream_range(
+            &self,
+            _: &str,
+            after: u64,
+            up_to: u64,
+        ) -> Result<Vec<RecordedEvent>, StoreError> {
+            let events = self
+                .events
+                .iter()
+                .filter(|e| e.sequence > after && e.sequence <= up_to)
+                .cloned()
+                .collect();
+            Ok(self.hand_out(events))
+        }
+
+        async fn read_all(
+            &self,
+            _: LogPosition,
+            _: usize,
+        ) -> Result<Vec<RecordedEvent>, StoreError> {
+            Ok(Vec::new())
+        }
+
+        async fn head(&self) -> Result<LogPosition, StoreError> {
+            Ok(LogPosition::START)
+        }
+
+        fn appended(&self) -> watch::Receiver<LogPosition> {
+            watch::channel(LogPosition::START).1
+        }
+
+        fn backend(&self) -> &'static str {
+            "memory"
+        }
+    }
+
+    /// A multi-use offer's stream: `n` redemptions.
+    fn long_stream(offer_id: Uuid, n: u64) -> Vec<RecordedEvent> {
+        let at = DateTime::<Utc>::from_timestamp(1_800_000_000, 0).unwrap();
+        (1..=n)
+            .map(|sequence| {
+                let event = OfferEvent::OfferRedeemed(OfferRedeemed {
+                    redemption_id: Uuid::from_u128(u128::from(sequence)),
+                    grant: "pre-authorized_code".into(),
+                    token_hash: Digest([0; 32]),
+                    token_expires_at: at,
+                    credential_configuration_ids: vec!["A".into()],
+                    client_id: None,
+                    dpop_jkt: None,
+                });
+                RecordedEvent {
+                    position: LogPosition::at(sequence),
+                    stream_id: stream_id(offer_id),
+                    sequence,
+                    event_id: Uuid::from_u128(1_000_000 + u128::from(sequence)),
+                    event_type: event.event_type().into(),
+                    event_version: event.event_version(),
+                    payload: Arc::new(event.payload()),
+                    metadata: EventMetadata {
+                        actor: "wallet".into(),
+                        request_id: None,
+                        occurred_at: at,
+                        client_ip: None,
+                        holder_key_thumbprint: None,
+                    },
+                }
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn each_callback_of_a_long_stream_reads_only_the_events_since_the_previous_one() {
+        const EVENTS: u64 = 2_000;
+        let offer_id = Uuid::from_u128(7);
+        let events = long_stream(offer_id, EVENTS);
+        let store = Arc::new(CountingStream {
+            events: events.clone(),
+            handed_out: AtomicUsize::new(0),
+        });
+        let history = OfferHistory::new(store.clone());
+        for recorded in &events {
+            let (envelope, _) = EventEnvelope::from_recorded(recorded).unwrap();
+            let before = history
+                .with_event(&envelope, |before, _| before.redemptions.len())
+                .await
+                .unwrap();
+            assert_eq!(before as u64, recorded.sequence - 1);
+        }
+        // Every event read once in all (re-reading the stream per callback would be
+        // EVENTS * (EVENTS + 1) / 2 = 2,001,000).
+        assert_eq!(store.handed_out.load(Ordering::SeqCst), EVENTS as usize);
+
+        // A redelivery of an earlier event folds again from the start, up to that event
+        // only, and the state is right.
+        let (old, _) = EventEnvelope::from_recorded(&events[9]).unwrap();
+        let before = history
+            .with_event(&old, |before, _| before.redemptions.len())
+            .await
+            .unwrap();
+        assert_eq!(before, 9);
+        assert_eq!(
+            store.handed_out.load(Ordering::SeqCst),
+            EVENTS as usize + 10
+        );
+    }
+}

@@ -104,10 +104,7 @@ pub fn status_of(before: &Offer, event: &OfferEvent) -> Option<CallbackStatus> {
         OfferEvent::OfferExpired(_) => Some(CallbackStatus::Expired),
         OfferEvent::OfferRevoked(_) => Some(CallbackStatus::Revoked),
         OfferEvent::CredentialIssued(issued) if !before.is_single_use() => {
-            let redemption = before
-                .redemptions
-                .iter()
-                .find(|r| r.redemption_id == issued.redemption_id)?;
+            let redemption = before.redemptions.get(&issued.redemption_id)?;
             let issued_before = &redemption.issued_configuration_ids;
             let completes = !issued_before.contains(&issued.credential_configuration_id)
                 && redemption.credential_configuration_ids.iter().all(|id| {

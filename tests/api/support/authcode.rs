@@ -147,6 +147,17 @@ impl LoginAnswer {
 }
 
 impl TestApp {
+    /// An identity credential offer with the authorization-code grant, made for `subject`.
+    pub async fn create_authorization_code_offer(&self, subject: &str) -> Value {
+        self.create_offer(&json!({
+            "credential_configuration_id": "IdentityCredential",
+            "claims": {"given_name": "Erika", "family_name": "Mustermann"},
+            "grant": "authorization_code",
+            "subject": subject,
+        }))
+        .await
+    }
+
     /// `POST /par` with form parameters and optional headers.
     pub async fn par(&self, params: &[(&str, &str)]) -> Reply {
         self.par_with(params, &[]).await

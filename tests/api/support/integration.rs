@@ -681,6 +681,7 @@ async fn redeem_with(
                     client_id: None,
                     dpop_jkt: None,
                 },
+                max_redemptions: 10_000,
             })
         })
         .await
