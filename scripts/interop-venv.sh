@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Creates (once) the virtualenv with the independent Python implementations the interop
-# tests check our output with (credential/tests/interop/requirements.txt) and prints its
-# python. Re-installs when the requirements change. Usage:
-#   export ISSUANCE_TEST_PYTHON="$(scripts/interop-venv.sh)"
+# Creates (once) a virtualenv with the independent Python implementations the interop
+# tests check our output with and prints its python. Re-installs when the requirements
+# change. Two sets, in separate virtualenvs because their cbor2 versions conflict:
+#   export ISSUANCE_TEST_PYTHON="$(scripts/interop-venv.sh)"           # requirements.txt
+#   export ISSUANCE_TEST_MDOC_PYTHON="$(scripts/interop-venv.sh mdoc)" # requirements-mdoc.txt
 set -euo pipefail
 cd "$(dirname "$0")/.."
-requirements=credential/tests/interop/requirements.txt
-venv="${CARGO_TARGET_DIR:-target}/interop-venv"
+suffix="${1:+-$1}"
+requirements="credential/tests/interop/requirements${suffix}.txt"
+venv="${CARGO_TARGET_DIR:-target}/interop-venv${suffix}"
 stamp="$venv/requirements.sha256"
 want="$(sha256sum "$requirements" | cut -d' ' -f1)"
 if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then

@@ -69,7 +69,8 @@ fi
 
 log "interop virtualenv (independent implementations the tests check our output with)"
 ISSUANCE_TEST_PYTHON="$(scripts/interop-venv.sh)"
-export ISSUANCE_TEST_PYTHON
+ISSUANCE_TEST_MDOC_PYTHON="$(scripts/interop-venv.sh mdoc)"
+export ISSUANCE_TEST_PYTHON ISSUANCE_TEST_MDOC_PYTHON
 
 log "formatting"
 cargo fmt --all -- --check

@@ -12,6 +12,7 @@ use tokio::task::JoinHandle;
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::LoadedConfig;
+use crate::crypto::document_signer;
 use crate::crypto::server_secret::ServerSecret;
 use crate::health::HealthRegistry;
 use crate::http::metrics::{ApiName, Metrics};
@@ -80,9 +81,21 @@ impl Application {
             .checkpoint;
         let (audit_progress_tx, audit_progress) = ProjectionProgress::new(audit_start);
         let issuer_url = settings.public_url.trim_end_matches('/').to_string();
+        let document_signer = document_signer::load(
+            &settings,
+            config.catalog.has_mdoc(),
+            &issuer_url,
+            clock.now().timestamp(),
+        )?;
         let wallet_api = Arc::new(
-            wallet::WalletState::new(&settings, &config.catalog, &issuer_keys, &issuer_url)
-                .context("cannot prepare the wallet API")?,
+            wallet::WalletState::new(
+                &settings,
+                &config.catalog,
+                &issuer_keys,
+                &issuer_url,
+                document_signer,
+            )
+            .context("cannot prepare the wallet API")?,
         );
         let (shutdown, shutdown_rx) = watch::channel(false);
         let offers = OfferRepository::new(opened.events.clone(), clock.clone());

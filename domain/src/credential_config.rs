@@ -1,11 +1,12 @@
 //! Credential configurations (what the issuer can issue) and validation of an offer's
 //! claims against them.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{json, Map, Value};
+
+pub use crate::catalog::CredentialCatalog;
 
 /// The only credential format this issuer produces: SD-JWT VC (`dc+sd-jwt`).
 pub const FORMAT_DC_SD_JWT: &str = "dc+sd-jwt";
@@ -327,37 +328,32 @@ pub fn resolve<'a>(root: &'a Value, path: &[PathElement]) -> Vec<&'a Value> {
     current
 }
 
-/// The configured credential configurations, by id.
-#[derive(Debug, Clone, Default)]
-pub struct CredentialCatalog {
-    configurations: BTreeMap<String, CredentialConfiguration>,
-}
-
-impl CredentialCatalog {
-    /// Builds the catalogue; ids must be unique (checked when the configuration is loaded).
-    pub fn new(configurations: Vec<CredentialConfiguration>) -> Self {
-        CredentialCatalog {
-            configurations: configurations
-                .into_iter()
-                .map(|c| (c.id.clone(), c))
-                .collect(),
-        }
+/// The `credential_metadata` object of a `credential_configurations_supported` entry
+/// (OID4VCI 1.0 §12.2.4): the display and one `{path, mandatory, display}` per claim,
+/// whatever the format addresses claims with.
+pub fn credential_metadata<'a>(
+    display: &[Display],
+    claims: impl Iterator<Item = (Value, bool, &'a [ClaimDisplay])>,
+) -> Value {
+    let claims: Vec<Value> = claims
+        .map(|(path, mandatory, display)| {
+            let mut entry = Map::new();
+            entry.insert("path".into(), path);
+            entry.insert("mandatory".into(), json!(mandatory));
+            if !display.is_empty() {
+                entry.insert("display".into(), json!(display));
+            }
+            Value::Object(entry)
+        })
+        .collect();
+    let mut metadata = Map::new();
+    if !display.is_empty() {
+        metadata.insert("display".into(), json!(display));
     }
-
-    /// The configuration with this id.
-    pub fn get(&self, id: &str) -> Option<&CredentialConfiguration> {
-        self.configurations.get(id)
+    if !claims.is_empty() {
+        metadata.insert("claims".into(), Value::Array(claims));
     }
-
-    /// All configurations, ordered by id.
-    pub fn iter(&self) -> impl Iterator<Item = &CredentialConfiguration> {
-        self.configurations.values()
-    }
-
-    /// The configuration whose `scope` is `scope`.
-    pub fn by_scope(&self, scope: &str) -> Option<&CredentialConfiguration> {
-        self.configurations.values().find(|c| c.scope == scope)
-    }
+    Value::Object(metadata)
 }
 
 #[cfg(test)]

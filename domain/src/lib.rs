@@ -21,6 +21,7 @@
 pub mod aggregate;
 pub mod authorization;
 pub mod canonical;
+pub mod catalog;
 pub mod credential_config;
 pub mod digest;
 pub mod envelope;

@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use crate::credential_config::{ClaimDisplay, ClaimProblem, Display};
+use crate::credential_config::{credential_metadata, ClaimDisplay, ClaimProblem, Display};
 
 mod values;
 
@@ -185,24 +185,16 @@ impl MdocConfiguration {
     /// with `jwt` proofs signed by one of `proof_signing_algs`, and `credential_metadata`
     /// with claims addressed by `[namespace, element]` paths.
     pub fn metadata(&self, proof_signing_algs: &[&str]) -> Value {
-        let claims: Vec<Value> = self
-            .claims
-            .iter()
-            .map(|claim| {
-                let mut entry = Map::new();
-                entry.insert("path".into(), json!([claim.namespace, claim.element]));
-                entry.insert("mandatory".into(), json!(claim.mandatory));
-                if !claim.display.is_empty() {
-                    entry.insert("display".into(), json!(claim.display));
-                }
-                Value::Object(entry)
-            })
-            .collect();
-        let mut credential_metadata = Map::new();
-        if !self.display.is_empty() {
-            credential_metadata.insert("display".into(), json!(self.display));
-        }
-        credential_metadata.insert("claims".into(), Value::Array(claims));
+        let credential_metadata = credential_metadata(
+            &self.display,
+            self.claims.iter().map(|claim| {
+                (
+                    json!([claim.namespace, claim.element]),
+                    claim.mandatory,
+                    claim.display.as_slice(),
+                )
+            }),
+        );
         json!({
             "format": FORMAT_MSO_MDOC,
             "scope": self.scope,
@@ -212,7 +204,7 @@ impl MdocConfiguration {
             "proof_types_supported": {
                 "jwt": {"proof_signing_alg_values_supported": proof_signing_algs}
             },
-            "credential_metadata": Value::Object(credential_metadata),
+            "credential_metadata": credential_metadata,
         })
     }
 }

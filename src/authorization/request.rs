@@ -218,7 +218,7 @@ fn requested_configurations(
         )?,
         None => Vec::new(),
     };
-    if let Some(unknown) = ids.iter().find(|id| state.catalog.get(id).is_none()) {
+    if let Some(unknown) = ids.iter().find(|id| !state.catalog.contains(id)) {
         return Err(WalletError::new(
             ErrorCode::InvalidAuthorizationDetails,
             format!("unknown credential configuration {unknown}"),
@@ -227,8 +227,8 @@ fn requested_configurations(
     let mut seen: BTreeSet<String> = ids.iter().cloned().collect();
     for scope in params.scope.as_deref().unwrap_or_default().split(' ') {
         if let Some(configuration) = state.catalog.by_scope(scope) {
-            if seen.insert(configuration.id.clone()) {
-                ids.push(configuration.id.clone());
+            if seen.insert(configuration.id().to_string()) {
+                ids.push(configuration.id().to_string());
             }
         }
     }

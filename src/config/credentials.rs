@@ -4,11 +4,14 @@
 use std::collections::BTreeSet;
 
 use issuance_domain::credential_config::{
-    ClaimDefinition, ClaimDisplay, ClaimPath, ClaimValueType, CredentialConfiguration, Display,
-    PathElement, FORMAT_DC_SD_JWT,
+    ClaimDefinition, ClaimDisplay, ClaimPath, ClaimValueType, CredentialCatalog,
+    CredentialConfiguration, Display, PathElement, FORMAT_DC_SD_JWT,
 };
+use issuance_domain::mdoc_config::FORMAT_MSO_MDOC;
 use serde::{Deserialize, Serialize};
 
+use super::configuration_table::ConfigurationTableToml;
+use super::mdoc_credentials::mdoc_configuration;
 use super::ConfigError;
 
 /// Claim names the SD-JWT VC payload reserves for itself (SD-JWT VC -13 §3.2.2, RFC 9901).
@@ -128,13 +131,15 @@ pub(super) fn is_identifier(text: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':'))
 }
 
-/// Converts and validates all configurations; `source_name` names the file in errors.
+/// Converts and validates all configurations of both formats into the catalogue;
+/// `source_name` names the file in errors. Ids and scopes are unique across formats.
 pub fn convert(
-    tables: &[CredentialConfigurationToml],
+    tables: &[ConfigurationTableToml],
     source_name: &str,
-) -> Result<Vec<CredentialConfiguration>, Vec<ConfigError>> {
+) -> Result<CredentialCatalog, Vec<ConfigError>> {
     let mut errors = Vec::new();
-    let mut converted = Vec::new();
+    let mut sd_jwt = Vec::new();
+    let mut mdoc = Vec::new();
     let mut ids = BTreeSet::new();
     let mut scopes = BTreeSet::new();
     if tables.is_empty() {
@@ -145,91 +150,113 @@ pub fn convert(
         ));
     }
     for (i, table) in tables.iter().enumerate() {
-        let field = |name: &str| format!("credential_configurations[{i}].{name}");
         let mut bad = |name: &str, problem: String| {
-            errors.push(ConfigError::invalid(source_name, field(name), problem))
+            errors.push(ConfigError::invalid(
+                source_name,
+                format!("credential_configurations[{i}].{name}"),
+                problem,
+            ))
         };
-        if !is_identifier(&table.id) {
-            bad(
-                "id",
-                format!(
-                    "`{}` must be 1-128 characters of A-Z a-z 0-9 _ - . :",
-                    table.id
-                ),
-            );
-        } else if !ids.insert(table.id.clone()) {
-            bad("id", format!("`{}` is configured twice", table.id));
-        }
-        if table.format != FORMAT_DC_SD_JWT {
-            bad(
-                "format",
-                format!(
-                    "`{}` is not supported; only `{FORMAT_DC_SD_JWT}`",
-                    table.format
-                ),
-            );
-        }
-        if table.vct.trim().is_empty() {
-            bad("vct", "must not be empty".into());
-        }
-        let scope = table.scope.clone().unwrap_or_else(|| table.id.clone());
-        if !is_identifier(&scope) {
-            bad("scope", format!("`{scope}` is not a valid scope token"));
-        } else if !scopes.insert(scope.clone()) {
-            bad("scope", format!("`{scope}` is used by two configurations"));
-        }
-        if table.validity_days == 0 || table.validity_days > 3650 {
-            bad(
-                "validity_days",
-                format!("{} is outside 1..=3650", table.validity_days),
-            );
-        }
-        let mut paths = BTreeSet::new();
-        let mut claims = Vec::new();
-        for (j, claim) in table.claims.iter().enumerate() {
-            let claim_field = format!("claims[{j}].path");
-            match parse_claim_path(&claim.path) {
-                Err(problem) => bad(&claim_field, problem),
-                Ok(path) => {
-                    if let Some(PathElement::Key(first)) = path.0.first() {
-                        if path.0.len() == 1 && RESERVED_CLAIMS.contains(&first.as_str()) {
-                            bad(&claim_field, format!("`{first}` is reserved by SD-JWT VC"));
-                        }
-                    }
-                    if path
-                        .0
-                        .iter()
-                        .any(|e| matches!(e, PathElement::Key(k) if k == "_sd" || k == "..."))
-                    {
-                        bad(&claim_field, "`_sd` and `...` cannot be claim names".into());
-                    }
-                    if !paths.insert(path.clone()) {
-                        bad(&claim_field, format!("`{}` is defined twice", claim.path));
-                    }
-                    claims.push(ClaimDefinition {
-                        path,
-                        mandatory: claim.mandatory,
-                        selectively_disclosable: claim.selectively_disclosable,
-                        value_type: claim.value_type,
-                        display: claim.display.clone(),
-                    });
-                }
+        check_id_and_scope(table.id(), table.scope(), (&mut ids, &mut scopes), &mut bad);
+        match table {
+            ConfigurationTableToml::SdJwt(table) => {
+                sd_jwt.push(sd_jwt_configuration(table, &mut bad))
             }
+            ConfigurationTableToml::Mdoc(table) => mdoc.push(mdoc_configuration(table, &mut bad)),
         }
-        converted.push(CredentialConfiguration {
-            id: table.id.clone(),
-            format: table.format.clone(),
-            vct: table.vct.clone(),
-            scope,
-            display: table.display.clone(),
-            claims,
-            validity_seconds: u64::from(table.validity_days) * 86_400,
-        });
     }
     if errors.is_empty() {
-        Ok(converted)
+        Ok(CredentialCatalog::with_mdoc(sd_jwt, mdoc))
     } else {
         Err(errors)
+    }
+}
+
+/// The id is a valid identifier and the scope a valid scope token, each used once.
+pub(super) fn check_id_and_scope(
+    id: &str,
+    scope: &str,
+    (ids, scopes): (&mut BTreeSet<String>, &mut BTreeSet<String>),
+    bad: &mut impl FnMut(&str, String),
+) {
+    if !is_identifier(id) {
+        bad(
+            "id",
+            format!("`{id}` must be 1-128 characters of A-Z a-z 0-9 _ - . :"),
+        );
+    } else if !ids.insert(id.to_string()) {
+        bad("id", format!("`{id}` is configured twice"));
+    }
+    if !is_identifier(scope) {
+        bad("scope", format!("`{scope}` is not a valid scope token"));
+    } else if !scopes.insert(scope.to_string()) {
+        bad("scope", format!("`{scope}` is used by two configurations"));
+    }
+}
+
+/// One SD-JWT VC table as a configuration; problems go to `bad` by field.
+fn sd_jwt_configuration(
+    table: &CredentialConfigurationToml,
+    bad: &mut impl FnMut(&str, String),
+) -> CredentialConfiguration {
+    if table.format != FORMAT_DC_SD_JWT {
+        bad(
+            "format",
+            format!(
+                "`{}` is not supported; only `{FORMAT_DC_SD_JWT}` and `{FORMAT_MSO_MDOC}`",
+                table.format
+            ),
+        );
+    }
+    if table.vct.trim().is_empty() {
+        bad("vct", "must not be empty".into());
+    }
+    if table.validity_days == 0 || table.validity_days > 3650 {
+        bad(
+            "validity_days",
+            format!("{} is outside 1..=3650", table.validity_days),
+        );
+    }
+    let mut paths = BTreeSet::new();
+    let mut claims = Vec::new();
+    for (j, claim) in table.claims.iter().enumerate() {
+        let claim_field = format!("claims[{j}].path");
+        match parse_claim_path(&claim.path) {
+            Err(problem) => bad(&claim_field, problem),
+            Ok(path) => {
+                if let Some(PathElement::Key(first)) = path.0.first() {
+                    if path.0.len() == 1 && RESERVED_CLAIMS.contains(&first.as_str()) {
+                        bad(&claim_field, format!("`{first}` is reserved by SD-JWT VC"));
+                    }
+                }
+                if path
+                    .0
+                    .iter()
+                    .any(|e| matches!(e, PathElement::Key(k) if k == "_sd" || k == "..."))
+                {
+                    bad(&claim_field, "`_sd` and `...` cannot be claim names".into());
+                }
+                if !paths.insert(path.clone()) {
+                    bad(&claim_field, format!("`{}` is defined twice", claim.path));
+                }
+                claims.push(ClaimDefinition {
+                    path,
+                    mandatory: claim.mandatory,
+                    selectively_disclosable: claim.selectively_disclosable,
+                    value_type: claim.value_type,
+                    display: claim.display.clone(),
+                });
+            }
+        }
+    }
+    CredentialConfiguration {
+        id: table.id.clone(),
+        format: table.format.clone(),
+        vct: table.vct.clone(),
+        scope: table.scope.clone().unwrap_or_else(|| table.id.clone()),
+        display: table.display.clone(),
+        claims,
+        validity_seconds: u64::from(table.validity_days) * 86_400,
     }
 }
 

@@ -1,11 +1,8 @@
 //! ISO mdoc (`format = "mso_mdoc"`) credential configurations as written in TOML, and their
 //! conversion into the domain's [`MdocConfiguration`]s with field-precise validation.
 //!
-//! The service does not load these yet (the credential endpoint issues `dc+sd-jwt` only;
-//! docs/adr/0006-mdoc.md describes the wiring); `config/mdoc.example.toml` is checked
-//! against this model by the tests below.
-
-use std::collections::BTreeSet;
+//! `config/mdoc.example.toml` (part of the built-in configuration) is checked against this
+//! model by the tests below.
 
 use issuance_domain::credential_config::{ClaimDisplay, Display};
 use issuance_domain::mdoc_config::{
@@ -13,7 +10,8 @@ use issuance_domain::mdoc_config::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::credentials::is_identifier;
+use super::configuration_table::ConfigurationTableToml;
+use super::credentials::convert;
 use super::ConfigError;
 
 /// One `[[credential_configurations]]` table with `format = "mso_mdoc"`.
@@ -67,86 +65,65 @@ fn default_algs() -> Vec<i64> {
     vec![COSE_ALG_ES256]
 }
 
-/// Converts and validates mdoc configurations; `source_name` names the file in errors.
+/// Converts and validates mdoc configurations alone (the example file's tests); the
+/// service reads them with [`super::credentials::convert`], next to SD-JWT VC ones.
 pub fn convert_mdoc(
     tables: &[MdocConfigurationToml],
     source_name: &str,
 ) -> Result<Vec<MdocConfiguration>, Vec<ConfigError>> {
-    let mut errors = Vec::new();
-    let mut converted = Vec::new();
-    let mut ids = BTreeSet::new();
-    let mut scopes = BTreeSet::new();
-    for (i, table) in tables.iter().enumerate() {
-        let mut bad = |name: &str, problem: String| {
-            errors.push(ConfigError::invalid(
-                source_name,
-                format!("credential_configurations[{i}].{name}"),
-                problem,
-            ))
-        };
-        if !is_identifier(&table.id) {
-            bad(
-                "id",
-                format!(
-                    "`{}` must be 1-128 characters of A-Z a-z 0-9 _ - . :",
-                    table.id
-                ),
-            );
-        } else if !ids.insert(table.id.clone()) {
-            bad("id", format!("`{}` is configured twice", table.id));
-        }
-        if table.format != FORMAT_MSO_MDOC {
-            bad("format", format!("must be `{FORMAT_MSO_MDOC}`"));
-        }
-        let scope = table.scope.clone().unwrap_or_else(|| table.id.clone());
-        if !is_identifier(&scope) {
-            bad("scope", format!("`{scope}` is not a valid scope token"));
-        } else if !scopes.insert(scope.clone()) {
-            bad("scope", format!("`{scope}` is used by two configurations"));
-        }
-        if table.validity_days > 3650 {
-            bad(
-                "validity_days",
-                format!("{} is outside 1..=3650", table.validity_days),
-            );
-        }
-        let mut claims = Vec::new();
-        for (j, claim) in table.claims.iter().enumerate() {
-            match claim.path.as_slice() {
-                [namespace, element] => claims.push(MdocClaimDefinition {
-                    namespace: namespace.clone(),
-                    element: element.clone(),
-                    mandatory: claim.mandatory,
-                    value_type: claim.value_type,
-                    display: claim.display.clone(),
-                }),
-                _ => bad(
-                    &format!("claims[{j}].path"),
-                    "must be [namespace, element]".into(),
-                ),
-            }
-        }
-        let configuration = MdocConfiguration {
-            id: table.id.clone(),
-            doctype: table.doctype.clone(),
-            scope,
-            display: table.display.clone(),
-            claims,
-            validity_seconds: u64::from(table.validity_days) * 86_400,
-            credential_signing_alg_values_supported: table
-                .credential_signing_alg_values_supported
-                .clone(),
-        };
-        for (field, problem) in configuration.problems() {
-            bad(&field, problem);
-        }
-        converted.push(configuration);
+    let tables: Vec<ConfigurationTableToml> = tables
+        .iter()
+        .cloned()
+        .map(ConfigurationTableToml::Mdoc)
+        .collect();
+    convert(&tables, source_name).map(|catalog| catalog.mdoc_iter().cloned().collect())
+}
+
+/// One mdoc table as a configuration; problems go to `bad` by field.
+pub(super) fn mdoc_configuration(
+    table: &MdocConfigurationToml,
+    bad: &mut impl FnMut(&str, String),
+) -> MdocConfiguration {
+    if table.format != FORMAT_MSO_MDOC {
+        bad("format", format!("must be `{FORMAT_MSO_MDOC}`"));
     }
-    if errors.is_empty() {
-        Ok(converted)
-    } else {
-        Err(errors)
+    if table.validity_days > 3650 {
+        bad(
+            "validity_days",
+            format!("{} is outside 1..=3650", table.validity_days),
+        );
     }
+    let mut claims = Vec::new();
+    for (j, claim) in table.claims.iter().enumerate() {
+        match claim.path.as_slice() {
+            [namespace, element] => claims.push(MdocClaimDefinition {
+                namespace: namespace.clone(),
+                element: element.clone(),
+                mandatory: claim.mandatory,
+                value_type: claim.value_type,
+                display: claim.display.clone(),
+            }),
+            _ => bad(
+                &format!("claims[{j}].path"),
+                "must be [namespace, element]".into(),
+            ),
+        }
+    }
+    let configuration = MdocConfiguration {
+        id: table.id.clone(),
+        doctype: table.doctype.clone(),
+        scope: table.scope.clone().unwrap_or_else(|| table.id.clone()),
+        display: table.display.clone(),
+        claims,
+        validity_seconds: u64::from(table.validity_days) * 86_400,
+        credential_signing_alg_values_supported: table
+            .credential_signing_alg_values_supported
+            .clone(),
+    };
+    for (field, problem) in configuration.problems() {
+        bad(&field, problem);
+    }
+    configuration
 }
 
 #[cfg(test)]
@@ -261,19 +238,47 @@ mod tests {
                 "credential_configurations[0].credential_signing_alg_values_supported",
                 "credential_configurations[0].claims",
                 "credential_configurations[1].id",
-                "credential_configurations[1].format",
                 "credential_configurations[1].scope",
+                "credential_configurations[1].format",
             ]
         );
     }
 
     #[test]
-    fn the_service_still_refuses_mdoc_entries_at_start() {
-        let toml = format!("{}\n{EXAMPLE}", super::super::BUILT_IN_CONFIG);
+    fn the_built_in_configuration_serves_the_examples_next_to_sd_jwt_vc() {
+        let loaded =
+            super::super::LoadedConfig::from_toml_with(super::super::BUILT_IN_CONFIG, &[]).unwrap();
+        assert!(loaded.catalog.get("IdentityCredential").is_some());
+        for id in ["org.iso.18013.5.1.mDL", "eu.europa.ec.eudi.pid.1"] {
+            assert!(loaded.catalog.mdoc(id).is_some(), "{id}");
+        }
+    }
+
+    #[test]
+    fn ids_and_scopes_are_unique_across_formats() {
+        let toml = format!(
+            "{}\n{}",
+            super::super::BUILT_IN_CONFIG,
+            r#"
+            [[credential_configurations]]
+            id = "IdentityCredential"
+            format = "mso_mdoc"
+            doctype = "x"
+            scope = "identity_credential"
+            [[credential_configurations.claims]]
+            path = ["x", "y"]
+            value_type = "tstr"
+            "#
+        );
         let errors = super::super::LoadedConfig::from_toml_with(&toml, &[]).unwrap_err();
         let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
         assert!(
-            text.iter().any(|e| e.contains("credential_configurations")),
+            text.iter().any(|e| e.contains("is configured twice")),
+            "{text:?}"
+        );
+        assert!(
+            text.iter()
+                .any(|e| e.contains("is used by two configurations")),
             "{text:?}"
         );
     }

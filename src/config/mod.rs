@@ -6,6 +6,7 @@
 //! reported with the file, the field and what is wrong.
 
 mod authorization;
+mod configuration_table;
 mod credentials;
 mod error;
 mod integration;
@@ -16,6 +17,7 @@ mod settings;
 mod shutdown;
 
 pub use authorization::{AuthorizationSettings, ClientConfig, DpopMode};
+pub use configuration_table::ConfigurationTableToml;
 pub use credentials::CredentialConfigurationToml;
 pub use error::ConfigError;
 pub use integration::{AmqpSettings, CallbackPolicy, SchedulerSettings};

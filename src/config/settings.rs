@@ -10,15 +10,23 @@ use issuance_domain::credential_config::{CredentialCatalog, Display};
 use serde::{Deserialize, Serialize};
 
 use super::authorization::AuthorizationSettings;
-use super::credentials::{convert, CredentialConfigurationToml};
+use super::configuration_table::ConfigurationTableToml;
+use super::credentials::convert;
 use super::integration::{AmqpSettings, CallbackPolicy, SchedulerSettings};
 use super::limits::{self, Limits};
 use super::shutdown::{self, ShutdownSettings};
 use super::ConfigError;
 
 /// The example configuration used when `ISSUANCE_CONFIG` is not set.
-pub const BUILT_IN_CONFIG: &str = include_str!("../../config/issuer.example.toml");
-const BUILT_IN_NAME: &str = "built-in configuration (config/issuer.example.toml)";
+/// It is `config/issuer.example.toml` followed by the ISO mdoc examples of
+/// `config/mdoc.example.toml`.
+pub const BUILT_IN_CONFIG: &str = concat!(
+    include_str!("../../config/issuer.example.toml"),
+    "\n",
+    include_str!("../../config/mdoc.example.toml")
+);
+const BUILT_IN_NAME: &str =
+    "built-in configuration (config/issuer.example.toml and config/mdoc.example.toml)";
 
 /// A secret string: never printed by `Debug`.
 #[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -104,6 +112,15 @@ pub struct IssuerSettings {
     pub certificate_chain_file: Option<PathBuf>,
     /// Maximum proofs per credential request.
     pub batch_size: usize,
+    /// The mdoc document signer's private key (PEM or JWK, P-256).
+    pub mdoc_signing_key_file: Option<PathBuf>,
+    /// The document signer's PEM certificate chain, leaf first, without the IACA root
+    /// (`x5chain` of every mdoc).
+    pub mdoc_certificate_chain_file: Option<PathBuf>,
+    /// Without a configured document signer, sign mdocs with a development IACA and
+    /// document signer generated into `<data dir>/mdoc/`. `false` (production) refuses to
+    /// start with mdoc configurations and no configured signer.
+    pub mdoc_development_chain: bool,
 }
 
 impl Default for IssuerSettings {
@@ -113,6 +130,9 @@ impl Default for IssuerSettings {
             signing_key_file: None,
             certificate_chain_file: None,
             batch_size: 10,
+            mdoc_signing_key_file: None,
+            mdoc_certificate_chain_file: None,
+            mdoc_development_chain: true,
         }
     }
 }
@@ -205,7 +225,7 @@ pub struct Settings {
     /// Management API keys.
     pub api_keys: Vec<ApiKeyConfig>,
     /// Credential configurations.
-    pub credential_configurations: Vec<CredentialConfigurationToml>,
+    pub credential_configurations: Vec<ConfigurationTableToml>,
 }
 
 impl Default for Settings {
@@ -330,22 +350,56 @@ impl LoadedConfig {
             .extract()
             .map_err(|e| ConfigError::from_figment(e, source_name))?;
         let mut errors = validate(&settings, source_name);
-        let configurations = match convert(&settings.credential_configurations, source_name) {
-            Ok(configurations) => configurations,
+        let catalog = match convert(&settings.credential_configurations, source_name) {
+            Ok(catalog) => catalog,
             Err(mut problems) => {
                 errors.append(&mut problems);
-                Vec::new()
+                CredentialCatalog::default()
             }
         };
+        errors.extend(document_signer_problems(&settings, &catalog, source_name));
         if !errors.is_empty() {
             return Err(errors);
         }
         Ok(LoadedConfig {
             settings,
-            catalog: CredentialCatalog::new(configurations),
+            catalog,
             source_name: source_name.to_string(),
         })
     }
+}
+
+/// The mdoc document signer is configured completely, or left to the development chain.
+fn document_signer_problems(
+    settings: &Settings,
+    catalog: &CredentialCatalog,
+    source: &str,
+) -> Vec<ConfigError> {
+    let issuer = &settings.issuer;
+    let problem = match (
+        &issuer.mdoc_signing_key_file,
+        &issuer.mdoc_certificate_chain_file,
+    ) {
+        (Some(_), None) => Some((
+            "issuer.mdoc_certificate_chain_file",
+            "is required with issuer.mdoc_signing_key_file (mdocs carry the chain as x5chain)",
+        )),
+        (None, Some(_)) => Some((
+            "issuer.mdoc_signing_key_file",
+            "is required with issuer.mdoc_certificate_chain_file",
+        )),
+        (None, None) if catalog.has_mdoc() && !issuer.mdoc_development_chain => Some((
+            "issuer.mdoc_certificate_chain_file",
+            "mso_mdoc configurations need a document signer: set issuer.mdoc_signing_key_file \
+             and issuer.mdoc_certificate_chain_file (or issuer.mdoc_development_chain = true \
+             outside production)",
+        )),
+        _ => None,
+    };
+    problem
+        .map(|(field, text)| ConfigError::invalid(source, field, text.to_string()))
+        .into_iter()
+        .collect()
 }
 
 fn validate(settings: &Settings, source: &str) -> Vec<ConfigError> {
@@ -478,6 +532,38 @@ mod tests {
             .collect::<Vec<_>>()
             .join("\n");
         assert!(text.contains("offers.max_expires_in"), "{text}");
+    }
+
+    #[test]
+    fn mdoc_configurations_need_a_document_signer_in_production() {
+        let production = [("issuer.mdoc_development_chain", serde_json::json!(false))];
+        let errors = LoadedConfig::from_toml_with(BUILT_IN_CONFIG, &production).unwrap_err();
+        assert!(
+            errors[0]
+                .to_string()
+                .contains("issuer.mdoc_certificate_chain_file"),
+            "{}",
+            errors[0]
+        );
+        let half = [(
+            "issuer.mdoc_signing_key_file",
+            serde_json::json!("/keys/ds.pem"),
+        )];
+        let errors = LoadedConfig::from_toml_with(BUILT_IN_CONFIG, &half).unwrap_err();
+        assert!(
+            errors[0].to_string().contains("is required with"),
+            "{}",
+            errors[0]
+        );
+        let configured = [
+            production[0].clone(),
+            half[0].clone(),
+            (
+                "issuer.mdoc_certificate_chain_file",
+                serde_json::json!("/keys/ds-chain.pem"),
+            ),
+        ];
+        assert!(LoadedConfig::from_toml_with(BUILT_IN_CONFIG, &configured).is_ok());
     }
 
     #[test]

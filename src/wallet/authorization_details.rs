@@ -7,6 +7,7 @@
 //! that send `credential_configuration_id` instead be served unambiguously.
 
 use issuance_domain::credential_config::CredentialCatalog;
+use issuance_domain::mdoc_config::FORMAT_MSO_MDOC;
 use serde_json::{json, Value};
 
 use super::errors::{ErrorCode, WalletError};
@@ -67,6 +68,13 @@ pub fn requested_configurations(
                 .find(|c| c.vct == vct)
                 .map(|c| c.id.clone())
                 .ok_or_else(|| invalid("no credential configuration has this vct"))?,
+            // Draft 13 names an mdoc by `format` + `doctype`.
+            (None, Some(FORMAT_MSO_MDOC), _) => detail
+                .get("doctype")
+                .and_then(Value::as_str)
+                .and_then(|doctype| catalog.mdoc_by_doctype(doctype))
+                .map(|c| c.id.clone())
+                .ok_or_else(|| invalid("no credential configuration has this doctype"))?,
             _ => return Err(invalid("credential_configuration_id is required")),
         };
         if !ids.contains(&id) {

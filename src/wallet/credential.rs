@@ -1,4 +1,5 @@
-//! `POST /credential` (OID4VCI 1.0 §8): one SD-JWT VC per key proof.
+//! `POST /credential` (OID4VCI 1.0 §8): one credential (SD-JWT VC or ISO mdoc) per key
+//! proof.
 //!
 //! Order of work, cheapest refusal first: access token MAC and expiry → request shape →
 //! the offer's stream (the authority: revocation and expiry apply at once) and the
@@ -12,8 +13,7 @@
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Duration, Utc};
-use issuance_credential::{issue_sd_jwt_vc, IssueError, SdJwtVcInput, VerifiedProof};
-use issuance_domain::credential_config::CredentialConfiguration;
+use issuance_credential::VerifiedProof;
 use issuance_domain::offer::{
     ensure_issuable, IssueCredentials, NewCredential, Offer, OfferCommand, Redemption,
 };
@@ -25,6 +25,7 @@ use super::access_token::{AccessToken, Bearer};
 use super::credential_request::{self, CredentialRequestBody, Wanted};
 use super::errors::{command_error, credential_rejection, ErrorCode, WalletError};
 use super::proofs::{self, ProofContext};
+use super::signer::CredentialSigner;
 use super::{nonce, wallet_command_meta};
 use crate::crypto::{random_token, sealing, sha256};
 use crate::http::request_context::RequestContext;
@@ -81,7 +82,7 @@ async fn issue(
             .map_err(load_error)?
     };
     let (configuration_id, redemption) = issuable(state, &offer, token, &request.wanted, now)?;
-    let configuration = state.catalog.get(&configuration_id).ok_or_else(|| {
+    let configuration = state.catalog.entry(&configuration_id).ok_or_else(|| {
         WalletError::new(
             ErrorCode::UnknownCredentialConfiguration,
             format!("credential configuration {configuration_id} is no longer issued"),
@@ -104,19 +105,11 @@ async fn issue(
     }
 
     let (key, claims) = open_claims(state, &offer).await?;
+    let signer = CredentialSigner::prepare(state, configuration, &claims)?;
     let credentials = checked
         .proofs
         .iter()
-        .map(|proof| {
-            sign(
-                state,
-                configuration,
-                &claims,
-                proof,
-                now,
-                (&key, token.offer_id),
-            )
-        })
+        .map(|proof| sign(&signer, proof, now, (&key, token.offer_id)))
         .collect::<Result<Vec<_>, _>>()?;
 
     let notification_id = random_token::<16>();
@@ -248,39 +241,20 @@ async fn open_claims(
     Ok((key, claims))
 }
 
-/// Signs one SD-JWT VC for `proof`'s key and describes it for the event, the holder key's
-/// thumbprint sealed with the offer's data key.
+/// Signs one credential for `proof`'s key and describes it for the event: its hash (of
+/// the `credential` value as sent) and the holder key's thumbprint sealed with the offer's
+/// data key.
 fn sign(
-    state: &AppState,
-    configuration: &CredentialConfiguration,
-    claims: &Map<String, Value>,
+    signer: &CredentialSigner,
     proof: &VerifiedProof,
     now: DateTime<Utc>,
     (key, offer_id): (&DataKey, Uuid),
 ) -> Result<(String, NewCredential), WalletError> {
-    let validity = i64::try_from(configuration.validity_seconds).unwrap_or(i64::MAX / 2);
-    // Whole seconds, as in the credential's `exp`, so the event records exactly that.
-    let expires_at =
-        DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now) + Duration::seconds(validity);
-    let issued = issue_sd_jwt_vc(
-        state.issuer_keys.active(),
-        &SdJwtVcInput {
-            issuer: &state.issuer_url,
-            vct: &configuration.vct,
-            issued_at: now.timestamp(),
-            expires_at: expires_at.timestamp(),
-            holder_jwk: &proof.holder_jwk,
-            claims,
-            definitions: &configuration.claims,
-            status: None,
-        },
-    )
-    .map_err(|e| match e {
-        IssueError::HolderKey(reason) => {
-            WalletError::new(ErrorCode::InvalidProof, reason.to_string())
-        }
-        other => WalletError::internal(&other),
-    })?;
+    let validity = i64::try_from(signer.validity_seconds()).unwrap_or(i64::MAX / 2);
+    // Whole seconds, as in the credential, so the event records exactly that.
+    let issued_at = DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now);
+    let expires_at = issued_at + Duration::seconds(validity);
+    let credential = signer.sign(proof, issued_at, expires_at)?;
     let record = NewCredential {
         credential_id: Uuid::new_v4(),
         sealed_holder_key_thumbprint: personal::seal_text(
@@ -290,8 +264,8 @@ fn sign(
             &proof.thumbprint,
         )
         .map_err(|e| WalletError::internal(&e))?,
-        credential_hash: sha256(issued.compact.as_bytes()),
+        credential_hash: sha256(credential.as_bytes()),
         credential_expires_at: expires_at,
     };
-    Ok((issued.compact, record))
+    Ok((credential, record))
 }

@@ -84,7 +84,7 @@ pub fn parse(
         (None, None, Some(_), _) => {
             return Err(WalletError::new(
                 ErrorCode::UnknownCredentialConfiguration,
-                "only dc+sd-jwt credentials are issued",
+                "name the credential by credential_configuration_id (format-based requests are understood for dc+sd-jwt only)",
             ))
         }
         (None, None, None, _) => {

@@ -8,7 +8,9 @@ use actix_web::http::header;
 use actix_web::web::Bytes;
 use actix_web::{web, HttpResponse};
 use issuance_credential::{IssuerKeys, SigningKey};
-use issuance_domain::credential_config::{CredentialCatalog, CredentialConfiguration, Display};
+use issuance_domain::credential_config::{
+    credential_metadata, CredentialCatalog, CredentialConfiguration, Display,
+};
 use serde_json::{json, Map, Value};
 
 use issuance_domain::offer::GRANT_AUTHORIZATION_CODE;
@@ -86,6 +88,12 @@ fn credential_issuer(sources: &Sources) -> Value {
         .catalog
         .iter()
         .map(|c| (c.id.clone(), configuration(c)))
+        .chain(
+            sources
+                .catalog
+                .mdoc_iter()
+                .map(|c| (c.id.clone(), c.metadata(PROOF_SIGNING_ALGS))),
+        )
         .collect();
     metadata.insert(
         "credential_configurations_supported".into(),
@@ -96,26 +104,13 @@ fn credential_issuer(sources: &Sources) -> Value {
 
 /// One `dc+sd-jwt` configuration (§12.2.4, Appendix A.3.2), key-bound with `jwk` proofs.
 fn configuration(configuration: &CredentialConfiguration) -> Value {
-    let claims: Vec<Value> = configuration
-        .claims
-        .iter()
-        .map(|claim| {
-            let mut entry = Map::new();
-            entry.insert("path".into(), json!(claim.path));
-            entry.insert("mandatory".into(), json!(claim.mandatory));
-            if !claim.display.is_empty() {
-                entry.insert("display".into(), json!(claim.display));
-            }
-            Value::Object(entry)
-        })
-        .collect();
-    let mut credential_metadata = Map::new();
-    if !configuration.display.is_empty() {
-        credential_metadata.insert("display".into(), json!(configuration.display));
-    }
-    if !claims.is_empty() {
-        credential_metadata.insert("claims".into(), Value::Array(claims));
-    }
+    let credential_metadata = credential_metadata(
+        &configuration.display,
+        configuration
+            .claims
+            .iter()
+            .map(|claim| (json!(claim.path), claim.mandatory, claim.display.as_slice())),
+    );
     json!({
         "format": configuration.format,
         "scope": configuration.scope,
@@ -125,7 +120,7 @@ fn configuration(configuration: &CredentialConfiguration) -> Value {
         "proof_types_supported": {
             "jwt": {"proof_signing_alg_values_supported": PROOF_SIGNING_ALGS}
         },
-        "credential_metadata": Value::Object(credential_metadata),
+        "credential_metadata": credential_metadata,
     })
 }
 
@@ -192,8 +187,8 @@ fn authorization_server(sources: &Sources) -> Value {
         "scopes_supported".into(),
         json!(sources
             .catalog
-            .iter()
-            .map(|c| c.scope.as_str())
+            .entries()
+            .map(|c| c.scope())
             .collect::<Vec<_>>()),
     );
     Value::Object(metadata)

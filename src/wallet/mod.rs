@@ -23,11 +23,12 @@ pub mod notification;
 pub mod offer;
 pub mod proofs;
 pub mod rate_limit;
+pub mod signer;
 pub mod token;
 
 use actix_web::error::{JsonPayloadError, UrlencodedError};
 use actix_web::{web, HttpRequest};
-use issuance_credential::IssuerKeys;
+use issuance_credential::{IssuerKeys, SigningKey};
 use issuance_domain::credential_config::CredentialCatalog;
 
 use crate::config::Settings;
@@ -54,6 +55,8 @@ pub struct WalletState {
     pub path_prefix: String,
     /// Largest accepted body.
     pub max_body_bytes: usize,
+    /// Signs mdocs (`issuerAuth`); present when an mdoc configuration is offered.
+    pub document_signer: Option<SigningKey>,
 }
 
 impl WalletState {
@@ -63,6 +66,7 @@ impl WalletState {
         catalog: &CredentialCatalog,
         keys: &IssuerKeys,
         issuer_url: &str,
+        document_signer: Option<SigningKey>,
     ) -> anyhow::Result<WalletState> {
         let documents = metadata::Documents::render(&metadata::Sources {
             issuer_url,
@@ -84,6 +88,7 @@ impl WalletState {
             ),
             path_prefix,
             max_body_bytes: settings.limits.max_body_bytes,
+            document_signer,
         })
     }
 }

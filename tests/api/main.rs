@@ -33,6 +33,7 @@ mod malformed_corpus;
 mod management_auth;
 mod management_offers;
 mod management_validation;
+mod mdoc_issuance;
 mod multi_node;
 mod offer_reference;
 mod parser_fuzz;

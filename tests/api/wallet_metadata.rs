@@ -38,7 +38,15 @@ backend_test! {
         let configurations = metadata["credential_configurations_supported"]
             .as_object()
             .unwrap();
-        assert_eq!(configurations.len(), 3);
+        assert_eq!(configurations.len(), 5, "three SD-JWT VC and two mdoc configurations");
+        assert_eq!(
+            configurations["org.iso.18013.5.1.mDL"]["format"],
+            "mso_mdoc"
+        );
+        assert_eq!(
+            configurations["eu.europa.ec.eudi.pid.1"]["doctype"],
+            "eu.europa.ec.eudi.pid.1"
+        );
         let identity = &configurations["IdentityCredential"];
         assert_eq!(identity["format"], "dc+sd-jwt");
         assert_eq!(

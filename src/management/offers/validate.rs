@@ -2,9 +2,8 @@
 
 use std::collections::BTreeSet;
 
-use issuance_domain::credential_config::{
-    ClaimProblem, CredentialCatalog, CredentialConfiguration,
-};
+use issuance_domain::catalog::CatalogEntry;
+use issuance_domain::credential_config::{ClaimProblem, CredentialCatalog};
 use issuance_domain::offer::{
     TxCodeInputMode, GRANT_AUTHORIZATION_CODE, GRANT_PRE_AUTHORIZED_CODE,
 };
@@ -104,7 +103,7 @@ pub fn validate(
     }
     let unknown: Vec<&String> = configuration_ids
         .iter()
-        .filter(|id| catalog.get(id).is_none())
+        .filter(|id| !catalog.contains(id))
         .collect();
     if !unknown.is_empty() {
         return Err(ApiError::bad_request(
@@ -125,10 +124,20 @@ pub fn validate(
                 .collect(),
         ));
     }
-    let configurations: Vec<&CredentialConfiguration> = configuration_ids
+    let configurations: Vec<CatalogEntry> = configuration_ids
         .iter()
-        .filter_map(|id| catalog.get(id))
+        .filter_map(|id| catalog.entry(id))
         .collect();
+    // SD-JWT VC claims are flat and mdoc claims grouped by namespace: one claims object
+    // cannot serve both, so an offer keeps to one format.
+    if configurations
+        .iter()
+        .any(|c| c.format() != configurations[0].format())
+    {
+        return Err(ApiError::invalid_request(
+            "the credential configurations of one offer must share one format (dc+sd-jwt or mso_mdoc)",
+        ));
+    }
     let claim_problems = validate_claims(&configurations, &request.claims);
     if !claim_problems.is_empty() {
         return Err(ApiError::bad_request(
@@ -279,7 +288,7 @@ pub async fn check_callback_address(url: &str, policy: &CallbackPolicy) -> Resul
 /// Claims against several configurations: each configuration's mandatory claims must be
 /// present and typed right; a claim is unknown only if no offered configuration defines it.
 fn validate_claims(
-    configurations: &[&CredentialConfiguration],
+    configurations: &[CatalogEntry],
     claims: &Map<String, Value>,
 ) -> Vec<ClaimProblem> {
     let per_configuration: Vec<Vec<ClaimProblem>> = configurations

@@ -1,0 +1,212 @@
+//! ISO mdoc (`mso_mdoc`) issuance over HTTP: the built-in mDL configuration, an offer with
+//! a transaction code, a batch of two, each verified by `pymdoccbor` (an implementation we
+//! did not write; `credential/tests/credential/mdoc_verify.py` in the virtualenv of
+//! `scripts/interop-venv.sh mdoc`), and the refusals.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine;
+use josekit::jws::HS256;
+use serde_json::{json, Value};
+
+use crate::support::wallet::*;
+use crate::support::*;
+
+const MDL: &str = "org.iso.18013.5.1.mDL";
+const MDL_NAMESPACE: &str = "org.iso.18013.5.1";
+
+/// pymdoccbor's python, or `None` (with a notice) outside CI when it is not set up.
+fn verifier_python() -> Option<String> {
+    match std::env::var("ISSUANCE_TEST_MDOC_PYTHON") {
+        Ok(python) if !python.is_empty() => Some(python),
+        _ if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("ISSUANCE_TEST_MDOC_PYTHON is not set: run scripts/test.sh")
+        }
+        _ => {
+            eprintln!("pymdoccbor check skipped: ISSUANCE_TEST_MDOC_PYTHON not set");
+            None
+        }
+    }
+}
+
+fn mdl_claims() -> Value {
+    json!({MDL_NAMESPACE: {
+        "family_name": "Mustermann", "given_name": "Erika", "birth_date": "1971-09-01",
+        "issue_date": "2024-01-15", "expiry_date": "2034-01-14", "issuing_country": "DE",
+        "issuing_authority": "Kraftfahrt-Bundesamt", "document_number": "T22000129",
+        "portrait": STANDARD.encode([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 4]),
+        "driving_privileges": [{"vehicle_category_code": "B", "issue_date": "2010-03-01",
+                                "expiry_date": "2034-01-14", "codes": [{"code": "78"}]}],
+        "un_distinguishing_sign": "D", "age_over_18": true, "height": 176
+    }})
+}
+
+fn mdl_offer() -> Value {
+    json!({
+        "credential_configuration_id": MDL,
+        "claims": mdl_claims(),
+        "tx_code": {"length": 6},
+    })
+}
+
+#[tokio::test]
+async fn an_mdl_offer_with_tx_code_issues_a_batch_of_two_that_an_independent_verifier_accepts() {
+    let app = spawn_app_with(TestOptions::default().set("issuer.batch_size", json!(2))).await;
+    let metadata = app
+        .wallet_get("/.well-known/openid-credential-issuer")
+        .await
+        .body;
+    let entry = &metadata["credential_configurations_supported"][MDL];
+    assert_eq!(entry["format"], "mso_mdoc");
+    assert_eq!(entry["doctype"], MDL);
+    assert_eq!(
+        entry["cryptographic_binding_methods_supported"],
+        json!(["cose_key"])
+    );
+    assert_eq!(
+        entry["credential_signing_alg_values_supported"],
+        json!([-7])
+    );
+
+    let created = app.create_offer(&mdl_offer()).await;
+    let token = app.access_token(&created).await;
+    let keys = [HolderKey::es256(), HolderKey::es256()];
+    let reply = app
+        .request_credentials(&token, MDL, &[&keys[0], &keys[1]])
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let credentials: Vec<String> = reply.body["credentials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["credential"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(credentials.len(), 2);
+    assert_ne!(credentials[0], credentials[1], "own salts and MSO per copy");
+    for credential in &credentials {
+        URL_SAFE_NO_PAD
+            .decode(credential)
+            .expect("base64url IssuerSigned");
+    }
+
+    let offer_id = offer_id(&created);
+    let view = app.wait_for_status(&offer_id, "COMPLETED").await;
+    assert_eq!(view["issued"].as_array().map(Vec::len), Some(2));
+    let types = app.event_types(&offer_id).await;
+    assert_eq!(
+        types.iter().filter(|t| *t == "CredentialIssued").count(),
+        2,
+        "{types:?}"
+    );
+
+    let Some(python) = verifier_python() else {
+        return;
+    };
+    let iaca = std::fs::read_to_string(app.data_dir.path().join("mdoc").join("iaca.pem")).unwrap();
+    let request = json!({
+        "doc_type": MDL,
+        "iaca_pem": iaca,
+        "now": now() + 1,
+        "documents": credentials.iter().zip(&keys).map(|(credential, key)| json!({
+            "credential": credential,
+            "holder_jwk": key.public_json(),
+            "elements": mdl_claims()[MDL_NAMESPACE].as_object().unwrap().len(),
+        })).collect::<Vec<_>>(),
+    });
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("credential/tests/credential/mdoc_verify.py");
+    let mut child = Command::new(python)
+        .arg(script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(request.to_string().as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "pymdoccbor rejects our mdoc:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let summary: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(summary["ok"], true, "{summary}");
+}
+
+#[tokio::test]
+async fn mdoc_claims_that_do_not_fit_the_namespaces_are_refused_with_details() {
+    let app = spawn_app().await;
+    let before = app.event_count().await;
+    let mut claims = mdl_claims();
+    let elements = claims[MDL_NAMESPACE].as_object_mut().unwrap();
+    elements.remove("family_name");
+    elements.insert("birth_date".into(), json!("01.09.1971"));
+    elements.insert("shoe_size".into(), json!(42));
+    let (status, body) = app
+        .post_offer(&json!({"credential_configuration_id": MDL, "claims": claims}))
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"], "invalid_claims");
+    let named: Vec<&str> = body["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["claim"].as_str().unwrap())
+        .collect();
+    for claim in [
+        "org.iso.18013.5.1/family_name",
+        "org.iso.18013.5.1/birth_date",
+        "org.iso.18013.5.1/shoe_size",
+    ] {
+        assert!(named.contains(&claim), "{claim} in {named:?}");
+    }
+
+    let (status, body) = app
+        .post_offer(&json!({
+            "credential_configuration_ids": [MDL, "IdentityCredential"],
+            "claims": mdl_claims(),
+        }))
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"], "invalid_request");
+    assert!(body["error_description"]
+        .as_str()
+        .unwrap()
+        .contains("one format"));
+    assert_eq!(app.event_count().await, before, "nothing may be written");
+}
+
+#[tokio::test]
+async fn an_mdoc_proof_with_an_unsupported_algorithm_is_an_invalid_proof() {
+    let app = spawn_app().await;
+    let created = app.create_offer(&mdl_offer()).await;
+    let token = app.access_token(&created).await;
+    let nonce = app.c_nonce().await;
+    let header = josekit::jws::JwsHeader::from_map(
+        json!({"typ": "openid4vci-proof+jwt", "jwk": HolderKey::es256().public_json()})
+            .as_object()
+            .unwrap()
+            .clone(),
+    )
+    .unwrap();
+    let claims = json!({"aud": app.wallet, "iat": now(), "nonce": nonce});
+    let signer = HS256
+        .signer_from_bytes(b"a shared secret is no holder key")
+        .unwrap();
+    let proof =
+        josekit::jws::serialize_compact(claims.to_string().as_bytes(), &header, &signer).unwrap();
+    let reply = app
+        .credential_request(
+            &token,
+            &json!({"credential_configuration_id": MDL, "proofs": {"jwt": [proof]}}),
+        )
+        .await;
+    reply.assert_error(400, "invalid_proof");
+}
