@@ -3,9 +3,6 @@
 //! did not write; `credential/tests/credential/mdoc_verify.py` in the virtualenv of
 //! `scripts/interop-venv.sh mdoc`), and the refusals.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use josekit::jws::HS256;
@@ -14,22 +11,12 @@ use serde_json::{json, Value};
 use crate::support::wallet::*;
 use crate::support::*;
 
+#[path = "../../credential/tests/credential/mdoc_verifier.rs"]
+mod mdoc_verifier;
+use mdoc_verifier::{verifier_python, verify_with_pymdoccbor};
+
 const MDL: &str = "org.iso.18013.5.1.mDL";
 const MDL_NAMESPACE: &str = "org.iso.18013.5.1";
-
-/// pymdoccbor's python, or `None` (with a notice) outside CI when it is not set up.
-fn verifier_python() -> Option<String> {
-    match std::env::var("ISSUANCE_TEST_MDOC_PYTHON") {
-        Ok(python) if !python.is_empty() => Some(python),
-        _ if std::env::var("CI").as_deref() == Ok("true") => {
-            panic!("ISSUANCE_TEST_MDOC_PYTHON is not set: run scripts/test.sh")
-        }
-        _ => {
-            eprintln!("pymdoccbor check skipped: ISSUANCE_TEST_MDOC_PYTHON not set");
-            None
-        }
-    }
-}
 
 fn mdl_claims() -> Value {
     json!({MDL_NAMESPACE: {
@@ -115,29 +102,7 @@ async fn an_mdl_offer_with_tx_code_issues_a_batch_of_two_that_an_independent_ver
             "elements": mdl_claims()[MDL_NAMESPACE].as_object().unwrap().len(),
         })).collect::<Vec<_>>(),
     });
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("credential/tests/credential/mdoc_verify.py");
-    let mut child = Command::new(python)
-        .arg(script)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(request.to_string().as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(
-        output.status.success(),
-        "pymdoccbor rejects our mdoc:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let summary: Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(summary["ok"], true, "{summary}");
+    verify_with_pymdoccbor(&python, &request);
 }
 
 #[tokio::test]

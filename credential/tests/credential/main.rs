@@ -9,6 +9,7 @@ mod helpers;
 mod keys;
 mod mdoc;
 mod mdoc_interop;
+mod mdoc_verifier;
 mod proof;
 mod sd_jwt;
 mod sd_jwt_interop;

@@ -6,9 +6,6 @@
 //! against the development IACA root, every item digest, deviceKey against the proof key,
 //! validity and docType, for a batch of P-256, P-384 and Ed25519 holder keys.
 
-use std::io::Write;
-use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use issuance_credential::mdoc::dev_certificates::{
@@ -21,23 +18,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::*;
 use crate::mdoc::{mdl_claims, mdl_configuration, MDL_DOCTYPE};
-
-/// The virtualenv's python with `pymdoccbor` (credential/tests/interop/
-/// requirements-mdoc.txt), made by `scripts/interop-venv.sh mdoc`; `scripts/test.sh` sets
-/// `ISSUANCE_TEST_MDOC_PYTHON`. Without it (a targeted `cargo test`) the test skips with a
-/// notice, except in CI, where it fails.
-fn verifier_python() -> Option<String> {
-    match std::env::var("ISSUANCE_TEST_MDOC_PYTHON") {
-        Ok(python) if !python.is_empty() => Some(python),
-        _ if std::env::var("CI").as_deref() == Ok("true") => {
-            panic!("ISSUANCE_TEST_MDOC_PYTHON is not set: run scripts/test.sh")
-        }
-        _ => {
-            eprintln!("skipped: ISSUANCE_TEST_MDOC_PYTHON not set (scripts/interop-venv.sh mdoc)");
-            None
-        }
-    }
-}
+use crate::mdoc_verifier::{verifier_python, verify_with_pymdoccbor};
 
 fn unix_now() -> i64 {
     SystemTime::now()
@@ -99,28 +80,7 @@ fn pymdoccbor_verifies_a_batch_of_issued_mdocs() {
         "documents": documents,
     });
 
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/credential/mdoc_verify.py");
-    let mut child = Command::new(python)
-        .arg(script)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(request.to_string().as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(
-        output.status.success(),
-        "pymdoccbor verification failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let summary: Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(summary["ok"], true);
+    let summary = verify_with_pymdoccbor(&python, &request);
     let kinds: Vec<&str> = summary["documents"]
         .as_array()
         .unwrap()
