@@ -47,6 +47,15 @@ fn claims_for(configuration: &str) -> anyhow::Result<Value> {
         "AddressCredential" => {
             json!({"address": {"street_address": "Heidestraße 17", "locality": "Köln", "country": "DE"}})
         }
+        // ISO mdoc: claims grouped by namespace (portrait: a 2 KiB stand-in, base64).
+        "org.iso.18013.5.1.mDL" => json!({"org.iso.18013.5.1": {
+            "family_name": "Mustermann", "given_name": "Erika", "birth_date": "1971-09-01",
+            "issue_date": "2024-01-15", "expiry_date": "2034-01-14", "issuing_country": "DE",
+            "issuing_authority": "Kraftfahrt-Bundesamt", "document_number": "T22000129",
+            "portrait": "/9j/".repeat(684),
+            "driving_privileges": [{"vehicle_category_code": "B", "issue_date": "2010-03-01"}],
+            "un_distinguishing_sign": "D", "age_over_18": true,
+        }}),
         other => anyhow::bail!("no example claims for configuration `{other}`"),
     })
 }
