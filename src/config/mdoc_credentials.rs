@@ -148,12 +148,25 @@ mod tests {
     #[test]
     fn the_example_holds_a_valid_mdl_and_pid() {
         let configurations = convert_mdoc(&parse(EXAMPLE), "mdoc.example.toml").unwrap();
-        let doctypes: Vec<&str> = configurations.iter().map(|c| c.doctype.as_str()).collect();
+        let doctype = |id: &str| {
+            configurations
+                .iter()
+                .find(|c| c.id == id)
+                .map(|c| c.doctype.as_str())
+        };
         assert_eq!(
-            doctypes,
-            vec!["org.iso.18013.5.1.mDL", "eu.europa.ec.eudi.pid.1"]
+            doctype("org.iso.18013.5.1.mDL"),
+            Some("org.iso.18013.5.1.mDL")
         );
-        let mdl = &configurations[0];
+        assert_eq!(
+            doctype("eu.europa.ec.eudi.pid.1"),
+            Some("eu.europa.ec.eudi.pid.1")
+        );
+        assert_eq!(configurations.len(), 2);
+        let mdl = configurations
+            .iter()
+            .find(|c| c.id.ends_with("mDL"))
+            .unwrap();
         for element in [
             "family_name",
             "given_name",
@@ -182,7 +195,10 @@ mod tests {
             json!(["org.iso.18013.5.1", "family_name"])
         );
 
-        let pid = &configurations[1];
+        let pid = configurations
+            .iter()
+            .find(|c| c.id.contains("pid"))
+            .unwrap();
         assert_eq!(pid.namespaces(), vec!["eu.europa.ec.eudi.pid.1"]);
         let problems = pid.validate_claims(
             json!({"eu.europa.ec.eudi.pid.1": {

@@ -79,14 +79,19 @@ fn development_signer(
     let key = dir.join(DEVELOPMENT_DS_KEY_FILE);
     let certificate = dir.join(DEVELOPMENT_DS_CERTIFICATE_FILE);
     if !key.exists() {
-        let organization = settings
+        // Common names hold 64 characters: "<org> Document Signer DEVELOPMENT - NOT FOR
+        // PRODUCTION" leaves 15 for the organisation.
+        let organization: String = settings
             .issuer
             .display
             .first()
-            .map_or("Development issuer", |d| d.name.as_str());
+            .map_or("Dev issuer", |d| d.name.as_str())
+            .chars()
+            .take(15)
+            .collect();
         let chain = generate_development_chain(&DevelopmentChainRequest {
             country: "UT",
-            organization,
+            organization: organization.trim(),
             issuer_url,
             crl_url: None,
             not_before: now,
