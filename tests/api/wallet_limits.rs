@@ -215,3 +215,45 @@ backend_test! {
             .assert_error(400, "invalid_credential_request");
     }
 }
+
+#[tokio::test]
+async fn the_recorded_client_address_is_the_one_the_trusted_proxy_names() {
+    let app = spawn_app_with(
+        TestOptions::default()
+            .set("record_client_ip", json!(true))
+            .set("limits.trusted_proxies", json!(["127.0.0.1"])),
+    )
+    .await;
+    let mut body = identity_offer();
+    body["single_use"] = json!(false);
+    let created = app.create_offer(&body).await;
+    let code = pre_authorized_code(&created);
+    let tx = tx_code(&created);
+    for forwarded in ["203.0.113.5", "198.51.100.1, 203.0.113.6"] {
+        let response = app
+            .client
+            .post(format!("{}/token", app.wallet))
+            .header("x-forwarded-for", forwarded)
+            .form(&[
+                ("grant_type", PRE_AUTHORIZED),
+                ("pre-authorized_code", code.as_str()),
+                ("tx_code", tx.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+    }
+    let events = app
+        .state
+        .events
+        .read_all(issuance_domain::LogPosition::START, 100)
+        .await
+        .unwrap();
+    let addresses: Vec<Option<&str>> = events
+        .iter()
+        .filter(|e| e.event_type == "OfferRedeemed")
+        .map(|e| e.metadata.client_ip.as_deref())
+        .collect();
+    assert_eq!(addresses, [Some("203.0.113.5"), Some("203.0.113.6")]);
+}
