@@ -1,6 +1,7 @@
 //! The Offer's state: the fold of its events. `apply` has no logic beyond recording facts.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -108,7 +109,10 @@ pub struct Redemption {
 ///
 /// A multi-use offer gains a redemption per wallet (up to `offers.max_redemptions`), so
 /// everything that grows with them is indexed: a request looks its redemption up by id and
-/// a rule counts or checks membership without walking the offer's history.
+/// a rule counts or checks membership without walking the offer's history. Those
+/// collections are shared (`Arc`, copied on write), and so is each redemption: the command
+/// path clones a cached state per request, which then costs a few reference counts
+/// instead of a copy of every redemption.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Offer {
     /// The creation facts; `None` until `OfferCreated`.
@@ -120,7 +124,7 @@ pub struct Offer {
     /// Wrong transaction codes still tolerated.
     pub tx_code_attempts_remaining: u32,
     /// Access tokens granted, by redemption id.
-    pub redemptions: BTreeMap<Uuid, Redemption>,
+    pub redemptions: Arc<BTreeMap<Uuid, Arc<Redemption>>>,
     /// The latest expiry of any access token granted (extends the deadline).
     pub latest_token_expires_at: Option<DateTime<Utc>>,
     /// Every configuration issued so far, under any redemption.
@@ -128,7 +132,7 @@ pub struct Offer {
     /// Number of credentials issued.
     pub credentials_issued: u64,
     /// Notifications received: (notification id, event).
-    pub notifications: BTreeSet<(String, NotificationEvent)>,
+    pub notifications: Arc<BTreeSet<(String, NotificationEvent)>>,
     /// Why it failed, when `FAILED`.
     pub failure: Option<OfferFailed>,
     /// Whether the claims' data key was destroyed.
@@ -173,9 +177,9 @@ impl Offer {
                 let revoked = self
                     .revoked_redemption_ids
                     .contains(&redeemed.redemption_id);
-                self.redemptions.insert(
+                Arc::make_mut(&mut self.redemptions).insert(
                     redeemed.redemption_id,
-                    Redemption {
+                    Arc::new(Redemption {
                         redemption_id: redeemed.redemption_id,
                         token_hash: redeemed.token_hash,
                         token_expires_at: redeemed.token_expires_at,
@@ -185,14 +189,16 @@ impl Offer {
                         dpop_jkt: redeemed.dpop_jkt,
                         client_id: redeemed.client_id,
                         revoked,
-                    },
+                    }),
                 );
             }
             OfferEvent::CredentialIssued(issued) => {
                 if self.is_single_use() && self.status == OfferStatus::Redeemed {
                     self.status = OfferStatus::Issuing;
                 }
-                if let Some(redemption) = self.redemptions.get_mut(&issued.redemption_id) {
+                let redemptions = Arc::make_mut(&mut self.redemptions);
+                if let Some(redemption) = redemptions.get_mut(&issued.redemption_id) {
+                    let redemption = Arc::make_mut(redemption);
                     if !redemption
                         .issued_configuration_ids
                         .contains(&issued.credential_configuration_id)
@@ -222,13 +228,15 @@ impl Offer {
             OfferEvent::OfferExpired(_) => self.status = OfferStatus::Expired,
             OfferEvent::OfferRevoked(_) => self.status = OfferStatus::Revoked,
             OfferEvent::NotificationReceived(notification) => {
-                self.notifications
+                Arc::make_mut(&mut self.notifications)
                     .insert((notification.notification_id, notification.event));
             }
             OfferEvent::ClaimsErased(_) => self.claims_erased = true,
             OfferEvent::RedemptionRevoked(revoked) => {
-                if let Some(redemption) = self.redemptions.get_mut(&revoked.redemption_id) {
-                    redemption.revoked = true;
+                if let Some(redemption) =
+                    Arc::make_mut(&mut self.redemptions).get_mut(&revoked.redemption_id)
+                {
+                    Arc::make_mut(redemption).revoked = true;
                 }
                 self.revoked_redemption_ids.insert(revoked.redemption_id);
             }
@@ -260,6 +268,7 @@ impl Offer {
     pub fn redemption(&self, redemption_id: Uuid, token_hash: &Digest) -> Option<&Redemption> {
         self.redemptions
             .get(&redemption_id)
+            .map(Arc::as_ref)
             .filter(|r| r.token_hash.ct_eq(token_hash))
     }
 

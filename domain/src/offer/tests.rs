@@ -673,6 +673,31 @@ fn redemptions_are_indexed_by_id_and_counted() {
 }
 
 #[test]
+fn a_cloned_state_shares_its_redemptions_until_it_changes() {
+    let offer = Offer::from_events(&multi_use_redeemed(100));
+    let mut copy = offer.clone();
+    assert!(std::sync::Arc::ptr_eq(
+        &offer.redemptions,
+        &copy.redemptions
+    ));
+    copy.apply(redeemed(&[IDENTITY]));
+    assert!(!std::sync::Arc::ptr_eq(
+        &offer.redemptions,
+        &copy.redemptions
+    ));
+    assert_eq!(
+        (offer.redemptions.len(), copy.redemptions.len()),
+        (100, 101)
+    );
+    // Unchanged redemptions are still shared one by one.
+    let id = Uuid::from_u128(1000);
+    assert!(std::sync::Arc::ptr_eq(
+        &offer.redemptions[&id],
+        &copy.redemptions[&id]
+    ));
+}
+
+#[test]
 fn redeeming_in_terminal_states_is_rejected() {
     let expected = [
         ("COMPLETED", OfferError::Completed),
