@@ -115,6 +115,7 @@ async fn show(
             "offer_subject": offer_subject,
             "wallet_initiated": request.offer_id.is_none(),
             "login_expires_at": session.login.as_ref().map(|l| l.expires_at),
+            "session_expires_at": request.expires_at,
         })))
 }
 

@@ -170,6 +170,17 @@ async fn an_authorization_session_ends_after_its_lifetime_and_records_nothing_mo
         .await;
     let challenge = app.start_login(&request_uri).await;
     let before = app.event_count().await;
+    // The login page sees both deadlines; the session's comes first here.
+    let (status, shown) = app
+        .get_json(&format!("/authorization-sessions/{challenge}"))
+        .await;
+    assert_eq!(status, 200, "{shown}");
+    let deadline =
+        |name: &str| chrono::DateTime::parse_from_rfc3339(shown[name].as_str().unwrap()).unwrap();
+    assert!(
+        deadline("session_expires_at") < deadline("login_expires_at"),
+        "{shown}"
+    );
 
     app.clock.advance(Duration::seconds(301));
     let late = app
