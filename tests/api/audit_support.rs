@@ -265,9 +265,12 @@ pub async fn stored_data_of(
 ) -> Vec<(String, Vec<u8>)> {
     let mut places: Vec<(String, Vec<u8>)> = files_under(data_dir)
         .into_iter()
-        .map(|file| {
-            let bytes = std::fs::read(&file).unwrap();
-            (file.display().to_string(), bytes)
+        // A file may go between listing and reading (SQLite's journal, a key's temporary
+        // file renamed into place): what is gone holds nothing.
+        .filter_map(|file| match std::fs::read(&file) {
+            Ok(bytes) => Some((file.display().to_string(), bytes)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => panic!("cannot read {}: {e}", file.display()),
         })
         .collect();
     if let Some(database) = database {
@@ -303,8 +306,11 @@ pub fn key_forms(key: &[u8]) -> [Vec<u8>; 2] {
 /// Every file under `dir`, recursively.
 pub fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return files;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
         if path.is_dir() {
             files.extend(files_under(&path));
         } else {
