@@ -120,6 +120,10 @@ impl FlowContext {
     }
 
     fn verify(&self, credential: &str) -> bool {
+        if !credential.contains('.') {
+            // Not a JWS: an mdoc's base64url IssuerSigned.
+            return crate::mdoc_check::issuer_auth_verifies(credential);
+        }
         let Some(jwt) = credential.split('~').next() else {
             return false;
         };

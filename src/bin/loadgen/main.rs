@@ -12,6 +12,7 @@ mod args;
 mod callbacks;
 mod flow;
 mod holder;
+mod mdoc_check;
 mod receiver;
 mod stats;
 
