@@ -25,7 +25,7 @@ mkdir -p "$out"
 
 data="$(mktemp -d)"
 export ISSUANCE_DATA_DIR="$data"
-export ISSUANCE_ADMIN_KEY="bench-admin-key"
+export ISSUANCE_ADMIN_KEY="bench-admin-key-not-for-production-use"
 export ISSUANCE_WALLET_ADDR="127.0.0.1:18080"
 export ISSUANCE_PUBLIC_URL="http://127.0.0.1:18080"
 export ISSUANCE_MANAGEMENT_ADDR="127.0.0.1:18081"
@@ -79,7 +79,7 @@ for concurrency in $sweep; do
   cpu_before=$(server_cpu)
   target/release/loadgen --flows "$flows" --concurrency "$concurrency" \
     --target http://127.0.0.1:18080 --management http://127.0.0.1:18081 \
-    --admin-key bench-admin-key --progress-interval 0 "${extra[@]}" --json "$out/c${concurrency}.json" \
+    --admin-key bench-admin-key-not-for-production-use --progress-interval 0 "${extra[@]}" --json "$out/c${concurrency}.json" \
     | tee "$out/c${concurrency}.txt"
   ps -o rss=,vsz= -p "$server" | awk '{printf "server RSS %.1f MB\n", $1/1024}' | tee -a "$out/c${concurrency}.txt"
   done_flows=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["completed_flows"])' "$out/c${concurrency}.json")

@@ -153,6 +153,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     })
                 })
                 .collect::<anyhow::Result<Vec<_>>>()?;
+            // Configured keys (and the bootstrap admin key) hold their names too.
+            let configured: Vec<&str> = config
+                .settings
+                .admin_key
+                .iter()
+                .map(|_| "admin")
+                .chain(config.settings.api_keys.iter().map(|k| k.name.as_str()))
+                .collect();
+            crate::management::auth::check_key_name(&name, &configured)
+                .map_err(|problem| anyhow::anyhow!("cannot create the key: {problem}"))?;
             let key = create_key(&config.settings.data_dir, &name, &scopes)?;
             println!("Created API key `{name}` (shown only this once):\n\n    {key}\n");
             Ok(())

@@ -13,6 +13,18 @@ pub enum ConfigError {
         /// What is wrong.
         problem: String,
     },
+    /// An `ISSUANCE_*` environment variable names no setting.
+    #[error(
+        "unknown environment variable {variable}: it names no setting (valid: {valid}; \
+         nested fields with `__`, e.g. ISSUANCE_OFFERS__MAX_EXPIRES_IN; ISSUANCE_CONFIG \
+         names the configuration file)"
+    )]
+    UnknownVariable {
+        /// The variable.
+        variable: String,
+        /// The valid variable names.
+        valid: String,
+    },
     /// The file could not be read.
     #[error("cannot read configuration file {path}: {problem}")]
     Unreadable {

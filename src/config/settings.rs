@@ -262,35 +262,67 @@ impl Default for Settings {
     }
 }
 
-/// Top-level keys that `ISSUANCE_*` variables may set (others, like `ISSUANCE_CONFIG` or
-/// test variables, are not settings).
-const ENV_KEYS: [&str; 25] = [
-    "data_dir",
-    "wallet_addr",
-    "management_addr",
-    "public_url",
-    "admin_key",
-    "event_store",
-    "read_store",
-    "amqp_url",
-    "require_broker",
-    "callback_url",
-    "callback_secret",
-    "server_secret",
-    "log_format",
-    "record_client_ip",
-    "workers",
-    "offers",
-    "tokens",
-    "issuer",
-    "retention",
-    "limits",
-    "authorization",
-    "amqp",
-    "callbacks",
-    "scheduler",
-    "shutdown",
-];
+/// `ISSUANCE_*` variables that are not settings: the configuration file's path (read by
+/// the command line) and the test suite's own variables.
+const NOT_SETTINGS: [&str; 1] = ["CONFIG"];
+/// Prefixes of `ISSUANCE_*` variables that are not settings.
+const NOT_SETTINGS_PREFIXES: [&str; 1] = ["TEST_"];
+
+/// The top-level settings, as `ISSUANCE_*` variables name them (lower case): every field
+/// of [`Settings`].
+fn setting_names() -> Vec<String> {
+    match serde_json::to_value(Settings::default()) {
+        Ok(serde_json::Value::Object(fields)) => fields.keys().cloned().collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Whether the environment key (after `ISSUANCE_`, lower case) sets a top-level setting or
+/// a field nested in one (`offers__max_expires_in`, or `offers.max_expires_in` once split).
+fn names_a_setting(key: &str, names: &[String]) -> bool {
+    let top = key
+        .split("__")
+        .next()
+        .and_then(|key| key.split('.').next())
+        .unwrap_or_default();
+    names.iter().any(|name| name == top)
+}
+
+/// Every `ISSUANCE_*` variable in `vars` that names no setting, as an error listing the
+/// valid names: a typo must stop the start, not leave a setting silently at its default.
+/// Nested fields are checked by the settings themselves (unknown fields are refused).
+pub fn unknown_environment(vars: impl IntoIterator<Item = (String, String)>) -> Vec<ConfigError> {
+    let names = setting_names();
+    let mut unknown: Vec<String> = vars
+        .into_iter()
+        .filter_map(|(variable, _)| {
+            let rest = variable.strip_prefix("ISSUANCE_")?;
+            let exempt = NOT_SETTINGS.contains(&rest)
+                || NOT_SETTINGS_PREFIXES.iter().any(|p| rest.starts_with(p));
+            (!exempt && !names_a_setting(&rest.to_ascii_lowercase(), &names)).then_some(variable)
+        })
+        .collect();
+    unknown.sort();
+    let valid = names
+        .iter()
+        .map(|name| format!("ISSUANCE_{}", name.to_ascii_uppercase()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    unknown
+        .into_iter()
+        .map(|variable| ConfigError::UnknownVariable {
+            variable,
+            valid: valid.clone(),
+        })
+        .collect()
+}
+
+/// The shortest accepted `admin_key`.
+pub const MIN_ADMIN_KEY_CHARS: usize = 32;
+
+/// The longest access-token lifetime allowed for bearer tokens, seconds (OID4VCI §13.10:
+/// longer ones must be sender-constrained, so DPoP must be required).
+pub const MAX_BEARER_TOKEN_TTL: u64 = 300;
 
 /// Settings plus the validated credential catalogue.
 #[derive(Debug, Clone)]
@@ -318,12 +350,14 @@ impl LoadedConfig {
             }
             None => (Toml::string(BUILT_IN_CONFIG), BUILT_IN_NAME.to_string()),
         };
-        let env = Env::prefixed("ISSUANCE_").split("__").filter(|key| {
-            let key = key.as_str().to_ascii_lowercase();
-            ENV_KEYS.iter().any(|k| {
-                key == *k || key.starts_with(&format!("{k}__")) || key.starts_with(&format!("{k}."))
-            })
-        });
+        let unknown = unknown_environment(std::env::vars());
+        if !unknown.is_empty() {
+            return Err(unknown);
+        }
+        let names = setting_names();
+        let env = Env::prefixed("ISSUANCE_")
+            .split("__")
+            .filter(move |key| names_a_setting(&key.as_str().to_ascii_lowercase(), &names));
         Self::from_figment(
             Figment::from(Serialized::defaults(Settings::default()))
                 .merge(toml)
@@ -487,10 +521,35 @@ fn validate(settings: &Settings, source: &str) -> Vec<ConfigError> {
     for (field, problem) in settings.authorization.problems() {
         bad(&field, problem);
     }
+    if let Some(admin) = &settings.admin_key {
+        if admin.0.chars().count() < MIN_ADMIN_KEY_CHARS {
+            bad(
+                "admin_key",
+                format!("must be at least {MIN_ADMIN_KEY_CHARS} characters (a random secret)"),
+            );
+        }
+    }
+    if settings.tokens.access_token_ttl > MAX_BEARER_TOKEN_TTL
+        && settings.authorization.dpop != super::DpopMode::Required
+    {
+        bad(
+            "tokens.access_token_ttl",
+            format!(
+                "longer than {MAX_BEARER_TOKEN_TTL} seconds only with sender-constrained \
+                 tokens: set authorization.dpop = \"required\" (OID4VCI §13.10)"
+            ),
+        );
+    }
+    // The bootstrap admin key is named `admin`.
+    let mut names: Vec<&str> = settings.admin_key.iter().map(|_| "admin").collect();
     for (i, key) in settings.api_keys.iter().enumerate() {
         if key.name.trim().is_empty() {
             bad(&format!("api_keys[{i}].name"), "must not be empty".into());
         }
+        if let Err(problem) = crate::management::auth::check_key_name(&key.name, &names) {
+            bad(&format!("api_keys[{i}].name"), problem);
+        }
+        names.push(&key.name);
         if key.sha256.len() != 64 || !key.sha256.chars().all(|c| c.is_ascii_hexdigit()) {
             bad(
                 &format!("api_keys[{i}].sha256"),
@@ -571,6 +630,98 @@ mod tests {
         let toml = format!("{BUILT_IN_CONFIG}\n[offerz]\nx = 1\n");
         let errors = LoadedConfig::from_toml_with(&toml, &[]).unwrap_err();
         assert!(errors[0].to_string().contains("offerz"), "{}", errors[0]);
+    }
+
+    fn problems(overrides: &[(&str, serde_json::Value)]) -> String {
+        match LoadedConfig::from_toml_with(BUILT_IN_CONFIG, overrides) {
+            Ok(_) => String::new(),
+            Err(errors) => errors
+                .iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join("\n"),
+        }
+    }
+
+    #[test]
+    fn environment_variables_that_name_no_setting_are_refused_with_the_valid_names() {
+        let vars = [
+            ("ISSUANCE_DATA_DIRR", "/tmp"),
+            ("ISSUANCE_OFFERS__MAX_EXPIRES_IN", "60"),
+            ("ISSUANCE_DATA_DIR", "/tmp"),
+            ("ISSUANCE_CONFIG", "issuer.toml"),
+            ("ISSUANCE_TEST_POSTGRES_URL", "postgres://x"),
+            ("ISSUANCE_RETENTIONS__ERASE_CLAIMS_AFTER_HOURS", "1"),
+            ("PATH", "/bin"),
+        ]
+        .map(|(k, v)| (k.to_string(), v.to_string()));
+        let errors = unknown_environment(vars);
+        let text: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+        assert_eq!(text.len(), 2, "{text:?}");
+        assert!(text[0].contains("ISSUANCE_DATA_DIRR"), "{}", text[0]);
+        assert!(text[1].contains("ISSUANCE_RETENTIONS__"), "{}", text[1]);
+        for name in [
+            "ISSUANCE_DATA_DIR",
+            "ISSUANCE_RETENTION",
+            "ISSUANCE_SERVER_SECRET",
+        ] {
+            assert!(text[0].contains(name), "{name} listed: {}", text[0]);
+        }
+    }
+
+    #[test]
+    fn short_admin_keys_are_refused() {
+        let text = problems(&[("admin_key", serde_json::json!("only-twenty-chars-ok"))]);
+        assert!(text.contains("admin_key") && text.contains("32"), "{text}");
+        let long = "a".repeat(MIN_ADMIN_KEY_CHARS);
+        assert_eq!(problems(&[("admin_key", serde_json::json!(long))]), "");
+    }
+
+    #[test]
+    fn reserved_and_duplicate_key_names_are_refused() {
+        let key = |name: &str| serde_json::json!({"name": name, "sha256": "ab".repeat(32), "scopes": ["offers:read"]});
+        for reserved in ["system", "wallet", "scheduler"] {
+            let text = problems(&[("api_keys", serde_json::json!([key(reserved)]))]);
+            assert!(
+                text.contains("api_keys[0].name") && text.contains("reserved"),
+                "{text}"
+            );
+        }
+        let text = problems(&[(
+            "api_keys",
+            serde_json::json!([key("backend"), key("backend")]),
+        )]);
+        assert!(text.contains("api_keys[1].name"), "{text}");
+        let text = problems(&[
+            ("admin_key", serde_json::json!("k".repeat(40))),
+            ("api_keys", serde_json::json!([key("admin")])),
+        ]);
+        assert!(
+            text.contains("api_keys[0].name"),
+            "the bootstrap key is `admin`: {text}"
+        );
+    }
+
+    #[test]
+    fn bearer_tokens_longer_than_300_seconds_need_dpop_required() {
+        for dpop in ["disabled", "allowed"] {
+            let text = problems(&[
+                ("tokens.access_token_ttl", serde_json::json!(600)),
+                ("authorization.dpop", serde_json::json!(dpop)),
+            ]);
+            assert!(text.contains("tokens.access_token_ttl"), "{dpop}: {text}");
+        }
+        assert_eq!(
+            problems(&[
+                ("tokens.access_token_ttl", serde_json::json!(600)),
+                ("authorization.dpop", serde_json::json!("required")),
+            ]),
+            ""
+        );
+        assert_eq!(
+            problems(&[("tokens.access_token_ttl", serde_json::json!(300))]),
+            ""
+        );
     }
 
     #[test]

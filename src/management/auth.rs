@@ -74,6 +74,26 @@ pub struct ApiKey {
 #[derive(Debug, Clone, Default)]
 pub struct ApiKeys(Arc<Vec<ApiKey>>);
 
+/// Names a key may not have: the engine's own actors, so that the audit trail never
+/// attributes a key's actions to the engine or the engine's to a key.
+pub const RESERVED_NAMES: [&str; 3] = ["system", "wallet", "scheduler"];
+
+/// Whether `name` may name a new key, given the names already taken; else the problem.
+pub fn check_key_name(name: &str, taken: &[&str]) -> Result<(), String> {
+    if RESERVED_NAMES.contains(&name.trim()) {
+        return Err(format!(
+            "`{name}` is reserved for the engine's own actors ({})",
+            RESERVED_NAMES.join(", ")
+        ));
+    }
+    if taken.contains(&name) {
+        return Err(format!(
+            "a key named `{name}` exists (names must be unique)"
+        ));
+    }
+    Ok(())
+}
+
 /// Where generated keys' hashes are kept.
 pub const KEY_FILE: &str = "api-keys.json";
 
@@ -97,6 +117,17 @@ impl ApiKeys {
             if let Some(key) = parse_config(&entry) {
                 keys.push(key);
             }
+        }
+        // Names are actors in the audit trail: each must say who acted, and only once.
+        let mut taken: Vec<&str> = Vec::new();
+        for key in &keys {
+            check_key_name(&key.name, &taken).map_err(|problem| {
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!("API key names (configuration, admin_key and {KEY_FILE}): {problem}"),
+                )
+            })?;
+            taken.push(&key.name);
         }
         Ok(ApiKeys(Arc::new(keys)))
     }
@@ -151,12 +182,9 @@ fn read_key_file(data_dir: &Path) -> std::io::Result<Vec<ApiKeyConfig>> {
 pub fn create_key(data_dir: &Path, name: &str, scopes: &[Scope]) -> std::io::Result<String> {
     let key = format!("isk_{}", random_token::<32>());
     let mut entries = read_key_file(data_dir)?;
-    if entries.iter().any(|e| e.name == name) {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::AlreadyExists,
-            format!("a key named `{name}` exists"),
-        ));
-    }
+    let taken: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
+    check_key_name(name, &taken)
+        .map_err(|problem| std::io::Error::new(std::io::ErrorKind::AlreadyExists, problem))?;
     entries.push(ApiKeyConfig {
         name: name.to_string(),
         sha256: sha256(key.as_bytes())

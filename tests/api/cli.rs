@@ -44,13 +44,8 @@ fn an_invalid_configuration_names_the_file_field_and_problem_and_exits_non_zero(
 #[test]
 fn an_invalid_environment_override_is_reported() {
     let dir = tempfile::tempdir().unwrap();
-    let output = command(dir.path())
-        .env("ISSUANCE_PUBLIC_URL", "ftp://nope")
-        .arg("migrate")
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let (code, stderr) = migrate_with(dir.path(), "ISSUANCE_PUBLIC_URL", "ftp://nope");
+    assert_eq!(code, Some(2));
     assert!(stderr.contains("public_url"), "{stderr}");
 }
 
@@ -149,12 +144,89 @@ fn keys_create_prints_a_key_with_the_requested_scopes() {
 #[test]
 fn nested_settings_are_overridden_from_the_environment() {
     let dir = tempfile::tempdir().unwrap();
-    let output = command(dir.path())
-        .env("ISSUANCE_OFFERS__MAX_EXPIRES_IN", "soon")
+    let (code, stderr) = migrate_with(dir.path(), "ISSUANCE_OFFERS__MAX_EXPIRES_IN", "soon");
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("offers.max_expires_in"), "{stderr}");
+}
+
+/// `issuance migrate` on `dir` with one more environment variable; (exit code, stderr).
+fn migrate_with(dir: &std::path::Path, variable: &str, value: &str) -> (Option<i32>, String) {
+    let output = command(dir)
+        .env(variable, value)
         .arg("migrate")
+        .output()
+        .unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn an_environment_variable_that_names_no_setting_stops_the_start_with_the_valid_names() {
+    for variable in [
+        "ISSUANCE_DATA_DIRR",
+        "ISSUANCE_RETENTION__ERASE_CLAIMS_AFTER_HOUR",
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let (code, stderr) = migrate_with(dir.path(), variable, "1");
+        assert_eq!(code, Some(2), "{variable}");
+        let name = variable.rsplit("__").next().unwrap().to_ascii_lowercase();
+        assert!(
+            stderr.to_ascii_lowercase().contains(&name),
+            "{variable}: {stderr}"
+        );
+        assert!(!dir.path().join("events.db").exists(), "nothing opened");
+    }
+    // The unknown top-level name lists the valid ones.
+    let dir = tempfile::tempdir().unwrap();
+    let (_, stderr) = migrate_with(dir.path(), "ISSUANCE_DATA_DIRR", "x");
+    assert!(stderr.contains("ISSUANCE_DATA_DIR,"), "{stderr}");
+    assert!(stderr.contains("ISSUANCE_RETENTION"), "{stderr}");
+    // Variables of the test suite and the configuration file's are not settings.
+    let (code, stderr) = migrate_with(dir.path(), "ISSUANCE_TEST_ANYTHING", "x");
+    assert_eq!(code, Some(0), "{stderr}");
+}
+
+#[test]
+fn a_short_admin_key_stops_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = command(dir.path())
+        .env("ISSUANCE_ADMIN_KEY", "short-admin-key")
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("offers.max_expires_in"), "{stderr}");
+    assert!(
+        stderr.contains("admin_key") && stderr.contains("32"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn keys_create_refuses_reserved_and_taken_names() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["system", "wallet", "scheduler"] {
+        let output = command(dir.path())
+            .args(["keys", "create", "--name", name, "--scope", "offers:read"])
+            .output()
+            .unwrap();
+        assert!(!output.status.success(), "{name}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("reserved"), "{stderr}");
+    }
+    let output = command(dir.path())
+        .env("ISSUANCE_ADMIN_KEY", "k".repeat(32))
+        .args([
+            "keys",
+            "create",
+            "--name",
+            "admin",
+            "--scope",
+            "offers:read",
+        ])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("exists"));
 }

@@ -48,6 +48,25 @@ fn ports(service: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// `value` with each `${NAME:-default}` replaced by its default, as Compose does when
+/// `NAME` is unset.
+fn interpolate(value: &str) -> String {
+    let mut out = String::new();
+    let mut rest = value;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let end = rest[start..].find('}').expect("closed ${…}") + start;
+        let inner = &rest[start + 2..end];
+        let (_, default) = inner
+            .split_once(":-")
+            .unwrap_or_else(|| panic!("`{inner}` has a default"));
+        out.push_str(default);
+        rest = &rest[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
 #[test]
 fn compose_runs_the_service_on_kurrentdb_postgres_and_rabbitmq_with_health_checks() {
     let compose = compose();
@@ -100,17 +119,27 @@ fn compose_runs_the_service_on_kurrentdb_postgres_and_rabbitmq_with_health_check
     assert_eq!(kurrent["KURRENTDB_INSECURE"], "true");
     assert_eq!(kurrent["KURRENTDB_CLUSTER_SIZE"], "1");
 
-    // The ports the README promises.
+    // The ports the README promises, each on the host's loopback only.
     assert_eq!(
         ports(service(&compose, "issuance")),
-        vec!["8080:8080", "127.0.0.1:8081:8081"],
-        "wallet API public, management API on loopback only"
+        vec!["127.0.0.1:8080:8080", "127.0.0.1:8081:8081"]
     );
-    assert_eq!(ports(service(&compose, "kurrentdb")), vec!["2113:2113"]);
+    assert_eq!(
+        ports(service(&compose, "kurrentdb")),
+        vec!["127.0.0.1:2113:2113"]
+    );
     assert_eq!(
         ports(service(&compose, "rabbitmq")),
-        vec!["5672:5672", "15672:15672"]
+        vec!["127.0.0.1:5672:5672", "127.0.0.1:15672:15672"]
     );
+    for name in ["issuance", "kurrentdb", "postgres", "rabbitmq"] {
+        for port in ports(service(&compose, name)) {
+            assert!(
+                port.starts_with("127.0.0.1:"),
+                "{name} publishes {port} beyond the loopback"
+            );
+        }
+    }
     for port in ["8080", "8081", "2113", "5672", "15672"] {
         assert!(README.contains(port), "README mentions port {port}");
     }
@@ -130,16 +159,33 @@ fn the_service_environment_in_compose_is_a_valid_configuration() {
     assert!(reads.starts_with("postgres://"), "{reads}");
     let target = PgTarget::parse(reads).expect("the PostgreSQL URL parses");
     assert_eq!(target.database(), "issuance");
-    assert!(env["ISSUANCE_AMQP_URL"].starts_with("amqp://guest:guest@rabbitmq:5672/"));
+    // The broker's credentials: set through the environment, with a default that is not
+    // RabbitMQ's `guest`, and the same in the service's URL and the broker's own settings.
+    let broker = environment(service(&compose, "rabbitmq"));
+    let user = interpolate(&broker["RABBITMQ_DEFAULT_USER"]);
+    let password = interpolate(&broker["RABBITMQ_DEFAULT_PASS"]);
+    assert!(broker["RABBITMQ_DEFAULT_PASS"].starts_with("${BROKER_PASSWORD:-"));
+    assert_ne!(user, "guest");
+    assert_ne!(password, "guest");
+    let amqp = url::Url::parse(&interpolate(&env["ISSUANCE_AMQP_URL"])).unwrap();
+    assert_eq!(
+        (amqp.username(), amqp.password()),
+        (user.as_str(), Some(password.as_str()))
+    );
+    assert_eq!(amqp.host_str(), Some("rabbitmq"));
+    for variable in ["BROKER_USER", "BROKER_PASSWORD", "issuance-local-only"] {
+        assert!(README.contains(variable), "README documents {variable}");
+    }
 
-    // Loaded like the service loads ISSUANCE_* variables (interpolated ones left out).
+    // Loaded like the service loads ISSUANCE_* variables (defaults interpolated; the
+    // required admin key stood in for).
     let overrides: Vec<(String, serde_json::Value)> = env
         .iter()
-        .filter(|(key, value)| key.starts_with("ISSUANCE_") && !value.contains("${"))
+        .filter(|(key, _)| key.starts_with("ISSUANCE_") && key.as_str() != "ISSUANCE_ADMIN_KEY")
         .map(|(key, value)| {
             (
                 key.trim_start_matches("ISSUANCE_").to_ascii_lowercase(),
-                serde_json::Value::String(value.clone()),
+                serde_json::Value::String(interpolate(value)),
             )
         })
         .collect();

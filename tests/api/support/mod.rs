@@ -29,7 +29,7 @@ pub(crate) use backends::backend_test;
 pub use backends::{Backend, TestDatabase};
 
 /// The bootstrap admin key of every test app.
-pub const ADMIN_KEY: &str = "test-admin-key";
+pub const ADMIN_KEY: &str = "test-admin-key-of-at-least-32-characters";
 /// A key with `offers:read` only.
 pub const READER_KEY: &str = "test-reader-key";
 /// A key with `offers:write` only.
