@@ -9,6 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::config::LoadedConfig;
 use crate::crypto::server_secret::ServerSecret;
+use crate::data_dir_lock::DataDirLock;
 use crate::management::auth::{create_key, Scope};
 use crate::projector::{self, AuditProjection, OfferViewProjection, Projection};
 use crate::shutdown::ShutdownSignals;
@@ -53,7 +54,12 @@ pub enum Command {
         action: AuditAction,
     },
     /// Create or upgrade the stores' schemas and exit.
-    Migrate,
+    Migrate {
+        /// Also record this node's server secret and signing key (their fingerprints) as
+        /// the deployment's, after changing them on purpose on every node.
+        #[arg(long)]
+        record_secrets: bool,
+    },
     /// Manage management API keys.
     Keys {
         /// The key action.
@@ -112,9 +118,10 @@ pub fn load_config(path: Option<&std::path::Path>) -> LoadedConfig {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let mut config = load_config(cli.config.as_deref());
     crate::telemetry::init(config.settings.log_format);
-    match cli.command.unwrap_or(Command::Serve {
+    let command = cli.command.unwrap_or(Command::Serve {
         require_broker: false,
-    }) {
+    });
+    match command {
         Command::Serve { require_broker } => {
             config.settings.require_broker |= require_broker;
             tracing::info!(config = %config.source_name, "starting");
@@ -129,22 +136,57 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             app.with_signals(signals).run_until_stopped().await
         }
-        Command::Replay { projection } => replay(&config, projection.as_deref()).await,
+        Command::Replay { projection } => {
+            stores::require_existing(&config.settings).await?;
+            let _lock = DataDirLock::acquire(&config.settings.data_dir)?;
+            replay(&config, projection.as_deref()).await
+        }
         Command::Audit {
             action:
                 AuditAction::Verify {
                     signed_head,
                     against_log,
                 },
-        } => crate::audit::cli::verify(&config, signed_head.as_deref(), against_log).await,
-        Command::Migrate => {
-            stores::open(&config.settings).await?;
+        } => {
+            // No lock: verifying reads only, and may run beside the service.
+            stores::require_existing(&config.settings).await?;
+            crate::audit::cli::verify(&config, signed_head.as_deref(), against_log).await
+        }
+        Command::Migrate { record_secrets } => {
+            crate::private_files::create_data_dir(&config.settings.data_dir).with_context(
+                || {
+                    format!(
+                        "cannot create data directory {}",
+                        config.settings.data_dir.display()
+                    )
+                },
+            )?;
+            let _lock = DataDirLock::acquire(&config.settings.data_dir)?;
+            let opened = stores::open(&config.settings).await?;
             println!("Schemas are up to date.");
+            if record_secrets {
+                let secret = ServerSecret::from_settings(&config.settings)?;
+                let keys = crate::startup::load_issuer_keys(&config.settings)?;
+                crate::deployment::record(opened.secrets.as_ref(), &secret, &keys).await?;
+                println!(
+                    "Recorded this node's server secret and signing key {} as the deployment's.",
+                    keys.active().kid()
+                );
+            }
             Ok(())
         }
-        Command::Keys {
-            action: KeysAction::Create { name, scopes },
-        } => {
+        Command::Keys { action } => {
+            // Keys belong to a deployment: refuse a directory that holds none.
+            stores::require_existing(&config.settings).await?;
+            keys(&config, action)
+        }
+    }
+}
+
+/// `keys create` and `keys rotate`.
+fn keys(config: &LoadedConfig, action: KeysAction) -> anyhow::Result<()> {
+    match action {
+        KeysAction::Create { name, scopes } => {
             let scopes = scopes
                 .iter()
                 .map(|s| {
@@ -167,9 +209,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("Created API key `{name}` (shown only this once):\n\n    {key}\n");
             Ok(())
         }
-        Command::Keys {
-            action: KeysAction::Rotate,
-        } => {
+        KeysAction::Rotate => {
             if config.settings.issuer.signing_key_file.is_some() {
                 anyhow::bail!(
                     "the signing key comes from issuer.signing_key_file; rotate it there"
@@ -208,6 +248,25 @@ async fn replay(config: &LoadedConfig, only: Option<&str>) -> anyhow::Result<()>
     if selected.is_empty() {
         anyhow::bail!("unknown projection `{}`", only.unwrap_or_default());
     }
+    // Each projection's lease, as its projector takes it: no node projects into a view
+    // while it is rebuilt (held until the replay ends).
+    let mut leases = Vec::new();
+    for projection in &selected {
+        let name = projection.name();
+        match opened.leases.try_acquire(name).await {
+            Ok(Some(lease)) => leases.push(lease),
+            Ok(None) => anyhow::bail!(
+                "the `{name}` projector lease is held by a running node sharing these stores; \
+                 stop every node before replaying"
+            ),
+            Err(error) => {
+                return Err(error).with_context(|| format!("cannot take the `{name}` lease"))
+            }
+        }
+    }
+    // The offer view holds pseudonyms keyed with the server secret: rebuilt under another
+    // secret than the deployment's, subject lookups would find nothing.
+    crate::deployment::check_server_secret(opened.secrets.as_ref(), &server_secret).await?;
     let head = opened.events.head().await?;
     for projection in selected {
         let started = std::time::Instant::now();

@@ -103,6 +103,24 @@ impl Leases {
         }
     }
 
+    /// Takes the lease `name` if nobody holds it, without waiting (for `replay`, which
+    /// must not rebuild a projection that a running node projects into at the same time).
+    pub async fn try_acquire(&self, name: &'static str) -> Result<Option<Lease>, PgError> {
+        let target = match &self.backend {
+            Backend::Local => return Ok(Some(Lease::Local)),
+            Backend::Postgres(target) => target.clone(),
+        };
+        let (client, ended) = open_session(&target).await?;
+        let row = client
+            .query_one(
+                "SELECT pg_try_advisory_lock($1)",
+                &[&lease_key(&target, name)],
+            )
+            .await?;
+        let held: bool = row.try_get(0)?;
+        Ok(held.then_some(Lease::Postgres { client, ended }))
+    }
+
     /// Waits until this node holds the lease `name`; `None` if `shutdown` came first.
     pub async fn acquire(
         &self,
@@ -113,7 +131,7 @@ impl Leases {
             Backend::Local => return Some(Lease::Local),
             Backend::Postgres(target) => target.clone(),
         };
-        let key = lock_key(&format!("{}:lease:{name}", target.scope()));
+        let key = lease_key(&target, name);
         let mut backoff = ACQUIRE_INTERVAL;
         let mut session: Option<(tokio_postgres::Client, oneshot::Receiver<()>)> = None;
         loop {
@@ -153,6 +171,11 @@ impl Leases {
             }
         }
     }
+}
+
+/// The advisory lock key of the lease `name` in the database (and schema) of `target`.
+fn lease_key(target: &PgTarget, name: &str) -> i64 {
+    lock_key(&format!("{}:lease:{name}", target.scope()))
 }
 
 async fn open_session(

@@ -14,6 +14,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::LoadedConfig;
 use crate::crypto::document_signer;
 use crate::crypto::server_secret::ServerSecret;
+use crate::data_dir_lock::DataDirLock;
 use crate::health::HealthRegistry;
 use crate::http::metrics::{ApiName, Metrics};
 use crate::http::{error_envelope, health, metrics, request_context};
@@ -36,6 +37,7 @@ pub struct Application {
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
     signals: Option<ShutdownSignals>,
+    lock: DataDirLock,
 }
 
 /// Options for building.
@@ -53,18 +55,22 @@ impl Application {
     /// Builds the service from its configuration.
     pub async fn build(config: LoadedConfig, options: BuildOptions) -> anyhow::Result<Application> {
         let settings = Arc::new(config.settings);
-        std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+        crate::private_files::create_data_dir(&settings.data_dir).with_context(|| {
             format!(
                 "cannot create data directory {}",
                 settings.data_dir.display()
             )
         })?;
+        // Held until the service stops: a second process on this directory refuses to start.
+        let lock = DataDirLock::acquire(&settings.data_dir)?;
         let opened = stores::open(&settings)
             .await
             .context("cannot open the stores")?;
         let server_secret = ServerSecret::from_settings(&settings)?;
         let api_keys = bootstrap_api_keys(&settings)?;
         let issuer_keys = Arc::new(load_issuer_keys(&settings)?);
+        // Every node of a deployment must use the same secrets as the shared store's.
+        crate::deployment::check(opened.secrets.as_ref(), &server_secret, &issuer_keys).await?;
         let clock: Arc<dyn Clock> = options.clock.unwrap_or_else(|| Arc::new(SystemClock));
         let metrics = Metrics::new().context("cannot register metrics")?;
         let start = opened
@@ -276,6 +282,7 @@ impl Application {
             shutdown,
             tasks,
             signals: None,
+            lock,
         })
     }
 
@@ -312,6 +319,7 @@ impl Application {
     /// [`Application::with_signals`] (then gracefully, see [`crate::shutdown`]); then stops
     /// the background tasks at their checkpoints.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let _lock = self.lock;
         shutdown::serve(shutdown::Running {
             wallet: self.wallet_server,
             management: self.management_server,

@@ -199,6 +199,73 @@ pub async fn open(settings: &Settings) -> Result<OpenedStores, OpenError> {
     })
 }
 
+/// Fails unless the configured stores exist: for the commands that only read or repair
+/// existing stores (`audit verify`, `replay`, `keys`), which must never create an empty
+/// store where the operator pointed them at the wrong place (and then report on it). Only
+/// `serve` and `migrate` create stores. An EventStoreDB server is not checked (it is
+/// remote and holds no schema of ours); its local secret store is.
+pub async fn require_existing(settings: &Settings) -> Result<(), OpenError> {
+    let events_url = event_store_url(settings);
+    let read_url = read_store_url(settings);
+    let absent = |store: &'static str, url: &str| OpenError {
+        store,
+        detail: format!(
+            "there is none at {}: this command works on existing stores and creates none. \
+             Check ISSUANCE_DATA_DIR, ISSUANCE_EVENT_STORE and ISSUANCE_READ_STORE (or the \
+             configuration file); `issuance serve` or `issuance migrate` create the stores",
+            redact(url)
+        ),
+    };
+    if events_url.starts_with("sqlite://") {
+        let (path, _) = SqliteStore::parse_url(&events_url).map_err(failed("event store"))?;
+        if !path.is_file() {
+            return Err(absent("event store", &events_url));
+        }
+    } else if is_postgres(&events_url) && !postgres_has(&events_url, "events").await? {
+        return Err(absent("event store", &events_url));
+    }
+    if let Some(path) = read_url.strip_prefix("sqlite://") {
+        let path = Path::new(path);
+        if !path.is_file() {
+            return Err(absent("read store", &read_url));
+        }
+        if EsdbEventStore::accepts(&events_url) {
+            let secrets = path
+                .parent()
+                .unwrap_or_else(|| Path::new("."))
+                .join("secrets.db");
+            if !secrets.is_file() {
+                return Err(absent(
+                    "secret store",
+                    &format!("sqlite://{}", secrets.display()),
+                ));
+            }
+        }
+    } else if is_postgres(&read_url) && !postgres_has(&read_url, "offer_views").await? {
+        return Err(absent("read store", &read_url));
+    }
+    Ok(())
+}
+
+/// Whether the database (and schema) of `url` holds `table`; creates nothing.
+async fn postgres_has(url: &str, table: &str) -> Result<bool, OpenError> {
+    let target = PgTarget::parse(url).map_err(|e| failed("store")(e.to_string()))?;
+    let (client, _ended) = target
+        .connect()
+        .await
+        .map_err(|e| failed("store")(e.to_string()))?;
+    let row = client
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_tables \
+             WHERE schemaname = current_schema() AND tablename = $1)",
+            &[&table],
+        )
+        .await
+        .map_err(|e| failed("store")(crate::pg::PgError::from(e).to_string()))?;
+    row.try_get(0)
+        .map_err(|e| failed("store")(crate::pg::PgError::from(e).to_string()))
+}
+
 /// What lives in the read store: the views and the integration side's state.
 struct ReadSide {
     views: Arc<dyn OfferViewStore>,

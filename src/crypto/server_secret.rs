@@ -105,20 +105,11 @@ fn unreachable_hmac() -> ! {
     panic!("HMAC-SHA-256 rejected a key; HMAC takes keys of any length")
 }
 
-/// Writes `contents` to a new file readable only by its owner, creating parent directories.
+/// Writes `contents` to a new file readable only by its owner (`0600`, whatever the
+/// umask), creating parent directories (`0700`).
 pub fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {
     use std::io::Write;
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
+    let mut file = crate::private_files::create_new(path)?;
     file.write_all(contents.as_bytes())?;
     file.sync_all()
 }

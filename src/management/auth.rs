@@ -194,7 +194,7 @@ pub fn create_key(data_dir: &Path, name: &str, scopes: &[Scope]) -> std::io::Res
             .collect(),
         scopes: scopes.iter().map(|s| s.name().to_string()).collect(),
     });
-    std::fs::create_dir_all(data_dir)?;
+    crate::private_files::create_dir(data_dir)?;
     let path = data_dir.join(KEY_FILE);
     let temporary = data_dir.join(format!("{KEY_FILE}.tmp"));
     let _ = std::fs::remove_file(&temporary);

@@ -77,11 +77,7 @@ pub(super) fn corrupt(error: impl std::fmt::Display) -> ReadStoreError {
 impl SqliteReadStore {
     /// Opens (creating if needed) and migrates the read store at `path`.
     pub fn open(path: &Path) -> Result<SqliteReadStore, ReadStoreError> {
-        if let Some(parent) = path.parent() {
-            if !parent.as_os_str().is_empty() {
-                std::fs::create_dir_all(parent).map_err(corrupt)?;
-            }
-        }
+        crate::private_files::prepare_sqlite(path).map_err(corrupt)?;
         let mut connection = Connection::open(path).map_err(sql_error)?;
         connection
             .busy_timeout(Duration::from_secs(10))

@@ -294,6 +294,17 @@ pub trait SecretStore: Send + Sync + 'static {
 
     /// Forgets used nonces that expired before `now` (they can no longer be presented).
     async fn purge_nonces(&self, now: DateTime<Utc>) -> Result<u64, StoreError>;
+
+    /// Stores the deployment record `name` (a fingerprint of a secret every node must
+    /// share, see [`crate::deployment`]) unless one exists; returns the value in force.
+    async fn deployment_record_get_or_insert(
+        &self,
+        name: &str,
+        value: &str,
+    ) -> Result<String, StoreError>;
+
+    /// Replaces the deployment record `name`.
+    async fn deployment_record_set(&self, name: &str, value: &str) -> Result<(), StoreError>;
 }
 
 /// The event store and secret store a configuration selected.

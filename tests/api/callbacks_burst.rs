@@ -173,7 +173,8 @@ async fn a_burst_of_5000_offers_callbacks_drains_in_order_on_sqlite() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_burst_of_5000_offers_callbacks_survives_killing_the_delivering_node_on_postgres() {
     let database = TestDatabase::new();
-    let data_dir = tempfile::tempdir().unwrap();
+    // One data directory per node (one process each), with the cluster's signing keys.
+    let (first_dir, second_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let receiver = CallbackReceiver::start();
     receiver.stall();
     let secret = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
@@ -181,26 +182,20 @@ async fn a_burst_of_5000_offers_callbacks_survives_killing_the_delivering_node_o
         ("ISSUANCE_CALLBACKS__TIMEOUT_MS", "120000"),
         ("ISSUANCE_CALLBACKS__MAX_ATTEMPTS", "50"),
     ];
-    let start = |name| {
-        Node::start_with(
-            name,
-            &database,
-            data_dir.path(),
-            &secret,
-            &receiver.url,
-            &settings,
-        )
+    let start = |name, dir: &std::path::Path| {
+        Node::start_with(name, &database, dir, &secret, &receiver.url, &settings)
     };
-    let mut first = start("first");
-    first.wait_until_live(data_dir.path()).await;
+    let mut first = start("first", first_dir.path());
+    first.wait_until_live(first_dir.path()).await;
     eventually(
         "the first node's leases",
         Duration::from_secs(30),
         || async { (first.holds_leases().await == Some(true)).then_some(()) },
     )
     .await;
-    let second = start("second");
-    second.wait_until_live(data_dir.path()).await;
+    crate::support::process::copy_keys(first_dir.path(), second_dir.path());
+    let second = start("second", second_dir.path());
+    second.wait_until_live(second_dir.path()).await;
     assert_eq!(second.holds_leases().await, Some(false), "one holder only");
 
     let bases = [first.management.clone(), second.management.clone()];

@@ -103,27 +103,69 @@ fn the_first_run_prints_one_admin_key_and_stores_only_its_hash() {
     assert!(!String::from_utf8_lossy(&output.stdout).contains("isk_"));
 }
 
-#[test]
-fn keys_create_prints_a_key_with_the_requested_scopes() {
-    let dir = tempfile::tempdir().unwrap();
-    let output = command(dir.path())
-        .args([
-            "keys",
-            "create",
-            "--name",
-            "backend",
-            "--scope",
-            "offers:write",
-            "--scope",
-            "offers:read",
-        ])
-        .output()
-        .unwrap();
+/// Runs `command`, asserting that it succeeds; its output.
+fn succeed(command: &mut Command) -> std::process::Output {
+    let output = command.output().unwrap();
     assert!(
         output.status.success(),
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
+    output
+}
+
+/// A data directory with empty stores (`issuance migrate`).
+fn migrated() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    succeed(command(dir.path()).arg("migrate"));
+    dir
+}
+
+#[test]
+fn commands_that_read_the_stores_refuse_to_run_where_there_are_none() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        &["audit", "verify"][..],
+        &["replay"],
+        &[
+            "keys",
+            "create",
+            "--name",
+            "backend",
+            "--scope",
+            "offers:read",
+        ],
+        &["keys", "rotate"],
+    ] {
+        let output = command(dir.path()).args(args).output().unwrap();
+        assert_eq!(output.status.code(), Some(1), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("there is none at") && stderr.contains("events.db"),
+            "{args:?}: {stderr}"
+        );
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert!(left.is_empty(), "{args:?} created {left:?}");
+    }
+
+    // `migrate` creates them; then the same commands run.
+    let dir = migrated();
+    succeed(command(dir.path()).args(["audit", "verify"]));
+}
+
+#[test]
+fn keys_create_prints_a_key_with_the_requested_scopes() {
+    let dir = migrated();
+    let output = succeed(command(dir.path()).args([
+        "keys",
+        "create",
+        "--name",
+        "backend",
+        "--scope",
+        "offers:write",
+        "--scope",
+        "offers:read",
+    ]));
     let stdout = String::from_utf8_lossy(&output.stdout);
     let key = stdout
         .split_whitespace()
@@ -205,7 +247,7 @@ fn a_short_admin_key_stops_the_start() {
 
 #[test]
 fn keys_create_refuses_reserved_and_taken_names() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = migrated();
     for name in ["system", "wallet", "scheduler"] {
         let output = command(dir.path())
             .args(["keys", "create", "--name", name, "--scope", "offers:read"])

@@ -3,6 +3,7 @@
 //! scheduler — each under a lease), and when that node dies the other takes over with no
 //! event lost or projected twice and no status callback lost or sent twice.
 
+use std::path::Path;
 use std::time::Duration;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -11,6 +12,7 @@ use reqwest::Method;
 
 use crate::support::integration::{CallbackReceiver, CALLBACK_SECRET};
 use crate::support::nodes::{eventually, Node};
+use crate::support::process::copy_keys;
 use crate::support::*;
 
 /// Waits until the outbox is empty and the relay's checkpoint is at the last event: every
@@ -35,12 +37,12 @@ async fn when_the_lease_holder_dies_the_other_node_takes_over_without_loss_or_re
     // Arrange: two nodes on one database, status callbacks in-process to a real receiver;
     // the first to start takes every singleton lease.
     let database = TestDatabase::new();
-    let data_dir = tempfile::tempdir().unwrap();
+    let (first_dir, second_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let receiver = CallbackReceiver::start();
     let secret = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
-    let start = |name| Node::start(name, &database, data_dir.path(), &secret, &receiver.url);
-    let first = start("first");
-    first.wait_until_live(data_dir.path()).await;
+    let start = |name, dir: &Path| Node::start(name, &database, dir, &secret, &receiver.url);
+    let first = start("first", first_dir.path());
+    first.wait_until_live(first_dir.path()).await;
     assert!(
         eventually(Duration::from_secs(10), || async {
             first.holds_leases().await == Some(true)
@@ -48,8 +50,10 @@ async fn when_the_lease_holder_dies_the_other_node_takes_over_without_loss_or_re
         .await,
         "the first node takes the leases"
     );
-    let second = start("second");
-    second.wait_until_live(data_dir.path()).await;
+    // Each node has a data directory of its own, with the cluster's signing keys.
+    copy_keys(first_dir.path(), second_dir.path());
+    let second = start("second", second_dir.path());
+    second.wait_until_live(second_dir.path()).await;
     assert_eq!(second.holds_leases().await, Some(false), "one holder only");
     let client = database.client().await;
 

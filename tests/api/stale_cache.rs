@@ -7,7 +7,8 @@ use serde_json::json;
 use crate::support::wallet::*;
 use crate::support::*;
 
-/// Shared by both nodes, as by the nodes of one cluster: tokens of one verify on the other.
+/// Shared by both nodes, as by the nodes of one cluster: tokens of one verify on the other
+/// (and so are the signing keys).
 const SERVER_SECRET: &str = "c3RhbGUtY2FjaGUtdGVzdC1zZWNyZXQtMzItYnl0ZXM";
 
 async fn two_nodes() -> (TestApp, TestApp) {
@@ -15,8 +16,12 @@ async fn two_nodes() -> (TestApp, TestApp) {
         TestOptions::on(Backend::Postgres).set("server_secret", json!(SERVER_SECRET)),
     )
     .await;
+    // A data directory of its own, with the cluster's signing keys.
+    let second_dir = tempfile::tempdir().unwrap();
+    crate::support::process::copy_keys(first.data_dir.path(), second_dir.path());
     let second = spawn_app_with(TestOptions {
         database: first.database.clone(),
+        data_dir: Some(std::sync::Arc::new(second_dir)),
         ..TestOptions::on(Backend::Postgres).set("server_secret", json!(SERVER_SECRET))
     })
     .await;

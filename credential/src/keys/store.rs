@@ -80,8 +80,11 @@ pub(crate) fn generate_into(dir: &Path, created: i64) -> Result<String, KeyError
     Ok(kid)
 }
 
-/// Creates `dir` (0700 on Unix) if it does not exist.
+/// Creates `dir` (0700 on Unix, whatever the umask) if it does not exist.
 pub(crate) fn ensure_dir(dir: &Path) -> Result<(), KeyError> {
+    if dir.is_dir() {
+        return Ok(());
+    }
     let mut builder = fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
@@ -89,7 +92,22 @@ pub(crate) fn ensure_dir(dir: &Path) -> Result<(), KeyError> {
         use std::os::unix::fs::DirBuilderExt;
         builder.mode(0o700);
     }
-    builder.create(dir).map_err(|e| KeyError::io(dir, e))
+    builder.create(dir).map_err(|e| KeyError::io(dir, e))?;
+    owner_only(dir, 0o700).map_err(|e| KeyError::io(dir, e))
+}
+
+/// Sets `path`'s mode exactly (the mode given at creation is narrowed by the umask).
+fn owner_only(path: &Path, mode: u32) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(path, fs::Permissions::from_mode(mode))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (path, mode);
+        Ok(())
+    }
 }
 
 /// Writes `dir/name` with mode 0600 via a temporary file and a rename, so a crash leaves
@@ -106,6 +124,7 @@ fn write_private(dir: &Path, name: &str, contents: &[u8]) -> Result<(), KeyError
     }
     let result = (|| {
         let mut file = options.open(&temporary)?;
+        owner_only(&temporary, 0o600)?;
         file.write_all(contents)?;
         file.sync_all()?;
         fs::rename(&temporary, &target)?;

@@ -4,7 +4,8 @@
 //! so a retry addresses the same stream and the event store's `NoStream` expectation makes
 //! creation exactly-once. The retry is recognised by a fingerprint of the body keyed with
 //! the offer's data key: same body → 200 with the same offer (codes are derived, so they
-//! are the same too); different body → 409.
+//! are the same too), but without the transaction code, which is shown only once;
+//! different body → 409.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -57,7 +58,7 @@ pub async fn create(
             let Some(definition) = executed.state.definition.as_ref() else {
                 return Err(ApiError::internal(&"created offer has no definition"));
             };
-            let body = response_body(&state, definition, "CREATED", executed.decided_at);
+            let body = response_body(&state, definition, "CREATED", executed.decided_at, true);
             Ok(HttpResponse::Created()
                 .insert_header(("Location", format!("/offers/{offer_id}")))
                 .insert_header(("Cache-Control", "no-store"))
@@ -267,18 +268,28 @@ async fn replay(
     let created_at = history
         .first()
         .map_or(definition.expires_at, |e| e.metadata.occurred_at);
-    let body = response_body(state, definition, existing.status.as_str(), created_at);
+    // The transaction code is shown once, in the creation response: a retry that anyone
+    // holding the API key and the Idempotency-Key can send must not hand it out again.
+    let body = response_body(
+        state,
+        definition,
+        existing.status.as_str(),
+        created_at,
+        false,
+    );
     Ok(HttpResponse::build(StatusCode::OK)
         .insert_header(("Cache-Control", "no-store"))
         .json(body))
 }
 
-/// The creation response (also the idempotent replay's).
+/// The creation response (also the idempotent replay's, which has no `tx_code_value`:
+/// `with_tx_code` is false).
 fn response_body(
     state: &AppState,
     offer: &OfferCreated,
     status: &str,
     created_at: DateTime<Utc>,
+    with_tx_code: bool,
 ) -> Value {
     let offer_id = offer.offer_id;
     let mut body = json!({
@@ -294,9 +305,12 @@ fn response_body(
             "events": {"href": format!("/offers/{offer_id}/events")},
         },
     });
-    if let OfferGrant::PreAuthorizedCode {
-        tx_code: Some(tx), ..
-    } = &offer.grant
+    if let (
+        true,
+        OfferGrant::PreAuthorizedCode {
+            tx_code: Some(tx), ..
+        },
+    ) = (with_tx_code, &offer.grant)
     {
         body["tx_code_value"] = json!(codes::tx_code(
             &state.server_secret,

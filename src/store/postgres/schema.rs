@@ -74,4 +74,13 @@ pub(super) const SECRETS: &[Migration] = &[
     DROP TABLE used_nonces;
     ALTER TABLE used_nonces_by_expiry RENAME TO used_nonces;",
     ),
+    // Fingerprints of the secrets every node must share (never the secrets themselves).
+    (
+        3,
+        "CREATE TABLE deployment_records (
+        name       text        PRIMARY KEY,
+        value      text        NOT NULL,
+        updated_at timestamptz NOT NULL DEFAULT now()
+    );",
+    ),
 ];

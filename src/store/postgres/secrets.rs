@@ -173,4 +173,38 @@ impl SecretStore for PgSecretStore {
             .execute("DELETE FROM used_nonces WHERE expires_at < $1", &[&now])
             .await?)
     }
+
+    async fn deployment_record_get_or_insert(
+        &self,
+        name: &str,
+        value: &str,
+    ) -> Result<String, StoreError> {
+        let client = self.pool.get().await?;
+        client
+            .execute(
+                "INSERT INTO deployment_records (name, value) VALUES ($1, $2) \
+                 ON CONFLICT (name) DO NOTHING",
+                &[&name, &value],
+            )
+            .await?;
+        let row = client
+            .query_one(
+                "SELECT value FROM deployment_records WHERE name = $1",
+                &[&name],
+            )
+            .await?;
+        Ok(row.try_get(0)?)
+    }
+
+    async fn deployment_record_set(&self, name: &str, value: &str) -> Result<(), StoreError> {
+        let client = self.pool.get().await?;
+        client
+            .execute(
+                "INSERT INTO deployment_records (name, value) VALUES ($1, $2) \
+                 ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value, updated_at = now()",
+                &[&name, &value],
+            )
+            .await?;
+        Ok(())
+    }
 }

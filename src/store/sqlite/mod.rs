@@ -70,12 +70,8 @@ struct Inner {
 impl SqliteStore {
     /// Opens (creating if needed) the store at `path`, migrates it and starts the writer.
     pub fn open(path: &Path, durability: Durability) -> Result<SqliteStore, StoreError> {
-        if let Some(parent) = path.parent() {
-            if !parent.as_os_str().is_empty() {
-                std::fs::create_dir_all(parent)
-                    .map_err(|e| unavailable(format!("cannot create {}: {e}", parent.display())))?;
-            }
-        }
+        crate::private_files::prepare_sqlite(path)
+            .map_err(|e| unavailable(format!("cannot create {}: {e}", path.display())))?;
         let mut connection = schema::open_writer(path, durability)?;
         schema::migrate(&mut connection)?;
         let head: i64 = connection
@@ -367,5 +363,61 @@ impl SecretStore for SqliteStore {
     async fn purge_nonces(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
         let now = now.timestamp();
         self.write(|reply| WriteOp::NoncePurge { now, reply }).await
+    }
+
+    async fn deployment_record_get_or_insert(
+        &self,
+        name: &str,
+        value: &str,
+    ) -> Result<String, StoreError> {
+        let (name, value) = (name.to_string(), value.to_string());
+        self.deployment_records(move |connection| {
+            connection.execute(
+                "INSERT INTO deployment_records (name, value) VALUES (?1, ?2) \
+                 ON CONFLICT (name) DO NOTHING",
+                [&name, &value],
+            )?;
+            connection.query_row(
+                "SELECT value FROM deployment_records WHERE name = ?1",
+                [&name],
+                |row| row.get(0),
+            )
+        })
+        .await
+    }
+
+    async fn deployment_record_set(&self, name: &str, value: &str) -> Result<(), StoreError> {
+        let (name, value) = (name.to_string(), value.to_string());
+        self.deployment_records(move |connection| {
+            connection
+                .execute(
+                    "INSERT INTO deployment_records (name, value) VALUES (?1, ?2) \
+                     ON CONFLICT (name) DO UPDATE SET value = excluded.value, \
+                     updated_at = unixepoch()",
+                    [&name, &value],
+                )
+                .map(|_| ())
+        })
+        .await
+    }
+}
+
+impl SqliteStore {
+    /// Runs `work` on a connection of its own: deployment records are read and written
+    /// once at start-up, so they do not go through the group-commit writer.
+    async fn deployment_records<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let path = self.inner.path.clone();
+        tokio::task::spawn_blocking(move || {
+            let connection = rusqlite::Connection::open(&path).map_err(sql_error)?;
+            connection
+                .busy_timeout(std::time::Duration::from_secs(10))
+                .map_err(sql_error)?;
+            work(&connection).map_err(sql_error)
+        })
+        .await
+        .map_err(|e| unavailable(format!("deployment record task failed: {e}")))?
     }
 }

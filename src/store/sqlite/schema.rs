@@ -55,6 +55,15 @@ const MIGRATIONS: &[(i64, &str)] = &[
     DROP TABLE used_nonces;
     ALTER TABLE used_nonces_by_expiry RENAME TO used_nonces;",
     ),
+    // Fingerprints of the secrets the deployment was started with (never the secrets).
+    (
+        3,
+        "CREATE TABLE deployment_records (
+        name       TEXT    PRIMARY KEY,
+        value      TEXT    NOT NULL,
+        updated_at INTEGER NOT NULL DEFAULT (unixepoch())
+    );",
+    ),
 ];
 
 /// Opens the writer connection with WAL, the chosen durability and secure deletion (so a
@@ -142,6 +151,6 @@ mod tests {
                 r.get(0)
             })
             .unwrap();
-        assert_eq!(versions, 2);
+        assert_eq!(versions, MIGRATIONS.len() as i64);
     }
 }

@@ -10,6 +10,7 @@ mod backends;
 pub mod integration;
 pub mod logs;
 pub mod nodes;
+pub mod process;
 pub mod raw_http;
 pub mod wallet;
 

@@ -49,9 +49,10 @@ pub fn free_port() -> u16 {
 }
 
 impl Node {
-    /// Starts `issuance serve` on fresh ports against `database`, sharing `data_dir` (keys)
-    /// and `server_secret` with its peers, as the nodes of one cluster do; status callbacks
-    /// go to `callback_url` in-process (no broker).
+    /// Starts `issuance serve` on fresh ports against `database` with its own `data_dir`
+    /// (one process per data directory), sharing `server_secret` and the signing keys
+    /// (see [`super::process::copy_keys`]) with its peers, as the nodes of one cluster do;
+    /// status callbacks go to `callback_url` in-process (no broker).
     pub fn start(
         name: &'static str,
         database: &TestDatabase,
