@@ -223,7 +223,8 @@ async fn nonces_used_before_the_postgres_ledger_migration_stay_used() {
              CREATE TABLE used_nonces (nonce_hash bytea PRIMARY KEY, expires_at timestamptz NOT NULL);
              CREATE INDEX used_nonces_expiry ON used_nonces (expires_at);
              INSERT INTO used_nonces VALUES ('\\x0707070707070707070707070707070707070707070707070707070707070707', to_timestamp(1900000000));
-             DELETE FROM secret_store_migrations WHERE version = 2;",
+             DROP TABLE deployment_records;
+             DELETE FROM secret_store_migrations WHERE version >= 2;",
         )
         .await
         .unwrap();
