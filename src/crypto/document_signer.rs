@@ -115,30 +115,16 @@ fn development_signer(
 }
 
 fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
-    let mut builder = fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
-    }
-    builder
-        .create(dir)
+    crate::private_files::create_dir(dir)
         .with_context(|| format!("cannot create {}", dir.display()))
 }
 
-/// Writes `path` readable by its owner only, through a temporary file and a rename.
+/// Writes `path` readable by its owner only (`0600` whatever the umask), through a
+/// temporary file and a rename.
 fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
     let temporary = PathBuf::from(format!("{}.tmp", path.display()));
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options
-        .open(&temporary)
+    let _ = fs::remove_file(&temporary);
+    let mut file = crate::private_files::create_new(&temporary)
         .with_context(|| format!("cannot write {}", temporary.display()))?;
     file.write_all(contents.as_bytes())
         .and_then(|()| file.sync_all())
