@@ -14,6 +14,7 @@ mod authcode_audit;
 mod authcode_dpop;
 mod authcode_errors;
 mod authcode_flow;
+mod authcode_scope;
 mod callbacks_burst;
 mod callbacks_isolation;
 mod callbacks_lag;
