@@ -74,6 +74,7 @@ fn issuance(c: &mut Criterion) {
     let input = SdJwtVcInput {
         issuer: ISSUER,
         vct: "https://issuer.example.com/vct/identity",
+        vct_integrity: None,
         issued_at: NOW,
         expires_at: NOW + 86_400,
         holder_jwk: &holder,

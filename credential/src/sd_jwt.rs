@@ -49,6 +49,9 @@ pub struct SdJwtVcInput<'a> {
     pub issuer: &'a str,
     /// `vct`: the credential type.
     pub vct: &'a str,
+    /// `vct#integrity`: W3C SRI string of the type metadata document (-13 §7), never
+    /// selectively disclosable. `None` when no integrity is known.
+    pub vct_integrity: Option<&'a str>,
     /// `iat`, Unix seconds.
     pub issued_at: i64,
     /// `exp`, Unix seconds; must be after `issued_at`.
@@ -80,6 +83,7 @@ impl fmt::Debug for SdJwtVcInput<'_> {
         f.debug_struct("SdJwtVcInput")
             .field("issuer", &self.issuer)
             .field("vct", &self.vct)
+            .field("vct_integrity", &self.vct_integrity)
             .field("issued_at", &self.issued_at)
             .field("expires_at", &self.expires_at)
             .field("claim_names", &self.claims.keys().collect::<Vec<_>>())
@@ -133,6 +137,9 @@ pub fn issue_sd_jwt_vc(key: &SigningKey, input: &SdJwtVcInput) -> Result<IssuedS
     payload.insert("iat".into(), Value::from(input.issued_at));
     payload.insert("exp".into(), Value::from(input.expires_at));
     payload.insert("vct".into(), Value::from(input.vct));
+    if let Some(integrity) = input.vct_integrity {
+        payload.insert("vct#integrity".into(), Value::from(integrity));
+    }
     let mut cnf = Map::new();
     cnf.insert(
         "jwk".into(),

@@ -158,6 +158,7 @@ mod tests {
             display: Vec::new(),
             claims: Vec::new(),
             validity_seconds: 86_400,
+            type_metadata: None,
         }
     }
 

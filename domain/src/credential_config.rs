@@ -171,6 +171,19 @@ pub struct ClaimDisplay {
     /// BCP 47 language tag.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub locale: Option<String>,
+    /// Longer description (in SD-JWT VC type metadata and the issuer metadata).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// Type metadata of a `vct` published elsewhere (SD-JWT VC -13 §6): the issuer serves
+/// none for the configuration, and puts `integrity`, when known, into `vct#integrity`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExternalTypeMetadata {
+    /// Where the document is published.
+    pub uri: String,
+    /// W3C SRI string of the document (`sha256-<base64>`), if pinned.
+    pub integrity: Option<String>,
 }
 
 /// One claim a credential configuration defines.
@@ -205,6 +218,10 @@ pub struct CredentialConfiguration {
     pub claims: Vec<ClaimDefinition>,
     /// How long an issued credential is valid, in seconds.
     pub validity_seconds: u64,
+    /// Type metadata published elsewhere; `None`: the issuer renders and serves it when
+    /// the `vct` is under its identifier.
+    #[serde(default)]
+    pub type_metadata: Option<ExternalTypeMetadata>,
 }
 
 /// One problem with an offer's claims.
@@ -391,6 +408,7 @@ mod tests {
                 definition(json!(["nationalities", null]), false, None),
             ],
             validity_seconds: 3600,
+            type_metadata: None,
         }
     }
 

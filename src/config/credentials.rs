@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use issuance_domain::credential_config::{
     ClaimDefinition, ClaimDisplay, ClaimPath, ClaimValueType, CredentialCatalog,
-    CredentialConfiguration, Display, PathElement, FORMAT_DC_SD_JWT,
+    CredentialConfiguration, Display, ExternalTypeMetadata, PathElement, FORMAT_DC_SD_JWT,
 };
 use issuance_domain::mdoc_config::FORMAT_MSO_MDOC;
 use serde::{Deserialize, Serialize};
@@ -51,6 +51,13 @@ pub struct CredentialConfigurationToml {
     /// Validity of issued credentials in days.
     #[serde(default = "default_validity_days")]
     pub validity_days: u32,
+    /// Where the `vct`'s type metadata is published by someone else; then the issuer
+    /// serves none for this configuration.
+    #[serde(default)]
+    pub type_metadata_uri: Option<String>,
+    /// W3C SRI string (`sha256-<base64>`) of that document, issued as `vct#integrity`.
+    #[serde(default)]
+    pub type_metadata_integrity: Option<String>,
 }
 
 /// One `[[credential_configurations.claims]]` table.
@@ -257,7 +264,58 @@ fn sd_jwt_configuration(
         display: table.display.clone(),
         claims,
         validity_seconds: u64::from(table.validity_days) * 86_400,
+        type_metadata: external_type_metadata(table, bad),
     }
+}
+
+/// `type_metadata_uri` (an absolute http(s) URL) and `type_metadata_integrity` (a W3C SRI
+/// string, only with a URI).
+fn external_type_metadata(
+    table: &CredentialConfigurationToml,
+    bad: &mut impl FnMut(&str, String),
+) -> Option<ExternalTypeMetadata> {
+    if let Some(integrity) = &table.type_metadata_integrity {
+        if table.type_metadata_uri.is_none() {
+            bad(
+                "type_metadata_integrity",
+                "needs type_metadata_uri (the issuer computes the integrity of the type metadata it serves)".into(),
+            );
+        }
+        if !is_sri(integrity) {
+            bad(
+                "type_metadata_integrity",
+                format!("`{integrity}` is not a W3C SRI string (sha256-, sha384- or sha512- and the base64 digest)"),
+            );
+        }
+    }
+    let uri = table.type_metadata_uri.as_ref()?;
+    if !url::Url::parse(uri).is_ok_and(|u| matches!(u.scheme(), "https" | "http")) {
+        bad(
+            "type_metadata_uri",
+            format!("`{uri}` is not an absolute https URL"),
+        );
+    }
+    Some(ExternalTypeMetadata {
+        uri: uri.clone(),
+        integrity: table.type_metadata_integrity.clone(),
+    })
+}
+
+/// A W3C Subresource Integrity metadata string with one SHA-2 digest.
+fn is_sri(text: &str) -> bool {
+    use base64::Engine as _;
+    let Some((alg, digest)) = text.split_once('-') else {
+        return false;
+    };
+    let length = match alg {
+        "sha256" => 32,
+        "sha384" => 48,
+        "sha512" => 64,
+        _ => return false,
+    };
+    base64::engine::general_purpose::STANDARD
+        .decode(digest)
+        .is_ok_and(|bytes| bytes.len() == length)
 }
 
 #[cfg(test)]
@@ -290,6 +348,72 @@ mod tests {
                 PathElement::Index(0),
                 PathElement::Key("name".into())
             ]
+        );
+    }
+
+    #[test]
+    fn sri_strings_name_a_sha2_digest_of_its_length() {
+        assert!(is_sri(
+            "sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+        ));
+        for bad in [
+            "",
+            "sha256",
+            "sha256-",
+            "md5-1B2M2Y8AsgTpgAmY7PhCfg==",
+            "sha384-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",
+            "sha256-47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU",
+        ] {
+            assert!(!is_sri(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn external_type_metadata_is_checked_by_field() {
+        let table = |uri: Option<&str>, integrity: Option<&str>| CredentialConfigurationToml {
+            id: "Identity".into(),
+            format: default_format(),
+            vct: "https://types.example/identity".into(),
+            scope: None,
+            display: Vec::new(),
+            claims: Vec::new(),
+            validity_days: 1,
+            type_metadata_uri: uri.map(Into::into),
+            type_metadata_integrity: integrity.map(Into::into),
+        };
+        let problems = |table: &CredentialConfigurationToml| {
+            let mut fields = Vec::new();
+            let configuration =
+                sd_jwt_configuration(table, &mut |field: &str, _| fields.push(field.to_string()));
+            (configuration.type_metadata, fields)
+        };
+        let digest = "sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=";
+        let (external, fields) =
+            problems(&table(Some("https://types.example/identity"), Some(digest)));
+        assert!(fields.is_empty(), "{fields:?}");
+        assert_eq!(
+            external,
+            Some(ExternalTypeMetadata {
+                uri: "https://types.example/identity".into(),
+                integrity: Some(digest.into()),
+            })
+        );
+        assert_eq!(problems(&table(None, None)), (None, vec![]));
+        assert_eq!(
+            problems(&table(None, Some(digest))).1,
+            ["type_metadata_integrity"]
+        );
+        assert_eq!(
+            problems(&table(Some("types.example/identity"), None)).1,
+            ["type_metadata_uri"]
+        );
+        assert_eq!(
+            problems(&table(
+                Some("https://types.example/identity"),
+                Some("sha256-x")
+            ))
+            .1,
+            ["type_metadata_integrity"]
         );
     }
 

@@ -118,6 +118,7 @@ mod tests {
             display: vec![],
             claims: vec![],
             validity_seconds: 60,
+            type_metadata: None,
         }])
     }
 

@@ -199,7 +199,8 @@ fn jwt_vc_issuer(sources: &Sources) -> Value {
     json!({"issuer": sources.issuer_url, "jwks": sources.keys.jwks()})
 }
 
-fn serve(document: &Bytes) -> HttpResponse {
+/// A rendered document, cacheable by wallets for `MAX_AGE_SECONDS`.
+pub(super) fn serve(document: &Bytes) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
         .insert_header((

@@ -2,6 +2,7 @@
 //! Credential Issuer Identifier (`public_url`).
 //!
 //! - [`metadata`]: the three well-known documents, rendered once at start-up.
+//! - [`type_metadata`]: SD-JWT VC type metadata at the `vct` URLs under the identifier.
 //! - [`offer`]: the credential offer by reference.
 //! - [`token`]: the token endpoint's grants; [`access_token`]: the tokens it mints.
 //! - `/par` and `/authorize` are the authorization-code flow's (`crate::authorization`).
@@ -25,6 +26,7 @@ pub mod proofs;
 pub mod rate_limit;
 pub mod signer;
 pub mod token;
+pub mod type_metadata;
 
 use actix_web::error::{JsonPayloadError, UrlencodedError};
 use actix_web::{web, HttpRequest};
@@ -47,6 +49,8 @@ pub const WALLET_ACTOR: &str = "wallet";
 pub struct WalletState {
     /// The well-known documents.
     pub documents: metadata::Documents,
+    /// SD-JWT VC type metadata documents and every configuration's `vct#integrity`.
+    pub type_metadata: type_metadata::TypeMetadata,
     /// Per-client limits of the wallet endpoints.
     pub rate_limiter: rate_limit::RateLimiter,
     /// Who may name the client in forwarding headers.
@@ -80,8 +84,10 @@ impl WalletState {
             .path()
             .trim_end_matches('/')
             .to_string();
+        let type_metadata = type_metadata::TypeMetadata::render(catalog, issuer_url, &path_prefix)?;
         Ok(WalletState {
             documents,
+            type_metadata,
             rate_limiter: rate_limit::RateLimiter::new(&settings.limits.rates),
             proxies: crate::http::client_addr::TrustedProxies::new(
                 &settings.limits.trusted_proxies,
@@ -109,6 +115,9 @@ pub fn configure(cfg: &mut web::ServiceConfig, wallet: &WalletState) {
         if appended != inserted {
             cfg.route(&appended, handler.route());
         }
+    }
+    for path in wallet.type_metadata.paths() {
+        cfg.route(path, web::get().to(type_metadata::type_metadata));
     }
     cfg.route(
         &format!("{prefix}/credential-offers/{{reference}}"),

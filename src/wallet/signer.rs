@@ -27,6 +27,8 @@ pub enum CredentialSigner<'a> {
         key: &'a SigningKey,
         /// The Credential Issuer Identifier (`iss`).
         issuer: &'a str,
+        /// `vct#integrity`, when the type metadata is known.
+        vct_integrity: Option<&'a str>,
     },
     /// mdocs signed by the document signer.
     Mdoc {
@@ -52,6 +54,7 @@ impl<'a> CredentialSigner<'a> {
                 claims,
                 key: state.issuer_keys.active(),
                 issuer: &state.issuer_url,
+                vct_integrity: state.wallet.type_metadata.integrity(&configuration.id),
             },
             CatalogEntry::Mdoc(configuration) => CredentialSigner::Mdoc {
                 configuration,
@@ -86,11 +89,13 @@ impl<'a> CredentialSigner<'a> {
                 claims,
                 key,
                 issuer,
+                vct_integrity,
             } => issue_sd_jwt_vc(
                 key,
                 &SdJwtVcInput {
                     issuer,
                     vct: &configuration.vct,
+                    vct_integrity: *vct_integrity,
                     issued_at: issued_at.timestamp(),
                     expires_at: expires_at.timestamp(),
                     holder_jwk: &proof.holder_jwk,

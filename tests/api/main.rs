@@ -44,6 +44,7 @@ mod projections;
 mod shared_secrets;
 mod stale_cache;
 mod throughput;
+mod type_metadata;
 mod wallet_credential;
 mod wallet_flow;
 mod wallet_limits;

@@ -196,6 +196,7 @@ fn configured_pem_key_with_chain_signs_with_x5c() {
     let input = SdJwtVcInput {
         issuer: ISSUER,
         vct: "urn:vct",
+        vct_integrity: None,
         issued_at: NOW,
         expires_at: NOW + 60,
         holder_jwk: &holder,

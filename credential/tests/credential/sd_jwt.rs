@@ -20,11 +20,21 @@ fn issue(
     claims: &Map<String, Value>,
     definitions: &[ClaimDefinition],
 ) -> Result<String, IssueError> {
+    issue_pinned(claims, definitions, None)
+}
+
+/// Like `issue`, with `vct#integrity`.
+fn issue_pinned(
+    claims: &Map<String, Value>,
+    definitions: &[ClaimDefinition],
+    vct_integrity: Option<&str>,
+) -> Result<String, IssueError> {
     let keys = IssuerKeys::ephemeral().unwrap();
     let holder = es256_wallet().public;
     let input = SdJwtVcInput {
         issuer: ISSUER,
         vct: "https://issuer.example.com/vct/identity",
+        vct_integrity,
         issued_at: NOW,
         expires_at: NOW + 3600,
         holder_jwk: &holder,
@@ -117,6 +127,7 @@ fn private_holder_key_is_refused() {
     let input = SdJwtVcInput {
         issuer: ISSUER,
         vct: "urn:vct",
+        vct_integrity: None,
         issued_at: NOW,
         expires_at: NOW + 1,
         holder_jwk: &wallet.private,
@@ -138,6 +149,7 @@ fn expiry_must_follow_issuance() {
     let input = SdJwtVcInput {
         issuer: ISSUER,
         vct: "urn:vct",
+        vct_integrity: None,
         issued_at: NOW,
         expires_at: NOW,
         holder_jwk: &holder,
@@ -160,6 +172,7 @@ fn debug_output_redacts_the_credential_and_claim_values() {
     let input = SdJwtVcInput {
         issuer: ISSUER,
         vct: "urn:vct",
+        vct_integrity: None,
         issued_at: NOW,
         expires_at: NOW + 1,
         holder_jwk: &holder,
@@ -171,4 +184,18 @@ fn debug_output_redacts_the_credential_and_claim_values() {
     let issued = issue_sd_jwt_vc(keys.active(), &input).unwrap();
     let debug = format!("{issued:?}");
     assert!(debug.contains("redacted") && !debug.contains(&issued.compact[..20]));
+}
+
+#[test]
+fn vct_integrity_is_a_plain_claim_next_to_vct() {
+    let integrity = "sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=";
+    let compact = issue_pinned(
+        &object(json!({"given_name": "Erika"})),
+        &[definition(json!(["given_name"]), true)],
+        Some(integrity),
+    )
+    .unwrap();
+    let (_, payload, disclosures) = split_sd_jwt(&compact);
+    assert_eq!(payload["vct#integrity"], integrity);
+    assert_eq!(disclosures.len(), 1, "only given_name is disclosed");
 }

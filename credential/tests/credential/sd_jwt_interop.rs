@@ -111,6 +111,7 @@ fn issue_identity() -> Issued {
     let input = SdJwtVcInput {
         issuer: ISSUER,
         vct: VCT,
+        vct_integrity: None,
         issued_at,
         expires_at: issued_at + 3600,
         holder_jwk: &holder,

@@ -293,6 +293,7 @@ fn metadata_has_the_oid4vci_1_0_mso_mdoc_shape() {
     config.claims[0].display = vec![ClaimDisplay {
         name: "Family name".into(),
         locale: Some("en-US".into()),
+        description: None,
     }];
     let metadata = config.metadata(&["ES256", "EdDSA"]);
     assert_eq!(metadata["format"], "mso_mdoc");

@@ -46,13 +46,17 @@ fn sha256_hex(text: &str) -> String {
         .collect()
 }
 
+/// Placeholder for the wallet base URL (the issuer identifier) in [`TestOptions::toml`].
+pub const WALLET_URL: &str = "@WALLET_URL@";
+
 /// How to build a test app.
 pub struct TestOptions {
     /// Settings overrides (dotted keys).
     pub overrides: Vec<(String, Value)>,
     /// Reuse this data directory (restart tests).
     pub data_dir: Option<Arc<TempDir>>,
-    /// TOML configuration (default: the built-in example).
+    /// TOML configuration (default: the built-in example). [`WALLET_URL`] in it stands
+    /// for the wallet base URL, known once the listener is bound.
     pub toml: String,
     /// Where events, secrets and read models live (default: SQLite in the data directory).
     pub backend: Backend,
@@ -186,8 +190,9 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
         .iter()
         .map(|(k, v)| (k.as_str(), v.clone()))
         .collect();
-    let config = LoadedConfig::from_toml_with(&options.toml, &borrowed)
-        .unwrap_or_else(|e| panic!("config: {e:?}"));
+    let toml = options.toml.replace(WALLET_URL, &wallet);
+    let config =
+        LoadedConfig::from_toml_with(&toml, &borrowed).unwrap_or_else(|e| panic!("config: {e:?}"));
     let clock = Arc::new(OffsetClock::default());
     let app = Application::build(
         config,
