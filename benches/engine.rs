@@ -66,6 +66,7 @@ fn typical_stream() -> Vec<OfferEvent> {
             credential_hash: Digest([5; 32]),
             notification_id: "n-1".into(),
             credential_expires_at: t0 + Duration::days(365),
+            status: None,
             legacy_holder_key_thumbprint: None,
         }),
         OfferEvent::OfferCompleted(OfferCompleted {}),

@@ -10,6 +10,7 @@
 //! - [`integration`]: AMQP relay, status callbacks, dead letters, expiry scheduler.
 //! - [`management`] and [`wallet`]: the two HTTP APIs; [`http`]: shared plumbing.
 //! - [`authorization`]: the authorization-code flow (PAR, PKCE, login hand-off, DPoP).
+//! - [`status`]: credential status: index allocation, status lists and their tokens.
 //! - [`lease`]: singleton background tasks across service nodes; [`pg`]: PostgreSQL plumbing.
 //! - [`startup`]: wiring everything into an [`startup::Application`]; [`shutdown`]: stopping
 //!   it gracefully on SIGTERM/SIGINT.
@@ -41,6 +42,7 @@ pub mod sqlite_pool;
 pub mod startup;
 pub mod state;
 pub mod state_cache;
+pub mod status;
 pub mod store;
 pub mod stores;
 pub mod telemetry;

@@ -128,6 +128,14 @@ impl Application {
             opened.events.clone(),
             clock.clone(),
         );
+        let status_lists = Arc::new(crate::status::StatusLists::new(
+            &settings.status_lists,
+            &issuer_url,
+            &server_secret,
+            issuer_keys.clone(),
+            opened.events.clone(),
+            clock.clone(),
+        ));
         let state = web::Data::new(AppState {
             catalog: Arc::new(config.catalog),
             issuer_url,
@@ -149,6 +157,7 @@ impl Application {
             settings: settings.clone(),
             wallet: wallet_api,
             authorization,
+            status_lists: status_lists.clone(),
         });
 
         let leases = opened.leases.clone();
@@ -188,6 +197,20 @@ impl Application {
                 shutdown_rx.clone(),
             )));
         }
+        // Every node folds the status lists itself (no lease): it serves them and
+        // allocates from them.
+        tasks.push(tokio::spawn(projector::run(
+            opened.events.clone(),
+            Arc::new(crate::status::RegistryProjection(
+                status_lists.registry.clone(),
+            )),
+            watch::channel(issuance_domain::LogPosition::START).0,
+            std::time::Duration::ZERO,
+            shutdown_rx.clone(),
+        )));
+        tasks.push(tokio::spawn(
+            status_lists.tokens.clone().run(shutdown_rx.clone()),
+        ));
         tasks.push(tokio::spawn(wallet::purge_used_nonces(
             opened.secrets.clone(),
             state.clock.clone(),

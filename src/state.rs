@@ -64,6 +64,8 @@ pub struct AppState {
     pub integration: Integration,
     /// The leases this node competes for (singleton tasks of a cluster).
     pub leases: Leases,
+    /// Credential status: status lists, index allocation, signed tokens.
+    pub status_lists: Arc<crate::status::StatusLists>,
 }
 
 impl AppState {

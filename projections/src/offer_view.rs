@@ -8,8 +8,9 @@
 //! keys, which this pure function does not have) and erasure clears.
 
 use chrono::{DateTime, Utc};
-use issuance_domain::offer::{OfferEvent, OfferGrant, OfferStatus};
+use issuance_domain::offer::{OfferEvent, OfferGrant, OfferStatus, StatusEntry};
 use issuance_domain::sealed::purpose;
+use issuance_domain::status_list::CredentialStatus;
 use issuance_domain::{Digest, EventMetadata, Sealed};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -26,6 +27,12 @@ pub struct IssuedCredentialView<P = Sealed> {
     pub issued_at: DateTime<Utc>,
     /// Thumbprint of the holder key it is bound to, sealed (`None` once erased).
     pub holder_key_thumbprint: Option<P>,
+    /// Its entry in a status list (`None` for credentials issued before status existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_entry: Option<StatusEntry>,
+    /// Its status (`VALID` until revoked or suspended; meaningful with a status entry).
+    #[serde(default)]
+    pub status: CredentialStatus,
 }
 
 /// Why the offer failed.
@@ -159,6 +166,8 @@ impl OfferView {
                     credential_id: issued.credential_id,
                     issued_at: at,
                     holder_key_thumbprint: issued.sealed_holder_key_thumbprint.clone(),
+                    status_entry: issued.status,
+                    status: CredentialStatus::Valid,
                 });
             }
             OfferEvent::OfferCompleted(_) => view.status = OfferStatus::Completed,
@@ -175,6 +184,15 @@ impl OfferView {
             // its deadline stay as they were.
             OfferEvent::NotificationReceived(_) | OfferEvent::RedemptionRevoked(_) => {}
             OfferEvent::ClaimsErased(_) => view.erase(),
+            OfferEvent::CredentialRevoked(changed) => {
+                view.set_credential_status(changed.credential_id, CredentialStatus::Revoked);
+            }
+            OfferEvent::CredentialSuspended(changed) => {
+                view.set_credential_status(changed.credential_id, CredentialStatus::Suspended);
+            }
+            OfferEvent::CredentialReinstated(changed) => {
+                view.set_credential_status(changed.credential_id, CredentialStatus::Valid);
+            }
         }
         if view.status.is_terminal() && view.terminal_at.is_none() {
             view.terminal_at = Some(at);
@@ -205,6 +223,8 @@ impl OfferView {
                     credential_configuration_id: issued.credential_configuration_id,
                     credential_id: issued.credential_id,
                     issued_at: issued.issued_at,
+                    status_entry: issued.status_entry,
+                    status: issued.status,
                 })
                 .collect(),
             subject_pseudonym: None,
@@ -225,6 +245,16 @@ impl OfferView {
             failure: self.failure,
             claims_erased: self.claims_erased,
             version: self.version,
+        }
+    }
+
+    fn set_credential_status(&mut self, credential_id: Uuid, status: CredentialStatus) {
+        if let Some(issued) = self
+            .issued
+            .iter_mut()
+            .find(|i| i.credential_id == credential_id)
+        {
+            issued.status = status;
         }
     }
 
@@ -281,6 +311,10 @@ mod tests {
                 credential_hash: Digest([3; 32]),
                 notification_id: "n".into(),
                 credential_expires_at: at,
+                status: Some(StatusEntry {
+                    list_id: Uuid::nil(),
+                    idx: 4,
+                }),
                 legacy_holder_key_thumbprint: None,
             }),
         ]
@@ -328,5 +362,23 @@ mod tests {
         assert_eq!((erased.subject, erased.correlation), (None, None));
         assert_eq!(erased.subject_pseudonym, None);
         assert_eq!(erased.issued[0].holder_key_thumbprint, None);
+        assert_eq!(erased.issued[0].status_entry.map(|e| e.idx), Some(4));
+    }
+
+    #[test]
+    fn credential_status_changes_show_in_the_view() {
+        let changed = CredentialStatusChanged {
+            credential_id: Uuid::nil(),
+            list_id: Uuid::nil(),
+            idx: 4,
+            reason: None,
+        };
+        let mut events = events();
+        events.push(OfferEvent::CredentialSuspended(changed.clone()));
+        assert_eq!(fold(&events).issued[0].status, CredentialStatus::Suspended);
+        events.push(OfferEvent::CredentialReinstated(changed.clone()));
+        assert_eq!(fold(&events).issued[0].status, CredentialStatus::Valid);
+        events.push(OfferEvent::CredentialRevoked(changed));
+        assert_eq!(fold(&events).issued[0].status, CredentialStatus::Revoked);
     }
 }

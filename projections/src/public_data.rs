@@ -49,6 +49,7 @@ pub fn public_data(event: &OfferEvent) -> Value {
             "credential_id": issued.credential_id,
             "notification_id": issued.notification_id,
             "credential_expires_at": issued.credential_expires_at,
+            "status": issued.status,
         }),
         OfferEvent::OfferCompleted(_) | OfferEvent::OfferExpired(_) => json!({}),
         OfferEvent::OfferFailed(failed) => {
@@ -64,6 +65,15 @@ pub fn public_data(event: &OfferEvent) -> Value {
         OfferEvent::RedemptionRevoked(revoked) => json!({
             "redemption_id": revoked.redemption_id,
             "reason": revoked.reason,
+        }),
+        // The operator's reason is shown as an offer revocation's is.
+        OfferEvent::CredentialRevoked(changed)
+        | OfferEvent::CredentialSuspended(changed)
+        | OfferEvent::CredentialReinstated(changed) => json!({
+            "credential_id": changed.credential_id,
+            "list_id": changed.list_id,
+            "idx": changed.idx,
+            "reason": changed.reason,
         }),
     }
 }

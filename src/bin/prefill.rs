@@ -123,6 +123,7 @@ fn history(offer_id: Uuid, now: DateTime<Utc>) -> Vec<NewEvent> {
                 credential_hash: random_digest(),
                 notification_id: issuance::crypto::random_token::<16>(),
                 credential_expires_at: now + Duration::days(365),
+                status: None,
                 legacy_holder_key_thumbprint: None,
             }),
             &wallet,

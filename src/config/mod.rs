@@ -15,6 +15,7 @@ mod mdoc_credentials;
 mod retention_hours;
 mod settings;
 mod shutdown;
+mod status_lists;
 
 pub use authorization::{AuthorizationSettings, ClientConfig, DpopMode};
 pub use configuration_table::ConfigurationTableToml;
@@ -25,3 +26,4 @@ pub use limits::{parse_proxy, Limits, Rate, RateLimits};
 pub use mdoc_credentials::{convert_mdoc, MdocClaimToml, MdocConfigurationToml};
 pub use settings::*;
 pub use shutdown::ShutdownSettings;
+pub use status_lists::StatusListSettings;

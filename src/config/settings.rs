@@ -15,6 +15,7 @@ use super::credentials::convert;
 use super::integration::{AmqpSettings, CallbackPolicy, SchedulerSettings};
 use super::limits::{self, Limits};
 use super::shutdown::{self, ShutdownSettings};
+use super::status_lists::{self, StatusListSettings};
 use super::ConfigError;
 
 /// The example configuration used when `ISSUANCE_CONFIG` is not set.
@@ -222,6 +223,8 @@ pub struct Settings {
     pub scheduler: SchedulerSettings,
     /// Graceful shutdown timings.
     pub shutdown: ShutdownSettings,
+    /// Credential status (Token Status Lists).
+    pub status_lists: StatusListSettings,
     /// Management API keys.
     pub api_keys: Vec<ApiKeyConfig>,
     /// Credential configurations.
@@ -256,6 +259,7 @@ impl Default for Settings {
             callbacks: CallbackPolicy::default(),
             scheduler: SchedulerSettings::default(),
             shutdown: ShutdownSettings::default(),
+            status_lists: StatusListSettings::default(),
             api_keys: Vec::new(),
             credential_configurations: Vec::new(),
         }
@@ -513,6 +517,9 @@ fn validate(settings: &Settings, source: &str) -> Vec<ConfigError> {
         bad(field, problem);
     }
     for (field, problem) in shutdown::validate(&settings.shutdown) {
+        bad(field, problem);
+    }
+    for (field, problem) in status_lists::validate(&settings.status_lists) {
         bad(field, problem);
     }
     if settings.workers == Some(0) {

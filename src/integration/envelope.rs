@@ -114,13 +114,16 @@ pub fn routing_key(event_type: &str) -> String {
 /// Event types that can cause a status callback; the callback queue is bound to their
 /// routing keys only (`CredentialIssued` matters for multi-use offers, see
 /// [`crate::integration::callbacks::payload`]).
-pub const CALLBACK_EVENT_TYPES: [&str; 6] = [
+pub const CALLBACK_EVENT_TYPES: [&str; 9] = [
     "OfferCreated",
     "CredentialIssued",
     "OfferCompleted",
     "OfferFailed",
     "OfferExpired",
     "OfferRevoked",
+    "CredentialRevoked",
+    "CredentialSuspended",
+    "CredentialReinstated",
 ];
 
 #[cfg(test)]
@@ -145,6 +148,9 @@ mod tests {
                 "offer.notification_received",
                 "offer.claims_erased",
                 "offer.redemption_revoked",
+                "offer.credential_revoked",
+                "offer.credential_suspended",
+                "offer.credential_reinstated",
             ]
         );
     }

@@ -28,6 +28,9 @@ pub enum Scope {
     /// Read the audit view.
     #[serde(rename = "audit:read")]
     AuditRead,
+    /// Revoke, suspend and reinstate issued credentials.
+    #[serde(rename = "credentials:write")]
+    CredentialsWrite,
     /// Everything, including dead letters and erasure.
     #[serde(rename = "admin")]
     Admin,
@@ -35,7 +38,13 @@ pub enum Scope {
 
 impl Scope {
     /// Every scope name.
-    pub const NAMES: [&'static str; 4] = ["offers:write", "offers:read", "audit:read", "admin"];
+    pub const NAMES: [&'static str; 5] = [
+        "offers:write",
+        "offers:read",
+        "audit:read",
+        "credentials:write",
+        "admin",
+    ];
 
     /// The scope's name.
     pub fn name(self) -> &'static str {
@@ -43,6 +52,7 @@ impl Scope {
             Scope::OffersWrite => "offers:write",
             Scope::OffersRead => "offers:read",
             Scope::AuditRead => "audit:read",
+            Scope::CredentialsWrite => "credentials:write",
             Scope::Admin => "admin",
         }
     }
@@ -53,6 +63,7 @@ impl Scope {
             Scope::OffersWrite,
             Scope::OffersRead,
             Scope::AuditRead,
+            Scope::CredentialsWrite,
             Scope::Admin,
         ]
         .into_iter()

@@ -1,4 +1,5 @@
 //! The management API (default `127.0.0.1:8081`): offers, their histories and QR codes,
+//! issued credentials and their status (revoke, suspend, reinstate),
 //! the audit view, credential configurations, the login hand-off of the authorization-code
 //! flow. Bearer API keys with scopes; errors as
 //! `{"error", "error_description", "details"}`.
@@ -8,6 +9,7 @@ pub mod auth;
 mod authorization_sessions;
 mod command_meta;
 mod configurations;
+mod credentials;
 mod dead_letters;
 pub mod error;
 mod offers;
@@ -20,6 +22,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     authorization_sessions::configure(cfg);
     audit::configure(cfg);
     dead_letters::configure(cfg);
+    credentials::configure(cfg);
     cfg.route(
         "/credential-configurations",
         web::get().to(configurations::list),

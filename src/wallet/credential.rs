@@ -32,6 +32,7 @@ use crate::http::request_context::RequestContext;
 use crate::offers::personal;
 use crate::repository::RepositoryError;
 use crate::state::AppState;
+use crate::status::Allocated;
 use crate::store::{DataKey, StoreError};
 
 /// Issues credentials; failures of proofs and nonces carry a fresh `c_nonce` for
@@ -106,10 +107,19 @@ async fn issue(
 
     let (key, claims) = open_claims(state, &offer).await?;
     let signer = CredentialSigner::prepare(state, configuration, &claims)?;
+    let statuses = allocate_statuses(state, &signer, checked.proofs.len()).await?;
     let credentials = checked
         .proofs
         .iter()
-        .map(|proof| sign(&signer, proof, now, (&key, token.offer_id)))
+        .enumerate()
+        .map(|(i, proof)| {
+            sign(
+                &signer,
+                (proof, statuses.get(i)),
+                now,
+                (&key, token.offer_id),
+            )
+        })
         .collect::<Result<Vec<_>, _>>()?;
 
     let notification_id = random_token::<16>();
@@ -241,12 +251,30 @@ async fn open_claims(
     Ok((key, claims))
 }
 
-/// Signs one credential for `proof`'s key and describes it for the event: its hash (of
-/// the `credential` value as sent) and the holder key's thumbprint sealed with the offer's
-/// data key.
+/// One status list entry per credential (none when status lists are off, or for a format
+/// that does not carry one yet): distinct indexes, also for a batch's copies.
+async fn allocate_statuses(
+    state: &AppState,
+    signer: &CredentialSigner<'_>,
+    count: usize,
+) -> Result<Vec<Allocated>, WalletError> {
+    if !state.status_lists.settings.enabled || !signer.carries_status() {
+        return Ok(Vec::new());
+    }
+    state
+        .status_lists
+        .allocator
+        .allocate(count)
+        .await
+        .map_err(|e| WalletError::internal(&e))
+}
+
+/// Signs one credential for `proof`'s key, with its status list entry, and describes it
+/// for the event: its hash (of the `credential` value as sent), the holder key's thumbprint
+/// sealed with the offer's data key, and the status entry.
 fn sign(
     signer: &CredentialSigner,
-    proof: &VerifiedProof,
+    (proof, status): (&VerifiedProof, Option<&Allocated>),
     now: DateTime<Utc>,
     (key, offer_id): (&DataKey, Uuid),
 ) -> Result<(String, NewCredential), WalletError> {
@@ -254,7 +282,12 @@ fn sign(
     // Whole seconds, as in the credential, so the event records exactly that.
     let issued_at = DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now);
     let expires_at = issued_at + Duration::seconds(validity);
-    let credential = signer.sign(proof, issued_at, expires_at)?;
+    let credential = signer.sign(
+        proof,
+        status.map(|(_, reference)| reference),
+        issued_at,
+        expires_at,
+    )?;
     let record = NewCredential {
         credential_id: Uuid::new_v4(),
         sealed_holder_key_thumbprint: personal::seal_text(
@@ -266,6 +299,7 @@ fn sign(
         .map_err(|e| WalletError::internal(&e))?,
         credential_hash: sha256(credential.as_bytes()),
         credential_expires_at: expires_at,
+        status: status.map(|(entry, _)| *entry),
     };
     Ok((credential, record))
 }

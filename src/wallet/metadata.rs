@@ -47,6 +47,19 @@ pub struct Sources<'a> {
     pub keys: &'a IssuerKeys,
     /// The authorization-code flow and DPoP.
     pub authorization: &'a AuthorizationSettings,
+    /// Whether credentials carry a status (Token Status Lists).
+    pub status_lists: bool,
+}
+
+/// `status_list_aggregation_endpoint` (draft-ietf-oauth-status-list §9.3): where relying
+/// parties find every status list of the issuer, e.g. to prefetch them.
+fn advertise_status_lists(sources: &Sources, metadata: &mut Map<String, Value>) {
+    if sources.status_lists {
+        metadata.insert(
+            "status_list_aggregation_endpoint".into(),
+            json!(format!("{}/status-lists", sources.issuer_url)),
+        );
+    }
 }
 
 impl Documents {
@@ -99,6 +112,7 @@ fn credential_issuer(sources: &Sources) -> Value {
         "credential_configurations_supported".into(),
         Value::Object(configurations),
     );
+    advertise_status_lists(sources, &mut metadata);
     Value::Object(metadata)
 }
 
@@ -133,6 +147,7 @@ fn authorization_server(sources: &Sources) -> Value {
     let mut metadata = Map::new();
     metadata.insert("issuer".into(), json!(issuer));
     metadata.insert("token_endpoint".into(), json!(format!("{issuer}/token")));
+    advertise_status_lists(sources, &mut metadata);
     if authorization.enabled() {
         metadata.insert(
             "authorization_endpoint".into(),

@@ -9,6 +9,7 @@
 //! - [`nonce`]: `c_nonce` values and the nonce endpoint.
 //! - [`credential`]: issuance, with [`credential_request`] and [`proofs`].
 //! - [`notification`]: wallet notifications.
+//! - [`status_list`]: the Status List Tokens relying parties check credentials against.
 //! - [`errors`]: the OAuth/OID4VCI error envelope and the mapping of every rejection;
 //!   [`rate_limit`]: per-client limits of the wallet endpoints (wrapped around the whole
 //!   wallet listener, see `crate::startup`).
@@ -25,6 +26,7 @@ pub mod offer;
 pub mod proofs;
 pub mod rate_limit;
 pub mod signer;
+pub mod status_list;
 pub mod token;
 pub mod type_metadata;
 
@@ -79,6 +81,7 @@ impl WalletState {
             catalog,
             keys,
             authorization: &settings.authorization,
+            status_lists: settings.status_lists.enabled,
         })?;
         let path_prefix = url::Url::parse(issuer_url)?
             .path()
@@ -147,6 +150,16 @@ pub fn configure(cfg: &mut web::ServiceConfig, wallet: &WalletState) {
         web::resource(format!("{prefix}/notification"))
             .app_data(json_config(limit, ErrorCode::InvalidNotificationRequest))
             .route(web::post().to(notification::notification)),
+    )
+    // Relying parties, not wallets, fetch status lists; answers come from memory with
+    // caching headers, so no per-client limit applies.
+    .route(
+        &format!("{prefix}/status-lists"),
+        web::get().to(status_list::aggregation),
+    )
+    .route(
+        &format!("{prefix}/status-lists/{{list_id}}"),
+        web::get().to(status_list::status_list),
     )
     .default_service(web::to(not_found));
 }

@@ -3,6 +3,7 @@
 //! batch shares (for mdoc, the claims converted to CBOR data elements) is prepared once.
 
 use chrono::{DateTime, Utc};
+use issuance_credential::status_list::StatusReference;
 use issuance_credential::{
     issue_mdoc, issue_sd_jwt_vc, DataElements, IssueError, MdocError, MdocInput, SdJwtVcInput,
     SigningKey, ValidityInfo, VerifiedProof,
@@ -74,12 +75,18 @@ impl<'a> CredentialSigner<'a> {
         }
     }
 
-    /// One credential bound to `proof`'s key, valid from `issued_at` to `expires_at`: the
-    /// Credential Response's `credential` value (compact SD-JWT VC, or base64url of the
-    /// CBOR `IssuerSigned`).
+    /// Whether credentials of this format carry a `status` (SD-JWT VC; mdoc does not yet).
+    pub fn carries_status(&self) -> bool {
+        matches!(self, CredentialSigner::SdJwt { .. })
+    }
+
+    /// One credential bound to `proof`'s key, valid from `issued_at` to `expires_at`, with
+    /// `status` where the format carries one: the Credential Response's `credential` value
+    /// (compact SD-JWT VC, or base64url of the CBOR `IssuerSigned`).
     pub fn sign(
         &self,
         proof: &VerifiedProof,
+        status: Option<&StatusReference>,
         issued_at: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> Result<String, WalletError> {
@@ -101,7 +108,7 @@ impl<'a> CredentialSigner<'a> {
                     holder_jwk: &proof.holder_jwk,
                     claims,
                     definitions: &configuration.claims,
-                    status: None,
+                    status,
                 },
             )
             .map(|issued| issued.compact)

@@ -139,6 +139,7 @@ pub async fn issue(
                     sealed_holder_key_thumbprint: sealed.clone(),
                     credential_hash: Digest([9; 32]),
                     credential_expires_at: now + chrono::Duration::days(365),
+                    status: None,
                 }],
             })
         })

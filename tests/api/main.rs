@@ -24,6 +24,7 @@ mod callbacks_ssrf;
 mod cli;
 mod concurrency;
 mod conformance;
+mod credential_status;
 mod data_dir;
 mod deployment;
 mod erasure;

@@ -293,7 +293,8 @@ fn check_credential(
     // The independent verifier: signature with the JWKS key named by kid, all digests.
     let verified = verify(compact, issuer, jwks, None).expect("sd-jwt-rs accepts the credential");
     let mut subject = verified.as_object().unwrap().clone();
-    for registered in ["iss", "iat", "exp", "vct", "cnf"] {
+    assert!(verified["status"]["status_list"]["uri"].is_string());
+    for registered in ["iss", "iat", "exp", "vct", "cnf", "status"] {
         subject.remove(registered);
     }
     assert_eq!(Value::Object(subject), identity_claims());

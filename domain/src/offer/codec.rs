@@ -4,6 +4,8 @@
 //! Versions: `OfferCreated` and `CredentialIssued` are at version 2, which seals the
 //! personal data version 1 held in plaintext (`subject`, `correlation`,
 //! `holder_key_thumbprint`, see [`crate::sealed`]); every other type is at version 1.
+//! `CredentialIssued`'s optional `status` came without a version change: events written
+//! before it decode with `status: None`.
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -12,7 +14,7 @@ use super::event::*;
 use crate::aggregate::{check_version, parse_payload, to_payload, StoredEvent};
 
 /// Every event type name, in lifecycle order.
-pub const EVENT_TYPES: [&str; 11] = [
+pub const EVENT_TYPES: [&str; 14] = [
     "OfferCreated",
     "TxCodeRejected",
     "OfferRedeemed",
@@ -24,6 +26,9 @@ pub const EVENT_TYPES: [&str; 11] = [
     "NotificationReceived",
     "ClaimsErased",
     "RedemptionRevoked",
+    "CredentialRevoked",
+    "CredentialSuspended",
+    "CredentialReinstated",
 ];
 
 /// The schema version written for new events of `event_type`.
@@ -85,6 +90,9 @@ impl OfferEvent {
             OfferEvent::NotificationReceived(_) => "NotificationReceived",
             OfferEvent::ClaimsErased(_) => "ClaimsErased",
             OfferEvent::RedemptionRevoked(_) => "RedemptionRevoked",
+            OfferEvent::CredentialRevoked(_) => "CredentialRevoked",
+            OfferEvent::CredentialSuspended(_) => "CredentialSuspended",
+            OfferEvent::CredentialReinstated(_) => "CredentialReinstated",
         }
     }
 
@@ -108,6 +116,9 @@ impl OfferEvent {
             OfferEvent::NotificationReceived(e) => to_payload(e),
             OfferEvent::ClaimsErased(e) => to_payload(e),
             OfferEvent::RedemptionRevoked(e) => to_payload(e),
+            OfferEvent::CredentialRevoked(e)
+            | OfferEvent::CredentialSuspended(e)
+            | OfferEvent::CredentialReinstated(e) => to_payload(e),
         }
     }
 
@@ -134,6 +145,11 @@ impl OfferEvent {
             }
             "ClaimsErased" => OfferEvent::ClaimsErased(parse_payload(event_type, p)?),
             "RedemptionRevoked" => OfferEvent::RedemptionRevoked(parse_payload(event_type, p)?),
+            "CredentialRevoked" => OfferEvent::CredentialRevoked(parse_payload(event_type, p)?),
+            "CredentialSuspended" => OfferEvent::CredentialSuspended(parse_payload(event_type, p)?),
+            "CredentialReinstated" => {
+                OfferEvent::CredentialReinstated(parse_payload(event_type, p)?)
+            }
             other => return Err(DecodeError::UnknownType(other.to_string())),
         })
     }

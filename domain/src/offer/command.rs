@@ -4,9 +4,10 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::event::{NotificationEvent, OfferCreated};
+use super::event::{NotificationEvent, OfferCreated, StatusEntry};
 use crate::digest::Digest;
 use crate::sealed::Sealed;
+use crate::status_list::{StatusAction, StatusBits};
 
 /// Everything the Offer aggregate can be asked to do.
 // `Create` carries the whole `OfferCreated` (see `OfferEvent`): commands live briefly, one
@@ -32,6 +33,10 @@ pub enum OfferCommand {
     EraseClaims(EraseClaims),
     /// Revoke one access token (e.g. its authorization code was replayed).
     RevokeRedemption(RevokeRedemption),
+    /// Revoke, suspend or reinstate one issued credential.
+    ChangeCredentialStatus(ChangeCredentialStatus),
+    /// Revoke every issued credential that is not revoked yet.
+    RevokeCredentials(RevokeCredentials),
 }
 
 /// Create an offer from fully prepared creation facts.
@@ -101,6 +106,8 @@ pub struct NewCredential {
     pub credential_hash: Digest,
     /// Its `exp`.
     pub credential_expires_at: DateTime<Utc>,
+    /// Its entry in a status list (the index written into the credential).
+    pub status: Option<StatusEntry>,
 }
 
 /// Record credentials issued at the credential endpoint (one request, one configuration).
@@ -177,4 +184,25 @@ pub struct RevokeRedemption {
     pub redemption_id: Uuid,
     /// Machine-readable reason, e.g. `authorization_code_replayed`.
     pub reason: String,
+}
+
+/// Revoke, suspend or reinstate one credential issued from the offer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChangeCredentialStatus {
+    /// The credential.
+    pub credential_id: Uuid,
+    /// What to do.
+    pub action: StatusAction,
+    /// The operator's reason.
+    pub reason: Option<String>,
+    /// Bits per entry of the credential's status list (1-bit lists cannot suspend).
+    pub bits: StatusBits,
+}
+
+/// Revoke every credential of the offer that carries a status and is not revoked yet.
+/// Idempotent: nothing left to revoke records nothing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RevokeCredentials {
+    /// The operator's reason.
+    pub reason: Option<String>,
 }

@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::command::*;
+use super::credential_status;
 use super::error::OfferError;
 use super::event::*;
 use super::state::{Offer, OfferStatus, Redemption};
@@ -31,6 +32,8 @@ pub fn decide(offer: &Offer, command: OfferCommand) -> Result<Vec<OfferEvent>, O
         OfferCommand::Fail(c) => fail(offer, c),
         OfferCommand::EraseClaims(c) => erase(offer, c),
         OfferCommand::RevokeRedemption(c) => revoke_redemption(offer, c),
+        OfferCommand::ChangeCredentialStatus(c) => credential_status::change(offer, c),
+        OfferCommand::RevokeCredentials(c) => credential_status::revoke_all(offer, c),
     }
 }
 
@@ -308,6 +311,7 @@ fn issue(offer: &Offer, command: IssueCredentials) -> Result<Vec<OfferEvent>, Of
                 credential_hash: credential.credential_hash,
                 notification_id: command.notification_id.clone(),
                 credential_expires_at: credential.credential_expires_at,
+                status: credential.status,
                 legacy_holder_key_thumbprint: None,
             })
         })
@@ -385,14 +389,28 @@ fn fail(offer: &Offer, command: FailOffer) -> Result<Vec<OfferEvent>, OfferError
     })])
 }
 
+/// Erasing the claims of a live offer first revokes its credentials and the offer itself:
+/// nothing can be issued from it any more, and what was issued from claims the issuer
+/// no longer holds is withdrawn. A finished offer's credentials stay as they are.
 fn erase(offer: &Offer, command: EraseClaims) -> Result<Vec<OfferEvent>, OfferError> {
     offer.definition()?;
     if offer.claims_erased {
         return Err(OfferError::ClaimsAlreadyErased);
     }
-    Ok(vec![OfferEvent::ClaimsErased(ClaimsErased {
+    let mut events = Vec::new();
+    if !offer.status.is_terminal() {
+        events.extend(credential_status::revocations(
+            offer,
+            Some(REVOCATION_CLAIMS_ERASED),
+        ));
+        events.push(OfferEvent::OfferRevoked(OfferRevoked {
+            reason: Some(REVOCATION_CLAIMS_ERASED.into()),
+        }));
+    }
+    events.push(OfferEvent::ClaimsErased(ClaimsErased {
         reason: command.reason,
-    })])
+    }));
+    Ok(events)
 }
 
 fn revoke_redemption(

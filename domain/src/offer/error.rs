@@ -1,6 +1,7 @@
 //! Typed rejections of Offer commands. A rejected command writes nothing.
 
 use super::state::OfferStatus;
+use crate::status_list::StatusError;
 
 /// Why the Offer aggregate rejected a command.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -84,4 +85,14 @@ pub enum OfferError {
     /// The claims were already erased.
     #[error("the offer's claims were already erased")]
     ClaimsAlreadyErased,
+    /// No credential of this id was issued from the offer.
+    #[error("unknown credential")]
+    UnknownCredential,
+    /// The credential was issued before credential status existed: it names no list.
+    #[error("the credential carries no status reference")]
+    NoCredentialStatus,
+    /// The status change is not allowed (revoked is final, reinstate only from suspended,
+    /// no suspension on 1-bit lists, no change to the same status).
+    #[error(transparent)]
+    CredentialStatus(#[from] StatusError),
 }

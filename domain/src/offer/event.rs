@@ -164,10 +164,53 @@ pub struct CredentialIssued {
     pub notification_id: String,
     /// The credential's `exp`.
     pub credential_expires_at: DateTime<Utc>,
+    /// Its entry in a status list (absent in events from before credential status: such a
+    /// credential has no status to change).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<StatusEntry>,
     /// The plaintext thumbprint of a version-1 event (read only: never stored again).
     #[serde(skip)]
     pub legacy_holder_key_thumbprint: Option<String>,
 }
+
+/// Where an issued credential's status lives: index `idx` of status list `list_id` (the
+/// credential's `status.status_list` names the list by its URI). Not personal data: it
+/// outlives erasure, so revocation keeps working.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct StatusEntry {
+    /// The status list.
+    pub list_id: Uuid,
+    /// The entry's index in it.
+    pub idx: u32,
+}
+
+/// A credential's status changed (`CredentialRevoked`, `CredentialSuspended`,
+/// `CredentialReinstated`): who did it is the event's actor, when its time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CredentialStatusChanged {
+    /// The credential.
+    pub credential_id: Uuid,
+    /// Its status list.
+    pub list_id: Uuid,
+    /// Its index there.
+    pub idx: u32,
+    /// The operator's reason, if one was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl CredentialStatusChanged {
+    /// The entry it changes.
+    pub fn entry(&self) -> StatusEntry {
+        StatusEntry {
+            list_id: self.list_id,
+            idx: self.idx,
+        }
+    }
+}
+
+/// Reason recorded when erasing a live offer's claims revokes it and its credentials.
+pub const REVOCATION_CLAIMS_ERASED: &str = "claims_erased";
 
 /// Every offered configuration has been issued.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -282,4 +325,10 @@ pub enum OfferEvent {
     ClaimsErased(ClaimsErased),
     /// See [`RedemptionRevoked`].
     RedemptionRevoked(RedemptionRevoked),
+    /// A credential was revoked (final): see [`CredentialStatusChanged`].
+    CredentialRevoked(CredentialStatusChanged),
+    /// A credential was suspended: see [`CredentialStatusChanged`].
+    CredentialSuspended(CredentialStatusChanged),
+    /// A suspended credential was reinstated: see [`CredentialStatusChanged`].
+    CredentialReinstated(CredentialStatusChanged),
 }

@@ -19,6 +19,7 @@
 mod aggregate;
 pub mod codec;
 pub mod command;
+pub mod credential_status;
 pub mod decide;
 pub mod error;
 pub mod event;

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use super::error::OfferError;
 use super::event::*;
 use crate::digest::Digest;
+use crate::status_list::CredentialStatus;
 
 /// The offer status reported by the management API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
@@ -140,6 +141,18 @@ pub struct Offer {
     /// Every redemption id revoked, including ones revoked before they were redeemed.
     #[serde(default)]
     pub revoked_redemption_ids: BTreeSet<Uuid>,
+    /// Every issued credential's status entry and status, by credential id.
+    #[serde(default)]
+    pub credentials: BTreeMap<Uuid, IssuedStatus>,
+}
+
+/// An issued credential's place in a status list and its current status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuedStatus {
+    /// Its status list entry (`None` for credentials issued before status existed).
+    pub entry: Option<StatusEntry>,
+    /// Its status (meaningful with an entry).
+    pub status: CredentialStatus,
 }
 
 impl Offer {
@@ -217,6 +230,13 @@ impl Offer {
                     }
                 }
                 self.credentials_issued += 1;
+                self.credentials.insert(
+                    issued.credential_id,
+                    IssuedStatus {
+                        entry: issued.status,
+                        status: CredentialStatus::Valid,
+                    },
+                );
                 self.issued_configuration_ids
                     .insert(issued.credential_configuration_id);
             }
@@ -240,7 +260,27 @@ impl Offer {
                 }
                 self.revoked_redemption_ids.insert(revoked.redemption_id);
             }
+            OfferEvent::CredentialRevoked(changed) => {
+                self.set_status(changed.credential_id, CredentialStatus::Revoked);
+            }
+            OfferEvent::CredentialSuspended(changed) => {
+                self.set_status(changed.credential_id, CredentialStatus::Suspended);
+            }
+            OfferEvent::CredentialReinstated(changed) => {
+                self.set_status(changed.credential_id, CredentialStatus::Valid);
+            }
         }
+    }
+
+    fn set_status(&mut self, credential_id: Uuid, status: CredentialStatus) {
+        if let Some(credential) = self.credentials.get_mut(&credential_id) {
+            credential.status = status;
+        }
+    }
+
+    /// An issued credential's status entry and status.
+    pub fn credential(&self, credential_id: Uuid) -> Option<IssuedStatus> {
+        self.credentials.get(&credential_id).copied()
     }
 
     /// The creation facts, or `NotFound` for an offer that does not exist.

@@ -7,6 +7,8 @@
 //!   reinstated), with `allocate`/`change` deciding and `apply` recording.
 //! - [`history`]: the list as it was at an instant, for historical resolution.
 //! - [`blocks`]: the per-node index blocks a list's positions are handed out in.
+//! - [`stream`]: the status list aggregate (`status-list-<uuid>`): its opening and block
+//!   reservations.
 //!
 //! Which index a position maps to (a keyed permutation) and the encoding of a list are in
 //! the credential crate; see docs/adr/0005-credential-status.md for how this is wired.
@@ -16,6 +18,7 @@ pub mod error;
 pub mod history;
 pub mod list;
 pub mod status;
+pub mod stream;
 
 #[cfg(test)]
 mod tests;

@@ -9,7 +9,7 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use issuance_domain::authorization::AuthorizationEvent;
-use issuance_domain::offer::{OfferEvent, OfferGrant, TxCodeInputMode};
+use issuance_domain::offer::{CredentialStatusChanged, OfferEvent, OfferGrant, TxCodeInputMode};
 
 /// The summary of an offer event.
 pub fn summary(event: &OfferEvent) -> String {
@@ -87,7 +87,26 @@ pub fn summary(event: &OfferEvent) -> String {
             revoked.redemption_id,
             code(&revoked.reason)
         ),
+        OfferEvent::CredentialRevoked(changed) => status_change("revoked", changed),
+        OfferEvent::CredentialSuspended(changed) => status_change("suspended", changed),
+        OfferEvent::CredentialReinstated(changed) => status_change("reinstated", changed),
     }
+}
+
+/// `Credential <id> revoked (status list <list>, index <idx>)`; the operator's reason is
+/// free text and stays out.
+fn status_change(what: &str, changed: &CredentialStatusChanged) -> String {
+    format!(
+        "Credential {} {what} (status list {}, index {}){}",
+        changed.credential_id,
+        changed.list_id,
+        changed.idx,
+        if changed.reason.is_some() {
+            "; a reason was recorded"
+        } else {
+            ""
+        }
+    )
 }
 
 /// The summary of an authorization session event (the authorization-code flow). The
@@ -268,6 +287,7 @@ mod tests {
                 credential_hash: Digest([5; 32]),
                 notification_id: "n-1".into(),
                 credential_expires_at: at(1_900_000_000),
+                status: None,
                 legacy_holder_key_thumbprint: Some("thumb".into()),
             }),
             OfferEvent::OfferCompleted(OfferCompleted {}),
@@ -275,6 +295,12 @@ mod tests {
             OfferEvent::OfferRevoked(OfferRevoked { reason: None }),
             OfferEvent::ClaimsErased(ClaimsErased {
                 reason: "retention_policy".into(),
+            }),
+            OfferEvent::CredentialSuspended(CredentialStatusChanged {
+                credential_id: Uuid::nil(),
+                list_id: Uuid::nil(),
+                idx: 7,
+                reason: Some("Jane Doe lost her phone".into()),
             }),
         ];
         let texts: Vec<String> = events.iter().map(summary).collect();
@@ -293,6 +319,11 @@ mod tests {
         assert_eq!(
             texts[7],
             "Claims erased (retention_policy): the offer's data key was destroyed"
+        );
+        assert_eq!(
+            texts[8],
+            "Credential 00000000-0000-0000-0000-000000000000 suspended (status list \
+             00000000-0000-0000-0000-000000000000, index 7); a reason was recorded"
         );
         assert!(texts.iter().all(|t| !t.is_empty()));
     }

@@ -8,6 +8,9 @@
 //! | `OfferFailed` | `FAILED` with `errorDetails` |
 //! | `OfferExpired` | `EXPIRED` |
 //! | `OfferRevoked` | `REVOKED` (extension) |
+//! | `CredentialRevoked` | `CREDENTIAL_REVOKED` (extension) |
+//! | `CredentialSuspended` | `CREDENTIAL_SUSPENDED` (extension) |
+//! | `CredentialReinstated` | `CREDENTIAL_REINSTATED` (extension) |
 //!
 //! Multi-use offers never complete (they stay live until they expire or are revoked), so
 //! they send `ISSUED` each time a wallet has received everything its access token covers.
@@ -47,6 +50,12 @@ pub enum CallbackStatus {
     Expired,
     /// An admin revoked the offer (extension to the four statuses of the contract).
     Revoked,
+    /// One issued credential was revoked (extension).
+    CredentialRevoked,
+    /// One issued credential was suspended (extension).
+    CredentialSuspended,
+    /// A suspended credential was reinstated (extension).
+    CredentialReinstated,
 }
 
 impl CallbackStatus {
@@ -58,6 +67,9 @@ impl CallbackStatus {
             CallbackStatus::Failed => "FAILED",
             CallbackStatus::Expired => "EXPIRED",
             CallbackStatus::Revoked => "REVOKED",
+            CallbackStatus::CredentialRevoked => "CREDENTIAL_REVOKED",
+            CallbackStatus::CredentialSuspended => "CREDENTIAL_SUSPENDED",
+            CallbackStatus::CredentialReinstated => "CREDENTIAL_REINSTATED",
         }
     }
 }
@@ -93,6 +105,10 @@ pub struct StatusCallback {
     pub correlation: Value,
     /// Why the offer failed (only for `FAILED`, else `null`).
     pub error_details: Option<ErrorDetails>,
+    /// The credential whose status changed (only for the `CREDENTIAL_*` extensions, else
+    /// absent): receivers deduplicate those on `eventId` + `status` + `credentialId`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential_id: Option<Uuid>,
 }
 
 /// The status an event reports, given the offer's state just before it.
@@ -103,6 +119,9 @@ pub fn status_of(before: &Offer, event: &OfferEvent) -> Option<CallbackStatus> {
         OfferEvent::OfferFailed(_) => Some(CallbackStatus::Failed),
         OfferEvent::OfferExpired(_) => Some(CallbackStatus::Expired),
         OfferEvent::OfferRevoked(_) => Some(CallbackStatus::Revoked),
+        OfferEvent::CredentialRevoked(_) => Some(CallbackStatus::CredentialRevoked),
+        OfferEvent::CredentialSuspended(_) => Some(CallbackStatus::CredentialSuspended),
+        OfferEvent::CredentialReinstated(_) => Some(CallbackStatus::CredentialReinstated),
         OfferEvent::CredentialIssued(issued) if !before.is_single_use() => {
             let redemption = before.redemptions.get(&issued.redemption_id)?;
             let issued_before = &redemption.issued_configuration_ids;
@@ -136,6 +155,12 @@ pub fn callback_for(
         }),
         _ => None,
     };
+    let credential_id = match event {
+        OfferEvent::CredentialRevoked(changed)
+        | OfferEvent::CredentialSuspended(changed)
+        | OfferEvent::CredentialReinstated(changed) => Some(changed.credential_id),
+        _ => None,
+    };
     Some(StatusCallback {
         event_id: definition.offer_id,
         status,
@@ -146,6 +171,7 @@ pub fn callback_for(
         // Opened at send time, see `StoredCorrelation`.
         correlation: Value::Null,
         error_details,
+        credential_id,
     })
 }
 
@@ -257,6 +283,7 @@ mod tests {
             credential_hash: Digest([0; 32]),
             notification_id: "n".into(),
             credential_expires_at: DateTime::<Utc>::MAX_UTC,
+            status: None,
             legacy_holder_key_thumbprint: None,
         })
     }

@@ -4,7 +4,7 @@ pub(super) mod create;
 mod erase;
 pub(super) mod history;
 mod qr;
-mod read;
+pub(super) mod read;
 mod revoke;
 mod validate;
 

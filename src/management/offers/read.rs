@@ -38,7 +38,10 @@ pub async fn get(
 }
 
 /// The view with its personal data opened with the offer's data key (`null` once erased).
-async fn opened(state: &AppState, view: OfferView) -> Result<OfferView<Value>, ApiError> {
+pub(crate) async fn opened(
+    state: &AppState,
+    view: OfferView,
+) -> Result<OfferView<Value>, ApiError> {
     let sealed = view.subject.is_some()
         || view.correlation.is_some()
         || view

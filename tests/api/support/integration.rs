@@ -736,6 +736,7 @@ pub async fn issue(app: &TestApp, offer_id: Uuid, redemption: (Uuid, Digest), co
                     sealed_holder_key_thumbprint: sealed.clone(),
                     credential_hash: Digest([7; 32]),
                     credential_expires_at: now + chrono::Duration::days(365),
+                    status: None,
                 }],
             })
         })
