@@ -205,7 +205,8 @@ impl Application {
                 status_lists.registry.clone(),
             )),
             watch::channel(issuance_domain::LogPosition::START).0,
-            std::time::Duration::ZERO,
+            // Status changes show within a second (the signer adds up to 500 ms).
+            std::time::Duration::from_millis(50),
             shutdown_rx.clone(),
         )));
         tasks.push(tokio::spawn(

@@ -10,10 +10,11 @@ use chrono::{DateTime, Utc};
 use issuance::crypto::codes;
 use issuance::offers::{CommandError, CommandMeta, Executed};
 use issuance_domain::offer::{
-    IssueCredentials, NewCredential, NewRedemption, NotificationEvent, OfferCommand,
-    PresentedGrant, RecordNotification, RedeemOffer, RevokeRedemption,
-    REVOCATION_AUTHORIZATION_CODE_REPLAYED,
+    ChangeCredentialStatus, IssueCredentials, NewCredential, NewRedemption, NotificationEvent,
+    OfferCommand, OfferEvent, PresentedGrant, RecordNotification, RedeemOffer, RevokeRedemption,
+    StatusEntry, REVOCATION_AUTHORIZATION_CODE_REPLAYED,
 };
+use issuance_domain::status_list::{StatusAction, StatusBits};
 use issuance_domain::Digest;
 use reqwest::Method;
 use serde_json::Value;
@@ -30,6 +31,14 @@ pub fn wallet_meta(request_id: &str) -> CommandMeta {
         actor: "wallet".into(),
         request_id: Some(request_id.into()),
         client_ip: None,
+    }
+}
+
+/// Metadata of a management request by the admin key.
+pub fn admin_meta(request_id: &str) -> CommandMeta {
+    CommandMeta {
+        actor: "admin".into(),
+        ..wallet_meta(request_id)
     }
 }
 
@@ -139,7 +148,10 @@ pub async fn issue(
                     sealed_holder_key_thumbprint: sealed.clone(),
                     credential_hash: Digest([9; 32]),
                     credential_expires_at: now + chrono::Duration::days(365),
-                    status: None,
+                    status: Some(StatusEntry {
+                        list_id: Uuid::from_u128(0x5151),
+                        idx: 7,
+                    }),
                 }],
             })
         })
@@ -407,6 +419,29 @@ pub async fn drive_every_event_type(app: &TestApp) -> Lifecycle {
         })
         .await
         .unwrap();
+    // The institution suspends, reinstates and revokes the credential.
+    let credential_id = match &issued.events[0] {
+        OfferEvent::CredentialIssued(issued) => issued.credential_id,
+        other => panic!("not issued: {other:?}"),
+    };
+    for (action, request_id) in [
+        (StatusAction::Suspend, "req-a-suspend"),
+        (StatusAction::Reinstate, "req-a-reinstate"),
+        (StatusAction::Revoke, "req-a-revoke-credential"),
+    ] {
+        app.state
+            .offers
+            .execute(completed, &admin_meta(request_id), |_, _| {
+                OfferCommand::ChangeCredentialStatus(ChangeCredentialStatus {
+                    credential_id,
+                    action,
+                    reason: Some("Erika Mustermann called".into()),
+                    bits: StatusBits::Two,
+                })
+            })
+            .await
+            .unwrap();
+    }
 
     // Erased by the admin while live.
     let erased = offer_id(&create_offer_as(app, &identity_offer(), "req-b-create").await);

@@ -146,7 +146,8 @@ backend_test! {
         assert!(
             matches!(
                 attempt,
-                Err(CommandError::Rejected(OfferError::ClaimsErased))
+                // The offer was live: erasing its claims revoked it first.
+                Err(CommandError::Rejected(OfferError::Revoked))
             ),
             "{attempt:?}"
         );
@@ -161,7 +162,7 @@ backend_test! {
         assert_eq!(last["data"]["reason"], "admin_request");
         let (_, view) = app.get_json(&format!("/offers/{offer}")).await;
         assert_eq!(view["claims_erased"], true);
-        assert_eq!(view["status"], "REDEEMED");
+        assert_eq!(view["status"], "REVOKED", "erasing a live offer revokes it");
 
         // The audit chain verifies and records who erased.
         wait_for_projections(&app).await;
@@ -172,9 +173,12 @@ backend_test! {
             .iter()
             .map(|e| e["type"].as_str().unwrap())
             .collect();
-        assert_eq!(types, ["OfferCreated", "OfferRedeemed", "ClaimsErased"]);
-        assert_eq!(entries[2]["actor"], "admin");
-        assert_eq!(entries[2]["request_id"], "req-erase");
+        assert_eq!(
+            types,
+            ["OfferCreated", "OfferRedeemed", "OfferRevoked", "ClaimsErased"]
+        );
+        assert_eq!(entries[3]["actor"], "admin");
+        assert_eq!(entries[3]["request_id"], "req-erase");
     }
 }
 

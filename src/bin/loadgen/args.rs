@@ -74,4 +74,7 @@ pub struct Args {
     /// After the load, wait at most this long for the receivers to get every callback.
     #[arg(long, default_value_t = 60)]
     pub drain_timeout: u64,
+    /// Instead of issuance flows, fetch this Status List Token URI `--flows` times.
+    #[arg(long)]
+    pub status_list: Option<String>,
 }

@@ -3,6 +3,8 @@
 //! notification) against a running service, and report throughput, latency percentiles per
 //! endpoint (HDR histograms), errors by kind, and a signature check of sampled credentials.
 //!
+//! `--status-list <uri>` measures the status list endpoint instead (requests/s from cache).
+//!
 //! ```sh
 //! cargo run --release --bin loadgen -- --flows 20000 --concurrency 64 \
 //!   --target http://127.0.0.1:8080 --management http://127.0.0.1:8081 --admin-key "$KEY"
@@ -15,6 +17,7 @@ mod holder;
 mod mdoc_check;
 mod receiver;
 mod stats;
+mod status_list;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -46,6 +49,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
         .pool_idle_timeout(Duration::from_secs(4))
         .timeout(Duration::from_secs(30))
         .build()?;
+    if let Some(uri) = &args.status_list {
+        return status_list::run(&args, client, uri).await;
+    }
     let receivers = callbacks::start_receivers(&args).await?;
     let context = Arc::new(FlowContext::prepare(&args, client).await?);
     let recorder = Arc::new(Recorder::new()?);
