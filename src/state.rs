@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use issuance_credential::IssuerKeys;
 use issuance_domain::credential_config::CredentialCatalog;
+use issuance_domain::LogPosition;
 
 use crate::clock::Clock;
 use crate::config::Settings;
@@ -73,12 +74,27 @@ impl AppState {
     /// sees every write that completed before it began, wherever it was made. Writes do
     /// not wait for the projection; reads, which are rare, do.
     pub async fn await_offer_view_head(&self) -> Result<bool, crate::store::StoreError> {
-        // This process's own last append too: on PostgreSQL the head stops short of a
-        // commit while an older transaction is still open.
-        let local = *self.events.appended().borrow();
-        let head = self.events.head().await?.max(local);
+        let head = self.written_head().await?;
         Ok(self
             .offer_view_progress
+            .wait_for(head, READ_YOUR_WRITE_TIMEOUT)
+            .await)
+    }
+
+    /// The log's head, or this process's own last append if that is newer: on PostgreSQL
+    /// the head stops short of a commit while an older transaction is still open.
+    pub async fn written_head(&self) -> Result<LogPosition, crate::store::StoreError> {
+        let local = *self.events.appended().borrow();
+        Ok(self.events.head().await?.max(local))
+    }
+
+    /// Waits (bounded) until the status list registry has read every write that completed
+    /// before this call (see [`AppState::written_head`]).
+    pub async fn await_status_registry_head(&self) -> Result<bool, crate::store::StoreError> {
+        let head = self.written_head().await?;
+        Ok(self
+            .status_lists
+            .registry
             .wait_for(head, READ_YOUR_WRITE_TIMEOUT)
             .await)
     }

@@ -8,8 +8,6 @@
 //!   event on the offer's stream (actor, reason, time); revoked is final (409), reinstate
 //!   only from suspended (409), an unknown credential 404.
 
-use std::time::Duration;
-
 use actix_web::{web, HttpResponse};
 use issuance_domain::offer::{
     ChangeCredentialStatus, OfferCommand, OfferError, OfferEvent, RevokeCredentials,
@@ -31,9 +29,6 @@ use crate::status::StatusAllocator;
 
 /// Longest accepted reason.
 const MAX_REASON_CHARS: usize = 500;
-
-/// How long a lookup of an unknown credential waits for this node to read the log's head.
-const CATCH_UP_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Registers the credential routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -203,8 +198,7 @@ async fn offer_of(state: &AppState, credential_id: Uuid) -> Result<Uuid, ApiErro
     if let Some(offer_id) = registry.offer_of(credential_id) {
         return Ok(offer_id);
     }
-    let head = state.events.head().await?;
-    registry.wait_for(head, CATCH_UP_TIMEOUT).await;
+    state.await_status_registry_head().await?;
     registry
         .offer_of(credential_id)
         .ok_or_else(|| unknown(credential_id))

@@ -109,12 +109,15 @@ impl StatusTokens {
         let Some(info) = self.registry.list(list_id) else {
             return Ok(None);
         };
-        let Some(encoded) = self.registry.with_state(list_id, encode) else {
+        // The bits under the registry's lock (quick); compression, which takes milliseconds
+        // for a list with many entries set, outside it.
+        let Some(list) = self.registry.with_state(list_id, StatusList::from_state) else {
             return Ok(None);
         };
+        let encoded = list?.encode()?;
         let now = self.clock.now().timestamp();
         let lifetime = i64::try_from(self.settings.token_lifetime).unwrap_or(86_400);
-        let signed = Arc::new(self.sign(list_id, &encoded?, now, now + lifetime, info.changes)?);
+        let signed = Arc::new(self.sign(list_id, &encoded, now, now + lifetime, info.changes)?);
         let mut cache = self.current.write().unwrap_or_else(|p| p.into_inner());
         // A slower signer never replaces a newer token.
         match cache.get(&list_id) {
@@ -192,8 +195,16 @@ impl StatusTokens {
                     None => false,
                 };
                 if stale {
-                    if let Err(error) = self.sign_current(info.list_id) {
-                        tracing::error!(%error, list_id = %info.list_id, "cannot sign a status list");
+                    // Compression and signing are CPU work: off the async workers.
+                    let (tokens, list_id) = (self.clone(), info.list_id);
+                    let signed =
+                        tokio::task::spawn_blocking(move || tokens.sign_current(list_id)).await;
+                    match signed {
+                        Ok(Err(error)) => {
+                            tracing::error!(%error, %list_id, "cannot sign a status list");
+                        }
+                        Err(error) => tracing::error!(%error, "status list signer failed"),
+                        Ok(Ok(_)) => {}
                     }
                 }
             }

@@ -5,8 +5,6 @@
 //! matching `If-None-Match`. `?time=<unix seconds>` answers the list as it was then (§8.4),
 //! rebuilt from the log; 404 before the list existed or for a time still to come.
 
-use std::time::Duration;
-
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::DateTime;
@@ -17,10 +15,6 @@ use uuid::Uuid;
 use super::errors::{ErrorCode, WalletError};
 use crate::state::AppState;
 use crate::status::SignedList;
-
-/// How long a request for an unknown list waits for this node to read the log's head (the
-/// list may have been opened on another node a moment ago).
-const CATCH_UP_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// `?time=`.
 #[derive(Debug, Deserialize)]
@@ -39,8 +33,8 @@ pub async fn status_list(
     let list_id = Uuid::parse_str(&path.into_inner()).map_err(|_| not_found())?;
     let lists = &state.status_lists;
     if lists.registry.list(list_id).is_none() {
-        let head = state.events.head().await?;
-        lists.registry.wait_for(head, CATCH_UP_TIMEOUT).await;
+        // It may have been opened a moment ago, here or on another node.
+        state.await_status_registry_head().await?;
     }
     let now = state.clock.now();
     let signed = match query.time {
