@@ -141,9 +141,10 @@ pub struct Offer {
     /// Every redemption id revoked, including ones revoked before they were redeemed.
     #[serde(default)]
     pub revoked_redemption_ids: BTreeSet<Uuid>,
-    /// Every issued credential's status entry and status, by credential id.
+    /// Every issued credential's status entry and status, by credential id (shared
+    /// copy-on-write, like the redemptions: a multi-use offer issues many).
     #[serde(default)]
-    pub credentials: BTreeMap<Uuid, IssuedStatus>,
+    pub credentials: Arc<BTreeMap<Uuid, IssuedStatus>>,
 }
 
 /// An issued credential's place in a status list and its current status.
@@ -230,7 +231,7 @@ impl Offer {
                     }
                 }
                 self.credentials_issued += 1;
-                self.credentials.insert(
+                Arc::make_mut(&mut self.credentials).insert(
                     issued.credential_id,
                     IssuedStatus {
                         entry: issued.status,
@@ -273,7 +274,7 @@ impl Offer {
     }
 
     fn set_status(&mut self, credential_id: Uuid, status: CredentialStatus) {
-        if let Some(credential) = self.credentials.get_mut(&credential_id) {
+        if let Some(credential) = Arc::make_mut(&mut self.credentials).get_mut(&credential_id) {
             credential.status = status;
         }
     }
