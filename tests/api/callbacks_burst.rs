@@ -35,14 +35,33 @@ async fn create_burst(bases: &[String]) -> HashMap<String, usize> {
         .map(|i| {
             let (client, base) = (client.clone(), bases[i % bases.len()].clone());
             async move {
-                let response = client
-                    .post(format!("{base}/offers"))
-                    .bearer_auth(ADMIN_KEY)
-                    .json(&plain_offer())
-                    .send()
-                    .await
-                    .unwrap();
-                assert_eq!(response.status(), 201);
+                // On a loaded machine a pooled keep-alive connection can be closed by the
+                // server just as a request goes out (hyper's IncompleteMessage). The
+                // Idempotency-Key makes the retry create nothing twice.
+                let key = format!("burst-{i}");
+                let mut attempts = 0;
+                let response = loop {
+                    attempts += 1;
+                    match client
+                        .post(format!("{base}/offers"))
+                        .bearer_auth(ADMIN_KEY)
+                        .header("Idempotency-Key", &key)
+                        .json(&plain_offer())
+                        .send()
+                        .await
+                    {
+                        Ok(response) => break response,
+                        Err(e) if attempts < 5 && (e.is_request() || e.is_connect()) => {
+                            tokio::time::sleep(Duration::from_millis(100)).await;
+                        }
+                        Err(e) => panic!("POST /offers failed {attempts} times: {e}"),
+                    }
+                };
+                assert!(
+                    matches!(response.status().as_u16(), 200 | 201),
+                    "{}",
+                    response.status()
+                );
                 let body: Value = response.json().await.unwrap();
                 (i, body["offer_id"].as_str().unwrap().to_string())
             }
