@@ -6,6 +6,8 @@
 #   scripts/bench.sh postgres "64" 20000
 #   PREFILL=1000000 scripts/bench.sh sqlite "64" 20000
 #   LOADGEN_ARGS="--rate 700 --duration 300" RSS_EVERY=30 scripts/bench.sh sqlite "64" 10000000
+#   STATUS_LIST_REQUESTS=200000 scripts/bench.sh sqlite "64" 20000
+#   ISSUANCE_STATUS_LISTS__ENABLED=false scripts/bench.sh sqlite "64" 20000   # without status
 #
 # LOADGEN_ARGS are passed on to every loadgen run; RSS_EVERY=n samples the server's
 # resident memory every n seconds into rss.txt while the runs go on.
@@ -94,4 +96,14 @@ for concurrency in $sweep; do
   awk -v a="$cpu_before" -v b="$idle_from" -v n="$done_flows" \
     'BEGIN {printf "server CPU until idle %.1f s, %.0f us per flow\n", b - a, (b - a) * 1e6 / n}' | tee -a "$out/c${concurrency}.txt"
 done
+
+# STATUS_LIST_REQUESTS=n: after the sweep, relying parties fetch the first status list
+# (from the node's signed cache) n times at the sweep's last concurrency.
+status_requests="${STATUS_LIST_REQUESTS:-0}"
+if [ "$status_requests" -gt 0 ]; then
+  uri=$(curl -s http://127.0.0.1:18080/status-lists | python3 -c 'import json,sys; print(json.load(sys.stdin)["status_lists"][0])')
+  echo "== status list $uri, $status_requests requests"
+  target/release/loadgen --status-list "$uri" --flows "$status_requests" \
+    --concurrency "${concurrency:-64}" --admin-key bench-admin-key | tee "$out/status-list.txt"
+fi
 echo "results in $out"
