@@ -199,6 +199,11 @@ impl Destinations {
             .collect()
     }
 
+    /// The timeout of one attempt.
+    pub fn timeout(&self) -> Duration {
+        self.settings.timeout
+    }
+
     /// Where offers' own callback URLs may connect.
     pub fn addresses(&self) -> &AddressPolicy {
         &self.settings.addresses

@@ -1,8 +1,9 @@
 //! The callbacks this node has taken up and not finished, per destination: what the
 //! RabbitMQ transport reports as its backlog (the in-process transport reports its outbox,
 //! which knows every undelivered callback). A callback counts from its first attempt (or
-//! parking) until it is delivered or dead-lettered; one that has not come back for longer
-//! than the retry schedule's longest step was finished by another node and is forgotten.
+//! parking) until it is delivered or dead-lettered. Each is expected back by a deadline
+//! (its attempt's timeout, or its retry delay, plus a margin); one that has not come back
+//! by then was finished by another node and is forgotten.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
@@ -19,21 +20,32 @@ const CAPACITY: usize = 100_000;
 struct Entry {
     destination: String,
     occurred_at: DateTime<Utc>,
-    seen: Instant,
+    /// Forgotten unless seen again by then.
+    deadline: Instant,
 }
 
 /// Unfinished callbacks by delivery id.
 pub struct PendingCallbacks {
-    forget_after: Duration,
+    horizon: Duration,
     entries: Mutex<HashMap<Uuid, Entry>>,
 }
 
 impl PendingCallbacks {
-    /// Forgets callbacks not seen for `forget_after`.
-    pub fn new(forget_after: Duration) -> PendingCallbacks {
+    /// Forgets a callback not seen again within `horizon` (or its retry delay and
+    /// `horizon`, see [`PendingCallbacks::retry_in`]).
+    pub fn new(horizon: Duration) -> PendingCallbacks {
         PendingCallbacks {
-            forget_after,
+            horizon,
             entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The callback will be tried again after `delay`.
+    pub fn retry_in(&self, delivery: Uuid, delay: Duration) {
+        if let Ok(mut entries) = self.entries.lock() {
+            if let Some(entry) = entries.get_mut(&delivery) {
+                entry.deadline = Instant::now() + delay + self.horizon;
+            }
         }
     }
 
@@ -42,9 +54,9 @@ impl PendingCallbacks {
         let Ok(mut entries) = self.entries.lock() else {
             return;
         };
+        let now = Instant::now();
         if entries.len() >= CAPACITY && !entries.contains_key(&delivery) {
-            let now = Instant::now();
-            entries.retain(|_, e| now.duration_since(e.seen) < self.forget_after);
+            entries.retain(|_, e| e.deadline > now);
             if entries.len() >= CAPACITY {
                 return;
             }
@@ -54,7 +66,7 @@ impl PendingCallbacks {
             Entry {
                 destination: destination.to_string(),
                 occurred_at,
-                seen: Instant::now(),
+                deadline: now + self.horizon,
             },
         );
     }
@@ -72,7 +84,7 @@ impl PendingCallbacks {
             return Vec::new();
         };
         let now = Instant::now();
-        entries.retain(|_, e| now.duration_since(e.seen) < self.forget_after);
+        entries.retain(|_, e| e.deadline > now);
         let mut by_destination: BTreeMap<&str, DestinationBacklog> = BTreeMap::new();
         for entry in entries.values() {
             let backlog =
@@ -119,13 +131,17 @@ mod tests {
     }
 
     #[test]
-    fn callbacks_not_seen_again_are_forgotten() {
+    fn callbacks_not_seen_again_are_forgotten_unless_a_retry_is_due() {
         let pending = PendingCallbacks::new(Duration::ZERO);
+        let retried = Uuid::new_v4();
+        pending.seen(retried, "http://x:80", DateTime::UNIX_EPOCH);
+        pending.retry_in(retried, Duration::from_secs(60));
         pending.seen(
             Uuid::new_v4(),
             "http://x:80",
             DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default(),
         );
-        assert!(pending.backlog().is_empty());
+        let backlog = pending.backlog();
+        assert_eq!((backlog.len(), backlog[0].depth), (1, 1));
     }
 }

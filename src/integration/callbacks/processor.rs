@@ -86,10 +86,10 @@ impl CallbackProcessor {
         policy: RetryPolicy,
         destinations: Arc<Destinations>,
     ) -> Self {
-        // A callback being retried comes back within the schedule's longest step.
-        let forget_after = policy.max_delay.saturating_mul(2) + Duration::from_secs(60);
+        // An attempt ends within its timeout; a parked callback comes back at once.
+        let horizon = destinations.timeout() + Duration::from_secs(60);
         CallbackProcessor {
-            pending: PendingCallbacks::new(forget_after),
+            pending: PendingCallbacks::new(horizon),
             history: OfferHistory::new(events),
             secrets,
             sender,
@@ -225,8 +225,12 @@ impl CallbackProcessor {
     /// is no longer pending.
     fn conclude(&self, outcome: AttemptOutcome, attempt: u32, prepared: &Prepared) -> Disposition {
         let disposition = self.disposition(outcome, attempt, prepared.status);
-        if matches!(disposition, Disposition::Done | Disposition::Dead { .. }) {
-            self.pending.finished(prepared.event_id);
+        match &disposition {
+            Disposition::Done | Disposition::Dead { .. } => {
+                self.pending.finished(prepared.event_id)
+            }
+            Disposition::Retry { delay, .. } => self.pending.retry_in(prepared.event_id, *delay),
+            Disposition::Defer(_) => {}
         }
         disposition
     }
