@@ -90,8 +90,10 @@ impl Default for CallbackPolicy {
             base_delay_ms: 1_000,
             max_delay_ms: 300_000,
             timeout_ms: 10_000,
-            concurrency: 256,
-            per_destination_concurrency: 32,
+            // 64 in flight to one receiver sustain about twice the callbacks of the maximum
+            // issuance rate (BENCHMARKS.md); eight stalled receivers fill the 512 places.
+            concurrency: 512,
+            per_destination_concurrency: 64,
             breaker_failures: 5,
             breaker_open_ms: 10_000,
             allowed_networks: Vec::new(),

@@ -24,6 +24,8 @@ const OFFERS: usize = 5_000;
 const REVOKE_EVERY: usize = 4;
 /// Management requests in flight while the burst is created.
 const CREATORS: usize = 32;
+/// The in-process pipeline's window (`callbacks.concurrency`) on the PostgreSQL nodes.
+const WINDOW: usize = 256;
 /// Generous: the drain takes seconds; a loaded machine may take longer.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(240);
 
@@ -197,7 +199,9 @@ async fn a_burst_of_5000_offers_callbacks_survives_killing_the_delivering_node_o
     let receiver = CallbackReceiver::start();
     receiver.stall();
     let secret = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
+    let window = WINDOW.to_string();
     let settings = [
+        ("ISSUANCE_CALLBACKS__CONCURRENCY", window.as_str()),
         ("ISSUANCE_CALLBACKS__TIMEOUT_MS", "120000"),
         ("ISSUANCE_CALLBACKS__MAX_ATTEMPTS", "50"),
     ];
@@ -248,7 +252,7 @@ async fn a_burst_of_5000_offers_callbacks_survives_killing_the_delivering_node_o
     // Sent again only what the first node had delivered without recording it yet: at most
     // the pipeline's window (`callbacks.concurrency`), each first delivered before the kill.
     assert!(
-        drained.repeated.len() <= 256,
+        drained.repeated.len() <= WINDOW,
         "{} repeated",
         drained.repeated.len()
     );
