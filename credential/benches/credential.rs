@@ -165,6 +165,7 @@ fn mdoc_issuance(c: &mut Criterion) {
                     elements: &elements,
                     holder_jwk: &holder,
                     validity,
+                    status: None,
                 };
                 issue_mdoc(&key, &input, &mut rng).unwrap()
             })

@@ -36,6 +36,7 @@ pub use issuer_auth::{DIGEST_ALGORITHM, HEADER_X5CHAIN, MSO_VERSION};
 pub use items::SALT_BYTES;
 
 use crate::keys::{SignError, SigningKey};
+use crate::status_list::StatusReference;
 use cbor::{entry, into_bytes};
 
 /// `validityInfo`, Unix seconds; written as `tdate`s without fractional seconds.
@@ -60,6 +61,9 @@ pub struct MdocInput<'a> {
     pub holder_jwk: &'a Jwk,
     /// The validity period.
     pub validity: ValidityInfo,
+    /// The credential's entry in a Token Status List, written into the MSO as `status`
+    /// (`{"status_list": {"idx", "uri"}}`, Token Status List §6.3).
+    pub status: Option<&'a StatusReference>,
 }
 
 /// An issued mdoc.
@@ -131,6 +135,7 @@ pub fn issue_mdoc<R: RngCore + ?Sized>(
         device_key,
         input.doc_type,
         &input.validity,
+        input.status,
     )?;
     let issuer_auth = issuer_auth::issuer_auth(key, mso)?;
     let name_spaces = namespaces

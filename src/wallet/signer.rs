@@ -75,9 +75,10 @@ impl<'a> CredentialSigner<'a> {
         }
     }
 
-    /// Whether credentials of this format carry a `status` (SD-JWT VC; mdoc does not yet).
+    /// Whether credentials of this format carry a `status` (both do: the SD-JWT VC's
+    /// `status` claim, the mdoc's MSO `status`).
     pub fn carries_status(&self) -> bool {
-        matches!(self, CredentialSigner::SdJwt { .. })
+        true
     }
 
     /// One credential bound to `proof`'s key, valid from `issued_at` to `expires_at`, with
@@ -133,6 +134,7 @@ impl<'a> CredentialSigner<'a> {
                         valid_from: issued_at.timestamp(),
                         valid_until: expires_at.timestamp(),
                     },
+                    status,
                 },
                 &mut rand::rngs::OsRng,
             )

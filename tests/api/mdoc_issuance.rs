@@ -18,6 +18,37 @@ use mdoc_verifier::{verifier_python, verify_with_pymdoccbor};
 const MDL: &str = "org.iso.18013.5.1.mDL";
 const MDL_NAMESPACE: &str = "org.iso.18013.5.1";
 
+/// The MSO's `status.status_list` `(idx, uri)` of a base64url `IssuerSigned`.
+fn mso_status(credential: &str) -> (u64, String) {
+    use ciborium::value::Value as Cbor;
+    let field = |map: &Cbor, name: &str| -> Cbor {
+        map.as_map()
+            .unwrap()
+            .iter()
+            .find(|(k, _)| k.as_text() == Some(name))
+            .unwrap_or_else(|| panic!("no {name}"))
+            .1
+            .clone()
+    };
+    let bytes = URL_SAFE_NO_PAD
+        .decode(credential)
+        .expect("base64url IssuerSigned");
+    let issuer_signed: Cbor = ciborium::from_reader(bytes.as_slice()).unwrap();
+    let issuer_auth = field(&issuer_signed, "issuerAuth");
+    let payload = issuer_auth.as_array().unwrap()[2]
+        .as_bytes()
+        .unwrap()
+        .clone();
+    let Cbor::Tag(24, inner) = ciborium::from_reader(payload.as_slice()).unwrap() else {
+        panic!("the MSO payload is not tag 24");
+    };
+    let mso: Cbor = ciborium::from_reader(inner.as_bytes().unwrap().as_slice()).unwrap();
+    let reference = field(&field(&mso, "status"), "status_list");
+    let idx = field(&reference, "idx").as_integer().unwrap();
+    let uri = field(&reference, "uri").as_text().unwrap().to_string();
+    (u64::try_from(idx).unwrap(), uri)
+}
+
 fn mdl_claims() -> Value {
     json!({MDL_NAMESPACE: {
         "family_name": "Mustermann", "given_name": "Erika", "birth_date": "1971-09-01",
@@ -72,10 +103,16 @@ async fn an_mdl_offer_with_tx_code_issues_a_batch_of_two_that_an_independent_ver
         .collect();
     assert_eq!(credentials.len(), 2);
     assert_ne!(credentials[0], credentials[1], "own salts and MSO per copy");
-    for credential in &credentials {
-        URL_SAFE_NO_PAD
-            .decode(credential)
-            .expect("base64url IssuerSigned");
+    // Each MSO carries its own entry in a status list this issuer serves.
+    let statuses: Vec<(u64, String)> = credentials.iter().map(|c| mso_status(c)).collect();
+    assert_ne!(statuses[0].0, statuses[1].0, "distinct indexes per copy");
+    for (_, uri) in &statuses {
+        assert!(
+            uri.starts_with(&format!("{}/status-lists/", app.wallet)),
+            "{uri}"
+        );
+        let path = uri.trim_start_matches(app.wallet.as_str());
+        assert_eq!(app.wallet_get(path).await.status, 200, "{uri}");
     }
 
     let offer_id = offer_id(&created);

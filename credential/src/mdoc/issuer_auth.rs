@@ -1,5 +1,6 @@
 //! The Mobile Security Object (ISO 18013-5 §9.1.2.4) and `issuerAuth`, its COSE_Sign1.
 
+use crate::status_list::StatusReference;
 use ciborium::value::Value;
 use coset::{iana, AsCborValue, CoseSign1Builder, HeaderBuilder};
 
@@ -24,6 +25,7 @@ pub fn mobile_security_object(
     device_key: Value,
     doc_type: &str,
     validity: &ValidityInfo,
+    status: Option<&StatusReference>,
 ) -> Result<Vec<u8>, MdocError> {
     let value_digests = namespaces
         .iter()
@@ -36,7 +38,7 @@ pub fn mobile_security_object(
             (Value::Text(namespace.name.clone()), Value::Map(digests))
         })
         .collect();
-    let mso = Value::Map(vec![
+    let mut mso = vec![
         entry("version", Value::Text(MSO_VERSION.into())),
         entry("digestAlgorithm", Value::Text(DIGEST_ALGORITHM.into())),
         entry("valueDigests", Value::Map(value_digests)),
@@ -53,8 +55,18 @@ pub fn mobile_security_object(
                 entry("validUntil", tdate(validity.valid_until)?),
             ]),
         ),
-    ]);
-    into_bytes(mso)
+    ];
+    if let Some(status) = status {
+        let reference = Value::Map(vec![
+            entry("idx", Value::from(status.idx)),
+            entry("uri", Value::Text(status.uri.clone())),
+        ]);
+        mso.push(entry(
+            "status",
+            Value::Map(vec![entry("status_list", reference)]),
+        ));
+    }
+    into_bytes(Value::Map(mso))
 }
 
 /// `issuerAuth`: an untagged COSE_Sign1 with `alg` ES256 in the protected header, the

@@ -132,6 +132,7 @@ pub fn issue(key: &SigningKey, holder: &Jwk, elements: &DataElements, seed: u64)
         elements,
         holder_jwk: holder,
         validity: validity(),
+        status: None,
     };
     issue_mdoc(key, &input, &mut StdRng::seed_from_u64(seed)).unwrap()
 }
@@ -405,6 +406,7 @@ fn the_same_seed_gives_the_same_bytes_and_batch_copies_share_nothing_random() {
                 elements: &elements,
                 holder_jwk: holder,
                 validity: validity(),
+                status: None,
             };
             decoded(&issue_mdoc(&key, &input, &mut rng).unwrap())
         })
@@ -437,6 +439,7 @@ fn refusals_name_the_problem() {
             elements: &elements,
             holder_jwk: holder,
             validity,
+            status: None,
         };
         issue_mdoc(signer, &input, &mut StdRng::seed_from_u64(9))
     };

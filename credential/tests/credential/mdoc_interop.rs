@@ -64,6 +64,7 @@ fn pymdoccbor_verifies_a_batch_of_issued_mdocs() {
                     valid_from: now,
                     valid_until: now + 30 * 86_400,
                 },
+                status: None,
             };
             let issued = issue_mdoc(&key, &input, &mut OsRng).unwrap();
             json!({
