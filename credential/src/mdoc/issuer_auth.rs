@@ -57,14 +57,7 @@ pub fn mobile_security_object(
         ),
     ];
     if let Some(status) = status {
-        let reference = Value::Map(vec![
-            entry("idx", Value::from(status.idx)),
-            entry("uri", Value::Text(status.uri.clone())),
-        ]);
-        mso.push(entry(
-            "status",
-            Value::Map(vec![entry("status_list", reference)]),
-        ));
+        mso.push(entry("status", status.to_cbor()));
     }
     into_bytes(Value::Map(mso))
 }
