@@ -3,14 +3,13 @@
 //! it; `?time=` shows the past; refusals; an independent decoder agrees.
 
 use std::collections::HashSet;
-use std::io::Write;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use issuance_credential::status_list::{verify_status_list_cwt, verify_status_list_jwt};
 use reqwest::Method;
 use serde_json::{json, Value};
 
+use crate::interop_python::run_json_script;
 use crate::support::integration::eventually;
 use crate::support::wallet::*;
 use crate::support::*;
@@ -399,24 +398,5 @@ async fn an_independent_implementation_decodes_the_served_list() {
         env!("CARGO_MANIFEST_DIR"),
         "/credential/tests/interop/check_status_list.py"
     );
-    let mut child = Command::new(python)
-        .arg(script)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(request.to_string().as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(
-        output.status.success(),
-        "independent check failed:\n{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    run_json_script(&python, std::path::Path::new(script), &request);
 }

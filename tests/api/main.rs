@@ -5,6 +5,10 @@
 
 mod support;
 
+/// The interop tests' Python runner, shared with the credential crate.
+#[path = "../../credential/tests/credential/interop_python.rs"]
+mod interop_python;
+
 mod abuse_writes;
 mod audit_export;
 mod audit_support;

@@ -11,9 +11,7 @@ use serde_json::{json, Value};
 use crate::support::wallet::*;
 use crate::support::*;
 
-#[path = "../../credential/tests/credential/mdoc_verifier.rs"]
-mod mdoc_verifier;
-use mdoc_verifier::{verifier_python, verify_with_pymdoccbor};
+use crate::interop_python::{verifier_python, verify_with_pymdoccbor};
 
 const MDL: &str = "org.iso.18013.5.1.mDL";
 const MDL_NAMESPACE: &str = "org.iso.18013.5.1";

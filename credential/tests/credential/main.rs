@@ -6,10 +6,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod helpers;
+mod interop_python;
 mod keys;
 mod mdoc;
 mod mdoc_interop;
-mod mdoc_verifier;
 mod proof;
 mod sd_jwt;
 mod sd_jwt_interop;

@@ -17,8 +17,8 @@ use rand::rngs::OsRng;
 use serde_json::{json, Value};
 
 use crate::helpers::*;
+use crate::interop_python::{verifier_python, verify_with_pymdoccbor};
 use crate::mdoc::{mdl_claims, mdl_configuration, MDL_DOCTYPE};
-use crate::mdoc_verifier::{verifier_python, verify_with_pymdoccbor};
 
 fn unix_now() -> i64 {
     SystemTime::now()

@@ -5,15 +5,14 @@
 //! `scripts/test.sh` sets `ISSUANCE_TEST_PYTHON`; a run without it (a targeted
 //! `cargo test`) skips with a notice, except in CI, where it fails.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
 use issuance_credential::status_list::{
     sign_status_list_cwt, sign_status_list_jwt, IndexPermutation, StatusBits, StatusList,
     StatusListTokenInput,
 };
 use issuance_credential::IssuerKeys;
 use serde_json::{json, Value};
+
+use crate::interop_python::run_json_script;
 
 const SIZE: u32 = 131_072;
 const IAT: i64 = 1_750_000_000;
@@ -83,25 +82,6 @@ fn independent_python_implementations_verify_and_decode_our_tokens() {
         env!("CARGO_MANIFEST_DIR"),
         "/tests/interop/check_status_list.py"
     );
-    let mut child = Command::new(python)
-        .arg(script)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the interop python starts");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(request.to_string().as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "independent check failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let stdout = run_json_script(&python, std::path::Path::new(script), &request);
     assert_eq!(stdout.lines().filter(|l| l.starts_with("ok:")).count(), 4);
 }

@@ -1,6 +1,7 @@
-//! Runs `mdoc_verify.py` (pymdoccbor, an implementation we did not write) in the virtualenv
-//! of `scripts/interop-venv.sh mdoc`. Shared by this crate's mdoc interop test and the
-//! service's HTTP test (`tests/api/mdoc_issuance.rs` includes this file by path).
+//! Runs the independent Python implementations of the interop tests: a script reads a JSON
+//! request on stdin and fails with a message on the first problem. `mdoc_verify.py`
+//! (pymdoccbor) runs in the virtualenv of `scripts/interop-venv.sh mdoc`. Shared by this
+//! crate's interop tests and the service's HTTP tests (included there by path).
 
 use std::io::Write;
 use std::path::Path;
@@ -33,13 +34,22 @@ pub fn verify_with_pymdoccbor(python: &str, request: &Value) -> Value {
         // `file!()` is relative to the workspace root; tests run in their package's root.
         Path::new("..").join(script)
     };
+    let stdout = run_json_script(python, &script, request);
+    let summary: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(summary["ok"], true, "{summary}");
+    summary
+}
+
+/// Runs `script` with `python`, `request` as JSON on stdin; panics with its output when it
+/// fails, else returns its stdout.
+pub fn run_json_script(python: &str, script: &Path, request: &Value) -> String {
     let mut child = Command::new(python)
-        .arg(&script)
+        .arg(script)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap();
+        .expect("the interop python starts");
     child
         .stdin
         .take()
@@ -47,12 +57,12 @@ pub fn verify_with_pymdoccbor(python: &str, request: &Value) -> Value {
         .write_all(request.to_string().as_bytes())
         .unwrap();
     let output = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(
         output.status.success(),
-        "pymdoccbor rejects the mdoc:\n{}",
+        "{} failed:\n{stdout}\n{}",
+        script.display(),
         String::from_utf8_lossy(&output.stderr)
     );
-    let summary: Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(summary["ok"], true, "{summary}");
-    summary
+    stdout
 }
