@@ -9,12 +9,12 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::config::LoadedConfig;
 use crate::crypto::server_secret::ServerSecret;
-use crate::data_dir_lock::DataDirLock;
-use crate::management::auth::{create_key, Scope};
+use crate::data_dir::lock::DataDirLock;
+use crate::http::management::auth::{create_key, Scope};
+use crate::node::shutdown::ShutdownSignals;
+use crate::node::startup::{Application, BuildOptions};
+use crate::node::stores;
 use crate::projector::{self, AuditProjection, OfferViewProjection, Projection};
-use crate::shutdown::ShutdownSignals;
-use crate::startup::{Application, BuildOptions};
-use crate::stores;
 
 /// The issuance engine.
 #[derive(Debug, Parser)]
@@ -117,7 +117,7 @@ pub fn load_config(path: Option<&std::path::Path>) -> LoadedConfig {
 /// Runs the parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let mut config = load_config(cli.config.as_deref());
-    crate::telemetry::init(config.settings.log_format);
+    crate::node::telemetry::init(config.settings.log_format);
     let command = cli.command.unwrap_or(Command::Serve {
         require_broker: false,
     });
@@ -153,21 +153,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             crate::audit::cli::verify(&config, signed_head.as_deref(), against_log).await
         }
         Command::Migrate { record_secrets } => {
-            crate::private_files::create_data_dir(&config.settings.data_dir).with_context(
-                || {
+            crate::data_dir::private_files::create_data_dir(&config.settings.data_dir)
+                .with_context(|| {
                     format!(
                         "cannot create data directory {}",
                         config.settings.data_dir.display()
                     )
-                },
-            )?;
+                })?;
             let _lock = DataDirLock::acquire(&config.settings.data_dir)?;
             let opened = stores::open(&config.settings).await?;
             println!("Schemas are up to date.");
             if record_secrets {
                 let secret = ServerSecret::from_settings(&config.settings)?;
-                let keys = crate::startup::load_issuer_keys(&config.settings)?;
-                crate::deployment::record(opened.secrets.as_ref(), &secret, &keys).await?;
+                let keys = crate::node::startup::load_issuer_keys(&config.settings)?;
+                crate::node::deployment::record(opened.secrets.as_ref(), &secret, &keys).await?;
                 println!(
                     "Recorded this node's server secret and signing key {} as the deployment's.",
                     keys.active().kid()
@@ -203,7 +202,7 @@ fn keys(config: &LoadedConfig, action: KeysAction) -> anyhow::Result<()> {
                 .map(|_| "admin")
                 .chain(config.settings.api_keys.iter().map(|k| k.name.as_str()))
                 .collect();
-            crate::management::auth::check_key_name(&name, &configured)
+            crate::http::management::auth::check_key_name(&name, &configured)
                 .map_err(|problem| anyhow::anyhow!("cannot create the key: {problem}"))?;
             let key = create_key(&config.settings.data_dir, &name, &scopes)?;
             println!("Created API key `{name}` (shown only this once):\n\n    {key}\n");
@@ -266,7 +265,7 @@ async fn replay(config: &LoadedConfig, only: Option<&str>) -> anyhow::Result<()>
     }
     // The offer view holds pseudonyms keyed with the server secret: rebuilt under another
     // secret than the deployment's, subject lookups would find nothing.
-    crate::deployment::check_server_secret(opened.secrets.as_ref(), &server_secret).await?;
+    crate::node::deployment::check_server_secret(opened.secrets.as_ref(), &server_secret).await?;
     let head = opened.events.head().await?;
     for projection in selected {
         let started = std::time::Instant::now();

@@ -1,7 +1,7 @@
 //! What every aggregate of the engine shares: a pure `decide`, an infallible `evolve`, one
 //! stream per instance, and events stored as `(event_type, event_version, payload)`.
 //!
-//! The service's command path (`src/repository.rs`) is written once against
+//! The service's command path (`src/app/repository.rs`) is written once against
 //! [`EventSourced`] and serves the Offer and the AuthorizationSession alike.
 
 use serde_json::Value;

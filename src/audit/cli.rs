@@ -6,7 +6,7 @@ use anyhow::Context;
 use super::head::verify_head;
 use super::verify::verify_chain;
 use crate::config::LoadedConfig;
-use crate::stores;
+use crate::node::stores;
 
 /// Verifies the stored chain and prints the outcome; a broken chain is an error, so the
 /// process exits with a non-zero status.
@@ -18,7 +18,7 @@ pub async fn verify(
     let opened = stores::open(&config.settings).await?;
     let signed = match signed_head {
         Some(jws) => {
-            let keys = crate::startup::load_issuer_keys(&config.settings)?;
+            let keys = crate::node::startup::load_issuer_keys(&config.settings)?;
             Some(verify_head(&keys, jws).context("the signed head does not verify")?)
         }
         None => None,

@@ -150,7 +150,7 @@ fn history(offer_id: Uuid, now: DateTime<Utc>) -> Vec<NewEvent> {
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let config = issuance::cli::load_config(args.config.as_deref());
-    let opened = issuance::stores::open(&config.settings).await?;
+    let opened = issuance::node::stores::open(&config.settings).await?;
     let events: Arc<dyn EventStore> = opened.events.clone();
     let done = Arc::new(AtomicU64::new(0));
     let started = Instant::now();

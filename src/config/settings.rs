@@ -553,7 +553,7 @@ fn validate(settings: &Settings, source: &str) -> Vec<ConfigError> {
         if key.name.trim().is_empty() {
             bad(&format!("api_keys[{i}].name"), "must not be empty".into());
         }
-        if let Err(problem) = crate::management::auth::check_key_name(&key.name, &names) {
+        if let Err(problem) = crate::http::management::auth::check_key_name(&key.name, &names) {
             bad(&format!("api_keys[{i}].name"), problem);
         }
         names.push(&key.name);
@@ -564,7 +564,7 @@ fn validate(settings: &Settings, source: &str) -> Vec<ConfigError> {
             );
         }
         for scope in &key.scopes {
-            if !crate::management::auth::Scope::NAMES.contains(&scope.as_str()) {
+            if !crate::http::management::auth::Scope::NAMES.contains(&scope.as_str()) {
                 bad(
                     &format!("api_keys[{i}].scopes"),
                     format!("unknown scope `{scope}`"),

@@ -115,7 +115,7 @@ fn development_signer(
 }
 
 fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
-    crate::private_files::create_dir(dir)
+    crate::data_dir::private_files::create_dir(dir)
         .with_context(|| format!("cannot create {}", dir.display()))
 }
 
@@ -124,7 +124,7 @@ fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
 fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
     let temporary = PathBuf::from(format!("{}.tmp", path.display()));
     let _ = fs::remove_file(&temporary);
-    let mut file = crate::private_files::create_new(&temporary)
+    let mut file = crate::data_dir::private_files::create_new(&temporary)
         .with_context(|| format!("cannot write {}", temporary.display()))?;
     file.write_all(contents.as_bytes())
         .and_then(|()| file.sync_all())

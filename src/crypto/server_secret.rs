@@ -109,7 +109,7 @@ fn unreachable_hmac() -> ! {
 /// umask), creating parent directories (`0700`).
 pub fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {
     use std::io::Write;
-    let mut file = crate::private_files::create_new(path)?;
+    let mut file = crate::data_dir::private_files::create_new(path)?;
     file.write_all(contents.as_bytes())?;
     file.sync_all()
 }

@@ -16,8 +16,8 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{HttpResponse, ResponseError};
 
-use crate::management::error::ApiError;
-use crate::wallet::errors::{ErrorCode, WalletError};
+use crate::http::management::error::ApiError;
+use crate::http::wallet::errors::{ErrorCode, WalletError};
 
 /// Largest accepted request head (header names and values), bytes. Well below actix-http's
 /// own 128 KiB, so an oversized head gets a JSON 431 rather than a bare one.

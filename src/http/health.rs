@@ -3,7 +3,7 @@
 use actix_web::{web, HttpResponse};
 use serde_json::{json, Map, Value};
 
-use crate::state::AppState;
+use crate::http::state::AppState;
 
 /// Readiness fails when the projection is further behind than this many events.
 const MAX_READY_LAG: u64 = 10_000;

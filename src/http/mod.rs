@@ -1,7 +1,14 @@
-//! HTTP plumbing shared by both listeners: request ids, client addresses, metrics, health.
+//! The HTTP edge: the wallet API ([`wallet`]), the authorization-code flow ([`authorization`])
+//! and the management API ([`management`]), the state their handlers share ([`state`]), and the
+//! plumbing both listeners use: request ids, client addresses, metrics, health, QR codes.
 
+pub mod authorization;
 pub mod client_addr;
 pub mod error_envelope;
 pub mod health;
+pub mod management;
 pub mod metrics;
+pub mod qr;
 pub mod request_context;
+pub mod state;
+pub mod wallet;

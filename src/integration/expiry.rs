@@ -14,8 +14,8 @@ use std::time::Duration;
 use issuance_domain::offer::{ExpireOffer, OfferCommand, OfferError};
 use tokio::sync::watch;
 
+use crate::app::offers::{CommandError, CommandMeta, OfferRepository};
 use crate::clock::Clock;
-use crate::offers::{CommandError, CommandMeta, OfferRepository};
 use crate::readstore::OfferViewStore;
 
 /// Offers expired per round at most (the next round continues at once).

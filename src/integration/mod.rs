@@ -36,12 +36,12 @@ use tokio::task::JoinHandle;
 use self::amqp::AmqpContext;
 use self::callbacks::{CallbackProcessor, CallbackSecret, RetryPolicy};
 use self::store::IntegrationStore;
+use crate::app::offers::OfferRepository;
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::health::HealthRegistry;
 use crate::http::metrics::Metrics;
-use crate::lease::run_with_lease;
-use crate::offers::OfferRepository;
+use crate::node::health::HealthRegistry;
+use crate::node::lease::run_with_lease;
 use crate::readstore::OfferViewStore;
 use crate::store::{EventStore, SecretStore};
 
@@ -108,9 +108,9 @@ pub struct Dependencies {
     /// Health components.
     pub health: HealthRegistry,
     /// Leases: the relays, the in-process consumer and the scheduler run on one node.
-    pub leases: crate::lease::Leases,
+    pub leases: crate::node::lease::Leases,
     /// Checkpoints, outbox and dead letters (beside the read models, see
-    /// [`crate::stores`]).
+    /// [`crate::node::stores`]).
     pub store: Arc<dyn IntegrationStore>,
 }
 

@@ -17,9 +17,9 @@ use issuance_projections::OfferView;
 use uuid::Uuid;
 
 use super::{Projection, ProjectionError};
+use crate::app::offers::personal;
 use crate::crypto::codes;
 use crate::crypto::server_secret::ServerSecret;
-use crate::offers::personal;
 use crate::readstore::{OfferViewStore, ReadStoreError, OFFER_VIEW};
 use crate::store::{DataKey, SecretStore};
 

@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::sql::{self, SqlValue, POSTGRES};
 use super::{OfferPage, OfferQuery, OfferViewStore, ReadStoreError, OFFER_VIEW};
-use crate::pg::{self, Migration, PgError, PgTarget};
+use crate::store::pg::{self, Migration, PgError, PgTarget};
 
 /// Migration track of the read store.
 const TRACK: &str = "read_store_migrations";

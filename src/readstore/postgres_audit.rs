@@ -24,7 +24,7 @@ use super::audit_sql::{self, HeadRow, StoredEntry};
 use super::postgres::{borrowed, pg_params, to_i64, PgReadStore};
 use super::sql::{self, POSTGRES};
 use super::ReadStoreError;
-use crate::pg::{self, lock_key, Migration, PgTarget};
+use crate::store::pg::{self, lock_key, Migration, PgTarget};
 
 /// Migration track of the audit view.
 const TRACK: &str = "audit_store_migrations";

@@ -20,8 +20,8 @@ use uuid::Uuid;
 use super::sql::{self, SqlValue};
 use super::sqlite_migrations::MIGRATIONS;
 use super::{OfferPage, OfferQuery, OfferViewStore, ReadStoreError, OFFER_VIEW};
-use crate::sqlite_checkpointer::{Checkpointer, WRITER_AUTOCHECKPOINT, WRITER_CACHE_KIB};
-use crate::sqlite_pool::{PoolError, SqlitePool};
+use crate::store::sqlite_checkpointer::{Checkpointer, WRITER_AUTOCHECKPOINT, WRITER_CACHE_KIB};
+use crate::store::sqlite_pool::{PoolError, SqlitePool};
 
 /// The SQLite read store.
 #[derive(Clone)]
@@ -77,7 +77,7 @@ pub(super) fn corrupt(error: impl std::fmt::Display) -> ReadStoreError {
 impl SqliteReadStore {
     /// Opens (creating if needed) and migrates the read store at `path`.
     pub fn open(path: &Path) -> Result<SqliteReadStore, ReadStoreError> {
-        crate::private_files::prepare_sqlite(path).map_err(corrupt)?;
+        crate::data_dir::private_files::prepare_sqlite(path).map_err(corrupt)?;
         let mut connection = Connection::open(path).map_err(sql_error)?;
         connection
             .busy_timeout(Duration::from_secs(10))

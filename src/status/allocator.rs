@@ -17,8 +17,8 @@ use tokio::sync::Mutex;
 use uuid::Uuid;
 
 use super::registry::{ListInfo, StatusRegistry};
+use crate::app::repository::{CommandMeta, Repository, RepositoryError};
 use crate::config::StatusListSettings;
-use crate::repository::{CommandMeta, Repository, RepositoryError};
 use crate::store::EventStore;
 
 /// How long the first allocation waits for the registry to read the log (to find a list

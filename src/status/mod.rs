@@ -18,10 +18,10 @@ pub use allocator::{Allocated, AllocationError, StatusAllocator};
 pub use registry::{RegistryProjection, StatusRegistry, STATUS_REGISTRY};
 pub use tokens::{SignedList, StatusTokens};
 
+use crate::app::repository::Repository;
 use crate::clock::Clock;
 use crate::config::StatusListSettings;
 use crate::crypto::server_secret::ServerSecret;
-use crate::repository::Repository;
 use crate::store::EventStore;
 
 /// Domain separation of the index permutation key derived from the server secret.

@@ -5,8 +5,11 @@
 //! per-offer data keys (destroyed to erase personal data) and the single-use nonce ledger.
 
 pub mod esdb;
+pub mod pg;
 pub mod postgres;
 pub mod sqlite;
+pub mod sqlite_checkpointer;
+pub mod sqlite_pool;
 
 use std::sync::Arc;
 
@@ -296,7 +299,7 @@ pub trait SecretStore: Send + Sync + 'static {
     async fn purge_nonces(&self, now: DateTime<Utc>) -> Result<u64, StoreError>;
 
     /// Stores the deployment record `name` (a fingerprint of a secret every node must
-    /// share, see [`crate::deployment`]) unless one exists; returns the value in force.
+    /// share, see [`crate::node::deployment`]) unless one exists; returns the value in force.
     async fn deployment_record_get_or_insert(
         &self,
         name: &str,

@@ -7,8 +7,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use issuance::app::offers::{CommandError, CommandMeta, Executed};
 use issuance::crypto::codes;
-use issuance::offers::{CommandError, CommandMeta, Executed};
 use issuance_domain::offer::{
     ChangeCredentialStatus, IssueCredentials, NewCredential, NewRedemption, NotificationEvent,
     OfferCommand, OfferEvent, PresentedGrant, RecordNotification, RedeemOffer, RevokeRedemption,

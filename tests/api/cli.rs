@@ -171,7 +171,7 @@ fn keys_create_prints_a_key_with_the_requested_scopes() {
         .split_whitespace()
         .find(|w| w.starts_with("isk_"))
         .unwrap();
-    let keys = issuance::management::auth::ApiKeys::load(&[], None, dir.path()).unwrap();
+    let keys = issuance::http::management::auth::ApiKeys::load(&[], None, dir.path()).unwrap();
     let found = keys.authenticate(key).unwrap();
     assert_eq!(found.name, "backend");
 

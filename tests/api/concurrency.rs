@@ -4,8 +4,8 @@
 use std::collections::BTreeSet;
 
 use chrono::Duration;
+use issuance::app::offers::{CommandError, CommandMeta};
 use issuance::crypto::codes;
-use issuance::offers::{CommandError, CommandMeta};
 use issuance_domain::offer::{
     stream_id, NewRedemption, OfferCommand, OfferError, PresentedGrant, RedeemOffer,
 };

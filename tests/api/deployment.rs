@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use issuance::config::{LoadedConfig, BUILT_IN_CONFIG};
-use issuance::pg::PgTarget;
+use issuance::store::pg::PgTarget;
 use serde_yaml::Value;
 
 const COMPOSE: &str = include_str!("../../docker-compose.yml");
@@ -200,7 +200,7 @@ fn the_service_environment_in_compose_is_a_valid_configuration() {
         Some(events.as_str())
     );
     assert_eq!(
-        issuance::stores::read_store_url(&config.settings),
+        issuance::node::stores::read_store_url(&config.settings),
         reads.as_str()
     );
     assert!(env["ISSUANCE_ADMIN_KEY"].starts_with("${ISSUANCE_ADMIN_KEY:?"));

@@ -4,9 +4,9 @@
 //! more can be issued.
 
 use chrono::Duration;
+use issuance::app::offers::CommandError;
+use issuance::app::retention;
 use issuance::crypto::sealing;
-use issuance::offers::CommandError;
-use issuance::retention;
 use issuance_domain::offer::{stream_id, OfferCreated, OfferError};
 use reqwest::Method;
 use serde_json::{json, Value};

@@ -291,7 +291,8 @@ async fn start_up_fails_clearly_when_a_required_broker_is_unreachable() {
         ],
     )
     .unwrap();
-    let error = match issuance::startup::Application::build(config, Default::default()).await {
+    let error = match issuance::node::startup::Application::build(config, Default::default()).await
+    {
         Ok(_) => panic!("start-up succeeded without the broker"),
         Err(error) => format!("{error:#}"),
     };

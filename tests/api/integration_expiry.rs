@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
+use issuance::app::offers::OfferRepository;
 use issuance::integration::expiry;
-use issuance::offers::OfferRepository;
 use issuance_domain::offer::stream_id;
 use serde_json::json;
 

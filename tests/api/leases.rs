@@ -5,8 +5,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use issuance::lease::{run_with_lease, Leases};
-use issuance::pg::PgTarget;
+use issuance::node::lease::{run_with_lease, Leases};
+use issuance::store::pg::PgTarget;
 use tokio::sync::watch;
 
 use crate::support::TestDatabase;

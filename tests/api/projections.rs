@@ -3,10 +3,10 @@
 
 use std::sync::Arc;
 
-use issuance::offers::{CommandMeta, OfferRepository};
+use issuance::app::offers::{CommandMeta, OfferRepository};
+use issuance::node::stores;
 use issuance::projector::{self, OfferViewProjection, Projection};
 use issuance::readstore::OfferQuery;
-use issuance::stores;
 use issuance_domain::offer::{OfferCommand, RevokeOffer};
 use reqwest::Method;
 use serde_json::{json, Value};

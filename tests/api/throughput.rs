@@ -16,7 +16,7 @@ use crate::support::TestDatabase;
 #[ignore = "a measurement, not a check"]
 async fn postgres_append_throughput() {
     let database = TestDatabase::new();
-    let target = issuance::pg::PgTarget::parse(&database.url()).unwrap();
+    let target = issuance::store::pg::PgTarget::parse(&database.url()).unwrap();
     let store = std::sync::Arc::new(
         issuance::store::postgres::PgEventStore::open(&target, target.pool().unwrap())
             .await

@@ -1,7 +1,7 @@
 //! Replays: proofs, nonces, pre-authorized codes and access tokens work once, or not after
 //! their offer was revoked.
 
-use issuance::wallet::nonce::purge_expired;
+use issuance::http::wallet::nonce::purge_expired;
 use serde_json::{json, Value};
 
 use crate::support::wallet::*;
@@ -204,7 +204,7 @@ async fn postgres_secrets(
         &overrides,
     )
     .unwrap();
-    issuance::stores::open(&config.settings)
+    issuance::node::stores::open(&config.settings)
         .await
         .unwrap()
         .secrets

@@ -12,7 +12,7 @@
 //! token endpoint redeems that offer once the session has accepted the exchange.
 //!
 //! - [`command`], [`event`], [`error`]: what is asked, what happened, what was refused.
-//! - [`decide`](crate::authorization::decide): every rule; [`state`]: the fold.
+//! - [`decide`](crate::http::authorization::decide): every rule; [`state`]: the fold.
 
 mod aggregate;
 pub mod command;

@@ -18,10 +18,10 @@ use tokio::sync::watch;
 use super::connection::{connect, AmqpError};
 use super::topology::{self, short};
 use super::AmqpContext;
-use crate::health::HealthRegistry;
 use crate::integration::envelope::EventEnvelope;
 use crate::integration::relay::{self, Backoff, RelayError, RelaySink};
 use crate::integration::store::IntegrationStore;
+use crate::node::health::HealthRegistry;
 use crate::store::EventStore;
 
 /// The AMQP relay's checkpoint name.

@@ -33,7 +33,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::offers::personal;
+use crate::app::offers::personal;
 use crate::store::{SecretStore, StoreError};
 
 /// The status a callback reports.

@@ -23,8 +23,8 @@ use super::callbacks::CallbackProcessor;
 use super::envelope::EventEnvelope;
 use super::relay::{self, Backoff, RelayError, RelaySink};
 use super::store::{IntegrationStore, NewCallback};
+use crate::app::offers::OfferRepository;
 use crate::clock::Clock;
-use crate::offers::OfferRepository;
 use crate::store::EventStore;
 
 /// The embedded relay's checkpoint name.

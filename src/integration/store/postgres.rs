@@ -21,9 +21,9 @@ use super::{
     DeadLetter, DeadLetterCursor, DeadLetterPage, DestinationBacklog, DueFilter, IntegrationStore,
     IntegrationStoreError, NewCallback, OutboxItem, RequeueSelection, Settlement,
 };
-use crate::pg::{Migration, PgError, PgTarget};
 use crate::readstore::postgres::PgReadStore;
 use crate::readstore::sql::{select_checkpoint, upsert_checkpoint, POSTGRES};
+use crate::store::pg::{Migration, PgError, PgTarget};
 
 /// Migration track of the integration store.
 const TRACK: &str = "integration_store_migrations";

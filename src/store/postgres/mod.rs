@@ -25,7 +25,7 @@ use uuid::Uuid;
 pub use secrets::PgSecretStore;
 
 use super::{AppendOutcome, EventStore, ExpectedVersion, KeyChange, NonceUse, StoreError};
-use crate::pg::{self, PgError, PgTarget};
+use crate::store::pg::{self, PgError, PgTarget};
 use append::Appender;
 
 /// Concurrent append transactions per node (each takes one pooled connection while it

@@ -16,8 +16,8 @@ use deadpool_postgres::Pool;
 use issuance_domain::LogPosition;
 use tokio::sync::{oneshot, watch};
 
-use crate::pg::{lock_key, PgTarget};
 use crate::store::advance;
+use crate::store::pg::{lock_key, PgTarget};
 
 /// Least time between two announcements of one node.
 const ANNOUNCE_PAUSE: Duration = Duration::from_millis(10);

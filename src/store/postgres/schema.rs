@@ -3,7 +3,7 @@
 //! The two stores keep separate migration tracks, because with EventStoreDB the secrets
 //! live in a PostgreSQL read-store database that has no event tables.
 
-use crate::pg::Migration;
+use crate::store::pg::Migration;
 
 /// Migration track of the event store.
 pub(super) const EVENTS_TRACK: &str = "event_store_migrations";

@@ -10,7 +10,7 @@ use deadpool_postgres::Pool;
 use uuid::Uuid;
 
 use super::{pg_error, schema};
-use crate::pg::{self, PgTarget};
+use crate::store::pg::{self, PgTarget};
 use crate::store::{DataKey, SecretStore, StoreError};
 
 /// Destroyed keys are pruned by one `VACUUM` per this interval at most.

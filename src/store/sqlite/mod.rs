@@ -29,8 +29,8 @@ use super::{
     AppendOutcome, DataKey, EventStore, ExpectedVersion, KeyChange, NonceUse, SecretStore,
     StoreError,
 };
-use crate::sqlite_checkpointer::Checkpointer;
-use crate::sqlite_pool::{PoolError, SqlitePool};
+use crate::store::sqlite_checkpointer::Checkpointer;
+use crate::store::sqlite_pool::{PoolError, SqlitePool};
 use recent::{RecentEvents, RECENT_EVENTS};
 use writer::WriteOp;
 
@@ -70,7 +70,7 @@ struct Inner {
 impl SqliteStore {
     /// Opens (creating if needed) the store at `path`, migrates it and starts the writer.
     pub fn open(path: &Path, durability: Durability) -> Result<SqliteStore, StoreError> {
-        crate::private_files::prepare_sqlite(path)
+        crate::data_dir::private_files::prepare_sqlite(path)
             .map_err(|e| unavailable(format!("cannot create {}: {e}", path.display())))?;
         let mut connection = schema::open_writer(path, durability)?;
         schema::migrate(&mut connection)?;

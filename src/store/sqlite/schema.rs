@@ -7,7 +7,7 @@ use std::time::Duration;
 use rusqlite::Connection;
 
 use super::{sql_error, Durability};
-use crate::sqlite_checkpointer::{WRITER_AUTOCHECKPOINT, WRITER_CACHE_KIB};
+use crate::store::sqlite_checkpointer::{WRITER_AUTOCHECKPOINT, WRITER_CACHE_KIB};
 use crate::store::StoreError;
 
 /// Versioned migrations; never edit one that shipped, add a new one.

@@ -4,9 +4,9 @@ use std::sync::Arc;
 
 use issuance::config::{LoadedConfig, BUILT_IN_CONFIG};
 use issuance::integration::store::IntegrationStore;
+use issuance::node::stores;
 use issuance::readstore::{AuditStore, OfferViewStore};
 use issuance::store::{EventStore, SecretStore};
-use issuance::stores;
 use serde_json::{json, Value};
 use tempfile::TempDir;
 

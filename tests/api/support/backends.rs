@@ -118,7 +118,7 @@ impl TestDatabase {
 
     /// A client whose search path is this schema.
     pub async fn client(&self) -> tokio_postgres::Client {
-        let target = issuance::pg::PgTarget::parse(&self.url()).unwrap();
+        let target = issuance::store::pg::PgTarget::parse(&self.url()).unwrap();
         target.connect().await.unwrap().0
     }
 }

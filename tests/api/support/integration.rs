@@ -12,9 +12,9 @@ use std::time::Duration;
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use futures_util::StreamExt;
 use hmac::{Hmac, Mac};
+use issuance::app::offers::CommandMeta;
 use issuance::clock::{Clock, SystemClock};
 use issuance::crypto::codes;
-use issuance::offers::CommandMeta;
 use issuance_domain::offer::{
     IssueCredentials, NewCredential, NewRedemption, OfferCommand, PresentedGrant, RedeemOffer,
 };
@@ -708,7 +708,7 @@ pub async fn wrong_tx_code(app: &TestApp, created: &Value) {
 pub async fn sealed_thumbprint(app: &TestApp, offer_id: Uuid, thumbprint: &str) -> Sealed {
     let key = app.state.secrets.data_key(offer_id).await.unwrap();
     let key = key.unwrap_or_else(issuance::crypto::sealing::generate_key);
-    issuance::offers::personal::seal_text(
+    issuance::app::offers::personal::seal_text(
         &key,
         offer_id,
         issuance_domain::sealed::purpose::HOLDER_KEY_THUMBPRINT,

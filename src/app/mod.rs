@@ -1,0 +1,8 @@
+//! The application layer: the command path of every aggregate ([`repository`], with its state
+//! cache [`state_cache`]), the offer use cases ([`offers`]) and the retention task
+//! ([`retention`]).
+
+pub mod offers;
+pub mod repository;
+pub mod retention;
+pub mod state_cache;

@@ -1,0 +1,363 @@
+//! Loading and changing aggregates through the event store: load the stream, decide,
+//! append with optimistic concurrency, retry on conflict. Written once for every
+//! [`EventSourced`] aggregate (the Offer, the AuthorizationSession).
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use issuance_domain::{EventMetadata, EventSourced, LogPosition, NewEvent, StoredEvent};
+use uuid::Uuid;
+
+use crate::app::state_cache::StateCache;
+use crate::clock::Clock;
+use crate::store::{EventStore, ExpectedVersion, KeyChange, NonceUse, StoreError};
+
+/// How often a command is re-decided after losing an optimistic-concurrency race (only
+/// writers on other nodes can cause one: this node serialises its own, see [`Stripes`]).
+const MAX_ATTEMPTS: usize = 16;
+
+/// Number of lock stripes.
+const STRIPES: usize = 1024;
+
+/// Striped locks that serialise this process's commands on one aggregate instance: racing
+/// writers wait instead of loading, deciding and failing their append over and over.
+struct Stripes(Vec<tokio::sync::Mutex<()>>);
+
+impl Stripes {
+    fn new() -> Self {
+        Stripes((0..STRIPES).map(|_| tokio::sync::Mutex::new(())).collect())
+    }
+
+    fn of(&self, id: Uuid) -> &tokio::sync::Mutex<()> {
+        let index = (id.as_u128() % STRIPES as u128) as usize;
+        &self.0[index]
+    }
+}
+
+/// Who issues a command, for the events' metadata.
+#[derive(Debug, Clone, Default)]
+pub struct CommandMeta {
+    /// API key name, `wallet` or `system`.
+    pub actor: String,
+    /// The HTTP request id.
+    pub request_id: Option<String>,
+    /// The client IP, when recording it is enabled.
+    pub client_ip: Option<String>,
+}
+
+impl CommandMeta {
+    /// Metadata for the engine's own decisions.
+    pub fn system() -> Self {
+        CommandMeta {
+            actor: "system".into(),
+            ..Default::default()
+        }
+    }
+
+    fn at(&self, occurred_at: DateTime<Utc>) -> EventMetadata {
+        EventMetadata {
+            actor: self.actor.clone(),
+            request_id: self.request_id.clone(),
+            occurred_at,
+            client_ip: self.client_ip.clone(),
+            // Events of older versions carry one; a holder key is personal data that
+            // erasure must reach, so it is recorded only sealed (`CredentialIssued`).
+            holder_key_thumbprint: None,
+        }
+    }
+}
+
+/// Why a command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RepositoryError<E: std::error::Error + 'static> {
+    /// The aggregate rejected it.
+    #[error(transparent)]
+    Rejected(E),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A stored event could not be decoded.
+    #[error("stream {stream_id} has an undecodable event: {detail}")]
+    Corrupt {
+        /// The stream.
+        stream_id: String,
+        /// What failed.
+        detail: String,
+    },
+    /// Too many concurrent writers kept winning the race.
+    #[error("{0} is under heavy concurrent modification; retry")]
+    Contention(String),
+}
+
+/// The result of a command.
+#[derive(Debug, Clone)]
+pub struct Executed<A: EventSourced> {
+    /// The events appended (empty if the command changed nothing).
+    pub events: Vec<A::Event>,
+    /// The aggregate after them.
+    pub state: A,
+    /// Global position of the last appended event.
+    pub position: Option<LogPosition>,
+    /// When the command was decided.
+    pub decided_at: DateTime<Utc>,
+}
+
+/// What an append does besides appending, in the same transaction.
+enum SideEffect {
+    /// Records these nonces as used (none: a plain append).
+    ConsumeNonces(Vec<NonceUse>),
+    /// Changes the instance's data key.
+    ChangeKey(KeyChange),
+}
+
+/// Loads and changes the instances of aggregate `A`.
+pub struct Repository<A> {
+    store: Arc<dyn EventStore>,
+    clock: Arc<dyn Clock>,
+    stripes: Arc<Stripes>,
+    cache: Arc<StateCache<A>>,
+    aggregate: PhantomData<fn() -> A>,
+}
+
+/// States cached per aggregate type (a few KB each).
+const CACHED_STATES: usize = 8192;
+
+impl<A> Clone for Repository<A> {
+    fn clone(&self) -> Self {
+        Repository {
+            store: self.store.clone(),
+            clock: self.clock.clone(),
+            stripes: self.stripes.clone(),
+            cache: self.cache.clone(),
+            aggregate: PhantomData,
+        }
+    }
+}
+
+impl<A: EventSourced> Repository<A> {
+    /// A repository over `store`.
+    pub fn new(store: Arc<dyn EventStore>, clock: Arc<dyn Clock>) -> Self {
+        Repository {
+            store,
+            clock,
+            stripes: Arc::new(Stripes::new()),
+            cache: Arc::new(StateCache::new(CACHED_STATES)),
+            aggregate: PhantomData,
+        }
+    }
+
+    /// The instance's current state (`A::default()`, version 0, if it does not exist).
+    ///
+    /// From the cache when the store has no other writer; otherwise the cached state is
+    /// brought up to date with the events after its version (usually none).
+    pub async fn load(&self, id: Uuid) -> Result<A, RepositoryError<A::Error>> {
+        // Without the instance's lock an append may land between reading the stream and
+        // caching it; an entry evicted meanwhile would then come back outdated. With the
+        // embedded store (no catch-up on cache hits) only locked loads may fill the cache.
+        let may_cache = !self.store.single_writer();
+        self.load_with(id, may_cache).await
+    }
+
+    /// The instance's state, possibly behind the store when other writers exist, and
+    /// whether it is known to be current. For checks whose failure the caller confirms on
+    /// [`Repository::load`] and whose success a later append's expected version proves.
+    pub async fn load_cached(&self, id: Uuid) -> Result<(A, bool), RepositoryError<A::Error>> {
+        match self.cache.get(id) {
+            Some(state) => Ok((state, self.store.single_writer())),
+            None => Ok((self.load(id).await?, true)),
+        }
+    }
+
+    async fn load_with(&self, id: Uuid, may_cache: bool) -> Result<A, RepositoryError<A::Error>> {
+        let stream_id = A::stream_id(id);
+        let cached = self.cache.get(id);
+        if let Some(state) = &cached {
+            if self.store.single_writer() {
+                return Ok(state.clone());
+            }
+        }
+        let (mut state, recorded) = match cached {
+            Some(state) => {
+                let newer = self
+                    .store
+                    .read_stream_after(&stream_id, state.version())
+                    .await?;
+                (state, newer)
+            }
+            None => (A::default(), self.store.read_stream(&stream_id).await?),
+        };
+        let changed = !recorded.is_empty();
+        for event in recorded {
+            let decoded = A::Event::decode(&event.event_type, event.event_version, &event.payload)
+                .map_err(|e| RepositoryError::Corrupt {
+                    stream_id: stream_id.clone(),
+                    detail: e.to_string(),
+                })?;
+            state.evolve(decoded);
+        }
+        if may_cache && changed && state.version() > 0 {
+            // Never replaces a newer state an append cached meanwhile.
+            self.cache
+                .put_newer(id, state.clone(), |old, new| new.version() > old.version());
+        }
+        Ok(state)
+    }
+
+    /// Decides `command` against the current state and appends the result; on a
+    /// concurrency conflict reloads and decides again. `command` receives the state and the
+    /// current time.
+    pub async fn execute(
+        &self,
+        id: Uuid,
+        meta: &CommandMeta,
+        command: impl FnMut(&A, DateTime<Utc>) -> A::Command,
+    ) -> Result<Executed<A>, RepositoryError<A::Error>> {
+        self.execute_consuming(id, meta, Vec::new(), command).await
+    }
+
+    /// [`Repository::execute`] whose append also records `nonces` as used, in the same
+    /// transaction ([`EventStore::append_consuming`]): a nonce used before fails the
+    /// command with [`StoreError::NonceReused`] and writes nothing. Only on stores that
+    /// [consume nonces with appends](EventStore::consumes_nonces_with_appends).
+    pub async fn execute_consuming(
+        &self,
+        id: Uuid,
+        meta: &CommandMeta,
+        nonces: Vec<NonceUse>,
+        command: impl FnMut(&A, DateTime<Utc>) -> A::Command,
+    ) -> Result<Executed<A>, RepositoryError<A::Error>> {
+        self.execute_with(id, meta, SideEffect::ConsumeNonces(nonces), command)
+            .await
+    }
+
+    /// [`Repository::execute`] whose append also makes `change` to the data key of `id`,
+    /// in the same transaction ([`EventStore::append_changing_key`]): both happen or
+    /// neither. A command that changes nothing changes no key. Only on stores that
+    /// [change keys with appends](EventStore::changes_keys_with_appends).
+    pub async fn execute_changing_key(
+        &self,
+        id: Uuid,
+        meta: &CommandMeta,
+        change: KeyChange,
+        command: impl FnMut(&A, DateTime<Utc>) -> A::Command,
+    ) -> Result<Executed<A>, RepositoryError<A::Error>> {
+        self.execute_with(id, meta, SideEffect::ChangeKey(change), command)
+            .await
+    }
+
+    /// Whether [`Repository::execute_changing_key`] is available on this store.
+    pub fn changes_keys_with_appends(&self) -> bool {
+        self.store.changes_keys_with_appends()
+    }
+
+    async fn execute_with(
+        &self,
+        id: Uuid,
+        meta: &CommandMeta,
+        effect: SideEffect,
+        mut command: impl FnMut(&A, DateTime<Utc>) -> A::Command,
+    ) -> Result<Executed<A>, RepositoryError<A::Error>> {
+        let stream_id = A::stream_id(id);
+        let _serialised = self.stripes.of(id).lock().await;
+        // With other writers a cached state may be behind. Rather than reading the stream
+        // tail first, the first attempt decides on the cached state and lets the append's
+        // expected version prove it current; a decision on a state that is not proven (a
+        // rejection or no events) is dropped and taken again on the stored state, since a
+        // newer state could decide otherwise.
+        let mut optimistic = true;
+        let mut attempt = 0;
+        while attempt < MAX_ATTEMPTS {
+            if attempt > 0 {
+                // Another node won the race; back off a little, with jitter.
+                let jitter = rand::random::<u64>() % (1 << attempt.min(6));
+                tokio::time::sleep(std::time::Duration::from_millis(jitter)).await;
+            }
+            let (state, unproven) = if optimistic {
+                // Not cached: decide as if the instance did not exist yet. A creation then
+                // needs no read at all (its append expects no stream); anything else is
+                // rejected and decided again on the stored state.
+                optimistic = false;
+                match self.cache.get(id) {
+                    Some(state) => (state, !self.store.single_writer()),
+                    None => (A::default(), true),
+                }
+            } else {
+                // Under the instance's lock: what this load reads is current, so it may be cached.
+                (self.load_with(id, true).await?, false)
+            };
+            let now = self.clock.now();
+            let decided = state.decide(command(&state, now));
+            if unproven && !matches!(&decided, Ok(events) if !events.is_empty()) {
+                continue;
+            }
+            attempt += 1;
+            let events = decided.map_err(RepositoryError::Rejected)?;
+            // Nonces are spent even by a command that changes nothing.
+            if events.is_empty()
+                && !matches!(&effect, SideEffect::ConsumeNonces(n) if !n.is_empty())
+            {
+                return Ok(Executed {
+                    events,
+                    state,
+                    position: None,
+                    decided_at: now,
+                });
+            }
+            let metadata = meta.at(now);
+            let new_events = events
+                .iter()
+                .map(|event| NewEvent {
+                    event_id: Uuid::now_v7(),
+                    event_type: event.event_type().to_string(),
+                    event_version: event.event_version(),
+                    payload: event.payload(),
+                    metadata: metadata.clone(),
+                })
+                .collect();
+            let expected = ExpectedVersion::from_version(state.version());
+            // A conflict rolls the side effect back with the events: the retry repeats it.
+            let appended = match &effect {
+                SideEffect::ConsumeNonces(nonces) if !nonces.is_empty() => {
+                    self.store
+                        .append_consuming(&stream_id, expected, new_events, nonces.clone())
+                        .await
+                }
+                SideEffect::ConsumeNonces(_) => {
+                    self.store.append(&stream_id, expected, new_events).await
+                }
+                SideEffect::ChangeKey(change) => {
+                    self.store
+                        .append_changing_key(&stream_id, expected, new_events, id, change.clone())
+                        .await
+                }
+            };
+            match appended {
+                Ok(outcome) => {
+                    let mut state = state;
+                    for event in &events {
+                        state.evolve(event.clone());
+                    }
+                    // Under the instance's lock: no other command of this process can
+                    // interleave between the append and this update.
+                    self.cache
+                        .put_newer(id, state.clone(), |old, new| new.version() > old.version());
+                    let position = (!events.is_empty()).then_some(outcome.last_position);
+                    return Ok(Executed {
+                        events,
+                        state,
+                        position,
+                        decided_at: now,
+                    });
+                }
+                Err(StoreError::Conflict { .. }) => {
+                    // Another writer moved the stream on: never trust the cached state again.
+                    self.cache.forget(id);
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(RepositoryError::Contention(stream_id))
+    }
+}

@@ -1,0 +1,106 @@
+//! The authorization-code flow (OID4VCI 1.0 §5, §6; RFC 6749 §4.1) on the wallet API, and
+//! the login hand-off to the institution.
+//!
+//! ```text
+//! wallet ──POST /par──────────▶ AuthorizationRequested            (par, request)
+//! browser ─GET /authorize─────▶ LoginStarted ──302──▶ institution's login_url?login_challenge=…
+//! institution ─PUT /authorization-sessions/{challenge}/accept|reject (management API)
+//!                             ▶ AuthorizationGranted | AuthorizationDenied
+//!                             ◀ {"redirect_to": "<redirect_uri>?code=…&state=…&iss=…"}
+//! wallet ──POST /token (authorization_code, PKCE)──▶ AuthorizationCodeExchanged, then
+//!                                                     OfferRedeemed on the offer's stream
+//! ```
+//!
+//! - [`request`]: validation of authorization request parameters (PAR and direct);
+//!   [`clients`]: the wallet clients; [`handles`]: request URIs, login challenges, codes.
+//! - [`par`], [`authorize`]: the two endpoints; [`redirect`]: responses to the wallet.
+//! - [`login`]: accepting or rejecting a login (the management API's handlers call it).
+//! - [`token_exchange`]: the `authorization_code` grant; [`dpop`]: DPoP proofs (RFC 9449).
+
+pub mod authorize;
+pub mod clients;
+pub mod dpop;
+pub mod handles;
+pub mod login;
+pub mod par;
+pub mod redirect;
+pub mod request;
+pub mod token_exchange;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use issuance_domain::authorization::{
+    AuthorizationCommand, AuthorizationError, AuthorizationSession,
+};
+use uuid::Uuid;
+
+use crate::app::repository::{CommandMeta, Executed, Repository, RepositoryError};
+use crate::clock::Clock;
+use crate::config::AuthorizationSettings;
+use crate::http::state::AppState;
+use crate::http::wallet::errors::{ErrorCode, WalletError};
+use crate::store::EventStore;
+
+/// Loads and changes authorization sessions.
+pub type SessionRepository = Repository<AuthorizationSession>;
+/// Why a session command failed.
+pub type SessionError = RepositoryError<AuthorizationError>;
+
+/// What the authorization-code flow keeps in the application state.
+#[derive(Clone)]
+pub struct Authorization {
+    /// Session commands.
+    pub sessions: SessionRepository,
+    /// The wallet clients.
+    pub clients: Arc<clients::ClientRegistry>,
+}
+
+impl Authorization {
+    /// The flow's state over `store`.
+    pub fn new(
+        settings: &AuthorizationSettings,
+        store: Arc<dyn EventStore>,
+        clock: Arc<dyn Clock>,
+    ) -> Authorization {
+        Authorization {
+            sessions: SessionRepository::new(store, clock),
+            clients: Arc::new(clients::ClientRegistry::new(settings)),
+        }
+    }
+}
+
+/// Decides a session command and appends its events (counted in the metrics).
+pub(crate) async fn execute(
+    state: &AppState,
+    session_id: Uuid,
+    meta: &CommandMeta,
+    command: impl FnMut(&AuthorizationSession, DateTime<Utc>) -> AuthorizationCommand,
+) -> Result<Executed<AuthorizationSession>, SessionError> {
+    let executed = state
+        .authorization
+        .sessions
+        .execute(session_id, meta, command)
+        .await?;
+    state.metrics.record_appended(&executed.events);
+    Ok(executed)
+}
+
+/// The endpoints exist only when a login URL is configured.
+fn ensure_enabled(settings: &AuthorizationSettings) -> Result<&str, WalletError> {
+    settings
+        .login_url
+        .as_deref()
+        .ok_or_else(|| WalletError::new(ErrorCode::NotFound, "no such endpoint"))
+}
+
+/// A session rejection where no endpoint-specific answer applies.
+pub(crate) fn session_rejection(error: AuthorizationError) -> WalletError {
+    match error {
+        AuthorizationError::InvalidRequest(reason) => {
+            WalletError::new(ErrorCode::InvalidRequest, reason)
+        }
+        AuthorizationError::AlreadyExists => WalletError::internal(&error),
+        other => WalletError::new(ErrorCode::InvalidRequest, other.to_string()),
+    }
+}

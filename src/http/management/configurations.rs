@@ -1,0 +1,56 @@
+//! `GET /credential-configurations`: both formats, SD-JWT VC first.
+
+use actix_web::{web, HttpResponse};
+use issuance_domain::mdoc_config::FORMAT_MSO_MDOC;
+use serde_json::json;
+
+use super::auth::{Caller, Scope};
+use super::error::ApiError;
+use crate::http::state::AppState;
+
+/// Lists the configured credential types.
+pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
+    caller
+        .require(Scope::OffersRead)
+        .or_else(|_| caller.require(Scope::OffersWrite))?;
+    let items: Vec<_> = state
+        .catalog
+        .iter()
+        .map(|c| {
+            json!({
+                "id": c.id,
+                "format": c.format,
+                "vct": c.vct,
+                "scope": c.scope,
+                "display": c.display,
+                "validity_seconds": c.validity_seconds,
+                "claims": c.claims.iter().map(|claim| json!({
+                    "path": claim.path,
+                    "name": claim.path.to_string(),
+                    "mandatory": claim.mandatory,
+                    "selectively_disclosable": claim.selectively_disclosable,
+                    "value_type": claim.value_type,
+                    "display": claim.display,
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .chain(state.catalog.mdoc_iter().map(|c| {
+            json!({
+                "id": c.id,
+                "format": FORMAT_MSO_MDOC,
+                "doctype": c.doctype,
+                "scope": c.scope,
+                "display": c.display,
+                "validity_seconds": c.validity_seconds,
+                "claims": c.claims.iter().map(|claim| json!({
+                    "path": [claim.namespace, claim.element],
+                    "name": claim.name(),
+                    "mandatory": claim.mandatory,
+                    "value_type": claim.value_type,
+                    "display": claim.display,
+                })).collect::<Vec<_>>(),
+            })
+        }))
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({"items": items})))
+}

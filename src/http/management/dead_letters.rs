@@ -1,0 +1,134 @@
+//! Dead letters of status callbacks (`admin` scope):
+//! - `GET /dead-letters?limit=&cursor=` — oldest first, `{"items": [...], "next_cursor"}`;
+//! - `POST /dead-letters/{id}/requeue` — re-queue one (202, 404 if unknown);
+//! - `POST /dead-letters/requeue` — re-queue all (202 with the count).
+//!
+//! Re-queueing marks the dead letters durably and wakes the transport, which sends each
+//! as a fresh first attempt (same delivery id) and then removes it from the list.
+
+use actix_web::{web, HttpResponse};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde::Deserialize;
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::http::management::auth::{Caller, Scope};
+use crate::http::management::error::ApiError;
+use crate::http::state::AppState;
+use crate::integration::store::{DeadLetterCursor, IntegrationStoreError, RequeueSelection};
+
+/// Largest page.
+const MAX_LIMIT: usize = 500;
+/// Default page.
+const DEFAULT_LIMIT: usize = 50;
+
+/// Registers the dead-letter routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/dead-letters", web::get().to(list))
+        .route("/dead-letters/requeue", web::post().to(requeue_all))
+        .route("/dead-letters/{id}/requeue", web::post().to(requeue_one));
+}
+
+impl From<IntegrationStoreError> for ApiError {
+    fn from(error: IntegrationStoreError) -> Self {
+        ApiError::unavailable(&error)
+    }
+}
+
+/// Query parameters of the listing.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListParams {
+    limit: Option<usize>,
+    cursor: Option<String>,
+}
+
+fn encode(cursor: DeadLetterCursor) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{}|{}", cursor.dead_at_micros, cursor.id))
+}
+
+fn decode(text: &str) -> Option<DeadLetterCursor> {
+    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(text).ok()?).ok()?;
+    let (micros, id) = text.split_once('|')?;
+    Some(DeadLetterCursor {
+        dead_at_micros: micros.parse().ok()?,
+        id: Uuid::parse_str(id).ok()?,
+    })
+}
+
+/// A page of dead letters, oldest first.
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    params: web::Query<ListParams>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::Admin)?;
+    let params = params.into_inner();
+    let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
+    if limit == 0 || limit > MAX_LIMIT {
+        return Err(ApiError::invalid_request(format!(
+            "limit must be within 1..={MAX_LIMIT}"
+        )));
+    }
+    let cursor = match params.cursor.as_deref() {
+        None => None,
+        Some(text) => {
+            Some(decode(text).ok_or_else(|| ApiError::invalid_request("malformed cursor"))?)
+        }
+    };
+    let page = state.integration.store.dead_letters(limit, cursor).await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "items": page.items,
+        "next_cursor": page.next_cursor.map(encode),
+    })))
+}
+
+/// Re-queues one dead letter.
+pub async fn requeue_one(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::Admin)?;
+    let id = path.into_inner();
+    let count = requeue(&state, RequeueSelection::One(id)).await?;
+    if count == 0 {
+        return Err(ApiError::not_found(format!("dead letter {id} not found")));
+    }
+    Ok(HttpResponse::Accepted().json(json!({"requeued": count})))
+}
+
+/// Re-queues every dead letter.
+pub async fn requeue_all(
+    state: web::Data<AppState>,
+    caller: Caller,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::Admin)?;
+    let count = requeue(&state, RequeueSelection::All).await?;
+    Ok(HttpResponse::Accepted().json(json!({"requeued": count})))
+}
+
+async fn requeue(state: &AppState, selection: RequeueSelection) -> Result<u64, ApiError> {
+    let count = state.integration.store.request_requeue(selection).await?;
+    if count > 0 {
+        tracing::info!(count, "dead letters re-queued");
+        state.integration.requeue.notify_one();
+    }
+    Ok(count)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip() {
+        let cursor = DeadLetterCursor {
+            dead_at_micros: 1_700_000_000_000_000,
+            id: Uuid::new_v4(),
+        };
+        assert_eq!(decode(&encode(cursor)), Some(cursor));
+        assert_eq!(decode("not-a-cursor"), None);
+    }
+}

@@ -1,0 +1,57 @@
+//! `POST /offers/{id}/erase` (admin): erase the offer's claims by destroying its data key
+//! (crypto-shredding) and recording `ClaimsErased` (reason `admin_request`). The history
+//! and the audit chain stay intact; the claims are unrecoverable and nothing more can be
+//! issued from the offer.
+
+use actix_web::{web, HttpResponse};
+use issuance_domain::offer::OfferError;
+use uuid::Uuid;
+
+use crate::app::offers::erasure::{erase_claims, Erasure, REASON_ADMIN_REQUEST};
+use crate::app::offers::CommandError;
+use crate::http::management::auth::{Caller, Scope};
+use crate::http::management::command_meta::command_meta;
+use crate::http::management::error::ApiError;
+use crate::http::request_context::RequestContext;
+use crate::http::state::AppState;
+
+/// Erases an offer's claims: 204; 404 unknown offer; 409 `claims_already_erased`.
+pub async fn erase(
+    state: web::Data<AppState>,
+    caller: Caller,
+    context: RequestContext,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::Admin)?;
+    let offer_id = path.into_inner();
+    let meta = command_meta(&state, &caller, context);
+    let erasure = erase_claims(
+        &state.offers,
+        state.secrets.as_ref(),
+        offer_id,
+        REASON_ADMIN_REQUEST,
+        &meta,
+    )
+    .await
+    .map_err(|e| match e {
+        CommandError::Rejected(OfferError::NotFound) => {
+            ApiError::not_found(format!("offer {offer_id} not found"))
+        }
+        other => other.into(),
+    })?;
+    match erasure {
+        Erasure::Erased(_) => {
+            state
+                .metrics
+                .events_appended
+                .with_label_values(&["ClaimsErased"])
+                .inc();
+            tracing::info!(%offer_id, "claims erased on admin request");
+            Ok(HttpResponse::NoContent().finish())
+        }
+        Erasure::AlreadyErased => Err(ApiError::conflict(
+            "claims_already_erased",
+            format!("the claims of offer {offer_id} were already erased"),
+        )),
+    }
+}

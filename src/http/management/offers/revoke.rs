@@ -1,0 +1,65 @@
+//! `DELETE /offers/{id}`: revoke a live offer; its codes and tokens stop working at once
+//! (every wallet request re-reads the offer's stream).
+
+use actix_web::{web, HttpResponse};
+use issuance_domain::offer::{OfferCommand, OfferError, RevokeOffer};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::app::offers::CommandError;
+use crate::http::management::auth::{Caller, Scope};
+use crate::http::management::command_meta::command_meta;
+use crate::http::management::error::ApiError;
+use crate::http::request_context::RequestContext;
+use crate::http::state::AppState;
+
+/// `?reason=`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeParams {
+    reason: Option<String>,
+}
+
+/// Revokes an offer.
+pub async fn revoke(
+    state: web::Data<AppState>,
+    caller: Caller,
+    context: RequestContext,
+    path: web::Path<Uuid>,
+    params: web::Query<RevokeParams>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::OffersWrite)?;
+    let offer_id = path.into_inner();
+    let reason = params.into_inner().reason;
+    if reason.as_ref().is_some_and(|r| r.chars().count() > 500) {
+        return Err(ApiError::invalid_request(
+            "reason must be at most 500 characters",
+        ));
+    }
+    let meta = command_meta(&state, &caller, context);
+    let executed = state
+        .offers
+        .execute(offer_id, &meta, |_, _| {
+            OfferCommand::Revoke(RevokeOffer {
+                reason: reason.clone(),
+            })
+        })
+        .await
+        .map_err(|e| match e {
+            CommandError::Rejected(OfferError::NotFound) => {
+                ApiError::not_found(format!("offer {offer_id} not found"))
+            }
+            CommandError::Rejected(OfferError::Terminal(status)) => {
+                ApiError::conflict("offer_terminal", format!("the offer is already {status}"))
+            }
+            other => other.into(),
+        })?;
+    for event in &executed.events {
+        state
+            .metrics
+            .events_appended
+            .with_label_values(&[event.event_type()])
+            .inc();
+    }
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,241 @@
+//! The well-known documents: Credential Issuer Metadata (OID4VCI 1.0 §12.2), OAuth
+//! Authorization Server Metadata (RFC 8414; the issuer is its own authorization server)
+//! and the JWT VC Issuer Metadata with the issuer's keys (SD-JWT VC draft -13 §5).
+//!
+//! All three are rendered once at start-up and served as bytes, cacheable by wallets.
+
+use actix_web::http::header;
+use actix_web::web::Bytes;
+use actix_web::{web, HttpResponse};
+use issuance_credential::{IssuerKeys, SigningKey};
+use issuance_domain::credential_config::{
+    credential_metadata, CredentialCatalog, CredentialConfiguration, Display,
+};
+use serde_json::{json, Map, Value};
+
+use issuance_domain::offer::GRANT_AUTHORIZATION_CODE;
+
+use crate::app::offers::credential_offer::PRE_AUTHORIZED_GRANT_TYPE;
+use crate::config::AuthorizationSettings;
+use crate::http::state::AppState;
+
+/// How long wallets may cache the documents, seconds.
+const MAX_AGE_SECONDS: u32 = 300;
+
+/// Proof signing algorithms accepted in `jwt` proofs (and advertised).
+pub const PROOF_SIGNING_ALGS: &[&str] = &["ES256", "ES384", "ES512", "EdDSA"];
+
+/// The rendered documents.
+#[derive(Debug, Clone)]
+pub struct Documents {
+    credential_issuer: Bytes,
+    authorization_server: Bytes,
+    jwt_vc_issuer: Bytes,
+}
+
+/// What the documents are built from.
+pub struct Sources<'a> {
+    /// The Credential Issuer Identifier (no trailing slash).
+    pub issuer_url: &'a str,
+    /// Issuer display.
+    pub display: &'a [Display],
+    /// Maximum proofs per credential request.
+    pub batch_size: usize,
+    /// The credential configurations.
+    pub catalog: &'a CredentialCatalog,
+    /// The issuer's keys.
+    pub keys: &'a IssuerKeys,
+    /// The authorization-code flow and DPoP.
+    pub authorization: &'a AuthorizationSettings,
+    /// Whether credentials carry a status (Token Status Lists).
+    pub status_lists: bool,
+}
+
+/// `status_list_aggregation_endpoint` (draft-ietf-oauth-status-list §9.3): where relying
+/// parties find every status list of the issuer, e.g. to prefetch them.
+fn advertise_status_lists(sources: &Sources, metadata: &mut Map<String, Value>) {
+    if sources.status_lists {
+        metadata.insert(
+            "status_list_aggregation_endpoint".into(),
+            json!(format!("{}/status-lists", sources.issuer_url)),
+        );
+    }
+}
+
+impl Documents {
+    /// Renders all three documents.
+    pub fn render(sources: &Sources) -> Result<Documents, serde_json::Error> {
+        Ok(Documents {
+            credential_issuer: serde_json::to_vec(&credential_issuer(sources))?.into(),
+            authorization_server: serde_json::to_vec(&authorization_server(sources))?.into(),
+            jwt_vc_issuer: serde_json::to_vec(&jwt_vc_issuer(sources))?.into(),
+        })
+    }
+}
+
+/// OID4VCI 1.0 §12.2.4.
+fn credential_issuer(sources: &Sources) -> Value {
+    let issuer = sources.issuer_url;
+    let mut metadata = Map::new();
+    metadata.insert("credential_issuer".into(), json!(issuer));
+    metadata.insert(
+        "credential_endpoint".into(),
+        json!(format!("{issuer}/credential")),
+    );
+    metadata.insert("nonce_endpoint".into(), json!(format!("{issuer}/nonce")));
+    metadata.insert(
+        "notification_endpoint".into(),
+        json!(format!("{issuer}/notification")),
+    );
+    // Present if and only if batches are supported; `batch_size` must be at least 2.
+    if sources.batch_size >= 2 {
+        metadata.insert(
+            "batch_credential_issuance".into(),
+            json!({"batch_size": sources.batch_size}),
+        );
+    }
+    if !sources.display.is_empty() {
+        metadata.insert("display".into(), json!(sources.display));
+    }
+    let configurations: Map<String, Value> = sources
+        .catalog
+        .iter()
+        .map(|c| (c.id.clone(), configuration(c)))
+        .chain(
+            sources
+                .catalog
+                .mdoc_iter()
+                .map(|c| (c.id.clone(), c.metadata(PROOF_SIGNING_ALGS))),
+        )
+        .collect();
+    metadata.insert(
+        "credential_configurations_supported".into(),
+        Value::Object(configurations),
+    );
+    advertise_status_lists(sources, &mut metadata);
+    Value::Object(metadata)
+}
+
+/// One `dc+sd-jwt` configuration (§12.2.4, Appendix A.3.2), key-bound with `jwk` proofs.
+fn configuration(configuration: &CredentialConfiguration) -> Value {
+    let credential_metadata = credential_metadata(
+        &configuration.display,
+        configuration
+            .claims
+            .iter()
+            .map(|claim| (json!(claim.path), claim.mandatory, claim.display.as_slice())),
+    );
+    json!({
+        "format": configuration.format,
+        "scope": configuration.scope,
+        "vct": configuration.vct,
+        "cryptographic_binding_methods_supported": ["jwk"],
+        "credential_signing_alg_values_supported": [SigningKey::ALG],
+        "proof_types_supported": {
+            "jwt": {"proof_signing_alg_values_supported": PROOF_SIGNING_ALGS}
+        },
+        "credential_metadata": credential_metadata,
+    })
+}
+
+/// RFC 8414 §2, with the pre-authorized grant of OID4VCI 1.0 §12.3 and, when enabled, the
+/// authorization-code flow (PAR RFC 9126 §5, PKCE RFC 7636 §6.2, RFC 9207 §3, DPoP RFC 9449
+/// §5.1).
+fn authorization_server(sources: &Sources) -> Value {
+    let issuer = sources.issuer_url;
+    let authorization = sources.authorization;
+    let mut metadata = Map::new();
+    metadata.insert("issuer".into(), json!(issuer));
+    metadata.insert("token_endpoint".into(), json!(format!("{issuer}/token")));
+    advertise_status_lists(sources, &mut metadata);
+    if authorization.enabled() {
+        metadata.insert(
+            "authorization_endpoint".into(),
+            json!(format!("{issuer}/authorize")),
+        );
+        metadata.insert(
+            "pushed_authorization_request_endpoint".into(),
+            json!(format!("{issuer}/par")),
+        );
+        metadata.insert(
+            "require_pushed_authorization_requests".into(),
+            json!(authorization.require_pushed_authorization_requests),
+        );
+        metadata.insert("response_types_supported".into(), json!(["code"]));
+        metadata.insert("response_modes_supported".into(), json!(["query"]));
+        metadata.insert(
+            "grant_types_supported".into(),
+            json!([GRANT_AUTHORIZATION_CODE, PRE_AUTHORIZED_GRANT_TYPE]),
+        );
+        metadata.insert("code_challenge_methods_supported".into(), json!(["S256"]));
+        metadata.insert(
+            "authorization_response_iss_parameter_supported".into(),
+            json!(true),
+        );
+    } else {
+        // No authorization endpoint: the pre-authorized grant needs none.
+        metadata.insert("response_types_supported".into(), json!([]));
+        metadata.insert(
+            "grant_types_supported".into(),
+            json!([PRE_AUTHORIZED_GRANT_TYPE]),
+        );
+    }
+    metadata.insert(
+        "pre-authorized_grant_anonymous_access_supported".into(),
+        json!(true),
+    );
+    metadata.insert(
+        "token_endpoint_auth_methods_supported".into(),
+        json!(["none"]),
+    );
+    if authorization.dpop.enabled() {
+        metadata.insert(
+            "dpop_signing_alg_values_supported".into(),
+            json!(PROOF_SIGNING_ALGS),
+        );
+    }
+    metadata.insert(
+        "authorization_details_types_supported".into(),
+        json!(["openid_credential"]),
+    );
+    metadata.insert(
+        "scopes_supported".into(),
+        json!(sources
+            .catalog
+            .entries()
+            .map(|c| c.scope())
+            .collect::<Vec<_>>()),
+    );
+    Value::Object(metadata)
+}
+
+/// SD-JWT VC draft -13 §5: `{"issuer", "jwks"}`, every published key (active first).
+fn jwt_vc_issuer(sources: &Sources) -> Value {
+    json!({"issuer": sources.issuer_url, "jwks": sources.keys.jwks()})
+}
+
+/// A rendered document, cacheable by wallets for `MAX_AGE_SECONDS`.
+pub(super) fn serve(document: &Bytes) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .insert_header((
+            header::CACHE_CONTROL,
+            format!("public, max-age={MAX_AGE_SECONDS}"),
+        ))
+        .body(document.clone())
+}
+
+/// `GET /.well-known/openid-credential-issuer`.
+pub async fn credential_issuer_metadata(state: web::Data<AppState>) -> HttpResponse {
+    serve(&state.wallet.documents.credential_issuer)
+}
+
+/// `GET /.well-known/oauth-authorization-server`.
+pub async fn authorization_server_metadata(state: web::Data<AppState>) -> HttpResponse {
+    serve(&state.wallet.documents.authorization_server)
+}
+
+/// `GET /.well-known/jwt-vc-issuer`.
+pub async fn jwt_vc_issuer_metadata(state: web::Data<AppState>) -> HttpResponse {
+    serve(&state.wallet.documents.jwt_vc_issuer)
+}

@@ -1,0 +1,12 @@
+//! One running node of the service: opening its stores ([`stores`]), wiring everything into an
+//! application ([`startup`]), the leases that make background tasks singletons across nodes
+//! ([`lease`]), the deployment records that keep nodes' secrets consistent ([`deployment`]),
+//! component health ([`health`]), logging ([`telemetry`]) and graceful shutdown ([`shutdown`]).
+
+pub mod deployment;
+pub mod health;
+pub mod lease;
+pub mod shutdown;
+pub mod startup;
+pub mod stores;
+pub mod telemetry;

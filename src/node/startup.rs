@@ -1,0 +1,446 @@
+//! Building and running the service: stores, state, background tasks, both listeners.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::{web, App, HttpServer};
+use anyhow::Context;
+use issuance_credential::IssuerKeys;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::app::offers::OfferRepository;
+use crate::app::retention;
+use crate::clock::{Clock, SystemClock};
+use crate::config::LoadedConfig;
+use crate::crypto::document_signer;
+use crate::crypto::server_secret::ServerSecret;
+use crate::data_dir::lock::DataDirLock;
+use crate::http::management::auth::{create_key, ApiKeys, Scope};
+use crate::http::management::error as management_error;
+use crate::http::metrics::{ApiName, Metrics};
+use crate::http::state::AppState;
+use crate::http::{error_envelope, health, metrics, request_context};
+use crate::http::{management, wallet};
+use crate::integration;
+use crate::node::health::HealthRegistry;
+use crate::node::shutdown::{self, ShutdownSignals};
+use crate::node::{lease, stores};
+use crate::projector::{self, AuditProjection, OfferViewProjection, ProjectionProgress};
+use crate::readstore::{AUDIT_VIEW, OFFER_VIEW};
+
+/// A built service: listeners bound, background tasks started.
+pub struct Application {
+    wallet_port: u16,
+    management_port: u16,
+    wallet_server: Server,
+    management_server: Server,
+    state: web::Data<AppState>,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+    signals: Option<ShutdownSignals>,
+    lock: DataDirLock,
+}
+
+/// Options for building.
+#[derive(Default)]
+pub struct BuildOptions {
+    /// Pre-bound wallet listener (tests bind port 0 first to learn the public URL).
+    pub wallet_listener: Option<TcpListener>,
+    /// Pre-bound management listener.
+    pub management_listener: Option<TcpListener>,
+    /// A clock to use instead of the system clock.
+    pub clock: Option<Arc<dyn Clock>>,
+}
+
+impl Application {
+    /// Builds the service from its configuration.
+    pub async fn build(config: LoadedConfig, options: BuildOptions) -> anyhow::Result<Application> {
+        let settings = Arc::new(config.settings);
+        crate::data_dir::private_files::create_data_dir(&settings.data_dir).with_context(|| {
+            format!(
+                "cannot create data directory {}",
+                settings.data_dir.display()
+            )
+        })?;
+        // Held until the service stops: a second process on this directory refuses to start.
+        let lock = DataDirLock::acquire(&settings.data_dir)?;
+        let opened = stores::open(&settings)
+            .await
+            .context("cannot open the stores")?;
+        let server_secret = ServerSecret::from_settings(&settings)?;
+        let api_keys = bootstrap_api_keys(&settings)?;
+        let issuer_keys = Arc::new(load_issuer_keys(&settings)?);
+        // Every node of a deployment must use the same secrets as the shared store's.
+        crate::node::deployment::check(opened.secrets.as_ref(), &server_secret, &issuer_keys)
+            .await?;
+        let clock: Arc<dyn Clock> = options.clock.unwrap_or_else(|| Arc::new(SystemClock));
+        let metrics = Metrics::new().context("cannot register metrics")?;
+        let start = opened
+            .views
+            .checkpoint(OFFER_VIEW)
+            .await
+            .context("cannot read the offer view checkpoint")?;
+        let (progress_tx, offer_view_progress) = ProjectionProgress::new(start);
+        let audit_start = opened
+            .audit
+            .audit_head()
+            .await
+            .context("cannot read the audit view checkpoint")?
+            .checkpoint;
+        let (audit_progress_tx, audit_progress) = ProjectionProgress::new(audit_start);
+        let issuer_url = settings.public_url.trim_end_matches('/').to_string();
+        let document_signer = document_signer::load(
+            &settings,
+            config.catalog.has_mdoc(),
+            &issuer_url,
+            clock.now().timestamp(),
+        )?;
+        let wallet_api = Arc::new(
+            wallet::WalletState::new(
+                &settings,
+                &config.catalog,
+                &issuer_keys,
+                &issuer_url,
+                document_signer,
+            )
+            .context("cannot prepare the wallet API")?,
+        );
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let offers = OfferRepository::new(opened.events.clone(), clock.clone());
+        let health = HealthRegistry::default();
+        let (integration, integration_tasks) = integration::start(
+            &settings,
+            integration::Dependencies {
+                events: opened.events.clone(),
+                secrets: opened.secrets.clone(),
+                views: opened.views.clone(),
+                offers: offers.clone(),
+                clock: clock.clone(),
+                metrics: metrics.clone(),
+                health: health.clone(),
+                leases: opened.leases.clone(),
+                store: opened.integration.clone(),
+            },
+            &shutdown_rx,
+        )
+        .await
+        .context("cannot start the integration side (relay, callbacks, expiry)")?;
+        let authorization = crate::http::authorization::Authorization::new(
+            &settings.authorization,
+            opened.events.clone(),
+            clock.clone(),
+        );
+        let status_lists = Arc::new(crate::status::StatusLists::new(
+            &settings.status_lists,
+            &issuer_url,
+            &server_secret,
+            issuer_keys.clone(),
+            opened.events.clone(),
+            clock.clone(),
+        ));
+        let state = web::Data::new(AppState {
+            catalog: Arc::new(config.catalog),
+            issuer_url,
+            events: opened.events.clone(),
+            secrets: opened.secrets.clone(),
+            views: opened.views.clone(),
+            offers,
+            issuer_keys,
+            server_secret: server_secret.clone(),
+            clock,
+            api_keys,
+            offer_view_progress,
+            audit: opened.audit.clone(),
+            audit_progress,
+            metrics,
+            health,
+            integration,
+            leases: opened.leases.clone(),
+            settings: settings.clone(),
+            wallet: wallet_api,
+            authorization,
+            status_lists: status_lists.clone(),
+        });
+
+        let leases = opened.leases.clone();
+        let mut tasks = Vec::new();
+        // Singleton work runs under a lease: one node of a cluster at a time (always this
+        // one on the embedded store).
+        tasks.push(spawn_projector(
+            &leases,
+            OFFER_VIEW,
+            opened.events.clone(),
+            Arc::new(OfferViewProjection::new(
+                opened.views.clone(),
+                opened.secrets.clone(),
+                server_secret.clone(),
+            )),
+            progress_tx.clone(),
+            // Management reads wait for the view to reach the log's head (read-your-write);
+            // the wallet flow never waits for it, so batches may gather for a while.
+            std::time::Duration::from_millis(25),
+            &shutdown_rx,
+        ));
+        tasks.push(spawn_projector(
+            &leases,
+            AUDIT_VIEW,
+            opened.events.clone(),
+            Arc::new(AuditProjection::new(opened.audit.clone())),
+            audit_progress_tx.clone(),
+            std::time::Duration::from_millis(25),
+            &shutdown_rx,
+        ));
+        if leases.is_shared() {
+            // Read-your-write on a node whose projectors may run elsewhere.
+            tasks.push(tokio::spawn(projector::follow_checkpoint(
+                opened.views.clone(),
+                OFFER_VIEW,
+                progress_tx,
+                shutdown_rx.clone(),
+            )));
+        }
+        // Every node folds the status lists itself (no lease): it serves them and
+        // allocates from them.
+        tasks.push(tokio::spawn(projector::run(
+            opened.events.clone(),
+            Arc::new(crate::status::RegistryProjection(
+                status_lists.registry.clone(),
+            )),
+            watch::channel(issuance_domain::LogPosition::START).0,
+            // Status changes show within a second (the signer adds up to 500 ms).
+            std::time::Duration::from_millis(50),
+            shutdown_rx.clone(),
+        )));
+        tasks.push(tokio::spawn(
+            status_lists.tokens.clone().run(shutdown_rx.clone()),
+        ));
+        tasks.push(tokio::spawn(wallet::purge_used_nonces(
+            opened.secrets.clone(),
+            state.clock.clone(),
+            shutdown_rx.clone(),
+        )));
+        if let Some(hours) = settings.retention.erase_claims_after_hours {
+            let retention_state = state.clone();
+            tasks.push(tokio::spawn(lease::run_with_lease(
+                leases.clone(),
+                "retention",
+                shutdown_rx.clone(),
+                move |shutdown| retention::run(retention_state.clone(), hours, shutdown),
+            )));
+        }
+        tasks.extend(integration_tasks);
+
+        let wallet_listener = match options.wallet_listener {
+            Some(listener) => listener,
+            None => TcpListener::bind(&settings.wallet_addr)
+                .with_context(|| format!("cannot listen on {}", settings.wallet_addr))?,
+        };
+        let management_listener = match options.management_listener {
+            Some(listener) => listener,
+            None => TcpListener::bind(&settings.management_addr)
+                .with_context(|| format!("cannot listen on {}", settings.management_addr))?,
+        };
+        let wallet_port = wallet_listener.local_addr()?.port();
+        let management_port = management_listener.local_addr()?.port();
+        let workers = settings
+            .workers
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+        let body_limit = settings.limits.max_body_bytes;
+        let drain_timeout = settings.shutdown.drain_timeout;
+
+        let wallet_state = state.clone();
+        let wallet_metrics = web::Data::new(state.metrics.clone());
+        let wallet_server = HttpServer::new(move || {
+            App::new()
+                .app_data(wallet_state.clone())
+                .app_data(wallet_metrics.clone())
+                .app_data(ApiName("wallet"))
+                .app_data(web::PayloadConfig::new(body_limit))
+                .wrap(actix_web::middleware::from_fn(
+                    wallet::rate_limit::middleware,
+                ))
+                .wrap(actix_web::middleware::from_fn(error_envelope::wallet))
+                .wrap(actix_web::middleware::from_fn(shutdown::close_connections))
+                .wrap(actix_web::middleware::from_fn(metrics::middleware))
+                .wrap(actix_web::middleware::from_fn(request_context::middleware))
+                .configure(|cfg| wallet::configure(cfg, &wallet_state.wallet))
+        })
+        .workers(workers)
+        .shutdown_timeout(drain_timeout)
+        .listen(wallet_listener)?
+        .disable_signals()
+        .run();
+
+        let management_state = state.clone();
+        let management_metrics = web::Data::new(state.metrics.clone());
+        let management_server = HttpServer::new(move || {
+            App::new()
+                .app_data(management_state.clone())
+                .app_data(management_metrics.clone())
+                .app_data(ApiName("management"))
+                .app_data(
+                    web::JsonConfig::default()
+                        .limit(body_limit)
+                        .error_handler(management_error::json_error),
+                )
+                .app_data(web::QueryConfig::default().error_handler(management_error::query_error))
+                .app_data(web::PathConfig::default().error_handler(management_error::path_error))
+                .wrap(actix_web::middleware::from_fn(error_envelope::management))
+                .wrap(actix_web::middleware::from_fn(shutdown::close_connections))
+                .wrap(actix_web::middleware::from_fn(metrics::middleware))
+                .wrap(actix_web::middleware::from_fn(request_context::middleware))
+                .configure(health::configure)
+                .configure(management::configure)
+                .default_service(web::to(not_found))
+        })
+        .workers(workers.min(2))
+        .shutdown_timeout(drain_timeout)
+        .listen(management_listener)?
+        .disable_signals()
+        .run();
+
+        Ok(Application {
+            wallet_port,
+            management_port,
+            wallet_server,
+            management_server,
+            state,
+            shutdown,
+            tasks,
+            signals: None,
+            lock,
+        })
+    }
+
+    /// Shuts down gracefully on these signals (see [`crate::node::shutdown`]).
+    pub fn with_signals(mut self, signals: ShutdownSignals) -> Application {
+        self.signals = Some(signals);
+        self
+    }
+
+    /// The wallet listener's port.
+    pub fn wallet_port(&self) -> u16 {
+        self.wallet_port
+    }
+
+    /// The management listener's port.
+    pub fn management_port(&self) -> u16 {
+        self.management_port
+    }
+
+    /// A handle that stops both listeners (and so [`Application::run_until_stopped`]).
+    pub fn stop_handle(&self) -> StopHandle {
+        StopHandle {
+            wallet: self.wallet_server.handle(),
+            management: self.management_server.handle(),
+        }
+    }
+
+    /// The shared state (tests inspect stores through it).
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
+    }
+
+    /// Serves until both servers stop through a [`StopHandle`], or until a signal given to
+    /// [`Application::with_signals`] (then gracefully, see [`crate::node::shutdown`]); then stops
+    /// the background tasks at their checkpoints.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let _lock = self.lock;
+        shutdown::serve(shutdown::Running {
+            wallet: self.wallet_server,
+            management: self.management_server,
+            health: self.state.health.clone(),
+            background: self.shutdown,
+            tasks: self.tasks,
+            settings: self.state.settings.shutdown.clone(),
+            signals: self.signals,
+        })
+        .await
+    }
+}
+
+/// Spawns a projector under its lease.
+fn spawn_projector(
+    leases: &lease::Leases,
+    name: &'static str,
+    events: Arc<dyn crate::store::EventStore>,
+    projection: Arc<dyn projector::Projection>,
+    progress: watch::Sender<issuance_domain::LogPosition>,
+    linger: std::time::Duration,
+    shutdown: &watch::Receiver<bool>,
+) -> JoinHandle<()> {
+    tokio::spawn(lease::run_with_lease(
+        leases.clone(),
+        name,
+        shutdown.clone(),
+        move |shutdown| {
+            projector::run(
+                events.clone(),
+                projection.clone(),
+                progress.clone(),
+                linger,
+                shutdown,
+            )
+        },
+    ))
+}
+
+/// Stops a running [`Application`].
+#[derive(Clone)]
+pub struct StopHandle {
+    wallet: actix_web::dev::ServerHandle,
+    management: actix_web::dev::ServerHandle,
+}
+
+impl StopHandle {
+    /// Stops both listeners; `graceful` lets in-flight requests finish.
+    pub async fn stop(&self, graceful: bool) {
+        tokio::join!(self.wallet.stop(graceful), self.management.stop(graceful));
+    }
+}
+
+async fn not_found() -> Result<actix_web::HttpResponse, management_error::ApiError> {
+    Err(management_error::ApiError::not_found("no such endpoint"))
+}
+
+/// The issuer signing keys: the configured key file, else keys generated into
+/// `<data dir>/keys` (rotated with `issuance keys rotate`).
+pub fn load_issuer_keys(settings: &crate::config::Settings) -> anyhow::Result<IssuerKeys> {
+    match &settings.issuer.signing_key_file {
+        Some(file) => {
+            IssuerKeys::from_files(file, settings.issuer.certificate_chain_file.as_deref())
+                .with_context(|| format!("cannot load the issuer signing key {}", file.display()))
+        }
+        None => IssuerKeys::load_or_generate(&settings.data_dir.join("keys"))
+            .context("cannot load the issuer signing keys"),
+    }
+}
+
+/// Loads the API keys; on a first run with none, creates an admin key, prints it once and
+/// keeps only its hash.
+fn bootstrap_api_keys(settings: &crate::config::Settings) -> anyhow::Result<ApiKeys> {
+    let admin = settings.admin_key.as_ref().map(|k| k.0.as_str());
+    let keys = ApiKeys::load(&settings.api_keys, admin, &settings.data_dir)
+        .context("cannot load API keys")?;
+    if !keys.is_empty() {
+        return Ok(keys);
+    }
+    let key = create_key(&settings.data_dir, "admin", &[Scope::Admin])
+        .context("cannot create the first admin key")?;
+    // Printed, not logged: the key must not end up in log aggregation.
+    println!(
+        "\nNo management API key was configured, so one admin key was created.\n\
+         It is shown only this once; its hash is stored in {}:\n\n    {key}\n",
+        settings
+            .data_dir
+            .join(crate::http::management::auth::KEY_FILE)
+            .display()
+    );
+    Ok(ApiKeys::load(
+        &settings.api_keys,
+        admin,
+        &settings.data_dir,
+    )?)
+}
