@@ -12,6 +12,7 @@ mod error;
 mod integration;
 mod limits;
 mod mdoc_credentials;
+pub mod redact;
 mod retention_hours;
 mod settings;
 mod shutdown;

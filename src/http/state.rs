@@ -58,9 +58,9 @@ pub struct AppState {
     /// Component health for `/health/ready`.
     pub health: HealthRegistry,
     /// The wallet API's prepared documents and rate limiter.
-    pub wallet: Arc<crate::http::wallet::WalletState>,
+    pub wallet: Arc<crate::http::wallet::wallet_state::WalletState>,
     /// The authorization-code flow: session commands and wallet clients.
-    pub authorization: crate::http::authorization::Authorization,
+    pub authorization: crate::http::authorization::sessions::Authorization,
     /// Dead letters and the integration store.
     pub integration: Integration,
     /// The leases this node competes for (singleton tasks of a cluster).

@@ -259,7 +259,7 @@ impl Application {
                 .app_data(ApiName("wallet"))
                 .app_data(web::PayloadConfig::new(body_limit))
                 .wrap(actix_web::middleware::from_fn(
-                    wallet::rate_limit::middleware,
+                    wallet::rate_limit_middleware::middleware,
                 ))
                 .wrap(actix_web::middleware::from_fn(error_envelope::wallet))
                 .wrap(actix_web::middleware::from_fn(shutdown::close_connections))

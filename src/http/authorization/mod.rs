@@ -15,6 +15,7 @@
 //!   [`clients`]: the wallet clients; [`handles`]: request URIs, login challenges, codes.
 //! - [`par`], [`authorize`]: the two endpoints; [`redirect`]: responses to the wallet.
 //! - [`login`]: accepting or rejecting a login (the management API's handlers call it).
+//! - [`sessions`]: the flow's session commands and clients, as the application state holds them.
 //! - [`token_exchange`]: the `authorization_code` grant; [`dpop`]: DPoP proofs (RFC 9449).
 
 pub mod authorize;
@@ -25,9 +26,10 @@ pub mod login;
 pub mod par;
 pub mod redirect;
 pub mod request;
+pub mod sessions;
 pub mod token_exchange;
 
-use std::sync::Arc;
+pub use sessions::{Authorization, SessionError, SessionRepository};
 
 use chrono::{DateTime, Utc};
 use issuance_domain::authorization::{
@@ -35,40 +37,10 @@ use issuance_domain::authorization::{
 };
 use uuid::Uuid;
 
-use crate::app::repository::{CommandMeta, Executed, Repository, RepositoryError};
-use crate::clock::Clock;
+use crate::app::repository::{CommandMeta, Executed};
 use crate::config::AuthorizationSettings;
 use crate::http::state::AppState;
 use crate::http::wallet::errors::{ErrorCode, WalletError};
-use crate::store::EventStore;
-
-/// Loads and changes authorization sessions.
-pub type SessionRepository = Repository<AuthorizationSession>;
-/// Why a session command failed.
-pub type SessionError = RepositoryError<AuthorizationError>;
-
-/// What the authorization-code flow keeps in the application state.
-#[derive(Clone)]
-pub struct Authorization {
-    /// Session commands.
-    pub sessions: SessionRepository,
-    /// The wallet clients.
-    pub clients: Arc<clients::ClientRegistry>,
-}
-
-impl Authorization {
-    /// The flow's state over `store`.
-    pub fn new(
-        settings: &AuthorizationSettings,
-        store: Arc<dyn EventStore>,
-        clock: Arc<dyn Clock>,
-    ) -> Authorization {
-        Authorization {
-            sessions: SessionRepository::new(store, clock),
-            clients: Arc::new(clients::ClientRegistry::new(settings)),
-        }
-    }
-}
 
 /// Decides a session command and appends its events (counted in the metrics).
 pub(crate) async fn execute(

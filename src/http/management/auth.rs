@@ -1,20 +1,17 @@
 //! Bearer API keys with scopes. Keys are stored and configured as SHA-256 hashes only and
-//! compared in constant time; the key's name is the actor of every event it causes.
+//! compared in constant time; the key's name is the actor of every event it causes. The
+//! [`Caller`] is extracted from each request in [`authenticate`](super::authenticate).
 
-use std::future::{ready, Ready};
 use std::path::Path;
 use std::sync::Arc;
 
-use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
-use actix_web::{web, FromRequest, HttpRequest};
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 
 use super::error::ApiError;
 use crate::config::ApiKeyConfig;
 use crate::crypto::{random_token, sha256};
-use crate::http::state::AppState;
 
 /// What a key may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -222,7 +219,7 @@ pub fn create_key(data_dir: &Path, name: &str, scopes: &[Scope]) -> std::io::Res
 pub struct Caller {
     /// The key's name.
     pub name: String,
-    scopes: Vec<Scope>,
+    pub(super) scopes: Vec<Scope>,
 }
 
 impl Caller {
@@ -237,40 +234,6 @@ impl Caller {
                 format!("the API key lacks the `{}` scope", scope.name()),
             ))
         }
-    }
-}
-
-impl FromRequest for Caller {
-    type Error = ApiError;
-    type Future = Ready<Result<Self, Self::Error>>;
-
-    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let unauthorized =
-            |text: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", text);
-        let Some(state) = request.app_data::<web::Data<AppState>>() else {
-            return ready(Err(ApiError::internal(&"application state missing")));
-        };
-        let presented = request
-            .headers()
-            .get(actix_web::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            });
-        let result = match presented {
-            None => Err(unauthorized(
-                "an API key is required: Authorization: Bearer <key>",
-            )),
-            Some(key) => match state.api_keys.authenticate(key.trim()) {
-                Some(key) => Ok(Caller {
-                    name: key.name.clone(),
-                    scopes: key.scopes.clone(),
-                }),
-                None => Err(unauthorized("the API key is not valid")),
-            },
-        };
-        ready(result)
     }
 }
 

@@ -6,6 +6,7 @@
 
 mod audit;
 pub mod auth;
+mod authenticate;
 mod authorization_sessions;
 mod command_meta;
 mod configurations;

@@ -6,7 +6,7 @@
 
 use actix_web::http::header;
 use actix_web::web::Bytes;
-use actix_web::{web, HttpResponse};
+use actix_web::HttpResponse;
 use issuance_credential::{IssuerKeys, SigningKey};
 use issuance_domain::credential_config::{
     credential_metadata, CredentialCatalog, CredentialConfiguration, Display,
@@ -17,7 +17,6 @@ use issuance_domain::offer::GRANT_AUTHORIZATION_CODE;
 
 use crate::app::offers::credential_offer::PRE_AUTHORIZED_GRANT_TYPE;
 use crate::config::AuthorizationSettings;
-use crate::http::state::AppState;
 
 /// How long wallets may cache the documents, seconds.
 const MAX_AGE_SECONDS: u32 = 300;
@@ -28,9 +27,12 @@ pub const PROOF_SIGNING_ALGS: &[&str] = &["ES256", "ES384", "ES512", "EdDSA"];
 /// The rendered documents.
 #[derive(Debug, Clone)]
 pub struct Documents {
-    credential_issuer: Bytes,
-    authorization_server: Bytes,
-    jwt_vc_issuer: Bytes,
+    /// Credential Issuer Metadata.
+    pub(super) credential_issuer: Bytes,
+    /// OAuth Authorization Server Metadata.
+    pub(super) authorization_server: Bytes,
+    /// JWT VC Issuer Metadata.
+    pub(super) jwt_vc_issuer: Bytes,
 }
 
 /// What the documents are built from.
@@ -223,19 +225,4 @@ pub(super) fn serve(document: &Bytes) -> HttpResponse {
             format!("public, max-age={MAX_AGE_SECONDS}"),
         ))
         .body(document.clone())
-}
-
-/// `GET /.well-known/openid-credential-issuer`.
-pub async fn credential_issuer_metadata(state: web::Data<AppState>) -> HttpResponse {
-    serve(&state.wallet.documents.credential_issuer)
-}
-
-/// `GET /.well-known/oauth-authorization-server`.
-pub async fn authorization_server_metadata(state: web::Data<AppState>) -> HttpResponse {
-    serve(&state.wallet.documents.authorization_server)
-}
-
-/// `GET /.well-known/jwt-vc-issuer`.
-pub async fn jwt_vc_issuer_metadata(state: web::Data<AppState>) -> HttpResponse {
-    serve(&state.wallet.documents.jwt_vc_issuer)
 }

@@ -2,7 +2,8 @@
 //!
 //! Each limited endpoint ([`Endpoint`]) has its own budget per client: `per_minute`
 //! requests on average and up to `burst` at once. Beyond it the client gets 429
-//! `temporarily_unavailable` with `Retry-After`, before the body is read. A client is the
+//! `temporarily_unavailable` with `Retry-After`, before the body is read (see
+//! [`rate_limit_middleware`](super::rate_limit_middleware)). A client is the
 //! address [`TrustedProxies`](crate::http::client_addr::TrustedProxies) attributes the
 //! request to; IPv6 clients are limited per /64, since they can pick any address in it.
 //! `limits.rates.enabled = false` turns every limit off; `per_minute = 0` one endpoint's.
@@ -34,15 +35,7 @@ use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use actix_web::body::{EitherBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::middleware::Next;
-use actix_web::{web, HttpMessage, ResponseError};
-
-use super::errors::WalletError;
 use crate::config::{Rate, RateLimits};
-use crate::http::request_context::RequestContext;
-use crate::http::state::AppState;
 
 /// Independent shards, so that concurrent requests rarely wait on one lock.
 pub const SHARDS: usize = 64;
@@ -289,40 +282,6 @@ impl RateLimiter {
     fn shard_of(&self, client: IpAddr) -> usize {
         (self.hasher.hash_one(client) % self.shards.len() as u64) as usize
     }
-}
-
-/// Middleware of the wallet listener: answers 429 before the body is read when the
-/// client has spent the budget of the endpoint it asks.
-pub async fn middleware<B: MessageBody + 'static>(
-    request: ServiceRequest,
-    next: Next<B>,
-) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
-    if let Some(wait) = limited(&request) {
-        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-        let response = WalletError::rate_limited(seconds).error_response();
-        return Ok(request.into_response(response).map_into_right_body());
-    }
-    next.call(request)
-        .await
-        .map(ServiceResponse::map_into_left_body)
-}
-
-/// How long the request's client must wait, if it must.
-fn limited(request: &ServiceRequest) -> Option<Duration> {
-    let state = request.app_data::<web::Data<AppState>>()?;
-    let wallet = &state.wallet;
-    let path = request.path().strip_prefix(wallet.path_prefix.as_str())?;
-    let endpoint = Endpoint::of_path(path)?;
-    let client = match request.extensions().get::<RequestContext>() {
-        Some(context) => context.client_ip,
-        None => wallet
-            .proxies
-            .client_of_request(request.peer_addr(), request.headers()),
-    }?;
-    wallet
-        .rate_limiter
-        .acquire(endpoint, client, Instant::now())
-        .err()
 }
 
 /// IPv6 clients are limited per /64 (they can pick any address in it).

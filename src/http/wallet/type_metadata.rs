@@ -9,7 +9,6 @@
 use std::collections::BTreeMap;
 
 use actix_web::web::Bytes;
-use actix_web::{web, HttpRequest, HttpResponse};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use issuance_domain::credential_config::{
@@ -18,8 +17,6 @@ use issuance_domain::credential_config::{
 use serde_json::{json, Map, Value};
 use sha2::{Digest as _, Sha256};
 
-use super::errors::{ErrorCode, WalletError};
-use crate::http::state::AppState;
 
 /// First path segments the wallet API uses itself; a `vct` there could not be served.
 const WALLET_SEGMENTS: &[&str] = &[
@@ -37,7 +34,7 @@ const WALLET_SEGMENTS: &[&str] = &[
 #[derive(Debug, Clone, Default)]
 pub struct TypeMetadata {
     /// Route path (with the identifier's path prefix) → the document's bytes.
-    documents: BTreeMap<String, Bytes>,
+    pub(super) documents: BTreeMap<String, Bytes>,
     /// Configuration id → `vct#integrity`.
     integrity: BTreeMap<String, String>,
 }
@@ -223,17 +220,6 @@ fn claim(definition: &ClaimDefinition) -> Value {
     };
     claim.insert("sd".into(), json!(sd));
     Value::Object(claim)
-}
-
-/// `GET` of a served `vct` URL: its document, cacheable like the well-known documents.
-pub async fn type_metadata(
-    state: web::Data<AppState>,
-    request: HttpRequest,
-) -> Result<HttpResponse, WalletError> {
-    match state.wallet.type_metadata.documents.get(request.path()) {
-        Some(document) => Ok(super::metadata::serve(document)),
-        None => Err(WalletError::new(ErrorCode::NotFound, "no such endpoint")),
-    }
 }
 
 #[cfg(test)]

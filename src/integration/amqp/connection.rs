@@ -67,5 +67,5 @@ pub async fn close(connection: &Connection) {
 
 /// The URL with its password replaced, for messages.
 pub fn redacted(url: &str) -> String {
-    crate::node::stores::redact(url)
+    crate::config::redact::redact(url)
 }

@@ -142,7 +142,7 @@ impl PgTarget {
             schema: parsed.schema,
             tls,
             pool_size: parsed.pool_size.unwrap_or(DEFAULT_POOL_SIZE),
-            redacted: crate::node::stores::redact(url),
+            redacted: crate::config::redact::redact(url),
         })
     }
 

@@ -1,0 +1,136 @@
+//! The wallet API's routes, under the issuer identifier's path, and its body extractors.
+
+use actix_web::error::{JsonPayloadError, UrlencodedError};
+use actix_web::{web, HttpRequest};
+
+use super::errors::{ErrorCode, WalletError};
+use super::wallet_state::WalletState;
+use super::{credential, documents, nonce, notification, offer, status_list, token};
+use crate::http::authorization::{authorize, par};
+
+/// Registers the wallet routes under the issuer identifier's path.
+pub fn configure(cfg: &mut web::ServiceConfig, wallet: &WalletState) {
+    let prefix = wallet.path_prefix.as_str();
+    let limit = wallet.max_body_bytes;
+    for (name, handler) in [
+        ("openid-credential-issuer", WellKnown::CredentialIssuer),
+        ("oauth-authorization-server", WellKnown::AuthorizationServer),
+        ("jwt-vc-issuer", WellKnown::JwtVcIssuer),
+    ] {
+        // 1.0 §12.2.2 / RFC 8414 §3: inserted between host and path; draft 13: appended.
+        let inserted = format!("/.well-known/{name}{prefix}");
+        let appended = format!("{prefix}/.well-known/{name}");
+        cfg.route(&inserted, handler.route());
+        if appended != inserted {
+            cfg.route(&appended, handler.route());
+        }
+    }
+    for path in wallet.type_metadata.paths() {
+        cfg.route(path, web::get().to(documents::type_metadata));
+    }
+    cfg.route(
+        &format!("{prefix}/credential-offers/{{reference}}"),
+        web::get().to(offer::credential_offer_by_reference),
+    )
+    .service(
+        web::resource(format!("{prefix}/token"))
+            .app_data(form_config(limit))
+            .route(web::post().to(token::token)),
+    )
+    .service(
+        web::resource(format!("{prefix}/par"))
+            .app_data(form_config(limit))
+            .route(web::post().to(par::par)),
+    )
+    .route(
+        &format!("{prefix}/authorize"),
+        web::get().to(authorize::authorize),
+    )
+    .route(&format!("{prefix}/nonce"), web::post().to(nonce::nonce))
+    .service(
+        web::resource(format!("{prefix}/credential"))
+            .app_data(json_config(limit, ErrorCode::InvalidCredentialRequest))
+            .route(web::post().to(credential::credential)),
+    )
+    .service(
+        web::resource(format!("{prefix}/notification"))
+            .app_data(json_config(limit, ErrorCode::InvalidNotificationRequest))
+            .route(web::post().to(notification::notification)),
+    )
+    // Relying parties, not wallets, fetch status lists; answers come from memory with
+    // caching headers, so no per-client limit applies.
+    .route(
+        &format!("{prefix}/status-lists"),
+        web::get().to(status_list::aggregation),
+    )
+    .route(
+        &format!("{prefix}/status-lists/{{list_id}}"),
+        web::get().to(status_list::status_list),
+    )
+    .default_service(web::to(not_found));
+}
+
+#[derive(Clone, Copy)]
+enum WellKnown {
+    CredentialIssuer,
+    AuthorizationServer,
+    JwtVcIssuer,
+}
+
+impl WellKnown {
+    fn route(self) -> actix_web::Route {
+        match self {
+            WellKnown::CredentialIssuer => web::get().to(documents::credential_issuer_metadata),
+            WellKnown::AuthorizationServer => {
+                web::get().to(documents::authorization_server_metadata)
+            }
+            WellKnown::JwtVcIssuer => web::get().to(documents::jwt_vc_issuer_metadata),
+        }
+    }
+}
+
+/// JSON bodies: every problem (syntax, content type, size) is a 400 with `code`, since
+/// OID4VCI 1.0 §8.3.1.2 and §11.3 name their own codes for malformed requests.
+fn json_config(limit: usize, code: ErrorCode) -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(limit)
+        .error_handler(move |error, _: &HttpRequest| {
+            let reason = match &error {
+                JsonPayloadError::ContentType => {
+                    "the request body must be application/json".to_string()
+                }
+                JsonPayloadError::OverflowKnownLength { .. }
+                | JsonPayloadError::Overflow { .. } => {
+                    format!("the request body exceeds {limit} bytes")
+                }
+                JsonPayloadError::Deserialize(e) => format!("malformed request body: {e}"),
+                other => format!("unreadable request body: {other}"),
+            };
+            WalletError::new(code, reason).into()
+        })
+}
+
+/// Token and pushed authorization request bodies: `invalid_request` (RFC 6749 §5.2,
+/// RFC 9126 §2.3), including repeated parameters.
+fn form_config(limit: usize) -> web::FormConfig {
+    web::FormConfig::default()
+        .limit(limit)
+        .error_handler(move |error, _: &HttpRequest| {
+            let reason = match &error {
+                UrlencodedError::ContentType => {
+                    "the request body must be application/x-www-form-urlencoded".to_string()
+                }
+                UrlencodedError::Overflow { .. } => {
+                    format!("the request body exceeds {limit} bytes")
+                }
+                UrlencodedError::Parse(e) => format!("malformed request: {e}"),
+                other => format!("unreadable request: {other}"),
+            };
+            WalletError::new(ErrorCode::InvalidRequest, reason).into()
+        })
+}
+
+async fn not_found() -> Result<actix_web::HttpResponse, WalletError> {
+    Err(WalletError::new(ErrorCode::NotFound, "no such endpoint"))
+}
+
