@@ -32,6 +32,7 @@ pub mod routes;
 pub mod signer;
 pub mod status_list;
 pub mod token;
+pub mod token_grant;
 pub mod type_metadata;
 pub mod wallet_state;
 
