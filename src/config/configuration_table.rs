@@ -1,14 +1,19 @@
 //! One `[[credential_configurations]]` table, read by its `format`: SD-JWT VC
 //! (`dc+sd-jwt`, the default) or ISO mdoc (`mso_mdoc`). Each format has its own fields,
-//! and unknown fields are refused as for every other table.
+//! and unknown fields are refused as for every other table. [`convert`] turns all tables into
+//! the catalogue.
 
-use issuance_domain::mdoc_config::FORMAT_MSO_MDOC;
+use std::collections::BTreeSet;
+
+use issuance_domain::credential_config::CredentialCatalog;
+use issuance_domain::mdoc_config::{MdocConfiguration, FORMAT_MSO_MDOC};
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
-use super::credentials::CredentialConfigurationToml;
-use super::mdoc_credentials::MdocConfigurationToml;
+use super::credentials::{check_id_and_scope, sd_jwt_configuration, CredentialConfigurationToml};
+use super::mdoc_credentials::{mdoc_configuration, MdocConfigurationToml};
+use super::ConfigError;
 
 /// A credential configuration table of either format.
 #[derive(Debug, Clone, Serialize)]
@@ -51,6 +56,61 @@ impl<'de> Deserialize<'de> for ConfigurationTableToml {
         }
         .map_err(D::Error::custom)
     }
+}
+
+/// Converts and validates all configurations of both formats into the catalogue;
+/// `source_name` names the file in errors. Ids and scopes are unique across formats.
+pub fn convert(
+    tables: &[ConfigurationTableToml],
+    source_name: &str,
+) -> Result<CredentialCatalog, Vec<ConfigError>> {
+    let mut errors = Vec::new();
+    let mut sd_jwt = Vec::new();
+    let mut mdoc = Vec::new();
+    let mut ids = BTreeSet::new();
+    let mut scopes = BTreeSet::new();
+    if tables.is_empty() {
+        errors.push(ConfigError::invalid(
+            source_name,
+            "credential_configurations",
+            "at least one credential configuration is required",
+        ));
+    }
+    for (i, table) in tables.iter().enumerate() {
+        let mut bad = |name: &str, problem: String| {
+            errors.push(ConfigError::invalid(
+                source_name,
+                format!("credential_configurations[{i}].{name}"),
+                problem,
+            ))
+        };
+        check_id_and_scope(table.id(), table.scope(), (&mut ids, &mut scopes), &mut bad);
+        match table {
+            ConfigurationTableToml::SdJwt(table) => {
+                sd_jwt.push(sd_jwt_configuration(table, &mut bad))
+            }
+            ConfigurationTableToml::Mdoc(table) => mdoc.push(mdoc_configuration(table, &mut bad)),
+        }
+    }
+    if errors.is_empty() {
+        Ok(CredentialCatalog::with_mdoc(sd_jwt, mdoc))
+    } else {
+        Err(errors)
+    }
+}
+
+/// Converts and validates mdoc configurations alone (the example file's tests); the
+/// service reads them with [`convert`], next to SD-JWT VC ones.
+pub fn convert_mdoc(
+    tables: &[MdocConfigurationToml],
+    source_name: &str,
+) -> Result<Vec<MdocConfiguration>, Vec<ConfigError>> {
+    let tables: Vec<ConfigurationTableToml> = tables
+        .iter()
+        .cloned()
+        .map(ConfigurationTableToml::Mdoc)
+        .collect();
+    convert(&tables, source_name).map(|catalog| catalog.mdoc_iter().cloned().collect())
 }
 
 #[cfg(test)]

@@ -4,15 +4,12 @@
 use std::collections::BTreeSet;
 
 use issuance_domain::credential_config::{
-    ClaimDefinition, ClaimDisplay, ClaimPath, ClaimValueType, CredentialCatalog,
+    ClaimDefinition, ClaimDisplay, ClaimPath, ClaimValueType,
     CredentialConfiguration, Display, ExternalTypeMetadata, PathElement, FORMAT_DC_SD_JWT,
 };
 use issuance_domain::mdoc_config::FORMAT_MSO_MDOC;
 use serde::{Deserialize, Serialize};
 
-use super::configuration_table::ConfigurationTableToml;
-use super::mdoc_credentials::mdoc_configuration;
-use super::ConfigError;
 
 /// Claim names the SD-JWT VC payload reserves for itself (SD-JWT VC -13 §3.2.2, RFC 9901).
 const RESERVED_CLAIMS: [&str; 10] = [
@@ -138,47 +135,6 @@ pub(super) fn is_identifier(text: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':'))
 }
 
-/// Converts and validates all configurations of both formats into the catalogue;
-/// `source_name` names the file in errors. Ids and scopes are unique across formats.
-pub fn convert(
-    tables: &[ConfigurationTableToml],
-    source_name: &str,
-) -> Result<CredentialCatalog, Vec<ConfigError>> {
-    let mut errors = Vec::new();
-    let mut sd_jwt = Vec::new();
-    let mut mdoc = Vec::new();
-    let mut ids = BTreeSet::new();
-    let mut scopes = BTreeSet::new();
-    if tables.is_empty() {
-        errors.push(ConfigError::invalid(
-            source_name,
-            "credential_configurations",
-            "at least one credential configuration is required",
-        ));
-    }
-    for (i, table) in tables.iter().enumerate() {
-        let mut bad = |name: &str, problem: String| {
-            errors.push(ConfigError::invalid(
-                source_name,
-                format!("credential_configurations[{i}].{name}"),
-                problem,
-            ))
-        };
-        check_id_and_scope(table.id(), table.scope(), (&mut ids, &mut scopes), &mut bad);
-        match table {
-            ConfigurationTableToml::SdJwt(table) => {
-                sd_jwt.push(sd_jwt_configuration(table, &mut bad))
-            }
-            ConfigurationTableToml::Mdoc(table) => mdoc.push(mdoc_configuration(table, &mut bad)),
-        }
-    }
-    if errors.is_empty() {
-        Ok(CredentialCatalog::with_mdoc(sd_jwt, mdoc))
-    } else {
-        Err(errors)
-    }
-}
-
 /// The id is a valid identifier and the scope a valid scope token, each used once.
 pub(super) fn check_id_and_scope(
     id: &str,
@@ -202,7 +158,7 @@ pub(super) fn check_id_and_scope(
 }
 
 /// One SD-JWT VC table as a configuration; problems go to `bad` by field.
-fn sd_jwt_configuration(
+pub(super) fn sd_jwt_configuration(
     table: &CredentialConfigurationToml,
     bad: &mut impl FnMut(&str, String),
 ) -> CredentialConfiguration {

@@ -10,9 +10,6 @@ use issuance_domain::mdoc_config::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::configuration_table::ConfigurationTableToml;
-use super::credentials::convert;
-use super::ConfigError;
 
 /// One `[[credential_configurations]]` table with `format = "mso_mdoc"`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -65,20 +62,6 @@ fn default_algs() -> Vec<i64> {
     vec![COSE_ALG_ES256]
 }
 
-/// Converts and validates mdoc configurations alone (the example file's tests); the
-/// service reads them with [`super::credentials::convert`], next to SD-JWT VC ones.
-pub fn convert_mdoc(
-    tables: &[MdocConfigurationToml],
-    source_name: &str,
-) -> Result<Vec<MdocConfiguration>, Vec<ConfigError>> {
-    let tables: Vec<ConfigurationTableToml> = tables
-        .iter()
-        .cloned()
-        .map(ConfigurationTableToml::Mdoc)
-        .collect();
-    convert(&tables, source_name).map(|catalog| catalog.mdoc_iter().cloned().collect())
-}
-
 /// One mdoc table as a configuration; problems go to `bad` by field.
 pub(super) fn mdoc_configuration(
     table: &MdocConfigurationToml,
@@ -129,6 +112,7 @@ pub(super) fn mdoc_configuration(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::{convert_mdoc, ConfigError};
     use serde_json::json;
 
     /// The shipped example file.

@@ -19,12 +19,12 @@ mod shutdown;
 mod status_lists;
 
 pub use authorization::{AuthorizationSettings, ClientConfig, DpopMode};
-pub use configuration_table::ConfigurationTableToml;
+pub use configuration_table::{convert, convert_mdoc, ConfigurationTableToml};
 pub use credentials::CredentialConfigurationToml;
 pub use error::ConfigError;
 pub use integration::{AmqpSettings, CallbackPolicy, SchedulerSettings};
 pub use limits::{parse_proxy, Limits, Rate, RateLimits};
-pub use mdoc_credentials::{convert_mdoc, MdocClaimToml, MdocConfigurationToml};
+pub use mdoc_credentials::{MdocClaimToml, MdocConfigurationToml};
 pub use settings::*;
 pub use shutdown::ShutdownSettings;
 pub use status_lists::StatusListSettings;

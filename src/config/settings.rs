@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::authorization::AuthorizationSettings;
 use super::configuration_table::ConfigurationTableToml;
-use super::credentials::convert;
+use super::configuration_table::convert;
 use super::integration::{AmqpSettings, CallbackPolicy, SchedulerSettings};
 use super::limits::{self, Limits};
 use super::shutdown::{self, ShutdownSettings};

@@ -295,11 +295,11 @@ pub async fn start(
 async fn require_broker(context: &AmqpContext) -> anyhow::Result<()> {
     let timeout = Duration::from_millis(context.settings.connect_timeout_ms);
     let attempt = async {
-        let (connection, _) = amqp::publisher::open(context, "startup-check").await?;
+        let (connection, _) = amqp::connection::open(context, "startup-check").await?;
         let _ = connection
             .close(200, lapin::types::ShortString::from("start-up check"))
             .await;
-        Ok::<(), amqp::connection::AmqpError>(())
+        Ok::<(), amqp::error::AmqpError>(())
     };
     let url = amqp::connection::redacted(&context.url);
     match tokio::time::timeout(timeout, attempt).await {

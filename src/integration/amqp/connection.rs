@@ -1,29 +1,12 @@
 //! Connecting to RabbitMQ with a recognisable connection name.
 
-use lapin::options::{BasicConsumeOptions, BasicQosOptions};
+use lapin::options::{BasicConsumeOptions, BasicQosOptions, ConfirmSelectOptions};
 use lapin::types::{FieldTable, LongString, ShortString};
 use lapin::{Channel, Connection, ConnectionProperties, Consumer};
 
-use super::publisher::open;
-use super::topology::short;
+use super::error::{short, AmqpError};
+use super::topology;
 use super::AmqpContext;
-
-/// Why the broker could not be used.
-#[derive(Debug, thiserror::Error)]
-pub enum AmqpError {
-    /// Connecting, declaring or publishing failed.
-    #[error("RabbitMQ: {0}")]
-    Broker(#[from] lapin::Error),
-    /// The broker refused (nack) or did not confirm a publish.
-    #[error("RabbitMQ did not confirm a publish: {0}")]
-    NotConfirmed(String),
-    /// The broker closed the channel or cancelled the consumer.
-    #[error("RabbitMQ closed the channel: {0}")]
-    Closed(String),
-    /// A name or value does not fit the protocol.
-    #[error("invalid AMQP value: {0}")]
-    Invalid(String),
-}
 
 /// Opens a connection named `<connection_name>/<role>` (visible in
 /// `rabbitmqctl list_connections name`, so operators and tests can tell them apart).
@@ -68,4 +51,15 @@ pub async fn close(connection: &Connection) {
 /// The URL with its password replaced, for messages.
 pub fn redacted(url: &str) -> String {
     crate::config::redact::redact(url)
+}
+
+/// Connects, declares the topology and opens a confirm-mode channel.
+pub async fn open(context: &AmqpContext, role: &str) -> Result<(Connection, Channel), AmqpError> {
+    let connection = connect(context, role).await?;
+    let channel = connection.create_channel().await?;
+    topology::declare(&channel, context).await?;
+    channel
+        .confirm_select(ConfirmSelectOptions::default())
+        .await?;
+    Ok((connection, channel))
 }

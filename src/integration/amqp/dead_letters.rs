@@ -16,7 +16,8 @@ use lapin::options::BasicAckOptions;
 use lapin::Channel;
 use tokio::sync::{watch, Notify};
 
-use super::connection::{close, open_consumer, AmqpError};
+use super::connection::{close, open_consumer};
+use super::error::AmqpError;
 use super::headers::{self, HeaderValue};
 use super::publisher::{properties, publish_confirmed};
 use super::AmqpContext;

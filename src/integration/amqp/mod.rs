@@ -12,6 +12,7 @@
 pub mod connection;
 pub mod consumer;
 pub mod dead_letters;
+pub mod error;
 pub mod headers;
 pub mod publisher;
 pub mod topology;

@@ -9,14 +9,14 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use issuance_domain::LogPosition;
-use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
+use lapin::options::BasicPublishOptions;
 use lapin::types::ShortString;
 use lapin::Confirmation;
-use lapin::{BasicProperties, Channel, Connection};
+use lapin::{BasicProperties, Channel};
 use tokio::sync::watch;
 
-use super::connection::{connect, AmqpError};
-use super::topology::{self, short};
+use super::connection::open;
+use super::error::{short, AmqpError};
 use super::AmqpContext;
 use crate::integration::envelope::EventEnvelope;
 use crate::integration::relay::{self, Backoff, RelayError, RelaySink};
@@ -134,17 +134,6 @@ impl RelaySink for AmqpSink {
             Err(RelayError::Sink("the channel to RabbitMQ is closed".into()))
         }
     }
-}
-
-/// Connects, declares the topology and opens a confirm-mode channel.
-pub async fn open(context: &AmqpContext, role: &str) -> Result<(Connection, Channel), AmqpError> {
-    let connection = connect(context, role).await?;
-    let channel = connection.create_channel().await?;
-    topology::declare(&channel, context).await?;
-    channel
-        .confirm_select(ConfirmSelectOptions::default())
-        .await?;
-    Ok((connection, channel))
 }
 
 /// Runs the AMQP relay until `shutdown`, reconnecting with back-off. Reports the broker's

@@ -18,7 +18,7 @@ use lapin::options::{ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptio
 use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
 use lapin::{Channel, ExchangeKind};
 
-use super::connection::AmqpError;
+use super::error::{short, AmqpError};
 use super::AmqpContext;
 use crate::integration::envelope::{routing_key, CALLBACK_EVENT_TYPES};
 
@@ -26,10 +26,6 @@ use crate::integration::envelope::{routing_key, CALLBACK_EVENT_TYPES};
 /// that crashes the consumer again and again must not block the queue forever).
 const DELIVERY_LIMIT: i32 = 20;
 
-/// A validated short string (queue, exchange or routing key; at most 255 bytes).
-pub fn short(text: &str) -> Result<ShortString, AmqpError> {
-    ShortString::try_new(text.to_string()).map_err(|e| AmqpError::Invalid(e.to_string()))
-}
 
 fn arg(table: &mut FieldTable, key: &str, value: AMQPValue) {
     table.insert(ShortString::from(key), value);

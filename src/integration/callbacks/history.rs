@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use issuance_domain::offer::{stream_id, Offer, OfferEvent};
 use uuid::Uuid;
 
-use super::processor::Disposition;
+use super::disposition::Disposition;
 use crate::integration::envelope::EventEnvelope;
 use crate::store::EventStore;
 

@@ -8,6 +8,7 @@
 pub mod address;
 pub mod breaker;
 pub mod destination;
+pub mod disposition;
 pub mod history;
 pub mod payload;
 pub mod pending;
@@ -19,6 +20,7 @@ pub mod signature;
 
 pub use destination::{Admission, Destinations};
 pub use payload::{CallbackStatus, StatusCallback};
-pub use processor::{CallbackProcessor, Disposition, Prepared};
+pub use disposition::Disposition;
+pub use processor::{CallbackProcessor, Prepared};
 pub use retry::RetryPolicy;
 pub use signature::CallbackSecret;

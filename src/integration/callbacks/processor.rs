@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::destination::{destination_of, DestinationPermit, Destinations};
+use super::disposition::Disposition;
 use super::history::OfferHistory;
 use super::payload::{callback_for, stored_correlation, target_url, CallbackStatus};
 use super::pending::PendingCallbacks;
@@ -20,30 +21,6 @@ use crate::clock::Clock;
 use crate::http::metrics::Metrics;
 use crate::integration::envelope::{EventEnvelope, CALLBACK_EVENT_TYPES};
 use crate::store::{EventStore, SecretStore};
-
-/// What the transport should do with a message after [`CallbackProcessor::process`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Disposition {
-    /// Finished: delivered, or nothing to send. Acknowledge.
-    Done,
-    /// Try again after `delay` as attempt `attempt + 1`.
-    Retry {
-        /// Why the attempt failed.
-        reason: String,
-        /// How long to wait.
-        delay: Duration,
-    },
-    /// Give up: move to the dead letters.
-    Dead {
-        /// Why.
-        reason: String,
-        /// The status the callback would have reported.
-        status: Option<CallbackStatus>,
-    },
-    /// The service itself could not work on it (event store unavailable): hand the message
-    /// back without counting an attempt.
-    Defer(String),
-}
 
 /// A callback ready to send: where to, and the body.
 #[derive(Debug, Clone)]
