@@ -72,6 +72,8 @@ ISSUANCE_TEST_PYTHON="$(scripts/interop-venv.sh)"
 ISSUANCE_TEST_MDOC_PYTHON="$(scripts/interop-venv.sh mdoc)"
 export ISSUANCE_TEST_PYTHON ISSUANCE_TEST_MDOC_PYTHON
 
+log "module cycles"
+python3 scripts/check-module-cycles.py src domain/src projections/src credential/src
 log "formatting"
 cargo fmt --all -- --check
 log "lints"

@@ -6,8 +6,6 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-pub use crate::catalog::CredentialCatalog;
-
 /// The only credential format this issuer produces: SD-JWT VC (`dc+sd-jwt`).
 pub const FORMAT_DC_SD_JWT: &str = "dc+sd-jwt";
 
@@ -376,6 +374,7 @@ pub fn credential_metadata<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalog::CredentialCatalog;
     use serde_json::json;
 
     fn definition(

@@ -146,21 +146,16 @@ impl OfferView {
         }
         view.version = sequence;
         view.updated_at = at;
+        view.status = view.status.after(event, view.single_use);
         match event {
             OfferEvent::OfferCreated(_) => {}
             OfferEvent::TxCodeRejected(rejected) => {
                 view.tx_code_attempts_remaining = rejected.attempts_remaining;
             }
             OfferEvent::OfferRedeemed(redeemed) => {
-                if view.single_use {
-                    view.status = OfferStatus::Redeemed;
-                }
                 view.deadline = view.deadline.max(redeemed.token_expires_at);
             }
             OfferEvent::CredentialIssued(issued) => {
-                if view.single_use && view.status == OfferStatus::Redeemed {
-                    view.status = OfferStatus::Issuing;
-                }
                 view.issued.push(IssuedCredentialView {
                     credential_configuration_id: issued.credential_configuration_id.clone(),
                     credential_id: issued.credential_id,
@@ -170,19 +165,19 @@ impl OfferView {
                     status: CredentialStatus::Valid,
                 });
             }
-            OfferEvent::OfferCompleted(_) => view.status = OfferStatus::Completed,
             OfferEvent::OfferFailed(failed) => {
-                view.status = OfferStatus::Failed;
                 view.failure = Some(FailureView {
                     code: failed.code.clone(),
                     description: failed.description.clone(),
                 });
             }
-            OfferEvent::OfferExpired(_) => view.status = OfferStatus::Expired,
-            OfferEvent::OfferRevoked(_) => view.status = OfferStatus::Revoked,
-            // A revoked token changes no status: the offer's other tokens (multi-use) and
+            // A revoked token changes no deadline: the offer's other tokens (multi-use) and
             // its deadline stay as they were.
-            OfferEvent::NotificationReceived(_) | OfferEvent::RedemptionRevoked(_) => {}
+            OfferEvent::OfferCompleted(_)
+            | OfferEvent::OfferExpired(_)
+            | OfferEvent::OfferRevoked(_)
+            | OfferEvent::NotificationReceived(_)
+            | OfferEvent::RedemptionRevoked(_) => {}
             OfferEvent::ClaimsErased(_) => view.erase(),
             OfferEvent::CredentialRevoked(changed) => {
                 view.set_credential_status(changed.credential_id, CredentialStatus::Revoked);

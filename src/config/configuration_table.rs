@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use issuance_domain::credential_config::CredentialCatalog;
+use issuance_domain::catalog::CredentialCatalog;
 use issuance_domain::mdoc_config::{MdocConfiguration, FORMAT_MSO_MDOC};
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize};

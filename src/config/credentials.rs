@@ -4,12 +4,11 @@
 use std::collections::BTreeSet;
 
 use issuance_domain::credential_config::{
-    ClaimDefinition, ClaimDisplay, ClaimPath, ClaimValueType,
-    CredentialConfiguration, Display, ExternalTypeMetadata, PathElement, FORMAT_DC_SD_JWT,
+    ClaimDefinition, ClaimDisplay, ClaimPath, ClaimValueType, CredentialConfiguration, Display,
+    ExternalTypeMetadata, PathElement, FORMAT_DC_SD_JWT,
 };
 use issuance_domain::mdoc_config::FORMAT_MSO_MDOC;
 use serde::{Deserialize, Serialize};
-
 
 /// Claim names the SD-JWT VC payload reserves for itself (SD-JWT VC -13 §3.2.2, RFC 9901).
 const RESERVED_CLAIMS: [&str; 10] = [

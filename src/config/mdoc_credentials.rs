@@ -10,7 +10,6 @@ use issuance_domain::mdoc_config::{
 };
 use serde::{Deserialize, Serialize};
 
-
 /// One `[[credential_configurations]]` table with `format = "mso_mdoc"`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -6,12 +6,13 @@ use std::path::{Path, PathBuf};
 
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
-use issuance_domain::credential_config::{CredentialCatalog, Display};
+use issuance_domain::catalog::CredentialCatalog;
+use issuance_domain::credential_config::Display;
 use serde::{Deserialize, Serialize};
 
 use super::authorization::AuthorizationSettings;
-use super::configuration_table::ConfigurationTableToml;
 use super::configuration_table::convert;
+use super::configuration_table::ConfigurationTableToml;
 use super::integration::{AmqpSettings, CallbackPolicy, SchedulerSettings};
 use super::limits::{self, Limits};
 use super::shutdown::{self, ShutdownSettings};

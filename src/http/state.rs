@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use issuance_credential::IssuerKeys;
-use issuance_domain::credential_config::CredentialCatalog;
+use issuance_domain::catalog::CredentialCatalog;
 use issuance_domain::LogPosition;
 
 use crate::app::offers::OfferRepository;

@@ -1,6 +1,6 @@
 //! Typed rejections of Offer commands. A rejected command writes nothing.
 
-use super::state::OfferStatus;
+use super::status::OfferStatus;
 use crate::status_list::StatusError;
 
 /// Why the Offer aggregate rejected a command.

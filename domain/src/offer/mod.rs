@@ -24,6 +24,7 @@ pub mod decide;
 pub mod error;
 pub mod event;
 pub mod state;
+pub mod status;
 
 #[cfg(test)]
 mod tests;

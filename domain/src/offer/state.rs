@@ -9,76 +9,9 @@ use uuid::Uuid;
 
 use super::error::OfferError;
 use super::event::*;
+pub use super::status::OfferStatus;
 use crate::digest::Digest;
 use crate::status_list::CredentialStatus;
-
-/// The offer status reported by the management API.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum OfferStatus {
-    /// Live, not yet redeemed (multi-use offers stay here).
-    #[default]
-    Created,
-    /// A wallet obtained an access token.
-    Redeemed,
-    /// Some, not all, offered credentials were issued.
-    Issuing,
-    /// Every offered credential was issued.
-    Completed,
-    /// The deadline passed first.
-    Expired,
-    /// Permanently failed (e.g. transaction code attempts exhausted).
-    Failed,
-    /// Revoked by an admin.
-    Revoked,
-}
-
-impl OfferStatus {
-    /// Whether no further lifecycle change is possible.
-    pub fn is_terminal(self) -> bool {
-        matches!(
-            self,
-            OfferStatus::Completed
-                | OfferStatus::Expired
-                | OfferStatus::Failed
-                | OfferStatus::Revoked
-        )
-    }
-
-    /// The API name, e.g. `CREATED`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OfferStatus::Created => "CREATED",
-            OfferStatus::Redeemed => "REDEEMED",
-            OfferStatus::Issuing => "ISSUING",
-            OfferStatus::Completed => "COMPLETED",
-            OfferStatus::Expired => "EXPIRED",
-            OfferStatus::Failed => "FAILED",
-            OfferStatus::Revoked => "REVOKED",
-        }
-    }
-
-    /// Parses an API name.
-    pub fn parse(text: &str) -> Option<OfferStatus> {
-        [
-            OfferStatus::Created,
-            OfferStatus::Redeemed,
-            OfferStatus::Issuing,
-            OfferStatus::Completed,
-            OfferStatus::Expired,
-            OfferStatus::Failed,
-            OfferStatus::Revoked,
-        ]
-        .into_iter()
-        .find(|s| s.as_str() == text)
-    }
-}
-
-impl std::fmt::Display for OfferStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// One access token granted for the offer, and what was issued under it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -169,9 +102,9 @@ impl Offer {
     /// Records one event. Infallible and free of decisions.
     pub fn apply(&mut self, event: OfferEvent) {
         self.version += 1;
+        self.status = self.status.after(&event, self.is_single_use());
         match event {
             OfferEvent::OfferCreated(created) => {
-                self.status = OfferStatus::Created;
                 self.tx_code_attempts_remaining = created.tx_code_max_attempts;
                 self.definition = Some(created);
             }
@@ -179,9 +112,6 @@ impl Offer {
                 self.tx_code_attempts_remaining = rejected.attempts_remaining;
             }
             OfferEvent::OfferRedeemed(redeemed) => {
-                if self.is_single_use() {
-                    self.status = OfferStatus::Redeemed;
-                }
                 self.latest_token_expires_at = Some(
                     self.latest_token_expires_at
                         .map_or(redeemed.token_expires_at, |t| {
@@ -207,9 +137,6 @@ impl Offer {
                 );
             }
             OfferEvent::CredentialIssued(issued) => {
-                if self.is_single_use() && self.status == OfferStatus::Redeemed {
-                    self.status = OfferStatus::Issuing;
-                }
                 let redemptions = Arc::make_mut(&mut self.redemptions);
                 if let Some(redemption) = redemptions.get_mut(&issued.redemption_id) {
                     let redemption = Arc::make_mut(redemption);
@@ -241,13 +168,10 @@ impl Offer {
                 self.issued_configuration_ids
                     .insert(issued.credential_configuration_id);
             }
-            OfferEvent::OfferCompleted(_) => self.status = OfferStatus::Completed,
-            OfferEvent::OfferFailed(failed) => {
-                self.status = OfferStatus::Failed;
-                self.failure = Some(failed);
-            }
-            OfferEvent::OfferExpired(_) => self.status = OfferStatus::Expired,
-            OfferEvent::OfferRevoked(_) => self.status = OfferStatus::Revoked,
+            OfferEvent::OfferFailed(failed) => self.failure = Some(failed),
+            OfferEvent::OfferCompleted(_)
+            | OfferEvent::OfferExpired(_)
+            | OfferEvent::OfferRevoked(_) => {}
             OfferEvent::NotificationReceived(notification) => {
                 Arc::make_mut(&mut self.notifications)
                     .insert((notification.notification_id, notification.event));

@@ -30,7 +30,9 @@ use crate::app::repository::CommandMeta;
 use crate::crypto::{codes, sha256};
 use crate::http::state::AppState;
 use crate::http::wallet::errors::{command_error, token_rejection, ErrorCode, WalletError};
-use crate::http::wallet::token_grant::{issue_token, requested_configurations, TokenGrant, TokenRequest};
+use crate::http::wallet::token_grant::{
+    issue_token, requested_configurations, TokenGrant, TokenRequest,
+};
 
 /// Exchanges an authorization code for an access token.
 pub async fn exchange(

@@ -6,7 +6,7 @@
 //! issued as one dataset, so one identifier per configuration is exact and lets wallets
 //! that send `credential_configuration_id` instead be served unambiguously.
 
-use issuance_domain::credential_config::CredentialCatalog;
+use issuance_domain::catalog::CredentialCatalog;
 use issuance_domain::mdoc_config::FORMAT_MSO_MDOC;
 use serde_json::{json, Value};
 

@@ -8,9 +8,8 @@ use actix_web::http::header;
 use actix_web::web::Bytes;
 use actix_web::HttpResponse;
 use issuance_credential::{IssuerKeys, SigningKey};
-use issuance_domain::credential_config::{
-    credential_metadata, CredentialCatalog, CredentialConfiguration, Display,
-};
+use issuance_domain::catalog::CredentialCatalog;
+use issuance_domain::credential_config::{credential_metadata, CredentialConfiguration, Display};
 use serde_json::{json, Map, Value};
 
 use issuance_domain::offer::GRANT_AUTHORIZATION_CODE;

@@ -133,4 +133,3 @@ fn form_config(limit: usize) -> web::FormConfig {
 async fn not_found() -> Result<actix_web::HttpResponse, WalletError> {
     Err(WalletError::new(ErrorCode::NotFound, "no such endpoint"))
 }
-

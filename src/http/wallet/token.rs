@@ -9,10 +9,7 @@
 //! events.
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use issuance_domain::offer::{
-    PresentedGrant,
-    GRANT_AUTHORIZATION_CODE,
-};
+use issuance_domain::offer::{PresentedGrant, GRANT_AUTHORIZATION_CODE};
 use uuid::Uuid;
 
 use super::errors::{token_rejection, ErrorCode, WalletError};

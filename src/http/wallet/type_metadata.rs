@@ -11,12 +11,10 @@ use std::collections::BTreeMap;
 use actix_web::web::Bytes;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use issuance_domain::credential_config::{
-    ClaimDefinition, CredentialCatalog, CredentialConfiguration, Display,
-};
+use issuance_domain::catalog::CredentialCatalog;
+use issuance_domain::credential_config::{ClaimDefinition, CredentialConfiguration, Display};
 use serde_json::{json, Map, Value};
 use sha2::{Digest as _, Sha256};
-
 
 /// First path segments the wallet API uses itself; a `vct` there could not be served.
 const WALLET_SEGMENTS: &[&str] = &[

@@ -1,7 +1,7 @@
 //! What the wallet API prepares once at start-up.
 
 use issuance_credential::{IssuerKeys, SigningKey};
-use issuance_domain::credential_config::CredentialCatalog;
+use issuance_domain::catalog::CredentialCatalog;
 
 use super::{metadata, rate_limit, type_metadata};
 use crate::config::Settings;
@@ -53,13 +53,10 @@ impl WalletState {
             documents,
             type_metadata,
             rate_limiter: rate_limit::RateLimiter::new(&settings.limits.rates),
-            proxies: TrustedProxies::new(
-                &settings.limits.trusted_proxies,
-            ),
+            proxies: TrustedProxies::new(&settings.limits.trusted_proxies),
             path_prefix,
             max_body_bytes: settings.limits.max_body_bytes,
             document_signer,
         })
     }
 }
-

@@ -31,10 +31,10 @@ use tokio::task::JoinSet;
 use uuid::Uuid;
 
 use super::connection::{close, open_consumer};
+use super::error::short;
 use super::error::AmqpError;
 use super::headers::{self, HeaderValue};
 use super::publisher::{properties, publish_confirmed};
-use super::error::short;
 use super::AmqpContext;
 use crate::integration::callbacks::{Admission, CallbackProcessor, Disposition};
 use crate::integration::envelope::EventEnvelope;

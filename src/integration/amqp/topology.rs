@@ -26,7 +26,6 @@ use crate::integration::envelope::{routing_key, CALLBACK_EVENT_TYPES};
 /// that crashes the consumer again and again must not block the queue forever).
 const DELIVERY_LIMIT: i32 = 20;
 
-
 fn arg(table: &mut FieldTable, key: &str, value: AMQPValue) {
     table.insert(ShortString::from(key), value);
 }

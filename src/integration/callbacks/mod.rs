@@ -19,8 +19,8 @@ pub mod sender;
 pub mod signature;
 
 pub use destination::{Admission, Destinations};
-pub use payload::{CallbackStatus, StatusCallback};
 pub use disposition::Disposition;
+pub use payload::{CallbackStatus, StatusCallback};
 pub use processor::{CallbackProcessor, Prepared};
 pub use retry::RetryPolicy;
 pub use signature::CallbackSecret;

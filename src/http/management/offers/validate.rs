@@ -3,7 +3,8 @@
 use std::collections::BTreeSet;
 
 use issuance_domain::catalog::CatalogEntry;
-use issuance_domain::credential_config::{ClaimProblem, CredentialCatalog};
+use issuance_domain::catalog::CredentialCatalog;
+use issuance_domain::credential_config::ClaimProblem;
 use issuance_domain::offer::{
     TxCodeInputMode, GRANT_AUTHORIZATION_CODE, GRANT_PRE_AUTHORIZED_CODE,
 };
