@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::app::state_cache::StateCache;
 use crate::clock::Clock;
-use crate::store::{EventStore, ExpectedVersion, KeyChange, NonceUse, StoreError};
+use crate::store::{EventStore, ExpectedVersion, KeyChange, NonceUse, SideEffects, StoreError};
 
 /// How often a command is re-decided after losing an optimistic-concurrency race (only
 /// writers on other nodes can cause one: this node serialises its own, see [`Stripes`]).
@@ -101,14 +101,6 @@ pub struct Executed<A: EventSourced> {
     pub position: Option<LogPosition>,
     /// When the command was decided.
     pub decided_at: DateTime<Utc>,
-}
-
-/// What an append does besides appending, in the same transaction.
-enum SideEffect {
-    /// Records these nonces as used (none: a plain append).
-    ConsumeNonces(Vec<NonceUse>),
-    /// Changes the instance's data key.
-    ChangeKey(KeyChange),
 }
 
 /// Loads and changes the instances of aggregate `A`.
@@ -213,13 +205,14 @@ impl<A: EventSourced> Repository<A> {
         meta: &CommandMeta,
         command: impl FnMut(&A, DateTime<Utc>) -> A::Command,
     ) -> Result<Executed<A>, RepositoryError<A::Error>> {
-        self.execute_consuming(id, meta, Vec::new(), command).await
+        self.execute_with(id, meta, SideEffects::default(), command)
+            .await
     }
 
-    /// [`Repository::execute`] whose append also records `nonces` as used, in the same
-    /// transaction ([`EventStore::append_consuming`]): a nonce used before fails the
-    /// command with [`StoreError::NonceReused`] and writes nothing. Only on stores that
-    /// [consume nonces with appends](EventStore::consumes_nonces_with_appends).
+    /// [`Repository::execute`] whose append also records `nonces` as used
+    /// ([`EventStore::append_with`]): a nonce used before fails the command with
+    /// [`StoreError::NonceReused`] and writes nothing. Nonces are spent even by a command
+    /// that changes nothing; a rejected command spends none.
     pub async fn execute_consuming(
         &self,
         id: Uuid,
@@ -227,14 +220,13 @@ impl<A: EventSourced> Repository<A> {
         nonces: Vec<NonceUse>,
         command: impl FnMut(&A, DateTime<Utc>) -> A::Command,
     ) -> Result<Executed<A>, RepositoryError<A::Error>> {
-        self.execute_with(id, meta, SideEffect::ConsumeNonces(nonces), command)
+        self.execute_with(id, meta, SideEffects::consuming(nonces), command)
             .await
     }
 
-    /// [`Repository::execute`] whose append also makes `change` to the data key of `id`,
-    /// in the same transaction ([`EventStore::append_changing_key`]): both happen or
-    /// neither. A command that changes nothing changes no key. Only on stores that
-    /// [change keys with appends](EventStore::changes_keys_with_appends).
+    /// [`Repository::execute`] whose append also makes `change` to the data key of `id`
+    /// ([`EventStore::append_with`]): both happen or neither. A command that changes
+    /// nothing changes no key.
     pub async fn execute_changing_key(
         &self,
         id: Uuid,
@@ -242,20 +234,15 @@ impl<A: EventSourced> Repository<A> {
         change: KeyChange,
         command: impl FnMut(&A, DateTime<Utc>) -> A::Command,
     ) -> Result<Executed<A>, RepositoryError<A::Error>> {
-        self.execute_with(id, meta, SideEffect::ChangeKey(change), command)
+        self.execute_with(id, meta, SideEffects::changing_key(id, change), command)
             .await
-    }
-
-    /// Whether [`Repository::execute_changing_key`] is available on this store.
-    pub fn changes_keys_with_appends(&self) -> bool {
-        self.store.changes_keys_with_appends()
     }
 
     async fn execute_with(
         &self,
         id: Uuid,
         meta: &CommandMeta,
-        effect: SideEffect,
+        effects: SideEffects,
         mut command: impl FnMut(&A, DateTime<Utc>) -> A::Command,
     ) -> Result<Executed<A>, RepositoryError<A::Error>> {
         let stream_id = A::stream_id(id);
@@ -294,9 +281,7 @@ impl<A: EventSourced> Repository<A> {
             attempt += 1;
             let events = decided.map_err(RepositoryError::Rejected)?;
             // Nonces are spent even by a command that changes nothing.
-            if events.is_empty()
-                && !matches!(&effect, SideEffect::ConsumeNonces(n) if !n.is_empty())
-            {
+            if events.is_empty() && effects.nonces.is_empty() {
                 return Ok(Executed {
                     events,
                     state,
@@ -316,22 +301,11 @@ impl<A: EventSourced> Repository<A> {
                 })
                 .collect();
             let expected = ExpectedVersion::from_version(state.version());
-            // A conflict rolls the side effect back with the events: the retry repeats it.
-            let appended = match &effect {
-                SideEffect::ConsumeNonces(nonces) if !nonces.is_empty() => {
-                    self.store
-                        .append_consuming(&stream_id, expected, new_events, nonces.clone())
-                        .await
-                }
-                SideEffect::ConsumeNonces(_) => {
-                    self.store.append(&stream_id, expected, new_events).await
-                }
-                SideEffect::ChangeKey(change) => {
-                    self.store
-                        .append_changing_key(&stream_id, expected, new_events, id, change.clone())
-                        .await
-                }
-            };
+            // A conflict rolls the side effects back with the events: the retry repeats them.
+            let appended = self
+                .store
+                .append_with(&stream_id, expected, new_events, effects.clone())
+                .await;
             match appended {
                 Ok(outcome) => {
                     let mut state = state;

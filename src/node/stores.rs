@@ -30,6 +30,7 @@ use crate::readstore::{AuditStore, OfferViewStore};
 use crate::store::esdb::EsdbEventStore;
 use crate::store::pg::PgTarget;
 use crate::store::postgres::{PgEventStore, PgSecretStore};
+use crate::store::separate_secrets::SeparateSecrets;
 use crate::store::sqlite::{Durability, SqliteStore};
 use crate::store::{EventStore, SecretStore};
 
@@ -183,7 +184,10 @@ pub async fn open(settings: &Settings) -> Result<OpenedStores, OpenError> {
                     (Arc::new(store), Leases::local())
                 }
             };
-            (Arc::new(events), secrets, leases)
+            // The log's transactions do not reach the secrets: effects in a fixed order.
+            let events: Arc<dyn EventStore> =
+                Arc::new(SeparateSecrets::new(Arc::new(events), secrets.clone()));
+            (events, secrets, leases)
         } else {
             return Err(failed("event store")(format!(
                 "unsupported URL scheme in `{}` (use sqlite://, postgres:// or esdb://)",

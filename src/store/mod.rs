@@ -7,6 +7,7 @@
 pub mod esdb;
 pub mod pg;
 pub mod postgres;
+pub mod separate_secrets;
 pub mod sqlite;
 pub mod sqlite_checkpointer;
 pub mod sqlite_pool;
@@ -125,64 +126,31 @@ pub struct NonceUse {
 /// A backend of the event log.
 #[async_trait]
 pub trait EventStore: Send + Sync + 'static {
-    /// Appends `events` to `stream_id` if its version is `expected`; all or nothing.
+    /// Appends `events` to `stream_id` if its version is `expected`, together with
+    /// `effects`; all or nothing. A nonce in `effects` used before fails the append with
+    /// [`StoreError::NonceReused`] and nothing is written; a conflict leaves the nonces
+    /// unused and the key unchanged, so the caller may decide again and retry. With no
+    /// events, only the expectation is checked and the effects are made (a spent nonce, a
+    /// destroyed key). Each backend documents how it keeps this promise: SQLite and
+    /// PostgreSQL in one transaction; a log beside a separate secret store in a fixed order
+    /// ([`separate_secrets`]).
+    async fn append_with(
+        &self,
+        stream_id: &str,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+        effects: SideEffects,
+    ) -> Result<AppendOutcome, StoreError>;
+
+    /// [`EventStore::append_with`] without side effects.
     async fn append(
         &self,
         stream_id: &str,
         expected: ExpectedVersion,
         events: Vec<NewEvent>,
-    ) -> Result<AppendOutcome, StoreError>;
-
-    /// Whether [`EventStore::append_consuming`] records nonces in the append's own
-    /// transaction. Otherwise callers consume them through the [`SecretStore`] first.
-    fn consumes_nonces_with_appends(&self) -> bool {
-        false
-    }
-
-    /// [`EventStore::append`] that also records `nonces` as used, atomically: if one was
-    /// used before, nothing is written and the result is [`StoreError::NonceReused`]; a
-    /// conflict leaves the nonces unused, so the caller may decide again and retry. One
-    /// durable commit instead of two. Only for stores whose
-    /// [`EventStore::consumes_nonces_with_appends`] is true; the others refuse.
-    async fn append_consuming(
-        &self,
-        stream_id: &str,
-        expected: ExpectedVersion,
-        events: Vec<NewEvent>,
-        nonces: Vec<NonceUse>,
     ) -> Result<AppendOutcome, StoreError> {
-        let _ = (stream_id, expected, events, nonces);
-        Err(StoreError::Unavailable(format!(
-            "the {} store cannot consume nonces with an append",
-            self.backend()
-        )))
-    }
-
-    /// Whether [`EventStore::append_changing_key`] is available: the data keys live in
-    /// the store's own transactions.
-    fn changes_keys_with_appends(&self) -> bool {
-        false
-    }
-
-    /// [`EventStore::append`] that also makes `change` to the data key of offer
-    /// `offer_id`, atomically: the events are written exactly when the key is stored or
-    /// destroyed. An offer's creation then never leaves a key without its offer, and an
-    /// erasure by crypto-shredding no state in which the log and the keys disagree. Only
-    /// for stores whose [`EventStore::changes_keys_with_appends`] is true; the others
-    /// refuse.
-    async fn append_changing_key(
-        &self,
-        stream_id: &str,
-        expected: ExpectedVersion,
-        events: Vec<NewEvent>,
-        offer_id: Uuid,
-        change: KeyChange,
-    ) -> Result<AppendOutcome, StoreError> {
-        let _ = (stream_id, expected, events, offer_id, change);
-        Err(StoreError::Unavailable(format!(
-            "the {} store cannot change data keys with an append",
-            self.backend()
-        )))
+        self.append_with(stream_id, expected, events, SideEffects::default())
+            .await
     }
 
     /// Every event of a stream, in sequence order (empty if the stream does not exist).
@@ -258,8 +226,7 @@ impl std::fmt::Debug for DataKey {
     }
 }
 
-/// A change to an offer's data key, made in the same transaction as an append
-/// ([`EventStore::append_changing_key`]).
+/// A change to an offer's data key, made with an append ([`SideEffects::key`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeyChange {
     /// Stores this new key; fails if the offer has one already.
@@ -267,6 +234,35 @@ pub enum KeyChange {
     /// Destroys the key (securely, as [`SecretStore::destroy_data_key`]); an absent key is
     /// no error.
     Destroy,
+}
+
+/// What must commit together with an append's events ([`EventStore::append_with`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SideEffects {
+    /// Single-use nonces to record as used.
+    pub nonces: Vec<NonceUse>,
+    /// A change to the data key of this offer.
+    pub key: Option<(Uuid, KeyChange)>,
+}
+
+impl SideEffects {
+    /// Records `nonces` as used.
+    pub fn consuming(nonces: Vec<NonceUse>) -> SideEffects {
+        SideEffects { nonces, key: None }
+    }
+
+    /// Makes `change` to the data key of offer `offer_id`.
+    pub fn changing_key(offer_id: Uuid, change: KeyChange) -> SideEffects {
+        SideEffects {
+            nonces: Vec::new(),
+            key: Some((offer_id, change)),
+        }
+    }
+
+    /// Whether there is nothing to do besides the events.
+    pub fn is_empty(&self) -> bool {
+        self.nonces.is_empty() && self.key.is_none()
+    }
 }
 
 /// Secrets kept outside the log.

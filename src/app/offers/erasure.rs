@@ -46,22 +46,14 @@ pub async fn erase_claims(
 ) -> Result<Erasure, CommandError> {
     // Only for offers that exist, so an unknown id answers 404 and destroys nothing.
     offers.load(offer_id).await?.definition()?;
-    let atomic = offers.changes_keys_with_appends();
-    if !atomic {
-        secrets.destroy_data_key(offer_id).await?;
-    }
     let command = |_: &_, _| {
         OfferCommand::EraseClaims(EraseClaims {
             reason: reason.to_string(),
         })
     };
-    let executed = if atomic {
-        offers
-            .execute_changing_key(offer_id, meta, KeyChange::Destroy, command)
-            .await
-    } else {
-        offers.execute(offer_id, meta, command).await
-    };
+    let executed = offers
+        .execute_changing_key(offer_id, meta, KeyChange::Destroy, command)
+        .await;
     let already_erased = match executed {
         Ok(Executed {
             position: Some(position),
@@ -72,10 +64,9 @@ pub async fn erase_claims(
         }
         Err(error) => return Err(error),
     };
-    if atomic {
-        // The log says erased; make sure of the key too (a no-op unless a store written
-        // by an older version kept it).
-        secrets.destroy_data_key(offer_id).await?;
-    }
+    // The log says erased; make sure of the key too (a no-op unless a store written by an
+    // older version kept it, or a crash came between the two steps of a log beside a
+    // separate secret store).
+    secrets.destroy_data_key(offer_id).await?;
     Ok(already_erased)
 }

@@ -145,38 +145,20 @@ pub fn replayed() -> WalletError {
 }
 
 /// Executes `command` on instance `id` and records `jti` (a DPoP proof's ledger entry)
-/// with its events, only if the aggregate accepts the command: in the append's own
-/// transaction where the store can, otherwise right before the append, once the command
-/// was decided on the current state. A `jti` seen before fails with
-/// [`StoreError::NonceReused`] and writes nothing (see [`jti_command_error`]).
+/// with its events, only if the aggregate accepts the command
+/// ([`EventStore::append_with`](crate::store::EventStore::append_with)). A `jti` seen
+/// before fails with [`StoreError::NonceReused`] and writes nothing (see
+/// [`jti_command_error`]).
 pub async fn execute_recording_jti<A: EventSourced>(
-    state: &AppState,
     repository: &Repository<A>,
     id: Uuid,
     meta: &CommandMeta,
     jti: Option<NonceUse>,
-    mut command: impl FnMut(&A, DateTime<Utc>) -> A::Command,
+    command: impl FnMut(&A, DateTime<Utc>) -> A::Command,
 ) -> Result<Executed<A>, RepositoryError<A::Error>> {
-    let Some(jti) = jti else {
-        return repository.execute(id, meta, command).await;
-    };
-    if state.events.consumes_nonces_with_appends() {
-        return repository
-            .execute_consuming(id, meta, vec![jti], command)
-            .await;
-    }
-    let current = repository.load(id).await?;
-    current
-        .decide(command(&current, state.clock.now()))
-        .map_err(RepositoryError::Rejected)?;
-    if !state
-        .secrets
-        .consume_nonce(jti.hash, jti.expires_at)
-        .await?
-    {
-        return Err(RepositoryError::Store(StoreError::NonceReused));
-    }
-    repository.execute(id, meta, command).await
+    repository
+        .execute_consuming(id, meta, jti.into_iter().collect(), command)
+        .await
 }
 
 /// [`command_error`] for commands that recorded a DPoP `jti`: a replayed proof is

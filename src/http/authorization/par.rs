@@ -53,7 +53,6 @@ pub async fn par(
     let lifetime = Duration::seconds(i64::try_from(ttl).unwrap_or(60));
     let meta = wallet_command_meta(&state, context);
     let executed = dpop::execute_recording_jti(
-        &state,
         &state.authorization.sessions,
         session_id,
         &meta,

@@ -82,7 +82,6 @@ pub async fn exchange(
     };
     // The proof's `jti` is recorded with the exchange, only if the session accepts it.
     let executed = dpop::execute_recording_jti(
-        state,
         &state.authorization.sessions,
         session_id,
         meta,

@@ -100,11 +100,6 @@ async fn issue(
             now,
         },
     )?;
-    let atomic_nonces = state.events.consumes_nonces_with_appends();
-    if !atomic_nonces {
-        checked.consume_nonces(state.secrets.as_ref()).await?;
-    }
-
     let (key, claims) = open_claims(state, &offer).await?;
     let signer = CredentialSigner::prepare(state, configuration, &claims)?;
     let statuses = allocate_statuses(state, &signer, checked.proofs.len()).await?;
@@ -138,11 +133,7 @@ async fn issue(
     // Every `CredentialIssued` records its holder key sealed; metadata, which erasure
     // cannot reach, records none.
     let meta = wallet_command_meta(state, context);
-    let nonces = if atomic_nonces {
-        checked.nonce_uses()
-    } else {
-        Vec::new()
-    };
+    let nonces = checked.nonce_uses();
     let executed = state
         .offers
         .execute_consuming(token.offer_id, &meta, nonces, |_, now| {

@@ -90,18 +90,6 @@ pub fn check(
     })
 }
 
-/// Records the nonce as used; `invalid_nonce` if it was used before.
-pub async fn consume(secrets: &dyn SecretStore, nonce: &ValidNonce) -> Result<(), WalletError> {
-    if secrets
-        .consume_nonce(nonce.ledger_key, nonce.expires_at)
-        .await?
-    {
-        Ok(())
-    } else {
-        Err(reused())
-    }
-}
-
 /// `invalid_nonce` for a nonce found in the used-nonce ledger.
 pub fn reused() -> WalletError {
     WalletError::new(

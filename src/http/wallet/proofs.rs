@@ -10,7 +10,7 @@ use super::metadata::PROOF_SIGNING_ALGS;
 use super::nonce;
 use crate::config::TokenPolicy;
 use crate::crypto::server_secret::ServerSecret;
-use crate::store::{NonceUse, SecretStore};
+use crate::store::NonceUse;
 
 /// What proofs are checked against.
 pub struct ProofContext<'a> {
@@ -73,16 +73,7 @@ pub fn verify(jwts: &[String], context: &ProofContext) -> Result<CheckedProofs, 
 }
 
 impl CheckedProofs {
-    /// Consumes the nonces; one seen before is `invalid_nonce`. After this the proofs can
-    /// never be presented again.
-    pub async fn consume_nonces(&self, secrets: &dyn SecretStore) -> Result<(), WalletError> {
-        for valid in &self.nonces {
-            nonce::consume(secrets, valid).await?;
-        }
-        Ok(())
-    }
-
-    /// The nonces as ledger entries, for stores that record them with the append.
+    /// The nonces as ledger entries, recorded with the append of the issued credentials.
     pub fn nonce_uses(&self) -> Vec<NonceUse> {
         self.nonces
             .iter()

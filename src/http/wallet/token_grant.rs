@@ -101,23 +101,17 @@ pub(crate) async fn issue_token(
         client_id: grant.client_id,
         dpop_jkt: grant.dpop_jkt,
     };
-    let executed = dpop::execute_recording_jti(
-        state,
-        &state.offers,
-        grant.offer_id,
-        meta,
-        grant.jti,
-        |_, now| {
+    let executed =
+        dpop::execute_recording_jti(&state.offers, grant.offer_id, meta, grant.jti, |_, now| {
             OfferCommand::Redeem(RedeemOffer {
                 now,
                 grant: grant.grant.clone(),
                 redemption: redemption.clone(),
                 max_redemptions,
             })
-        },
-    )
-    .await
-    .map_err(|e| dpop::jti_command_error(e, rejection))?;
+        })
+        .await
+        .map_err(|e| dpop::jti_command_error(e, rejection))?;
     state.metrics.record_appended(&executed.events);
 
     let covered = executed.events.iter().find_map(|event| match event {

@@ -135,7 +135,7 @@ mod tests {
     use tokio::sync::watch;
 
     use super::*;
-    use crate::store::{AppendOutcome, ExpectedVersion, StoreError};
+    use crate::store::{AppendOutcome, ExpectedVersion, SideEffects, StoreError};
 
     /// One offer's stream in memory, counting the events handed out.
     struct CountingStream {
@@ -152,11 +152,12 @@ mod tests {
 
     #[async_trait]
     impl EventStore for CountingStream {
-        async fn append(
+        async fn append_with(
             &self,
             _: &str,
             _: ExpectedVersion,
             _: Vec<NewEvent>,
+            _: SideEffects,
         ) -> Result<AppendOutcome, StoreError> {
             Err(StoreError::Unavailable("read-only".into()))
         }

@@ -27,7 +27,7 @@ use eventstore::{
 use issuance_domain::{LogPosition, NewEvent, RecordedEvent};
 use tokio::sync::{oneshot, watch};
 
-use super::{advance, AppendOutcome, EventStore, ExpectedVersion, StoreError};
+use super::{advance, AppendOutcome, EventStore, ExpectedVersion, SideEffects, StoreError};
 
 /// Records requested per `$all` read when filling a page (system records are skipped, so a
 /// page may need more than one read).
@@ -94,12 +94,21 @@ impl EsdbEventStore {
 
 #[async_trait]
 impl EventStore for EsdbEventStore {
-    async fn append(
+    /// EventStoreDB has no transactions beside the log: `effects` must be empty. The
+    /// service pairs it with a secret store through
+    /// [`SeparateSecrets`](crate::store::separate_secrets::SeparateSecrets).
+    async fn append_with(
         &self,
         stream_id: &str,
         expected: ExpectedVersion,
         events: Vec<NewEvent>,
+        effects: SideEffects,
     ) -> Result<AppendOutcome, StoreError> {
+        if !effects.is_empty() {
+            return Err(StoreError::Unavailable(
+                "EventStoreDB cannot make side effects with an append".into(),
+            ));
+        }
         if events.is_empty() {
             let actual = self.last_revision(stream_id).await?.map_or(0, |r| r + 1);
             return expected.check_empty_append(stream_id, actual);

@@ -24,7 +24,9 @@ use uuid::Uuid;
 
 pub use secrets::PgSecretStore;
 
-use super::{AppendOutcome, EventStore, ExpectedVersion, KeyChange, NonceUse, StoreError};
+use super::{
+    AppendOutcome, EventStore, ExpectedVersion, KeyChange, NonceUse, SideEffects, StoreError,
+};
 use crate::store::pg::{self, PgError, PgTarget};
 use append::Appender;
 
@@ -94,13 +96,15 @@ impl PgEventStore {
         self.pool.get().await.map_err(|e| pg_error(e.into()))
     }
 
-    /// An append of no events that consumes `nonces`: the expectation is checked and the
-    /// nonces recorded in one transaction (rare: a command that changed nothing).
-    async fn consume_checking(
+    /// An append of no events with effects: the expectation is checked, the nonces
+    /// recorded and the key changed in one transaction (rare: a command that changed
+    /// nothing).
+    async fn effects_checking(
         &self,
         stream_id: &str,
         expected: ExpectedVersion,
         nonces: Vec<NonceUse>,
+        key: Option<(Uuid, KeyChange)>,
     ) -> Result<AppendOutcome, StoreError> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
@@ -124,6 +128,20 @@ impl PgEventStore {
                 .await?;
             if inserted == 0 {
                 return Err(StoreError::NonceReused);
+            }
+        }
+        if let Some((offer_id, change)) = key {
+            let offers = [offer_id];
+            match &change {
+                KeyChange::Insert(key) => {
+                    let keys = [&key.0[..]];
+                    tx.execute(secrets::INSERT_KEYS, &[&&offers[..], &&keys[..]])
+                        .await?;
+                }
+                KeyChange::Destroy => {
+                    tx.execute(secrets::ZERO_KEYS, &[&&offers[..]]).await?;
+                    tx.execute(secrets::DELETE_KEYS, &[&&offers[..]]).await?;
+                }
             }
         }
         tx.commit().await?;
@@ -156,84 +174,27 @@ async fn head_of(client: &deadpool_postgres::Object) -> Result<LogPosition, Stor
 
 #[async_trait]
 impl EventStore for PgEventStore {
-    async fn append(
+    async fn append_with(
         &self,
         stream_id: &str,
         expected: ExpectedVersion,
         events: Vec<NewEvent>,
+        effects: SideEffects,
     ) -> Result<AppendOutcome, StoreError> {
-        if events.is_empty() {
+        // `used_nonces` and `data_keys` are in the same schema (the secret store always
+        // shares the event store's database): one transaction covers everything.
+        let SideEffects { nonces, key } = effects;
+        if !events.is_empty() {
+            return self
+                .appender
+                .append(stream_id, expected, events, nonces, key)
+                .await;
+        }
+        if nonces.is_empty() && key.is_none() {
             let actual = self.stream_version(stream_id).await?;
             return expected.check_empty_append(stream_id, actual);
         }
-        self.appender
-            .append(stream_id, expected, events, Vec::new(), None)
-            .await
-    }
-
-    fn consumes_nonces_with_appends(&self) -> bool {
-        // `used_nonces` is in the same schema: the secret store always shares the event
-        // store's database.
-        true
-    }
-
-    async fn append_consuming(
-        &self,
-        stream_id: &str,
-        expected: ExpectedVersion,
-        events: Vec<NewEvent>,
-        nonces: Vec<NonceUse>,
-    ) -> Result<AppendOutcome, StoreError> {
-        if events.is_empty() {
-            return self.consume_checking(stream_id, expected, nonces).await;
-        }
-        self.appender
-            .append(stream_id, expected, events, nonces, None)
-            .await
-    }
-
-    fn changes_keys_with_appends(&self) -> bool {
-        // `data_keys` is in the same schema, as `used_nonces` is.
-        true
-    }
-
-    async fn append_changing_key(
-        &self,
-        stream_id: &str,
-        expected: ExpectedVersion,
-        events: Vec<NewEvent>,
-        offer_id: Uuid,
-        change: KeyChange,
-    ) -> Result<AppendOutcome, StoreError> {
-        if events.is_empty() {
-            // Nothing to record: the key changes only if the expectation holds.
-            let actual = self.stream_version(stream_id).await?;
-            let outcome = expected.check_empty_append(stream_id, actual)?;
-            let mut client = self.client().await?;
-            let tx = client.transaction().await?;
-            let offers = [offer_id];
-            match &change {
-                KeyChange::Insert(key) => {
-                    let keys = [&key.0[..]];
-                    tx.execute(secrets::INSERT_KEYS, &[&&offers[..], &&keys[..]])
-                        .await?;
-                }
-                KeyChange::Destroy => {
-                    tx.execute(secrets::ZERO_KEYS, &[&&offers[..]]).await?;
-                    tx.execute(secrets::DELETE_KEYS, &[&&offers[..]]).await?;
-                }
-            }
-            tx.commit().await?;
-            return Ok(outcome);
-        }
-        self.appender
-            .append(
-                stream_id,
-                expected,
-                events,
-                Vec::new(),
-                Some((offer_id, change)),
-            )
+        self.effects_checking(stream_id, expected, nonces, key)
             .await
     }
 

@@ -26,8 +26,7 @@ use tokio::sync::{oneshot, watch};
 use uuid::Uuid;
 
 use super::{
-    AppendOutcome, DataKey, EventStore, ExpectedVersion, KeyChange, NonceUse, SecretStore,
-    StoreError,
+    AppendOutcome, DataKey, EventStore, ExpectedVersion, SecretStore, SideEffects, StoreError,
 };
 use crate::store::sqlite_checkpointer::Checkpointer;
 use crate::store::sqlite_pool::{PoolError, SqlitePool};
@@ -138,15 +137,18 @@ impl SqliteStore {
 
 impl SqliteStore {
     /// Queues an append with its side effects for the writer's next transaction.
-    async fn append_with(
+    async fn queue_append(
         &self,
         stream_id: &str,
         expected: ExpectedVersion,
         events: Vec<NewEvent>,
-        nonces: Vec<NonceUse>,
-        key_change: Option<(Uuid, KeyChange)>,
+        effects: SideEffects,
     ) -> Result<AppendOutcome, StoreError> {
         let stream_id = stream_id.to_string();
+        let SideEffects {
+            nonces,
+            key: key_change,
+        } = effects;
         self.write(|reply| WriteOp::Append {
             stream_id,
             expected,
@@ -175,47 +177,16 @@ fn unavailable(message: impl Into<String>) -> StoreError {
 
 #[async_trait]
 impl EventStore for SqliteStore {
-    async fn append(
+    async fn append_with(
         &self,
         stream_id: &str,
         expected: ExpectedVersion,
         events: Vec<NewEvent>,
+        effects: SideEffects,
     ) -> Result<AppendOutcome, StoreError> {
-        self.append_with(stream_id, expected, events, Vec::new(), None)
-            .await
-    }
-
-    fn consumes_nonces_with_appends(&self) -> bool {
-        // The ledger lives in the same file, so the writer's transaction covers both.
-        true
-    }
-
-    async fn append_consuming(
-        &self,
-        stream_id: &str,
-        expected: ExpectedVersion,
-        events: Vec<NewEvent>,
-        nonces: Vec<NonceUse>,
-    ) -> Result<AppendOutcome, StoreError> {
-        self.append_with(stream_id, expected, events, nonces, None)
-            .await
-    }
-
-    fn changes_keys_with_appends(&self) -> bool {
-        // The keys live in the same file, so the writer's transaction covers both.
-        true
-    }
-
-    async fn append_changing_key(
-        &self,
-        stream_id: &str,
-        expected: ExpectedVersion,
-        events: Vec<NewEvent>,
-        offer_id: Uuid,
-        change: KeyChange,
-    ) -> Result<AppendOutcome, StoreError> {
-        let key_change = Some((offer_id, change));
-        self.append_with(stream_id, expected, events, Vec::new(), key_change)
+        // The ledger and the keys live in the same file: the writer's transaction covers
+        // the events and their effects.
+        self.queue_append(stream_id, expected, events, effects)
             .await
     }
 

@@ -105,10 +105,10 @@ pub(in crate::http::management) async fn create_offer(
             "the offer created with this Idempotency-Key has had its claims erased; the request can no longer be compared with it",
         ));
     }
-    // A fresh id (no Idempotency-Key) is known to no one else: its key can be stored with
-    // the offer's creation, in one transaction, where the store allows. Retries of one
-    // idempotent request may race, so they agree on a key first.
-    let key_with_append = !idempotent && state.offers.changes_keys_with_appends();
+    // A fresh id (no Idempotency-Key) is known to no one else: its key is stored with the
+    // offer's creation. Retries of one idempotent request may race, so they agree on a key
+    // first.
+    let key_with_append = !idempotent;
     let data_key = if key_with_append {
         sealing::generate_key()
     } else {
