@@ -3,7 +3,7 @@
 //! The modules follow the layers (see `docs/architecture.md`):
 //! - [`config`]: settings and credential configurations (TOML + environment); [`clock`]: time;
 //!   [`crypto`]: codes, sealing, the server secret, document signers; [`data_dir`]: the data
-//!   directory's private files and its lock.
+//!   directory's private files and its lock; [`metrics`]: the Prometheus registry.
 //! - [`store`]: the event store port and its backends (SQLite, PostgreSQL, EventStoreDB) with
 //!   their pools; [`readstore`]: the read models' storage.
 //! - [`app`]: the command path (load, decide, append) and the offer use cases;
@@ -26,6 +26,7 @@ pub mod crypto;
 pub mod data_dir;
 pub mod http;
 pub mod integration;
+pub mod metrics;
 pub mod node;
 pub mod projector;
 pub mod readstore;

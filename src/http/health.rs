@@ -85,7 +85,7 @@ async fn ready(state: web::Data<AppState>) -> HttpResponse {
     // `degraded`, it does not take the node out of a load balancer.
     let degraded = match state.integration.callback_lag(state.clock.now()).await {
         Ok(lag) => {
-            state.metrics.record_callback_lag(&lag);
+            lag.record(&state.metrics);
             checks.insert("callbacks".into(), lag.to_json());
             lag.degraded
         }
@@ -116,7 +116,7 @@ async fn ready(state: web::Data<AppState>) -> HttpResponse {
 
 async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     match state.integration.callback_lag(state.clock.now()).await {
-        Ok(lag) => state.metrics.record_callback_lag(&lag),
+        Ok(lag) => lag.record(&state.metrics),
         Err(error) => tracing::warn!(%error, "callback backlog not measured"),
     }
     HttpResponse::Ok()

@@ -19,6 +19,7 @@ use serde_json::{json, Value};
 
 use super::callbacks::destination::DestinationState;
 use super::store::DestinationBacklog;
+use crate::metrics::Metrics;
 
 /// Destinations listed by name before the rest are summed up as `other`.
 pub const LISTED: usize = 20;
@@ -76,6 +77,24 @@ pub struct LagInputs<'a> {
 }
 
 impl CallbackLag {
+    /// Sets the callback backlog gauges of `metrics` (destinations that drained disappear).
+    pub fn record(&self, metrics: &Metrics) {
+        metrics.callback_backlog.reset();
+        metrics.callback_oldest_age.reset();
+        for destination in &self.destinations {
+            let label = [destination.destination.as_str()];
+            metrics
+                .callback_backlog
+                .with_label_values(&label)
+                .set(i64::try_from(destination.depth).unwrap_or(i64::MAX));
+            metrics
+                .callback_oldest_age
+                .with_label_values(&label)
+                .set(destination.oldest_age_seconds);
+        }
+        metrics.callbacks_degraded.set(i64::from(self.degraded));
+    }
+
     /// Ages, thresholds and the listing from a backlog.
     pub fn measure(inputs: LagInputs<'_>) -> CallbackLag {
         let age = |oldest: Option<DateTime<Utc>>| {

@@ -39,7 +39,7 @@ use self::store::IntegrationStore;
 use crate::app::offers::OfferRepository;
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::http::metrics::Metrics;
+use crate::metrics::Metrics;
 use crate::node::health::HealthRegistry;
 use crate::node::lease::run_with_lease;
 use crate::readstore::OfferViewStore;

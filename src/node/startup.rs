@@ -19,16 +19,19 @@ use crate::crypto::server_secret::ServerSecret;
 use crate::data_dir::lock::DataDirLock;
 use crate::http::management::auth::{create_key, ApiKeys, Scope};
 use crate::http::management::error as management_error;
-use crate::http::metrics::{ApiName, Metrics};
+use crate::http::metrics::ApiName;
 use crate::http::state::AppState;
 use crate::http::{error_envelope, health, metrics, request_context};
 use crate::http::{management, wallet};
 use crate::integration;
+use crate::metrics::Metrics;
 use crate::node::health::HealthRegistry;
 use crate::node::shutdown::{self, ShutdownSignals};
 use crate::node::{lease, stores};
 use crate::projector::{self, AuditProjection, OfferViewProjection, ProjectionProgress};
 use crate::readstore::{AUDIT_VIEW, OFFER_VIEW};
+use crate::store::layered::Layered;
+use crate::store::metered::Metered;
 
 /// A built service: listeners bound, background tasks started.
 pub struct Application {
@@ -66,7 +69,7 @@ impl Application {
         })?;
         // Held until the service stops: a second process on this directory refuses to start.
         let lock = DataDirLock::acquire(&settings.data_dir)?;
-        let opened = stores::open(&settings)
+        let mut opened = stores::open(&settings)
             .await
             .context("cannot open the stores")?;
         let server_secret = ServerSecret::from_settings(&settings)?;
@@ -77,6 +80,8 @@ impl Application {
             .await?;
         let clock: Arc<dyn Clock> = options.clock.unwrap_or_else(|| Arc::new(SystemClock));
         let metrics = Metrics::new().context("cannot register metrics")?;
+        // Every append of this node passes here: events are counted in one place.
+        opened.events = Arc::new(Layered::new(opened.events, Metered::new(metrics.clone())));
         let start = opened
             .views
             .checkpoint(OFFER_VIEW)

@@ -28,6 +28,7 @@ use crate::readstore::sqlite::SqliteReadStore;
 use crate::readstore::sqlite_audit::SqliteAuditStore;
 use crate::readstore::{AuditStore, OfferViewStore};
 use crate::store::esdb::EsdbEventStore;
+use crate::store::layered::Layered;
 use crate::store::pg::PgTarget;
 use crate::store::postgres::{PgEventStore, PgSecretStore};
 use crate::store::separate_secrets::SeparateSecrets;
@@ -185,8 +186,10 @@ pub async fn open(settings: &Settings) -> Result<OpenedStores, OpenError> {
                 }
             };
             // The log's transactions do not reach the secrets: effects in a fixed order.
-            let events: Arc<dyn EventStore> =
-                Arc::new(SeparateSecrets::new(Arc::new(events), secrets.clone()));
+            let events: Arc<dyn EventStore> = Arc::new(Layered::new(
+                Arc::new(events),
+                SeparateSecrets::new(secrets.clone()),
+            ));
             (events, secrets, leases)
         } else {
             return Err(failed("event store")(format!(

@@ -5,6 +5,8 @@
 //! per-offer data keys (destroyed to erase personal data) and the single-use nonce ledger.
 
 pub mod esdb;
+pub mod layered;
+pub mod metered;
 pub mod pg;
 pub mod postgres;
 pub mod separate_secrets;

@@ -20,27 +20,26 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
-use issuance_domain::{LogPosition, NewEvent, RecordedEvent};
-use tokio::sync::watch;
+use issuance_domain::NewEvent;
 
+use super::layered::AppendLayer;
 use super::{
     AppendOutcome, EventStore, ExpectedVersion, KeyChange, NonceUse, SecretStore, SideEffects,
     StoreError,
 };
 
-/// The log `events` with its side effects made in `secrets`, in the documented order.
+/// The layer that makes an append's side effects in `secrets`, in the documented order,
+/// around a log ([`Layered`](super::layered::Layered)).
 pub struct SeparateSecrets {
-    events: Arc<dyn EventStore>,
     secrets: Arc<dyn SecretStore>,
     /// Nonces spent by an append that then conflicted: free for the next append.
     held: Mutex<HashSet<[u8; 32]>>,
 }
 
 impl SeparateSecrets {
-    /// Pairs `events` (which must take appends without effects) with `secrets`.
-    pub fn new(events: Arc<dyn EventStore>, secrets: Arc<dyn SecretStore>) -> SeparateSecrets {
+    /// Makes side effects in `secrets`.
+    pub fn new(secrets: Arc<dyn SecretStore>) -> SeparateSecrets {
         SeparateSecrets {
-            events,
             secrets,
             held: Mutex::new(HashSet::new()),
         }
@@ -99,75 +98,23 @@ impl SeparateSecrets {
 }
 
 #[async_trait]
-impl EventStore for SeparateSecrets {
+impl AppendLayer for SeparateSecrets {
     async fn append_with(
         &self,
+        events: &dyn EventStore,
         stream_id: &str,
         expected: ExpectedVersion,
-        events: Vec<NewEvent>,
+        new_events: Vec<NewEvent>,
         effects: SideEffects,
     ) -> Result<AppendOutcome, StoreError> {
         let SideEffects { nonces, key } = effects;
         self.spend(&nonces).await?;
         self.change_key(key).await?;
-        let appended = self.events.append(stream_id, expected, events).await;
+        let appended = events.append(stream_id, expected, new_events).await;
         if matches!(appended, Err(StoreError::Conflict { .. })) {
             self.hold(&nonces);
         }
         appended
-    }
-
-    async fn read_stream(&self, stream_id: &str) -> Result<Vec<RecordedEvent>, StoreError> {
-        self.events.read_stream(stream_id).await
-    }
-
-    async fn read_stream_after(
-        &self,
-        stream_id: &str,
-        after: u64,
-    ) -> Result<Vec<RecordedEvent>, StoreError> {
-        self.events.read_stream_after(stream_id, after).await
-    }
-
-    async fn read_stream_range(
-        &self,
-        stream_id: &str,
-        after: u64,
-        up_to: u64,
-    ) -> Result<Vec<RecordedEvent>, StoreError> {
-        self.events.read_stream_range(stream_id, after, up_to).await
-    }
-
-    fn single_writer(&self) -> bool {
-        self.events.single_writer()
-    }
-
-    async fn read_all(
-        &self,
-        after: LogPosition,
-        limit: usize,
-    ) -> Result<Vec<RecordedEvent>, StoreError> {
-        self.events.read_all(after, limit).await
-    }
-
-    async fn read_all_stored(
-        &self,
-        after: LogPosition,
-        limit: usize,
-    ) -> Result<Vec<RecordedEvent>, StoreError> {
-        self.events.read_all_stored(after, limit).await
-    }
-
-    async fn head(&self) -> Result<LogPosition, StoreError> {
-        self.events.head().await
-    }
-
-    fn appended(&self) -> watch::Receiver<LogPosition> {
-        self.events.appended()
-    }
-
-    fn backend(&self) -> &'static str {
-        self.events.backend()
     }
 }
 
@@ -179,17 +126,18 @@ mod tests {
     use uuid::Uuid;
 
     use super::*;
+    use crate::store::layered::Layered;
     use crate::store::sqlite::{Durability, SqliteStore};
     use crate::store::DataKey;
 
     /// A log and a secret store in two separate files: no transaction covers both.
-    fn stores(dir: &tempfile::TempDir) -> (SeparateSecrets, Arc<dyn SecretStore>) {
+    fn stores(dir: &tempfile::TempDir) -> (Layered<SeparateSecrets>, Arc<dyn SecretStore>) {
         let log = SqliteStore::open(&dir.path().join("events.db"), Durability::Normal).unwrap();
         let secrets: Arc<dyn SecretStore> = Arc::new(
             SqliteStore::open(&dir.path().join("secrets.db"), Durability::Normal).unwrap(),
         );
         (
-            SeparateSecrets::new(Arc::new(log), secrets.clone()),
+            Layered::new(Arc::new(log), SeparateSecrets::new(secrets.clone())),
             secrets,
         )
     }

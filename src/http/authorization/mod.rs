@@ -42,20 +42,18 @@ use crate::config::AuthorizationSettings;
 use crate::http::state::AppState;
 use crate::http::wallet::errors::{ErrorCode, WalletError};
 
-/// Decides a session command and appends its events (counted in the metrics).
+/// Decides a session command and appends its events.
 pub(crate) async fn execute(
     state: &AppState,
     session_id: Uuid,
     meta: &CommandMeta,
     command: impl FnMut(&AuthorizationSession, DateTime<Utc>) -> AuthorizationCommand,
 ) -> Result<Executed<AuthorizationSession>, SessionError> {
-    let executed = state
+    state
         .authorization
         .sessions
         .execute(session_id, meta, command)
-        .await?;
-    state.metrics.record_appended(&executed.events);
-    Ok(executed)
+        .await
 }
 
 /// The endpoints exist only when a login URL is configured.

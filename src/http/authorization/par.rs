@@ -52,7 +52,7 @@ pub async fn par(
     let ttl = settings.request_uri_ttl;
     let lifetime = Duration::seconds(i64::try_from(ttl).unwrap_or(60));
     let meta = wallet_command_meta(&state, context);
-    let executed = dpop::execute_recording_jti(
+    dpop::execute_recording_jti(
         &state.authorization.sessions,
         session_id,
         &meta,
@@ -68,7 +68,6 @@ pub async fn par(
     )
     .await
     .map_err(|e| dpop::jti_command_error(e, session_rejection))?;
-    state.metrics.record_appended(&executed.events);
     Ok(HttpResponse::Created()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(json!({

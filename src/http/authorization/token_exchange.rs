@@ -106,7 +106,6 @@ pub async fn exchange(
         }
         other => other.map_err(|e| dpop::jti_command_error(e, exchange_rejection))?,
     };
-    state.metrics.record_appended(&executed.events);
 
     if let [AuthorizationEvent::AuthorizationCodeReplayed(replayed)] = executed.events.as_slice() {
         revoke(state, meta, replayed.offer_id, replayed.redemption_id).await?;
@@ -184,7 +183,7 @@ async fn revoke(
 ) -> Result<(), WalletError> {
     // Codes are secrets: log the ids only.
     tracing::warn!(%offer_id, %redemption_id, "authorization code replayed; revoking its token");
-    let executed = state
+    state
         .offers
         .execute(offer_id, meta, |_, _| {
             OfferCommand::RevokeRedemption(RevokeRedemption {
@@ -194,7 +193,6 @@ async fn revoke(
         })
         .await
         .map_err(|e| command_error(e, token_rejection))?;
-    state.metrics.record_appended(&executed.events);
     Ok(())
 }
 

@@ -139,7 +139,6 @@ async fn change(
         })
         .await
         .map_err(|e| rejection(e, credential_id))?;
-    state.metrics.record_appended(&executed.events);
     let credential = executed
         .state
         .credential(credential_id)
@@ -179,7 +178,6 @@ async fn revoke_all(
             }
             other => other.into(),
         })?;
-    state.metrics.record_appended(&executed.events);
     let revoked: Vec<Uuid> = executed
         .events
         .iter()

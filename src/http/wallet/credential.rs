@@ -134,7 +134,7 @@ async fn issue(
     // cannot reach, records none.
     let meta = wallet_command_meta(state, context);
     let nonces = checked.nonce_uses();
-    let executed = state
+    state
         .offers
         .execute_consuming(token.offer_id, &meta, nonces, |_, now| {
             OfferCommand::IssueCredentials(IssueCredentials {
@@ -147,7 +147,6 @@ async fn issue(
             RepositoryError::Store(StoreError::NonceReused) => nonce::reused(),
             e => command_error(e, |rejection| credential_rejection(rejection, named_by)),
         })?;
-    state.metrics.record_appended(&executed.events);
 
     let compact: Vec<&str> = credentials.iter().map(|(c, _)| c.as_str()).collect();
     let mut response = Map::new();

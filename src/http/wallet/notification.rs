@@ -60,7 +60,7 @@ pub async fn notification(
         }
     };
     let meta = wallet_command_meta(&state, context);
-    let executed = state
+    state
         .offers
         .execute(token.offer_id, &meta, |_, _| {
             OfferCommand::RecordNotification(RecordNotification {
@@ -74,7 +74,6 @@ pub async fn notification(
         })
         .await
         .map_err(|e| command_error(e, notification_rejection))?;
-    state.metrics.record_appended(&executed.events);
     Ok(HttpResponse::NoContent()
         .insert_header(("Cache-Control", "no-store"))
         .finish())

@@ -112,7 +112,6 @@ pub(crate) async fn issue_token(
         })
         .await
         .map_err(|e| dpop::jti_command_error(e, rejection))?;
-    state.metrics.record_appended(&executed.events);
 
     let covered = executed.events.iter().find_map(|event| match event {
         OfferEvent::OfferRedeemed(redeemed) => Some(redeemed.credential_configuration_ids.clone()),

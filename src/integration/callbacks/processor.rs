@@ -18,8 +18,8 @@ use super::pending::PendingCallbacks;
 use super::retry::{AttemptOutcome, RetryPolicy};
 use super::sender::CallbackSender;
 use crate::clock::Clock;
-use crate::http::metrics::Metrics;
 use crate::integration::envelope::{EventEnvelope, CALLBACK_EVENT_TYPES};
+use crate::metrics::Metrics;
 use crate::store::{EventStore, SecretStore};
 
 /// A callback ready to send: where to, and the body.

@@ -144,10 +144,7 @@ pub(in crate::http::management) async fn create_offer(
         state.offers.execute(offer_id, meta, command).await
     };
     match executed {
-        Ok(executed) => {
-            state.metrics.record_appended(&executed.events);
-            Ok(Creation::Created(executed))
-        }
+        Ok(executed) => Ok(Creation::Created(executed)),
         Err(CommandError::Rejected(OfferError::AlreadyExists)) => {
             // A concurrent retry with the same idempotency key won the race.
             existing(state, offer_id, &fingerprint)
