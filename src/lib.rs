@@ -3,7 +3,8 @@
 //! The modules follow the layers (see `docs/architecture.md`):
 //! - [`config`]: settings and credential configurations (TOML + environment); [`clock`]: time;
 //!   [`crypto`]: codes, sealing, the server secret, document signers; [`data_dir`]: the data
-//!   directory's private files and its lock; [`metrics`]: the Prometheus registry.
+//!   directory's private files and its lock; [`metrics`]: the Prometheus registry;
+//!   [`cause`]: underlying errors kept as sources.
 //! - [`store`]: the event store port and its backends (SQLite, PostgreSQL, EventStoreDB) with
 //!   their pools; [`readstore`]: the read models' storage.
 //! - [`app`]: the command path (load, decide, append) and the offer use cases;
@@ -19,6 +20,7 @@
 
 pub mod app;
 pub mod audit;
+pub mod cause;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use issuance_domain::{EventMetadata, EventSourced, LogPosition, NewEvent, StoredEvent};
+use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::app::state_cache::StateCache;
@@ -246,6 +247,10 @@ impl<A: EventSourced> Repository<A> {
         mut command: impl FnMut(&A, DateTime<Utc>) -> A::Command,
     ) -> Result<Executed<A>, RepositoryError<A::Error>> {
         let stream_id = A::stream_id(id);
+        // The caller's span (a request's) learns which offer it changed.
+        if stream_id.starts_with(issuance_domain::offer::STREAM_PREFIX) {
+            tracing::Span::current().record("offer_id", tracing::field::display(id));
+        }
         let _serialised = self.stripes.of(id).lock().await;
         // With other writers a cached state may be behind. Rather than reading the stream
         // tail first, the first attempt decides on the cached state and lets the append's
@@ -305,6 +310,7 @@ impl<A: EventSourced> Repository<A> {
             let appended = self
                 .store
                 .append_with(&stream_id, expected, new_events, effects.clone())
+                .instrument(tracing::debug_span!("append", stream = %stream_id, attempt))
                 .await;
             match appended {
                 Ok(outcome) => {

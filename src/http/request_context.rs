@@ -10,6 +10,7 @@ use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
+use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::http::state::AppState;
@@ -36,7 +37,9 @@ fn acceptable(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"-_.:/+=".contains(&b))
 }
 
-/// Middleware: attaches a [`RequestContext`] and echoes the request id.
+/// Middleware: attaches a [`RequestContext`], runs the request in a `request` span (request
+/// id, method, route, status, and the offer id once a command names one) and echoes the
+/// request id.
 pub async fn middleware(
     request: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -59,7 +62,20 @@ pub async fn middleware(
         request_id: request_id.clone(),
         client_ip,
     });
-    let mut response = next.call(request).await?;
+    // One span per request. Never the raw path: wallet paths carry offer references.
+    let span = tracing::info_span!(
+        "request",
+        request_id = %request_id,
+        method = %request.method(),
+        route = tracing::field::Empty,
+        status = tracing::field::Empty,
+        offer_id = tracing::field::Empty,
+    );
+    let mut response = next.call(request).instrument(span.clone()).await?;
+    if let Some(route) = response.request().match_pattern() {
+        span.record("route", route.as_str());
+    }
+    span.record("status", response.status().as_u16());
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(REQUEST_ID, value);
     }

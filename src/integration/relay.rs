@@ -13,7 +13,8 @@ use issuance_domain::LogPosition;
 use tokio::sync::watch;
 
 use super::envelope::{EnvelopeError, EventEnvelope};
-use crate::store::EventStore;
+use super::store::IntegrationStoreError;
+use crate::store::{EventStore, StoreError};
 
 /// How often an idle relay looks for events appended by other processes.
 const POLL_INTERVAL: Duration = Duration::from_millis(250);
@@ -23,10 +24,19 @@ const POLL_INTERVAL: Duration = Duration::from_millis(250);
 pub enum RelayError {
     /// Reading the log failed.
     #[error("reading the event log: {0}")]
-    Log(String),
+    Log(#[from] StoreError),
+    /// An event in the log cannot be turned into its message.
+    #[error("reading the event log: {0}")]
+    Envelope(#[from] EnvelopeError),
     /// The sink failed (broker unreachable, confirm missing, store failure).
     #[error("{0}")]
     Sink(String),
+    /// The sink's store failed.
+    #[error("{0}")]
+    SinkStore(#[from] IntegrationStoreError),
+    /// The broker failed or refused.
+    #[error("{0}")]
+    Broker(#[from] super::amqp::error::AmqpError),
 }
 
 /// Where the relay hands events.
@@ -62,10 +72,7 @@ pub async fn catch_up(
 ) -> Result<LogPosition, RelayError> {
     let mut position = sink.checkpoint().await?;
     loop {
-        let events = store
-            .read_all(position, batch_size)
-            .await
-            .map_err(|e| RelayError::Log(e.to_string()))?;
+        let events = store.read_all(position, batch_size).await?;
         let Some(last) = events.last().map(|e| e.position) else {
             return Ok(position);
         };
@@ -82,7 +89,7 @@ pub async fn catch_up(
                 Err(EnvelopeError::NotAnOffer(_)) => continue,
                 // Skipping would break "nothing is lost"; stopping keeps the relay on this
                 // event until an operator fixes the code (e.g. deploys the upcaster).
-                Err(e) => return Err(RelayError::Log(e.to_string())),
+                Err(e) => return Err(e.into()),
             }
         }
         sink.deliver(batch, last).await?;

@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use deadpool_postgres::Pool;
 
+use crate::cause::{cause, Cause};
 use crate::config::redact::redact;
 use crate::config::Settings;
 use crate::integration::store::postgres::PgIntegrationStore;
@@ -60,10 +61,29 @@ pub struct OpenError {
     pub store: &'static str,
     /// What failed.
     pub detail: String,
+    /// The underlying error, if any.
+    #[source]
+    pub source: Option<Cause>,
 }
 
-fn failed(store: &'static str) -> impl Fn(String) -> OpenError {
-    move |detail| OpenError { store, detail }
+/// An [`OpenError`] of `store` caused by an error.
+fn failed<E: std::error::Error + Send + Sync + 'static>(
+    store: &'static str,
+) -> impl Fn(E) -> OpenError {
+    move |error| OpenError {
+        store,
+        detail: error.to_string(),
+        source: Some(cause(error)),
+    }
+}
+
+/// An [`OpenError`] of `store` without an underlying error.
+fn refused(store: &'static str, detail: String) -> OpenError {
+    OpenError {
+        store,
+        detail,
+        source: None,
+    }
 }
 
 /// The event store URL in force (default: `sqlite://<data dir>/events.db`).
@@ -101,8 +121,8 @@ struct Postgres {
 
 impl Postgres {
     fn open(url: &str, store: &'static str) -> Result<Postgres, OpenError> {
-        let target = PgTarget::parse(url).map_err(|e| failed(store)(e.to_string()))?;
-        let pool = target.pool().map_err(|e| failed(store)(e.to_string()))?;
+        let target = PgTarget::parse(url).map_err(|e| failed(store)(e))?;
+        let pool = target.pool().map_err(|e| failed(store)(e))?;
         Ok(Postgres {
             url: url.to_string(),
             target,
@@ -131,18 +151,21 @@ pub async fn open(settings: &Settings) -> Result<OpenedStores, OpenError> {
         read_pg = Some(pg);
         read
     } else {
-        return Err(failed("read store")(format!(
-            "unsupported URL scheme in `{}` (use sqlite:// or postgres://)",
-            redact(&read_url)
-        )));
+        return Err(refused(
+            "read store",
+            format!(
+                "unsupported URL scheme in `{}` (use sqlite:// or postgres://)",
+                redact(&read_url)
+            ),
+        ));
     };
 
     let (events, secrets, leases): (Arc<dyn EventStore>, Arc<dyn SecretStore>, Leases) =
         if events_url.starts_with("sqlite://") {
             let (path, durability) =
-                SqliteStore::parse_url(&events_url).map_err(failed("event store"))?;
-            let store = SqliteStore::open(&path, durability)
-                .map_err(|e| failed("event store")(e.to_string()))?;
+                SqliteStore::parse_url(&events_url).map_err(|e| refused("event store", e))?;
+            let store =
+                SqliteStore::open(&path, durability).map_err(|e| failed("event store")(e))?;
             (Arc::new(store.clone()), Arc::new(store), Leases::local())
         } else if is_postgres(&events_url) {
             // The same database as the read store shares its pool.
@@ -152,10 +175,10 @@ pub async fn open(settings: &Settings) -> Result<OpenedStores, OpenError> {
             };
             let events = PgEventStore::open(&pg.target, pg.pool.clone())
                 .await
-                .map_err(|e| failed("event store")(e.to_string()))?;
+                .map_err(|e| failed("event store")(e))?;
             let secrets = PgSecretStore::open(&pg.target, pg.pool.clone())
                 .await
-                .map_err(|e| failed("secret store")(e.to_string()))?;
+                .map_err(|e| failed("secret store")(e))?;
             (
                 Arc::new(events),
                 Arc::new(secrets),
@@ -164,13 +187,13 @@ pub async fn open(settings: &Settings) -> Result<OpenedStores, OpenError> {
         } else if EsdbEventStore::accepts(&events_url) {
             let events = EsdbEventStore::open(&events_url)
                 .await
-                .map_err(|e| failed("event store")(e.to_string()))?;
+                .map_err(|e| failed("event store")(e))?;
             let (secrets, leases): (Arc<dyn SecretStore>, Leases) = match read_pg.take() {
                 Some(pg) => (
                     Arc::new(
                         PgSecretStore::open(&pg.target, pg.pool.clone())
                             .await
-                            .map_err(|e| failed("secret store")(e.to_string()))?,
+                            .map_err(|e| failed("secret store")(e))?,
                     ),
                     Leases::postgres(pg.target),
                 ),
@@ -181,7 +204,7 @@ pub async fn open(settings: &Settings) -> Result<OpenedStores, OpenError> {
                         .unwrap_or_else(|| Path::new("."))
                         .join("secrets.db");
                     let store = SqliteStore::open(&path, Durability::Full)
-                        .map_err(|e| failed("secret store")(e.to_string()))?;
+                        .map_err(|e| failed("secret store")(e))?;
                     (Arc::new(store), Leases::local())
                 }
             };
@@ -192,10 +215,13 @@ pub async fn open(settings: &Settings) -> Result<OpenedStores, OpenError> {
             ));
             (events, secrets, leases)
         } else {
-            return Err(failed("event store")(format!(
-                "unsupported URL scheme in `{}` (use sqlite://, postgres:// or esdb://)",
-                redact(&events_url)
-            )));
+            return Err(refused(
+                "event store",
+                format!(
+                    "unsupported URL scheme in `{}` (use sqlite://, postgres:// or esdb://)",
+                    redact(&events_url)
+                ),
+            ));
         };
     Ok(OpenedStores {
         events,
@@ -215,17 +241,20 @@ pub async fn open(settings: &Settings) -> Result<OpenedStores, OpenError> {
 pub async fn require_existing(settings: &Settings) -> Result<(), OpenError> {
     let events_url = event_store_url(settings);
     let read_url = read_store_url(settings);
-    let absent = |store: &'static str, url: &str| OpenError {
-        store,
-        detail: format!(
-            "there is none at {}: this command works on existing stores and creates none. \
-             Check ISSUANCE_DATA_DIR, ISSUANCE_EVENT_STORE and ISSUANCE_READ_STORE (or the \
-             configuration file); `issuance serve` or `issuance migrate` create the stores",
-            redact(url)
-        ),
+    let absent = |store: &'static str, url: &str| {
+        refused(
+            store,
+            format!(
+                "there is none at {}: this command works on existing stores and creates none. \
+                 Check ISSUANCE_DATA_DIR, ISSUANCE_EVENT_STORE and ISSUANCE_READ_STORE (or the \
+                 configuration file); `issuance serve` or `issuance migrate` create the stores",
+                redact(url)
+            ),
+        )
     };
     if events_url.starts_with("sqlite://") {
-        let (path, _) = SqliteStore::parse_url(&events_url).map_err(failed("event store"))?;
+        let (path, _) =
+            SqliteStore::parse_url(&events_url).map_err(|e| refused("event store", e))?;
         if !path.is_file() {
             return Err(absent("event store", &events_url));
         }
@@ -257,11 +286,8 @@ pub async fn require_existing(settings: &Settings) -> Result<(), OpenError> {
 
 /// Whether the database (and schema) of `url` holds `table`; creates nothing.
 async fn postgres_has(url: &str, table: &str) -> Result<bool, OpenError> {
-    let target = PgTarget::parse(url).map_err(|e| failed("store")(e.to_string()))?;
-    let (client, _ended) = target
-        .connect()
-        .await
-        .map_err(|e| failed("store")(e.to_string()))?;
+    let target = PgTarget::parse(url).map_err(|e| failed("store")(e))?;
+    let (client, _ended) = target.connect().await.map_err(|e| failed("store")(e))?;
     let row = client
         .query_one(
             "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_tables \
@@ -269,9 +295,9 @@ async fn postgres_has(url: &str, table: &str) -> Result<bool, OpenError> {
             &[&table],
         )
         .await
-        .map_err(|e| failed("store")(crate::store::pg::PgError::from(e).to_string()))?;
+        .map_err(|e| failed("store")(crate::store::pg::PgError::from(e)))?;
     row.try_get(0)
-        .map_err(|e| failed("store")(crate::store::pg::PgError::from(e).to_string()))
+        .map_err(|e| failed("store")(crate::store::pg::PgError::from(e)))
 }
 
 /// What lives in the read store: the views and the integration side's state.
@@ -284,11 +310,10 @@ struct ReadSide {
 /// The read side in one SQLite file. The audit view and the integration store open their
 /// own connections and migration tracks, so each evolves independently of the offer view.
 fn open_sqlite_read(path: &Path) -> Result<ReadSide, OpenError> {
-    let views = SqliteReadStore::open(path).map_err(|e| failed("read store")(e.to_string()))?;
-    let audit =
-        SqliteAuditStore::open(views.clone()).map_err(|e| failed("audit store")(e.to_string()))?;
-    let integration = SqliteIntegrationStore::open(path)
-        .map_err(|e| failed("integration store")(e.to_string()))?;
+    let views = SqliteReadStore::open(path).map_err(|e| failed("read store")(e))?;
+    let audit = SqliteAuditStore::open(views.clone()).map_err(|e| failed("audit store")(e))?;
+    let integration =
+        SqliteIntegrationStore::open(path).map_err(|e| failed("integration store")(e))?;
     Ok(ReadSide {
         views: Arc::new(views),
         audit: Arc::new(audit),
@@ -300,13 +325,13 @@ fn open_sqlite_read(path: &Path) -> Result<ReadSide, OpenError> {
 async fn open_postgres_read(pg: &Postgres) -> Result<ReadSide, OpenError> {
     let views = PgReadStore::open(&pg.target, pg.pool.clone())
         .await
-        .map_err(|e| failed("read store")(e.to_string()))?;
+        .map_err(|e| failed("read store")(e))?;
     let audit = PgAuditStore::open(&views, &pg.target)
         .await
-        .map_err(|e| failed("audit store")(e.to_string()))?;
+        .map_err(|e| failed("audit store")(e))?;
     let integration = PgIntegrationStore::open(&views, &pg.target)
         .await
-        .map_err(|e| failed("integration store")(e.to_string()))?;
+        .map_err(|e| failed("integration store")(e))?;
     Ok(ReadSide {
         views: Arc::new(views),
         audit: Arc::new(audit),

@@ -30,6 +30,15 @@ pub enum ReadStoreError {
     /// The store cannot be reached or failed.
     #[error("read store unavailable: {0}")]
     Unavailable(String),
+    /// The backend (database, pool) failed.
+    #[error("read store unavailable ({backend}): {source}")]
+    Backend {
+        /// Which backend.
+        backend: &'static str,
+        /// Its error.
+        #[source]
+        source: crate::cause::Cause,
+    },
     /// Stored data cannot be read back.
     #[error("read store data corrupt: {0}")]
     Corrupt(String),

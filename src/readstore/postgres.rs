@@ -76,7 +76,10 @@ pub struct PgReadStore {
 }
 
 pub(super) fn pg_error(error: PgError) -> ReadStoreError {
-    ReadStoreError::Unavailable(error.to_string())
+    ReadStoreError::Backend {
+        backend: "postgres",
+        source: crate::cause::cause(error),
+    }
 }
 
 impl From<tokio_postgres::Error> for ReadStoreError {

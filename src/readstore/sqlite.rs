@@ -52,12 +52,18 @@ fn open_writer(path: &Path) -> rusqlite::Result<Connection> {
 }
 
 pub(super) fn sql_error(error: rusqlite::Error) -> ReadStoreError {
-    ReadStoreError::Unavailable(format!("sqlite: {error}"))
+    ReadStoreError::Backend {
+        backend: "sqlite",
+        source: crate::cause::cause(error),
+    }
 }
 
 impl From<PoolError> for ReadStoreError {
     fn from(error: PoolError) -> Self {
-        ReadStoreError::Unavailable(error.to_string())
+        ReadStoreError::Backend {
+            backend: "sqlite pool",
+            source: crate::cause::cause(error),
+        }
     }
 }
 

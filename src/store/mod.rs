@@ -107,6 +107,15 @@ pub enum StoreError {
     /// The store cannot be reached or failed.
     #[error("event store unavailable: {0}")]
     Unavailable(String),
+    /// The backend (database, server, pool) failed.
+    #[error("event store unavailable ({backend}): {source}")]
+    Backend {
+        /// Which backend.
+        backend: &'static str,
+        /// Its error.
+        #[source]
+        source: crate::cause::Cause,
+    },
     /// Stored data cannot be read back.
     #[error("event store data corrupt: {0}")]
     Corrupt(String),

@@ -14,6 +14,7 @@ use lapin::types::ShortString;
 use lapin::Confirmation;
 use lapin::{BasicProperties, Channel};
 use tokio::sync::watch;
+use tracing::Instrument;
 
 use super::connection::open;
 use super::error::{short, AmqpError};
@@ -85,14 +86,10 @@ struct AmqpSink {
     exchange: String,
 }
 
-fn sink_error(error: impl std::fmt::Display) -> RelayError {
-    RelayError::Sink(error.to_string())
-}
-
 #[async_trait]
 impl RelaySink for AmqpSink {
     async fn checkpoint(&mut self) -> Result<LogPosition, RelayError> {
-        self.store.checkpoint(CHECKPOINT).await.map_err(sink_error)
+        Ok(self.store.checkpoint(CHECKPOINT).await?)
     }
 
     async fn deliver(
@@ -100,31 +97,9 @@ impl RelaySink for AmqpSink {
         batch: Vec<EventEnvelope>,
         last: LogPosition,
     ) -> Result<(), RelayError> {
-        let mut confirms = Vec::with_capacity(batch.len());
-        for envelope in &batch {
-            let body = serde_json::to_vec(envelope).map_err(sink_error)?;
-            let confirm = self
-                .channel
-                .basic_publish(
-                    short(&self.exchange).map_err(sink_error)?,
-                    short(&envelope.routing_key()).map_err(sink_error)?,
-                    BasicPublishOptions::default(),
-                    &body,
-                    properties(envelope).map_err(sink_error)?,
-                )
-                .await
-                .map_err(sink_error)?;
-            confirms.push(confirm);
-        }
-        // Confirms arrive in publish order; every one must be a plain ack before the
-        // checkpoint may move past the batch.
-        for confirm in confirms {
-            check(confirm.await.map_err(sink_error)?).map_err(sink_error)?;
-        }
-        self.store
-            .save_checkpoint(CHECKPOINT, last)
-            .await
-            .map_err(sink_error)
+        let span = tracing::debug_span!("amqp_publish", events = batch.len());
+        self.publish(&batch).instrument(span).await?;
+        Ok(self.store.save_checkpoint(CHECKPOINT, last).await?)
     }
 
     async fn check(&mut self) -> Result<(), RelayError> {
@@ -133,6 +108,34 @@ impl RelaySink for AmqpSink {
         } else {
             Err(RelayError::Sink("the channel to RabbitMQ is closed".into()))
         }
+    }
+}
+
+impl AmqpSink {
+    /// Publishes the batch back to back, then awaits its confirms.
+    async fn publish(&self, batch: &[EventEnvelope]) -> Result<(), AmqpError> {
+        let mut confirms = Vec::with_capacity(batch.len());
+        for envelope in batch {
+            let body =
+                serde_json::to_vec(envelope).map_err(|e| AmqpError::Invalid(e.to_string()))?;
+            let confirm = self
+                .channel
+                .basic_publish(
+                    short(&self.exchange)?,
+                    short(&envelope.routing_key())?,
+                    BasicPublishOptions::default(),
+                    &body,
+                    properties(envelope)?,
+                )
+                .await?;
+            confirms.push(confirm);
+        }
+        // Confirms arrive in publish order; every one must be a plain ack before the
+        // checkpoint may move past the batch.
+        for confirm in confirms {
+            check(confirm.await?)?;
+        }
+        Ok(())
     }
 }
 

@@ -112,8 +112,7 @@ impl OutboxSink {
         if let Some(last) = self.held {
             self.store
                 .enqueue_callbacks(CHECKPOINT, Vec::new(), last, self.clock.now())
-                .await
-                .map_err(|e| RelayError::Sink(e.to_string()))?;
+                .await?;
             self.held = None;
             self.stored_at = std::time::Instant::now();
         }
@@ -133,7 +132,7 @@ impl RelaySink for OutboxSink {
         self.store
             .checkpoint(CHECKPOINT)
             .await
-            .map_err(|e| RelayError::Sink(e.to_string()))
+            .map_err(RelayError::from)
     }
 
     async fn deliver(
@@ -167,8 +166,7 @@ impl RelaySink for OutboxSink {
         }
         self.store
             .enqueue_callbacks(CHECKPOINT, relevant, last, self.clock.now())
-            .await
-            .map_err(|e| RelayError::Sink(e.to_string()))?;
+            .await?;
         self.held = None;
         self.stored_at = std::time::Instant::now();
         self.wake.notify_one();

@@ -25,6 +25,15 @@ pub enum IntegrationStoreError {
     /// The store cannot be reached or failed.
     #[error("integration store unavailable: {0}")]
     Unavailable(String),
+    /// The backend (database, pool) failed.
+    #[error("integration store unavailable ({backend}): {source}")]
+    Backend {
+        /// Which backend.
+        backend: &'static str,
+        /// Its error.
+        #[source]
+        source: crate::cause::Cause,
+    },
     /// Stored data cannot be read back.
     #[error("integration store data corrupt: {0}")]
     Corrupt(String),
@@ -34,6 +43,9 @@ impl From<crate::readstore::ReadStoreError> for IntegrationStoreError {
     fn from(error: crate::readstore::ReadStoreError) -> Self {
         match error {
             crate::readstore::ReadStoreError::Unavailable(e) => Self::Unavailable(e),
+            crate::readstore::ReadStoreError::Backend { backend, source } => {
+                Self::Backend { backend, source }
+            }
             crate::readstore::ReadStoreError::Corrupt(e) => Self::Corrupt(e),
             crate::readstore::ReadStoreError::Conflict(e) => Self::Unavailable(e),
         }

@@ -87,13 +87,19 @@ pub struct PgIntegrationStore {
 
 impl From<tokio_postgres::Error> for IntegrationStoreError {
     fn from(error: tokio_postgres::Error) -> Self {
-        IntegrationStoreError::Unavailable(PgError::from(error).to_string())
+        IntegrationStoreError::Backend {
+            backend: "postgres",
+            source: crate::cause::cause(PgError::from(error)),
+        }
     }
 }
 
 impl From<deadpool_postgres::PoolError> for IntegrationStoreError {
     fn from(error: deadpool_postgres::PoolError) -> Self {
-        IntegrationStoreError::Unavailable(PgError::from(error).to_string())
+        IntegrationStoreError::Backend {
+            backend: "postgres",
+            source: crate::cause::cause(PgError::from(error)),
+        }
     }
 }
 

@@ -75,7 +75,10 @@ pub struct SqliteIntegrationStore {
 }
 
 fn db_error(error: rusqlite::Error) -> ReadStoreError {
-    ReadStoreError::Unavailable(format!("sqlite: {error}"))
+    ReadStoreError::Backend {
+        backend: "sqlite",
+        source: crate::cause::cause(error),
+    }
 }
 
 fn corrupt(error: impl std::fmt::Display) -> ReadStoreError {

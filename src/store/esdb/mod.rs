@@ -43,7 +43,10 @@ pub struct EsdbEventStore {
 }
 
 fn esdb_error(error: eventstore::Error) -> StoreError {
-    StoreError::Unavailable(format!("eventstoredb: {error}"))
+    StoreError::Backend {
+        backend: "eventstoredb",
+        source: crate::cause::cause(error),
+    }
 }
 
 impl EsdbEventStore {

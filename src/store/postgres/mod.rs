@@ -44,7 +44,10 @@ pub struct PgEventStore {
 }
 
 pub(crate) fn pg_error(error: PgError) -> StoreError {
-    StoreError::Unavailable(error.to_string())
+    StoreError::Backend {
+        backend: "postgres",
+        source: crate::cause::cause(error),
+    }
 }
 
 impl From<tokio_postgres::Error> for StoreError {

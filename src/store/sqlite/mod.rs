@@ -162,12 +162,18 @@ impl SqliteStore {
 }
 
 pub(crate) fn sql_error(error: rusqlite::Error) -> StoreError {
-    StoreError::Unavailable(format!("sqlite: {error}"))
+    StoreError::Backend {
+        backend: "sqlite",
+        source: crate::cause::cause(error),
+    }
 }
 
 impl From<PoolError> for StoreError {
     fn from(error: PoolError) -> Self {
-        StoreError::Unavailable(error.to_string())
+        StoreError::Backend {
+            backend: "sqlite pool",
+            source: crate::cause::cause(error),
+        }
     }
 }
 
