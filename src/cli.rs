@@ -165,7 +165,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("Schemas are up to date.");
             if record_secrets {
                 let secret = ServerSecret::from_settings(&config.settings)?;
-                let keys = crate::node::startup::load_issuer_keys(&config.settings)?;
+                let keys = crate::node::bootstrap_keys::load_issuer_keys(&config.settings)?;
                 crate::node::deployment::record(opened.secrets.as_ref(), &secret, &keys).await?;
                 println!(
                     "Recorded this node's server secret and signing key {} as the deployment's.",

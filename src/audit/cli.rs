@@ -18,7 +18,7 @@ pub async fn verify(
     let opened = stores::open(&config.settings).await?;
     let signed = match signed_head {
         Some(jws) => {
-            let keys = crate::node::startup::load_issuer_keys(&config.settings)?;
+            let keys = crate::node::bootstrap_keys::load_issuer_keys(&config.settings)?;
             Some(verify_head(&keys, jws).context("the signed head does not verify")?)
         }
         None => None,

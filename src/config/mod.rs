@@ -8,22 +8,28 @@
 mod authorization;
 mod configuration_table;
 mod credentials;
+mod environment;
 mod error;
 mod integration;
 mod limits;
+mod loaded;
 mod mdoc_credentials;
+mod policies;
 pub mod redact;
 mod retention_hours;
 mod settings;
 mod shutdown;
 mod status_lists;
+mod validate;
 
 pub use authorization::{AuthorizationSettings, ClientConfig, DpopMode};
 pub use configuration_table::{convert, convert_mdoc, ConfigurationTableToml};
 pub use credentials::CredentialConfigurationToml;
+pub use environment::unknown_environment;
 pub use error::ConfigError;
 pub use integration::{AmqpSettings, CallbackPolicy, SchedulerSettings};
 pub use limits::{parse_proxy, Limits, Rate, RateLimits};
+pub use loaded::LoadedConfig;
 pub use mdoc_credentials::{MdocClaimToml, MdocConfigurationToml};
 pub use settings::*;
 pub use shutdown::ShutdownSettings;

@@ -1,8 +1,10 @@
-//! One running node of the service: opening its stores ([`stores`]), wiring everything into an
+//! One running node of the service: opening its stores ([`stores`]), its keys
+//! ([`bootstrap_keys`]), wiring everything into an
 //! application ([`startup`]), the leases that make background tasks singletons across nodes
 //! ([`lease`]), the deployment records that keep nodes' secrets consistent ([`deployment`]),
 //! component health ([`health`]), logging ([`telemetry`]) and graceful shutdown ([`shutdown`]).
 
+pub mod bootstrap_keys;
 pub mod deployment;
 pub mod health;
 pub mod lease;

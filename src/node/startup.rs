@@ -6,7 +6,6 @@ use std::sync::Arc;
 use actix_web::dev::Server;
 use actix_web::{web, App, HttpServer};
 use anyhow::Context;
-use issuance_credential::IssuerKeys;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -17,7 +16,6 @@ use crate::config::LoadedConfig;
 use crate::crypto::document_signer;
 use crate::crypto::server_secret::ServerSecret;
 use crate::data_dir::lock::DataDirLock;
-use crate::http::management::auth::{create_key, ApiKeys, Scope};
 use crate::http::management::error as management_error;
 use crate::http::metrics::ApiName;
 use crate::http::state::AppState;
@@ -25,7 +23,9 @@ use crate::http::{error_envelope, health, metrics, request_context};
 use crate::http::{management, wallet};
 use crate::integration;
 use crate::metrics::Metrics;
+use crate::node::bootstrap_keys::{bootstrap_api_keys, load_issuer_keys};
 use crate::node::health::HealthRegistry;
+use crate::node::lease::spawn_projector;
 use crate::node::shutdown::{self, ShutdownSignals};
 use crate::node::{lease, stores};
 use crate::projector::{self, AuditProjection, OfferViewProjection, ProjectionProgress};
@@ -366,32 +366,6 @@ impl Application {
     }
 }
 
-/// Spawns a projector under its lease.
-fn spawn_projector(
-    leases: &lease::Leases,
-    name: &'static str,
-    events: Arc<dyn crate::store::EventStore>,
-    projection: Arc<dyn projector::Projection>,
-    progress: watch::Sender<issuance_domain::LogPosition>,
-    linger: std::time::Duration,
-    shutdown: &watch::Receiver<bool>,
-) -> JoinHandle<()> {
-    tokio::spawn(lease::run_with_lease(
-        leases.clone(),
-        name,
-        shutdown.clone(),
-        move |shutdown| {
-            projector::run(
-                events.clone(),
-                projection.clone(),
-                progress.clone(),
-                linger,
-                shutdown,
-            )
-        },
-    ))
-}
-
 /// Stops a running [`Application`].
 #[derive(Clone)]
 pub struct StopHandle {
@@ -408,44 +382,4 @@ impl StopHandle {
 
 async fn not_found() -> Result<actix_web::HttpResponse, management_error::ApiError> {
     Err(management_error::ApiError::not_found("no such endpoint"))
-}
-
-/// The issuer signing keys: the configured key file, else keys generated into
-/// `<data dir>/keys` (rotated with `issuance keys rotate`).
-pub fn load_issuer_keys(settings: &crate::config::Settings) -> anyhow::Result<IssuerKeys> {
-    match &settings.issuer.signing_key_file {
-        Some(file) => {
-            IssuerKeys::from_files(file, settings.issuer.certificate_chain_file.as_deref())
-                .with_context(|| format!("cannot load the issuer signing key {}", file.display()))
-        }
-        None => IssuerKeys::load_or_generate(&settings.data_dir.join("keys"))
-            .context("cannot load the issuer signing keys"),
-    }
-}
-
-/// Loads the API keys; on a first run with none, creates an admin key, prints it once and
-/// keeps only its hash.
-fn bootstrap_api_keys(settings: &crate::config::Settings) -> anyhow::Result<ApiKeys> {
-    let admin = settings.admin_key.as_ref().map(|k| k.0.as_str());
-    let keys = ApiKeys::load(&settings.api_keys, admin, &settings.data_dir)
-        .context("cannot load API keys")?;
-    if !keys.is_empty() {
-        return Ok(keys);
-    }
-    let key = create_key(&settings.data_dir, "admin", &[Scope::Admin])
-        .context("cannot create the first admin key")?;
-    // Printed, not logged: the key must not end up in log aggregation.
-    println!(
-        "\nNo management API key was configured, so one admin key was created.\n\
-         It is shown only this once; its hash is stored in {}:\n\n    {key}\n",
-        settings
-            .data_dir
-            .join(crate::http::management::auth::KEY_FILE)
-            .display()
-    );
-    Ok(ApiKeys::load(
-        &settings.api_keys,
-        admin,
-        &settings.data_dir,
-    )?)
 }

@@ -52,6 +52,11 @@ async fn create_burst(bases: &[String]) -> HashMap<String, usize> {
                         .send()
                         .await
                     {
+                        // A server starved of CPU may time out reading a request (408); the
+                        // Idempotency-Key makes the retry safe.
+                        Ok(response) if response.status() == 408 && attempts < 5 => {
+                            tokio::time::sleep(Duration::from_millis(100)).await;
+                        }
                         Ok(response) => break response,
                         Err(e) if attempts < 5 && (e.is_request() || e.is_connect()) => {
                             tokio::time::sleep(Duration::from_millis(100)).await;

@@ -17,15 +17,21 @@ fn loose_modes(dir: &Path) -> Vec<String> {
     let mut loose = Vec::new();
     let mut pending = vec![dir.to_path_buf()];
     while let Some(path) = pending.pop() {
-        let metadata = std::fs::symlink_metadata(&path).unwrap();
+        // SQLite's transient files (journals, the checkpointer's) may go between listing and
+        // looking: a file that is gone has no mode to check.
+        let metadata = match std::fs::symlink_metadata(&path) {
+            Ok(metadata) => metadata,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => panic!("{}: {e}", path.display()),
+        };
         let mode = metadata.permissions().mode() & 0o777;
         let expected = if metadata.is_dir() { 0o700 } else { 0o600 };
         if mode != expected {
             loose.push(format!("{} {mode:o}", path.display()));
         }
         if metadata.is_dir() {
-            for entry in std::fs::read_dir(&path).unwrap() {
-                pending.push(entry.unwrap().path());
+            for entry in std::fs::read_dir(&path).unwrap().flatten() {
+                pending.push(entry.path());
             }
         }
     }

@@ -25,7 +25,8 @@ use super::{ensure_enabled, session_rejection, SessionError};
 use crate::app::repository::CommandMeta;
 use crate::http::request_context::RequestContext;
 use crate::http::state::AppState;
-use crate::http::wallet::errors::{command_error, ErrorCode, WalletError};
+use crate::http::wallet::errors::{ErrorCode, WalletError};
+use crate::http::wallet::rejections::command_error;
 use crate::http::wallet::wallet_command_meta;
 
 /// Starts the login hand-off.

@@ -24,8 +24,9 @@ use crate::app::repository::{CommandMeta, Executed, Repository, RepositoryError}
 use crate::config::DpopMode;
 use crate::crypto::sha256;
 use crate::http::state::AppState;
-use crate::http::wallet::errors::{command_error, ErrorCode, WalletError};
+use crate::http::wallet::errors::{ErrorCode, WalletError};
 use crate::http::wallet::metadata::PROOF_SIGNING_ALGS;
+use crate::http::wallet::rejections::command_error;
 use crate::store::{NonceUse, StoreError};
 
 /// The `DPoP` request header.

@@ -20,7 +20,8 @@ use super::clients::{is_client_id, ClientError};
 use crate::crypto::codes;
 use crate::http::state::AppState;
 use crate::http::wallet::authorization_details;
-use crate::http::wallet::errors::{command_error, ErrorCode, WalletError};
+use crate::http::wallet::errors::{ErrorCode, WalletError};
+use crate::http::wallet::rejections::command_error;
 
 /// Longest accepted `state`.
 const MAX_STATE_LEN: usize = 1024;

@@ -29,7 +29,8 @@ use super::{handles, SessionError};
 use crate::app::repository::CommandMeta;
 use crate::crypto::{codes, sha256};
 use crate::http::state::AppState;
-use crate::http::wallet::errors::{command_error, token_rejection, ErrorCode, WalletError};
+use crate::http::wallet::errors::{ErrorCode, WalletError};
+use crate::http::wallet::rejections::{command_error, token_rejection};
 use crate::http::wallet::token_grant::{
     issue_token, requested_configurations, TokenGrant, TokenRequest,
 };

@@ -23,8 +23,9 @@ use uuid::Uuid;
 
 use super::access_token::{AccessToken, Bearer};
 use super::credential_request::{self, CredentialRequestBody, Wanted};
-use super::errors::{command_error, credential_rejection, ErrorCode, WalletError};
+use super::errors::{ErrorCode, WalletError};
 use super::proofs::{self, ProofContext};
+use super::rejections::{command_error, credential_rejection};
 use super::signer::CredentialSigner;
 use super::{nonce, wallet_command_meta};
 use crate::app::offers::personal;

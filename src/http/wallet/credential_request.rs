@@ -4,7 +4,8 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::errors::{ErrorCode, NamedBy, WalletError};
+use super::errors::{ErrorCode, WalletError};
+use super::rejections::NamedBy;
 
 /// The members this issuer reads; unknown members are ignored.
 #[derive(Debug, Deserialize)]

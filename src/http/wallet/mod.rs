@@ -28,6 +28,7 @@ pub mod offer;
 pub mod proofs;
 pub mod rate_limit;
 pub mod rate_limit_middleware;
+pub mod rejections;
 pub mod routes;
 pub mod signer;
 pub mod status_list;

@@ -8,7 +8,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::access_token::Bearer;
-use super::errors::{command_error, notification_rejection, ErrorCode, WalletError};
+use super::errors::{ErrorCode, WalletError};
+use super::rejections::{command_error, notification_rejection};
 use super::wallet_command_meta;
 use crate::http::request_context::RequestContext;
 use crate::http::state::AppState;

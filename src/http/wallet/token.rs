@@ -12,7 +12,8 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use issuance_domain::offer::{PresentedGrant, GRANT_AUTHORIZATION_CODE};
 use uuid::Uuid;
 
-use super::errors::{token_rejection, ErrorCode, WalletError};
+use super::errors::{ErrorCode, WalletError};
+use super::rejections::token_rejection;
 use super::token_grant::{issue_token, requested_configurations, TokenGrant, TokenRequest};
 use super::wallet_command_meta;
 use crate::app::offers::credential_offer::PRE_AUTHORIZED_GRANT_TYPE;
