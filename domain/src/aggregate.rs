@@ -133,6 +133,8 @@ macro_rules! event_sourced {
             }
         }
 
+        // cqrs-es is the test framework's: its traits are implemented for the tests only.
+        #[cfg(test)]
         impl cqrs_es::Aggregate for $aggregate {
             const TYPE: &'static str = $type_name;
             type Command = $command;

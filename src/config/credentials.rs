@@ -1,6 +1,7 @@
 //! Credential configurations as written in the TOML file, and their conversion into the
 //! domain's [`CredentialConfiguration`]s with field-precise validation.
 
+use issuance_credential::sd_jwt::RESERVED_CLAIMS;
 use std::collections::BTreeSet;
 
 use issuance_domain::credential_config::{
@@ -9,20 +10,6 @@ use issuance_domain::credential_config::{
 };
 use issuance_domain::mdoc_config::FORMAT_MSO_MDOC;
 use serde::{Deserialize, Serialize};
-
-/// Claim names the SD-JWT VC payload reserves for itself (SD-JWT VC -13 §3.2.2, RFC 9901).
-const RESERVED_CLAIMS: [&str; 10] = [
-    "iss",
-    "iat",
-    "nbf",
-    "exp",
-    "cnf",
-    "vct",
-    "vct#integrity",
-    "status",
-    "_sd",
-    "_sd_alg",
-];
 
 /// One `[[credential_configurations]]` table.
 #[derive(Debug, Clone, Serialize, Deserialize)]

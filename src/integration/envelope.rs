@@ -111,25 +111,10 @@ pub fn routing_key(event_type: &str) -> String {
     key
 }
 
-/// Event types that can cause a status callback; the callback queue is bound to their
-/// routing keys only (`CredentialIssued` matters for multi-use offers, see
-/// [`crate::integration::callbacks::payload`]).
-pub const CALLBACK_EVENT_TYPES: [&str; 9] = [
-    "OfferCreated",
-    "CredentialIssued",
-    "OfferCompleted",
-    "OfferFailed",
-    "OfferExpired",
-    "OfferRevoked",
-    "CredentialRevoked",
-    "CredentialSuspended",
-    "CredentialReinstated",
-];
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use issuance_domain::offer::EVENT_TYPES;
+    use issuance_domain::offer::{causes_callback, EVENT_TYPES};
 
     #[test]
     fn routing_keys_are_the_documented_snake_case_names() {
@@ -156,7 +141,24 @@ mod tests {
     }
 
     #[test]
-    fn callback_event_types_are_event_types() {
-        assert!(CALLBACK_EVENT_TYPES.iter().all(|t| EVENT_TYPES.contains(t)));
+    fn the_callback_queue_is_bound_to_the_lifecycle_ends_and_credential_changes() {
+        let bound: Vec<&str> = EVENT_TYPES
+            .into_iter()
+            .filter(|t| causes_callback(t))
+            .collect();
+        assert_eq!(
+            bound,
+            [
+                "OfferCreated",
+                "CredentialIssued",
+                "OfferCompleted",
+                "OfferFailed",
+                "OfferExpired",
+                "OfferRevoked",
+                "CredentialRevoked",
+                "CredentialSuspended",
+                "CredentialReinstated",
+            ]
+        );
     }
 }

@@ -246,6 +246,8 @@ impl StoredEvent for AuthorizationEvent {
     }
 }
 
+// cqrs-es is the test framework's: its traits are implemented for the tests only.
+#[cfg(test)]
 impl cqrs_es::DomainEvent for AuthorizationEvent {
     fn event_type(&self) -> String {
         StoredEvent::event_type(self).to_string()

@@ -13,32 +13,6 @@ use serde_json::Value;
 use super::event::*;
 use crate::aggregate::{check_version, parse_payload, to_payload, StoredEvent};
 
-/// Every event type name, in lifecycle order.
-pub const EVENT_TYPES: [&str; 14] = [
-    "OfferCreated",
-    "TxCodeRejected",
-    "OfferRedeemed",
-    "CredentialIssued",
-    "OfferCompleted",
-    "OfferFailed",
-    "OfferExpired",
-    "OfferRevoked",
-    "NotificationReceived",
-    "ClaimsErased",
-    "RedemptionRevoked",
-    "CredentialRevoked",
-    "CredentialSuspended",
-    "CredentialReinstated",
-];
-
-/// The schema version written for new events of `event_type`.
-pub fn current_version(event_type: &str) -> u32 {
-    match event_type {
-        "OfferCreated" | "CredentialIssued" => 2,
-        _ => 1,
-    }
-}
-
 /// The plaintext personal data of a version-1 `OfferCreated`.
 #[derive(Deserialize)]
 struct OfferCreatedV1 {
@@ -75,84 +49,103 @@ fn credential_issued(version: u32, payload: &Value) -> Result<CredentialIssued, 
     Ok(issued)
 }
 
-impl OfferEvent {
-    /// The stable type name stored with the event.
-    pub fn event_type(&self) -> &'static str {
-        match self {
-            OfferEvent::OfferCreated(_) => "OfferCreated",
-            OfferEvent::TxCodeRejected(_) => "TxCodeRejected",
-            OfferEvent::OfferRedeemed(_) => "OfferRedeemed",
-            OfferEvent::CredentialIssued(_) => "CredentialIssued",
-            OfferEvent::OfferCompleted(_) => "OfferCompleted",
-            OfferEvent::OfferFailed(_) => "OfferFailed",
-            OfferEvent::OfferExpired(_) => "OfferExpired",
-            OfferEvent::OfferRevoked(_) => "OfferRevoked",
-            OfferEvent::NotificationReceived(_) => "NotificationReceived",
-            OfferEvent::ClaimsErased(_) => "ClaimsErased",
-            OfferEvent::RedemptionRevoked(_) => "RedemptionRevoked",
-            OfferEvent::CredentialRevoked(_) => "CredentialRevoked",
-            OfferEvent::CredentialSuspended(_) => "CredentialSuspended",
-            OfferEvent::CredentialReinstated(_) => "CredentialReinstated",
-        }
-    }
+/// Generates, from the one table below, everything that names or decodes an event type:
+/// [`EVENT_TYPES`], [`current_version`], [`causes_callback`], and [`OfferEvent`]'s
+/// `event_type`, `event_version`, `payload`, `decode` and `causes_callback`. A new event
+/// type is one row (and its variant in [`OfferEvent`]); the compiler finds the rest.
+macro_rules! offer_event_table {
+    ($( $variant:ident { version: $version:literal, callback: $callback:literal, decode: $decode:expr } ),+ $(,)?) => {
+        /// Every event type name, in lifecycle order.
+        pub const EVENT_TYPES: [&str; [$(stringify!($variant)),+].len()] = [$(stringify!($variant)),+];
 
-    /// The schema version written for new events.
-    pub fn event_version(&self) -> u32 {
-        current_version(self.event_type())
-    }
-
-    /// The payload as stored: the variant's struct alone (plaintext read from version-1
-    /// events is never written back).
-    pub fn payload(&self) -> Value {
-        match self {
-            OfferEvent::OfferCreated(e) => to_payload(e),
-            OfferEvent::TxCodeRejected(e) => to_payload(e),
-            OfferEvent::OfferRedeemed(e) => to_payload(e),
-            OfferEvent::CredentialIssued(e) => to_payload(e),
-            OfferEvent::OfferCompleted(e) => to_payload(e),
-            OfferEvent::OfferFailed(e) => to_payload(e),
-            OfferEvent::OfferExpired(e) => to_payload(e),
-            OfferEvent::OfferRevoked(e) => to_payload(e),
-            OfferEvent::NotificationReceived(e) => to_payload(e),
-            OfferEvent::ClaimsErased(e) => to_payload(e),
-            OfferEvent::RedemptionRevoked(e) => to_payload(e),
-            OfferEvent::CredentialRevoked(e)
-            | OfferEvent::CredentialSuspended(e)
-            | OfferEvent::CredentialReinstated(e) => to_payload(e),
-        }
-    }
-
-    /// Decodes a stored event, upcasting version 1 of `OfferCreated` and
-    /// `CredentialIssued` (plaintext personal data) to version 2.
-    pub fn decode(
-        event_type: &str,
-        version: u32,
-        payload: &Value,
-    ) -> Result<OfferEvent, DecodeError> {
-        check_version(event_type, version, current_version(event_type))?;
-        let p = payload;
-        Ok(match event_type {
-            "OfferCreated" => OfferEvent::OfferCreated(offer_created(version, p)?),
-            "TxCodeRejected" => OfferEvent::TxCodeRejected(parse_payload(event_type, p)?),
-            "OfferRedeemed" => OfferEvent::OfferRedeemed(parse_payload(event_type, p)?),
-            "CredentialIssued" => OfferEvent::CredentialIssued(credential_issued(version, p)?),
-            "OfferCompleted" => OfferEvent::OfferCompleted(parse_payload(event_type, p)?),
-            "OfferFailed" => OfferEvent::OfferFailed(parse_payload(event_type, p)?),
-            "OfferExpired" => OfferEvent::OfferExpired(parse_payload(event_type, p)?),
-            "OfferRevoked" => OfferEvent::OfferRevoked(parse_payload(event_type, p)?),
-            "NotificationReceived" => {
-                OfferEvent::NotificationReceived(parse_payload(event_type, p)?)
+        /// The schema version written for new events of `event_type`.
+        pub fn current_version(event_type: &str) -> u32 {
+            match event_type {
+                $(stringify!($variant) => $version,)+
+                _ => 1,
             }
-            "ClaimsErased" => OfferEvent::ClaimsErased(parse_payload(event_type, p)?),
-            "RedemptionRevoked" => OfferEvent::RedemptionRevoked(parse_payload(event_type, p)?),
-            "CredentialRevoked" => OfferEvent::CredentialRevoked(parse_payload(event_type, p)?),
-            "CredentialSuspended" => OfferEvent::CredentialSuspended(parse_payload(event_type, p)?),
-            "CredentialReinstated" => {
-                OfferEvent::CredentialReinstated(parse_payload(event_type, p)?)
+        }
+
+        /// Whether events of `event_type` can cause a status callback (the callback queue is
+        /// bound to their routing keys only; `CredentialIssued` matters for multi-use offers).
+        pub fn causes_callback(event_type: &str) -> bool {
+            match event_type {
+                $(stringify!($variant) => $callback,)+
+                _ => false,
             }
-            other => return Err(DecodeError::UnknownType(other.to_string())),
-        })
-    }
+        }
+
+        impl OfferEvent {
+            /// The stable type name stored with the event.
+            pub fn event_type(&self) -> &'static str {
+                match self {
+                    $(OfferEvent::$variant(_) => stringify!($variant),)+
+                }
+            }
+
+            /// The schema version written for new events.
+            pub fn event_version(&self) -> u32 {
+                match self {
+                    $(OfferEvent::$variant(_) => $version,)+
+                }
+            }
+
+            /// Whether the event can cause a status callback.
+            pub fn causes_callback(&self) -> bool {
+                match self {
+                    $(OfferEvent::$variant(_) => $callback,)+
+                }
+            }
+
+            /// The payload as stored: the variant's struct alone (plaintext read from
+            /// version-1 events is never written back).
+            pub fn payload(&self) -> Value {
+                match self {
+                    $(OfferEvent::$variant(e) => to_payload(e),)+
+                }
+            }
+
+            /// Decodes a stored event, upcasting version 1 of `OfferCreated` and
+            /// `CredentialIssued` (plaintext personal data) to version 2.
+            pub fn decode(
+                event_type: &str,
+                version: u32,
+                payload: &Value,
+            ) -> Result<OfferEvent, DecodeError> {
+                check_version(event_type, version, current_version(event_type))?;
+                match event_type {
+                    $(stringify!($variant) => Ok(OfferEvent::$variant(($decode)(event_type, version, payload)?)),)+
+                    other => Err(DecodeError::UnknownType(other.to_string())),
+                }
+            }
+        }
+    };
+}
+
+/// The current version's payload, as written.
+fn plain<T: serde::de::DeserializeOwned>(
+    event_type: &str,
+    _version: u32,
+    payload: &Value,
+) -> Result<T, DecodeError> {
+    parse_payload(event_type, payload)
+}
+
+offer_event_table! {
+    OfferCreated { version: 2, callback: true, decode: |_, v, p| offer_created(v, p) },
+    TxCodeRejected { version: 1, callback: false, decode: plain },
+    OfferRedeemed { version: 1, callback: false, decode: plain },
+    CredentialIssued { version: 2, callback: true, decode: |_, v, p| credential_issued(v, p) },
+    OfferCompleted { version: 1, callback: true, decode: plain },
+    OfferFailed { version: 1, callback: true, decode: plain },
+    OfferExpired { version: 1, callback: true, decode: plain },
+    OfferRevoked { version: 1, callback: true, decode: plain },
+    NotificationReceived { version: 1, callback: false, decode: plain },
+    ClaimsErased { version: 1, callback: false, decode: plain },
+    RedemptionRevoked { version: 1, callback: false, decode: plain },
+    CredentialRevoked { version: 1, callback: true, decode: plain },
+    CredentialSuspended { version: 1, callback: true, decode: plain },
+    CredentialReinstated { version: 1, callback: true, decode: plain },
 }
 
 impl StoredEvent for OfferEvent {
@@ -173,6 +166,8 @@ impl StoredEvent for OfferEvent {
     }
 }
 
+// cqrs-es is the test framework's: its traits are implemented for the tests only.
+#[cfg(test)]
 impl cqrs_es::DomainEvent for OfferEvent {
     fn event_type(&self) -> String {
         OfferEvent::event_type(self).to_string()

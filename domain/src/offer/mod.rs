@@ -29,7 +29,7 @@ pub mod status;
 #[cfg(test)]
 mod tests;
 
-pub use codec::{current_version, EVENT_TYPES};
+pub use codec::{causes_callback, current_version, EVENT_TYPES};
 pub use command::*;
 pub use decide::{decide, ensure_authorizable, ensure_issuable};
 pub use error::OfferError;

@@ -20,7 +20,9 @@ use lapin::{Channel, ExchangeKind};
 
 use super::error::{short, AmqpError};
 use super::AmqpContext;
-use crate::integration::envelope::{routing_key, CALLBACK_EVENT_TYPES};
+use issuance_domain::offer::{causes_callback, EVENT_TYPES};
+
+use crate::integration::envelope::routing_key;
 
 /// Redeliveries of one callback message before the broker dead-letters it (a message
 /// that crashes the consumer again and again must not block the queue forever).
@@ -80,7 +82,7 @@ pub async fn declare(channel: &Channel, context: &AmqpContext) -> Result<(), Amq
             callback_args,
         )
         .await?;
-    for event_type in CALLBACK_EVENT_TYPES {
+    for event_type in EVENT_TYPES.into_iter().filter(|t| causes_callback(t)) {
         channel
             .queue_bind(
                 short(&names.callback_queue)?,

@@ -18,7 +18,7 @@ use super::pending::PendingCallbacks;
 use super::retry::{AttemptOutcome, RetryPolicy};
 use super::sender::CallbackSender;
 use crate::clock::Clock;
-use crate::integration::envelope::{EventEnvelope, CALLBACK_EVENT_TYPES};
+use crate::integration::envelope::EventEnvelope;
 use crate::metrics::Metrics;
 use crate::store::{EventStore, SecretStore};
 
@@ -95,7 +95,7 @@ impl CallbackProcessor {
 
     /// Whether the event type can cause a callback at all (cheap pre-filter).
     pub fn is_relevant(envelope: &EventEnvelope) -> bool {
-        CALLBACK_EVENT_TYPES.contains(&envelope.event_type.as_str())
+        issuance_domain::offer::causes_callback(&envelope.event_type)
     }
 
     /// The callback the envelope's event causes, or what to do with the message when it

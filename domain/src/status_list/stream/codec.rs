@@ -41,6 +41,8 @@ impl StoredEvent for StatusListEvent {
     }
 }
 
+// cqrs-es is the test framework's: its traits are implemented for the tests only.
+#[cfg(test)]
 impl cqrs_es::DomainEvent for StatusListEvent {
     fn event_type(&self) -> String {
         StoredEvent::event_type(self).to_string()

@@ -1,5 +1,6 @@
 //! Validation of `POST /offers` bodies into a [`ValidOffer`], reporting every problem.
 
+use issuance_domain::offer::decide::TX_CODE_LENGTH_RANGE;
 use std::collections::BTreeSet;
 
 use issuance_domain::catalog::CatalogEntry;
@@ -187,10 +188,11 @@ pub fn validate(
                 }
             };
             let length = tx.length.unwrap_or(6);
-            if !(4..=12).contains(&length) {
+            if !u8::try_from(length).is_ok_and(|l| TX_CODE_LENGTH_RANGE.contains(&l)) {
+                let (min, max) = TX_CODE_LENGTH_RANGE.into_inner();
                 problems.push(problem(
                     "tx_code.length",
-                    format!("{length} is outside 4..=12"),
+                    format!("{length} is outside {min}..={max}"),
                 ));
             }
             if tx
