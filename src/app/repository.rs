@@ -6,7 +6,9 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use issuance_domain::{EventMetadata, EventSourced, LogPosition, NewEvent, StoredEvent};
+use issuance_domain::{
+    EventMetadata, EventSourced, LogPosition, NewEvent, RecordedEvent, StoredEvent,
+};
 use tracing::Instrument;
 use uuid::Uuid;
 
@@ -152,14 +154,40 @@ impl<A: EventSourced> Repository<A> {
         self.load_with(id, may_cache).await
     }
 
-    /// The instance's state, possibly behind the store when other writers exist, and
-    /// whether it is known to be current. For checks whose failure the caller confirms on
-    /// [`Repository::load`] and whose success a later append's expected version proves.
-    pub async fn load_cached(&self, id: Uuid) -> Result<(A, bool), RepositoryError<A::Error>> {
+    /// The instance's state for a decision that a later append's expected version will
+    /// prove: the cached state when it is known current (no other writer) or `accept` holds
+    /// on it; otherwise the stored state, so a refusal is only ever given on the stored
+    /// state. With `|_| true`, any cached state serves (for facts that never change).
+    pub async fn load_accepting(
+        &self,
+        id: Uuid,
+        accept: impl FnOnce(&A) -> bool,
+    ) -> Result<A, RepositoryError<A::Error>> {
         match self.cache.get(id) {
-            Some(state) => Ok((state, self.store.single_writer())),
-            None => Ok((self.load(id).await?, true)),
+            Some(state) if self.store.single_writer() || accept(&state) => Ok(state),
+            _ => self.load(id).await,
         }
+    }
+
+    /// The instance's events as recorded, each with its decoded event, oldest first (empty
+    /// if the instance does not exist): its history, for reading, never for deciding.
+    pub async fn history(
+        &self,
+        id: Uuid,
+    ) -> Result<Vec<(RecordedEvent, A::Event)>, RepositoryError<A::Error>> {
+        let stream_id = A::stream_id(id);
+        let recorded = self.store.read_stream(&stream_id).await?;
+        recorded
+            .into_iter()
+            .map(|event| {
+                A::Event::decode(&event.event_type, event.event_version, &event.payload)
+                    .map(|decoded| (event, decoded))
+                    .map_err(|e| RepositoryError::Corrupt {
+                        stream_id: stream_id.clone(),
+                        detail: e.to_string(),
+                    })
+            })
+            .collect()
     }
 
     async fn load_with(&self, id: Uuid, may_cache: bool) -> Result<A, RepositoryError<A::Error>> {

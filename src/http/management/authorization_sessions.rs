@@ -17,7 +17,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use issuance_domain::authorization::{ensure_acceptable, stream_id, GrantedOffer};
+use issuance_domain::authorization::{ensure_acceptable, GrantedOffer};
 use issuance_domain::offer::GRANT_AUTHORIZATION_CODE;
 use issuance_domain::sealed::purpose;
 use issuance_projections::public_data::authorization_public_data;
@@ -269,8 +269,8 @@ async fn events(
     let not_found = "authorization session not found";
     let session_id = Uuid::parse_str(&path).map_err(|_| ApiError::not_found(not_found))?;
     stream_history(
-        &state,
-        &stream_id(session_id),
+        &state.authorization.sessions,
+        session_id,
         not_found,
         authorization_public_data,
     )

@@ -6,9 +6,9 @@
 //! aggregate's own issuance pre-check → proofs and nonce MACs → claims decrypted with the
 //! offer's data key (none: erased) → credentials signed → `IssueCredentials` appended with
 //! the nonces recorded as used in the same transaction (one durable commit; from then on
-//! the proofs are spent). EventStoreDB cannot do that: there the nonces are consumed in
-//! the secret store before the claims are opened. Only the append writes an
-//! event; a credential is returned only once its `CredentialIssued` event is durable.
+//! the proofs are spent; EventStoreDB's adapter records them just before, see
+//! `store::separate_secrets`). Only the append writes an event; a credential is returned
+//! only once its `CredentialIssued` event is durable.
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
@@ -67,22 +67,14 @@ async fn issue(
     let named_by = request.wanted.named_by();
     let now = state.clock.now();
     let load_error = |e| command_error(e, |rejection| credential_rejection(rejection, named_by));
-    // The cached state serves when it allows issuance (the append proves it current); a
-    // refusal is only given on the stored state.
-    let (cached, current) = state
+    // A cached state that allows issuance serves (the append proves it current).
+    let offer = state
         .offers
-        .load_cached(token.offer_id)
+        .load_accepting(token.offer_id, |offer| {
+            issuable(state, offer, token, &request.wanted, now).is_ok()
+        })
         .await
         .map_err(load_error)?;
-    let offer = if current || issuable(state, &cached, token, &request.wanted, now).is_ok() {
-        cached
-    } else {
-        state
-            .offers
-            .load(token.offer_id)
-            .await
-            .map_err(load_error)?
-    };
     let (configuration_id, redemption) = issuable(state, &offer, token, &request.wanted, now)?;
     let configuration = state.catalog.entry(&configuration_id).ok_or_else(|| {
         WalletError::new(

@@ -65,8 +65,8 @@ impl CallbackTargets {
     /// the outbox with the destination left for the consumer to find.
     async fn target(&self, offer_id: Uuid) -> Target {
         // An offer's callback URL never changes: a cached state, even an old one, tells.
-        match self.offers.load_cached(offer_id).await {
-            Ok((offer, _)) => match offer.definition {
+        match self.offers.load_accepting(offer_id, |_| true).await {
+            Ok(offer) => match offer.definition {
                 Some(definition) => self.target_of(definition.callback_url.as_deref()),
                 None => Target::To(None),
             },

@@ -11,7 +11,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Duration, Utc};
 use issuance_domain::offer::{
-    stream_id, CreateOffer, Offer, OfferCommand, OfferCreated, OfferError, OfferGrant, TxCodeSpec,
+    CreateOffer, Offer, OfferCommand, OfferCreated, OfferError, OfferGrant, TxCodeSpec,
 };
 use issuance_domain::sealed::purpose;
 use issuance_domain::Digest;
@@ -261,10 +261,10 @@ async fn replay(
     let Some(definition) = existing.definition.as_ref() else {
         return Err(ApiError::internal(&"existing offer has no definition"));
     };
-    let history = state.events.read_stream(&stream_id(offer_id)).await?;
+    let history = state.offers.history(offer_id).await?;
     let created_at = history
         .first()
-        .map_or(definition.expires_at, |e| e.metadata.occurred_at);
+        .map_or(definition.expires_at, |(e, _)| e.metadata.occurred_at);
     // The transaction code is shown once, in the creation response: a retry that anyone
     // holding the API key and the Idempotency-Key can send must not hand it out again.
     let body = response_body(

@@ -2,12 +2,13 @@
 //! and secret hashes omitted; [`stream_history`] serves any aggregate's stream so.
 
 use actix_web::{web, HttpResponse};
-use issuance_domain::offer::{stream_id, OfferEvent};
-use issuance_domain::StoredEvent;
+use issuance_domain::offer::OfferEvent;
+use issuance_domain::EventSourced;
 use issuance_projections::public_data::public_data;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
+use crate::app::repository::{Repository, RepositoryError};
 use crate::http::management::auth::{Caller, Scope};
 use crate::http::management::error::ApiError;
 use crate::http::state::AppState;
@@ -21,30 +22,31 @@ pub async fn events(
     caller.require(Scope::OffersRead)?;
     let offer_id = path.into_inner();
     stream_history(
-        &state,
-        &stream_id(offer_id),
+        &state.offers,
+        offer_id,
         &format!("offer {offer_id} not found"),
         |event: &OfferEvent| public_data(event),
     )
     .await
 }
 
-/// The events of `stream_id`, oldest first, each with its publishable `data`; 404 with
-/// `not_found` if the stream is empty.
-pub(in crate::http::management) async fn stream_history<E: StoredEvent>(
-    state: &AppState,
-    stream_id: &str,
+/// The events of instance `id`, oldest first, each with its publishable `data`; 404 with
+/// `not_found` if there are none.
+pub(in crate::http::management) async fn stream_history<A: EventSourced>(
+    repository: &Repository<A>,
+    id: Uuid,
     not_found: &str,
-    data: impl Fn(&E) -> Value,
+    data: impl Fn(&A::Event) -> Value,
 ) -> Result<HttpResponse, ApiError> {
-    let recorded = state.events.read_stream(stream_id).await?;
+    let recorded = repository.history(id).await.map_err(|e| match e {
+        RepositoryError::Store(e) => ApiError::from(e),
+        other => ApiError::internal(&other),
+    })?;
     if recorded.is_empty() {
         return Err(ApiError::not_found(not_found));
     }
     let mut items = Vec::with_capacity(recorded.len());
-    for event in recorded {
-        let decoded = E::decode(&event.event_type, event.event_version, &event.payload)
-            .map_err(|e| ApiError::internal(&e))?;
+    for (event, decoded) in recorded {
         items.push(json!({
             "sequence": event.sequence,
             "event_id": event.event_id,
