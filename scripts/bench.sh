@@ -9,7 +9,8 @@
 #   STATUS_LIST_REQUESTS=200000 scripts/bench.sh sqlite "64" 20000
 #   ISSUANCE_STATUS_LISTS__ENABLED=false scripts/bench.sh sqlite "64" 20000   # without status
 #
-# LOADGEN_ARGS are passed on to every loadgen run; RSS_EVERY=n samples the server's
+# BIN_DIR=dir runs the binaries in dir instead of target/release (another build, for
+# interleaved before/after runs; implies NO_BUILD). LOADGEN_ARGS are passed on to every loadgen run; RSS_EVERY=n samples the server's
 # resident memory every n seconds into rss.txt while the runs go on.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,7 +24,8 @@ rss_every="${RSS_EVERY:-0}"
 out="bench-results/$(date -u +%Y%m%dT%H%M%S)-${backend}"
 mkdir -p "$out"
 
-[ -n "${NO_BUILD:-}" ] || cargo build --release --bin issuance --bin loadgen --bin prefill >/dev/null
+bin="${BIN_DIR:-target/release}"
+[ -n "${NO_BUILD:-}" ] || [ -n "${BIN_DIR:-}" ] || cargo build --release --bin issuance --bin loadgen --bin prefill >/dev/null
 
 data="$(mktemp -d)"
 export ISSUANCE_DATA_DIR="$data"
@@ -43,10 +45,10 @@ fi
 
 if [ "$prefill" -gt 0 ]; then
   echo "prefilling $prefill offers"
-  target/release/prefill --offers "$prefill" | tee "$out/prefill.txt"
+  "$bin"/prefill --offers "$prefill" | tee "$out/prefill.txt"
 fi
 
-target/release/issuance serve > "$out/server.log" 2>&1 &
+"$bin"/issuance serve > "$out/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true; rm -rf "$data"; [ "$backend" = "postgres" ] && psql "$base" -qc "drop schema $schema cascade" || true' EXIT
 # Wait until every projection and the callback relay have caught up (a prefilled store is
@@ -79,7 +81,7 @@ server_cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}
 for concurrency in $sweep; do
   echo "== $backend, concurrency $concurrency, $flows flows"
   cpu_before=$(server_cpu)
-  target/release/loadgen --flows "$flows" --concurrency "$concurrency" \
+  "$bin"/loadgen --flows "$flows" --concurrency "$concurrency" \
     --target http://127.0.0.1:18080 --management http://127.0.0.1:18081 \
     --admin-key bench-admin-key-not-for-production-use --progress-interval 0 "${extra[@]}" --json "$out/c${concurrency}.json" \
     | tee "$out/c${concurrency}.txt"
@@ -103,7 +105,7 @@ status_requests="${STATUS_LIST_REQUESTS:-0}"
 if [ "$status_requests" -gt 0 ]; then
   uri=$(curl -s http://127.0.0.1:18080/status-lists | python3 -c 'import json,sys; print(json.load(sys.stdin)["status_lists"][0])')
   echo "== status list $uri, $status_requests requests"
-  target/release/loadgen --status-list "$uri" --flows "$status_requests" \
+  "$bin"/loadgen --status-list "$uri" --flows "$status_requests" \
     --concurrency "${concurrency:-64}" --admin-key bench-admin-key | tee "$out/status-list.txt"
 fi
 echo "results in $out"
