@@ -1,4 +1,5 @@
-//! The command line: `serve` (default), `replay`, `audit verify`, `migrate`, `keys`.
+//! The command line: `serve` (default), `replay`, `audit verify`, `migrate`, `schemas`,
+//! `keys`.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -60,6 +61,13 @@ pub enum Command {
         #[arg(long)]
         record_secrets: bool,
     },
+    /// Print the contracts (JSON Schemas of events, AMQP messages and callbacks, and the
+    /// AsyncAPI document) as one JSON object, or write them as files into `--out`.
+    Schemas {
+        /// Write `asyncapi.json`, `schemas.json` and `schemas/<name>.json` here.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Manage management API keys.
     Keys {
         /// The key action.
@@ -100,6 +108,20 @@ pub enum AuditAction {
     },
 }
 
+/// `issuance schemas`: needs no configuration.
+fn schemas(out: Option<&std::path::Path>) -> anyhow::Result<()> {
+    use crate::contracts::output;
+    match out {
+        Some(dir) => {
+            let written = output::write_all(dir)
+                .with_context(|| format!("cannot write the contracts to {}", dir.display()))?;
+            println!("wrote {written} documents to {}", dir.display());
+        }
+        None => print!("{}", output::render(&output::bundle())),
+    }
+    Ok(())
+}
+
 /// Loads the configuration or exits with every problem listed.
 pub fn load_config(path: Option<&std::path::Path>) -> LoadedConfig {
     match LoadedConfig::load(path) {
@@ -116,6 +138,9 @@ pub fn load_config(path: Option<&std::path::Path>) -> LoadedConfig {
 
 /// Runs the parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Some(Command::Schemas { out }) = &cli.command {
+        return schemas(out.as_deref());
+    }
     let mut config = load_config(cli.config.as_deref());
     crate::node::telemetry::init(config.settings.log_format);
     let command = cli.command.unwrap_or(Command::Serve {
@@ -174,6 +199,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Schemas { out } => schemas(out.as_deref()),
         Command::Keys { action } => {
             // Keys belong to a deployment: refuse a directory that holds none.
             stores::require_existing(&config.settings).await?;

@@ -24,6 +24,7 @@ pub mod cause;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod contracts;
 pub mod crypto;
 pub mod data_dir;
 pub mod http;

@@ -67,6 +67,20 @@ impl<'de> Deserialize<'de> for Digest {
     }
 }
 
+impl schemars::JsonSchema for Digest {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Digest".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A 32-byte digest, unpadded base64url.",
+            "type": "string",
+            "pattern": "^[A-Za-z0-9_-]{43}$"
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

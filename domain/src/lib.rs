@@ -17,6 +17,8 @@
 //! - [`canonical`]: canonical JSON bytes for hashing and fingerprints.
 //! - [`status_list`]: credential status (revoke, suspend, reinstate) on Token Status Lists.
 //! - [`sealed`]: personal data in events, encrypted with the offer's data key.
+//! - [`event_schema`]: the JSON Schema of every stored event type and version ([`schema`]:
+//!   how they are built).
 
 pub mod aggregate;
 pub mod authorization;
@@ -25,8 +27,10 @@ pub mod catalog;
 pub mod credential_config;
 pub mod digest;
 pub mod envelope;
+pub mod event_schema;
 pub mod mdoc_config;
 pub mod offer;
+pub mod schema;
 pub mod sealed;
 pub mod status_list;
 

@@ -10,11 +10,13 @@
 //! can hold plaintext again, and readers treat it like a sealed value whose key must still
 //! exist.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// A value encrypted with an offer's data key (AES-256-GCM, the offer id and the value's
 /// purpose as associated data).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Sealed {
     /// Content encryption algorithm: `A256GCM`.
     pub alg: String,

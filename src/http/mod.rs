@@ -4,6 +4,7 @@
 
 pub mod authorization;
 pub mod client_addr;
+pub mod contracts;
 pub mod error_envelope;
 pub mod health;
 pub mod management;

@@ -6,13 +6,15 @@ use chrono::{DateTime, Utc};
 use issuance_domain::offer::{offer_id_of_stream, OfferEvent};
 use issuance_domain::{LogPosition, RecordedEvent};
 use issuance_projections::public_data::public_data;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
 /// The AMQP body: `{"event_id", "offer_id", "sequence", "position", "type", "version",
 /// "occurred_at", "actor", "data"}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct EventEnvelope {
     /// The event's id (also the AMQP `message_id`; consumers deduplicate on it).
     pub event_id: Uuid,

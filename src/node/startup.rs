@@ -297,6 +297,7 @@ impl Application {
                 .wrap(actix_web::middleware::from_fn(metrics::middleware))
                 .wrap(actix_web::middleware::from_fn(request_context::middleware))
                 .configure(health::configure)
+                .configure(crate::http::contracts::configure)
                 .configure(management::configure)
                 .default_service(web::to(not_found))
         })

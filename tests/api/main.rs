@@ -28,6 +28,7 @@ mod callbacks_ssrf;
 mod cli;
 mod concurrency;
 mod conformance;
+mod contracts;
 mod credential_status;
 mod data_dir;
 mod deployment;

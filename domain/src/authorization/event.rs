@@ -3,17 +3,20 @@
 //! digests: the request URI, the login challenge and the authorization code.
 
 use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
 use crate::aggregate::{check_version, parse_payload, to_payload, DecodeError, StoredEvent};
 use crate::digest::Digest;
+use crate::schema::{legacy_schema, schema_of};
 use crate::sealed::Sealed;
 
 /// A pushed authorization request (RFC 9126): its `request_uri`, usable once until
 /// `expires_at`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct PushedRequest {
     /// SHA-256 of the `request_uri`.
     pub request_uri_hash: Digest,
@@ -24,7 +27,8 @@ pub struct PushedRequest {
 /// A wallet asked for authorization (at the PAR endpoint, or directly at `/authorize` when
 /// PAR is not required). Everything was validated by the adapter; the aggregate checks the
 /// invariants.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct AuthorizationRequested {
     /// The session's id.
     pub session_id: Uuid,
@@ -65,7 +69,8 @@ pub struct AuthorizationRequested {
 
 /// The browser was sent to the institution's login page with a one-time login challenge;
 /// the pushed `request_uri` is spent.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct LoginStarted {
     /// SHA-256 of the login challenge.
     pub challenge_hash: Digest,
@@ -74,7 +79,8 @@ pub struct LoginStarted {
 }
 
 /// The institution authenticated the user and accepted: an authorization code was issued.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct AuthorizationGranted {
     /// The institution's subject identifier of the user, sealed with the data key of the
     /// offer the code redeems (version 2; erasing the offer's claims erases it too).
@@ -93,7 +99,7 @@ pub struct AuthorizationGranted {
 }
 
 /// Why a session was denied.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DenialReason {
     /// The institution rejected the login (user cancelled, not authenticated, not entitled).
@@ -113,7 +119,8 @@ impl DenialReason {
 }
 
 /// The session ended without a code; the wallet gets `access_denied`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct AuthorizationDenied {
     /// Why.
     pub reason: DenialReason,
@@ -123,7 +130,8 @@ pub struct AuthorizationDenied {
 }
 
 /// The authorization code was exchanged at the token endpoint.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct AuthorizationCodeExchanged {
     /// The offer redemption (access token) the exchange creates.
     pub redemption_id: Uuid,
@@ -131,7 +139,8 @@ pub struct AuthorizationCodeExchanged {
 
 /// The authorization code was presented again after its exchange: the access token issued
 /// from it is to be revoked (RFC 6749 §4.1.2, §10.5).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct AuthorizationCodeReplayed {
     /// The offer the revoked token belongs to.
     pub offer_id: Uuid,
@@ -166,9 +175,33 @@ pub fn current_version(event_type: &str) -> u32 {
 }
 
 /// The plaintext subject of a version-1 `AuthorizationGranted`.
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct AuthorizationGrantedV1 {
+    /// The institution's subject identifier of the user, in plaintext.
     subject: String,
+}
+
+/// The JSON Schema of an `event_type` payload as stored at `version` (`None` for a type or
+/// version this code does not decode): version 1 of `AuthorizationGranted` has the
+/// plaintext `subject` instead of `sealed_subject`.
+pub fn schema(event_type: &str, version: u32) -> Option<Value> {
+    if version == 0 || version > current_version(event_type) {
+        return None;
+    }
+    Some(match (event_type, version) {
+        ("AuthorizationRequested", _) => schema_of::<AuthorizationRequested>(),
+        ("LoginStarted", _) => schema_of::<LoginStarted>(),
+        ("AuthorizationGranted", 1) => legacy_schema(
+            schema_of::<AuthorizationGranted>(),
+            &schema_of::<AuthorizationGrantedV1>(),
+            &["sealed_subject"],
+        ),
+        ("AuthorizationGranted", _) => schema_of::<AuthorizationGranted>(),
+        ("AuthorizationDenied", _) => schema_of::<AuthorizationDenied>(),
+        ("AuthorizationCodeExchanged", _) => schema_of::<AuthorizationCodeExchanged>(),
+        ("AuthorizationCodeReplayed", _) => schema_of::<AuthorizationCodeReplayed>(),
+        _ => return None,
+    })
 }
 
 /// Version 1 → 2: the plaintext subject moves to the never-serialised `legacy_subject`.

@@ -7,25 +7,54 @@
 //! `CredentialIssued`'s optional `status` came without a version change: events written
 //! before it decode with `status: None`.
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::event::*;
 use crate::aggregate::{check_version, parse_payload, to_payload, StoredEvent};
+use crate::schema::{legacy_schema, schema_of};
 
 /// The plaintext personal data of a version-1 `OfferCreated`.
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct OfferCreatedV1 {
+    /// The institution's subject identifier, in plaintext.
     #[serde(default)]
     subject: Option<String>,
+    /// The creator's correlation object, in plaintext.
     #[serde(default)]
     correlation: Option<Value>,
 }
 
 /// The plaintext thumbprint of a version-1 `CredentialIssued`.
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct CredentialIssuedV1 {
+    /// RFC 7638 thumbprint of the holder key, in plaintext.
     holder_key_thumbprint: String,
+}
+
+/// The schema of an older stored version: the current one with the plaintext fields
+/// version 1 had instead of the sealed ones (what [`OfferEvent::decode`] upcasts). A type
+/// whose version is raised gets its previous version here.
+fn older_schema(event_type: &str, version: u32) -> Option<Value> {
+    match (event_type, version) {
+        ("OfferCreated", 1) => Some(legacy_schema(
+            schema_of::<OfferCreated>(),
+            &schema_of::<OfferCreatedV1>(),
+            &["sealed_subject", "sealed_correlation"],
+        )),
+        ("CredentialIssued", 1) => Some(legacy_schema(
+            schema_of::<CredentialIssued>(),
+            &schema_of::<CredentialIssuedV1>(),
+            &["sealed_holder_key_thumbprint"],
+        )),
+        _ => None,
+    }
+}
+
+/// The schema of a variant's payload struct (`OfferEvent::OfferCreated` → `OfferCreated`).
+fn variant_schema<T: JsonSchema>(_variant: fn(T) -> OfferEvent) -> Value {
+    schema_of::<T>()
 }
 
 /// Version 1 → 2: the same payload with the plaintext moved to the never-serialised
@@ -50,7 +79,7 @@ fn credential_issued(version: u32, payload: &Value) -> Result<CredentialIssued, 
 }
 
 /// Generates, from the one table below, everything that names or decodes an event type:
-/// [`EVENT_TYPES`], [`current_version`], [`causes_callback`], and [`OfferEvent`]'s
+/// [`EVENT_TYPES`], [`current_version`], [`causes_callback`], [`schema`], and [`OfferEvent`]'s
 /// `event_type`, `event_version`, `payload`, `decode` and `causes_callback`. A new event
 /// type is one row (and its variant in [`OfferEvent`]); the compiler finds the rest.
 macro_rules! offer_event_table {
@@ -72,6 +101,17 @@ macro_rules! offer_event_table {
             match event_type {
                 $(stringify!($variant) => $callback,)+
                 _ => false,
+            }
+        }
+
+        /// The JSON Schema of an `event_type` payload as stored at `version` (`None` for a
+        /// type or version this code does not decode): the variant's struct at the current
+        /// version, [`older_schema`] before.
+        pub fn schema(event_type: &str, version: u32) -> Option<Value> {
+            match event_type {
+                $(stringify!($variant) if version == $version => Some(variant_schema(OfferEvent::$variant)),)+
+                _ if version >= 1 && version < current_version(event_type) => older_schema(event_type, version),
+                _ => None,
             }
         }
 

@@ -6,6 +6,7 @@
 //! the upcasting point for older versions.
 
 use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
@@ -15,7 +16,8 @@ use crate::digest::Digest;
 pub use crate::sealed::Sealed;
 
 /// The grant an offer carries.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 #[serde(tag = "type")]
 pub enum OfferGrant {
     /// `urn:ietf:params:oauth:grant-type:pre-authorized_code`.
@@ -51,7 +53,7 @@ pub const GRANT_PRE_AUTHORIZED_CODE: &str = "pre-authorized_code";
 pub const GRANT_AUTHORIZATION_CODE: &str = "authorization_code";
 
 /// How the wallet asks the user for the transaction code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum TxCodeInputMode {
     /// Digits only.
@@ -62,7 +64,8 @@ pub enum TxCodeInputMode {
 }
 
 /// The transaction code requirement of a pre-authorized offer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct TxCodeSpec {
     /// Input mode shown to the wallet.
     pub input_mode: TxCodeInputMode,
@@ -80,7 +83,8 @@ pub struct TxCodeSpec {
 pub type SealedClaims = Sealed;
 
 /// The credential offer was created.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct OfferCreated {
     /// The offer's id.
     pub offer_id: Uuid,
@@ -118,14 +122,16 @@ pub struct OfferCreated {
 }
 
 /// A wrong transaction code was presented.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct TxCodeRejected {
     /// Attempts left before the offer locks.
     pub attempts_remaining: u32,
 }
 
 /// A wallet obtained an access token for the offer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct OfferRedeemed {
     /// Identifies this redemption (one per access token).
     pub redemption_id: Uuid,
@@ -146,7 +152,8 @@ pub struct OfferRedeemed {
 }
 
 /// A credential was issued to a holder key. Never holds the credential itself.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct CredentialIssued {
     /// The redemption (access token) it was issued under.
     pub redemption_id: Uuid,
@@ -176,7 +183,8 @@ pub struct CredentialIssued {
 /// Where an issued credential's status lives: index `idx` of status list `list_id` (the
 /// credential's `status.status_list` names the list by its URI). Not personal data: it
 /// outlives erasure, so revocation keeps working.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct StatusEntry {
     /// The status list.
     pub list_id: Uuid,
@@ -186,7 +194,8 @@ pub struct StatusEntry {
 
 /// A credential's status changed (`CredentialRevoked`, `CredentialSuspended`,
 /// `CredentialReinstated`): who did it is the event's actor, when its time.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct CredentialStatusChanged {
     /// The credential.
     pub credential_id: Uuid,
@@ -213,11 +222,13 @@ impl CredentialStatusChanged {
 pub const REVOCATION_CLAIMS_ERASED: &str = "claims_erased";
 
 /// Every offered configuration has been issued.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, Default)]
+#[schemars(deny_unknown_fields)]
 pub struct OfferCompleted {}
 
 /// The offer failed permanently.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct OfferFailed {
     /// Machine-readable reason, e.g. `tx_code_attempts_exhausted`.
     pub code: String,
@@ -229,11 +240,13 @@ pub struct OfferFailed {
 pub const FAILURE_TX_CODE_ATTEMPTS_EXHAUSTED: &str = "tx_code_attempts_exhausted";
 
 /// The offer passed its deadline before completing.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, Default)]
+#[schemars(deny_unknown_fields)]
 pub struct OfferExpired {}
 
 /// An admin revoked the offer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, Default)]
+#[schemars(deny_unknown_fields)]
 pub struct OfferRevoked {
     /// Optional reason given by the admin.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -241,7 +254,9 @@ pub struct OfferRevoked {
 }
 
 /// The wallet's notification event (OID4VCI 1.0 §11).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum NotificationEvent {
     /// The wallet stored the credential.
@@ -264,7 +279,8 @@ impl NotificationEvent {
 }
 
 /// The wallet sent a notification.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct NotificationReceived {
     /// The notification id it refers to.
     pub notification_id: String,
@@ -276,7 +292,8 @@ pub struct NotificationReceived {
 }
 
 /// The offer's data key was destroyed: its claims are unrecoverable.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct ClaimsErased {
     /// `retention_policy` or `admin_request`.
     pub reason: String,
@@ -285,7 +302,8 @@ pub struct ClaimsErased {
 /// An access token granted for the offer was revoked: it no longer issues credentials or
 /// records notifications. May name a redemption that does not exist yet, so that a
 /// revocation racing the redemption it targets still wins (the redemption is then refused).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct RedemptionRevoked {
     /// The redemption (access token) revoked.
     pub redemption_id: Uuid,

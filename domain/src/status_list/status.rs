@@ -33,6 +33,20 @@ pub enum StatusBits {
     Eight,
 }
 
+impl schemars::JsonSchema for StatusBits {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "StatusBits".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "Bits per status list entry.",
+            "type": "integer",
+            "enum": [1, 2, 4, 8]
+        })
+    }
+}
+
 impl StatusBits {
     /// The width as a number: 1, 2, 4 or 8.
     pub fn get(self) -> u8 {

@@ -29,6 +29,7 @@ use chrono::{DateTime, Utc};
 use issuance_domain::offer::{Offer, OfferEvent};
 use issuance_domain::sealed::purpose;
 use issuance_domain::Sealed;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
@@ -37,7 +38,7 @@ use crate::app::offers::personal;
 use crate::store::{SecretStore, StoreError};
 
 /// The status a callback reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum CallbackStatus {
     /// The offer was created.
@@ -75,7 +76,8 @@ impl CallbackStatus {
 }
 
 /// `errorDetails` of a `FAILED` callback.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct ErrorDetails {
     /// Machine-readable reason, e.g. `tx_code_attempts_exhausted`.
     pub code: String,
@@ -85,8 +87,9 @@ pub struct ErrorDetails {
 
 /// The JSON body POSTed to the callback URL. Field order is the struct's (serialised
 /// from the struct, never through a map), and the signature covers the exact bytes sent.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
 pub struct StatusCallback {
     /// Equals `offerId` (the contract's deduplication key together with `status`).
     pub event_id: Uuid,

@@ -2,11 +2,22 @@
 
 use serde_json::Value;
 
-use super::StatusListEvent;
+use super::{StatusIndexBlockReserved, StatusListEvent, StatusListOpened};
 use crate::aggregate::{check_version, parse_payload, to_payload, DecodeError, StoredEvent};
+use crate::schema::schema_of;
 
 /// Every event type name of a status list.
 pub const EVENT_TYPES: [&str; 2] = ["StatusListOpened", "StatusIndexBlockReserved"];
+
+/// The JSON Schema of an `event_type` payload as stored at `version` (every type is at
+/// version 1; `None` for anything else).
+pub fn schema(event_type: &str, version: u32) -> Option<Value> {
+    match (event_type, version) {
+        ("StatusListOpened", 1) => Some(schema_of::<StatusListOpened>()),
+        ("StatusIndexBlockReserved", 1) => Some(schema_of::<StatusIndexBlockReserved>()),
+        _ => None,
+    }
+}
 
 impl StoredEvent for StatusListEvent {
     fn event_type(&self) -> &'static str {

@@ -13,6 +13,7 @@ mod codec;
 #[cfg(test)]
 mod tests;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -20,7 +21,7 @@ use super::blocks::IndexBlocks;
 use super::error::StatusError;
 use super::status::StatusBits;
 
-pub use codec::EVENT_TYPES;
+pub use codec::{schema, EVENT_TYPES};
 
 /// Prefix of every status list stream.
 pub const STREAM_PREFIX: &str = "status-list-";
@@ -38,7 +39,8 @@ pub fn list_id_of_stream(stream_id: &str) -> Option<Uuid> {
 }
 
 /// A status list was opened.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct StatusListOpened {
     /// Bits per entry.
     pub bits: StatusBits,
@@ -53,7 +55,8 @@ pub struct StatusListOpened {
 }
 
 /// A node reserved the next block of positions.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct StatusIndexBlockReserved {
     /// The block (positions `block * block_len ..`).
     pub block: u32,

@@ -1,0 +1,84 @@
+//! The published contracts: `GET /schemas`, `GET /schemas/{name}.json`, `GET /asyncapi.json`
+//! on the management listener (no key needed), and `issuance schemas`.
+
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::support::spawn_app;
+
+#[tokio::test]
+async fn the_management_listener_serves_the_schema_index_every_schema_and_the_asyncapi_document() {
+    let app = spawn_app().await;
+    // No key needed.
+    let response = app
+        .client
+        .get(format!("{}/schemas", app.management))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let index: Value = response.json().await.unwrap();
+    let entries = index["schemas"].as_array().unwrap();
+    assert_eq!(entries.len(), issuance::contracts::schemas().len());
+    for entry in entries {
+        let href = entry["href"].as_str().unwrap();
+        let (status, schema) = app.get_json(href).await;
+        assert_eq!(status, 200, "{href}");
+        let name = entry["name"].as_str().unwrap();
+        assert_eq!(
+            &schema,
+            issuance::contracts::schema(name).unwrap(),
+            "{href}"
+        );
+    }
+    let (status, document) = app.get_json(index["asyncapi"].as_str().unwrap()).await;
+    assert_eq!(status, 200);
+    assert_eq!(document["asyncapi"], "3.0.0");
+    assert_eq!(
+        document["channels"]["offer_created"]["bindings"]["amqp"]["exchange"]["name"],
+        "issuance.events"
+    );
+
+    let (status, body) = app
+        .get_json("/schemas/event.offer.OfferCreated.v9.json")
+        .await;
+    assert_eq!(status, 404);
+    assert!(body["error"].is_string(), "{body}");
+    let (status, _) = app.get_json("/schemas/event.offer.OfferCreated.v2").await;
+    assert_eq!(status, 404);
+    app.stop().await;
+}
+
+#[test]
+fn issuance_schemas_prints_every_document_or_writes_them_as_files() {
+    let binary = env!("CARGO_BIN_EXE_issuance");
+    let output = Command::new(binary).arg("schemas").output().unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let bundle: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(bundle["asyncapi"]["asyncapi"], "3.0.0");
+    assert_eq!(
+        bundle["schemas"].as_object().unwrap().len(),
+        issuance::contracts::schemas().len()
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(binary)
+        .args(["schemas", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let written = |path: &str| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join(path)).unwrap()).unwrap()
+    };
+    assert_eq!(written("asyncapi.json"), bundle["asyncapi"]);
+    assert_eq!(
+        written("schemas/callback.status.json"),
+        bundle["schemas"]["callback.status"]
+    );
+    assert_eq!(
+        written("schemas.json")["schemas"].as_array().unwrap().len(),
+        issuance::contracts::schemas().len()
+    );
+}
