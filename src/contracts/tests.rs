@@ -138,3 +138,24 @@ fn the_checked_in_documents_are_the_generated_ones() {
         );
     }
 }
+
+/// The official AsyncAPI 3.0.0 JSON Schema (from the `@asyncapi/specs` package,
+/// Apache-2.0, `schemas/3.0.0-without-$id.json`), vendored so the check runs offline.
+#[test]
+fn the_asyncapi_document_is_valid_against_the_asyncapi_3_0_0_schema() {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/asyncapi/3.0.0-without-id.json");
+    let specification: Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let validator = jsonschema::draft7::new(&specification).unwrap();
+    let document = asyncapi::document();
+    let errors: Vec<String> = validator
+        .iter_errors(&document)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    // The check has teeth: a channel without its required shape is refused.
+    let mut broken = document;
+    broken["channels"]["offer_created"]["messages"] = Value::from("OfferCreated");
+    assert!(!validator.is_valid(&broken));
+}

@@ -82,3 +82,49 @@ fn issuance_schemas_prints_every_document_or_writes_them_as_files() {
         issuance::contracts::schemas().len()
     );
 }
+
+/// The check every captured AMQP message and callback goes through (in the event tap and
+/// the callback receiver) reports bodies, routing keys and properties outside the contract.
+#[test]
+fn captured_messages_and_callbacks_outside_their_contract_are_reported() {
+    use crate::support::contracts::{amqp_violations, callback_violations};
+    let id = "0193a1c2-7d4e-7b21-9c3f-2a6b8e1f4d57";
+    let callback = serde_json::json!({
+        "eventId": id, "status": "ISSUED", "offerId": id,
+        "occurredAt": "2026-12-05T20:17:03.512340Z", "sequence": 3,
+        "credentialConfigurationIds": ["IdentityCredential"],
+        "correlation": {"case": "4711"}, "errorDetails": null,
+    });
+    let bytes = |v: &Value| serde_json::to_vec(v).unwrap();
+    assert_eq!(callback_violations(&bytes(&callback)), Vec::<String>::new());
+    let mut renamed = callback.clone();
+    let ids = renamed
+        .as_object_mut()
+        .unwrap()
+        .remove("credentialConfigurationIds");
+    renamed["configurationIds"] = ids.unwrap();
+    assert_eq!(
+        callback_violations(&bytes(&renamed)).len(),
+        2,
+        "missing and unknown field"
+    );
+    assert!(!callback_violations(b"not json").is_empty());
+
+    let message = serde_json::json!({
+        "event_id": id, "offer_id": id, "sequence": 4, "position": 99, "type": "OfferExpired",
+        "version": 1, "occurred_at": "2026-12-05T20:17:03Z", "actor": "system", "data": {},
+    });
+    let check = |key: &str, message_id: &str, kind: &str, body: &Value| {
+        amqp_violations(key, Some(message_id), Some(kind), &bytes(body))
+    };
+    assert_eq!(
+        check("offer.expired", id, "OfferExpired", &message),
+        Vec::<String>::new()
+    );
+    assert!(!check("offer.revoked", id, "OfferExpired", &message).is_empty());
+    assert!(!check("offer.expired", "other", "OfferExpired", &message).is_empty());
+    assert!(!check("offer.expired", id, "OfferRevoked", &message).is_empty());
+    let mut extra = message;
+    extra["data"]["reason"] = "late".into();
+    assert!(!check("offer.expired", id, "OfferExpired", &extra).is_empty());
+}

@@ -137,6 +137,19 @@ struct ReceiverState {
     delivered: std::collections::HashSet<String>,
     /// Stall once this many requests were answered 2xx.
     stall_after: Option<usize>,
+    /// Why received bodies are outside the callback contract.
+    violations: Vec<String>,
+}
+
+impl ReceiverState {
+    /// Fails the test if any body received so far is outside the callback contract.
+    fn check(&self) {
+        assert!(
+            self.violations.is_empty(),
+            "callbacks outside their contract: {:#?}",
+            self.violations
+        );
+    }
 }
 
 /// A real HTTP server that records status callbacks and answers from a script.
@@ -202,6 +215,8 @@ async fn receive(
             .delivered
             .insert(header("x-issuance-delivery").unwrap_or_default());
     }
+    let violations = super::contracts::callback_violations(&body);
+    state.violations.extend(violations);
     state.received.push(Received {
         body: body.to_vec(),
         signature: header("x-issuance-signature"),
@@ -264,7 +279,9 @@ impl CallbackReceiver {
     /// Deliveries answered 2xx so far, each counted once (cheaper than counting
     /// [`CallbackReceiver::received`]).
     pub fn delivered_count(&self) -> usize {
-        self.state.lock().unwrap().delivered.len()
+        let state = self.state.lock().unwrap();
+        state.check();
+        state.delivered.len()
     }
 
     /// Requests held right now by a stalled receiver.
@@ -284,7 +301,9 @@ impl CallbackReceiver {
 
     /// Everything received so far.
     pub fn received(&self) -> Vec<Received> {
-        self.state.lock().unwrap().received.clone()
+        let state = self.state.lock().unwrap();
+        state.check();
+        state.received.clone()
     }
 
     /// Requests about `offer_id`, in arrival order.
@@ -477,6 +496,8 @@ pub struct Tapped {
     pub delivery_mode: Option<u8>,
     /// The raw body.
     pub body: Vec<u8>,
+    /// Why it is outside its contract (routing key, properties and body).
+    pub violations: Vec<String>,
 }
 
 impl Tapped {
@@ -552,18 +573,26 @@ impl EventTap {
         tokio::spawn(async move {
             while let Some(Ok(delivery)) = consumer.next().await {
                 let properties = &delivery.properties;
+                let message_id = properties
+                    .message_id()
+                    .as_ref()
+                    .map(|m| m.as_str().to_string());
+                let violations = super::contracts::amqp_violations(
+                    delivery.routing_key.as_str(),
+                    message_id.as_deref(),
+                    properties.kind().as_ref().map(|k| k.as_str()),
+                    &delivery.data,
+                );
                 sink.lock().unwrap().push(Tapped {
                     routing_key: delivery.routing_key.as_str().to_string(),
-                    message_id: properties
-                        .message_id()
-                        .as_ref()
-                        .map(|m| m.as_str().to_string()),
+                    message_id,
                     content_type: properties
                         .content_type()
                         .as_ref()
                         .map(|m| m.as_str().to_string()),
                     delivery_mode: *properties.delivery_mode(),
                     body: delivery.data.clone(),
+                    violations,
                 });
             }
         });
@@ -573,9 +602,18 @@ impl EventTap {
         }
     }
 
-    /// Everything received so far.
+    /// Everything received so far; fails the test if a message is outside its contract.
     pub fn messages(&self) -> Vec<Tapped> {
-        self.messages.lock().unwrap().clone()
+        let messages = self.messages.lock().unwrap().clone();
+        for message in &messages {
+            assert!(
+                message.violations.is_empty(),
+                "{} message outside its contract: {:#?}",
+                message.routing_key,
+                message.violations
+            );
+        }
+        messages
     }
 
     /// Waits until every event id in `expected` was received at least once.

@@ -7,6 +7,7 @@
 
 pub mod authcode;
 mod backends;
+pub mod contracts;
 pub mod integration;
 pub mod logs;
 pub mod nodes;
