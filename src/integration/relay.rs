@@ -9,11 +9,12 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use issuance_domain::offer::OfferEvent;
-use issuance_domain::LogPosition;
+use issuance_domain::{LogPosition, RecordedEvent};
 use tokio::sync::watch;
 
 use super::envelope::{EnvelopeError, EventEnvelope};
 use super::store::IntegrationStoreError;
+use crate::store::follower::{self, LogSink, Pace};
 use crate::store::{EventStore, StoreError};
 
 /// How often an idle relay looks for events appended by other processes.
@@ -63,24 +64,27 @@ pub trait RelaySink: Send {
     }
 }
 
-/// Relays everything after the sink's checkpoint, `batch_size` events at a time.
-/// Returns the final position.
-pub async fn catch_up(
-    store: &dyn EventStore,
-    sink: &mut dyn RelaySink,
-    batch_size: usize,
-) -> Result<LogPosition, RelayError> {
-    let mut position = sink.checkpoint().await?;
-    loop {
-        let events = store.read_all(position, batch_size).await?;
-        let Some(last) = events.last().map(|e| e.position) else {
-            return Ok(position);
-        };
+/// A relay sink as a [`LogSink`] of the log follower: each batch becomes envelopes.
+struct EnvelopeSink<'a, S: ?Sized>(&'a mut S);
+
+#[async_trait]
+impl<S: RelaySink + ?Sized> LogSink for EnvelopeSink<'_, S> {
+    type Error = RelayError;
+
+    fn read_failed(&self, error: StoreError) -> RelayError {
+        RelayError::Log(error)
+    }
+
+    async fn checkpoint(&mut self) -> Result<LogPosition, RelayError> {
+        self.0.checkpoint().await
+    }
+
+    async fn apply(&mut self, events: &[RecordedEvent]) -> Result<(), RelayError> {
         let mut batch = Vec::with_capacity(events.len());
-        for recorded in &events {
+        for recorded in events {
             match EventEnvelope::from_recorded(recorded) {
                 Ok((envelope, event)) => {
-                    sink.observe(&envelope, &event);
+                    self.0.observe(&envelope, &event);
                     batch.push(envelope);
                 }
                 // Only offer lifecycle events are published. Authorization sessions
@@ -92,37 +96,42 @@ pub async fn catch_up(
                 Err(e) => return Err(e.into()),
             }
         }
-        sink.deliver(batch, last).await?;
-        position = last;
+        // A batch of no offer events still moves the checkpoint.
+        let last = events.last().map_or(LogPosition::START, |e| e.position);
+        self.0.deliver(batch, last).await
+    }
+
+    async fn check(&mut self) -> Result<(), RelayError> {
+        self.0.check().await
     }
 }
+
+/// How the relay paces itself: it lets appends accumulate briefly after a wake-up.
+const PACE: Pace = Pace {
+    poll: POLL_INTERVAL,
+    linger: Duration::from_millis(10),
+    busy_linger: Duration::from_millis(10),
+};
 
 /// Relays until `shutdown`: catches up, then waits for local appends (or polls for other
 /// nodes' appends). Returns `Ok` on shutdown and the first error otherwise, for the caller
 /// to reconnect and back off.
-/// How long the relay lets appends accumulate after a wake-up (see
-/// [`crate::projector::linger_for_more`]).
-const LINGER: Duration = Duration::from_millis(10);
-
 pub async fn follow(
     store: Arc<dyn EventStore>,
     sink: &mut dyn RelaySink,
     batch_size: usize,
     shutdown: &mut watch::Receiver<bool>,
 ) -> Result<(), RelayError> {
-    let mut appended = store.appended();
-    loop {
-        if *shutdown.borrow() {
-            return Ok(());
-        }
-        catch_up(store.as_ref(), sink, batch_size).await?;
-        sink.check().await?;
-        tokio::select! {
-            _ = appended.changed() => crate::projector::linger_for_more(LINGER).await,
-            _ = tokio::time::sleep(POLL_INTERVAL) => {}
-            changed = shutdown.changed() => if changed.is_err() { return Ok(()) },
-        }
-    }
+    let mut sink = EnvelopeSink(sink);
+    follower::follow(
+        &store,
+        &mut sink,
+        batch_size,
+        PACE,
+        &mut |_, _| {},
+        shutdown,
+    )
+    .await
 }
 
 /// Exponential back-off between reconnection attempts: 100 ms doubling to 10 s.

@@ -19,7 +19,8 @@ pub use audit::AuditProjection;
 pub use follow::{follow_checkpoint, FOLLOW_INTERVAL};
 pub use offer_view::OfferViewProjection;
 
-use crate::store::{advance, EventStore};
+use crate::store::follower::{self, LogSink, Pace};
+use crate::store::{advance, EventStore, StoreError};
 
 /// Events read per batch.
 pub const BATCH_SIZE: usize = 1000;
@@ -27,12 +28,11 @@ pub const BATCH_SIZE: usize = 1000;
 /// How often an idle projector looks for events appended by other processes.
 const POLL_INTERVAL: Duration = Duration::from_millis(250);
 
-/// A pass that applied at least this many events means the log is busy: the projector
-/// then lingers [`BUSY_LINGER_FACTOR`] times longer before its next pass.
-const BUSY_EVENTS: usize = 64;
-
-/// How much longer a busy projector lingers (see [`BUSY_EVENTS`]).
+/// How much longer a busy projector lingers (see [`follower::BUSY_EVENTS`]).
 const BUSY_LINGER_FACTOR: u32 = 4;
+
+/// The first pause after a failed batch (doubling up to 10 s).
+const INITIAL_BACKOFF: Duration = Duration::from_millis(100);
 
 /// Why a projection batch failed.
 #[derive(Debug, thiserror::Error)]
@@ -93,34 +93,48 @@ impl ProjectionProgress {
     }
 }
 
+/// A projection as a [`LogSink`] of the log follower.
+struct ProjectionSink<'a>(&'a dyn Projection);
+
+#[async_trait]
+impl LogSink for ProjectionSink<'_> {
+    type Error = ProjectionError;
+
+    fn read_failed(&self, error: StoreError) -> ProjectionError {
+        ProjectionError {
+            projection: self.0.name(),
+            detail: error.to_string(),
+        }
+    }
+
+    async fn checkpoint(&mut self) -> Result<LogPosition, ProjectionError> {
+        self.0.checkpoint().await
+    }
+
+    async fn apply(&mut self, events: &[RecordedEvent]) -> Result<(), ProjectionError> {
+        self.0.apply(events).await
+    }
+}
+
 /// Runs one pass: applies everything after the checkpoint, in batches, reporting each
 /// batch's end to `on_batch`. Returns the final position.
 pub async fn catch_up(
     store: &dyn EventStore,
     projection: &dyn Projection,
-    mut on_batch: impl FnMut(LogPosition, usize),
+    mut on_batch: impl FnMut(LogPosition, usize) + Send,
 ) -> Result<LogPosition, ProjectionError> {
-    let mut position = projection.checkpoint().await?;
-    loop {
-        let events = store
-            .read_all(position, BATCH_SIZE)
-            .await
-            .map_err(|e| ProjectionError {
-                projection: projection.name(),
-                detail: e.to_string(),
-            })?;
-        let Some(last) = events.last() else {
-            return Ok(position);
-        };
-        let last = last.position;
-        projection.apply(&events).await?;
-        position = last;
-        on_batch(position, events.len());
-    }
+    follower::catch_up(
+        store,
+        &mut ProjectionSink(projection),
+        BATCH_SIZE,
+        &mut on_batch,
+    )
+    .await
 }
 
-/// Runs a projection until `shutdown` resolves: catches up, then waits for appends
-/// (or polls), retrying with back-off after failures.
+/// Runs a projection until `shutdown` resolves: follows the log (see [`follower::follow`]),
+/// retrying with back-off after failures. `linger` is how long it lets appends accumulate
+/// after a wake-up ([`BUSY_LINGER_FACTOR`] times longer when the log is busy).
 pub async fn run(
     store: Arc<dyn EventStore>,
     projection: Arc<dyn Projection>,
@@ -128,51 +142,37 @@ pub async fn run(
     linger: Duration,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let mut appended = store.appended();
-    let mut backoff = Duration::from_millis(100);
+    let pace = Pace {
+        poll: POLL_INTERVAL,
+        linger,
+        busy_linger: linger * BUSY_LINGER_FACTOR,
+    };
+    let mut backoff = INITIAL_BACKOFF;
     loop {
-        let mut applied = 0;
-        let result = catch_up(store.as_ref(), projection.as_ref(), |position, events| {
-            applied += events;
-            advance(&progress, position);
-        })
+        let mut progressed = false;
+        let result = follower::follow(
+            &store,
+            &mut ProjectionSink(projection.as_ref()),
+            BATCH_SIZE,
+            pace,
+            &mut |position, _| {
+                progressed = true;
+                advance(&progress, position);
+            },
+            &mut shutdown,
+        )
         .await;
-        // Under load a longer wait gathers bigger batches: each read-store transaction
-        // rewrites the pages of the offers in flight once however many of their events
-        // it applies, so the write volume per event falls. Idle, the view stays fresh.
-        let linger = if applied >= BUSY_EVENTS {
-            linger * BUSY_LINGER_FACTOR
-        } else {
-            linger
+        let Err(error) = result else {
+            return;
         };
-        let wait = match result {
-            Ok(_) => {
-                backoff = Duration::from_millis(100);
-                POLL_INTERVAL
-            }
-            Err(error) => {
-                tracing::error!(%error, "projection batch failed; retrying");
-                backoff = (backoff * 2).min(Duration::from_secs(10));
-                backoff
-            }
-        };
+        tracing::error!(%error, "projection batch failed; retrying");
+        if progressed {
+            backoff = INITIAL_BACKOFF;
+        }
         tokio::select! {
-            _ = appended.changed() => linger_for_more(linger).await,
-            _ = tokio::time::sleep(wait) => {}
+            _ = tokio::time::sleep(backoff) => {}
             _ = shutdown.changed() => return,
         }
-        if *shutdown.borrow() {
-            return;
-        }
-    }
-}
-
-/// After a wake-up, lets more appends arrive before reading them: under load one batch
-/// (one read-store transaction) then covers many events instead of a handful, which cuts
-/// the write-ahead log traffic of the read store by an order of magnitude. Costs at most
-/// `linger` of projection latency.
-pub async fn linger_for_more(linger: Duration) {
-    if !linger.is_zero() {
-        tokio::time::sleep(linger).await;
+        backoff = (backoff * 2).min(Duration::from_secs(10));
     }
 }

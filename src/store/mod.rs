@@ -5,6 +5,7 @@
 //! per-offer data keys (destroyed to erase personal data) and the single-use nonce ledger.
 
 pub mod esdb;
+pub mod follower;
 pub mod layered;
 pub mod metered;
 pub mod pg;
