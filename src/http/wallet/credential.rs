@@ -12,29 +12,24 @@
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
-use chrono::{DateTime, Duration, Utc};
-use issuance_credential::VerifiedProof;
-use issuance_domain::offer::{
-    ensure_issuable, IssueCredentials, NewCredential, Offer, OfferCommand, Redemption,
-};
-use issuance_domain::sealed::purpose;
+use chrono::{DateTime, Utc};
+use issuance_domain::offer::{ensure_issuable, IssueCredentials, Offer, OfferCommand, Redemption};
 use serde_json::{json, Map, Value};
-use uuid::Uuid;
 
 use super::access_token::{AccessToken, Bearer};
 use super::credential_request::{self, CredentialRequestBody, Wanted};
 use super::errors::{ErrorCode, WalletError};
 use super::proofs::{self, ProofContext};
 use super::rejections::{command_error, credential_rejection};
-use super::signer::CredentialSigner;
 use super::{nonce, wallet_command_meta};
-use crate::app::offers::personal;
+use crate::app::credentials::{
+    allocate_statuses, mint, open_claims, CredentialSigner, MintError, SignerKeys,
+};
 use crate::app::repository::RepositoryError;
-use crate::crypto::{random_token, sealing, sha256};
+use crate::crypto::random_token;
 use crate::http::request_context::RequestContext;
 use crate::http::state::AppState;
-use crate::status::Allocated;
-use crate::store::{DataKey, StoreError};
+use crate::store::StoreError;
 
 /// Issues credentials; failures of proofs and nonces carry a fresh `c_nonce` for
 /// draft-13 wallets.
@@ -93,22 +88,33 @@ async fn issue(
             now,
         },
     )?;
-    let (key, claims) = open_claims(state, &offer).await?;
-    let signer = CredentialSigner::prepare(state, configuration, &claims)?;
-    let statuses = allocate_statuses(state, &signer, checked.proofs.len()).await?;
+    let (key, claims) = open_claims(state.secrets.as_ref(), &offer)
+        .await
+        .map_err(mint_error)?;
+    let keys = SignerKeys {
+        issuer_key: state.issuer_keys.active(),
+        issuer: &state.issuer_url,
+        vct_integrity: state.wallet.type_metadata.integrity(&configuration_id),
+        document_signer: state.wallet.document_signer.as_ref(),
+    };
+    let signer = CredentialSigner::prepare(keys, configuration, &claims).map_err(mint_error)?;
+    let statuses = allocate_statuses(&state.status_lists, &signer, checked.proofs.len())
+        .await
+        .map_err(mint_error)?;
     let credentials = checked
         .proofs
         .iter()
         .enumerate()
         .map(|(i, proof)| {
-            sign(
+            mint(
                 &signer,
                 (proof, statuses.get(i)),
                 now,
                 (&key, token.offer_id),
             )
         })
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(mint_error)?;
 
     let notification_id = random_token::<16>();
     let command = IssueCredentials {
@@ -210,79 +216,15 @@ fn configuration_of_vct(
         })
 }
 
-/// The offer's data key and its claims, decrypted with it; without a key they were erased.
-async fn open_claims(
-    state: &AppState,
-    offer: &Offer,
-) -> Result<(DataKey, Map<String, Value>), WalletError> {
-    let definition = offer
-        .definition
-        .as_ref()
-        .ok_or_else(|| WalletError::internal(&"issuable offer without definition"))?;
-    let key = state
-        .secrets
-        .data_key(definition.offer_id)
-        .await?
-        .ok_or_else(|| {
-            WalletError::new(
-                ErrorCode::CredentialRequestDenied,
-                "the data for this credential is no longer available",
-            )
-        })?;
-    let claims = sealing::open(&key, definition.offer_id, &definition.sealed_claims)
-        .map_err(|e| WalletError::internal(&e))?;
-    Ok((key, claims))
-}
-
-/// One status list entry per credential (none when status lists are off, or for a format
-/// that does not carry one yet): distinct indexes, also for a batch's copies.
-async fn allocate_statuses(
-    state: &AppState,
-    signer: &CredentialSigner<'_>,
-    count: usize,
-) -> Result<Vec<Allocated>, WalletError> {
-    if !state.status_lists.settings.enabled || !signer.carries_status() {
-        return Ok(Vec::new());
+/// The protocol's answer to a minting failure: a holder key that cannot be bound is an
+/// invalid proof, erased or misfit claims deny the request, the rest is ours.
+fn mint_error(error: MintError) -> WalletError {
+    match error {
+        MintError::HolderKey(reason) => WalletError::new(ErrorCode::InvalidProof, reason),
+        MintError::ClaimsMisfit(_) | MintError::ClaimsErased => {
+            WalletError::new(ErrorCode::CredentialRequestDenied, error.to_string())
+        }
+        MintError::Store(error) => error.into(),
+        MintError::Internal(_) => WalletError::internal(&error),
     }
-    state
-        .status_lists
-        .allocator
-        .allocate(count)
-        .await
-        .map_err(|e| WalletError::internal(&e))
-}
-
-/// Signs one credential for `proof`'s key, with its status list entry, and describes it
-/// for the event: its hash (of the `credential` value as sent), the holder key's thumbprint
-/// sealed with the offer's data key, and the status entry.
-fn sign(
-    signer: &CredentialSigner,
-    (proof, status): (&VerifiedProof, Option<&Allocated>),
-    now: DateTime<Utc>,
-    (key, offer_id): (&DataKey, Uuid),
-) -> Result<(String, NewCredential), WalletError> {
-    let validity = i64::try_from(signer.validity_seconds()).unwrap_or(i64::MAX / 2);
-    // Whole seconds, as in the credential, so the event records exactly that.
-    let issued_at = DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now);
-    let expires_at = issued_at + Duration::seconds(validity);
-    let credential = signer.sign(
-        proof,
-        status.map(|(_, reference)| reference),
-        issued_at,
-        expires_at,
-    )?;
-    let record = NewCredential {
-        credential_id: Uuid::new_v4(),
-        sealed_holder_key_thumbprint: personal::seal_text(
-            key,
-            offer_id,
-            purpose::HOLDER_KEY_THUMBPRINT,
-            &proof.thumbprint,
-        )
-        .map_err(|e| WalletError::internal(&e))?,
-        credential_hash: sha256(credential.as_bytes()),
-        credential_expires_at: expires_at,
-        status: status.map(|(entry, _)| *entry),
-    };
-    Ok((credential, record))
 }

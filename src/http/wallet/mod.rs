@@ -30,7 +30,6 @@ pub mod rate_limit;
 pub mod rate_limit_middleware;
 pub mod rejections;
 pub mod routes;
-pub mod signer;
 pub mod status_list;
 pub mod token;
 pub mod token_grant;

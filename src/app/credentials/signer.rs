@@ -13,8 +13,21 @@ use issuance_domain::credential_config::CredentialConfiguration;
 use issuance_domain::mdoc_config::MdocConfiguration;
 use serde_json::{Map, Value};
 
-use super::errors::{ErrorCode, WalletError};
-use crate::http::state::AppState;
+use super::MintError;
+
+/// The keys a signer may need: the issuer's active key for SD-JWT VCs, the document signer
+/// for mdocs.
+#[derive(Clone, Copy)]
+pub struct SignerKeys<'a> {
+    /// The issuer's active key.
+    pub issuer_key: &'a SigningKey,
+    /// The Credential Issuer Identifier (`iss`).
+    pub issuer: &'a str,
+    /// `vct#integrity` of the configuration, when its type metadata is known.
+    pub vct_integrity: Option<&'a str>,
+    /// The mdoc document signer, when an mdoc configuration is offered.
+    pub document_signer: Option<&'a SigningKey>,
+}
 
 /// Signs the credentials of one request.
 pub enum CredentialSigner<'a> {
@@ -45,24 +58,24 @@ pub enum CredentialSigner<'a> {
 impl<'a> CredentialSigner<'a> {
     /// Prepares signing `configuration` with the offer's `claims`.
     pub fn prepare(
-        state: &'a AppState,
+        keys: SignerKeys<'a>,
         configuration: CatalogEntry<'a>,
         claims: &'a Map<String, Value>,
-    ) -> Result<Self, WalletError> {
+    ) -> Result<Self, MintError> {
         Ok(match configuration {
             CatalogEntry::SdJwt(configuration) => CredentialSigner::SdJwt {
                 configuration,
                 claims,
-                key: state.issuer_keys.active(),
-                issuer: &state.issuer_url,
-                vct_integrity: state.wallet.type_metadata.integrity(&configuration.id),
+                key: keys.issuer_key,
+                issuer: keys.issuer,
+                vct_integrity: keys.vct_integrity,
             },
             CatalogEntry::Mdoc(configuration) => CredentialSigner::Mdoc {
                 configuration,
                 elements: DataElements::from_claims(configuration, claims).map_err(mdoc_error)?,
-                key: state.wallet.document_signer.as_ref().ok_or_else(|| {
-                    WalletError::internal(&"mdoc configuration without a document signer")
-                })?,
+                key: keys.document_signer.ok_or(MintError::Internal(
+                    "mdoc configuration without a document signer".into(),
+                ))?,
             },
         })
     }
@@ -90,7 +103,7 @@ impl<'a> CredentialSigner<'a> {
         status: Option<&StatusReference>,
         issued_at: DateTime<Utc>,
         expires_at: DateTime<Utc>,
-    ) -> Result<String, WalletError> {
+    ) -> Result<String, MintError> {
         match self {
             CredentialSigner::SdJwt {
                 configuration,
@@ -114,10 +127,8 @@ impl<'a> CredentialSigner<'a> {
             )
             .map(|issued| issued.compact)
             .map_err(|e| match e {
-                IssueError::HolderKey(reason) => {
-                    WalletError::new(ErrorCode::InvalidProof, reason.to_string())
-                }
-                other => WalletError::internal(&other),
+                IssueError::HolderKey(reason) => MintError::HolderKey(reason.to_string()),
+                other => MintError::Internal(other.to_string()),
             }),
             CredentialSigner::Mdoc {
                 configuration,
@@ -146,16 +157,10 @@ impl<'a> CredentialSigner<'a> {
 
 /// A holder key that cannot be a `deviceKey` is the wallet's problem; claims that no
 /// longer fit a changed configuration deny the request; the rest is ours.
-fn mdoc_error(error: MdocError) -> WalletError {
+fn mdoc_error(error: MdocError) -> MintError {
     match error {
-        MdocError::HolderKey(reason) => WalletError::new(ErrorCode::InvalidProof, reason),
-        MdocError::Claims(problems) => WalletError::new(
-            ErrorCode::CredentialRequestDenied,
-            format!(
-                "the offer's data no longer fits the credential configuration ({} problem(s))",
-                problems.len()
-            ),
-        ),
-        other => WalletError::internal(&other),
+        MdocError::HolderKey(reason) => MintError::HolderKey(reason.to_string()),
+        MdocError::Claims(problems) => MintError::ClaimsMisfit(problems.len()),
+        other => MintError::Internal(other.to_string()),
     }
 }
