@@ -10,7 +10,8 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughpu
 use issuance::store::sqlite::{Durability, SqliteStore};
 use issuance::store::{EventStore, ExpectedVersion};
 use issuance_domain::offer::*;
-use issuance_domain::{Digest, EventMetadata, NewEvent};
+use issuance_domain::Digest;
+use issuance_eventlog::{EventMetadata, NewEvent};
 use uuid::Uuid;
 
 /// A sealed value with `length` characters of ciphertext.

@@ -12,7 +12,6 @@
 //!   of an offer's claims against them.
 //! - [`mdoc_config`]: ISO mdoc (`mso_mdoc`) configurations: data elements by namespace,
 //!   their CBOR value types, claim validation and metadata.
-//! - [`envelope`]: the storage envelope of events (metadata, global log positions).
 //! - [`digest`]: 32-byte digests used for every stored code hash, compared in constant time.
 //! - [`canonical`]: canonical JSON bytes for hashing and fingerprints.
 //! - [`status_list`]: credential status (revoke, suspend, reinstate) on Token Status Lists.
@@ -26,7 +25,6 @@ pub mod canonical;
 pub mod catalog;
 pub mod credential_config;
 pub mod digest;
-pub mod envelope;
 pub mod event_schema;
 pub mod mdoc_config;
 pub mod offer;
@@ -36,5 +34,4 @@ pub mod status_list;
 
 pub use aggregate::{DecodeError, EventSourced, StoredEvent};
 pub use digest::Digest;
-pub use envelope::{EventMetadata, LogPosition, NewEvent, RecordedEvent};
 pub use sealed::Sealed;

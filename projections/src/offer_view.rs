@@ -11,7 +11,8 @@ use chrono::{DateTime, Utc};
 use issuance_domain::offer::{OfferEvent, OfferGrant, OfferStatus, StatusEntry};
 use issuance_domain::sealed::purpose;
 use issuance_domain::status_list::CredentialStatus;
-use issuance_domain::{Digest, EventMetadata, Sealed};
+use issuance_domain::{Digest, Sealed};
+use issuance_eventlog::EventMetadata;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 

@@ -6,9 +6,8 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use issuance_domain::{
-    EventMetadata, EventSourced, LogPosition, NewEvent, RecordedEvent, StoredEvent,
-};
+use issuance_domain::{EventSourced, StoredEvent};
+use issuance_eventlog::{EventMetadata, LogPosition, NewEvent, RecordedEvent};
 use tracing::Instrument;
 use uuid::Uuid;
 

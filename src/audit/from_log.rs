@@ -5,7 +5,7 @@
 
 use std::collections::VecDeque;
 
-use issuance_domain::{LogPosition, RecordedEvent};
+use issuance_eventlog::{LogPosition, RecordedEvent};
 use issuance_projections::audit::{audit_entry, ChainTip};
 use issuance_projections::AuditEntry;
 

@@ -19,7 +19,8 @@ use clap::Parser;
 use issuance::clock::{Clock, SystemClock};
 use issuance::store::{EventStore, ExpectedVersion};
 use issuance_domain::offer::*;
-use issuance_domain::{Digest, EventMetadata, NewEvent};
+use issuance_domain::Digest;
+use issuance_eventlog::{EventMetadata, NewEvent};
 use uuid::Uuid;
 
 #[global_allocator]

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use issuance_credential::IssuerKeys;
 use issuance_domain::catalog::CredentialCatalog;
-use issuance_domain::LogPosition;
+use issuance_eventlog::LogPosition;
 
 use crate::app::offers::OfferRepository;
 use crate::clock::Clock;

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use issuance_domain::offer::{offer_id_of_stream, OfferEvent};
-use issuance_domain::{LogPosition, RecordedEvent};
+use issuance_eventlog::{LogPosition, RecordedEvent};
 use issuance_projections::public_data::public_data;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

@@ -29,7 +29,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use issuance_domain::LogPosition;
+use issuance_eventlog::LogPosition;
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 

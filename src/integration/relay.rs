@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use issuance_domain::offer::OfferEvent;
-use issuance_domain::{LogPosition, RecordedEvent};
+use issuance_eventlog::{LogPosition, RecordedEvent};
 use tokio::sync::watch;
 
 use super::envelope::{EnvelopeError, EventEnvelope};

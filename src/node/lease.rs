@@ -288,7 +288,7 @@ pub fn spawn_projector(
     name: &'static str,
     events: std::sync::Arc<dyn crate::store::EventStore>,
     projection: std::sync::Arc<dyn crate::projector::Projection>,
-    progress: tokio::sync::watch::Sender<issuance_domain::LogPosition>,
+    progress: tokio::sync::watch::Sender<issuance_eventlog::LogPosition>,
     linger: std::time::Duration,
     shutdown: &tokio::sync::watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {

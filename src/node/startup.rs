@@ -213,7 +213,7 @@ impl Application {
             Arc::new(crate::status::RegistryProjection(
                 status_lists.registry.clone(),
             )),
-            watch::channel(issuance_domain::LogPosition::START).0,
+            watch::channel(issuance_eventlog::LogPosition::START).0,
             // Status changes show within a second (the signer adds up to 500 ms).
             std::time::Duration::from_millis(50),
             shutdown_rx.clone(),

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use issuance_domain::{LogPosition, RecordedEvent};
+use issuance_eventlog::{LogPosition, RecordedEvent};
 use issuance_projections::audit::{audit_entry, ChainTip};
 
 use super::{Projection, ProjectionError};
@@ -80,7 +80,7 @@ impl Projection for AuditProjection {
 
 #[cfg(test)]
 mod tests {
-    use issuance_domain::EventMetadata;
+    use issuance_eventlog::EventMetadata;
 
     use super::*;
     use crate::readstore::sqlite::SqliteReadStore;

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use issuance_domain::LogPosition;
+use issuance_eventlog::LogPosition;
 use tokio::sync::watch;
 
 use crate::readstore::OfferViewStore;

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use issuance_domain::{LogPosition, RecordedEvent};
+use issuance_eventlog::{LogPosition, RecordedEvent};
 use tokio::sync::watch;
 
 pub use audit::AuditProjection;

@@ -12,7 +12,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use issuance_domain::offer::{offer_id_of_stream, OfferEvent};
-use issuance_domain::{Digest, LogPosition, RecordedEvent};
+use issuance_domain::Digest;
+use issuance_eventlog::{LogPosition, RecordedEvent};
 use issuance_projections::OfferView;
 use uuid::Uuid;
 

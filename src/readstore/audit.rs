@@ -18,7 +18,7 @@ use async_trait::async_trait;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, Utc};
-use issuance_domain::LogPosition;
+use issuance_eventlog::LogPosition;
 use issuance_projections::audit::ChainTip;
 use issuance_projections::AuditEntry;
 use uuid::Uuid;

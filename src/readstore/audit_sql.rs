@@ -4,7 +4,7 @@
 //! [`Dialect`] and the id types differ (text in SQLite, `uuid` in PostgreSQL).
 
 use chrono::DateTime;
-use issuance_domain::LogPosition;
+use issuance_eventlog::LogPosition;
 use issuance_projections::audit::ChainTip;
 use issuance_projections::AuditEntry;
 use uuid::Uuid;

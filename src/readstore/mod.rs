@@ -18,7 +18,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use issuance_domain::offer::OfferStatus;
-use issuance_domain::{Digest, LogPosition};
+use issuance_domain::Digest;
+use issuance_eventlog::LogPosition;
 use issuance_projections::OfferView;
 use uuid::Uuid;
 

@@ -8,7 +8,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::Pool;
-use issuance_domain::LogPosition;
+use issuance_eventlog::LogPosition;
 use issuance_projections::OfferView;
 use tokio_postgres::types::ToSql;
 use uuid::Uuid;

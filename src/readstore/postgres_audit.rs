@@ -14,7 +14,7 @@
 use async_trait::async_trait;
 use deadpool_postgres::GenericClient;
 use deadpool_postgres::Pool;
-use issuance_domain::LogPosition;
+use issuance_eventlog::LogPosition;
 use issuance_projections::audit::ChainTip;
 use issuance_projections::AuditEntry;
 use tokio_postgres::Row;

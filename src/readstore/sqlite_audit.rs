@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use issuance_domain::LogPosition;
+use issuance_eventlog::LogPosition;
 use issuance_projections::audit::ChainTip;
 use issuance_projections::AuditEntry;
 use rusqlite::types::Value;

@@ -15,7 +15,8 @@ use issuance_domain::status_list::stream::{list_id_of_stream, StatusListEvent, S
 use issuance_domain::status_list::{
     list_as_of, HistoricalList, StatusChange, StatusFact, StatusListState,
 };
-use issuance_domain::{LogPosition, RecordedEvent, StoredEvent};
+use issuance_domain::StoredEvent;
+use issuance_eventlog::{LogPosition, RecordedEvent};
 use serde::Deserialize;
 use tokio::sync::watch;
 use uuid::Uuid;

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use issuance_domain::{LogPosition, NewEvent, RecordedEvent};
+use issuance_eventlog::{LogPosition, NewEvent, RecordedEvent};
 use tokio::sync::watch;
 
 use super::{AppendOutcome, EventStore, ExpectedVersion, SideEffects, StoreError};

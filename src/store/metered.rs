@@ -2,7 +2,7 @@
 //! every append passes: the event store the node wires up.
 
 use async_trait::async_trait;
-use issuance_domain::NewEvent;
+use issuance_eventlog::NewEvent;
 
 use super::layered::AppendLayer;
 use super::{AppendOutcome, EventStore, ExpectedVersion, SideEffects, StoreError};

@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use issuance_domain::{LogPosition, NewEvent, RecordedEvent};
+use issuance_eventlog::{LogPosition, NewEvent, RecordedEvent};
 use tokio::sync::watch;
 use uuid::Uuid;
 

@@ -20,7 +20,7 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
-use issuance_domain::NewEvent;
+use issuance_eventlog::NewEvent;
 
 use super::layered::AppendLayer;
 use super::{
@@ -121,7 +121,7 @@ impl AppendLayer for SeparateSecrets {
 #[cfg(test)]
 mod tests {
     use chrono::{TimeZone, Utc};
-    use issuance_domain::EventMetadata;
+    use issuance_eventlog::EventMetadata;
     use serde_json::json;
     use uuid::Uuid;
 

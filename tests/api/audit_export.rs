@@ -10,7 +10,8 @@ use issuance_domain::offer::{
     stream_id, NotificationEvent, NotificationReceived, OfferCreated, OfferEvent, OfferGrant,
     SealedClaims,
 };
-use issuance_domain::{Digest, EventMetadata, NewEvent};
+use issuance_domain::Digest;
+use issuance_eventlog::{EventMetadata, NewEvent};
 use reqwest::Method;
 use serde_json::Value;
 use uuid::Uuid;

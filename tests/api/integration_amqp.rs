@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use issuance::integration::amqp::publisher::CHECKPOINT;
-use issuance_domain::{LogPosition, RecordedEvent};
+use issuance_eventlog::{LogPosition, RecordedEvent};
 use serde_json::json;
 use uuid::Uuid;
 

@@ -244,7 +244,7 @@ async fn nothing_personal_survives_erasure(backend: Backend, transport: Transpor
         let events = app
             .state
             .events
-            .read_all(issuance_domain::LogPosition::START, 100_000)
+            .read_all(issuance_eventlog::LogPosition::START, 100_000)
             .await
             .unwrap();
         // The offers' events are published (sessions' are not).
@@ -339,12 +339,12 @@ backend_test! {
             "sealed_claims": sealed_claims,
             "request_fingerprint": issuance_domain::Digest([2; 32]),
         });
-        let event = issuance_domain::NewEvent {
+        let event = issuance_eventlog::NewEvent {
             event_id: Uuid::new_v4(),
             event_type: "OfferCreated".into(),
             event_version: 1,
             payload,
-            metadata: issuance_domain::EventMetadata::system(now),
+            metadata: issuance_eventlog::EventMetadata::system(now),
         };
         app.state
             .events

@@ -6,7 +6,7 @@
 use std::time::Instant;
 
 use issuance::store::{EventStore, ExpectedVersion};
-use issuance_domain::{EventMetadata, NewEvent};
+use issuance_eventlog::{EventMetadata, NewEvent};
 use serde_json::json;
 use uuid::Uuid;
 

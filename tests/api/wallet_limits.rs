@@ -247,7 +247,7 @@ async fn the_recorded_client_address_is_the_one_the_trusted_proxy_names() {
     let events = app
         .state
         .events
-        .read_all(issuance_domain::LogPosition::START, 100)
+        .read_all(issuance_eventlog::LogPosition::START, 100)
         .await
         .unwrap();
     let addresses: Vec<Option<&str>> = events

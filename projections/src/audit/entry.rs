@@ -6,7 +6,7 @@ use issuance_domain::canonical::canonical_json;
 use issuance_domain::offer::event::DecodeError;
 use issuance_domain::offer::{offer_id_of_stream, OfferEvent};
 use issuance_domain::StoredEvent;
-use issuance_domain::{LogPosition, RecordedEvent};
+use issuance_eventlog::{LogPosition, RecordedEvent};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest as _, Sha256};
@@ -223,7 +223,7 @@ mod micros {
 mod tests {
     use super::*;
     use issuance_domain::offer::{ClaimsErased, OfferEvent, OfferRevoked};
-    use issuance_domain::EventMetadata;
+    use issuance_eventlog::EventMetadata;
 
     fn recorded(position: u64, event: &OfferEvent, actor: &str) -> RecordedEvent {
         RecordedEvent {

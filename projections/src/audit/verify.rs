@@ -136,7 +136,7 @@ mod tests {
     use crate::audit::audit_entry;
     use chrono::DateTime;
     use issuance_domain::offer::{OfferEvent, OfferExpired};
-    use issuance_domain::{EventMetadata, LogPosition, RecordedEvent};
+    use issuance_eventlog::{EventMetadata, LogPosition, RecordedEvent};
     use uuid::Uuid;
 
     fn chain(length: u64) -> Vec<AuditEntry> {

@@ -15,7 +15,7 @@
 //! issue: the wallet API treats a missing data key as erased.
 
 use issuance_domain::offer::{EraseClaims, OfferCommand, OfferError};
-use issuance_domain::LogPosition;
+use issuance_eventlog::LogPosition;
 use uuid::Uuid;
 
 use super::{CommandError, CommandMeta, Executed, OfferRepository};

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use issuance_domain::LogPosition;
+use issuance_eventlog::LogPosition;
 use lapin::options::BasicPublishOptions;
 use lapin::types::ShortString;
 use lapin::Confirmation;

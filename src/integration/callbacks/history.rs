@@ -131,7 +131,8 @@ mod tests {
     use async_trait::async_trait;
     use chrono::{DateTime, Utc};
     use issuance_domain::offer::OfferRedeemed;
-    use issuance_domain::{Digest, EventMetadata, LogPosition, NewEvent, RecordedEvent};
+    use issuance_domain::Digest;
+    use issuance_eventlog::{EventMetadata, LogPosition, NewEvent, RecordedEvent};
     use tokio::sync::watch;
 
     use super::*;

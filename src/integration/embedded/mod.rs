@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use issuance_domain::offer::OfferEvent;
-use issuance_domain::LogPosition;
+use issuance_eventlog::LogPosition;
 use tokio::sync::{watch, Notify};
 use uuid::Uuid;
 

@@ -13,7 +13,7 @@ pub mod sqlite;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use issuance_domain::LogPosition;
+use issuance_eventlog::LogPosition;
 use serde::Serialize;
 use uuid::Uuid;
 

@@ -11,7 +11,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::{GenericClient, Pool};
-use issuance_domain::LogPosition;
+use issuance_eventlog::LogPosition;
 use serde_json::Value;
 use tokio_postgres::Row;
 use uuid::Uuid;

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use issuance_domain::LogPosition;
+use issuance_eventlog::LogPosition;
 use rusqlite::{params, Connection};
 use uuid::Uuid;
 

@@ -1,7 +1,7 @@
 //! Translating between our event envelope and EventStoreDB's records.
 
 use eventstore::{EventData, Position, RecordedEvent as EsdbEvent, ResolvedEvent};
-use issuance_domain::{EventMetadata, LogPosition, NewEvent, RecordedEvent};
+use issuance_eventlog::{EventMetadata, LogPosition, NewEvent, RecordedEvent};
 use serde::{Deserialize, Serialize};
 
 use crate::store::StoreError;

@@ -24,7 +24,7 @@ use eventstore::{
     AppendToStreamOptions, Client, ClientSettings, CurrentRevision, ExpectedRevision,
     ReadAllOptions, ReadStreamOptions, StreamPosition,
 };
-use issuance_domain::{LogPosition, NewEvent, RecordedEvent};
+use issuance_eventlog::{LogPosition, NewEvent, RecordedEvent};
 use tokio::sync::{oneshot, watch};
 
 use super::{advance, AppendOutcome, EventStore, ExpectedVersion, SideEffects, StoreError};

@@ -11,7 +11,7 @@ use eventstore::{
     Client, RetryOptions, StreamPosition, SubscribeToAllOptions, SubscriptionEvent,
     SubscriptionFilter,
 };
-use issuance_domain::LogPosition;
+use issuance_eventlog::LogPosition;
 use tokio::sync::{oneshot, watch};
 
 use super::convert;

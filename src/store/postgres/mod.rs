@@ -18,7 +18,7 @@ mod secrets;
 
 use async_trait::async_trait;
 use deadpool_postgres::Pool;
-use issuance_domain::{LogPosition, NewEvent, RecordedEvent};
+use issuance_eventlog::{LogPosition, NewEvent, RecordedEvent};
 use tokio::sync::{oneshot, watch};
 use uuid::Uuid;
 

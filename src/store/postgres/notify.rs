@@ -13,7 +13,7 @@
 use std::time::Duration;
 
 use deadpool_postgres::Pool;
-use issuance_domain::LogPosition;
+use issuance_eventlog::LogPosition;
 use tokio::sync::{oneshot, watch};
 
 use crate::store::advance;

@@ -22,7 +22,7 @@
 //! service's own transactions are short; an operator's long-lived writing transaction on
 //! the same server (xids are cluster-wide) delays projections, never corrupts them.
 
-use issuance_domain::{EventMetadata, LogPosition, RecordedEvent};
+use issuance_eventlog::{EventMetadata, LogPosition, RecordedEvent};
 use tokio_postgres::Row;
 
 use super::unavailable;

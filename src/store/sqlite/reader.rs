@@ -1,6 +1,6 @@
 //! Event queries run on pooled read connections.
 
-use issuance_domain::{EventMetadata, LogPosition, RecordedEvent};
+use issuance_eventlog::{EventMetadata, LogPosition, RecordedEvent};
 use rusqlite::{Connection, Row};
 use uuid::Uuid;
 

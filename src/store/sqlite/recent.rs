@@ -9,7 +9,7 @@
 use std::collections::VecDeque;
 use std::sync::Mutex;
 
-use issuance_domain::RecordedEvent;
+use issuance_eventlog::RecordedEvent;
 
 /// Events kept: a few seconds of appends at full load, a few MB.
 pub(super) const RECENT_EVENTS: usize = 4096;
@@ -81,7 +81,7 @@ impl RecentEvents {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use issuance_domain::{EventMetadata, LogPosition};
+    use issuance_eventlog::{EventMetadata, LogPosition};
     use uuid::Uuid;
 
     fn event(position: u64) -> RecordedEvent {

@@ -6,7 +6,7 @@
 //! commits once, and only then answers every caller. Under load one fsync covers hundreds
 //! of commands; with a single caller it costs one commit, as a plain transaction would.
 
-use issuance_domain::{LogPosition, NewEvent, RecordedEvent};
+use issuance_eventlog::{LogPosition, NewEvent, RecordedEvent};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

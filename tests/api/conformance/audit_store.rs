@@ -11,7 +11,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use issuance::projector::{self, AuditProjection};
 use issuance::readstore::{AuditQuery, AuditStore, ReadStoreError};
 use issuance::store::ExpectedVersion;
-use issuance_domain::{EventMetadata, LogPosition, NewEvent, RecordedEvent};
+use issuance_eventlog::{EventMetadata, LogPosition, NewEvent, RecordedEvent};
 use issuance_projections::audit::{audit_entry, event_hash, ChainTip, ChainVerifier};
 use issuance_projections::AuditEntry;
 use serde_json::json;

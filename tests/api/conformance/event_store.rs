@@ -8,7 +8,7 @@ use chrono::{TimeZone, Utc};
 use issuance::store::{
     DataKey, EventStore, ExpectedVersion, KeyChange, NonceUse, SideEffects, StoreError,
 };
-use issuance_domain::{EventMetadata, LogPosition, NewEvent, RecordedEvent};
+use issuance_eventlog::{EventMetadata, LogPosition, NewEvent, RecordedEvent};
 use serde_json::json;
 use uuid::Uuid;
 

@@ -11,7 +11,7 @@ use issuance::integration::store::{
     DeadLetter, DestinationBacklog, DueFilter, IntegrationStore, NewCallback, OutboxItem,
     RequeueSelection, Settlement,
 };
-use issuance_domain::LogPosition;
+use issuance_eventlog::LogPosition;
 use uuid::Uuid;
 
 use super::subjects::Subject;

@@ -1,7 +1,7 @@
 //! PostgreSQL only: the global log is gap-safe against a transaction that commits late.
 
 use issuance::store::ExpectedVersion;
-use issuance_domain::LogPosition;
+use issuance_eventlog::LogPosition;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -37,12 +37,12 @@ async fn a_late_committing_transaction_is_never_skipped() {
         .append(
             "fast",
             ExpectedVersion::NoStream,
-            vec![issuance_domain::NewEvent {
+            vec![issuance_eventlog::NewEvent {
                 event_id: Uuid::new_v4(),
                 event_type: "Fast".into(),
                 event_version: 1,
                 payload: json!({}),
-                metadata: issuance_domain::EventMetadata::system(chrono::DateTime::UNIX_EPOCH),
+                metadata: issuance_eventlog::EventMetadata::system(chrono::DateTime::UNIX_EPOCH),
             }],
         )
         .await

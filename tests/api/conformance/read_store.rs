@@ -6,7 +6,8 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, TimeZone, Utc};
 use issuance::readstore::{OfferQuery, OFFER_VIEW};
 use issuance_domain::offer::OfferStatus;
-use issuance_domain::{Digest, LogPosition};
+use issuance_domain::Digest;
+use issuance_eventlog::LogPosition;
 use issuance_projections::OfferView;
 use uuid::Uuid;
 

@@ -797,7 +797,7 @@ pub fn plain_offer() -> Value {
 pub async fn rewind_checkpoint(
     stopped: &Stopped,
     name: &str,
-    position: issuance_domain::LogPosition,
+    position: issuance_eventlog::LogPosition,
 ) {
     let (commit, prepare) = (position.commit as i64, position.prepare as i64);
     let moved = match &stopped.database {

@@ -328,7 +328,7 @@ impl TestApp {
     /// The newest position this app has written: what a projection must reach to show
     /// every write made so far. Not `events.head()`, which on PostgreSQL trails a commit
     /// while any older transaction on the server (another test's, say) is still open.
-    pub async fn written_head(&self) -> issuance_domain::LogPosition {
+    pub async fn written_head(&self) -> issuance_eventlog::LogPosition {
         let appended = *self.state.events.appended().borrow();
         appended.max(self.state.events.head().await.unwrap())
     }
@@ -347,7 +347,7 @@ impl TestApp {
             return row.get::<_, i64>(0) as u64;
         }
         let mut count = 0;
-        let mut after = issuance_domain::LogPosition::START;
+        let mut after = issuance_eventlog::LogPosition::START;
         loop {
             let events = self.state.events.read_all(after, 10_000).await.unwrap();
             let Some(last) = events.last() else {

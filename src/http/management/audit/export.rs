@@ -126,7 +126,7 @@ mod tests {
 
     use async_trait::async_trait;
     use futures_util::StreamExt;
-    use issuance_domain::{EventMetadata, LogPosition, RecordedEvent};
+    use issuance_eventlog::{EventMetadata, LogPosition, RecordedEvent};
     use issuance_projections::audit::{audit_entry, ChainTip};
     use issuance_projections::AuditEntry;
 

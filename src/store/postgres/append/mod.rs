@@ -20,7 +20,7 @@ mod pipelined;
 use std::sync::Arc;
 
 use deadpool_postgres::{Object, Pool};
-use issuance_domain::{LogPosition, NewEvent};
+use issuance_eventlog::{LogPosition, NewEvent};
 use tokio::sync::{mpsc, oneshot, watch, Mutex};
 use tokio_postgres::Statement;
 use uuid::Uuid;

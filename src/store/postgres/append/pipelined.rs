@@ -11,7 +11,7 @@
 
 use deadpool_postgres::Object;
 use futures_util::future::try_join_all;
-use issuance_domain::LogPosition;
+use issuance_eventlog::LogPosition;
 use std::collections::{HashMap, HashSet};
 
 use tokio_postgres::types::ToSql;

@@ -1,4 +1,7 @@
-//! The storage envelope shared by every event store backend and every projection.
+//! The storage envelope shared by every event store backend and every projection: what an
+//! append carries ([`NewEvent`]), what a read returns ([`RecordedEvent`]), who caused an event
+//! ([`EventMetadata`]) and where it sits in the global log ([`LogPosition`]). Storage
+//! vocabulary, kept out of the pure domain.
 
 use std::sync::Arc;
 
