@@ -7,7 +7,7 @@ use issuance_domain::schema::schema_of;
 use issuance_projections::public_data::public_data_schema;
 use serde_json::{json, Map, Value};
 
-use crate::integration::callbacks::payload::StatusCallback;
+use crate::integration::callbacks::payload::{CallbackStatus, StatusCallback};
 use crate::integration::envelope::{routing_key, EventEnvelope};
 
 /// The name of the status callback body's schema.
@@ -78,11 +78,35 @@ pub fn message_schemas() -> Vec<(String, Value)> {
         .collect()
 }
 
-/// The status callback body.
+/// The status callback body: the [`StatusCallback`] type, plus which statuses carry
+/// `errorDetails` (only `FAILED`) and `credentialId` (only the `CREDENTIAL_*` ones).
 pub fn callback_schema() -> Value {
     let mut schema = schema_of::<StatusCallback>();
+    let failed = CallbackStatus::Failed.as_str();
+    let credential: Vec<&str> = [
+        CallbackStatus::CredentialRevoked,
+        CallbackStatus::CredentialSuspended,
+        CallbackStatus::CredentialReinstated,
+    ]
+    .map(CallbackStatus::as_str)
+    .to_vec();
     if let Some(object) = schema.as_object_mut() {
         object.insert("title".into(), "Status callback".into());
+        object.insert(
+            "allOf".into(),
+            json!([
+                {
+                    "if": {"properties": {"status": {"const": failed}}},
+                    "then": {"properties": {"errorDetails": {"type": "object"}}},
+                    "else": {"properties": {"errorDetails": {"type": "null"}}},
+                },
+                {
+                    "if": {"properties": {"status": {"enum": credential}}},
+                    "then": {"required": ["credentialId"]},
+                    "else": {"not": {"required": ["credentialId"]}},
+                },
+            ]),
+        );
     }
     schema
 }

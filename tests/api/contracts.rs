@@ -109,6 +109,29 @@ fn captured_messages_and_callbacks_outside_their_contract_are_reported() {
         "missing and unknown field"
     );
     assert!(!callback_violations(b"not json").is_empty());
+    let mut stray = callback.clone();
+    stray["credentialId"] = id.into();
+    assert!(
+        !callback_violations(&bytes(&stray)).is_empty(),
+        "credentialId on ISSUED"
+    );
+    let mut failed = callback.clone();
+    failed["status"] = "FAILED".into();
+    assert!(
+        !callback_violations(&bytes(&failed)).is_empty(),
+        "FAILED without details"
+    );
+    failed["errorDetails"] =
+        serde_json::json!({"code": "tx_code_attempts_exhausted", "description": "x"});
+    assert_eq!(callback_violations(&bytes(&failed)), Vec::<String>::new());
+    let mut revoked = callback.clone();
+    revoked["status"] = "CREDENTIAL_REVOKED".into();
+    assert!(
+        !callback_violations(&bytes(&revoked)).is_empty(),
+        "no credentialId"
+    );
+    revoked["credentialId"] = id.into();
+    assert_eq!(callback_violations(&bytes(&revoked)), Vec::<String>::new());
 
     let message = serde_json::json!({
         "event_id": id, "offer_id": id, "sequence": 4, "position": 99, "type": "OfferExpired",
