@@ -1,6 +1,7 @@
 //! Offers: the command path (load, decide, append with optimistic concurrency) and the
 //! credential offer object both APIs show.
 
+pub mod create;
 pub mod credential_offer;
 pub mod erasure;
 pub mod personal;

@@ -1,35 +1,27 @@
-//! `POST /offers`: validate, derive codes, seal the claims, append `OfferCreated`.
+//! `POST /offers`: validate the body, then create the offer ([`Creator`]).
 //!
-//! With an `Idempotency-Key` the offer id is derived from (API key name, idempotency key),
-//! so a retry addresses the same stream and the event store's `NoStream` expectation makes
-//! creation exactly-once. The retry is recognised by a fingerprint of the body keyed with
-//! the offer's data key: same body → 200 with the same offer (codes are derived, so they
-//! are the same too), but without the transaction code, which is shown only once;
-//! different body → 409.
+//! With an `Idempotency-Key` the offer id is derived from (API key name, idempotency key):
+//! the same body again → 200 with the same offer (codes are derived, so they are the same
+//! too), but without the transaction code, which is shown only once; a different body →
+//! 409.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use chrono::{DateTime, Duration, Utc};
-use issuance_domain::offer::{
-    CreateOffer, Offer, OfferCommand, OfferCreated, OfferError, OfferGrant, TxCodeSpec,
-};
-use issuance_domain::sealed::purpose;
-use issuance_domain::Digest;
+use chrono::{DateTime, Utc};
+use issuance_domain::offer::{Offer, OfferCreated, OfferGrant};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::validate::{check_callback_address, validate, CreateOfferRequest, ValidOffer};
+use super::validate::{check_callback_address, validate, CreateOfferRequest};
+use crate::app::offers::create::{CreateError, Creation, Creator};
 use crate::app::offers::credential_offer::{credential_offer, offer_uri};
-use crate::app::offers::personal;
-use crate::app::offers::{CommandError, CommandMeta, Executed};
+use crate::app::offers::CommandMeta;
 use crate::crypto::codes;
-use crate::crypto::sealing::{self, SealError};
 use crate::http::management::auth::{Caller, Scope};
 use crate::http::management::command_meta::command_meta;
 use crate::http::management::error::ApiError;
 use crate::http::request_context::RequestContext;
 use crate::http::state::AppState;
-use crate::store::{DataKey, KeyChange};
 
 /// The idempotency header.
 const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
@@ -67,17 +59,9 @@ pub async fn create(
     }
 }
 
-/// What [`create_offer`] did.
-pub(in crate::http::management) enum Creation {
-    /// The offer was created.
-    Created(Executed),
-    /// An idempotent retry: the offer already existed, created from the same request.
-    Existing(Offer),
-}
-
-/// Validates a `POST /offers` body, seals its claims with a new data key and records
-/// `OfferCreated` as offer `offer_id`. With `idempotent`, an offer `offer_id` created from
-/// the same body is returned as [`Creation::Existing`] (a different body is 409).
+/// Validates a `POST /offers` body and creates offer `offer_id` from it (see
+/// [`Creator::create`]): an idempotent retry of the same body is [`Creation::Existing`], of
+/// another body 409.
 pub(in crate::http::management) async fn create_offer(
     state: &AppState,
     offer_id: Uuid,
@@ -92,93 +76,32 @@ pub(in crate::http::management) async fn create_offer(
         check_callback_address(url, &state.settings.callbacks).await?;
     }
     let canonical = crate::crypto::canonical_json(body);
-    // What an earlier request with the same Idempotency-Key created, if anything.
-    let prior = match idempotent {
-        true => Some(state.offers.load(offer_id).await?),
-        false => None,
+    let creator = Creator {
+        offers: &state.offers,
+        secrets: state.secrets.as_ref(),
+        server_secret: &state.server_secret,
+        tx_code_max_attempts: state.settings.offers.tx_code_max_attempts,
     };
-    if prior.as_ref().is_some_and(|offer| offer.claims_erased) {
-        // The fingerprint was keyed by the destroyed data key: the request can no longer
-        // be compared, and a new key must not appear for an erased offer.
-        return Err(ApiError::conflict(
-            "claims_already_erased",
-            "the offer created with this Idempotency-Key has had its claims erased; the request can no longer be compared with it",
-        ));
-    }
-    // A fresh id (no Idempotency-Key) is known to no one else: its key is stored with the
-    // offer's creation. Retries of one idempotent request may race, so they agree on a key
-    // first.
-    let key_with_append = !idempotent;
-    let data_key = if key_with_append {
-        sealing::generate_key()
-    } else {
-        state
-            .secrets
-            .data_key_get_or_insert(offer_id, sealing::generate_key())
-            .await?
-    };
-    let fingerprint = sealing::fingerprint(&data_key, &canonical);
-    if let Some(offer) = prior {
-        if let Some(existing) = same_request(offer, &fingerprint)? {
-            return Ok(Creation::Existing(existing));
-        }
-    }
-    let created = offer_created(state, offer_id, &offer, &data_key, fingerprint)
-        .map_err(|e| ApiError::internal(&e))?;
-    let expires_in = Duration::seconds(offer.expires_in);
-    let command = |_: &_, now| {
-        let mut created = created.clone();
-        created.expires_at = now + expires_in;
-        OfferCommand::Create(CreateOffer {
-            now,
-            offer: created,
-        })
-    };
-    let executed = if key_with_append {
-        let key = KeyChange::Insert(data_key);
-        state
-            .offers
-            .execute_changing_key(offer_id, meta, key, command)
-            .await
-    } else {
-        state.offers.execute(offer_id, meta, command).await
-    };
-    match executed {
-        Ok(executed) => Ok(Creation::Created(executed)),
-        Err(CommandError::Rejected(OfferError::AlreadyExists)) => {
-            // A concurrent retry with the same idempotency key won the race.
-            existing(state, offer_id, &fingerprint)
-                .await?
-                .map(Creation::Existing)
-                .ok_or_else(|| ApiError::conflict("conflict", "the offer was created concurrently"))
-        }
-        Err(e) => Err(e.into()),
-    }
+    creator
+        .create(offer_id, &offer, &canonical, meta, idempotent)
+        .await
+        .map_err(create_error)
 }
 
-/// The existing offer `offer_id` if it was created from the request with `fingerprint`;
-/// 409 if it was created from another.
-async fn existing(
-    state: &AppState,
-    offer_id: Uuid,
-    fingerprint: &Digest,
-) -> Result<Option<Offer>, ApiError> {
-    same_request(state.offers.load(offer_id).await?, fingerprint)
-}
-
-/// `existing` if it was created from the request with `fingerprint` (`None` if it does not
-/// exist); 409 if it was created from another.
-fn same_request(existing: Offer, fingerprint: &Digest) -> Result<Option<Offer>, ApiError> {
-    let Some(definition) = existing.definition.as_ref() else {
-        return Ok(None);
-    };
-    if !definition.request_fingerprint.ct_eq(fingerprint) {
-        return Err(ApiError::conflict(
-            "idempotency_key_reused",
-            "this Idempotency-Key was used with a different request body",
-        ));
+/// The management API's answer to a failed creation.
+fn create_error(error: CreateError) -> ApiError {
+    match error {
+        CreateError::ClaimsAlreadyErased => {
+            ApiError::conflict("claims_already_erased", error.to_string())
+        }
+        CreateError::IdempotencyKeyReused => {
+            ApiError::conflict("idempotency_key_reused", error.to_string())
+        }
+        CreateError::CreatedConcurrently => ApiError::conflict("conflict", error.to_string()),
+        CreateError::Command(error) => error.into(),
+        CreateError::Store(error) => error.into(),
+        CreateError::Seal(_) => ApiError::internal(&error),
     }
-    Ok(Some(existing))
 }
 
 fn idempotency_key(request: &HttpRequest) -> Result<Option<String>, ApiError> {
@@ -193,63 +116,6 @@ fn idempotency_key(request: &HttpRequest) -> Result<Option<String>, ApiError> {
             ApiError::invalid_request("Idempotency-Key must be 1-255 printable ASCII characters")
         })?;
     Ok(Some(key.to_string()))
-}
-
-/// The `OfferCreated` of a validated request: codes hashed, claims, subject and
-/// correlation sealed with the offer's data key.
-fn offer_created(
-    state: &AppState,
-    offer_id: Uuid,
-    offer: &ValidOffer,
-    data_key: &DataKey,
-    fingerprint: Digest,
-) -> Result<OfferCreated, SealError> {
-    let secret = &state.server_secret;
-    let grant = if offer.authorization_code {
-        OfferGrant::AuthorizationCode {
-            issuer_state_hash: codes::code_hash(&codes::issuer_state(secret, offer_id)),
-        }
-    } else {
-        OfferGrant::PreAuthorizedCode {
-            code_hash: codes::code_hash(&codes::pre_authorized_code(secret, offer_id)),
-            tx_code: offer.tx_code.as_ref().map(|tx| TxCodeSpec {
-                input_mode: tx.input_mode,
-                length: tx.length,
-                description: tx.description.clone(),
-                code_hash: codes::tx_code_hash(
-                    secret,
-                    offer_id,
-                    &codes::tx_code(secret, offer_id, tx.input_mode, tx.length),
-                ),
-            }),
-        }
-    };
-    let sealed_subject = offer
-        .subject
-        .as_deref()
-        .map(|subject| personal::seal_text(data_key, offer_id, purpose::SUBJECT, subject))
-        .transpose()?;
-    let sealed_correlation = offer
-        .correlation
-        .as_ref()
-        .map(|c| sealing::seal_value(data_key, offer_id, purpose::CORRELATION, c))
-        .transpose()?;
-    Ok(OfferCreated {
-        offer_id,
-        credential_configuration_ids: offer.configuration_ids.clone(),
-        grant,
-        single_use: offer.single_use,
-        sealed_subject,
-        callback_url: offer.callback_url.clone(),
-        sealed_correlation,
-        // Set from the decision time by the command closure.
-        expires_at: DateTime::<Utc>::MIN_UTC,
-        tx_code_max_attempts: state.settings.offers.tx_code_max_attempts,
-        sealed_claims: sealing::seal(data_key, offer_id, &offer.claims)?,
-        request_fingerprint: fingerprint,
-        legacy_subject: None,
-        legacy_correlation: None,
-    })
 }
 
 /// The answer to an idempotent retry.

@@ -1,5 +1,6 @@
 //! Validation of `POST /offers` bodies into a [`ValidOffer`], reporting every problem.
 
+use crate::app::offers::create::{TxCodeChoice, ValidOffer};
 use issuance_domain::offer::decide::TX_CODE_LENGTH_RANGE;
 use std::collections::BTreeSet;
 
@@ -40,28 +41,6 @@ pub struct TxCodeRequest {
     input_mode: Option<String>,
     length: Option<i64>,
     description: Option<String>,
-}
-
-/// The requested transaction code.
-#[derive(Debug, Clone)]
-pub struct TxCodeChoice {
-    pub input_mode: TxCodeInputMode,
-    pub length: u8,
-    pub description: Option<String>,
-}
-
-/// A validated offer request.
-#[derive(Debug, Clone)]
-pub struct ValidOffer {
-    pub configuration_ids: Vec<String>,
-    pub claims: Map<String, Value>,
-    pub authorization_code: bool,
-    pub tx_code: Option<TxCodeChoice>,
-    pub expires_in: i64,
-    pub single_use: bool,
-    pub subject: Option<String>,
-    pub callback_url: Option<String>,
-    pub correlation: Option<Value>,
 }
 
 /// Largest serialised `correlation` object, bytes.
