@@ -7,7 +7,10 @@ submodules and its ancestors' items freely (declaring `mod child;` and re-export
 containment, not a dependency), so edges between a file and its ancestors or descendants are
 not counted; every other cycle is reported, with its files, and the exit status is 1.
 
-Usage: scripts/check-module-cycles.py [src-dir ...]   (default: src)
+With `--layers FILE` (a line per layer, lowest first, naming top-level modules), a module
+may also use only modules of its own layer or lower ones; the first root is checked.
+
+Usage: scripts/check-module-cycles.py [--layers FILE] [src-dir ...]   (default: src)
 """
 
 import os
@@ -137,7 +140,17 @@ def strongly_connected(graph):
     return result
 
 
-def check(root):
+def read_layers(path):
+    ranks = {}
+    with open(path, encoding="utf-8") as f:
+        lines = [l.split("#")[0].split() for l in f]
+    for rank, names in enumerate(l for l in lines if l):
+        for name in names:
+            ranks[name] = rank
+    return ranks
+
+
+def check(root, ranks=None):
     files = {}
     for dirpath, dirnames, filenames in os.walk(root):
         # Binaries are separate crates that only use the library.
@@ -161,6 +174,15 @@ def check(root):
             target = resolve(p, here, modules)
             if target is not None and not related(target, here):
                 graph[here].add(target)
+    upward = 0
+    if ranks:
+        for here in sorted(graph):
+            for target in sorted(graph[here]):
+                a = ranks.get(here[0] if here else "lib", len(ranks))
+                b = ranks.get(target[0] if target else "lib", len(ranks))
+                if b > a:
+                    upward += 1
+                    print(f"{root}: {'/'.join(here)} uses {'/'.join(target)}, a higher layer")
     cycles = [c for c in strongly_connected(graph) if len(c) > 1]
     for comp in cycles:
         names = sorted("/".join(m) or "lib" for m in comp)
@@ -169,16 +191,22 @@ def check(root):
         for m in sorted(comp):
             inside = sorted("/".join(t) for t in graph[m] if t in members)
             print(f"    {'/'.join(m) or 'lib'} -> {', '.join(inside)}")
-    return len(cycles)
+    return len(cycles) + upward
 
 
 def main():
-    roots = sys.argv[1:] or ["src"]
-    total = sum(check(r) for r in roots)
+    args = sys.argv[1:]
+    ranks = None
+    if args[:1] == ["--layers"]:
+        ranks = read_layers(args[1])
+        args = args[2:]
+    roots = args or ["src"]
+    total = sum(check(r, ranks if i == 0 else None) for i, r in enumerate(roots))
     if total:
-        print(f"{total} module cycle(s)")
+        print(f"{total} module cycle(s) or upward use(s)")
         return 1
-    print("no module cycles in " + ", ".join(roots))
+    layered = " (and layers)" if ranks else ""
+    print("no module cycles" + layered + " in " + ", ".join(roots))
     return 0
 
 

@@ -72,8 +72,8 @@ ISSUANCE_TEST_PYTHON="$(scripts/interop-venv.sh)"
 ISSUANCE_TEST_MDOC_PYTHON="$(scripts/interop-venv.sh mdoc)"
 export ISSUANCE_TEST_PYTHON ISSUANCE_TEST_MDOC_PYTHON
 
-log "module cycles"
-python3 scripts/check-module-cycles.py src domain/src eventlog/src projections/src credential/src
+log "module cycles and layers"
+python3 scripts/check-module-cycles.py --layers scripts/layers.txt src domain/src eventlog/src projections/src credential/src
 log "file sizes (at most 400 lines outside tests)"
 too_long="$(find src domain/src eventlog/src projections/src credential/src -name '*.rs' ! -name 'tests.rs' ! -name 'tests_*.rs' -exec wc -l {} + | awk '$2 != "total" && $1 > 400')"
 if [ -n "$too_long" ]; then echo "$too_long" >&2; exit 1; fi

@@ -23,6 +23,7 @@ pub mod audit;
 pub mod cause;
 pub mod cli;
 pub mod clock;
+pub mod component_health;
 pub mod config;
 pub mod contracts;
 pub mod crypto;

@@ -1,9 +1,8 @@
 //! The application layer: the command path of every aggregate ([`repository`], with its state
 //! cache [`state_cache`]), the offer use cases ([`offers`]) and the retention task
-//! ([`retention`]); minting credentials ([`credentials`]).
+//! minting credentials ([`credentials`]).
 
 pub mod credentials;
 pub mod offers;
 pub mod repository;
-pub mod retention;
 pub mod state_cache;

@@ -3,7 +3,6 @@
 //! built by the pure [`issuance_projections::audit`] and kept current by
 //! [`crate::projector::AuditProjection`].
 
-pub mod cli;
 pub mod from_log;
 pub mod head;
 pub mod verify;

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::http::authorization::clients::check_redirect_uri_syntax;
+use super::client_ids::{check_redirect_uri_syntax, is_client_id};
 
 /// Whether DPoP (RFC 9449) sender-constrains access tokens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -124,7 +124,7 @@ impl AuthorizationSettings {
         }
         let mut seen = Vec::new();
         for (i, client) in self.clients.iter().enumerate() {
-            if !crate::http::authorization::clients::is_client_id(&client.client_id) {
+            if !is_client_id(&client.client_id) {
                 bad(
                     &format!("clients[{i}].client_id"),
                     "must be 1-255 printable ASCII characters".into(),

@@ -5,7 +5,9 @@
 //! (`ISSUANCE_OFFERS__MAX_EXPIRES_IN` sets `offers.max_expires_in`). Every problem is
 //! reported with the file, the field and what is wrong.
 
+pub mod api_keys;
 mod authorization;
+pub mod client_ids;
 mod configuration_table;
 mod credentials;
 mod environment;

@@ -153,7 +153,7 @@ pub(super) fn validate(settings: &Settings, source: &str) -> Vec<ConfigError> {
         if key.name.trim().is_empty() {
             bad(&format!("api_keys[{i}].name"), "must not be empty".into());
         }
-        if let Err(problem) = crate::http::management::auth::check_key_name(&key.name, &names) {
+        if let Err(problem) = super::api_keys::check_key_name(&key.name, &names) {
             bad(&format!("api_keys[{i}].name"), problem);
         }
         names.push(&key.name);
@@ -164,7 +164,7 @@ pub(super) fn validate(settings: &Settings, source: &str) -> Vec<ConfigError> {
             );
         }
         for scope in &key.scopes {
-            if !crate::http::management::auth::Scope::NAMES.contains(&scope.as_str()) {
+            if !super::api_keys::Scope::NAMES.contains(&scope.as_str()) {
                 bad(
                     &format!("api_keys[{i}].scopes"),
                     format!("unknown scope `{scope}`"),

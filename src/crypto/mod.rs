@@ -2,6 +2,7 @@
 //! derives, and sealing of personal data with per-offer data keys.
 
 pub mod codes;
+pub mod data_key;
 pub mod document_signer;
 pub mod sealing;
 pub mod server_secret;

@@ -10,9 +10,9 @@ use issuance_domain::{Digest, Sealed};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use super::data_key::DataKey;
 use super::server_secret::keyed_mac;
 use super::{key_bytes, random_bytes};
-use crate::store::DataKey;
 
 /// The content encryption algorithm name recorded with sealed claims.
 pub const ALG: &str = "A256GCM";

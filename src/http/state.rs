@@ -9,15 +9,15 @@ use issuance_eventlog::LogPosition;
 
 use crate::app::offers::OfferRepository;
 use crate::clock::Clock;
+use crate::component_health::HealthRegistry;
 use crate::config::Settings;
 use crate::crypto::server_secret::ServerSecret;
 use crate::http::management::auth::ApiKeys;
 use crate::integration::Integration;
 use crate::metrics::Metrics;
-use crate::node::health::HealthRegistry;
-use crate::node::lease::Leases;
 use crate::projector::ProjectionProgress;
 use crate::readstore::{AuditStore, OfferViewStore};
+use crate::store::lease::Leases;
 use crate::store::{EventStore, SecretStore};
 
 /// How long a management write waits for its own change to reach the offer view.

@@ -38,11 +38,11 @@ use self::callbacks::{CallbackProcessor, CallbackSecret, RetryPolicy};
 use self::store::IntegrationStore;
 use crate::app::offers::OfferRepository;
 use crate::clock::Clock;
+use crate::component_health::HealthRegistry;
 use crate::config::Settings;
 use crate::metrics::Metrics;
-use crate::node::health::HealthRegistry;
-use crate::node::lease::run_with_lease;
 use crate::readstore::OfferViewStore;
+use crate::store::lease::run_with_lease;
 use crate::store::{EventStore, SecretStore};
 
 /// What request handlers need from the integration side (the dead-letter endpoints).
@@ -108,7 +108,7 @@ pub struct Dependencies {
     /// Health components.
     pub health: HealthRegistry,
     /// Leases: the relays, the in-process consumer and the scheduler run on one node.
-    pub leases: crate::node::lease::Leases,
+    pub leases: crate::store::lease::Leases,
     /// Checkpoints, outbox and dead letters (beside the read models, see
     /// [`crate::node::stores`]).
     pub store: Arc<dyn IntegrationStore>,

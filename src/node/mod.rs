@@ -6,8 +6,8 @@
 
 pub mod bootstrap_keys;
 pub mod deployment;
-pub mod health;
-pub mod lease;
+pub mod projectors;
+pub mod retention;
 pub mod shutdown;
 pub mod startup;
 pub mod stores;

@@ -28,9 +28,9 @@ use futures_util::future::join_all;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::component_health::HealthRegistry;
 use crate::config::ShutdownSettings;
 use crate::http::state::AppState;
-use crate::node::health::HealthRegistry;
 
 /// The readiness component that turns 503 when shutdown begins.
 pub const READINESS_COMPONENT: &str = "shutdown";

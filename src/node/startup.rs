@@ -10,8 +10,8 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::app::offers::OfferRepository;
-use crate::app::retention;
 use crate::clock::{Clock, SystemClock};
+use crate::component_health::HealthRegistry;
 use crate::config::LoadedConfig;
 use crate::crypto::document_signer;
 use crate::crypto::server_secret::ServerSecret;
@@ -24,13 +24,14 @@ use crate::http::{management, wallet};
 use crate::integration;
 use crate::metrics::Metrics;
 use crate::node::bootstrap_keys::{bootstrap_api_keys, load_issuer_keys};
-use crate::node::health::HealthRegistry;
-use crate::node::lease::spawn_projector;
+use crate::node::projectors::spawn_projector;
+use crate::node::retention;
 use crate::node::shutdown::{self, ShutdownSignals};
-use crate::node::{lease, stores};
+use crate::node::stores;
 use crate::projector::{self, AuditProjection, OfferViewProjection, ProjectionProgress};
 use crate::readstore::{AUDIT_VIEW, OFFER_VIEW};
 use crate::store::layered::Layered;
+use crate::store::lease;
 use crate::store::metered::Metered;
 
 /// A built service: listeners bound, background tasks started.

@@ -7,6 +7,7 @@
 pub mod esdb;
 pub mod follower;
 pub mod layered;
+pub mod lease;
 pub mod metered;
 pub mod pg;
 pub mod postgres;
@@ -228,15 +229,7 @@ pub trait EventStore: Send + Sync + 'static {
     fn backend(&self) -> &'static str;
 }
 
-/// A 256-bit per-offer data key.
-#[derive(Clone, PartialEq, Eq)]
-pub struct DataKey(pub [u8; 32]);
-
-impl std::fmt::Debug for DataKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("DataKey([redacted])")
-    }
-}
+pub use crate::crypto::data_key::DataKey;
 
 /// A change to an offer's data key, made with an append ([`SideEffects::key`]).
 #[derive(Debug, Clone, PartialEq, Eq)]

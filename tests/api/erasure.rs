@@ -5,8 +5,8 @@
 
 use chrono::Duration;
 use issuance::app::offers::CommandError;
-use issuance::app::retention;
 use issuance::crypto::sealing;
+use issuance::node::retention;
 use issuance_domain::offer::{stream_id, OfferCreated, OfferError};
 use reqwest::Method;
 use serde_json::{json, Value};

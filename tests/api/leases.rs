@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use issuance::node::lease::{run_with_lease, Leases};
+use issuance::store::lease::{run_with_lease, Leases};
 use issuance::store::pg::PgTarget;
 use tokio::sync::watch;
 

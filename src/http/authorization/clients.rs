@@ -6,23 +6,8 @@
 
 use std::collections::HashMap;
 
+pub use crate::config::client_ids::{check_redirect_uri_syntax, is_client_id};
 use crate::config::AuthorizationSettings;
-
-/// Schemes a redirect URI may never use: they run code, read local data or are not
-/// redirect targets at all.
-const FORBIDDEN_SCHEMES: &[&str] = &[
-    "javascript",
-    "data",
-    "file",
-    "vbscript",
-    "about",
-    "blob",
-    "ftp",
-    "ws",
-    "wss",
-    "mailto",
-    "tel",
-];
 
 /// Why a client or redirect URI was refused. Never redirected (RFC 6749 §4.1.2.1).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -80,27 +65,6 @@ impl ClientRegistry {
         check_redirect_uri_syntax(redirect_uri).map_err(ClientError::Unacceptable)?;
         open_registration_allows(redirect_uri).map_err(ClientError::Unacceptable)
     }
-}
-
-/// A `client_id`: 1–255 printable ASCII characters without spaces.
-pub fn is_client_id(text: &str) -> bool {
-    !text.is_empty() && text.len() <= 255 && text.bytes().all(|b| b.is_ascii_graphic())
-}
-
-/// An absolute URI without fragment (RFC 6749 §3.1.2), of a scheme that can be a redirect
-/// target.
-pub fn check_redirect_uri_syntax(uri: &str) -> Result<(), &'static str> {
-    if uri.len() > 2048 {
-        return Err("longer than 2048 characters");
-    }
-    let parsed = url::Url::parse(uri).map_err(|_| "not an absolute URI")?;
-    if parsed.fragment().is_some() || uri.contains('#') {
-        return Err("a redirect URI must not have a fragment");
-    }
-    if FORBIDDEN_SCHEMES.contains(&parsed.scheme()) {
-        return Err("this scheme cannot be a redirect target");
-    }
-    Ok(())
 }
 
 /// RFC 8252 §7: what an unregistered wallet may use.

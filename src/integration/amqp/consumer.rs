@@ -36,10 +36,10 @@ use super::error::AmqpError;
 use super::headers::{self, HeaderValue};
 use super::publisher::{properties, publish_confirmed};
 use super::AmqpContext;
+use crate::component_health::HealthRegistry;
 use crate::integration::callbacks::{Admission, CallbackProcessor, Disposition};
 use crate::integration::envelope::EventEnvelope;
 use crate::integration::relay::Backoff;
-use crate::node::health::HealthRegistry;
 
 /// The health component the consumer reports as.
 pub const HEALTH: &str = "callback_consumer";

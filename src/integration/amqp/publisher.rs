@@ -19,10 +19,10 @@ use tracing::Instrument;
 use super::connection::open;
 use super::error::{short, AmqpError};
 use super::AmqpContext;
+use crate::component_health::HealthRegistry;
 use crate::integration::envelope::EventEnvelope;
 use crate::integration::relay::{self, Backoff, RelayError, RelaySink};
 use crate::integration::store::IntegrationStore;
-use crate::node::health::HealthRegistry;
 use crate::store::EventStore;
 
 /// The AMQP relay's checkpoint name.

@@ -3,8 +3,8 @@
 
 use anyhow::Context;
 
-use super::head::verify_head;
-use super::verify::verify_chain;
+use crate::audit::head::verify_head;
+use crate::audit::verify::verify_chain;
 use crate::config::LoadedConfig;
 use crate::node::stores;
 

@@ -281,29 +281,3 @@ pub async fn run_with_lease<F, Fut>(
 async fn shutdown_requested(shutdown: &mut watch::Receiver<bool>) {
     let _ = shutdown.wait_for(|stop| *stop).await;
 }
-
-/// Spawns a projector under its lease.
-pub fn spawn_projector(
-    leases: &Leases,
-    name: &'static str,
-    events: std::sync::Arc<dyn crate::store::EventStore>,
-    projection: std::sync::Arc<dyn crate::projector::Projection>,
-    progress: tokio::sync::watch::Sender<issuance_eventlog::LogPosition>,
-    linger: std::time::Duration,
-    shutdown: &tokio::sync::watch::Receiver<bool>,
-) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(run_with_lease(
-        leases.clone(),
-        name,
-        shutdown.clone(),
-        move |shutdown| {
-            crate::projector::run(
-                events.clone(),
-                projection.clone(),
-                progress.clone(),
-                linger,
-                shutdown,
-            )
-        },
-    ))
-}

@@ -1,6 +1,8 @@
 //! The command line: `serve` (default), `replay`, `audit verify`, `migrate`, `schemas`,
 //! `keys`.
 
+pub mod audit;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -175,7 +177,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             // No lock: verifying reads only, and may run beside the service.
             stores::require_existing(&config.settings).await?;
-            crate::audit::cli::verify(&config, signed_head.as_deref(), against_log).await
+            crate::cli::audit::verify(&config, signed_head.as_deref(), against_log).await
         }
         Command::Migrate { record_secrets } => {
             crate::data_dir::private_files::create_data_dir(&config.settings.data_dir)

@@ -1,0 +1,78 @@
+//! API key vocabulary the configuration is checked against: scopes and key names.
+
+use serde::{Deserialize, Serialize};
+
+/// What a key may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Scope {
+    /// Create and revoke offers.
+    #[serde(rename = "offers:write")]
+    OffersWrite,
+    /// Read offers and their histories.
+    #[serde(rename = "offers:read")]
+    OffersRead,
+    /// Read the audit view.
+    #[serde(rename = "audit:read")]
+    AuditRead,
+    /// Revoke, suspend and reinstate issued credentials.
+    #[serde(rename = "credentials:write")]
+    CredentialsWrite,
+    /// Everything, including dead letters and erasure.
+    #[serde(rename = "admin")]
+    Admin,
+}
+
+impl Scope {
+    /// Every scope name.
+    pub const NAMES: [&'static str; 5] = [
+        "offers:write",
+        "offers:read",
+        "audit:read",
+        "credentials:write",
+        "admin",
+    ];
+
+    /// The scope's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Scope::OffersWrite => "offers:write",
+            Scope::OffersRead => "offers:read",
+            Scope::AuditRead => "audit:read",
+            Scope::CredentialsWrite => "credentials:write",
+            Scope::Admin => "admin",
+        }
+    }
+
+    /// Parses a scope name.
+    pub fn parse(name: &str) -> Option<Scope> {
+        [
+            Scope::OffersWrite,
+            Scope::OffersRead,
+            Scope::AuditRead,
+            Scope::CredentialsWrite,
+            Scope::Admin,
+        ]
+        .into_iter()
+        .find(|s| s.name() == name)
+    }
+}
+
+/// Names a key may not have: the engine's own actors, so that the audit trail never
+/// attributes a key's actions to the engine or the engine's to a key.
+pub const RESERVED_NAMES: [&str; 3] = ["system", "wallet", "scheduler"];
+
+/// Whether `name` may name a new key, given the names already taken; else the problem.
+pub fn check_key_name(name: &str, taken: &[&str]) -> Result<(), String> {
+    if RESERVED_NAMES.contains(&name.trim()) {
+        return Err(format!(
+            "`{name}` is reserved for the engine's own actors ({})",
+            RESERVED_NAMES.join(", ")
+        ));
+    }
+    if taken.contains(&name) {
+        return Err(format!(
+            "a key named `{name}` exists (names must be unique)"
+        ));
+    }
+    Ok(())
+}
