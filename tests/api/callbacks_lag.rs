@@ -13,17 +13,6 @@ use crate::support::*;
 /// Offers whose callbacks go to the stalled receiver.
 const STALLED_OFFERS: usize = 6;
 
-/// `GET /metrics`.
-async fn metrics(app: &TestApp) -> String {
-    let response = app
-        .client
-        .get(format!("{}/metrics", app.management))
-        .send()
-        .await
-        .unwrap();
-    response.text().await.unwrap()
-}
-
 /// `scheme://host:port` of a receiver.
 fn destination(receiver: &CallbackReceiver) -> String {
     receiver.url.trim_end_matches("/callbacks").to_string()
@@ -97,7 +86,7 @@ async fn lag_is_reported_and_marks_readiness_degraded(transport: Transport, back
     assert!(!body.to_string().contains("/callbacks"), "{body}");
     assert!(!body.to_string().contains("secret-in-query"), "{body}");
 
-    let text = metrics(&app).await;
+    let text = app.metrics().await;
     let label = format!("destination=\"{stalled_destination}\"");
     assert!(
         text.lines()
@@ -119,7 +108,7 @@ async fn lag_is_reported_and_marks_readiness_degraded(transport: Transport, back
         caught_up.then_some(())
     })
     .await;
-    let text = metrics(&app).await;
+    let text = app.metrics().await;
     assert!(text.contains("issuance_callbacks_degraded 0"), "{text}");
     assert!(!text.contains(&label), "{text}");
     transport.finish(app).await;

@@ -44,15 +44,7 @@ backend_test! {
         assert_eq!(stream.last().unwrap().metadata.actor, "system");
 
         // Every append is counted where it passes the store, the scheduler's too.
-        let metrics = app
-            .client
-            .get(format!("{}/metrics", app.management))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let metrics = app.metrics().await;
         for event_type in ["OfferCreated", "OfferRedeemed", "CredentialIssued", "OfferExpired"] {
             let counted = format!("issuance_events_appended_total{{type=\"{event_type}\"}}");
             assert!(metrics.contains(&counted), "{event_type} not counted:\n{metrics}");

@@ -118,15 +118,7 @@ backend_test! {
             assert_eq!(response.status(), 200, "{path}");
         }
         let _ = app.create_offer(&identity_offer()).await;
-        let metrics = app
-            .client
-            .get(format!("{}/metrics", app.management))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let metrics = app.metrics().await;
         assert!(
             metrics.contains("issuance_http_requests_total"),
             "{metrics}"

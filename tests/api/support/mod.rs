@@ -318,6 +318,18 @@ impl TestApp {
         body
     }
 
+    /// `GET /metrics` (no key needed): the Prometheus text.
+    pub async fn metrics(&self) -> String {
+        self.client
+            .get(format!("{}/metrics", self.management))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     /// `GET` with the admin key; status and JSON body.
     pub async fn get_json(&self, path: &str) -> (u16, Value) {
         let response = self.admin(reqwest::Method::GET, path).send().await.unwrap();
