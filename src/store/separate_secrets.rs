@@ -28,6 +28,10 @@ use super::{
     StoreError,
 };
 
+/// Most nonces held for retries at once (conflicts are rare; a request whose batch had a
+/// used nonce leaves its fresh ones held, which nothing else takes).
+const MAX_HELD: usize = 10_000;
+
 /// The layer that makes an append's side effects in `secrets`, in the documented order,
 /// around a log ([`Layered`](super::layered::Layered)).
 pub struct SeparateSecrets {
@@ -54,6 +58,10 @@ impl SeparateSecrets {
 
     fn hold(&self, nonces: &[NonceUse]) {
         let mut held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
+        if held.len() + nonces.len() > MAX_HELD {
+            // Bounded memory: a forgotten nonce only turns one retry into `NonceReused`.
+            held.clear();
+        }
         held.extend(nonces.iter().map(|n| n.hash));
     }
 
