@@ -140,14 +140,17 @@ async fn direct(
             Ok(requested) => requested,
             Err(error) => return redirect_error(error),
         };
-    super::execute(state, session_id, meta, |_, now| {
-        AuthorizationCommand::Request(RequestAuthorization {
-            now,
-            request: requested.clone(),
+    state
+        .authorization
+        .sessions
+        .execute(session_id, meta, |_, now| {
+            AuthorizationCommand::Request(RequestAuthorization {
+                now,
+                request: requested.clone(),
+            })
         })
-    })
-    .await
-    .map_err(|e| command_error(e, session_rejection))?;
+        .await
+        .map_err(|e| command_error(e, session_rejection))?;
     let challenge = start_login(state, meta, session_id, &client.client_id, None)
         .await
         .map_err(|e| command_error(e, session_rejection))?;
@@ -165,16 +168,19 @@ async fn start_login(
     let challenge = Handle::new(session_id);
     let ttl = state.settings.authorization.login_ttl;
     let lifetime = Duration::seconds(i64::try_from(ttl).unwrap_or(600));
-    super::execute(state, session_id, meta, |_, now| {
-        AuthorizationCommand::StartLogin(StartLogin {
-            now,
-            client_id: client_id.to_string(),
-            request_uri_hash,
-            challenge_hash: challenge.hash,
-            challenge_expires_at: now + lifetime,
+    state
+        .authorization
+        .sessions
+        .execute(session_id, meta, |_, now| {
+            AuthorizationCommand::StartLogin(StartLogin {
+                now,
+                client_id: client_id.to_string(),
+                request_uri_hash,
+                challenge_hash: challenge.hash,
+                challenge_expires_at: now + lifetime,
+            })
         })
-    })
-    .await?;
+        .await?;
     Ok(challenge.text)
 }
 

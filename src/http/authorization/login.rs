@@ -90,19 +90,22 @@ pub async fn accept(
 ) -> Result<LoginOutcome, ApiError> {
     let code = Handle::new(challenge.session_id);
     let ttl = i64::try_from(state.settings.authorization.code_ttl).unwrap_or(60);
-    let executed = super::execute(state, challenge.session_id, meta, |_, now| {
-        AuthorizationCommand::Accept(AcceptLogin {
-            now,
-            challenge_hash: challenge.hash,
-            subject: subject.to_string(),
-            sealed_subject: sealed_subject.clone(),
-            offer: offer.clone(),
-            code_hash: code.hash,
-            code_expires_at: now + Duration::seconds(ttl),
+    let executed = state
+        .authorization
+        .sessions
+        .execute(challenge.session_id, meta, |_, now| {
+            AuthorizationCommand::Accept(AcceptLogin {
+                now,
+                challenge_hash: challenge.hash,
+                subject: subject.to_string(),
+                sealed_subject: sealed_subject.clone(),
+                offer: offer.clone(),
+                code_hash: code.hash,
+                code_expires_at: now + Duration::seconds(ttl),
+            })
         })
-    })
-    .await
-    .map_err(session_error)?;
+        .await
+        .map_err(session_error)?;
     let outcome = match executed.events.as_slice() {
         [AuthorizationEvent::AuthorizationDenied(denied)] => Err(denied.reason),
         _ => Ok(code.text.as_str()),
@@ -117,15 +120,18 @@ pub async fn reject(
     challenge: &Challenge,
     description: Option<String>,
 ) -> Result<LoginOutcome, ApiError> {
-    let executed = super::execute(state, challenge.session_id, meta, |_, now| {
-        AuthorizationCommand::Reject(RejectLogin {
-            now,
-            challenge_hash: challenge.hash,
-            description: description.clone(),
+    let executed = state
+        .authorization
+        .sessions
+        .execute(challenge.session_id, meta, |_, now| {
+            AuthorizationCommand::Reject(RejectLogin {
+                now,
+                challenge_hash: challenge.hash,
+                description: description.clone(),
+            })
         })
-    })
-    .await
-    .map_err(session_error)?;
+        .await
+        .map_err(session_error)?;
     finish(
         state,
         challenge.session_id,

@@ -31,30 +31,10 @@ pub mod token_exchange;
 
 pub use sessions::{Authorization, SessionError, SessionRepository};
 
-use chrono::{DateTime, Utc};
-use issuance_domain::authorization::{
-    AuthorizationCommand, AuthorizationError, AuthorizationSession,
-};
-use uuid::Uuid;
+use issuance_domain::authorization::AuthorizationError;
 
-use crate::app::repository::{CommandMeta, Executed};
 use crate::config::AuthorizationSettings;
-use crate::http::state::AppState;
 use crate::http::wallet::errors::{ErrorCode, WalletError};
-
-/// Decides a session command and appends its events.
-pub(crate) async fn execute(
-    state: &AppState,
-    session_id: Uuid,
-    meta: &CommandMeta,
-    command: impl FnMut(&AuthorizationSession, DateTime<Utc>) -> AuthorizationCommand,
-) -> Result<Executed<AuthorizationSession>, SessionError> {
-    state
-        .authorization
-        .sessions
-        .execute(session_id, meta, command)
-        .await
-}
 
 /// The endpoints exist only when a login URL is configured.
 fn ensure_enabled(settings: &AuthorizationSettings) -> Result<&str, WalletError> {
