@@ -3,6 +3,9 @@
 //! minting credentials ([`credentials`]).
 
 pub mod credentials;
+pub mod log_head;
+pub mod nonce_ledger;
 pub mod offers;
+pub mod readiness;
 pub mod repository;
 pub mod state_cache;

@@ -5,4 +5,7 @@
 
 pub mod from_log;
 pub mod head;
+pub mod trail;
 pub mod verify;
+
+pub use trail::AuditTrail;

@@ -13,7 +13,7 @@ use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use tracing::Instrument;
 use uuid::Uuid;
 
-use crate::http::state::AppState;
+use crate::http::client_addr::TrustedProxies;
 
 /// The request id header.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -51,11 +51,8 @@ pub async fn middleware(
         .filter(|v| acceptable(v))
         .map(str::to_string)
         .unwrap_or_else(|| Uuid::new_v4().to_string());
-    let client_ip = match request.app_data::<web::Data<AppState>>() {
-        Some(state) => state
-            .wallet
-            .proxies
-            .client_of_request(request.peer_addr(), request.headers()),
+    let client_ip = match request.app_data::<web::Data<TrustedProxies>>() {
+        Some(proxies) => proxies.client_of_request(request.peer_addr(), request.headers()),
         None => request.peer_addr().map(|a| a.ip()),
     };
     request.extensions_mut().insert(RequestContext {

@@ -85,6 +85,29 @@ impl Integration {
         }))
     }
 
+    /// A page of dead letters, oldest first.
+    pub async fn dead_letters(
+        &self,
+        limit: usize,
+        after: Option<store::DeadLetterCursor>,
+    ) -> Result<store::DeadLetterPage, store::IntegrationStoreError> {
+        self.store.dead_letters(limit, after).await
+    }
+
+    /// Marks dead letters for re-queueing and wakes the task that re-queues them; returns
+    /// how many it marked.
+    pub async fn requeue(
+        &self,
+        selection: store::RequeueSelection,
+    ) -> Result<u64, store::IntegrationStoreError> {
+        let count = self.store.request_requeue(selection).await?;
+        if count > 0 {
+            tracing::info!(count, "dead letters re-queued");
+            self.requeue.notify_one();
+        }
+        Ok(count)
+    }
+
     /// How far this transport's relay has published the log.
     pub async fn relay_checkpoint(&self) -> Result<LogPosition, store::IntegrationStoreError> {
         self.store.checkpoint(self.relay_checkpoint).await

@@ -6,9 +6,11 @@
 
 pub mod bootstrap_keys;
 pub mod deployment;
+pub mod listeners;
 pub mod projectors;
 pub mod retention;
 pub mod shutdown;
 pub mod startup;
+pub mod state;
 pub mod stores;
 pub mod telemetry;

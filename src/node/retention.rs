@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::app::offers::erasure::{erase_claims, Erasure, REASON_RETENTION_POLICY};
 use crate::app::offers::CommandMeta;
-use crate::http::state::AppState;
+use crate::node::state::NodeState;
 
 /// Offers erased per query.
 const BATCH: usize = 100;
@@ -49,7 +49,7 @@ pub struct PassOutcome {
 /// Runs passes until `shutdown`: after every offer view change and at least every
 /// [`INTERVAL`].
 pub async fn run(
-    state: web::Data<AppState>,
+    state: web::Data<NodeState>,
     after_hours: u64,
     mut shutdown: watch::Receiver<bool>,
 ) {
@@ -79,7 +79,7 @@ pub async fn run(
 /// Erases the claims of every offer terminal for at least `after_hours`, as the `system`
 /// actor under one request id per pass (so a pass's erasures can be found together).
 pub async fn erase_due(
-    state: &AppState,
+    state: &NodeState,
     after_hours: u64,
 ) -> Result<PassOutcome, crate::readstore::ReadStoreError> {
     let grace = i64::try_from(after_hours)
@@ -105,7 +105,7 @@ pub async fn erase_due(
                 async move {
                     let erased = erase_claims(
                         &state.offers,
-                        state.secrets.as_ref(),
+                        &state.data_keys,
                         offer_id,
                         REASON_RETENTION_POLICY,
                         meta,
@@ -119,14 +119,7 @@ pub async fn erase_due(
             .await;
         for (offer_id, erased) in results {
             match erased {
-                Ok(Erasure::Erased(_)) => {
-                    outcome.erased += 1;
-                    state
-                        .metrics
-                        .events_appended
-                        .with_label_values(&["ClaimsErased"])
-                        .inc();
-                }
+                Ok(Erasure::Erased(_)) => outcome.erased += 1,
                 Ok(Erasure::AlreadyErased) => outcome.already_erased += 1,
                 Err(error) => {
                     outcome.failed += 1;

@@ -30,7 +30,6 @@ use tokio::task::JoinHandle;
 
 use crate::component_health::HealthRegistry;
 use crate::config::ShutdownSettings;
-use crate::http::state::AppState;
 
 /// The readiness component that turns 503 when shutdown begins.
 pub const READINESS_COMPONENT: &str = "shutdown";
@@ -87,8 +86,8 @@ pub async fn close_connections(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let shutting_down = request
-        .app_data::<web::Data<AppState>>()
-        .is_some_and(|state| state.health.shutting_down());
+        .app_data::<web::Data<HealthRegistry>>()
+        .is_some_and(|health| health.shutting_down());
     let mut response = next.call(request).await?;
     if shutting_down {
         response

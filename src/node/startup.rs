@@ -4,29 +4,35 @@ use std::net::TcpListener;
 use std::sync::Arc;
 
 use actix_web::dev::Server;
-use actix_web::{web, App, HttpServer};
+use actix_web::web;
 use anyhow::Context;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::app::log_head::LogHead;
+use crate::app::nonce_ledger::NonceLedger;
+use crate::app::offers::queries::OfferQueries;
+use crate::app::offers::DataKeys;
 use crate::app::offers::OfferRepository;
+use crate::app::readiness::Readiness;
+use crate::audit::AuditTrail;
 use crate::clock::{Clock, SystemClock};
 use crate::component_health::HealthRegistry;
 use crate::config::LoadedConfig;
 use crate::crypto::document_signer;
 use crate::crypto::server_secret::ServerSecret;
 use crate::data_dir::lock::DataDirLock;
-use crate::http::management::error as management_error;
-use crate::http::metrics::ApiName;
-use crate::http::state::AppState;
-use crate::http::{error_envelope, health, metrics, request_context};
-use crate::http::{management, wallet};
+use crate::http::client_addr::TrustedProxies;
+use crate::http::state::{Common, ManagementApi, WalletApi};
+use crate::http::wallet;
 use crate::integration;
 use crate::metrics::Metrics;
 use crate::node::bootstrap_keys::{bootstrap_api_keys, load_issuer_keys};
+use crate::node::listeners;
 use crate::node::projectors::spawn_projector;
 use crate::node::retention;
 use crate::node::shutdown::{self, ShutdownSignals};
+use crate::node::state::NodeState;
 use crate::node::stores;
 use crate::projector::{self, AuditProjection, OfferViewProjection, ProjectionProgress};
 use crate::readstore::{AUDIT_VIEW, OFFER_VIEW};
@@ -40,7 +46,8 @@ pub struct Application {
     management_port: u16,
     wallet_server: Server,
     management_server: Server,
-    state: web::Data<AppState>,
+    state: web::Data<NodeState>,
+    health: HealthRegistry,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
     signals: Option<ShutdownSignals>,
@@ -146,28 +153,73 @@ impl Application {
             opened.events.clone(),
             clock.clone(),
         ));
-        let state = web::Data::new(AppState {
-            catalog: Arc::new(config.catalog),
-            issuer_url,
+        let log = LogHead::new(opened.events.clone());
+        let data_keys = DataKeys::new(opened.secrets.clone());
+        let catalog = Arc::new(config.catalog);
+        let common = Common {
+            settings: settings.clone(),
+            catalog,
+            issuer_url: issuer_url.clone(),
+            server_secret: server_secret.clone(),
+            clock: clock.clone(),
+            offers: offers.clone(),
+            data_keys: data_keys.clone(),
+            issuer_keys: issuer_keys.clone(),
+            status_lists: status_lists.clone(),
+            authorization,
+            log: log.clone(),
+        };
+        let wallet_state = web::Data::new(WalletApi {
+            common: common.clone(),
+            wallet: wallet_api,
+            nonces: NonceLedger::new(opened.secrets.clone()),
+        });
+        let management_state = web::Data::new(ManagementApi {
+            common,
+            api_keys,
+            queries: OfferQueries::new(
+                opened.views.clone(),
+                data_keys.clone(),
+                log.clone(),
+                offer_view_progress.clone(),
+                server_secret.clone(),
+            ),
+            audit: AuditTrail::new(
+                opened.audit.clone(),
+                opened.events.clone(),
+                audit_progress.clone(),
+                (issuer_keys.clone(), issuer_url),
+                clock.clone(),
+            ),
+            integration: integration.clone(),
+        });
+        let readiness = web::Data::new(Readiness {
+            log: log.clone(),
+            views: opened.views.clone(),
+            offer_view_progress: offer_view_progress.clone(),
+            audit_progress: audit_progress.clone(),
+            integration,
+            leases: opened.leases.clone(),
+            health: health.clone(),
+            metrics: metrics.clone(),
+            clock: clock.clone(),
+        });
+        let state = web::Data::new(NodeState {
+            settings: settings.clone(),
             events: opened.events.clone(),
             secrets: opened.secrets.clone(),
             views: opened.views.clone(),
+            audit: opened.audit.clone(),
             offers,
+            data_keys,
             issuer_keys,
             server_secret: server_secret.clone(),
             clock,
-            api_keys,
             offer_view_progress,
-            audit: opened.audit.clone(),
             audit_progress,
-            metrics,
-            health,
-            integration,
-            leases: opened.leases.clone(),
-            settings: settings.clone(),
-            wallet: wallet_api,
-            authorization,
             status_lists: status_lists.clone(),
+            metrics,
+            log,
         });
 
         let leases = opened.leases.clone();
@@ -222,11 +274,10 @@ impl Application {
         tasks.push(tokio::spawn(
             status_lists.tokens.clone().run(shutdown_rx.clone()),
         ));
-        tasks.push(tokio::spawn(wallet::purge_used_nonces(
-            opened.secrets.clone(),
-            state.clock.clone(),
-            shutdown_rx.clone(),
-        )));
+        tasks.push(tokio::spawn(
+            NonceLedger::new(opened.secrets.clone())
+                .purge_periodically(state.clock.clone(), shutdown_rx.clone()),
+        ));
         if let Some(hours) = settings.retention.erase_claims_after_hours {
             let retention_state = state.clone();
             tasks.push(tokio::spawn(lease::run_with_lease(
@@ -250,63 +301,16 @@ impl Application {
         };
         let wallet_port = wallet_listener.local_addr()?.port();
         let management_port = management_listener.local_addr()?.port();
-        let workers = settings
-            .workers
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
-        let body_limit = settings.limits.max_body_bytes;
-        let drain_timeout = settings.shutdown.drain_timeout;
-
-        let wallet_state = state.clone();
-        let wallet_metrics = web::Data::new(state.metrics.clone());
-        let wallet_server = HttpServer::new(move || {
-            App::new()
-                .app_data(wallet_state.clone())
-                .app_data(wallet_metrics.clone())
-                .app_data(ApiName("wallet"))
-                .app_data(web::PayloadConfig::new(body_limit))
-                .wrap(actix_web::middleware::from_fn(
-                    wallet::rate_limit_middleware::middleware,
-                ))
-                .wrap(actix_web::middleware::from_fn(error_envelope::wallet))
-                .wrap(actix_web::middleware::from_fn(shutdown::close_connections))
-                .wrap(actix_web::middleware::from_fn(metrics::middleware))
-                .wrap(actix_web::middleware::from_fn(request_context::middleware))
-                .configure(|cfg| wallet::configure(cfg, &wallet_state.wallet))
-        })
-        .workers(workers)
-        .shutdown_timeout(drain_timeout)
-        .listen(wallet_listener)?
-        .disable_signals()
-        .run();
-
-        let management_state = state.clone();
-        let management_metrics = web::Data::new(state.metrics.clone());
-        let management_server = HttpServer::new(move || {
-            App::new()
-                .app_data(management_state.clone())
-                .app_data(management_metrics.clone())
-                .app_data(ApiName("management"))
-                .app_data(
-                    web::JsonConfig::default()
-                        .limit(body_limit)
-                        .error_handler(management_error::json_error),
-                )
-                .app_data(web::QueryConfig::default().error_handler(management_error::query_error))
-                .app_data(web::PathConfig::default().error_handler(management_error::path_error))
-                .wrap(actix_web::middleware::from_fn(error_envelope::management))
-                .wrap(actix_web::middleware::from_fn(shutdown::close_connections))
-                .wrap(actix_web::middleware::from_fn(metrics::middleware))
-                .wrap(actix_web::middleware::from_fn(request_context::middleware))
-                .configure(health::configure)
-                .configure(crate::http::contracts::configure)
-                .configure(management::configure)
-                .default_service(web::to(not_found))
-        })
-        .workers(workers.min(2))
-        .shutdown_timeout(drain_timeout)
-        .listen(management_listener)?
-        .disable_signals()
-        .run();
+        let node_health = web::Data::new(health);
+        let shared = listeners::Shared {
+            settings: &settings,
+            proxies: web::Data::new(TrustedProxies::new(&settings.limits.trusted_proxies)),
+            health: node_health.clone(),
+            metrics: web::Data::new(state.metrics.clone()),
+        };
+        let wallet_server = listeners::wallet(&shared, wallet_state, wallet_listener)?;
+        let management_server =
+            listeners::management(&shared, management_state, readiness, management_listener)?;
 
         Ok(Application {
             wallet_port,
@@ -314,6 +318,7 @@ impl Application {
             wallet_server,
             management_server,
             state,
+            health: node_health.get_ref().clone(),
             shutdown,
             tasks,
             signals: None,
@@ -345,8 +350,8 @@ impl Application {
         }
     }
 
-    /// The shared state (tests inspect stores through it).
-    pub fn state(&self) -> web::Data<AppState> {
+    /// The node's stores and services (tests inspect stores through it).
+    pub fn state(&self) -> web::Data<NodeState> {
         self.state.clone()
     }
 
@@ -358,7 +363,7 @@ impl Application {
         shutdown::serve(shutdown::Running {
             wallet: self.wallet_server,
             management: self.management_server,
-            health: self.state.health.clone(),
+            health: self.health,
             background: self.shutdown,
             tasks: self.tasks,
             settings: self.state.settings.shutdown.clone(),
@@ -380,8 +385,4 @@ impl StopHandle {
     pub async fn stop(&self, graceful: bool) {
         tokio::join!(self.wallet.stop(graceful), self.management.stop(graceful));
     }
-}
-
-async fn not_found() -> Result<actix_web::HttpResponse, management_error::ApiError> {
-    Err(management_error::ApiError::not_found("no such endpoint"))
 }

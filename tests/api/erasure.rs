@@ -322,3 +322,19 @@ backend_test! {
         assert!(app.state.secrets.data_key(offer).await.unwrap().is_none());
     }
 }
+
+backend_test! {
+    async fn a_revocation_and_an_erasure_are_each_counted_once(backend) {
+        let app = spawn_app_with(
+            TestOptions::on(backend).set("retention", json!({"erase_claims_after_hours": "never"})),
+        )
+        .await;
+        let offer = revoked_offer(&app).await;
+        assert_eq!(erase(&app, offer, ADMIN_KEY).await.status(), 204);
+        let metrics = app.metrics().await;
+        for event_type in ["OfferRevoked", "ClaimsErased"] {
+            let counted = format!("issuance_events_appended_total{{type=\"{event_type}\"}} 1\n");
+            assert!(metrics.contains(&counted), "{event_type} not counted once:\n{metrics}");
+        }
+    }
+}

@@ -1,7 +1,7 @@
 //! Replays: proofs, nonces, pre-authorized codes and access tokens work once, or not after
 //! their offer was revoked.
 
-use issuance::http::wallet::nonce::purge_expired;
+use issuance::app::nonce_ledger::NonceLedger;
 use serde_json::{json, Value};
 
 use crate::support::wallet::*;
@@ -163,16 +163,16 @@ backend_test! {
             .await;
         assert_eq!(issued.status, 200);
 
-        let secrets = app.state.secrets.as_ref();
+        let ledger = NonceLedger::new(app.state.secrets.clone());
         let service_now = app.state.clock.now();
         assert_eq!(
-            purge_expired(secrets, service_now).await.unwrap(),
+            ledger.purge_expired(service_now).await.unwrap(),
             0,
             "still live"
         );
         // Past the nonce's expiry (300 s) and the purge grace period.
         let later = service_now + chrono::Duration::seconds(301 + 300);
-        assert_eq!(purge_expired(secrets, later).await.unwrap(), 1);
+        assert_eq!(ledger.purge_expired(later).await.unwrap(), 1);
 
         // Forgotten, yet still refused (in a proof fresh by the service's clock): its own
         // expiry says so.

@@ -10,21 +10,22 @@ use uuid::Uuid;
 
 use super::{CredentialSigner, MintError};
 use crate::app::offers::personal;
+use crate::app::offers::DataKeys;
 use crate::crypto::{sealing, sha256};
 use crate::status::{Allocated, StatusLists};
-use crate::store::{DataKey, SecretStore};
+use crate::store::DataKey;
 
 /// The offer's data key and its claims, decrypted with it; without a key they were erased.
 pub async fn open_claims(
-    secrets: &dyn SecretStore,
+    data_keys: &DataKeys,
     offer: &Offer,
 ) -> Result<(DataKey, Map<String, Value>), MintError> {
     let definition = offer
         .definition
         .as_ref()
         .ok_or_else(|| MintError::Internal("issuable offer without definition".into()))?;
-    let key = secrets
-        .data_key(definition.offer_id)
+    let key = data_keys
+        .get(definition.offer_id)
         .await?
         .ok_or(MintError::ClaimsErased)?;
     let claims = sealing::open(&key, definition.offer_id, &definition.sealed_claims)

@@ -16,11 +16,11 @@ use issuance_domain::Digest;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::{personal, CommandError, CommandMeta, Executed, OfferRepository};
+use super::{personal, CommandError, CommandMeta, DataKeys, Executed, OfferRepository};
 use crate::crypto::codes;
 use crate::crypto::sealing::{self, SealError};
 use crate::crypto::server_secret::ServerSecret;
-use crate::store::{DataKey, KeyChange, SecretStore, StoreError};
+use crate::store::{DataKey, KeyChange, StoreError};
 
 /// The requested transaction code.
 #[derive(Debug, Clone)]
@@ -61,7 +61,7 @@ pub struct Creator<'a> {
     /// Offer commands.
     pub offers: &'a OfferRepository,
     /// Data keys.
-    pub secrets: &'a dyn SecretStore,
+    pub data_keys: &'a DataKeys,
     /// Derives codes.
     pub server_secret: &'a ServerSecret,
     /// Wrong transaction codes before the offer fails.
@@ -126,8 +126,8 @@ impl Creator<'_> {
         // the offer's creation. Retries of one idempotent request may race, so they agree
         // on a key first.
         let data_key = if idempotent {
-            self.secrets
-                .data_key_get_or_insert(offer_id, sealing::generate_key())
+            self.data_keys
+                .get_or_insert(offer_id, sealing::generate_key())
                 .await?
         } else {
             sealing::generate_key()

@@ -18,8 +18,9 @@ use issuance_domain::offer::{EraseClaims, OfferCommand, OfferError};
 use issuance_eventlog::LogPosition;
 use uuid::Uuid;
 
+use super::DataKeys;
 use super::{CommandError, CommandMeta, Executed, OfferRepository};
-use crate::store::{KeyChange, SecretStore};
+use crate::store::KeyChange;
 
 /// `ClaimsErased` reason for an admin's request.
 pub const REASON_ADMIN_REQUEST: &str = "admin_request";
@@ -39,7 +40,7 @@ pub enum Erasure {
 /// [`Erasure::AlreadyErased`]. Fails with `NotFound` for an unknown offer.
 pub async fn erase_claims(
     offers: &OfferRepository,
-    secrets: &dyn SecretStore,
+    data_keys: &DataKeys,
     offer_id: Uuid,
     reason: &str,
     meta: &CommandMeta,
@@ -67,6 +68,6 @@ pub async fn erase_claims(
     // The log says erased; make sure of the key too (a no-op unless a store written by an
     // older version kept it, or a crash came between the two steps of a log beside a
     // separate secret store).
-    secrets.destroy_data_key(offer_id).await?;
+    data_keys.destroy(offer_id).await?;
     Ok(already_erased)
 }

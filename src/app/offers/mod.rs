@@ -3,12 +3,15 @@
 
 pub mod create;
 pub mod credential_offer;
+mod data_keys;
 pub mod erasure;
 pub mod personal;
+pub mod queries;
 
 use issuance_domain::offer::{Offer, OfferError};
 
 pub use crate::app::repository::CommandMeta;
+pub use data_keys::DataKeys;
 
 /// Loads and changes offers.
 pub type OfferRepository = crate::app::repository::Repository<Offer>;

@@ -24,14 +24,14 @@ use super::request::{self, AuthorizationParams, Client};
 use super::{ensure_enabled, session_rejection, SessionError};
 use crate::app::repository::CommandMeta;
 use crate::http::request_context::RequestContext;
-use crate::http::state::AppState;
+use crate::http::state::WalletApi;
 use crate::http::wallet::errors::{ErrorCode, WalletError};
 use crate::http::wallet::rejections::command_error;
 use crate::http::wallet::wallet_command_meta;
 
 /// Starts the login hand-off.
 pub async fn authorize(
-    state: web::Data<AppState>,
+    state: web::Data<WalletApi>,
     context: RequestContext,
     http: HttpRequest,
 ) -> Result<HttpResponse, WalletError> {
@@ -53,7 +53,7 @@ pub async fn authorize(
 
 /// `/authorize?client_id=…&request_uri=…`: spends the pushed request.
 async fn pushed(
-    state: &AppState,
+    state: &WalletApi,
     meta: &CommandMeta,
     params: &AuthorizationParams,
     request_uri: &str,
@@ -112,7 +112,7 @@ async fn pushed(
 
 /// `/authorize` with every parameter (PAR not required).
 async fn direct(
-    state: &AppState,
+    state: &WalletApi,
     meta: &CommandMeta,
     params: &AuthorizationParams,
     login_url: &str,
@@ -159,7 +159,7 @@ async fn direct(
 
 /// Records `LoginStarted`; returns the login challenge.
 async fn start_login(
-    state: &AppState,
+    state: &WalletApi,
     meta: &CommandMeta,
     session_id: Uuid,
     client_id: &str,
@@ -192,7 +192,7 @@ fn login_redirect(login_url: &str, challenge: &str) -> Result<HttpResponse, Wall
 
 /// An error sent to the session's validated redirect URI.
 fn wallet_error(
-    state: &AppState,
+    state: &WalletApi,
     session: &AuthorizationSession,
     code: ErrorCode,
     description: &str,
@@ -215,7 +215,7 @@ fn wallet_error(
 
 /// `error` sent to `client`'s redirect URI with the wallet's state and `iss`.
 fn wallet_redirect(
-    state: &AppState,
+    state: &WalletApi,
     client: &Client,
     wallet_state: Option<&str>,
     error: WalletError,

@@ -23,7 +23,7 @@ use uuid::Uuid;
 use crate::app::repository::{CommandMeta, Executed, Repository, RepositoryError};
 use crate::config::DpopMode;
 use crate::crypto::sha256;
-use crate::http::state::AppState;
+use crate::http::state::WalletApi;
 use crate::http::wallet::errors::{ErrorCode, WalletError};
 use crate::http::wallet::metadata::PROOF_SIGNING_ALGS;
 use crate::http::wallet::rejections::command_error;
@@ -50,7 +50,7 @@ pub struct CheckedProof {
 /// RFC 9449 §5) or the request has no proof. Errors are `invalid_dpop_proof` with the
 /// token endpoint's status (400); resource endpoints turn them into 401 challenges.
 pub async fn proof_of(
-    state: &AppState,
+    state: &WalletApi,
     request: &HttpRequest,
     endpoint: &str,
     access_token: Option<&str>,
@@ -59,8 +59,8 @@ pub async fn proof_of(
         return Ok(None);
     };
     if !state
-        .secrets
-        .consume_nonce(checked.jti.hash, checked.jti.expires_at)
+        .nonces
+        .spend(checked.jti.hash, checked.jti.expires_at)
         .await?
     {
         return Err(replayed());
@@ -71,7 +71,7 @@ pub async fn proof_of(
 /// [`proof_of`] without recording the `jti`: the caller records it with its command
 /// ([`execute_recording_jti`]).
 pub fn verify(
-    state: &AppState,
+    state: &WalletApi,
     request: &HttpRequest,
     endpoint: &str,
     access_token: Option<&str>,
@@ -177,7 +177,7 @@ pub fn jti_command_error<E: std::error::Error + 'static>(
 /// The token endpoint's proof, its `jti` not yet recorded: required when
 /// `authorization.dpop = "required"`.
 pub fn token_request_proof(
-    state: &AppState,
+    state: &WalletApi,
     request: &HttpRequest,
 ) -> Result<Option<CheckedProof>, WalletError> {
     let proof = verify(state, request, "/token", None)?;

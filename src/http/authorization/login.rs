@@ -18,7 +18,7 @@ use super::redirect::{self, Outcome};
 use super::SessionError;
 use crate::app::repository::{CommandMeta, RepositoryError};
 use crate::http::management::error::ApiError;
-use crate::http::state::AppState;
+use crate::http::state::Common;
 use crate::http::wallet::errors::ErrorCode;
 
 /// What the wallet is told when the login is denied (the institution's reason stays in
@@ -60,7 +60,7 @@ pub struct LoginOutcome {
 }
 
 /// The session a login challenge names; 404 if none.
-pub async fn challenge(state: &AppState, text: &str) -> Result<Challenge, ApiError> {
+pub async fn challenge(state: &Common, text: &str) -> Result<Challenge, ApiError> {
     let unknown = || ApiError::not_found("no authorization session has this login challenge");
     let session_id = handles::session_of(text).ok_or_else(unknown)?;
     let session = state
@@ -81,7 +81,7 @@ pub async fn challenge(state: &AppState, text: &str) -> Result<Challenge, ApiErr
 /// a user who is not the offer's subject is denied instead. The subject is recorded only
 /// as `sealed_subject` (sealed with the data key of the offer the code redeems).
 pub async fn accept(
-    state: &AppState,
+    state: &Common,
     meta: &CommandMeta,
     challenge: &Challenge,
     subject: &str,
@@ -115,7 +115,7 @@ pub async fn accept(
 
 /// Records the rejection.
 pub async fn reject(
-    state: &AppState,
+    state: &Common,
     meta: &CommandMeta,
     challenge: &Challenge,
     description: Option<String>,
@@ -142,7 +142,7 @@ pub async fn reject(
 
 /// The answer to the institution: where the browser goes next.
 fn finish(
-    state: &AppState,
+    state: &Common,
     session_id: Uuid,
     session: &AuthorizationSession,
     outcome: Result<&str, DenialReason>,

@@ -14,13 +14,13 @@ use super::handles::{Handle, REQUEST_URI_PREFIX};
 use super::request::{self, AuthorizationParams};
 use super::{dpop, ensure_enabled, session_rejection};
 use crate::http::request_context::RequestContext;
-use crate::http::state::AppState;
+use crate::http::state::WalletApi;
 use crate::http::wallet::errors::{ErrorCode, WalletError};
 use crate::http::wallet::wallet_command_meta;
 
 /// Records a pushed authorization request.
 pub async fn par(
-    state: web::Data<AppState>,
+    state: web::Data<WalletApi>,
     context: RequestContext,
     http: HttpRequest,
     form: web::Form<AuthorizationParams>,

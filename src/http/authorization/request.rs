@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use super::clients::{is_client_id, ClientError};
 use crate::crypto::codes;
-use crate::http::state::AppState;
+use crate::http::state::WalletApi;
 use crate::http::wallet::authorization_details;
 use crate::http::wallet::errors::{ErrorCode, WalletError};
 use crate::http::wallet::rejections::command_error;
@@ -68,7 +68,10 @@ pub struct Client {
 }
 
 /// Checks the client and its redirect URI. Errors here must never be redirected.
-pub fn check_client(state: &AppState, params: &AuthorizationParams) -> Result<Client, WalletError> {
+pub fn check_client(
+    state: &WalletApi,
+    params: &AuthorizationParams,
+) -> Result<Client, WalletError> {
     let client_id = params
         .client_id
         .as_deref()
@@ -97,7 +100,7 @@ pub fn check_client(state: &AppState, params: &AuthorizationParams) -> Result<Cl
 /// and the requested credentials to configuration ids. `proof_jkt` is the thumbprint of the
 /// request's verified DPoP proof, if any.
 pub async fn validate(
-    state: &AppState,
+    state: &WalletApi,
     client: Client,
     params: &AuthorizationParams,
     proof_jkt: Option<String>,
@@ -208,7 +211,7 @@ pub(crate) fn is_state(text: &str) -> bool {
 /// repeats. Unknown scope values are ignored (OID4VCI 1.0 §5.1.2); an unknown
 /// configuration in `authorization_details` is an error.
 fn requested_configurations(
-    state: &AppState,
+    state: &WalletApi,
     params: &AuthorizationParams,
 ) -> Result<Vec<String>, WalletError> {
     let mut ids = match params.authorization_details.as_deref() {
@@ -237,7 +240,7 @@ fn requested_configurations(
 }
 
 /// `authorization.session_ttl`.
-fn session_lifetime(state: &AppState) -> chrono::Duration {
+fn session_lifetime(state: &WalletApi) -> chrono::Duration {
     chrono::Duration::seconds(
         i64::try_from(state.settings.authorization.session_ttl).unwrap_or(600),
     )
@@ -246,7 +249,7 @@ fn session_lifetime(state: &AppState) -> chrono::Duration {
 /// The offer named by `issuer_state` and what of it is requested (everything offered when
 /// nothing is named). The offer must be redeemable with the authorization-code grant now.
 async fn offer_configurations(
-    state: &AppState,
+    state: &WalletApi,
     issuer_state: &str,
     requested: Option<&[String]>,
     by_details: bool,
@@ -284,7 +287,7 @@ async fn offer_configurations(
 /// RFC 9449 §10: the code is bound to the key of the request's DPoP proof, or to
 /// `dpop_jkt`; both present must agree. Ignored when DPoP is disabled.
 fn dpop_binding(
-    state: &AppState,
+    state: &WalletApi,
     params: &AuthorizationParams,
     proof_jkt: Option<String>,
 ) -> Result<Option<String>, WalletError> {

@@ -28,7 +28,7 @@ use super::dpop::{self, CheckedProof};
 use super::{handles, SessionError};
 use crate::app::repository::CommandMeta;
 use crate::crypto::{codes, sha256};
-use crate::http::state::AppState;
+use crate::http::state::WalletApi;
 use crate::http::wallet::errors::{ErrorCode, WalletError};
 use crate::http::wallet::rejections::{command_error, token_rejection};
 use crate::http::wallet::token_grant::{
@@ -37,7 +37,7 @@ use crate::http::wallet::token_grant::{
 
 /// Exchanges an authorization code for an access token.
 pub async fn exchange(
-    state: &AppState,
+    state: &WalletApi,
     meta: &CommandMeta,
     request: TokenRequest,
     proof: Option<CheckedProof>,
@@ -177,7 +177,7 @@ fn invalid_code() -> WalletError {
 
 /// Revokes the token issued from a replayed code (idempotent).
 async fn revoke(
-    state: &AppState,
+    state: &WalletApi,
     meta: &CommandMeta,
     offer_id: Uuid,
     redemption_id: Uuid,

@@ -8,7 +8,7 @@ use actix_web::{web, FromRequest, HttpRequest};
 
 use super::auth::Caller;
 use super::error::ApiError;
-use crate::http::state::AppState;
+use crate::http::state::ManagementApi;
 
 impl FromRequest for Caller {
     type Error = ApiError;
@@ -17,7 +17,7 @@ impl FromRequest for Caller {
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
         let unauthorized =
             |text: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", text);
-        let Some(state) = request.app_data::<web::Data<AppState>>() else {
+        let Some(state) = request.app_data::<web::Data<ManagementApi>>() else {
             return ready(Err(ApiError::internal(&"application state missing")));
         };
         let presented = request

@@ -35,7 +35,7 @@ use crate::app::repository::CommandMeta;
 use crate::crypto::codes;
 use crate::http::authorization::login::{self, login_rejection, Challenge, LoginOutcome};
 use crate::http::request_context::RequestContext;
-use crate::http::state::AppState;
+use crate::http::state::ManagementApi;
 
 /// Longest accepted `subject` and `reason`.
 const MAX_TEXT: usize = 255;
@@ -81,12 +81,12 @@ fn parse<T: serde::de::DeserializeOwned>(body: Value) -> Result<T, ApiError> {
 
 /// What the pending login is about.
 async fn show(
-    state: web::Data<AppState>,
+    state: web::Data<ManagementApi>,
     caller: Caller,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::OffersWrite)?;
-    let challenge = login::challenge(&state, &path).await?;
+    let challenge = login::challenge(&state.common, &path).await?;
     if !challenge.matches() {
         return Err(ApiError::not_found(
             "no authorization session has this login challenge",
@@ -96,7 +96,7 @@ async fn show(
     let request = session.request().map_err(login_rejection)?;
     let offer_subject = match request.offer_id {
         Some(offer_id) => {
-            let key = state.secrets.data_key(offer_id).await?;
+            let key = state.data_keys.get(offer_id).await?;
             let offer = state.offers.load(offer_id).await?;
             offer
                 .definition
@@ -121,7 +121,7 @@ async fn show(
 
 /// The user authenticated: grant a code (or deny a user who is not the offer's subject).
 async fn accept(
-    state: web::Data<AppState>,
+    state: web::Data<ManagementApi>,
     caller: Caller,
     context: RequestContext,
     path: web::Path<String>,
@@ -134,7 +134,7 @@ async fn accept(
             "subject must be 1 to 255 characters",
         ));
     }
-    let challenge = login::challenge(&state, &path).await?;
+    let challenge = login::challenge(&state.common, &path).await?;
     ensure_acceptable(
         &challenge.session,
         &challenge.hash,
@@ -149,7 +149,7 @@ async fn accept(
         None => create_from_claims(&state, &challenge, &body, &meta).await?,
     };
     // The subject is recorded sealed with the offer's key, and compared with the offer's.
-    let key = state.secrets.data_key(offer_id).await?.ok_or_else(|| {
+    let key = state.data_keys.get(offer_id).await?.ok_or_else(|| {
         ApiError::conflict(
             "claims_already_erased",
             "the offer's claims have been erased; it can no longer be redeemed",
@@ -169,7 +169,7 @@ async fn accept(
     let sealed_subject = personal::seal_text(&key, offer_id, purpose::SUBJECT, &body.subject)
         .map_err(|e| ApiError::internal(&e))?;
     let outcome = login::accept(
-        &state,
+        &state.common,
         &meta,
         &challenge,
         &body.subject,
@@ -183,7 +183,7 @@ async fn accept(
 /// A wallet-initiated session: the offer created from the claims the institution
 /// supplied (idempotently: a retried accept finds the offer its first attempt created).
 async fn create_from_claims(
-    state: &AppState,
+    state: &ManagementApi,
     challenge: &Challenge,
     body: &AcceptBody,
     meta: &CommandMeta,
@@ -210,7 +210,7 @@ async fn create_from_claims(
 
 /// The user or the institution said no.
 async fn reject(
-    state: web::Data<AppState>,
+    state: web::Data<ManagementApi>,
     caller: Caller,
     context: RequestContext,
     path: web::Path<String>,
@@ -230,9 +230,9 @@ async fn reject(
             "reason must be at most 255 characters",
         ));
     }
-    let challenge = login::challenge(&state, &path).await?;
+    let challenge = login::challenge(&state.common, &path).await?;
     let meta = command_meta(&state, &caller, context);
-    let outcome = login::reject(&state, &meta, &challenge, body.reason).await?;
+    let outcome = login::reject(&state.common, &meta, &challenge, body.reason).await?;
     Ok(answer(outcome))
 }
 
@@ -261,7 +261,7 @@ fn answer(outcome: LoginOutcome) -> HttpResponse {
 
 /// The session's events, oldest first, without hashes of secrets.
 async fn events(
-    state: web::Data<AppState>,
+    state: web::Data<ManagementApi>,
     caller: Caller,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {

@@ -4,10 +4,14 @@
 use crate::app::offers::CommandMeta;
 use crate::http::management::auth::Caller;
 use crate::http::request_context::RequestContext;
-use crate::http::state::AppState;
+use crate::http::state::ManagementApi;
 
 /// The command metadata of a management request.
-pub fn command_meta(state: &AppState, caller: &Caller, context: RequestContext) -> CommandMeta {
+pub fn command_meta(
+    state: &ManagementApi,
+    caller: &Caller,
+    context: RequestContext,
+) -> CommandMeta {
     CommandMeta {
         actor: caller.name.clone(),
         request_id: Some(context.request_id),

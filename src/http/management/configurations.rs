@@ -6,10 +6,13 @@ use serde_json::json;
 
 use super::auth::{Caller, Scope};
 use super::error::ApiError;
-use crate::http::state::AppState;
+use crate::http::state::ManagementApi;
 
 /// Lists the configured credential types.
-pub async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
+pub async fn list(
+    state: web::Data<ManagementApi>,
+    caller: Caller,
+) -> Result<HttpResponse, ApiError> {
     caller
         .require(Scope::OffersRead)
         .or_else(|_| caller.require(Scope::OffersWrite))?;

@@ -22,9 +22,8 @@ use crate::app::offers::CommandError;
 use crate::http::management::auth::{Caller, Scope};
 use crate::http::management::command_meta::command_meta;
 use crate::http::management::error::ApiError;
-use crate::http::management::offers::read::opened;
 use crate::http::request_context::RequestContext;
-use crate::http::state::AppState;
+use crate::http::state::ManagementApi;
 use crate::status::StatusAllocator;
 
 /// Longest accepted reason.
@@ -68,7 +67,7 @@ impl ReasonBody {
 
 /// The credentials of an offer.
 async fn list(
-    state: web::Data<AppState>,
+    state: web::Data<ManagementApi>,
     caller: Caller,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
@@ -80,7 +79,7 @@ async fn list(
 
 /// One credential.
 async fn get(
-    state: web::Data<AppState>,
+    state: web::Data<ManagementApi>,
     caller: Caller,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
@@ -97,7 +96,7 @@ async fn get(
 
 /// Revokes, suspends or reinstates one credential; answers with its new status.
 async fn change(
-    state: web::Data<AppState>,
+    state: web::Data<ManagementApi>,
     caller: Caller,
     context: RequestContext,
     path: web::Path<(Uuid, String)>,
@@ -154,7 +153,7 @@ async fn change(
 
 /// Revokes every credential of an offer that is not revoked yet.
 async fn revoke_all(
-    state: web::Data<AppState>,
+    state: web::Data<ManagementApi>,
     caller: Caller,
     context: RequestContext,
     path: web::Path<Uuid>,
@@ -191,7 +190,7 @@ async fn revoke_all(
 
 /// The offer a credential was issued from (waiting briefly for the registry, which may not
 /// have read a credential issued on another node yet).
-async fn offer_of(state: &AppState, credential_id: Uuid) -> Result<Uuid, ApiError> {
+async fn offer_of(state: &ManagementApi, credential_id: Uuid) -> Result<Uuid, ApiError> {
     let registry = &state.status_lists.registry;
     if let Some(offer_id) = registry.offer_of(credential_id) {
         return Ok(offer_id);
@@ -203,14 +202,12 @@ async fn offer_of(state: &AppState, credential_id: Uuid) -> Result<Uuid, ApiErro
 }
 
 /// An offer's credentials as the API shows them (from the offer view, read-your-write).
-async fn credentials_of(state: &AppState, offer_id: Uuid) -> Result<Vec<Value>, ApiError> {
-    state.await_offer_view_head().await?;
+async fn credentials_of(state: &ManagementApi, offer_id: Uuid) -> Result<Vec<Value>, ApiError> {
     let view = state
-        .views
-        .offer_view(offer_id)
+        .queries
+        .get(offer_id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("offer {offer_id} not found")))?;
-    let view = opened(state, view).await?;
     Ok(view
         .issued
         .into_iter()
@@ -218,7 +215,7 @@ async fn credentials_of(state: &AppState, offer_id: Uuid) -> Result<Vec<Value>, 
         .collect())
 }
 
-fn present(state: &AppState, offer_id: Uuid, issued: IssuedCredentialView<Value>) -> Value {
+fn present(state: &ManagementApi, offer_id: Uuid, issued: IssuedCredentialView<Value>) -> Value {
     json!({
         "credential_id": issued.credential_id,
         "offer_id": offer_id,
@@ -230,7 +227,7 @@ fn present(state: &AppState, offer_id: Uuid, issued: IssuedCredentialView<Value>
     })
 }
 
-fn status_list(state: &AppState, list_id: Uuid, idx: u32) -> Value {
+fn status_list(state: &ManagementApi, list_id: Uuid, idx: u32) -> Value {
     json!({
         "list_id": list_id,
         "idx": idx,

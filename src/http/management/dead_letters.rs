@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use crate::http::management::auth::{Caller, Scope};
 use crate::http::management::error::ApiError;
-use crate::http::state::AppState;
+use crate::http::state::ManagementApi;
 use crate::integration::store::{DeadLetterCursor, IntegrationStoreError, RequeueSelection};
 
 /// Largest page.
@@ -59,7 +59,7 @@ fn decode(text: &str) -> Option<DeadLetterCursor> {
 
 /// A page of dead letters, oldest first.
 pub async fn list(
-    state: web::Data<AppState>,
+    state: web::Data<ManagementApi>,
     caller: Caller,
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse, ApiError> {
@@ -77,7 +77,7 @@ pub async fn list(
             Some(decode(text).ok_or_else(|| ApiError::invalid_request("malformed cursor"))?)
         }
     };
-    let page = state.integration.store.dead_letters(limit, cursor).await?;
+    let page = state.integration.dead_letters(limit, cursor).await?;
     Ok(HttpResponse::Ok().json(json!({
         "items": page.items,
         "next_cursor": page.next_cursor.map(encode),
@@ -86,7 +86,7 @@ pub async fn list(
 
 /// Re-queues one dead letter.
 pub async fn requeue_one(
-    state: web::Data<AppState>,
+    state: web::Data<ManagementApi>,
     caller: Caller,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
@@ -101,7 +101,7 @@ pub async fn requeue_one(
 
 /// Re-queues every dead letter.
 pub async fn requeue_all(
-    state: web::Data<AppState>,
+    state: web::Data<ManagementApi>,
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::Admin)?;
@@ -109,13 +109,8 @@ pub async fn requeue_all(
     Ok(HttpResponse::Accepted().json(json!({"requeued": count})))
 }
 
-async fn requeue(state: &AppState, selection: RequeueSelection) -> Result<u64, ApiError> {
-    let count = state.integration.store.request_requeue(selection).await?;
-    if count > 0 {
-        tracing::info!(count, "dead letters re-queued");
-        state.integration.requeue.notify_one();
-    }
-    Ok(count)
+async fn requeue(state: &ManagementApi, selection: RequeueSelection) -> Result<u64, ApiError> {
+    Ok(state.integration.requeue(selection).await?)
 }
 
 #[cfg(test)]

@@ -115,6 +115,15 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<crate::app::offers::queries::QueryError> for ApiError {
+    fn from(error: crate::app::offers::queries::QueryError) -> Self {
+        match error {
+            crate::app::offers::queries::QueryError::Store(error) => error.into(),
+            crate::app::offers::queries::QueryError::ReadStore(error) => error.into(),
+        }
+    }
+}
+
 impl From<ReadStoreError> for ApiError {
     fn from(error: ReadStoreError) -> Self {
         ApiError::unavailable(&error)

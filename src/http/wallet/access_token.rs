@@ -23,7 +23,7 @@ use super::errors::{ErrorCode, WalletError};
 use crate::crypto::server_secret::ServerSecret;
 use crate::crypto::sha256;
 use crate::http::authorization::dpop;
-use crate::http::state::AppState;
+use crate::http::state::WalletApi;
 
 /// Domain separation of the token MAC.
 const MAC_LABEL: &str = "access-token";
@@ -136,7 +136,7 @@ impl FromRequest for Bearer {
 
 async fn bearer(request: &HttpRequest) -> Result<Bearer, WalletError> {
     let state = request
-        .app_data::<web::Data<AppState>>()
+        .app_data::<web::Data<WalletApi>>()
         .ok_or_else(|| WalletError::internal(&"application state missing"))?;
     let value = request
         .headers()

@@ -28,13 +28,13 @@ use crate::app::credentials::{
 use crate::app::repository::RepositoryError;
 use crate::crypto::random_token;
 use crate::http::request_context::RequestContext;
-use crate::http::state::AppState;
+use crate::http::state::WalletApi;
 use crate::store::StoreError;
 
 /// Issues credentials; failures of proofs and nonces carry a fresh `c_nonce` for
 /// draft-13 wallets.
 pub async fn credential(
-    state: web::Data<AppState>,
+    state: web::Data<WalletApi>,
     context: RequestContext,
     bearer: Bearer,
     body: web::Json<CredentialRequestBody>,
@@ -53,7 +53,7 @@ pub async fn credential(
 }
 
 async fn issue(
-    state: &AppState,
+    state: &WalletApi,
     context: RequestContext,
     token: &AccessToken,
     body: CredentialRequestBody,
@@ -88,7 +88,7 @@ async fn issue(
             now,
         },
     )?;
-    let (key, claims) = open_claims(state.secrets.as_ref(), &offer)
+    let (key, claims) = open_claims(&state.data_keys, &offer)
         .await
         .map_err(mint_error)?;
     let keys = SignerKeys {
@@ -166,7 +166,7 @@ async fn issue(
 /// The configuration `wanted` names and the redemption `token` stands for, if `offer`
 /// allows issuing it now.
 fn issuable<'a>(
-    state: &AppState,
+    state: &WalletApi,
     offer: &'a Offer,
     token: &AccessToken,
     wanted: &Wanted,
@@ -193,7 +193,7 @@ fn issuable<'a>(
 
 /// Draft 13: the configuration of `vct` among those the token covers.
 fn configuration_of_vct(
-    state: &AppState,
+    state: &WalletApi,
     offer: &Offer,
     token: &AccessToken,
     vct: &str,

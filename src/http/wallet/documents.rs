@@ -5,26 +5,26 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::errors::{ErrorCode, WalletError};
 use super::metadata::serve;
-use crate::http::state::AppState;
+use crate::http::state::WalletApi;
 
 /// `GET /.well-known/openid-credential-issuer`.
-pub async fn credential_issuer_metadata(state: web::Data<AppState>) -> HttpResponse {
+pub async fn credential_issuer_metadata(state: web::Data<WalletApi>) -> HttpResponse {
     serve(&state.wallet.documents.credential_issuer)
 }
 
 /// `GET /.well-known/oauth-authorization-server`.
-pub async fn authorization_server_metadata(state: web::Data<AppState>) -> HttpResponse {
+pub async fn authorization_server_metadata(state: web::Data<WalletApi>) -> HttpResponse {
     serve(&state.wallet.documents.authorization_server)
 }
 
 /// `GET /.well-known/jwt-vc-issuer`.
-pub async fn jwt_vc_issuer_metadata(state: web::Data<AppState>) -> HttpResponse {
+pub async fn jwt_vc_issuer_metadata(state: web::Data<WalletApi>) -> HttpResponse {
     serve(&state.wallet.documents.jwt_vc_issuer)
 }
 
 /// `GET` of a served `vct` URL: its document, cacheable like the well-known documents.
 pub async fn type_metadata(
-    state: web::Data<AppState>,
+    state: web::Data<WalletApi>,
     request: HttpRequest,
 ) -> Result<HttpResponse, WalletError> {
     match state.wallet.type_metadata.documents.get(request.path()) {

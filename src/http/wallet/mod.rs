@@ -37,6 +37,5 @@ pub mod type_metadata;
 pub mod wallet_state;
 
 pub use command_meta::{wallet_command_meta, WALLET_ACTOR};
-pub use nonce::purge_used_nonces;
 pub use routes::configure;
 pub use wallet_state::WalletState;

@@ -3,12 +3,9 @@
 //! A nonce is stateless: `base64url(expiry 8B ‖ random 16B ‖ HMAC-SHA-256 32B)`, so
 //! `POST /nonce` writes nothing and scales like a static page. Single use is enforced where
 //! it matters, at the credential endpoint: the nonce's SHA-256 goes into the used-nonce
-//! ledger ([`SecretStore::consume_nonce`]) and a second use is `invalid_nonce`. Ledger
+//! ledger (the append's side effects, see `store::SideEffects`) and a second use is `invalid_nonce`. Ledger
 //! entries are purged once their nonce has expired, since an expired nonce is refused by
 //! its MAC'd expiry anyway.
-
-use std::sync::Arc;
-use std::time::Duration;
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
@@ -17,14 +14,11 @@ use base64::Engine;
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::json;
 use subtle::ConstantTimeEq;
-use tokio::sync::watch;
 
 use super::errors::{ErrorCode, WalletError};
-use crate::clock::Clock;
 use crate::crypto::server_secret::ServerSecret;
 use crate::crypto::{random_bytes, sha256};
-use crate::http::state::AppState;
-use crate::store::{SecretStore, StoreError};
+use crate::http::state::WalletApi;
 
 /// Domain separation of the nonce MAC.
 const MAC_LABEL: &str = "c-nonce";
@@ -32,11 +26,6 @@ const MAC_LABEL: &str = "c-nonce";
 const BODY_LEN: usize = 8 + 16;
 /// Decoded length.
 const NONCE_LEN: usize = BODY_LEN + 32;
-/// How often used nonces are purged.
-const PURGE_INTERVAL: Duration = Duration::from_secs(60);
-/// Ledger entries outlive their nonce by this much, so that a node whose clock runs behind
-/// cannot accept a nonce whose ledger entry a node with a faster clock already purged.
-const PURGE_GRACE_SECONDS: i64 = 300;
 
 /// A fresh nonce valid for `ttl_seconds` from `now`.
 pub fn mint(secret: &ServerSecret, now: DateTime<Utc>, ttl_seconds: u64) -> String {
@@ -99,7 +88,7 @@ pub fn reused() -> WalletError {
 }
 
 /// `POST /nonce` → `{"c_nonce": ...}`, never cached (§7.2).
-pub async fn nonce(state: web::Data<AppState>) -> HttpResponse {
+pub async fn nonce(state: web::Data<WalletApi>) -> HttpResponse {
     let c_nonce = mint(
         &state.server_secret,
         state.clock.now(),
@@ -108,40 +97,6 @@ pub async fn nonce(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(json!({ "c_nonce": c_nonce }))
-}
-
-/// Forgets used nonces that expired more than a grace period before `now`; returns how
-/// many.
-pub async fn purge_expired(
-    secrets: &dyn SecretStore,
-    now: DateTime<Utc>,
-) -> Result<u64, StoreError> {
-    secrets
-        .purge_nonces(now - chrono::Duration::seconds(PURGE_GRACE_SECONDS))
-        .await
-}
-
-/// Background task: forgets used nonces whose expiry has passed, every minute, until
-/// `shutdown` changes.
-pub async fn purge_used_nonces(
-    secrets: Arc<dyn SecretStore>,
-    clock: Arc<dyn Clock>,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    let mut interval = tokio::time::interval(PURGE_INTERVAL);
-    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = interval.tick() => {}
-            // A signal or a dropped sender: either way the service is stopping.
-            _ = shutdown.changed() => return,
-        }
-        match purge_expired(secrets.as_ref(), clock.now()).await {
-            Ok(purged) if purged > 0 => tracing::debug!(purged, "purged used nonces"),
-            Ok(_) => {}
-            Err(error) => tracing::warn!(%error, "cannot purge used nonces"),
-        }
-    }
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use super::errors::{ErrorCode, WalletError};
 use super::rejections::{command_error, notification_rejection};
 use super::wallet_command_meta;
 use crate::http::request_context::RequestContext;
-use crate::http::state::AppState;
+use crate::http::state::WalletApi;
 
 /// Longest accepted `notification_id` and `event_description`.
 const MAX_FIELD_LEN: usize = 1024;
@@ -27,7 +27,7 @@ pub struct NotificationBody {
 
 /// Records a notification.
 pub async fn notification(
-    state: web::Data<AppState>,
+    state: web::Data<WalletApi>,
     context: RequestContext,
     bearer: Bearer,
     body: web::Json<NotificationBody>,

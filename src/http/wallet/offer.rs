@@ -12,14 +12,14 @@ use super::errors::{ErrorCode, WalletError};
 use crate::app::offers::credential_offer::credential_offer;
 use crate::app::offers::CommandError;
 use crate::crypto::codes;
-use crate::http::state::AppState;
+use crate::http::state::WalletApi;
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 
 /// Serves the credential offer object of a live offer; 404 for a reference that is not
 /// genuine and for unknown, expired or terminal (completed, failed, revoked) offers.
 pub async fn credential_offer_by_reference(
-    state: web::Data<AppState>,
+    state: web::Data<WalletApi>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, WalletError> {
     let not_found = || WalletError::new(ErrorCode::NotFound, "no such credential offer");

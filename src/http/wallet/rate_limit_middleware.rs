@@ -11,7 +11,7 @@ use actix_web::{web, HttpMessage, ResponseError};
 use super::errors::WalletError;
 use super::rate_limit::Endpoint;
 use crate::http::request_context::RequestContext;
-use crate::http::state::AppState;
+use crate::http::state::WalletApi;
 
 /// Middleware of the wallet listener: answers 429 before the body is read when the
 /// client has spent the budget of the endpoint it asks.
@@ -31,7 +31,7 @@ pub async fn middleware<B: MessageBody + 'static>(
 
 /// How long the request's client must wait, if it must.
 fn limited(request: &ServiceRequest) -> Option<Duration> {
-    let state = request.app_data::<web::Data<AppState>>()?;
+    let state = request.app_data::<web::Data<WalletApi>>()?;
     let wallet = &state.wallet;
     let path = request.path().strip_prefix(wallet.path_prefix.as_str())?;
     let endpoint = Endpoint::of_path(path)?;

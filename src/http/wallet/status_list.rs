@@ -13,7 +13,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::errors::{ErrorCode, WalletError};
-use crate::http::state::AppState;
+use crate::http::state::WalletApi;
 use crate::status::SignedList;
 
 /// `?time=`.
@@ -24,7 +24,7 @@ pub struct StatusListQuery {
 
 /// Serves a status list token.
 pub async fn status_list(
-    state: web::Data<AppState>,
+    state: web::Data<WalletApi>,
     request: HttpRequest,
     path: web::Path<String>,
     query: web::Query<StatusListQuery>,
@@ -66,7 +66,7 @@ pub async fn status_list(
 }
 
 /// `GET /status-lists`: every list's URI (Status List Aggregation, §9.3).
-pub async fn aggregation(state: web::Data<AppState>) -> HttpResponse {
+pub async fn aggregation(state: web::Data<WalletApi>) -> HttpResponse {
     let uris: Vec<String> = state
         .status_lists
         .registry

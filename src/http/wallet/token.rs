@@ -23,13 +23,13 @@ use crate::http::authorization::clients::is_client_id;
 use crate::http::authorization::dpop::{self, CheckedProof};
 use crate::http::authorization::token_exchange;
 use crate::http::request_context::RequestContext;
-use crate::http::state::AppState;
+use crate::http::state::WalletApi;
 
 /// Exchanges a grant for an access token: the pre-authorized code (and transaction code),
 /// or an authorization code (with PKCE) when the authorization-code flow is enabled. A
 /// DPoP proof, when DPoP is enabled, binds the token to its key (RFC 9449 §5).
 pub async fn token(
-    state: web::Data<AppState>,
+    state: web::Data<WalletApi>,
     context: RequestContext,
     http: HttpRequest,
     form: web::Form<TokenRequest>,
@@ -67,7 +67,7 @@ pub async fn token(
 
 /// The pre-authorized code grant (OID4VCI 1.0 §6.1).
 async fn pre_authorized(
-    state: &AppState,
+    state: &WalletApi,
     meta: &CommandMeta,
     request: TokenRequest,
     proof: Option<CheckedProof>,

@@ -15,7 +15,7 @@ use super::errors::{ErrorCode, WalletError};
 use super::{access_token, authorization_details, nonce};
 use crate::app::repository::CommandMeta;
 use crate::http::authorization::dpop::{self};
-use crate::http::state::AppState;
+use crate::http::state::WalletApi;
 use crate::store::NonceUse;
 
 /// The token request parameters this issuer reads; others are ignored (wallets send
@@ -41,7 +41,7 @@ pub struct TokenRequest {
 
 /// The configurations a token request's `authorization_details` names, if it has any.
 pub(crate) fn requested_configurations(
-    state: &AppState,
+    state: &WalletApi,
     request: &TokenRequest,
 ) -> Result<Option<Vec<String>>, WalletError> {
     request
@@ -77,7 +77,7 @@ pub(crate) struct TokenGrant {
 /// Redeems the offer (`OfferRedeemed`) and answers with the access token (RFC 6749 §5.1):
 /// `token_type` `DPoP` when bound (RFC 9449 §5), never cached.
 pub(crate) async fn issue_token(
-    state: &AppState,
+    state: &WalletApi,
     meta: &CommandMeta,
     grant: TokenGrant,
     rejection: fn(OfferError) -> WalletError,

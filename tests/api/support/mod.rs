@@ -21,8 +21,8 @@ use std::sync::Arc;
 use actix_web::web;
 use issuance::clock::{Clock, OffsetClock};
 use issuance::config::{LoadedConfig, BUILT_IN_CONFIG};
-use issuance::http::state::AppState;
 use issuance::node::startup::{Application, BuildOptions, StopHandle};
+use issuance::node::state::NodeState;
 use serde_json::{json, Value};
 use tempfile::TempDir;
 use tokio::task::JoinHandle;
@@ -122,7 +122,7 @@ pub struct TestApp {
     /// The data directory (kept alive with the app).
     pub data_dir: Arc<TempDir>,
     /// Shared state, for inspecting stores.
-    pub state: web::Data<AppState>,
+    pub state: web::Data<NodeState>,
     /// Moves the service's clock.
     pub clock: Arc<OffsetClock>,
     /// The PostgreSQL schema of a `Backend::Postgres` app.

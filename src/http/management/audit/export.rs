@@ -8,8 +8,6 @@
 //! the stream short; the client sees an incomplete chunked body, never a truncated file
 //! that looks whole.
 
-use std::sync::Arc;
-
 use actix_web::http::header;
 use actix_web::web::Bytes;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -17,17 +15,18 @@ use futures_util::Stream;
 
 use super::format::Format;
 use super::AuditParams;
+use crate::audit::trail::AuditPages;
 use crate::http::management::auth::{Caller, Scope};
 use crate::http::management::error::ApiError;
-use crate::http::state::AppState;
-use crate::readstore::{AuditQuery, AuditStore, ReadStoreError};
+use crate::http::state::ManagementApi;
+use crate::readstore::{AuditQuery, ReadStoreError};
 
 /// Entries read from the store per chunk.
 pub const PAGE: usize = 1000;
 
 /// Streams the entries.
 pub async fn export(
-    state: web::Data<AppState>,
+    state: web::Data<ManagementApi>,
     caller: Caller,
     request: HttpRequest,
     params: web::Query<AuditParams>,
@@ -37,7 +36,7 @@ pub async fn export(
     if params.limit == Some(0) {
         return Err(ApiError::invalid_request("limit must be at least 1"));
     }
-    query.until = Some(state.audit.audit_head().await?.tip.position);
+    query.until = Some(state.audit.tip_position().await?);
     let format = Format::negotiate(
         request
             .headers()
@@ -56,8 +55,8 @@ pub async fn export(
 }
 
 /// Where an export stands between chunks.
-struct Cursor {
-    store: Arc<dyn AuditStore>,
+struct Cursor<S> {
+    source: S,
     query: AuditQuery,
     remaining: Option<usize>,
     format: Format,
@@ -66,14 +65,14 @@ struct Cursor {
 }
 
 /// The encoded entries matching `query`, one chunk per page, at most `most` entries.
-pub fn entry_stream(
-    store: Arc<dyn AuditStore>,
+pub fn entry_stream<S: AuditPages>(
+    source: S,
     query: AuditQuery,
     most: Option<usize>,
     format: Format,
 ) -> impl Stream<Item = Result<Bytes, ReadStoreError>> {
     let start = Cursor {
-        store,
+        source,
         query,
         remaining: most,
         format,
@@ -92,8 +91,8 @@ pub fn entry_stream(
         };
         let limit = cursor.remaining.map_or(PAGE, |r| r.min(PAGE));
         let page = cursor
-            .store
-            .audit_entries(AuditQuery {
+            .source
+            .page(AuditQuery {
                 limit,
                 ..cursor.query.clone()
             })
@@ -122,7 +121,7 @@ pub fn entry_stream(
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Mutex;
+    use std::sync::{Arc, Mutex};
 
     use async_trait::async_trait;
     use futures_util::StreamExt;
@@ -131,7 +130,7 @@ mod tests {
     use issuance_projections::AuditEntry;
 
     use super::*;
-    use crate::readstore::{AuditCursor, AuditHead, AuditPage};
+    use crate::readstore::{AuditCursor, AuditHead, AuditPage, AuditStore};
 
     /// An in-memory store that records every page it is asked for.
     struct CountingStore {
@@ -214,7 +213,12 @@ mod tests {
     #[tokio::test]
     async fn the_export_reads_one_page_per_chunk_on_demand() {
         let store = CountingStore::with(2 * PAGE as u64 + 5);
-        let stream = entry_stream(store.clone(), AuditQuery::default(), None, Format::Ndjson);
+        let stream = entry_stream(
+            store.clone() as Arc<dyn AuditStore>,
+            AuditQuery::default(),
+            None,
+            Format::Ndjson,
+        );
         futures_util::pin_mut!(stream);
 
         let first = stream.next().await.unwrap().unwrap();
@@ -234,11 +238,15 @@ mod tests {
     #[tokio::test]
     async fn the_export_stops_at_its_limit() {
         let store = CountingStore::with(50);
-        let chunks: Vec<Bytes> =
-            entry_stream(store.clone(), AuditQuery::default(), Some(7), Format::Csv)
-                .map(|chunk| chunk.unwrap())
-                .collect()
-                .await;
+        let chunks: Vec<Bytes> = entry_stream(
+            store.clone() as Arc<dyn AuditStore>,
+            AuditQuery::default(),
+            Some(7),
+            Format::Csv,
+        )
+        .map(|chunk| chunk.unwrap())
+        .collect()
+        .await;
         let text: String = chunks
             .iter()
             .map(|c| String::from_utf8(c.to_vec()).unwrap())

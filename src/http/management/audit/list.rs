@@ -6,7 +6,7 @@ use serde_json::json;
 use super::AuditParams;
 use crate::http::management::auth::{Caller, Scope};
 use crate::http::management::error::ApiError;
-use crate::http::state::AppState;
+use crate::http::state::ManagementApi;
 
 /// Largest page.
 const MAX_LIMIT: usize = 500;
@@ -15,7 +15,7 @@ const DEFAULT_LIMIT: usize = 50;
 
 /// A page of entries: `{"items": [...], "next_cursor": "..." | null}`.
 pub async fn list(
-    state: web::Data<AppState>,
+    state: web::Data<ManagementApi>,
     caller: Caller,
     params: web::Query<AuditParams>,
 ) -> Result<HttpResponse, ApiError> {
@@ -27,7 +27,7 @@ pub async fn list(
             "limit must be within 1..={MAX_LIMIT}"
         )));
     }
-    let page = state.audit.audit_entries(query).await?;
+    let page = state.audit.entries(query).await?;
     Ok(HttpResponse::Ok().json(json!({
         "items": page.entries,
         "next_cursor": page.next_cursor.map(|c| c.encode()),

@@ -9,11 +9,10 @@
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
-use crate::audit::head::verify_head;
-use crate::audit::verify::verify_chain;
+use crate::audit::trail::TrailVerifyError;
 use crate::http::management::auth::{Caller, Scope};
 use crate::http::management::error::ApiError;
-use crate::http::state::AppState;
+use crate::http::state::ManagementApi;
 
 /// `?signed_head=`.
 #[derive(Debug, Deserialize)]
@@ -28,24 +27,21 @@ pub struct VerifyParams {
 
 /// Verifies the chain.
 pub async fn verify(
-    state: web::Data<AppState>,
+    state: web::Data<ManagementApi>,
     caller: Caller,
     params: web::Query<VerifyParams>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::AuditRead)?;
-    let signed = params
-        .signed_head
-        .as_deref()
-        .map(|jws| {
-            verify_head(&state.issuer_keys, jws).map_err(|e| {
-                ApiError::bad_request("invalid_signed_head", format!("signed_head: {e}"))
-            })
-        })
-        .transpose()?;
-    let log = params.against_log.then_some(state.events.as_ref());
-    let report = verify_chain(state.audit.as_ref(), signed.as_ref(), log)
+    let report = state
+        .audit
+        .verify(params.signed_head.as_deref(), params.against_log)
         .await
-        .map_err(|e| ApiError::unavailable(&e))?;
+        .map_err(|e| match e {
+            TrailVerifyError::SignedHead(_) => {
+                ApiError::bad_request("invalid_signed_head", e.to_string())
+            }
+            TrailVerifyError::Verify(e) => ApiError::unavailable(&e),
+        })?;
     if let Some(broken) = &report.broken {
         tracing::warn!(
             position = broken.position,

@@ -21,14 +21,14 @@ use crate::http::management::auth::{Caller, Scope};
 use crate::http::management::command_meta::command_meta;
 use crate::http::management::error::ApiError;
 use crate::http::request_context::RequestContext;
-use crate::http::state::AppState;
+use crate::http::state::ManagementApi;
 
 /// The idempotency header.
 const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
 
 /// Creates an offer.
 pub async fn create(
-    state: web::Data<AppState>,
+    state: web::Data<ManagementApi>,
     caller: Caller,
     context: RequestContext,
     request: HttpRequest,
@@ -63,7 +63,7 @@ pub async fn create(
 /// [`Creator::create`]): an idempotent retry of the same body is [`Creation::Existing`], of
 /// another body 409.
 pub(in crate::http::management) async fn create_offer(
-    state: &AppState,
+    state: &ManagementApi,
     offer_id: Uuid,
     body: &Value,
     meta: &CommandMeta,
@@ -78,7 +78,7 @@ pub(in crate::http::management) async fn create_offer(
     let canonical = crate::crypto::canonical_json(body);
     let creator = Creator {
         offers: &state.offers,
-        secrets: state.secrets.as_ref(),
+        data_keys: &state.data_keys,
         server_secret: &state.server_secret,
         tx_code_max_attempts: state.settings.offers.tx_code_max_attempts,
     };
@@ -120,7 +120,7 @@ fn idempotency_key(request: &HttpRequest) -> Result<Option<String>, ApiError> {
 
 /// The answer to an idempotent retry.
 async fn replay(
-    state: &AppState,
+    state: &ManagementApi,
     offer_id: Uuid,
     existing: &Offer,
 ) -> Result<HttpResponse, ApiError> {
@@ -148,7 +148,7 @@ async fn replay(
 /// The creation response (also the idempotent replay's, which has no `tx_code_value`:
 /// `with_tx_code` is false).
 fn response_body(
-    state: &AppState,
+    state: &ManagementApi,
     offer: &OfferCreated,
     status: &str,
     created_at: DateTime<Utc>,

@@ -13,11 +13,11 @@ use crate::http::management::auth::{Caller, Scope};
 use crate::http::management::command_meta::command_meta;
 use crate::http::management::error::ApiError;
 use crate::http::request_context::RequestContext;
-use crate::http::state::AppState;
+use crate::http::state::ManagementApi;
 
 /// Erases an offer's claims: 204; 404 unknown offer; 409 `claims_already_erased`.
 pub async fn erase(
-    state: web::Data<AppState>,
+    state: web::Data<ManagementApi>,
     caller: Caller,
     context: RequestContext,
     path: web::Path<Uuid>,
@@ -27,7 +27,7 @@ pub async fn erase(
     let meta = command_meta(&state, &caller, context);
     let erasure = erase_claims(
         &state.offers,
-        state.secrets.as_ref(),
+        &state.data_keys,
         offer_id,
         REASON_ADMIN_REQUEST,
         &meta,
@@ -41,11 +41,6 @@ pub async fn erase(
     })?;
     match erasure {
         Erasure::Erased(_) => {
-            state
-                .metrics
-                .events_appended
-                .with_label_values(&["ClaimsErased"])
-                .inc();
             tracing::info!(%offer_id, "claims erased on admin request");
             Ok(HttpResponse::NoContent().finish())
         }

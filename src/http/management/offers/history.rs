@@ -11,11 +11,11 @@ use uuid::Uuid;
 use crate::app::repository::{Repository, RepositoryError};
 use crate::http::management::auth::{Caller, Scope};
 use crate::http::management::error::ApiError;
-use crate::http::state::AppState;
+use crate::http::state::ManagementApi;
 
 /// The offer's events, oldest first.
 pub async fn events(
-    state: web::Data<AppState>,
+    state: web::Data<ManagementApi>,
     caller: Caller,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {

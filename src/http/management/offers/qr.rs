@@ -9,9 +9,9 @@ use uuid::Uuid;
 use crate::app::offers::credential_offer::offer_uri;
 use crate::http::management::auth::{Caller, Scope};
 use crate::http::management::error::ApiError;
-use crate::http::state::AppState;
+use crate::http::state::ManagementApi;
 
-async fn render(state: &AppState, offer_id: Uuid) -> Result<Vec<u8>, ApiError> {
+async fn render(state: &ManagementApi, offer_id: Uuid) -> Result<Vec<u8>, ApiError> {
     let offer = state.offers.load(offer_id).await?;
     if offer.definition.is_none() {
         return Err(ApiError::not_found(format!("offer {offer_id} not found")));
@@ -22,7 +22,7 @@ async fn render(state: &AppState, offer_id: Uuid) -> Result<Vec<u8>, ApiError> {
 
 /// The QR code as PNG.
 pub async fn png(
-    state: web::Data<AppState>,
+    state: web::Data<ManagementApi>,
     caller: Caller,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
@@ -36,7 +36,7 @@ pub async fn png(
 
 /// The QR code as PNG, or `{"data_uri": "data:image/png;base64,…"}` for `Accept: application/json`.
 pub async fn negotiated(
-    state: web::Data<AppState>,
+    state: web::Data<ManagementApi>,
     caller: Caller,
     request: HttpRequest,
     path: web::Path<Uuid>,

@@ -3,16 +3,13 @@
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
 use issuance_domain::offer::OfferStatus;
-use issuance_projections::OfferView;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::json;
 use uuid::Uuid;
 
-use crate::app::offers::personal;
-use crate::crypto::codes;
 use crate::http::management::auth::{Caller, Scope};
 use crate::http::management::error::ApiError;
-use crate::http::state::AppState;
+use crate::http::state::ManagementApi;
 use crate::readstore::{OfferCursor, OfferQuery};
 
 /// Largest page.
@@ -22,37 +19,18 @@ const DEFAULT_LIMIT: usize = 50;
 
 /// One offer's view.
 pub async fn get(
-    state: web::Data<AppState>,
+    state: web::Data<ManagementApi>,
     caller: Caller,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::OffersRead)?;
     let offer_id = path.into_inner();
-    state.await_offer_view_head().await?;
     let view = state
-        .views
-        .offer_view(offer_id)
+        .queries
+        .get(offer_id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("offer {offer_id} not found")))?;
-    Ok(HttpResponse::Ok().json(opened(&state, view).await?))
-}
-
-/// The view with its personal data opened with the offer's data key (`null` once erased).
-pub(crate) async fn opened(
-    state: &AppState,
-    view: OfferView,
-) -> Result<OfferView<Value>, ApiError> {
-    let sealed = view.subject.is_some()
-        || view.correlation.is_some()
-        || view
-            .issued
-            .iter()
-            .any(|i| i.holder_key_thumbprint.is_some());
-    let key = match sealed {
-        true => state.secrets.data_key(view.offer_id).await?,
-        false => None,
-    };
-    Ok(personal::present(view, key.as_ref()))
+    Ok(HttpResponse::Ok().json(view))
 }
 
 /// Query parameters of the listing.
@@ -70,7 +48,7 @@ pub struct ListParams {
 
 /// A filtered page of offers, newest first.
 pub async fn list(
-    state: web::Data<AppState>,
+    state: web::Data<ManagementApi>,
     caller: Caller,
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse, ApiError> {
@@ -97,27 +75,18 @@ pub async fn list(
             OfferCursor::decode(c).ok_or_else(|| ApiError::invalid_request("cursor is not valid"))
         })
         .transpose()?;
-    state.await_offer_view_head().await?;
-    let page = state
-        .views
-        .list_offer_views(OfferQuery {
-            status,
-            credential_configuration_id: params.credential_configuration_id,
-            subject_pseudonym: params
-                .subject
-                .map(|subject| codes::subject_pseudonym(&state.server_secret, &subject)),
-            created_after: params.created_after,
-            created_before: params.created_before,
-            limit,
-            cursor,
-        })
-        .await?;
-    let mut items = Vec::with_capacity(page.items.len());
-    for view in page.items {
-        items.push(opened(&state, view).await?);
-    }
+    let query = OfferQuery {
+        status,
+        credential_configuration_id: params.credential_configuration_id,
+        subject_pseudonym: None,
+        created_after: params.created_after,
+        created_before: params.created_before,
+        limit,
+        cursor,
+    };
+    let page = state.queries.list(query, params.subject.as_deref()).await?;
     Ok(HttpResponse::Ok().json(json!({
-        "items": items,
+        "items": page.items,
         "next_cursor": page.next_cursor.map(|c| c.encode()),
     })))
 }

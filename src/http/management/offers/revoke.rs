@@ -11,7 +11,7 @@ use crate::http::management::auth::{Caller, Scope};
 use crate::http::management::command_meta::command_meta;
 use crate::http::management::error::ApiError;
 use crate::http::request_context::RequestContext;
-use crate::http::state::AppState;
+use crate::http::state::ManagementApi;
 
 /// `?reason=`.
 #[derive(Debug, Deserialize)]
@@ -22,7 +22,7 @@ pub struct RevokeParams {
 
 /// Revokes an offer.
 pub async fn revoke(
-    state: web::Data<AppState>,
+    state: web::Data<ManagementApi>,
     caller: Caller,
     context: RequestContext,
     path: web::Path<Uuid>,
@@ -37,7 +37,7 @@ pub async fn revoke(
         ));
     }
     let meta = command_meta(&state, &caller, context);
-    let executed = state
+    state
         .offers
         .execute(offer_id, &meta, |_, _| {
             OfferCommand::Revoke(RevokeOffer {
@@ -54,12 +54,5 @@ pub async fn revoke(
             }
             other => other.into(),
         })?;
-    for event in &executed.events {
-        state
-            .metrics
-            .events_appended
-            .with_label_values(&[event.event_type()])
-            .inc();
-    }
     Ok(HttpResponse::NoContent().finish())
 }

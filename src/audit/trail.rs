@@ -1,0 +1,129 @@
+//! The audit trail as the management API reads it: pages of entries, the signed head, and
+//! the verification of the chain (optionally against the event log).
+
+use std::sync::Arc;
+
+use issuance_credential::{IssuerKeys, SignError};
+
+use super::head::{sign_head, verify_head, HeadClaims, HeadError};
+use super::verify::{verify_chain, VerifyError, VerifyReport};
+use crate::app::log_head::{LogHead, READ_YOUR_WRITE_TIMEOUT};
+use crate::clock::Clock;
+use crate::projector::ProjectionProgress;
+use crate::readstore::{AuditPage, AuditQuery, AuditStore, ReadStoreError};
+use crate::store::{EventStore, StoreError};
+
+/// Why the signed head could not be produced.
+#[derive(Debug, thiserror::Error)]
+pub enum SignedHeadError {
+    /// The log's head could not be read.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The audit view could not be read.
+    #[error(transparent)]
+    ReadStore(#[from] ReadStoreError),
+    /// The head could not be signed.
+    #[error("cannot sign the audit head")]
+    Sign(#[source] SignError),
+}
+
+/// Why a verification did not run to its verdict.
+#[derive(Debug, thiserror::Error)]
+pub enum TrailVerifyError {
+    /// The presented signed head is not one of ours.
+    #[error("signed_head: {0}")]
+    SignedHead(#[source] HeadError),
+    /// The stores failed.
+    #[error(transparent)]
+    Verify(#[from] VerifyError),
+}
+
+/// Where pages of audit entries come from (the trail, or an audit store directly).
+#[async_trait::async_trait]
+pub trait AuditPages: Send + Sync + 'static {
+    /// A page of entries matching `query`.
+    async fn page(&self, query: AuditQuery) -> Result<AuditPage, ReadStoreError>;
+}
+
+#[async_trait::async_trait]
+impl AuditPages for Arc<dyn AuditStore> {
+    async fn page(&self, query: AuditQuery) -> Result<AuditPage, ReadStoreError> {
+        self.audit_entries(query).await
+    }
+}
+
+#[async_trait::async_trait]
+impl AuditPages for AuditTrail {
+    async fn page(&self, query: AuditQuery) -> Result<AuditPage, ReadStoreError> {
+        self.entries(query).await
+    }
+}
+
+/// The audit view with what it takes to sign and verify it.
+#[derive(Clone)]
+pub struct AuditTrail {
+    store: Arc<dyn AuditStore>,
+    /// Read (never appended to) when a verification re-derives the entries from the log.
+    log: Arc<dyn EventStore>,
+    progress: ProjectionProgress,
+    keys: Arc<IssuerKeys>,
+    issuer_url: String,
+    clock: Arc<dyn Clock>,
+}
+
+impl AuditTrail {
+    /// The trail of `store`, whose projection reports `progress`, signed with `keys` as
+    /// `issuer_url`.
+    pub fn new(
+        store: Arc<dyn AuditStore>,
+        log: Arc<dyn EventStore>,
+        progress: ProjectionProgress,
+        (keys, issuer_url): (Arc<IssuerKeys>, String),
+        clock: Arc<dyn Clock>,
+    ) -> AuditTrail {
+        AuditTrail {
+            store,
+            log,
+            progress,
+            keys,
+            issuer_url,
+            clock,
+        }
+    }
+
+    /// A page of entries matching `query`.
+    pub async fn entries(&self, query: AuditQuery) -> Result<AuditPage, ReadStoreError> {
+        self.store.audit_entries(query).await
+    }
+
+    /// The position of the latest entry (an export's snapshot ends there).
+    pub async fn tip_position(&self) -> Result<u64, ReadStoreError> {
+        Ok(self.store.audit_head().await?.tip.position)
+    }
+
+    /// The chain's head as of the log now (bounded: a stalled projector yields the head it
+    /// reached), signed.
+    pub async fn signed_head(&self) -> Result<(HeadClaims, String), SignedHeadError> {
+        let log_head = LogHead::new(self.log.clone()).head().await?;
+        self.progress
+            .wait_for(log_head, READ_YOUR_WRITE_TIMEOUT)
+            .await;
+        let tip = self.store.audit_head().await?.tip;
+        sign_head(&self.keys, &self.issuer_url, &tip, self.clock.now())
+            .map_err(SignedHeadError::Sign)
+    }
+
+    /// Recomputes the chain; with `signed_head` also proves the chain still contains it,
+    /// with `against_log` that every entry is exactly the one the event log yields.
+    pub async fn verify(
+        &self,
+        signed_head: Option<&str>,
+        against_log: bool,
+    ) -> Result<VerifyReport, TrailVerifyError> {
+        let signed = signed_head
+            .map(|jws| verify_head(&self.keys, jws).map_err(TrailVerifyError::SignedHead))
+            .transpose()?;
+        let log = against_log.then_some(self.log.as_ref());
+        Ok(verify_chain(self.store.as_ref(), signed.as_ref(), log).await?)
+    }
+}
