@@ -1,6 +1,7 @@
 //! Symmetric cryptography of the service: hashing, the server secret and the codes it
 //! derives, and sealing of personal data with per-offer data keys.
 
+pub mod access_token;
 pub mod codes;
 pub mod data_key;
 pub mod document_signer;

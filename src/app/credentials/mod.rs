@@ -4,9 +4,11 @@
 //! event keeps ([`mint`]). The wallet's credential endpoint orchestrates them; failures are
 //! [`MintError`]s, mapped to the protocol's errors at the edge.
 
+pub mod issue;
 mod mint;
 pub mod signer;
 
+pub use issue::{CredentialIssuer, Issue, IssueError, Issued};
 pub use mint::{allocate_statuses, mint, open_claims};
 pub use signer::{CredentialSigner, SignerKeys};
 

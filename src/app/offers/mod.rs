@@ -7,6 +7,7 @@ mod data_keys;
 pub mod erasure;
 pub mod personal;
 pub mod queries;
+pub mod redeem;
 
 use issuance_domain::offer::{Offer, OfferError};
 

@@ -26,6 +26,7 @@ use uuid::Uuid;
 use super::clients::is_client_id;
 use super::dpop::{self, CheckedProof};
 use super::{handles, SessionError};
+use crate::app::offers::redeem::Redeem;
 use crate::app::repository::CommandMeta;
 use crate::crypto::{codes, sha256};
 use crate::http::state::WalletApi;
@@ -135,18 +136,20 @@ pub async fn exchange(
         state,
         meta,
         TokenGrant {
-            offer_id: grant.offer_id,
-            grant: PresentedGrant::AuthorizationCode {
-                issuer_state_hash: codes::code_hash(&issuer_state),
-            },
-            redemption_id,
             echo_authorization_details: session_request.authorization_details
                 || requested.is_some(),
-            // The token request may narrow what was authorized, never widen it.
-            requested: Some(requested.unwrap_or_else(|| authorized.clone())),
-            client_id: Some(client_id),
-            dpop_jkt,
-            jti: None,
+            redeem: Redeem {
+                offer_id: grant.offer_id,
+                grant: PresentedGrant::AuthorizationCode {
+                    issuer_state_hash: codes::code_hash(&issuer_state),
+                },
+                redemption_id,
+                // The token request may narrow what was authorized, never widen it.
+                requested: Some(requested.unwrap_or_else(|| authorized.clone())),
+                client_id: Some(client_id),
+                dpop_jkt,
+                jti: None,
+            },
         },
         redemption_rejection,
     )

@@ -8,12 +8,13 @@
 //! the nonces recorded as used in the same transaction (one durable commit; from then on
 //! the proofs are spent; EventStoreDB's adapter records them just before, see
 //! `store::separate_secrets`). Only the append writes an event; a credential is returned
-//! only once its `CredentialIssued` event is durable.
+//! only once its `CredentialIssued` event is durable. The steps from the claims on are the
+//! application's [`CredentialIssuer`]; this handler checks the request and the proofs.
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
-use issuance_domain::offer::{ensure_issuable, IssueCredentials, Offer, OfferCommand, Redemption};
+use issuance_domain::offer::{ensure_issuable, Offer, Redemption};
 use serde_json::{json, Map, Value};
 
 use super::access_token::{AccessToken, Bearer};
@@ -22,11 +23,8 @@ use super::errors::{ErrorCode, WalletError};
 use super::proofs::{self, ProofContext};
 use super::rejections::{command_error, credential_rejection};
 use super::{nonce, wallet_command_meta};
-use crate::app::credentials::{
-    allocate_statuses, mint, open_claims, CredentialSigner, MintError, SignerKeys,
-};
+use crate::app::credentials::{CredentialIssuer, Issue, IssueError, MintError, SignerKeys};
 use crate::app::repository::RepositoryError;
-use crate::crypto::random_token;
 use crate::http::request_context::RequestContext;
 use crate::http::state::WalletApi;
 use crate::store::StoreError;
@@ -88,66 +86,43 @@ async fn issue(
             now,
         },
     )?;
-    let (key, claims) = open_claims(&state.data_keys, &offer)
-        .await
-        .map_err(mint_error)?;
-    let keys = SignerKeys {
-        issuer_key: state.issuer_keys.active(),
-        issuer: &state.issuer_url,
-        vct_integrity: state.wallet.type_metadata.integrity(&configuration_id),
-        document_signer: state.wallet.document_signer.as_ref(),
+    let issuer = CredentialIssuer {
+        offers: &state.offers,
+        data_keys: &state.data_keys,
+        status_lists: &state.status_lists,
+        configuration,
+        keys: SignerKeys {
+            issuer_key: state.issuer_keys.active(),
+            issuer: &state.issuer_url,
+            vct_integrity: state.wallet.type_metadata.integrity(&configuration_id),
+            document_signer: state.wallet.document_signer.as_ref(),
+        },
     };
-    let signer = CredentialSigner::prepare(keys, configuration, &claims).map_err(mint_error)?;
-    let statuses = allocate_statuses(&state.status_lists, &signer, checked.proofs.len())
-        .await
-        .map_err(mint_error)?;
-    let credentials = checked
-        .proofs
-        .iter()
-        .enumerate()
-        .map(|(i, proof)| {
-            mint(
-                &signer,
-                (proof, statuses.get(i)),
-                now,
-                (&key, token.offer_id),
-            )
-        })
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(mint_error)?;
-
-    let notification_id = random_token::<16>();
-    let command = IssueCredentials {
-        now,
-        redemption_id: token.redemption_id,
-        token_hash: token.hash,
-        dpop_jkt: token.dpop_jkt.clone(),
-        credential_configuration_id: configuration_id,
-        notification_id: notification_id.clone(),
-        credentials: credentials
-            .iter()
-            .map(|(_, record)| record.clone())
-            .collect(),
-    };
-    // Every `CredentialIssued` records its holder key sealed; metadata, which erasure
-    // cannot reach, records none.
     let meta = wallet_command_meta(state, context);
-    let nonces = checked.nonce_uses();
-    state
-        .offers
-        .execute_consuming(token.offer_id, &meta, nonces, |_, now| {
-            OfferCommand::IssueCredentials(IssueCredentials {
+    let issued = issuer
+        .issue(
+            &meta,
+            Issue {
+                offer: &offer,
+                redemption_id: token.redemption_id,
+                token_hash: token.hash,
+                dpop_jkt: token.dpop_jkt.clone(),
+                configuration_id,
+                proofs: &checked.proofs,
+                nonces: checked.nonce_uses(),
                 now,
-                ..command.clone()
-            })
-        })
+            },
+        )
         .await
-        .map_err(|e| match e {
-            RepositoryError::Store(StoreError::NonceReused) => nonce::reused(),
-            e => command_error(e, |rejection| credential_rejection(rejection, named_by)),
+        .map_err(|error| match error {
+            IssueError::Mint(error) => mint_error(error),
+            IssueError::Command(RepositoryError::Store(StoreError::NonceReused)) => nonce::reused(),
+            IssueError::Command(e) => {
+                command_error(e, |rejection| credential_rejection(rejection, named_by))
+            }
         })?;
 
-    let compact: Vec<&str> = credentials.iter().map(|(c, _)| c.as_str()).collect();
+    let compact: Vec<&str> = issued.credentials.iter().map(String::as_str).collect();
     let mut response = Map::new();
     response.insert(
         "credentials".into(),
@@ -157,7 +132,7 @@ async fn issue(
         // Draft 13/14 wallets read `credential`; served alongside, never instead.
         response.insert("credential".into(), json!(compact.first()));
     }
-    response.insert("notification_id".into(), json!(notification_id));
+    response.insert("notification_id".into(), json!(issued.notification_id));
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(Value::Object(response)))

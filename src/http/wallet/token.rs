@@ -17,6 +17,7 @@ use super::rejections::token_rejection;
 use super::token_grant::{issue_token, requested_configurations, TokenGrant, TokenRequest};
 use super::wallet_command_meta;
 use crate::app::offers::credential_offer::PRE_AUTHORIZED_GRANT_TYPE;
+use crate::app::offers::redeem::Redeem;
 use crate::app::repository::CommandMeta;
 use crate::crypto::codes;
 use crate::http::authorization::clients::is_client_id;
@@ -108,14 +109,16 @@ async fn pre_authorized(
         state,
         meta,
         TokenGrant {
-            offer_id,
-            grant,
-            redemption_id: Uuid::new_v4(),
             echo_authorization_details: requested.is_some(),
-            requested,
-            client_id,
-            dpop_jkt: proof.as_ref().map(|p| p.proof.thumbprint.clone()),
-            jti: proof.map(|p| p.jti),
+            redeem: Redeem {
+                offer_id,
+                grant,
+                redemption_id: Uuid::new_v4(),
+                requested,
+                client_id,
+                dpop_jkt: proof.as_ref().map(|p| p.proof.thumbprint.clone()),
+                jti: proof.map(|p| p.jti),
+            },
         },
         token_rejection,
     )

@@ -3,20 +3,16 @@
 
 use actix_web::http::header;
 use actix_web::HttpResponse;
-use chrono::Duration;
-use issuance_domain::offer::{
-    NewRedemption, OfferCommand, OfferError, OfferEvent, PresentedGrant, RedeemOffer,
-};
+use issuance_domain::offer::OfferError;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
-use uuid::Uuid;
 
 use super::errors::{ErrorCode, WalletError};
-use super::{access_token, authorization_details, nonce};
+use super::{authorization_details, nonce};
+use crate::app::offers::redeem::{Redeem, RedeemError, Redeemer};
 use crate::app::repository::CommandMeta;
 use crate::http::authorization::dpop::{self};
 use crate::http::state::WalletApi;
-use crate::store::NonceUse;
 
 /// The token request parameters this issuer reads; others are ignored (wallets send
 /// `user_pin`, `resource`, ...). A repeated parameter fails form parsing: RFC 6749 §3.2.
@@ -53,99 +49,66 @@ pub(crate) fn requested_configurations(
         .transpose()
 }
 
-/// A grant that was checked as far as the adapter can, to be redeemed on its offer.
+/// A grant checked by the adapter, with what the response echoes.
 pub(crate) struct TokenGrant {
-    /// The offer redeemed.
-    pub offer_id: Uuid,
-    /// What the wallet presented, hashed.
-    pub grant: PresentedGrant,
-    /// The redemption (access token) to create.
-    pub redemption_id: Uuid,
-    /// The configurations the token is to cover (`None`: all offered).
-    pub requested: Option<Vec<String>>,
+    /// What is redeemed.
+    pub redeem: Redeem,
     /// Whether the response carries `authorization_details` (OID4VCI 1.0 §6.2).
     pub echo_authorization_details: bool,
-    /// The client, if it identified itself.
-    pub client_id: Option<String>,
-    /// The DPoP key to bind the token to.
-    pub dpop_jkt: Option<String>,
-    /// The DPoP proof's `jti`, to record with the redemption (`None`: none, or recorded
-    /// already with the code exchange).
-    pub jti: Option<NonceUse>,
 }
 
-/// Redeems the offer (`OfferRedeemed`) and answers with the access token (RFC 6749 §5.1):
-/// `token_type` `DPoP` when bound (RFC 9449 §5), never cached.
+/// Redeems the offer (`OfferRedeemed`, see [`Redeemer`]) and answers with the access token
+/// (RFC 6749 §5.1): `token_type` `DPoP` when bound (RFC 9449 §5), never cached.
 pub(crate) async fn issue_token(
     state: &WalletApi,
     meta: &CommandMeta,
     grant: TokenGrant,
     rejection: fn(OfferError) -> WalletError,
 ) -> Result<HttpResponse, WalletError> {
-    let ttl = state.settings.tokens.access_token_ttl;
-    let now = state.clock.now();
-    let expires_at = now + Duration::seconds(i64::try_from(ttl).unwrap_or(300));
-    let (access_token, token_hash) = access_token::mint(
-        &state.server_secret,
-        grant.offer_id,
-        grant.redemption_id,
-        expires_at,
-    );
-    let bound = grant.dpop_jkt.is_some();
-    let max_redemptions = state.settings.offers.max_redemptions;
-    let redemption = NewRedemption {
-        redemption_id: grant.redemption_id,
-        token_hash,
-        token_expires_at: expires_at,
-        requested_configuration_ids: grant.requested,
-        client_id: grant.client_id,
-        dpop_jkt: grant.dpop_jkt,
+    let bound = grant.redeem.dpop_jkt.is_some();
+    let redeemer = Redeemer {
+        offers: &state.offers,
+        server_secret: &state.server_secret,
+        clock: state.clock.as_ref(),
+        access_token_ttl: state.settings.tokens.access_token_ttl,
+        max_redemptions: state.settings.offers.max_redemptions,
     };
-    let executed =
-        dpop::execute_recording_jti(&state.offers, grant.offer_id, meta, grant.jti, |_, now| {
-            OfferCommand::Redeem(RedeemOffer {
-                now,
-                grant: grant.grant.clone(),
-                redemption: redemption.clone(),
-                max_redemptions,
-            })
-        })
+    let redeemed = redeemer
+        .redeem(meta, grant.redeem)
         .await
-        .map_err(|e| dpop::jti_command_error(e, rejection))?;
-
-    let covered = executed.events.iter().find_map(|event| match event {
-        OfferEvent::OfferRedeemed(redeemed) => Some(redeemed.credential_configuration_ids.clone()),
-        _ => None,
-    });
-    let Some(covered) = covered else {
-        // The only successful decision without `OfferRedeemed`: a wrong transaction code.
-        let remaining = executed.state.tx_code_attempts_remaining;
-        let description = if remaining == 0 {
-            "the transaction code is wrong; no attempts remain and the offer is locked".to_string()
-        } else {
-            format!("the transaction code is wrong; {remaining} attempts remain")
-        };
-        return Err(WalletError::new(ErrorCode::InvalidGrant, description));
-    };
+        .map_err(|error| match error {
+            RedeemError::WrongTxCode { remaining: 0 } => WalletError::new(
+                ErrorCode::InvalidGrant,
+                "the transaction code is wrong; no attempts remain and the offer is locked",
+            ),
+            RedeemError::WrongTxCode { .. } => {
+                WalletError::new(ErrorCode::InvalidGrant, error.to_string())
+            }
+            RedeemError::Command(error) => dpop::jti_command_error(error, rejection),
+        })?;
 
     let nonce_ttl = state.settings.tokens.nonce_ttl;
     let mut body = Map::new();
-    body.insert("access_token".into(), json!(access_token));
+    body.insert("access_token".into(), json!(redeemed.access_token));
     body.insert(
         "token_type".into(),
         json!(if bound { "DPoP" } else { "Bearer" }),
     );
-    body.insert("expires_in".into(), json!(ttl));
+    body.insert("expires_in".into(), json!(redeemed.expires_in));
     if grant.echo_authorization_details {
         body.insert(
             "authorization_details".into(),
-            authorization_details::granted(&covered),
+            authorization_details::granted(&redeemed.covered),
         );
     }
     // Draft 13 delivered the first c_nonce here; 1.0 wallets ignore these members.
     body.insert(
         "c_nonce".into(),
-        json!(nonce::mint(&state.server_secret, now, nonce_ttl)),
+        json!(nonce::mint(
+            &state.server_secret,
+            state.clock.now(),
+            nonce_ttl
+        )),
     );
     body.insert("c_nonce_expires_in".into(), json!(nonce_ttl));
     Ok(HttpResponse::Ok()
