@@ -5,11 +5,11 @@ use std::collections::BTreeMap;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+// Members that only a private (or symmetric) key has (RFC 7518 §6.2.2, §6.3.2, §6.4.1),
+// listed once for every JWK the engine accepts (holder keys here, issuer keys in the domain).
+use issuance_domain::issuer::PRIVATE_JWK_MEMBERS as PRIVATE_MEMBERS;
 use josekit::jwk::Jwk;
 use sha2::{Digest, Sha256};
-
-/// Members that only a private (or symmetric) key has (RFC 7518 §6.2.2, §6.3.2, §6.4.1).
-const PRIVATE_MEMBERS: &[&str] = &["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
 
 /// Why a JWK was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -24,21 +24,9 @@ use encoder::Encoder;
 /// The media type's `typ` header value (SD-JWT VC -13 §3.2.1).
 pub const SD_JWT_VC_TYP: &str = "dc+sd-jwt";
 
-/// Claims the issuer sets itself or that SD-JWT VC forbids from being disclosable
-/// (-13 §3.2.2.2), plus the SD-JWT keywords; none may appear in the input claims.
-pub const RESERVED_CLAIMS: &[&str] = &[
-    "iss",
-    "nbf",
-    "exp",
-    "iat",
-    "cnf",
-    "vct",
-    "vct#integrity",
-    "status",
-    "_sd",
-    "_sd_alg",
-    "...",
-];
+/// Claims the issuer sets itself or that SD-JWT VC forbids from being disclosable; none
+/// may appear in the input claims (defined with the configurations that must not name them).
+pub use issuance_domain::credential_config::RESERVED_CLAIMS;
 
 /// What goes into one SD-JWT VC.
 ///

@@ -2,13 +2,17 @@
 //! stream per instance, and events stored as `(event_type, event_version, payload)`.
 //!
 //! The service's command path (`src/app/repository.rs`) is written once against
-//! [`EventSourced`] and serves the Offer and the AuthorizationSession alike.
+//! [`EventSourced`] and serves the Offer and the AuthorizationSession alike. Instances are
+//! addressed by a UUID unless the aggregate names another id type (the Issuer's is a
+//! slug: `EventSourced<IssuerId>`), so code written for `A: EventSourced` keeps meaning
+//! UUID-addressed aggregates.
 
 use serde_json::Value;
 use uuid::Uuid;
 
-/// An event-sourced aggregate: state folded from events, commands decided against it.
-pub trait EventSourced: Default + Clone + Send + Sync + 'static {
+/// An event-sourced aggregate: state folded from events, commands decided against it;
+/// `Id` addresses an instance (a UUID unless the aggregate says otherwise).
+pub trait EventSourced<Id = Uuid>: Default + Clone + Send + Sync + 'static {
     /// What callers ask for; every input a rule needs is a field.
     type Command: Send;
     /// What happened.
@@ -17,7 +21,7 @@ pub trait EventSourced: Default + Clone + Send + Sync + 'static {
     type Error: std::error::Error + Send + Sync + 'static;
 
     /// The stream of the instance with this id, e.g. `offer-<uuid>`.
-    fn stream_id(id: Uuid) -> String;
+    fn stream_id(id: Id) -> String;
 
     /// The events `command` produces against the current state, or a typed rejection.
     fn decide(&self, command: Self::Command) -> Result<Vec<Self::Event>, Self::Error>;
@@ -100,7 +104,8 @@ pub fn to_payload<T: serde::Serialize>(event: &T) -> Value {
 
 /// Implements [`EventSourced`] (the engine's command path) and cqrs-es's `Aggregate` (its
 /// given/when/then `TestFramework`) for an aggregate over its pure core: a `decide`
-/// function, an inherent infallible `apply` and a `version` field.
+/// function, an inherent infallible `apply` and a `version` field. Instances are addressed
+/// by UUID unless `id: <type>` follows `stream_id`.
 macro_rules! event_sourced {
     (
         $aggregate:ty,
@@ -111,12 +116,33 @@ macro_rules! event_sourced {
         stream_id: $stream_id:path,
         decide: $decide:path $(,)?
     ) => {
-        impl $crate::aggregate::EventSourced for $aggregate {
+        $crate::aggregate::event_sourced!(
+            $aggregate,
+            type_name: $type_name,
+            command: $command,
+            event: $event,
+            error: $error,
+            stream_id: $stream_id,
+            id: uuid::Uuid,
+            decide: $decide,
+        );
+    };
+    (
+        $aggregate:ty,
+        type_name: $type_name:literal,
+        command: $command:ty,
+        event: $event:ty,
+        error: $error:ty,
+        stream_id: $stream_id:path,
+        id: $id:ty,
+        decide: $decide:path $(,)?
+    ) => {
+        impl $crate::aggregate::EventSourced<$id> for $aggregate {
             type Command = $command;
             type Event = $event;
             type Error = $error;
 
-            fn stream_id(id: uuid::Uuid) -> String {
+            fn stream_id(id: $id) -> String {
                 $stream_id(id)
             }
 

@@ -9,6 +9,23 @@ use serde_json::{json, Map, Value};
 /// The only credential format this issuer produces: SD-JWT VC (`dc+sd-jwt`).
 pub const FORMAT_DC_SD_JWT: &str = "dc+sd-jwt";
 
+/// Claims the issuer sets itself or that SD-JWT VC forbids from being disclosable
+/// (-13 §3.2.2.2), plus the SD-JWT keywords; none may be configured or appear in the
+/// input claims.
+pub const RESERVED_CLAIMS: &[&str] = &[
+    "iss",
+    "nbf",
+    "exp",
+    "iat",
+    "cnf",
+    "vct",
+    "vct#integrity",
+    "status",
+    "_sd",
+    "_sd_alg",
+    "...",
+];
+
 /// One element of a claims path pointer (OID4VCI 1.0 Appendix C): an object key, an array
 /// index, or `null` for "every element of the array".
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -150,7 +167,7 @@ pub struct Display {
 }
 
 /// A logo reference.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Logo {
     /// Where the logo is.

@@ -12,7 +12,7 @@ use serde_json::Value;
 /// The schema of one stored event type at one version.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EventSchema {
-    /// The aggregate: `offer`, `authorization` or `status_list`.
+    /// The aggregate: `offer`, `authorization`, `status_list` or `issuer`.
     pub aggregate: &'static str,
     /// The stored type name, e.g. `OfferCreated`.
     pub event_type: &'static str,
@@ -34,8 +34,8 @@ pub fn event_schema_name(aggregate: &str, event_type: &str, version: u32) -> Str
     format!("event.{aggregate}.{event_type}.v{version}")
 }
 
-/// The three codecs: aggregate, type names, schema function, current version.
-fn codecs() -> [(&'static str, &'static [&'static str], SchemaFn, VersionFn); 3] {
+/// The codecs: aggregate, type names, schema function, current version.
+fn codecs() -> [(&'static str, &'static [&'static str], SchemaFn, VersionFn); 4] {
     [
         (
             "offer",
@@ -55,6 +55,12 @@ fn codecs() -> [(&'static str, &'static [&'static str], SchemaFn, VersionFn); 3]
             crate::status_list::stream::schema,
             |_| 1,
         ),
+        (
+            "issuer",
+            &crate::issuer::EVENT_TYPES,
+            crate::issuer::codec::schema,
+            crate::issuer::current_version,
+        ),
     ]
 }
 
@@ -71,7 +77,8 @@ pub fn stored_versions() -> Vec<(&'static str, &'static str, u32)> {
 }
 
 /// Every stored event type at every version this code decodes that has a schema (a test
-/// requires all of them to): the Offer's, the AuthorizationSession's and the status lists'.
+/// requires all of them to): the Offer's, the AuthorizationSession's, the status lists' and
+/// the Issuer's.
 pub fn event_schemas() -> Vec<EventSchema> {
     let mut schemas = Vec::new();
     for (aggregate, _, schema, _) in codecs() {

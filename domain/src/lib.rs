@@ -7,9 +7,12 @@
 //! - [`offer`]: the Offer aggregate — commands, events, state, `decide` and `apply`.
 //! - [`authorization`]: the AuthorizationSession aggregate of the authorization-code flow
 //!   (PAR, PKCE, login hand-off, code exchange).
-//! - [`aggregate`]: what both aggregates share (the `EventSourced` and `StoredEvent` traits).
+//! - [`issuer`]: the Issuer aggregate — an issuer managed at runtime: display, signing
+//!   keys, versions of its credential configurations.
+//! - [`aggregate`]: what every aggregate shares (the `EventSourced` and `StoredEvent` traits).
 //! - [`credential_config`]: the credential configurations an issuer offers and the validation
-//!   of an offer's claims against them.
+//!   of an offer's claims against them; [`configuration_table`]: the configurations as
+//!   written (TOML table or JSON) and their field-precise validation.
 //! - [`mdoc_config`]: ISO mdoc (`mso_mdoc`) configurations: data elements by namespace,
 //!   their CBOR value types, claim validation and metadata.
 //! - [`digest`]: 32-byte digests used for every stored code hash, compared in constant time.
@@ -23,9 +26,11 @@ pub mod aggregate;
 pub mod authorization;
 pub mod canonical;
 pub mod catalog;
+pub mod configuration_table;
 pub mod credential_config;
 pub mod digest;
 pub mod event_schema;
+pub mod issuer;
 pub mod mdoc_config;
 pub mod offer;
 pub mod schema;

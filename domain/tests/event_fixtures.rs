@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use issuance_domain::authorization::AuthorizationEvent;
 use issuance_domain::event_schema::{event_schemas, stored_versions, EventSchema};
+use issuance_domain::issuer::IssuerEvent;
 use issuance_domain::offer::OfferEvent;
 use issuance_domain::status_list::stream::StatusListEvent;
 use issuance_domain::{DecodeError, StoredEvent};
@@ -38,6 +39,7 @@ fn decode(
         "status_list" => {
             StoredEvent::payload(&StatusListEvent::decode(event_type, version, payload)?)
         }
+        "issuer" => IssuerEvent::decode(event_type, version, payload)?.payload(),
         other => panic!("unknown aggregate {other}"),
     })
 }
@@ -98,6 +100,7 @@ fn every_stored_version_has_a_fixture_that_decodes_and_matches_its_schema() {
         let current = match schema.aggregate {
             "offer" => issuance_domain::offer::current_version(schema.event_type),
             "authorization" => issuance_domain::authorization::current_version(schema.event_type),
+            "issuer" => issuance_domain::issuer::current_version(schema.event_type),
             _ => 1,
         };
         if schema.version == current {
@@ -124,7 +127,7 @@ fn every_fixture_names_a_stored_type_and_version() {
         .iter()
         .map(|s| fixture_path("events", s))
         .collect();
-    for aggregate in ["offer", "authorization", "status_list"] {
+    for aggregate in ["offer", "authorization", "status_list", "issuer"] {
         let dir = fixtures().join("events").join(aggregate);
         for entry in std::fs::read_dir(&dir).unwrap() {
             let path = entry.unwrap().path();

@@ -5,12 +5,12 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::authorization::AuthorizationSettings;
-use super::configuration_table::ConfigurationTableToml;
 use super::integration::{AmqpSettings, CallbackPolicy, SchedulerSettings};
 use super::limits::Limits;
 pub use super::policies::*;
 use super::shutdown::ShutdownSettings;
 use super::status_lists::StatusListSettings;
+use issuance_domain::configuration_table::ConfigurationTable;
 
 /// The example configuration used when `ISSUANCE_CONFIG` is not set.
 /// It is `config/issuer.example.toml` followed by the ISO mdoc examples of
@@ -83,7 +83,7 @@ pub struct Settings {
     /// Management API keys.
     pub api_keys: Vec<ApiKeyConfig>,
     /// Credential configurations.
-    pub credential_configurations: Vec<ConfigurationTableToml>,
+    pub credential_configurations: Vec<ConfigurationTable>,
 }
 
 impl Default for Settings {

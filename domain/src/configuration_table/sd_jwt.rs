@@ -1,20 +1,20 @@
-//! Credential configurations as written in the TOML file, and their conversion into the
-//! domain's [`CredentialConfiguration`]s with field-precise validation.
+//! SD-JWT VC (`dc+sd-jwt`) configuration tables as written (TOML file, management API), and
+//! their conversion into [`CredentialConfiguration`]s with field-precise validation.
 
-use issuance_credential::sd_jwt::RESERVED_CLAIMS;
 use std::collections::BTreeSet;
 
-use issuance_domain::credential_config::{
-    ClaimDefinition, ClaimDisplay, ClaimPath, ClaimValueType, CredentialConfiguration, Display,
-    ExternalTypeMetadata, PathElement, FORMAT_DC_SD_JWT,
-};
-use issuance_domain::mdoc_config::FORMAT_MSO_MDOC;
 use serde::{Deserialize, Serialize};
 
-/// One `[[credential_configurations]]` table.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+use crate::credential_config::{
+    ClaimDefinition, ClaimDisplay, ClaimPath, ClaimValueType, CredentialConfiguration, Display,
+    ExternalTypeMetadata, PathElement, FORMAT_DC_SD_JWT, RESERVED_CLAIMS,
+};
+use crate::mdoc_config::FORMAT_MSO_MDOC;
+
+/// One SD-JWT VC `[[credential_configurations]]` table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CredentialConfigurationToml {
+pub struct SdJwtTable {
     /// Configuration id (`credential_configuration_id`).
     pub id: String,
     /// Must be `dc+sd-jwt`.
@@ -23,30 +23,30 @@ pub struct CredentialConfigurationToml {
     /// The SD-JWT VC type (a collision-resistant URI).
     pub vct: String,
     /// OAuth scope; defaults to the id.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
     /// Localised display.
     #[serde(default)]
     pub display: Vec<Display>,
     /// Claim definitions.
     #[serde(default)]
-    pub claims: Vec<ClaimToml>,
+    pub claims: Vec<SdJwtClaimTable>,
     /// Validity of issued credentials in days.
     #[serde(default = "default_validity_days")]
     pub validity_days: u32,
     /// Where the `vct`'s type metadata is published by someone else; then the issuer
     /// serves none for this configuration.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub type_metadata_uri: Option<String>,
     /// W3C SRI string (`sha256-<base64>`) of that document, issued as `vct#integrity`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub type_metadata_integrity: Option<String>,
 }
 
-/// One `[[credential_configurations.claims]]` table.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// One `[[credential_configurations.claims]]` table of an SD-JWT VC configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ClaimToml {
+pub struct SdJwtClaimTable {
     /// Dotted path: `given_name`, `address.locality`, `nationalities[]` (every element),
     /// `degrees[0]` (one index).
     pub path: String,
@@ -57,18 +57,18 @@ pub struct ClaimToml {
     #[serde(default = "default_true")]
     pub selectively_disclosable: bool,
     /// Required JSON type.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value_type: Option<ClaimValueType>,
     /// Localised display names.
     #[serde(default)]
     pub display: Vec<ClaimDisplay>,
 }
 
-fn default_format() -> String {
+pub(super) fn default_format() -> String {
     FORMAT_DC_SD_JWT.to_string()
 }
 
-fn default_validity_days() -> u32 {
+pub(super) fn default_validity_days() -> u32 {
     365
 }
 
@@ -113,39 +113,9 @@ pub fn parse_claim_path(text: &str) -> Result<ClaimPath, String> {
     Ok(ClaimPath(elements))
 }
 
-pub(super) fn is_identifier(text: &str) -> bool {
-    !text.is_empty()
-        && text.len() <= 128
-        && text
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':'))
-}
-
-/// The id is a valid identifier and the scope a valid scope token, each used once.
-pub(super) fn check_id_and_scope(
-    id: &str,
-    scope: &str,
-    (ids, scopes): (&mut BTreeSet<String>, &mut BTreeSet<String>),
-    bad: &mut impl FnMut(&str, String),
-) {
-    if !is_identifier(id) {
-        bad(
-            "id",
-            format!("`{id}` must be 1-128 characters of A-Z a-z 0-9 _ - . :"),
-        );
-    } else if !ids.insert(id.to_string()) {
-        bad("id", format!("`{id}` is configured twice"));
-    }
-    if !is_identifier(scope) {
-        bad("scope", format!("`{scope}` is not a valid scope token"));
-    } else if !scopes.insert(scope.to_string()) {
-        bad("scope", format!("`{scope}` is used by two configurations"));
-    }
-}
-
 /// One SD-JWT VC table as a configuration; problems go to `bad` by field.
-pub(super) fn sd_jwt_configuration(
-    table: &CredentialConfigurationToml,
+pub fn sd_jwt_configuration(
+    table: &SdJwtTable,
     bad: &mut impl FnMut(&str, String),
 ) -> CredentialConfiguration {
     if table.format != FORMAT_DC_SD_JWT {
@@ -212,8 +182,8 @@ pub(super) fn sd_jwt_configuration(
 
 /// `type_metadata_uri` (an absolute http(s) URL) and `type_metadata_integrity` (a W3C SRI
 /// string, only with a URI).
-fn external_type_metadata(
-    table: &CredentialConfigurationToml,
+pub(super) fn external_type_metadata(
+    table: &SdJwtTable,
     bad: &mut impl FnMut(&str, String),
 ) -> Option<ExternalTypeMetadata> {
     if let Some(integrity) = &table.type_metadata_integrity {
@@ -244,7 +214,7 @@ fn external_type_metadata(
 }
 
 /// A W3C Subresource Integrity metadata string with one SHA-2 digest.
-fn is_sri(text: &str) -> bool {
+pub(super) fn is_sri(text: &str) -> bool {
     use base64::Engine as _;
     let Some((alg, digest)) = text.split_once('-') else {
         return false;
@@ -258,111 +228,4 @@ fn is_sri(text: &str) -> bool {
     base64::engine::general_purpose::STANDARD
         .decode(digest)
         .is_ok_and(|bytes| bytes.len() == length)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_paths() {
-        let path = parse_claim_path("address.locality").unwrap();
-        assert_eq!(
-            path.0,
-            vec![
-                PathElement::Key("address".into()),
-                PathElement::Key("locality".into())
-            ]
-        );
-        let path = parse_claim_path("nationalities[]").unwrap();
-        assert_eq!(
-            path.0,
-            vec![
-                PathElement::Key("nationalities".into()),
-                PathElement::AllElements
-            ]
-        );
-        let path = parse_claim_path("degrees[0].name").unwrap();
-        assert_eq!(
-            path.0,
-            vec![
-                PathElement::Key("degrees".into()),
-                PathElement::Index(0),
-                PathElement::Key("name".into())
-            ]
-        );
-    }
-
-    #[test]
-    fn sri_strings_name_a_sha2_digest_of_its_length() {
-        assert!(is_sri(
-            "sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
-        ));
-        for bad in [
-            "",
-            "sha256",
-            "sha256-",
-            "md5-1B2M2Y8AsgTpgAmY7PhCfg==",
-            "sha384-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",
-            "sha256-47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU",
-        ] {
-            assert!(!is_sri(bad), "{bad}");
-        }
-    }
-
-    #[test]
-    fn external_type_metadata_is_checked_by_field() {
-        let table = |uri: Option<&str>, integrity: Option<&str>| CredentialConfigurationToml {
-            id: "Identity".into(),
-            format: default_format(),
-            vct: "https://types.example/identity".into(),
-            scope: None,
-            display: Vec::new(),
-            claims: Vec::new(),
-            validity_days: 1,
-            type_metadata_uri: uri.map(Into::into),
-            type_metadata_integrity: integrity.map(Into::into),
-        };
-        let problems = |table: &CredentialConfigurationToml| {
-            let mut fields = Vec::new();
-            let configuration =
-                sd_jwt_configuration(table, &mut |field: &str, _| fields.push(field.to_string()));
-            (configuration.type_metadata, fields)
-        };
-        let digest = "sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=";
-        let (external, fields) =
-            problems(&table(Some("https://types.example/identity"), Some(digest)));
-        assert!(fields.is_empty(), "{fields:?}");
-        assert_eq!(
-            external,
-            Some(ExternalTypeMetadata {
-                uri: "https://types.example/identity".into(),
-                integrity: Some(digest.into()),
-            })
-        );
-        assert_eq!(problems(&table(None, None)), (None, vec![]));
-        assert_eq!(
-            problems(&table(None, Some(digest))).1,
-            ["type_metadata_integrity"]
-        );
-        assert_eq!(
-            problems(&table(Some("types.example/identity"), None)).1,
-            ["type_metadata_uri"]
-        );
-        assert_eq!(
-            problems(&table(
-                Some("https://types.example/identity"),
-                Some("sha256-x")
-            ))
-            .1,
-            ["type_metadata_integrity"]
-        );
-    }
-
-    #[test]
-    fn rejects_bad_paths() {
-        for bad in ["", "a..b", "a[", "a[x]", "a[0]b", ".a"] {
-            assert!(parse_claim_path(bad).is_err(), "{bad}");
-        }
-    }
 }
