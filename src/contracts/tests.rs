@@ -61,7 +61,7 @@ fn every_schema_is_a_valid_draft_2020_12_schema_with_a_unique_name() {
         }
     }
     let kinds = |kind| schemas().iter().filter(|s| s.kind == kind).count();
-    assert_eq!(kinds(SchemaKind::Event), 25);
+    assert_eq!(kinds(SchemaKind::Event), 35);
     assert_eq!(kinds(SchemaKind::Amqp), EVENT_TYPES.len());
     assert_eq!(kinds(SchemaKind::Callback), 1);
 }
