@@ -141,11 +141,9 @@ impl Creator<'_> {
         let created = self.offer_created(offer_id, offer, &data_key, fingerprint)?;
         let expires_in = Duration::seconds(offer.expires_in);
         let command = |_: &_, now| {
-            let mut created = created.clone();
-            created.expires_at = now + expires_in;
             OfferCommand::Create(CreateOffer {
                 now,
-                offer: created,
+                offer: created(now + expires_in),
             })
         };
         let executed = if idempotent {
@@ -176,7 +174,7 @@ impl Creator<'_> {
         offer: &ValidOffer,
         data_key: &DataKey,
         fingerprint: Digest,
-    ) -> Result<OfferCreated, SealError> {
+    ) -> Result<impl Fn(DateTime<Utc>) -> OfferCreated, SealError> {
         let secret = self.server_secret;
         let grant = if offer.authorization_code {
             OfferGrant::AuthorizationCode {
@@ -207,18 +205,22 @@ impl Creator<'_> {
             .as_ref()
             .map(|c| sealing::seal_value(data_key, offer_id, purpose::CORRELATION, c))
             .transpose()?;
-        Ok(OfferCreated {
+        let sealed_claims = sealing::seal(data_key, offer_id, &offer.claims)?;
+        let (ids, single_use) = (offer.configuration_ids.clone(), offer.single_use);
+        let callback_url = offer.callback_url.clone();
+        let tx_code_max_attempts = self.tx_code_max_attempts;
+        // Sealed once; the deadline follows from the time of the decision (every retry's).
+        Ok(move |expires_at| OfferCreated {
             offer_id,
-            credential_configuration_ids: offer.configuration_ids.clone(),
-            grant,
-            single_use: offer.single_use,
-            sealed_subject,
-            callback_url: offer.callback_url.clone(),
-            sealed_correlation,
-            // Set from the decision time by the command closure.
-            expires_at: DateTime::<Utc>::MIN_UTC,
-            tx_code_max_attempts: self.tx_code_max_attempts,
-            sealed_claims: sealing::seal(data_key, offer_id, &offer.claims)?,
+            credential_configuration_ids: ids.clone(),
+            grant: grant.clone(),
+            single_use,
+            sealed_subject: sealed_subject.clone(),
+            callback_url: callback_url.clone(),
+            sealed_correlation: sealed_correlation.clone(),
+            expires_at,
+            tx_code_max_attempts,
+            sealed_claims: sealed_claims.clone(),
             request_fingerprint: fingerprint,
             legacy_subject: None,
             legacy_correlation: None,
