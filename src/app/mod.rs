@@ -3,6 +3,7 @@
 //! minting credentials ([`credentials`]).
 
 pub mod credentials;
+pub mod issuers;
 pub mod log_head;
 pub mod nonce_ledger;
 pub mod offers;

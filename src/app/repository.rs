@@ -1,6 +1,8 @@
 //! Loading and changing aggregates through the event store: load the stream, decide,
 //! append with optimistic concurrency, retry on conflict. Written once for every
-//! [`EventSourced`] aggregate (the Offer, the AuthorizationSession).
+//! [`EventSourced`] aggregate (the Offer, the AuthorizationSession, the status lists, the
+//! Issuer), generic over what addresses an instance ([`InstanceId`]: a UUID unless the
+//! aggregate names another id, like the Issuer's slug).
 
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -11,7 +13,7 @@ use issuance_eventlog::{EventMetadata, LogPosition, NewEvent, RecordedEvent};
 use tracing::Instrument;
 use uuid::Uuid;
 
-use crate::app::state_cache::StateCache;
+use crate::app::state_cache::{InstanceId, StateCache};
 use crate::clock::Clock;
 use crate::store::{EventStore, ExpectedVersion, KeyChange, NonceUse, SideEffects, StoreError};
 
@@ -31,8 +33,8 @@ impl Stripes {
         Stripes((0..STRIPES).map(|_| tokio::sync::Mutex::new(())).collect())
     }
 
-    fn of(&self, id: Uuid) -> &tokio::sync::Mutex<()> {
-        let index = (id.as_u128() % STRIPES as u128) as usize;
+    fn of(&self, id: &impl InstanceId) -> &tokio::sync::Mutex<()> {
+        let index = (id.spread() % STRIPES as u64) as usize;
         &self.0[index]
     }
 }
@@ -94,7 +96,7 @@ pub enum RepositoryError<E: std::error::Error + 'static> {
 
 /// The result of a command.
 #[derive(Debug, Clone)]
-pub struct Executed<A: EventSourced> {
+pub struct Executed<A: EventSourced<Id>, Id = Uuid> {
     /// The events appended (empty if the command changed nothing).
     pub events: Vec<A::Event>,
     /// The aggregate after them.
@@ -105,19 +107,19 @@ pub struct Executed<A: EventSourced> {
     pub decided_at: DateTime<Utc>,
 }
 
-/// Loads and changes the instances of aggregate `A`.
-pub struct Repository<A> {
+/// Loads and changes the instances of aggregate `A`, addressed by `Id`.
+pub struct Repository<A, Id = Uuid> {
     store: Arc<dyn EventStore>,
     clock: Arc<dyn Clock>,
     stripes: Arc<Stripes>,
-    cache: Arc<StateCache<A>>,
+    cache: Arc<StateCache<A, Id>>,
     aggregate: PhantomData<fn() -> A>,
 }
 
 /// States cached per aggregate type (a few KB each).
 const CACHED_STATES: usize = 8192;
 
-impl<A> Clone for Repository<A> {
+impl<A, Id> Clone for Repository<A, Id> {
     fn clone(&self) -> Self {
         Repository {
             store: self.store.clone(),
@@ -129,7 +131,7 @@ impl<A> Clone for Repository<A> {
     }
 }
 
-impl<A: EventSourced> Repository<A> {
+impl<Id: InstanceId, A: EventSourced<Id>> Repository<A, Id> {
     /// A repository over `store`.
     pub fn new(store: Arc<dyn EventStore>, clock: Arc<dyn Clock>) -> Self {
         Repository {
@@ -145,7 +147,7 @@ impl<A: EventSourced> Repository<A> {
     ///
     /// From the cache when the store has no other writer; otherwise the cached state is
     /// brought up to date with the events after its version (usually none).
-    pub async fn load(&self, id: Uuid) -> Result<A, RepositoryError<A::Error>> {
+    pub async fn load(&self, id: Id) -> Result<A, RepositoryError<A::Error>> {
         // Without the instance's lock an append may land between reading the stream and
         // caching it; an entry evicted meanwhile would then come back outdated. With the
         // embedded store (no catch-up on cache hits) only locked loads may fill the cache.
@@ -159,10 +161,10 @@ impl<A: EventSourced> Repository<A> {
     /// state. With `|_| true`, any cached state serves (for facts that never change).
     pub async fn load_accepting(
         &self,
-        id: Uuid,
+        id: Id,
         accept: impl FnOnce(&A) -> bool,
     ) -> Result<A, RepositoryError<A::Error>> {
-        match self.cache.get(id) {
+        match self.cache.get(&id) {
             Some(state) if self.store.single_writer() || accept(&state) => Ok(state),
             _ => self.load(id).await,
         }
@@ -172,7 +174,7 @@ impl<A: EventSourced> Repository<A> {
     /// if the instance does not exist): its history, for reading, never for deciding.
     pub async fn history(
         &self,
-        id: Uuid,
+        id: Id,
     ) -> Result<Vec<(RecordedEvent, A::Event)>, RepositoryError<A::Error>> {
         let stream_id = A::stream_id(id);
         let recorded = self.store.read_stream(&stream_id).await?;
@@ -189,9 +191,9 @@ impl<A: EventSourced> Repository<A> {
             .collect()
     }
 
-    async fn load_with(&self, id: Uuid, may_cache: bool) -> Result<A, RepositoryError<A::Error>> {
-        let stream_id = A::stream_id(id);
-        let cached = self.cache.get(id);
+    async fn load_with(&self, id: Id, may_cache: bool) -> Result<A, RepositoryError<A::Error>> {
+        let stream_id = A::stream_id(id.clone());
+        let cached = self.cache.get(&id);
         if let Some(state) = &cached {
             if self.store.single_writer() {
                 return Ok(state.clone());
@@ -229,10 +231,10 @@ impl<A: EventSourced> Repository<A> {
     /// current time.
     pub async fn execute(
         &self,
-        id: Uuid,
+        id: Id,
         meta: &CommandMeta,
         command: impl FnMut(&A, DateTime<Utc>) -> A::Command,
-    ) -> Result<Executed<A>, RepositoryError<A::Error>> {
+    ) -> Result<Executed<A, Id>, RepositoryError<A::Error>> {
         self.execute_with(id, meta, SideEffects::default(), command)
             .await
     }
@@ -243,42 +245,28 @@ impl<A: EventSourced> Repository<A> {
     /// that changes nothing; a rejected command spends none.
     pub async fn execute_consuming(
         &self,
-        id: Uuid,
+        id: Id,
         meta: &CommandMeta,
         nonces: Vec<NonceUse>,
         command: impl FnMut(&A, DateTime<Utc>) -> A::Command,
-    ) -> Result<Executed<A>, RepositoryError<A::Error>> {
+    ) -> Result<Executed<A, Id>, RepositoryError<A::Error>> {
         self.execute_with(id, meta, SideEffects::consuming(nonces), command)
-            .await
-    }
-
-    /// [`Repository::execute`] whose append also makes `change` to the data key of `id`
-    /// ([`EventStore::append_with`]): both happen or neither. A command that changes
-    /// nothing changes no key.
-    pub async fn execute_changing_key(
-        &self,
-        id: Uuid,
-        meta: &CommandMeta,
-        change: KeyChange,
-        command: impl FnMut(&A, DateTime<Utc>) -> A::Command,
-    ) -> Result<Executed<A>, RepositoryError<A::Error>> {
-        self.execute_with(id, meta, SideEffects::changing_key(id, change), command)
             .await
     }
 
     async fn execute_with(
         &self,
-        id: Uuid,
+        id: Id,
         meta: &CommandMeta,
         effects: SideEffects,
         mut command: impl FnMut(&A, DateTime<Utc>) -> A::Command,
-    ) -> Result<Executed<A>, RepositoryError<A::Error>> {
-        let stream_id = A::stream_id(id);
+    ) -> Result<Executed<A, Id>, RepositoryError<A::Error>> {
+        let stream_id = A::stream_id(id.clone());
         // The caller's span (a request's) learns which offer it changed.
         if stream_id.starts_with(issuance_domain::offer::STREAM_PREFIX) {
-            tracing::Span::current().record("offer_id", tracing::field::display(id));
+            tracing::Span::current().record("offer_id", tracing::field::display(&id));
         }
-        let _serialised = self.stripes.of(id).lock().await;
+        let _serialised = self.stripes.of(&id).lock().await;
         // With other writers a cached state may be behind. Rather than reading the stream
         // tail first, the first attempt decides on the cached state and lets the append's
         // expected version prove it current; a decision on a state that is not proven (a
@@ -297,13 +285,13 @@ impl<A: EventSourced> Repository<A> {
                 // needs no read at all (its append expects no stream); anything else is
                 // rejected and decided again on the stored state.
                 optimistic = false;
-                match self.cache.get(id) {
+                match self.cache.get(&id) {
                     Some(state) => (state, !self.store.single_writer()),
                     None => (A::default(), true),
                 }
             } else {
                 // Under the instance's lock: what this load reads is current, so it may be cached.
-                (self.load_with(id, true).await?, false)
+                (self.load_with(id.clone(), true).await?, false)
             };
             let now = self.clock.now();
             let decided = state.decide(command(&state, now));
@@ -347,8 +335,9 @@ impl<A: EventSourced> Repository<A> {
                     }
                     // Under the instance's lock: no other command of this process can
                     // interleave between the append and this update.
-                    self.cache
-                        .put_newer(id, state.clone(), |old, new| new.version() > old.version());
+                    self.cache.put_newer(id.clone(), state.clone(), |old, new| {
+                        new.version() > old.version()
+                    });
                     let position = (!events.is_empty()).then_some(outcome.last_position);
                     return Ok(Executed {
                         events,
@@ -359,12 +348,29 @@ impl<A: EventSourced> Repository<A> {
                 }
                 Err(StoreError::Conflict { .. }) => {
                     // Another writer moved the stream on: never trust the cached state again.
-                    self.cache.forget(id);
+                    self.cache.forget(&id);
                     continue;
                 }
                 Err(e) => return Err(e.into()),
             }
         }
         Err(RepositoryError::Contention(stream_id))
+    }
+}
+
+/// Offers are UUID-addressed: their data keys are keyed by the offer id.
+impl<A: EventSourced> Repository<A> {
+    /// [`Repository::execute`] whose append also makes `change` to the data key of `id`
+    /// ([`EventStore::append_with`]): both happen or neither. A command that changes
+    /// nothing changes no key.
+    pub async fn execute_changing_key(
+        &self,
+        id: Uuid,
+        meta: &CommandMeta,
+        change: KeyChange,
+        command: impl FnMut(&A, DateTime<Utc>) -> A::Command,
+    ) -> Result<Executed<A>, RepositoryError<A::Error>> {
+        self.execute_with(id, meta, SideEffects::changing_key(id, change), command)
+            .await
     }
 }

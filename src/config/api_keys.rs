@@ -17,6 +17,12 @@ pub enum Scope {
     /// Revoke, suspend and reinstate issued credentials.
     #[serde(rename = "credentials:write")]
     CredentialsWrite,
+    /// Read issuers and their credential configurations.
+    #[serde(rename = "issuers:read")]
+    IssuersRead,
+    /// Create, change and retire issuers and their credential configurations.
+    #[serde(rename = "issuers:write")]
+    IssuersWrite,
     /// Everything, including dead letters and erasure.
     #[serde(rename = "admin")]
     Admin,
@@ -24,11 +30,13 @@ pub enum Scope {
 
 impl Scope {
     /// Every scope name.
-    pub const NAMES: [&'static str; 5] = [
+    pub const NAMES: [&'static str; 7] = [
         "offers:write",
         "offers:read",
         "audit:read",
         "credentials:write",
+        "issuers:read",
+        "issuers:write",
         "admin",
     ];
 
@@ -39,6 +47,8 @@ impl Scope {
             Scope::OffersRead => "offers:read",
             Scope::AuditRead => "audit:read",
             Scope::CredentialsWrite => "credentials:write",
+            Scope::IssuersRead => "issuers:read",
+            Scope::IssuersWrite => "issuers:write",
             Scope::Admin => "admin",
         }
     }
@@ -50,6 +60,8 @@ impl Scope {
             Scope::OffersRead,
             Scope::AuditRead,
             Scope::CredentialsWrite,
+            Scope::IssuersRead,
+            Scope::IssuersWrite,
             Scope::Admin,
         ]
         .into_iter()

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use issuance_credential::IssuerKeys;
 use issuance_domain::catalog::CredentialCatalog;
 
+use crate::app::issuers::Issuers;
 use crate::app::log_head::{LogHead, READ_YOUR_WRITE_TIMEOUT};
 use crate::app::nonce_ledger::NonceLedger;
 use crate::app::offers::queries::OfferQueries;
@@ -99,6 +100,8 @@ pub struct ManagementApi {
     pub audit: AuditTrail,
     /// Dead letters and the integration side's progress.
     pub integration: Integration,
+    /// Issuers and their credential configurations.
+    pub issuers: Issuers,
 }
 
 impl std::ops::Deref for ManagementApi {

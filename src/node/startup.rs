@@ -155,6 +155,8 @@ impl Application {
         ));
         let log = LogHead::new(opened.events.clone());
         let data_keys = DataKeys::new(opened.secrets.clone());
+        let (issuers, issuer_index) =
+            crate::app::issuers::start(opened.events.clone(), clock.clone(), log.clone());
         let catalog = Arc::new(config.catalog);
         let common = Common {
             settings: settings.clone(),
@@ -192,6 +194,7 @@ impl Application {
                 clock.clone(),
             ),
             integration: integration.clone(),
+            issuers,
         });
         let readiness = web::Data::new(Readiness {
             log: log.clone(),
@@ -271,6 +274,7 @@ impl Application {
             std::time::Duration::from_millis(50),
             shutdown_rx.clone(),
         )));
+        tasks.push(tokio::spawn(issuer_index.run(shutdown_rx.clone())));
         tasks.push(tokio::spawn(
             status_lists.tokens.clone().run(shutdown_rx.clone()),
         ));

@@ -39,6 +39,8 @@ mod integration_expiry;
 mod leases;
 mod malformed_corpus;
 mod management_auth;
+mod management_issuer_configurations;
+mod management_issuers;
 mod management_offers;
 mod management_validation;
 mod mdoc_issuance;

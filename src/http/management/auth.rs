@@ -191,4 +191,24 @@ mod tests {
         };
         assert!(reader.require(Scope::OffersWrite).is_err());
     }
+
+    #[test]
+    fn issuer_scopes_are_named_and_implied_by_admin() {
+        for scope in [Scope::IssuersRead, Scope::IssuersWrite] {
+            assert_eq!(Scope::parse(scope.name()), Some(scope));
+            assert!(Scope::NAMES.contains(&scope.name()));
+            let admin = Caller {
+                name: "a".into(),
+                scopes: vec![Scope::Admin],
+            };
+            assert!(admin.require(scope).is_ok());
+        }
+        let writer = Caller {
+            name: "w".into(),
+            scopes: vec![Scope::IssuersWrite],
+        };
+        assert!(writer.require(Scope::IssuersWrite).is_ok());
+        assert!(writer.require(Scope::IssuersRead).is_err());
+        assert!(writer.require(Scope::OffersWrite).is_err());
+    }
 }

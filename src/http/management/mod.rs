@@ -1,5 +1,6 @@
 //! The management API (default `127.0.0.1:8081`): offers, their histories and QR codes,
-//! issued credentials and their status (revoke, suspend, reinstate),
+//! issued credentials and their status (revoke, suspend, reinstate), issuers and their
+//! credential configurations managed at runtime,
 //! the audit view, credential configurations, the login hand-off of the authorization-code
 //! flow. Bearer API keys with scopes; errors as
 //! `{"error", "error_description", "details"}`.
@@ -13,6 +14,7 @@ mod configurations;
 mod credentials;
 mod dead_letters;
 pub mod error;
+mod issuers;
 mod offers;
 
 use actix_web::web;
@@ -24,6 +26,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     audit::configure(cfg);
     dead_letters::configure(cfg);
     credentials::configure(cfg);
+    issuers::configure(cfg);
     cfg.route(
         "/credential-configurations",
         web::get().to(configurations::list),

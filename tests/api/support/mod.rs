@@ -38,6 +38,8 @@ pub const READER_KEY: &str = "test-reader-key";
 pub const WRITER_KEY: &str = "test-writer-key";
 /// A key with `audit:read` only.
 pub const AUDITOR_KEY: &str = "test-auditor-key";
+/// A key with `issuers:read` only.
+pub const ISSUER_READER_KEY: &str = "test-issuer-reader-key";
 
 fn sha256_hex(text: &str) -> String {
     use sha2::Digest;
@@ -179,6 +181,7 @@ pub async fn spawn_app_with(options: TestOptions) -> TestApp {
                 {"name": "reader", "sha256": sha256_hex(READER_KEY), "scopes": ["offers:read"]},
                 {"name": "writer", "sha256": sha256_hex(WRITER_KEY), "scopes": ["offers:write"]},
                 {"name": "auditor", "sha256": sha256_hex(AUDITOR_KEY), "scopes": ["audit:read"]},
+                {"name": "issuer-reader", "sha256": sha256_hex(ISSUER_READER_KEY), "scopes": ["issuers:read"]},
             ]),
         ),
     ];

@@ -1,0 +1,193 @@
+//! [`Issuers`]: create, read, change and retire issuers and their credential
+//! configurations. Each change is one command decided by the Issuer aggregate (every rule
+//! and refusal is there); this layer addresses the stream, records who asked, and reads.
+
+use std::sync::Arc;
+
+use issuance_domain::issuer::{
+    ChangeDisplay, CreateIssuer, Issuer, IssuerAction, IssuerCommand, IssuerDisplay, IssuerError,
+    IssuerEvent, IssuerId, PublishConfiguration, PublishedConfiguration, RetireConfiguration,
+};
+use serde_json::Value;
+
+use super::index::IssuerIndex;
+use super::{IssuerCommandError, IssuerRepository};
+use crate::app::log_head::LogHead;
+use crate::app::repository::{CommandMeta, RepositoryError};
+use crate::projector::ProjectionProgress;
+
+/// What a `PUT` of a configuration did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PublicationOutcome {
+    /// Version 1 of a new configuration.
+    Created,
+    /// A new version of an existing configuration.
+    NewVersion,
+    /// The configuration equals its current version: nothing was written.
+    Unchanged,
+}
+
+/// The result of publishing a configuration: what happened and the version now current.
+#[derive(Debug, Clone)]
+pub struct Publication {
+    /// What happened.
+    pub outcome: PublicationOutcome,
+    /// The current version (the new one, or the unchanged one).
+    pub current: PublishedConfiguration,
+}
+
+/// The issuer use cases, on the repository and the index of issuer ids.
+#[derive(Clone)]
+pub struct Issuers {
+    repository: IssuerRepository,
+    index: Arc<IssuerIndex>,
+    progress: ProjectionProgress,
+    log: LogHead,
+}
+
+impl Issuers {
+    /// The use cases over `repository`; lists read `index`, whose progress is `progress`.
+    pub fn new(
+        repository: IssuerRepository,
+        index: Arc<IssuerIndex>,
+        progress: ProjectionProgress,
+        log: LogHead,
+    ) -> Self {
+        Issuers {
+            repository,
+            index,
+            progress,
+            log,
+        }
+    }
+
+    /// Creates an issuer (`AlreadyExists` if the id was ever used, `InvalidId`,
+    /// `InvalidDisplay`).
+    pub async fn create(
+        &self,
+        meta: &CommandMeta,
+        id: &str,
+        display: Vec<IssuerDisplay>,
+    ) -> Result<Issuer, IssuerCommandError> {
+        let issuer_id = IssuerId::parse(id).map_err(RepositoryError::Rejected)?;
+        let create = CreateIssuer {
+            issuer_id: id.to_string(),
+            display,
+        };
+        self.change(issuer_id, meta, IssuerAction::Create(create))
+            .await
+    }
+
+    /// The issuer with this id (`NotFound` for an unknown or malformed id).
+    pub async fn get(&self, id: &str) -> Result<Issuer, IssuerCommandError> {
+        let issuer_id = known_syntax(id)?;
+        let issuer = self.repository.load(issuer_id).await?;
+        if issuer.exists() {
+            Ok(issuer)
+        } else {
+            Err(RepositoryError::Rejected(IssuerError::NotFound))
+        }
+    }
+
+    /// Every issuer, retired ones included, by id; reflects every write that completed
+    /// before the call (on any node), or waits at most
+    /// [`READ_YOUR_WRITE_TIMEOUT`](crate::app::log_head::READ_YOUR_WRITE_TIMEOUT).
+    pub async fn list(&self) -> Result<Vec<Issuer>, IssuerCommandError> {
+        self.log.await_written(&self.progress).await?;
+        let mut issuers = Vec::new();
+        for id in self.index.ids() {
+            let issuer = self.repository.load(id).await?;
+            if issuer.exists() {
+                issuers.push(issuer);
+            }
+        }
+        Ok(issuers)
+    }
+
+    /// Replaces the display (no event when it is the same).
+    pub async fn change_display(
+        &self,
+        meta: &CommandMeta,
+        id: &str,
+        display: Vec<IssuerDisplay>,
+    ) -> Result<Issuer, IssuerCommandError> {
+        let action = IssuerAction::ChangeDisplay(ChangeDisplay { display });
+        self.change(known_syntax(id)?, meta, action).await
+    }
+
+    /// Retires the issuer (`Retired` if it already is).
+    pub async fn retire(&self, meta: &CommandMeta, id: &str) -> Result<Issuer, IssuerCommandError> {
+        self.change(known_syntax(id)?, meta, IssuerAction::Retire)
+            .await
+    }
+
+    /// Publishes `configuration` as the next version of `configuration_id` (nothing when
+    /// it equals the current version; `ConfigurationInvalid` with every problem by field).
+    pub async fn publish_configuration(
+        &self,
+        meta: &CommandMeta,
+        id: &str,
+        configuration_id: &str,
+        configuration: Value,
+    ) -> Result<Publication, IssuerCommandError> {
+        let action = IssuerAction::PublishConfiguration(PublishConfiguration {
+            configuration_id: configuration_id.to_string(),
+            configuration,
+        });
+        let executed = self
+            .repository
+            .execute(known_syntax(id)?, meta, |_, now| {
+                IssuerCommand::new(meta.actor.clone(), now, action.clone())
+            })
+            .await?;
+        let outcome = match executed.events.first() {
+            None => PublicationOutcome::Unchanged,
+            Some(IssuerEvent::ConfigurationPublished(e)) if e.version == 1 => {
+                PublicationOutcome::Created
+            }
+            Some(_) => PublicationOutcome::NewVersion,
+        };
+        let current = executed
+            .state
+            .current_configuration(configuration_id)
+            .cloned()
+            .ok_or_else(|| RepositoryError::Corrupt {
+                stream_id: configuration_id.to_string(),
+                detail: "a published configuration has no current version".into(),
+            })?;
+        Ok(Publication { outcome, current })
+    }
+
+    /// Retires a configuration (`UnknownConfiguration`, `ConfigurationRetired`).
+    pub async fn retire_configuration(
+        &self,
+        meta: &CommandMeta,
+        id: &str,
+        configuration_id: &str,
+    ) -> Result<Issuer, IssuerCommandError> {
+        let action = IssuerAction::RetireConfiguration(RetireConfiguration {
+            configuration_id: configuration_id.to_string(),
+        });
+        self.change(known_syntax(id)?, meta, action).await
+    }
+
+    async fn change(
+        &self,
+        issuer_id: IssuerId,
+        meta: &CommandMeta,
+        action: IssuerAction,
+    ) -> Result<Issuer, IssuerCommandError> {
+        let executed = self
+            .repository
+            .execute(issuer_id, meta, |_, now| {
+                IssuerCommand::new(meta.actor.clone(), now, action.clone())
+            })
+            .await?;
+        Ok(executed.state)
+    }
+}
+
+/// A path id that breaks the slug syntax names no issuer.
+fn known_syntax(id: &str) -> Result<IssuerId, IssuerCommandError> {
+    IssuerId::parse(id).map_err(|_| RepositoryError::Rejected(IssuerError::NotFound))
+}

@@ -1,0 +1,98 @@
+//! `POST /issuers`, `GET /issuers`, `GET`/`PATCH`/`DELETE /issuers/{id}`.
+
+use actix_web::{web, HttpResponse};
+use issuance_domain::issuer::IssuerDisplay;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::view;
+use crate::http::management::auth::{Caller, Scope};
+use crate::http::management::command_meta::command_meta;
+use crate::http::management::error::ApiError;
+use crate::http::request_context::RequestContext;
+use crate::http::state::ManagementApi;
+
+/// `POST /issuers`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewIssuer {
+    /// The slug (`a-z 0-9 -`, at most 64).
+    id: String,
+    /// Its display, one entry per locale.
+    #[serde(default)]
+    display: Vec<IssuerDisplay>,
+}
+
+/// `PATCH /issuers/{id}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IssuerChange {
+    /// The new display.
+    display: Vec<IssuerDisplay>,
+}
+
+/// Creates an issuer: 201 with it; 409 `issuer_exists`; 400 for an invalid id or display.
+pub async fn create(
+    state: web::Data<ManagementApi>,
+    caller: Caller,
+    context: RequestContext,
+    body: web::Json<NewIssuer>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::IssuersWrite)?;
+    let NewIssuer { id, display } = body.into_inner();
+    let meta = command_meta(&state, &caller, context);
+    let issuer = state.issuers.create(&meta, &id, display).await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/issuers/{id}")))
+        .json(view::issuer(&issuer)))
+}
+
+/// Every issuer, retired ones included.
+pub async fn list(
+    state: web::Data<ManagementApi>,
+    caller: Caller,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::IssuersRead)?;
+    let issuers = state.issuers.list().await?;
+    let items: Vec<_> = issuers.iter().map(view::issuer).collect();
+    Ok(HttpResponse::Ok().json(json!({"items": items})))
+}
+
+/// One issuer; 404 if unknown.
+pub async fn get(
+    state: web::Data<ManagementApi>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::IssuersRead)?;
+    let issuer = state.issuers.get(&path).await?;
+    Ok(HttpResponse::Ok().json(view::issuer(&issuer)))
+}
+
+/// Replaces the display: 200 with the issuer; 404, 409 `issuer_retired`, 400.
+pub async fn change(
+    state: web::Data<ManagementApi>,
+    caller: Caller,
+    context: RequestContext,
+    path: web::Path<String>,
+    body: web::Json<IssuerChange>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::IssuersWrite)?;
+    let meta = command_meta(&state, &caller, context);
+    let display = body.into_inner().display;
+    let issuer = state.issuers.change_display(&meta, &path, display).await?;
+    Ok(HttpResponse::Ok().json(view::issuer(&issuer)))
+}
+
+/// Retires the issuer (nothing is deleted): 204; 404; 409 `issuer_retired`.
+pub async fn retire(
+    state: web::Data<ManagementApi>,
+    caller: Caller,
+    context: RequestContext,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::IssuersWrite)?;
+    let meta = command_meta(&state, &caller, context);
+    state.issuers.retire(&meta, &path).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,36 @@
+//! `/issuers` routes (issue 19): issuers and their credential configurations, managed at
+//! runtime as events of the Issuer aggregate. `issuers:read` reads, `issuers:write`
+//! changes (`admin` implies both). Handlers extract, call [`crate::app::issuers::Issuers`]
+//! and map its typed refusals ([`refusal`]).
+
+mod configurations;
+mod issuer;
+mod refusal;
+mod view;
+
+use actix_web::web;
+
+/// Registers the issuer routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/issuers", web::post().to(issuer::create))
+        .route("/issuers", web::get().to(issuer::list))
+        .route("/issuers/{issuer_id}", web::get().to(issuer::get))
+        .route("/issuers/{issuer_id}", web::patch().to(issuer::change))
+        .route("/issuers/{issuer_id}", web::delete().to(issuer::retire))
+        .route(
+            "/issuers/{issuer_id}/credential-configurations",
+            web::get().to(configurations::list),
+        )
+        .route(
+            "/issuers/{issuer_id}/credential-configurations/{configuration_id}",
+            web::put().to(configurations::put),
+        )
+        .route(
+            "/issuers/{issuer_id}/credential-configurations/{configuration_id}",
+            web::get().to(configurations::get),
+        )
+        .route(
+            "/issuers/{issuer_id}/credential-configurations/{configuration_id}",
+            web::delete().to(configurations::retire),
+        );
+}
