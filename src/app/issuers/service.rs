@@ -134,9 +134,10 @@ impl Issuers {
             configuration_id: configuration_id.to_string(),
             configuration,
         });
+        let issuer_id = known_syntax(id)?;
         let executed = self
             .repository
-            .execute(known_syntax(id)?, meta, |_, now| {
+            .execute(issuer_id.clone(), meta, |_, now| {
                 IssuerCommand::new(meta.actor.clone(), now, action.clone())
             })
             .await?;
@@ -152,8 +153,10 @@ impl Issuers {
             .current_configuration(configuration_id)
             .cloned()
             .ok_or_else(|| RepositoryError::Corrupt {
-                stream_id: configuration_id.to_string(),
-                detail: "a published configuration has no current version".into(),
+                stream_id: issuance_domain::issuer::stream_id(issuer_id),
+                detail: format!(
+                    "the published configuration `{configuration_id}` has no current version"
+                ),
             })?;
         Ok(Publication { outcome, current })
     }
