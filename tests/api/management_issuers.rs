@@ -266,3 +266,33 @@ backend_test! {
         assert_eq!(status, 200);
     }
 }
+
+backend_test! {
+    async fn issuer_changes_are_audit_entries_with_their_actor_and_summary(backend) {
+        let app = spawn_app_on(backend).await;
+        create_issuer(&app, "acme").await;
+        let (status, _) = call(&app, Method::DELETE, "/issuers/acme", None).await;
+        assert_eq!(status, 204);
+
+        crate::audit_support::wait_for_projections(&app).await;
+        let entries = crate::audit_support::audit_entries(&app, "", 100).await;
+        let summaries: Vec<(&str, &str)> = entries
+            .iter()
+            .filter(|e| e["type"].as_str().is_some_and(|t| t.starts_with("Issuer")))
+            .map(|e| (e["actor"].as_str().unwrap(), e["summary"].as_str().unwrap()))
+            .collect();
+        assert_eq!(
+            summaries,
+            vec![
+                ("admin", "Issuer acme created with 1 display entry (en)"),
+                (
+                    "admin",
+                    "Issuer acme retired: no new offers, live offers still redeem until they end"
+                ),
+            ]
+        );
+        // The display name is the institution's text: in the event, not in the summary.
+        assert!(entries.iter().all(|e| !e["summary"].as_str().unwrap().contains("ACME")));
+        assert_eq!(crate::audit_support::verify(&app, "").await["valid"], true);
+    }
+}

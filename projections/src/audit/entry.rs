@@ -3,6 +3,7 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use issuance_domain::authorization::{session_id_of_stream, AuthorizationEvent};
 use issuance_domain::canonical::canonical_json;
+use issuance_domain::issuer::{issuer_id_of_stream, IssuerEvent};
 use issuance_domain::offer::event::DecodeError;
 use issuance_domain::offer::{offer_id_of_stream, OfferEvent};
 use issuance_domain::StoredEvent;
@@ -12,7 +13,7 @@ use serde_json::json;
 use sha2::{Digest as _, Sha256};
 use uuid::Uuid;
 
-use super::{authorization_summary, from_hex, summary, to_hex, GENESIS_HASH};
+use super::{authorization_summary, from_hex, issuer_summary, summary, to_hex, GENESIS_HASH};
 
 /// One entry of the audit view, as stored, listed and exported.
 ///
@@ -150,7 +151,7 @@ pub fn event_hash(event: &RecordedEvent) -> String {
 
 /// The entry for `event`, attached after `previous`.
 ///
-/// Fails only if an offer event cannot be decoded (a type or version this code does not
+/// Fails only if an offer, session or issuer event cannot be decoded (a type or version this code does not
 /// know): guessing a summary would make the chain depend on the code version that guessed.
 pub fn audit_entry(event: &RecordedEvent, previous: &ChainTip) -> Result<AuditEntry, DecodeError> {
     let offer_id = offer_id_of_stream(&event.stream_id);
@@ -163,10 +164,16 @@ pub fn audit_entry(event: &RecordedEvent, previous: &ChainTip) -> Result<AuditEn
         None if session_id_of_stream(&event.stream_id).is_some() => authorization_summary(
             &AuthorizationEvent::decode(&event.event_type, event.event_version, &event.payload)?,
         ),
-        None => format!(
-            "{} recorded on stream {}",
-            event.event_type, event.stream_id
-        ),
+        None => match issuer_id_of_stream(&event.stream_id) {
+            Some(issuer) => issuer_summary(
+                issuer.as_str(),
+                &IssuerEvent::decode(&event.event_type, event.event_version, &event.payload)?,
+            ),
+            None => format!(
+                "{} recorded on stream {}",
+                event.event_type, event.stream_id
+            ),
+        },
     };
     let metadata = &event.metadata;
     let mut entry = AuditEntry {

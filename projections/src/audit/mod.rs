@@ -17,14 +17,16 @@
 //! format, never a silent edit.
 //!
 //! - [`entry`]: the entry, building it from a recorded event, its canonical form and hash.
-//! - [`summary`]: the human summaries.
+//! - [`summary`], [`issuer_summary`]: the human summaries.
 //! - [`verify`]: recomputing a chain and naming the first broken entry.
 
 pub mod entry;
+pub mod issuer_summary;
 pub mod summary;
 pub mod verify;
 
 pub use entry::{audit_entry, event_hash, AuditEntry, ChainTip};
+pub use issuer_summary::issuer_summary;
 pub use summary::{authorization_summary, summary};
 pub use verify::{ChainBreak, ChainProblem, ChainVerifier};
 

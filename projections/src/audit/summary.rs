@@ -156,13 +156,13 @@ pub fn authorization_summary(event: &AuthorizationEvent) -> String {
     }
 }
 
-fn time(at: DateTime<Utc>) -> String {
+pub(super) fn time(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 /// A machine-readable code, passed through only if it looks like one (short, no spaces),
 /// so that a free-text value in a code field cannot carry personal data into the summary.
-fn code(text: &str) -> &str {
+pub(super) fn code(text: &str) -> &str {
     let looks_like_a_code = !text.is_empty()
         && text.len() <= 64
         && text
