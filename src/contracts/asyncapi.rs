@@ -8,7 +8,7 @@
 use issuance_domain::offer::{causes_callback, EVENT_TYPES};
 use serde_json::{json, Map, Value};
 
-use super::messages::{message_schema_name, CALLBACK_SCHEMA};
+use super::messages::{message_routing_key, message_schema_name, CALLBACK_SCHEMA};
 use super::schema_path;
 use crate::config::AmqpSettings;
 use crate::integration::amqp::headers::{ATTEMPT, REASON, STATUS};
@@ -31,7 +31,14 @@ fn payload(schema_name: &str) -> Value {
 /// The channel id of an event type's routing key: `offer.credential_issued` →
 /// `offer_credential_issued`.
 pub fn channel_id(event_type: &str) -> String {
-    routing_key(event_type).replace('.', "_")
+    message_routing_key(event_type).replace('.', "_")
+}
+
+/// Every published event type: the Offer's in lifecycle order, then the Issuer's.
+pub fn published_event_types() -> impl Iterator<Item = &'static str> {
+    EVENT_TYPES
+        .into_iter()
+        .chain(issuance_domain::issuer::EVENT_TYPES)
 }
 
 fn message_ref(event_type: &str) -> Value {
@@ -64,8 +71,8 @@ fn callback_messages() -> Map<String, Value> {
 
 fn channels(names: &AmqpSettings) -> Map<String, Value> {
     let mut channels = Map::new();
-    for event_type in EVENT_TYPES {
-        let key = routing_key(event_type);
+    for event_type in published_event_types() {
+        let key = message_routing_key(event_type);
         channels.insert(
             channel_id(event_type),
             json!({
@@ -155,7 +162,7 @@ fn operation(action: &str, channel: &str, messages: &[&str], summary: String) ->
 
 fn operations() -> Map<String, Value> {
     let mut operations = Map::new();
-    for event_type in EVENT_TYPES {
+    for event_type in published_event_types() {
         let channel = channel_id(event_type);
         let mut publish = operation(
             "send",
@@ -207,7 +214,7 @@ fn operations() -> Map<String, Value> {
 
 fn messages() -> Map<String, Value> {
     let mut messages = Map::new();
-    for event_type in EVENT_TYPES {
+    for event_type in published_event_types() {
         messages.insert(
             event_type.to_string(),
             json!({
@@ -289,7 +296,8 @@ pub fn document() -> Value {
         "info": {
             "title": "Issuance engine: events and status callbacks",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Every Offer event is published to a RabbitMQ topic exchange (routing key `offer.<event>`), without personal data. \
+            "description": "Every Offer event is published to a RabbitMQ topic exchange (routing key `offer.<event>`), without personal data; \
+                every Issuer event (issuers, signing keys, credential configurations managed at runtime) likewise as `issuer.<event>`. \
                 Status callbacks are POSTed, signed, to the institution's receiver. Payload schemas are JSON Schema draft 2020-12, \
                 served beside this document under `schemas/`.",
         },

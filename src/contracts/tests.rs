@@ -8,7 +8,6 @@ use issuance_domain::offer::EVENT_TYPES;
 use serde_json::Value;
 
 use super::*;
-use crate::integration::envelope::routing_key;
 
 fn refs(value: &Value, found: &mut Vec<String>) {
     match value {
@@ -62,7 +61,10 @@ fn every_schema_is_a_valid_draft_2020_12_schema_with_a_unique_name() {
     }
     let kinds = |kind| schemas().iter().filter(|s| s.kind == kind).count();
     assert_eq!(kinds(SchemaKind::Event), 35);
-    assert_eq!(kinds(SchemaKind::Amqp), EVENT_TYPES.len());
+    assert_eq!(
+        kinds(SchemaKind::Amqp),
+        EVENT_TYPES.len() + issuance_domain::issuer::EVENT_TYPES.len()
+    );
     assert_eq!(kinds(SchemaKind::Callback), 1);
 }
 
@@ -70,9 +72,13 @@ fn every_schema_is_a_valid_draft_2020_12_schema_with_a_unique_name() {
 fn the_asyncapi_document_covers_every_routing_key_and_its_references_resolve() {
     let document = asyncapi::document();
     assert_eq!(document["asyncapi"], "3.0.0");
-    for event_type in EVENT_TYPES {
+    for event_type in asyncapi::published_event_types() {
         let channel = &document["channels"][asyncapi::channel_id(event_type)];
-        assert_eq!(channel["address"], routing_key(event_type), "{event_type}");
+        assert_eq!(
+            channel["address"],
+            messages::message_routing_key(event_type),
+            "{event_type}"
+        );
         assert!(
             document["operations"][format!("publish_{}", asyncapi::channel_id(event_type))]
                 .is_object()

@@ -98,8 +98,15 @@ impl EventEnvelope {
 /// `CredentialIssued` → `offer.credential_issued`, `TxCodeRejected` →
 /// `offer.tx_code_rejected`.
 pub fn routing_key(event_type: &str) -> String {
-    let name = event_type.strip_prefix("Offer").unwrap_or(event_type);
-    let mut key = String::from("offer.");
+    snake_routing_key("Offer", event_type)
+}
+
+/// `<aggregate>.<event>` in snake case, the aggregate's name dropped from the event's
+/// front: (`Offer`, `OfferCreated`) → `offer.created`.
+pub fn snake_routing_key(aggregate: &str, event_type: &str) -> String {
+    let name = event_type.strip_prefix(aggregate).unwrap_or(event_type);
+    let mut key = aggregate.to_ascii_lowercase();
+    key.push('.');
     for (i, c) in name.chars().enumerate() {
         if c.is_ascii_uppercase() {
             if i > 0 {

@@ -21,6 +21,7 @@ pub mod callbacks;
 pub mod embedded;
 pub mod envelope;
 pub mod expiry;
+pub mod issuer_envelope;
 pub mod lag;
 pub mod relay;
 pub mod store;

@@ -13,6 +13,7 @@ use issuance_eventlog::{LogPosition, RecordedEvent};
 use tokio::sync::watch;
 
 use super::envelope::{EnvelopeError, EventEnvelope};
+use super::issuer_envelope::IssuerEnvelope;
 use super::store::IntegrationStoreError;
 use crate::store::follower::{self, LogSink, Pace};
 use crate::store::{EventStore, StoreError};
@@ -40,6 +41,15 @@ pub enum RelayError {
     Broker(#[from] super::amqp::error::AmqpError),
 }
 
+/// One message of a relayed batch, in log order.
+#[derive(Debug, Clone)]
+pub enum Outgoing {
+    /// An Offer event (`offer.<event>`; callbacks come from these).
+    Offer(EventEnvelope),
+    /// An Issuer event (`issuer.<event>`).
+    Issuer(IssuerEnvelope),
+}
+
 /// Where the relay hands events.
 #[async_trait]
 pub trait RelaySink: Send {
@@ -47,11 +57,7 @@ pub trait RelaySink: Send {
     async fn checkpoint(&mut self) -> Result<LogPosition, RelayError>;
 
     /// Hands `batch` (in log order) over durably, then records `last` as the checkpoint.
-    async fn deliver(
-        &mut self,
-        batch: Vec<EventEnvelope>,
-        last: LogPosition,
-    ) -> Result<(), RelayError>;
+    async fn deliver(&mut self, batch: Vec<Outgoing>, last: LogPosition) -> Result<(), RelayError>;
 
     /// Sees each event of the next batch, decoded, before [`RelaySink::deliver`] gets its
     /// envelope (the in-process outbox learns offers' callback URLs from `OfferCreated`).
@@ -85,18 +91,22 @@ impl<S: RelaySink + ?Sized> LogSink for EnvelopeSink<'_, S> {
             match EventEnvelope::from_recorded(recorded) {
                 Ok((envelope, event)) => {
                     self.0.observe(&envelope, &event);
-                    batch.push(envelope);
+                    batch.push(Outgoing::Offer(envelope));
                 }
-                // Only offer lifecycle events are published. Authorization sessions
-                // (`authz-…`, the authorization-code flow's own records) stay in the log and
-                // the audit view; what they lead to is on the offer's stream.
-                Err(EnvelopeError::NotAnOffer(_)) => continue,
+                // Offer and Issuer events are published. Authorization sessions (`authz-…`,
+                // the authorization-code flow's own records) and status lists stay in the
+                // log and the audit view; what they lead to is on the offer's stream.
+                Err(EnvelopeError::NotAnOffer(_)) => {
+                    if let Some(issuer) = IssuerEnvelope::from_recorded(recorded)? {
+                        batch.push(Outgoing::Issuer(issuer));
+                    }
+                }
                 // Skipping would break "nothing is lost"; stopping keeps the relay on this
                 // event until an operator fixes the code (e.g. deploys the upcaster).
                 Err(e) => return Err(e.into()),
             }
         }
-        // A batch of no offer events still moves the checkpoint.
+        // A batch of no published events still moves the checkpoint.
         let last = events.last().map_or(LogPosition::START, |e| e.position);
         self.0.deliver(batch, last).await
     }

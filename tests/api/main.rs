@@ -36,6 +36,7 @@ mod erasure;
 mod graceful_shutdown;
 mod integration_amqp;
 mod integration_expiry;
+mod integration_issuer_messages;
 mod leases;
 mod malformed_corpus;
 mod management_auth;

@@ -21,7 +21,7 @@ use super::error::{short, AmqpError};
 use super::AmqpContext;
 use crate::component_health::HealthRegistry;
 use crate::integration::envelope::EventEnvelope;
-use crate::integration::relay::{self, Backoff, RelayError, RelaySink};
+use crate::integration::relay::{self, Backoff, Outgoing, RelayError, RelaySink};
 use crate::integration::store::IntegrationStore;
 use crate::store::EventStore;
 
@@ -36,12 +36,45 @@ const PERSISTENT: u8 = 2;
 
 /// The properties of an event message.
 pub fn properties(envelope: &EventEnvelope) -> Result<BasicProperties, AmqpError> {
+    message_properties(
+        envelope.event_id,
+        &envelope.event_type,
+        envelope.occurred_at,
+    )
+}
+
+fn message_properties(
+    event_id: uuid::Uuid,
+    event_type: &str,
+    occurred_at: chrono::DateTime<chrono::Utc>,
+) -> Result<BasicProperties, AmqpError> {
     Ok(BasicProperties::default()
         .with_delivery_mode(PERSISTENT)
         .with_content_type(ShortString::from("application/json"))
-        .with_message_id(short(&envelope.event_id.to_string())?)
-        .with_type(short(&envelope.event_type)?)
-        .with_timestamp(u64::try_from(envelope.occurred_at.timestamp()).unwrap_or(0)))
+        .with_message_id(short(&event_id.to_string())?)
+        .with_type(short(event_type)?)
+        .with_timestamp(u64::try_from(occurred_at.timestamp()).unwrap_or(0)))
+}
+
+/// The routing key, body and properties of a relayed message.
+fn message(outgoing: &Outgoing) -> Result<(String, Vec<u8>, BasicProperties), AmqpError> {
+    let invalid = |e: serde_json::Error| AmqpError::Invalid(e.to_string());
+    Ok(match outgoing {
+        Outgoing::Offer(envelope) => (
+            envelope.routing_key(),
+            serde_json::to_vec(envelope).map_err(invalid)?,
+            properties(envelope)?,
+        ),
+        Outgoing::Issuer(envelope) => (
+            envelope.routing_key(),
+            serde_json::to_vec(envelope).map_err(invalid)?,
+            message_properties(
+                envelope.event_id,
+                &envelope.event_type,
+                envelope.occurred_at,
+            )?,
+        ),
+    })
 }
 
 /// Publishes on a confirm-mode channel and waits for the confirm.
@@ -92,11 +125,7 @@ impl RelaySink for AmqpSink {
         Ok(self.store.checkpoint(CHECKPOINT).await?)
     }
 
-    async fn deliver(
-        &mut self,
-        batch: Vec<EventEnvelope>,
-        last: LogPosition,
-    ) -> Result<(), RelayError> {
+    async fn deliver(&mut self, batch: Vec<Outgoing>, last: LogPosition) -> Result<(), RelayError> {
         let span = tracing::debug_span!("amqp_publish", events = batch.len());
         self.publish(&batch).instrument(span).await?;
         Ok(self.store.save_checkpoint(CHECKPOINT, last).await?)
@@ -113,19 +142,18 @@ impl RelaySink for AmqpSink {
 
 impl AmqpSink {
     /// Publishes the batch back to back, then awaits its confirms.
-    async fn publish(&self, batch: &[EventEnvelope]) -> Result<(), AmqpError> {
+    async fn publish(&self, batch: &[Outgoing]) -> Result<(), AmqpError> {
         let mut confirms = Vec::with_capacity(batch.len());
-        for envelope in batch {
-            let body =
-                serde_json::to_vec(envelope).map_err(|e| AmqpError::Invalid(e.to_string()))?;
+        for outgoing in batch {
+            let (routing_key, body, properties) = message(outgoing)?;
             let confirm = self
                 .channel
                 .basic_publish(
                     short(&self.exchange)?,
-                    short(&envelope.routing_key())?,
+                    short(&routing_key)?,
                     BasicPublishOptions::default(),
                     &body,
-                    properties(envelope)?,
+                    properties,
                 )
                 .await?;
             confirms.push(confirm);

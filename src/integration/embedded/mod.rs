@@ -21,7 +21,7 @@ pub use self::pipeline::run_consumer;
 use super::callbacks::destination::destination_of;
 use super::callbacks::CallbackProcessor;
 use super::envelope::EventEnvelope;
-use super::relay::{self, Backoff, RelayError, RelaySink};
+use super::relay::{self, Backoff, Outgoing, RelayError, RelaySink};
 use super::store::{IntegrationStore, NewCallback};
 use crate::app::offers::OfferRepository;
 use crate::clock::Clock;
@@ -135,13 +135,15 @@ impl RelaySink for OutboxSink {
             .map_err(RelayError::from)
     }
 
-    async fn deliver(
-        &mut self,
-        batch: Vec<EventEnvelope>,
-        last: LogPosition,
-    ) -> Result<(), RelayError> {
+    async fn deliver(&mut self, batch: Vec<Outgoing>, last: LogPosition) -> Result<(), RelayError> {
         let mut relevant = Vec::new();
-        for envelope in batch.into_iter().filter(CallbackProcessor::is_relevant) {
+        // Callbacks come from offer events only; the in-process transport has no use for
+        // the others.
+        let offers = batch.into_iter().filter_map(|outgoing| match outgoing {
+            Outgoing::Offer(envelope) => Some(envelope),
+            Outgoing::Issuer(_) => None,
+        });
+        for envelope in offers.filter(CallbackProcessor::is_relevant) {
             let target = match self.recent.get(&envelope.offer_id) {
                 Some(target) => target.clone(),
                 None => {

@@ -507,7 +507,8 @@ impl Tapped {
     }
 }
 
-/// A test consumer: an exclusive queue bound to `offer.#` on the test's exchange.
+/// A test consumer: an exclusive queue bound to `offer.#` (or another pattern) on the
+/// test's exchange.
 pub struct EventTap {
     messages: Arc<Mutex<Vec<Tapped>>>,
     _connection: Connection,
@@ -517,6 +518,11 @@ impl EventTap {
     /// Declares the exchange (as the service does) and binds a private queue to it. Start
     /// it before the service so that no event is published before the binding exists.
     pub async fn start(names: &AmqpNames) -> EventTap {
+        EventTap::start_bound(names, "offer.#").await
+    }
+
+    /// [`EventTap::start`] with the queue bound to `pattern` (e.g. `issuer.#`).
+    pub async fn start_bound(names: &AmqpNames, pattern: &str) -> EventTap {
         let connection = Connection::connect(&amqp_url(), ConnectionProperties::default())
             .await
             .unwrap();
@@ -550,7 +556,7 @@ impl EventTap {
             .queue_bind(
                 queue.as_str().into(),
                 names.exchange().as_str().into(),
-                "offer.#".into(),
+                pattern.into(),
                 QueueBindOptions::default(),
                 FieldTable::default(),
             )
