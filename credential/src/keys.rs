@@ -8,6 +8,7 @@
 
 mod cert_chain;
 mod es256_signer;
+mod material;
 mod signing_key;
 mod store;
 
@@ -19,6 +20,7 @@ use josekit::jws::JwsHeader;
 use serde_json::Value;
 
 pub use es256_signer::Es256Signer;
+pub use material::{decode_x5c, PrivateKey};
 pub use signing_key::SigningKey;
 
 /// Why keys could not be loaded, generated or stored.

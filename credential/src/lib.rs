@@ -35,7 +35,7 @@ mod parser_properties;
 
 pub use dpop::{verify_dpop_proof, DpopExpectations, VerifiedDpopProof, DPOP_TYP};
 pub use jwk::{ensure_public, thumbprint, JwkError};
-pub use keys::{Es256Signer, IssuerKeys, KeyError, SignError, SigningKey};
+pub use keys::{decode_x5c, Es256Signer, IssuerKeys, KeyError, PrivateKey, SignError, SigningKey};
 pub use mdoc::{issue_mdoc, DataElements, IssuedMdoc, MdocError, MdocInput, ValidityInfo};
 pub use proof::{verify_proof_jwt, ProofError, ProofExpectations, VerifiedProof, PROOF_TYP};
 pub use sd_jwt::{

@@ -1,10 +1,12 @@
 //! Symmetric cryptography of the service: hashing, the server secret and the codes it
-//! derives, and sealing of personal data with per-offer data keys.
+//! derives, sealing of personal data with per-offer data keys, and the encryption of issuer
+//! private keys at rest.
 
 pub mod access_token;
 pub mod codes;
 pub mod data_key;
 pub mod document_signer;
+pub mod key_vault;
 pub mod sealing;
 pub mod server_secret;
 

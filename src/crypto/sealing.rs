@@ -84,7 +84,7 @@ fn value_aad(offer_id: Uuid, purpose: &str) -> Vec<u8> {
     aad
 }
 
-fn seal_bytes(key: &DataKey, aad: &[u8], plaintext: &[u8]) -> Result<Sealed, SealError> {
+pub(crate) fn seal_bytes(key: &DataKey, aad: &[u8], plaintext: &[u8]) -> Result<Sealed, SealError> {
     let cipher = Aes256Gcm::new_from_slice(&key.0).map_err(|_| SealError::Seal)?;
     let nonce: [u8; 12] = random_bytes();
     let ciphertext = cipher
@@ -103,7 +103,7 @@ fn seal_bytes(key: &DataKey, aad: &[u8], plaintext: &[u8]) -> Result<Sealed, Sea
     })
 }
 
-fn open_bytes(key: &DataKey, aad: &[u8], sealed: &Sealed) -> Result<Vec<u8>, SealError> {
+pub(crate) fn open_bytes(key: &DataKey, aad: &[u8], sealed: &Sealed) -> Result<Vec<u8>, SealError> {
     if sealed.alg != ALG {
         return Err(SealError::Open("unknown algorithm"));
     }

@@ -309,6 +309,28 @@ pub trait SecretStore: Send + Sync + 'static {
 
     /// Replaces the deployment record `name`.
     async fn deployment_record_set(&self, name: &str, value: &str) -> Result<(), StoreError>;
+
+    /// Stores an issuer's encrypted private key under its `key_ref` (fresh for every key:
+    /// an existing entry fails). Entries are never changed or deleted; one whose key event
+    /// was never appended is harmless garbage (see `app::issuers::vault`).
+    async fn vault_insert(&self, entry: VaultEntry) -> Result<(), StoreError>;
+
+    /// The vault entry `key_ref`, if stored.
+    async fn vault_entry(&self, key_ref: &str) -> Result<Option<VaultEntry>, StoreError>;
+}
+
+/// An issuer's private signing key as the vault stores it: encrypted
+/// ([`crate::crypto::key_vault`]), never in the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VaultEntry {
+    /// The entry's name, recorded as the key event's `key_ref`.
+    pub key_ref: String,
+    /// The issuer whose key it is (also bound into the ciphertext).
+    pub issuer_id: String,
+    /// The key's id (also bound into the ciphertext).
+    pub kid: String,
+    /// The encrypted private JWK.
+    pub sealed: issuance_domain::Sealed,
 }
 
 /// The event store and secret store a configuration selected.

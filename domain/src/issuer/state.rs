@@ -273,6 +273,21 @@ impl Issuer {
             .and_then(ConfigurationHistory::latest)
     }
 
+    /// The longest credential validity (`validity_days`) of any version of any
+    /// configuration, retired ones included (an offer made from an older version is still
+    /// issued with it); `None` before the first configuration. What a key signs expires
+    /// within this of the signature: it bounds how long a retired key stays published.
+    pub fn longest_credential_validity(&self) -> Option<chrono::Duration> {
+        self.configurations
+            .values()
+            .flat_map(|history| &history.versions)
+            .filter_map(|v| v.configuration.get("validity_days").and_then(Value::as_u64))
+            .max()
+            .map(|days| {
+                chrono::Duration::days(i64::try_from(days).unwrap_or(i64::MAX / 86_400_000))
+            })
+    }
+
     /// The latest version of every configuration that is not retired, by id.
     pub fn current_configurations(&self) -> impl Iterator<Item = (&str, &PublishedConfiguration)> {
         self.configurations

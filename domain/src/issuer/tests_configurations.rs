@@ -279,3 +279,32 @@ fn retiring_an_unknown_configuration_is_rejected() {
         Err(IssuerError::UnknownConfiguration("Identity".into()))
     );
 }
+
+#[test]
+fn the_longest_validity_counts_every_version_and_retired_configurations() {
+    let mut history = vec![created()];
+    assert_eq!(
+        Issuer::from_events(&history).longest_credential_validity(),
+        None
+    );
+    let mut long = identity("https://acme.example/id");
+    long["validity_days"] = json!(800);
+    run(&mut history, publish("Identity", long));
+    let mut short = identity("https://acme.example/id");
+    short["validity_days"] = json!(10);
+    run(&mut history, publish("Identity", short));
+    run(&mut history, publish("Mdl", mdl()));
+    let days = |history: &[IssuerEvent]| {
+        Issuer::from_events(history)
+            .longest_credential_validity()
+            .map(|d| d.num_days())
+    };
+    // Version 1 (800 days) may still be issued for offers made from it.
+    assert_eq!(days(&history), Some(800));
+    run(&mut history, retire("Identity"));
+    assert_eq!(days(&history), Some(800));
+    // A default validity counts as written out (365 days).
+    let mut mdoc_only = vec![created()];
+    run(&mut mdoc_only, publish("Mdl", mdl()));
+    assert_eq!(days(&mdoc_only), Some(365));
+}

@@ -83,4 +83,17 @@ pub(super) const SECRETS: &[Migration] = &[
         updated_at timestamptz NOT NULL DEFAULT now()
     );",
     ),
+    // The issuer key vault (see the SQLite schema): encrypted private keys by `key_ref`.
+    (
+        4,
+        "CREATE TABLE IF NOT EXISTS issuer_keys (
+        key_ref    text        PRIMARY KEY,
+        issuer_id  text        NOT NULL,
+        kid        text        NOT NULL,
+        enc_alg    text        NOT NULL,
+        nonce      text        NOT NULL,
+        ciphertext text        NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now()
+    );",
+    ),
 ];

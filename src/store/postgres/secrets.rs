@@ -1,4 +1,5 @@
-//! Data keys and the used-nonce ledger in PostgreSQL.
+//! Data keys, the used-nonce ledger, deployment records and the issuer key vault in
+//! PostgreSQL.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -11,7 +12,7 @@ use uuid::Uuid;
 
 use super::{pg_error, schema};
 use crate::store::pg::{self, PgTarget};
-use crate::store::{DataKey, SecretStore, StoreError};
+use crate::store::{DataKey, SecretStore, StoreError, VaultEntry};
 
 /// Destroyed keys are pruned by one `VACUUM` per this interval at most.
 const VACUUM_DELAY: Duration = Duration::from_secs(1);
@@ -206,5 +207,48 @@ impl SecretStore for PgSecretStore {
             )
             .await?;
         Ok(())
+    }
+
+    async fn vault_insert(&self, entry: VaultEntry) -> Result<(), StoreError> {
+        let client = self.pool.get().await?;
+        client
+            .execute(
+                "INSERT INTO issuer_keys (key_ref, issuer_id, kid, enc_alg, nonce, ciphertext) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+                &[
+                    &entry.key_ref,
+                    &entry.issuer_id,
+                    &entry.kid,
+                    &entry.sealed.alg,
+                    &entry.sealed.nonce,
+                    &entry.sealed.ciphertext,
+                ],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn vault_entry(&self, key_ref: &str) -> Result<Option<VaultEntry>, StoreError> {
+        let client = self.pool.get().await?;
+        let row = client
+            .query_opt(
+                "SELECT key_ref, issuer_id, kid, enc_alg, nonce, ciphertext \
+                 FROM issuer_keys WHERE key_ref = $1",
+                &[&key_ref],
+            )
+            .await?;
+        row.map(|row| {
+            Ok(VaultEntry {
+                key_ref: row.try_get(0)?,
+                issuer_id: row.try_get(1)?,
+                kid: row.try_get(2)?,
+                sealed: issuance_domain::Sealed {
+                    alg: row.try_get(3)?,
+                    nonce: row.try_get(4)?,
+                    ciphertext: row.try_get(5)?,
+                },
+            })
+        })
+        .transpose()
     }
 }

@@ -64,6 +64,20 @@ const MIGRATIONS: &[(i64, &str)] = &[
         updated_at INTEGER NOT NULL DEFAULT (unixepoch())
     );",
     ),
+    // The issuer key vault: private keys encrypted under the key-encryption key (AES-GCM,
+    // issuer id and kid bound as associated data), named by the key events' `key_ref`.
+    (
+        4,
+        "CREATE TABLE IF NOT EXISTS issuer_keys (
+        key_ref    TEXT    PRIMARY KEY,
+        issuer_id  TEXT    NOT NULL,
+        kid        TEXT    NOT NULL,
+        enc_alg    TEXT    NOT NULL,
+        nonce      TEXT    NOT NULL,
+        ciphertext TEXT    NOT NULL,
+        created_at INTEGER NOT NULL DEFAULT (unixepoch())
+    );",
+    ),
 ];
 
 /// Opens the writer connection with WAL, the chosen durability and secure deletion (so a

@@ -37,6 +37,7 @@ macro_rules! conformance {
                 event_store::a_key_changed_with_an_append_goes_with_its_events,
                 secret_store::a_data_key_is_created_once_and_destroyed_for_good,
                 secret_store::racing_key_creation_agrees_on_one_key,
+                secret_store::a_vault_entry_is_stored_once_and_read_back,
                 secret_store::a_nonce_is_accepted_once_until_purged,
                 secret_store::racing_nonce_consumption_has_one_winner,
                 read_store::views_and_checkpoint_are_saved_together,

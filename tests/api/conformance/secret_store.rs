@@ -132,3 +132,36 @@ pub async fn racing_nonce_consumption_has_one_winner(subject: &Subject) {
     }
     assert_eq!(accepted, 1);
 }
+
+/// A vault entry reads back as stored; its name is taken for good; an unknown name reads
+/// as none.
+pub async fn a_vault_entry_is_stored_once_and_read_back(subject: &Subject) {
+    use issuance::store::VaultEntry;
+    let secrets = subject.secrets.as_ref();
+    let entry = VaultEntry {
+        key_ref: Uuid::new_v4().to_string(),
+        issuer_id: "acme".into(),
+        kid: "k1".into(),
+        sealed: issuance_domain::Sealed {
+            alg: "A256GCM".into(),
+            nonce: "bm9uY2U".into(),
+            ciphertext: "Y2lwaGVydGV4dA".into(),
+        },
+    };
+    assert_eq!(secrets.vault_entry(&entry.key_ref).await.unwrap(), None);
+    secrets.vault_insert(entry.clone()).await.unwrap();
+    assert_eq!(
+        secrets.vault_entry(&entry.key_ref).await.unwrap(),
+        Some(entry.clone())
+    );
+    let mut again = entry.clone();
+    again.kid = "k2".into();
+    assert!(
+        secrets.vault_insert(again).await.is_err(),
+        "an entry is never replaced"
+    );
+    assert_eq!(
+        secrets.vault_entry(&entry.key_ref).await.unwrap(),
+        Some(entry)
+    );
+}
