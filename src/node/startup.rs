@@ -155,8 +155,12 @@ impl Application {
         ));
         let log = LogHead::new(opened.events.clone());
         let data_keys = DataKeys::new(opened.secrets.clone());
-        let (issuers, issuer_index) =
-            crate::app::issuers::start(opened.events.clone(), clock.clone(), log.clone());
+        let (issuers, issuer_index) = crate::app::issuers::start(
+            opened.events.clone(),
+            crate::app::issuers::KeyVault::new(opened.secrets.clone(), &server_secret),
+            clock.clone(),
+            log.clone(),
+        );
         let catalog = Arc::new(config.catalog);
         let common = Common {
             settings: settings.clone(),

@@ -1,10 +1,13 @@
 //! Issuers managed at runtime (issue 19): the use cases of the management API's `/issuers`
-//! routes on the Issuer aggregate ([`Issuers`]), and the index of the issuer ids the log
-//! holds ([`index`]). Every change is one command through the [`IssuerRepository`]; reads
-//! come from the issuers' own streams.
+//! routes on the Issuer aggregate ([`Issuers`]): issuers, their credential configurations
+//! and their signing keys ([`keys`]); the vault of their private keys ([`vault`]); the
+//! index of the issuer ids the log holds ([`index`]). Every change is one command through
+//! the [`IssuerRepository`]; reads come from the issuers' own streams.
 
 pub mod index;
+pub mod keys;
 mod service;
+pub mod vault;
 
 use std::sync::Arc;
 
@@ -18,7 +21,9 @@ use crate::projector::ProjectionProgress;
 use crate::store::EventStore;
 
 pub use index::{IssuerIndex, IssuerIndexProjection, ISSUER_INDEX};
+pub use keys::{KeyCommandError, KeySource};
 pub use service::{Issuers, Publication, PublicationOutcome};
+pub use vault::KeyVault;
 
 /// Loads and changes issuers, addressed by their slug.
 pub type IssuerRepository = crate::app::repository::Repository<Issuer, IssuerId>;
@@ -27,19 +32,23 @@ pub type IssuerRepository = crate::app::repository::Repository<Issuer, IssuerId>
 /// unknown issuer, whatever the operation), or the store's failure.
 pub type IssuerCommandError = crate::app::repository::RepositoryError<IssuerError>;
 
-/// The issuer use cases over `events`, and their index's follower for the node to run.
+/// The issuer use cases over `events` (private keys in `vault`), and their index's
+/// follower for the node to run.
 pub fn start(
     events: Arc<dyn EventStore>,
+    vault: KeyVault,
     clock: Arc<dyn Clock>,
     log: LogHead,
 ) -> (Issuers, IndexFollower) {
     let index = Arc::new(IssuerIndex::default());
     let (progress_tx, progress) = ProjectionProgress::new(LogPosition::START);
     let issuers = Issuers::new(
-        IssuerRepository::new(events.clone(), clock),
+        IssuerRepository::new(events.clone(), clock.clone()),
         index.clone(),
         progress,
         log,
+        vault,
+        clock,
     );
     let follower = IndexFollower {
         events,

@@ -11,9 +11,11 @@ use issuance_domain::issuer::{
 use serde_json::Value;
 
 use super::index::IssuerIndex;
+use super::vault::KeyVault;
 use super::{IssuerCommandError, IssuerRepository};
 use crate::app::log_head::LogHead;
 use crate::app::repository::{CommandMeta, RepositoryError};
+use crate::clock::Clock;
 use crate::projector::ProjectionProgress;
 
 /// What a `PUT` of a configuration did.
@@ -39,25 +41,34 @@ pub struct Publication {
 /// The issuer use cases, on the repository and the index of issuer ids.
 #[derive(Clone)]
 pub struct Issuers {
-    repository: IssuerRepository,
+    pub(super) repository: IssuerRepository,
     index: Arc<IssuerIndex>,
     progress: ProjectionProgress,
     log: LogHead,
+    /// Where the issuers' private keys live.
+    pub(super) vault: KeyVault,
+    /// "Now" for the JWKS (retired keys leave it at their `published_until`).
+    pub(super) clock: Arc<dyn Clock>,
 }
 
 impl Issuers {
-    /// The use cases over `repository`; lists read `index`, whose progress is `progress`.
+    /// The use cases over `repository`; lists read `index`, whose progress is `progress`;
+    /// private keys go to `vault`.
     pub fn new(
         repository: IssuerRepository,
         index: Arc<IssuerIndex>,
         progress: ProjectionProgress,
         log: LogHead,
+        vault: KeyVault,
+        clock: Arc<dyn Clock>,
     ) -> Self {
         Issuers {
             repository,
             index,
             progress,
             log,
+            vault,
+            clock,
         }
     }
 
@@ -174,7 +185,7 @@ impl Issuers {
         self.change(known_syntax(id)?, meta, action).await
     }
 
-    async fn change(
+    pub(super) async fn change(
         &self,
         issuer_id: IssuerId,
         meta: &CommandMeta,
@@ -191,6 +202,6 @@ impl Issuers {
 }
 
 /// A path id that breaks the slug syntax names no issuer.
-fn known_syntax(id: &str) -> Result<IssuerId, IssuerCommandError> {
+pub(super) fn known_syntax(id: &str) -> Result<IssuerId, IssuerCommandError> {
     IssuerId::parse(id).map_err(|_| RepositoryError::Rejected(IssuerError::NotFound))
 }

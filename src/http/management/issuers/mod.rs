@@ -1,10 +1,11 @@
-//! `/issuers` routes (issue 19): issuers and their credential configurations, managed at
-//! runtime as events of the Issuer aggregate. `issuers:read` reads, `issuers:write`
+//! `/issuers` routes (issue 19): issuers, their credential configurations and signing keys,
+//! managed at runtime as events of the Issuer aggregate. `issuers:read` reads, `issuers:write`
 //! changes (`admin` implies both). Handlers extract, call [`crate::app::issuers::Issuers`]
 //! and map its typed refusals ([`refusal`]).
 
 mod configurations;
 mod issuer;
+mod keys;
 mod refusal;
 mod view;
 
@@ -32,5 +33,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/issuers/{issuer_id}/credential-configurations/{configuration_id}",
             web::delete().to(configurations::retire),
-        );
+        )
+        .route("/issuers/{issuer_id}/keys", web::post().to(keys::add))
+        .route("/issuers/{issuer_id}/keys", web::get().to(keys::list))
+        .route(
+            "/issuers/{issuer_id}/keys/{kid}/activate",
+            web::post().to(keys::activate),
+        )
+        .route(
+            "/issuers/{issuer_id}/keys/{kid}",
+            web::delete().to(keys::retire),
+        )
+        .route("/issuers/{issuer_id}/jwks", web::get().to(keys::jwks));
 }

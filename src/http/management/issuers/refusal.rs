@@ -5,7 +5,8 @@
 use issuance_domain::issuer::IssuerError;
 use serde_json::json;
 
-use crate::app::issuers::IssuerCommandError;
+use crate::app::issuers::vault::VaultError;
+use crate::app::issuers::{IssuerCommandError, KeyCommandError};
 use crate::app::repository::RepositoryError;
 use crate::http::management::error::ApiError;
 
@@ -20,6 +21,20 @@ impl From<IssuerCommandError> for ApiError {
                 "contention",
                 error.to_string(),
             ),
+        }
+    }
+}
+
+impl From<KeyCommandError> for ApiError {
+    fn from(error: KeyCommandError) -> Self {
+        match error {
+            KeyCommandError::Issuer(error) => error.into(),
+            KeyCommandError::InvalidKey(_) => {
+                ApiError::bad_request("invalid_key", error.to_string())
+            }
+            KeyCommandError::Vault(VaultError::Store(error)) => error.into(),
+            // The cause is logged, never answered: it may name the vault's entries.
+            KeyCommandError::Vault(_) => ApiError::internal(&error),
         }
     }
 }
@@ -88,12 +103,39 @@ mod tests {
                 "configuration_retired",
             ),
             (IssuerError::DuplicateKid("k".into()), 409, "key_exists"),
+            (IssuerError::UnknownKid("k".into()), 404, "not_found"),
+            (IssuerError::KeyRetired("k".into()), 409, "key_retired"),
+            (
+                IssuerError::CannotRetireActiveKey("k".into()),
+                409,
+                "key_active",
+            ),
         ];
         for (refusal, status, code) in cases {
             let error = ApiError::from(refusal);
             assert_eq!(error.status, StatusCode::from_u16(status).unwrap());
             assert_eq!(error.error, code);
         }
+    }
+
+    #[test]
+    fn key_failures_map_to_statuses_and_codes() {
+        let invalid = ApiError::from(KeyCommandError::InvalidKey("no d".into()));
+        assert_eq!(
+            (invalid.status.as_u16(), invalid.error),
+            (400, "invalid_key")
+        );
+        let missing = KeyCommandError::Vault(VaultError::Missing("vault/x".into()));
+        let missing = ApiError::from(missing);
+        assert_eq!(
+            (missing.status.as_u16(), missing.error),
+            (500, "server_error")
+        );
+        let refused = ApiError::from(KeyCommandError::from(IssuerError::Retired));
+        assert_eq!(
+            (refused.status.as_u16(), refused.error),
+            (409, "issuer_retired")
+        );
     }
 
     #[test]

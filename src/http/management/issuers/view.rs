@@ -1,6 +1,8 @@
 //! The JSON the `/issuers` routes answer with, from the Issuer aggregate's state.
 
-use issuance_domain::issuer::{ConfigurationHistory, Issuer, PublishedConfiguration};
+use issuance_domain::issuer::{
+    ConfigurationHistory, Issuer, KeyStatus, PublishedConfiguration, SigningKeyState,
+};
 use serde_json::{json, Value};
 
 /// An issuer: id, display, status, its current configurations (id and version) and its
@@ -47,5 +49,30 @@ pub fn history(id: &str, history: &ConfigurationHistory) -> Value {
             .iter()
             .map(|v| version(id, v))
             .collect::<Vec<_>>(),
+    })
+}
+
+/// A signing key: never its private half (the state holds none, only the vault's entry
+/// name, which is not shown either).
+pub fn key(key: &SigningKeyState) -> Value {
+    let (status, retired_at, published_until) = match key.status {
+        KeyStatus::Pending => ("pending", None, None),
+        KeyStatus::Active => ("active", None, None),
+        KeyStatus::Inactive => ("inactive", None, None),
+        KeyStatus::Retired {
+            retired_at,
+            published_until,
+        } => ("retired", Some(retired_at), Some(published_until)),
+    };
+    json!({
+        "kid": key.kid,
+        "alg": key.alg,
+        "status": status,
+        "origin": key.origin,
+        "public_jwk": key.public_jwk,
+        "certificate_chain": key.certificate_chain,
+        "added_at": key.added_at,
+        "retired_at": retired_at,
+        "published_until": published_until,
     })
 }

@@ -1,0 +1,120 @@
+//! `/issuers/{id}/keys` and `/issuers/{id}/jwks`: an issuer's signing keys, generated or
+//! imported (never answered with private material), activated, retired, published.
+
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::view;
+use crate::app::issuers::KeySource;
+use crate::http::management::auth::{Caller, Scope};
+use crate::http::management::command_meta::command_meta;
+use crate::http::management::error::ApiError;
+use crate::http::request_context::RequestContext;
+use crate::http::state::ManagementApi;
+
+/// `POST /issuers/{id}/keys`: `{}` or `{"alg": "ES256"}` generates; `{"jwk": {…}}` or
+/// `{"pem": "…"}`, with an optional `x5c`, imports.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewKey {
+    /// The algorithm (ES256, the default, is the only one).
+    #[serde(default)]
+    alg: Option<String>,
+    /// A private JWK to import.
+    #[serde(default)]
+    jwk: Option<Value>,
+    /// A PEM private key to import.
+    #[serde(default)]
+    pem: Option<String>,
+    /// The X.509 chain of an imported key, leaf first, each the base64 of the DER.
+    #[serde(default)]
+    x5c: Option<Vec<String>>,
+}
+
+/// Adds a key: 201 with its kid, alg, status and public JWK; 400 `invalid_key`; 404;
+/// 409 `issuer_retired`, `key_exists`.
+pub async fn add(
+    state: web::Data<ManagementApi>,
+    caller: Caller,
+    context: RequestContext,
+    path: web::Path<String>,
+    body: web::Json<NewKey>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::IssuersWrite)?;
+    let NewKey { alg, jwk, pem, x5c } = body.into_inner();
+    let source = match (jwk, pem) {
+        (None, None) => KeySource::Generate,
+        (Some(jwk), None) => KeySource::Jwk(jwk),
+        (None, Some(pem)) => KeySource::Pem(pem),
+        (Some(_), Some(_)) => {
+            return Err(ApiError::invalid_request(
+                "give either `jwk` or `pem`, not both",
+            ))
+        }
+    };
+    let meta = command_meta(&state, &caller, context);
+    let id = path.into_inner();
+    let key = state
+        .issuers
+        .add_key(&meta, &id, alg.as_deref(), source, x5c)
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/issuers/{id}/keys/{}", key.kid)))
+        .json(view::key(&key)))
+}
+
+/// Every key of the issuer, retired ones included.
+pub async fn list(
+    state: web::Data<ManagementApi>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::IssuersRead)?;
+    let issuer = state.issuers.get(&path).await?;
+    let items: Vec<_> = issuer.keys.values().map(view::key).collect();
+    Ok(HttpResponse::Ok().json(json!({"active_kid": issuer.active_kid, "items": items})))
+}
+
+/// Makes the key the one that signs: 200 with it; 404; 409 `key_retired`,
+/// `issuer_retired`.
+pub async fn activate(
+    state: web::Data<ManagementApi>,
+    caller: Caller,
+    context: RequestContext,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::IssuersWrite)?;
+    let (id, kid) = path.into_inner();
+    let meta = command_meta(&state, &caller, context);
+    let key = state.issuers.activate_key(&meta, &id, &kid).await?;
+    Ok(HttpResponse::Ok().json(view::key(&key)))
+}
+
+/// Retires the key (it stays in the JWKS until `published_until`): 200 with it; 404;
+/// 409 `key_active`, `key_retired`, `issuer_retired`.
+pub async fn retire(
+    state: web::Data<ManagementApi>,
+    caller: Caller,
+    context: RequestContext,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::IssuersWrite)?;
+    let (id, kid) = path.into_inner();
+    let meta = command_meta(&state, &caller, context);
+    let key = state.issuers.retire_key(&meta, &id, &kid).await?;
+    Ok(HttpResponse::Ok().json(view::key(&key)))
+}
+
+/// The issuer's published public keys as a JWK Set.
+pub async fn jwks(
+    state: web::Data<ManagementApi>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Scope::IssuersRead)?;
+    let (_, jwks) = state.issuers.jwks(&path).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/jwk-set+json")
+        .json(jwks))
+}
