@@ -41,7 +41,7 @@ impl Default for AmqpSettings {
             callback_queue: "issuance.callbacks".into(),
             dead_letter_queue: "issuance.callbacks.dead".into(),
             retry_queue_prefix: "issuance.callbacks.retry".into(),
-            prefetch: 128,
+            prefetch: 512,
             publish_batch: 256,
             connection_name: "issuance".into(),
             connect_timeout_ms: 10_000,
@@ -93,7 +93,7 @@ impl Default for CallbackPolicy {
             // 64 in flight to one receiver sustain about twice the callbacks of the maximum
             // issuance rate (BENCHMARKS.md); eight stalled receivers fill the 512 places.
             concurrency: 512,
-            per_destination_concurrency: 64,
+            per_destination_concurrency: 128,
             breaker_failures: 5,
             breaker_open_ms: 10_000,
             allowed_networks: Vec::new(),
@@ -144,8 +144,11 @@ impl Default for SchedulerSettings {
 }
 
 /// Problems with these sections, as `(field, problem)`.
+/// Prefetch places per callback slot of one destination (see [`validate`]).
+const PREFETCH_PER_DESTINATION_SLOT: usize = 4;
+
 pub(super) fn validate(
-    amqp: &AmqpSettings,
+    (amqp, broker): (&AmqpSettings, bool),
     callbacks: &CallbackPolicy,
     scheduler: &SchedulerSettings,
 ) -> Vec<(&'static str, String)> {
@@ -167,6 +170,18 @@ pub(super) fn validate(
     }
     if amqp.prefetch == 0 {
         problems.push(("amqp.prefetch", "must be at least 1".into()));
+    }
+    // A slow receiver holds up to twice its slots of the window (its requests, and its
+    // offers' next messages waiting behind them); at least half must stay for the others.
+    let window_for_others = PREFETCH_PER_DESTINATION_SLOT * callbacks.per_destination_concurrency;
+    if broker && usize::from(amqp.prefetch) < window_for_others {
+        problems.push((
+            "amqp.prefetch",
+            format!(
+                "must be at least {PREFETCH_PER_DESTINATION_SLOT} x callbacks.per_destination_concurrency \
+                 ({window_for_others}), so that one slow receiver cannot fill the prefetch window"
+            ),
+        ));
     }
     if amqp.publish_batch == 0 || amqp.publish_batch > 10_000 {
         problems.push(("amqp.publish_batch", "must be within 1..=10000".into()));
@@ -219,4 +234,37 @@ pub(super) fn validate(
         ));
     }
     problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problems(prefetch: u16, per_destination: usize, broker: bool) -> Vec<&'static str> {
+        let amqp = AmqpSettings {
+            prefetch,
+            ..AmqpSettings::default()
+        };
+        let callbacks = CallbackPolicy {
+            per_destination_concurrency: per_destination,
+            ..CallbackPolicy::default()
+        };
+        validate((&amqp, broker), &callbacks, &SchedulerSettings::default())
+            .into_iter()
+            .map(|(field, _)| field)
+            .collect()
+    }
+
+    #[test]
+    fn the_defaults_leave_half_the_prefetch_window_to_other_receivers() {
+        assert!(problems(512, 128, true).is_empty());
+        assert!(problems(512, 129, false).is_empty(), "no broker, no window");
+    }
+
+    #[test]
+    fn a_window_one_slow_receiver_could_fill_is_refused_with_a_broker() {
+        assert_eq!(problems(128, 64, true), ["amqp.prefetch"]);
+        assert_eq!(problems(511, 128, true), ["amqp.prefetch"]);
+        assert!(problems(128, 32, true).is_empty());
+    }
 }

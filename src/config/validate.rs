@@ -111,9 +111,11 @@ pub(super) fn validate(settings: &Settings, source: &str) -> Vec<ConfigError> {
     for (field, problem) in limits::validate(&settings.limits) {
         bad(&field, problem);
     }
-    for (field, problem) in
-        super::integration::validate(&settings.amqp, &settings.callbacks, &settings.scheduler)
-    {
+    for (field, problem) in super::integration::validate(
+        (&settings.amqp, settings.amqp_url.is_some()),
+        &settings.callbacks,
+        &settings.scheduler,
+    ) {
         bad(field, problem);
     }
     for (field, problem) in shutdown::validate(&settings.shutdown) {
