@@ -5,6 +5,7 @@
 //! component health ([`health`]), logging ([`telemetry`]) and graceful shutdown ([`shutdown`]).
 
 pub mod bootstrap_keys;
+pub mod default_issuer;
 pub mod deployment;
 pub mod listeners;
 pub mod projectors;

@@ -28,6 +28,7 @@ use crate::http::wallet;
 use crate::integration;
 use crate::metrics::Metrics;
 use crate::node::bootstrap_keys::{bootstrap_api_keys, load_issuer_keys};
+use crate::node::default_issuer;
 use crate::node::listeners;
 use crate::node::projectors::spawn_projector;
 use crate::node::retention;
@@ -161,6 +162,9 @@ impl Application {
             clock.clone(),
             log.clone(),
         );
+        default_issuer::apply(&issuers, &settings)
+            .await
+            .context("cannot record the configuration file as the default issuer")?;
         let catalog = Arc::new(config.catalog);
         let common = Common {
             settings: settings.clone(),

@@ -121,6 +121,7 @@ backend_test! {
     async fn an_export_of_50000_entries_is_streamed_complete_and_in_order(backend) {
         // Arrange
         let app = spawn_app_on(backend).await;
+        let startup = app.startup_events().await;
         fill(&app).await;
 
         // Act: NDJSON.
@@ -140,14 +141,14 @@ backend_test! {
                 line.starts_with(&format!("{{\"position\":{count},")),
                 "{line}"
             );
-            if count % 1000 == 1 {
+            if count > startup && (count - startup) % 1000 == 1 {
                 let entry: Value = serde_json::from_str(line).unwrap();
                 assert_eq!(entry["actor"], "wallet");
                 assert_eq!(entry["hash"].as_str().unwrap().len(), 64);
             }
         })
         .await;
-        assert_eq!(count, ENTRIES as u64);
+        assert_eq!(count, ENTRIES as u64 + startup);
         assert!(chunks > 1, "{chunks} chunk(s)");
 
         // CSV: a header and one row per entry.
@@ -166,7 +167,7 @@ backend_test! {
             rows += 1;
         })
         .await;
-        assert_eq!(rows, ENTRIES + 1);
+        assert_eq!(rows as u64, ENTRIES as u64 + startup + 1);
 
         // Filters and a limit apply to exports as to listings.
         let response = app
@@ -187,6 +188,6 @@ backend_test! {
         assert_eq!(created, 20);
         let report = verify(&app, "").await;
         assert_eq!(report["valid"], true, "{report}");
-        assert_eq!(report["entries"], ENTRIES);
+        assert_eq!(report["entries"], ENTRIES as u64 + startup);
     }
 }

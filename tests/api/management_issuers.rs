@@ -38,12 +38,15 @@ pub async fn create_issuer(app: &TestApp, id: &str) -> Value {
     created
 }
 
+/// The listed issuers but the default one (which every start records from the
+/// configuration file, see `the_configuration_file_is_recorded_as_the_default_issuer`).
 fn ids(list: &Value) -> Vec<&str> {
     list["items"]
         .as_array()
         .unwrap()
         .iter()
         .map(|i| i["id"].as_str().unwrap())
+        .filter(|id| *id != "default")
         .collect()
 }
 
@@ -279,6 +282,7 @@ backend_test! {
         let summaries: Vec<(&str, &str)> = entries
             .iter()
             .filter(|e| e["type"].as_str().is_some_and(|t| t.starts_with("Issuer")))
+            .filter(|e| e["actor"] != "config")
             .map(|e| (e["actor"].as_str().unwrap(), e["summary"].as_str().unwrap()))
             .collect();
         assert_eq!(
@@ -294,5 +298,45 @@ backend_test! {
         // The display name is the institution's text: in the event, not in the summary.
         assert!(entries.iter().all(|e| !e["summary"].as_str().unwrap().contains("ACME")));
         assert_eq!(crate::audit_support::verify(&app, "").await["valid"], true);
+    }
+}
+
+backend_test! {
+    async fn the_configuration_file_is_recorded_as_the_default_issuer(backend) {
+        let app = spawn_app_on(backend).await;
+        let (status, default) = call(&app, Method::GET, "/issuers/default", None).await;
+        assert_eq!(status, 200, "{default}");
+        let recorded: Vec<&str> = default["credential_configurations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_str().unwrap())
+            .collect();
+        assert!(recorded.contains(&"IdentityCredential"), "{default}");
+        assert!(default["credential_configurations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["version"] == 1));
+        let events = app.state.events.read_stream("issuer-default").await.unwrap();
+        assert!(events.iter().all(|e| e.metadata.actor == "config"));
+        let first = events.len();
+        let stopped = app.shutdown().await;
+
+        // The same file again writes nothing; a changed display becomes an event.
+        let app = spawn_app_with(stopped.restart_options()).await;
+        assert_eq!(app.state.events.read_stream("issuer-default").await.unwrap().len(), first);
+        let stopped = app.shutdown().await;
+        let app = spawn_app_with(
+            stopped
+                .restart_options()
+                .set("issuer.display", json!([{"name": "Renamed", "locale": "en"}])),
+        )
+        .await;
+        let events = app.state.events.read_stream("issuer-default").await.unwrap();
+        assert_eq!(events.len(), first + 1);
+        assert_eq!(events[first].event_type, "IssuerDisplayChanged");
+        let (_, default) = call(&app, Method::GET, "/issuers/default", None).await;
+        assert_eq!(default["display"], json!([{"name": "Renamed", "locale": "en"}]));
     }
 }

@@ -348,15 +348,19 @@ impl TestApp {
         appended.max(self.state.events.head().await.unwrap())
     }
 
-    /// The number of events in the log (counted: positions are not counts on every
-    /// backend; on PostgreSQL counted in the table, which includes events the log does not
-    /// hand out yet because an older transaction is still open).
+    /// The number of events in the log, without the start's record of the configuration
+    /// file (counted: positions are not counts on every backend; on PostgreSQL counted in
+    /// the table, which includes events the log does not hand out yet because an older
+    /// transaction is still open).
     pub async fn event_count(&self) -> u64 {
         if let Some(database) = &self.database {
             let row = database
                 .client()
                 .await
-                .query_one("SELECT count(*) FROM events", &[])
+                .query_one(
+                    "SELECT count(*) FROM events WHERE stream_id <> $1",
+                    &[&DEFAULT_ISSUER_STREAM],
+                )
                 .await
                 .unwrap();
             return row.get::<_, i64>(0) as u64;
@@ -369,10 +373,34 @@ impl TestApp {
                 return count;
             };
             after = last.position;
-            count += events.len() as u64;
+            count += events
+                .iter()
+                .filter(|e| e.stream_id != DEFAULT_ISSUER_STREAM)
+                .count() as u64;
         }
     }
 }
+
+impl TestApp {
+    /// Events the starts recorded for the configuration file (the default issuer's
+    /// stream): they come first in a fresh log.
+    pub async fn startup_events(&self) -> u64 {
+        let events = self
+            .state
+            .events
+            .read_all(issuance_eventlog::LogPosition::START, 10_000)
+            .await
+            .unwrap();
+        events
+            .iter()
+            .filter(|e| e.stream_id == DEFAULT_ISSUER_STREAM)
+            .count() as u64
+    }
+}
+
+/// The stream in which every start records the configuration file (the default issuer):
+/// [`TestApp::event_count`] counts what a test caused, so it leaves it out.
+pub const DEFAULT_ISSUER_STREAM: &str = "issuer-default";
 
 /// A minimal valid identity offer body.
 pub fn identity_offer() -> Value {
