@@ -100,8 +100,12 @@ backend_test! {
                 .unwrap()
                 .starts_with("retention-"));
         }
-        // One entry per event, in log order, gap-free, chained.
-        assert_eq!(entries.len() as u64, app.event_count().await);
+        // One entry per event (the start's record of the configuration file included), in
+        // log order, gap-free, chained.
+        assert_eq!(
+            entries.len() as u64,
+            app.event_count().await + app.startup_events().await
+        );
         for (index, entry) in entries.iter().enumerate() {
             assert_eq!(entry["position"], index as u64 + 1);
             if index > 0 {
