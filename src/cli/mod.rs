@@ -1,5 +1,5 @@
 //! The command line: `serve` (default), `replay`, `audit verify`, `migrate`, `schemas`,
-//! `keys`.
+//! `openapi`, `keys`.
 
 pub mod audit;
 
@@ -70,6 +70,13 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Print the OpenAPI 3.1 document of the management API (default) or the wallet API
+    /// (at the root path, without the configuration's type metadata routes).
+    Openapi {
+        /// Which API.
+        #[arg(long, value_enum, default_value_t = OpenapiApi::Management)]
+        api: OpenapiApi,
+    },
     /// Manage management API keys.
     Keys {
         /// The key action.
@@ -110,6 +117,28 @@ pub enum AuditAction {
     },
 }
 
+/// The APIs `issuance openapi --api` can print.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum OpenapiApi {
+    /// The management API (management listener).
+    Management,
+    /// The wallet API (wallet listener).
+    Wallet,
+}
+
+/// `issuance openapi`: needs no configuration.
+fn openapi(api: OpenapiApi) {
+    use crate::contracts::openapi::Api;
+    let api = match api {
+        OpenapiApi::Management => Api::Management,
+        OpenapiApi::Wallet => Api::Wallet,
+    };
+    print!(
+        "{}",
+        crate::contracts::output::render(&api.default_document())
+    );
+}
+
 /// `issuance schemas`: needs no configuration.
 fn schemas(out: Option<&std::path::Path>) -> anyhow::Result<()> {
     use crate::contracts::output;
@@ -142,6 +171,10 @@ pub fn load_config(path: Option<&std::path::Path>) -> LoadedConfig {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Some(Command::Schemas { out }) = &cli.command {
         return schemas(out.as_deref());
+    }
+    if let Some(Command::Openapi { api }) = &cli.command {
+        openapi(*api);
+        return Ok(());
     }
     let mut config = load_config(cli.config.as_deref());
     crate::node::telemetry::init(config.settings.log_format);
@@ -202,6 +235,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Schemas { out } => schemas(out.as_deref()),
+        Command::Openapi { api } => {
+            openapi(api);
+            Ok(())
+        }
         Command::Keys { action } => {
             // Keys belong to a deployment: refuse a directory that holds none.
             stores::require_existing(&config.settings).await?;

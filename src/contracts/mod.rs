@@ -4,9 +4,11 @@
 //! exchange, queues and webhook. All are generated from the Rust types (`schemars`), so
 //! code and contract cannot drift; served on the management listener (`GET /schemas`,
 //! `GET /schemas/{name}.json`, `GET /asyncapi.json`) and written by `issuance schemas`.
+//! The OpenAPI 3.1 documents of the two HTTP APIs are in [`openapi`].
 
 pub mod asyncapi;
 pub mod messages;
+pub mod openapi;
 pub mod output;
 
 use std::sync::OnceLock;

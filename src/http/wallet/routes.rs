@@ -1,5 +1,7 @@
 //! The wallet API's routes, under the issuer identifier's path, and its body extractors.
 
+use std::sync::Arc;
+
 use actix_web::error::{JsonPayloadError, UrlencodedError};
 use actix_web::{web, HttpRequest};
 
@@ -25,9 +27,23 @@ pub fn configure(cfg: &mut web::ServiceConfig, wallet: &WalletState) {
             cfg.route(&appended, handler.route());
         }
     }
+    let mut type_metadata = Vec::new();
     for path in wallet.type_metadata.paths() {
         cfg.route(path, web::get().to(documents::type_metadata));
+        type_metadata.push(path.to_string());
     }
+    // The wallet listener's OpenAPI document, for this issuer path and these documents.
+    let openapi = Arc::new(crate::contracts::openapi::wallet::document(
+        prefix,
+        &type_metadata,
+    ));
+    cfg.route(
+        "/openapi.json",
+        web::get().to(move || {
+            let document = Arc::clone(&openapi);
+            async move { actix_web::HttpResponse::Ok().json(&*document) }
+        }),
+    );
     cfg.route(
         &format!("{prefix}/credential-offers/{{reference}}"),
         web::get().to(offer::credential_offer_by_reference),
