@@ -48,6 +48,7 @@ mod management_validation;
 mod mdoc_issuance;
 mod multi_node;
 mod offer_reference;
+mod openapi;
 mod parser_fuzz;
 mod personal_data;
 mod projections;

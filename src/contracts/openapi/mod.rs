@@ -7,6 +7,7 @@
 //! under docs/contracts/openapi-{wallet,management}.json.
 
 pub mod management;
+mod management_ops;
 mod schemas;
 pub mod wallet;
 
@@ -194,7 +195,20 @@ impl Op {
             .get_mut("responses")
             .and_then(Value::as_object_mut)
         {
-            responses.insert(status.to_string(), response);
+            // A second answer with the same status adds its media type.
+            let key = status.to_string();
+            match (responses.get_mut(&key), response) {
+                (Some(Value::Object(existing)), Value::Object(mut added)) => {
+                    if let (Some(Value::Object(have)), Some(Value::Object(more))) =
+                        (existing.get_mut("content"), added.remove("content"))
+                    {
+                        have.extend(more);
+                    }
+                }
+                (_, response) => {
+                    responses.insert(key, response);
+                }
+            }
         }
         self
     }
