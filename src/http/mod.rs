@@ -5,6 +5,7 @@
 pub mod authorization;
 pub mod client_addr;
 pub mod contracts;
+pub mod docs;
 pub mod error_envelope;
 pub mod health;
 pub mod management;

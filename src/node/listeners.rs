@@ -116,6 +116,7 @@ pub fn management(
             .wrap(actix_web::middleware::from_fn(request_context::middleware))
             .configure(health::configure)
             .configure(crate::http::contracts::configure)
+            .configure(crate::http::docs::configure)
             .configure(management::configure)
             .default_service(web::to(not_found))
     })

@@ -8,6 +8,7 @@ use issuance::contracts::openapi::{self, Api};
 use serde_json::Value;
 
 use crate::support::authcode::spawn_authcode_app;
+use crate::support::spawn_app;
 
 /// The documented path with every `{parameter}` filled in.
 fn concrete(path: &str) -> String {
@@ -100,4 +101,49 @@ fn issuance_openapi_prints_either_document() {
         .output()
         .unwrap();
     assert!(!output.status.success());
+}
+
+#[tokio::test]
+async fn the_management_listener_serves_swagger_ui_from_vendored_assets() {
+    let app = spawn_app().await;
+    let page = app
+        .client
+        .get(format!("{}/docs", app.management))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let policy = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(policy.contains("default-src 'self'"), "{policy}");
+    assert!(!policy.contains("script-src 'unsafe-inline'"), "{policy}");
+    assert_eq!(page.headers()["x-frame-options"], "DENY");
+    let html = page.text().await.unwrap();
+    assert!(!html.contains("<script>"), "no inline script");
+    for (asset, kind, marker) in [
+        (
+            "/docs/swagger-ui-bundle.js",
+            "text/javascript",
+            "SwaggerUIBundle",
+        ),
+        ("/docs/swagger-ui.css", "text/css", ".swagger-ui"),
+        ("/docs/init.js", "text/javascript", "/openapi.json"),
+    ] {
+        assert!(html.contains(asset) || asset == "/docs/init.js" && html.contains("init.js"));
+        let response = app
+            .client
+            .get(format!("{}{asset}", app.management))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{asset}");
+        let content_type = response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert!(content_type.starts_with(kind), "{asset}: {content_type}");
+        assert!(response.text().await.unwrap().contains(marker), "{asset}");
+    }
 }

@@ -68,6 +68,52 @@ pub fn operations() -> Vec<Op> {
         )
         .access(Access::Public)
         .ok(200, "The document", any.clone()),
+        op(
+            "get",
+            "/docs",
+            "docs",
+            "Swagger UI over this document",
+            "contracts",
+        )
+        .access(Access::Public)
+        .answer(200, "The page", "text/html", json!({"type": "string"})),
+        op(
+            "get",
+            "/docs/swagger-ui-bundle.js",
+            "docsBundle",
+            "Swagger UI's script (vendored)",
+            "contracts",
+        )
+        .access(Access::Public)
+        .answer(
+            200,
+            "The script",
+            "text/javascript",
+            json!({"type": "string"}),
+        ),
+        op(
+            "get",
+            "/docs/swagger-ui.css",
+            "docsStylesheet",
+            "Swagger UI's stylesheet (vendored)",
+            "contracts",
+        )
+        .access(Access::Public)
+        .answer(200, "The stylesheet", "text/css", json!({"type": "string"})),
+        op(
+            "get",
+            "/docs/init.js",
+            "docsInit",
+            "Starts Swagger UI on this document",
+            "contracts",
+        )
+        .access(Access::Public)
+        .answer(
+            200,
+            "The script",
+            "text/javascript",
+            json!({"type": "string"}),
+        ),
         // Offers.
         secured(
             "post",
