@@ -51,36 +51,33 @@ pub struct Readiness {
 impl Readiness {
     /// Checks every component.
     pub async fn report(&self) -> Report {
-        let state = self;
-
         let mut checks = Map::new();
         let mut ready = true;
-        match state.log.head().await {
+        match self.log.head().await {
             Ok(head) => {
-                let projected = state.offer_view_progress.current();
+                let projected = self.offer_view_progress.current();
                 // `prepare` counts events on SQL backends (for PostgreSQL `commit` is a
                 // transaction id); EventStoreDB's byte positions are not judged.
                 let lag = head.prepare.saturating_sub(projected.prepare);
-                let lag_ok = lag <= MAX_READY_LAG || state.log.backend() == "esdb";
+                let lag_ok = lag <= MAX_READY_LAG || self.log.backend() == "esdb";
                 ready &= lag_ok;
                 checks.insert(
                     "event_store".into(),
-                    json!({"ready": true, "backend": state.log.backend()}),
+                    json!({"ready": true, "backend": self.log.backend()}),
                 );
                 checks.insert("offer_view".into(), json!({"ready": lag_ok, "lag": lag}));
                 // Reported, not gating: a stalled audit projection (e.g. one that stopped on a
                 // tampered view) must be visible without taking issuance down.
                 let audit_lag = head
                     .commit
-                    .saturating_sub(state.audit_progress.current().commit);
+                    .saturating_sub(self.audit_progress.current().commit);
                 checks.insert("audit_view".into(), json!({"lag": audit_lag}));
                 // Reported, not gating: callbacks and AMQP messages trail issuance by this much.
-                if let Ok(relayed) = state.integration.relay_checkpoint().await {
+                if let Ok(relayed) = self.integration.relay_checkpoint().await {
                     let relay_lag = head.prepare.saturating_sub(relayed.prepare);
                     checks.insert("relay".into(), json!({"lag": relay_lag}));
                 }
-                state
-                    .metrics
+                self.metrics
                     .projection_lag
                     .set(i64::try_from(lag).unwrap_or(i64::MAX));
             }
@@ -92,7 +89,7 @@ impl Readiness {
                 );
             }
         }
-        match state.views.ping().await {
+        match self.views.ping().await {
             Ok(()) => checks.insert("read_store".into(), json!({"ready": true})),
             Err(e) => {
                 ready = false;
@@ -102,7 +99,7 @@ impl Readiness {
                 )
             }
         };
-        let leases: Map<String, Value> = state
+        let leases: Map<String, Value> = self
             .leases
             .snapshot()
             .into_iter()
@@ -116,9 +113,9 @@ impl Readiness {
         checks.insert("leases".into(), Value::Object(leases));
         // Reported, not gating (see `integration::lag`): a lagging receiver marks the service
         // `degraded`, it does not take the node out of a load balancer.
-        let degraded = match state.integration.callback_lag(state.clock.now()).await {
+        let degraded = match self.integration.callback_lag(self.clock.now()).await {
             Ok(lag) => {
-                lag.record(&state.metrics);
+                lag.record(&self.metrics);
                 checks.insert("callbacks".into(), lag.to_json());
                 lag.degraded
             }
@@ -127,7 +124,7 @@ impl Readiness {
                 false
             }
         };
-        for (name, component) in state.health.snapshot() {
+        for (name, component) in self.health.snapshot() {
             ready &= component.ready;
             checks.insert(
                 name.into(),

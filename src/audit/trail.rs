@@ -7,7 +7,7 @@ use issuance_credential::{IssuerKeys, SignError};
 
 use super::head::{sign_head, verify_head, HeadClaims, HeadError};
 use super::verify::{verify_chain, VerifyError, VerifyReport};
-use crate::app::log_head::{LogHead, READ_YOUR_WRITE_TIMEOUT};
+use crate::app::log_head::READ_YOUR_WRITE_TIMEOUT;
 use crate::clock::Clock;
 use crate::projector::ProjectionProgress;
 use crate::readstore::{AuditPage, AuditQuery, AuditStore, ReadStoreError};
@@ -104,7 +104,7 @@ impl AuditTrail {
     /// The chain's head as of the log now (bounded: a stalled projector yields the head it
     /// reached), signed.
     pub async fn signed_head(&self) -> Result<(HeadClaims, String), SignedHeadError> {
-        let log_head = LogHead::new(self.log.clone()).head().await?;
+        let log_head = self.log.head().await?;
         self.progress
             .wait_for(log_head, READ_YOUR_WRITE_TIMEOUT)
             .await;

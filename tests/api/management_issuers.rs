@@ -340,3 +340,38 @@ backend_test! {
         assert_eq!(default["display"], json!([{"name": "Renamed", "locale": "en"}]));
     }
 }
+
+backend_test! {
+    async fn a_configuration_removed_from_the_file_is_retired_at_the_next_start(backend) {
+        let app = spawn_app_on(backend).await;
+        let path = "/issuers/default/credential-configurations/IdentityCredential";
+        let (status, identity) = call(&app, Method::GET, path, None).await;
+        assert_eq!(status, 200, "{identity}");
+        let (_, default) = call(&app, Method::GET, "/issuers/default", None).await;
+        let others: Vec<String> = default["credential_configurations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_str().unwrap().to_string())
+            .filter(|id| id != "IdentityCredential")
+            .collect();
+        assert!(!others.is_empty(), "{default}");
+        let stopped = app.shutdown().await;
+
+        // The file now holds IdentityCredential only, exactly as recorded.
+        let only = json!([identity["versions"].as_array().unwrap().last().unwrap()["configuration"]]);
+        let app = spawn_app_with(stopped.restart_options().set("credential_configurations", only)).await;
+        let (_, default) = call(&app, Method::GET, "/issuers/default", None).await;
+        assert_eq!(
+            default["credential_configurations"],
+            json!([{"id": "IdentityCredential", "version": 1}])
+        );
+        let events = app.state.events.read_stream("issuer-default").await.unwrap();
+        let retired: Vec<&str> = events
+            .iter()
+            .filter(|e| e.event_type == "ConfigurationRetired")
+            .map(|e| e.payload["configuration_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(retired, others.iter().map(String::as_str).collect::<Vec<_>>());
+    }
+}
