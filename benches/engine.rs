@@ -49,6 +49,8 @@ fn typical_stream() -> Vec<OfferEvent> {
             request_fingerprint: Digest([3; 32]),
             legacy_subject: None,
             legacy_correlation: None,
+            issuer_id: None,
+            configuration_versions: Default::default(),
         }),
         OfferEvent::OfferRedeemed(OfferRedeemed {
             redemption_id,

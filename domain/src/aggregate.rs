@@ -31,6 +31,13 @@ pub trait EventSourced<Id = Uuid>: Default + Clone + Send + Sync + 'static {
 
     /// Number of events applied (0 = the instance does not exist).
     fn version(&self) -> u64;
+
+    /// The issuer the instance belongs to, once `events` (just decided) are applied: the
+    /// events' metadata records it, so that consumers of any event know it. `None` for
+    /// aggregates that belong to no issuer, and for the default issuer.
+    fn issuer_of(&self, _events: &[Self::Event]) -> Option<String> {
+        None
+    }
 }
 
 /// An event as the event store keeps it: a stable type name, a schema version and the
@@ -114,7 +121,8 @@ macro_rules! event_sourced {
         event: $event:ty,
         error: $error:ty,
         stream_id: $stream_id:path,
-        decide: $decide:path $(,)?
+        decide: $decide:path
+        $(, issuer_of: $issuer_of:path)? $(,)?
     ) => {
         $crate::aggregate::event_sourced!(
             $aggregate,
@@ -124,7 +132,8 @@ macro_rules! event_sourced {
             error: $error,
             stream_id: $stream_id,
             id: uuid::Uuid,
-            decide: $decide,
+            decide: $decide
+            $(, issuer_of: $issuer_of)?
         );
     };
     (
@@ -135,7 +144,8 @@ macro_rules! event_sourced {
         error: $error:ty,
         stream_id: $stream_id:path,
         id: $id:ty,
-        decide: $decide:path $(,)?
+        decide: $decide:path
+        $(, issuer_of: $issuer_of:path)? $(,)?
     ) => {
         impl $crate::aggregate::EventSourced<$id> for $aggregate {
             type Command = $command;
@@ -157,6 +167,12 @@ macro_rules! event_sourced {
             fn version(&self) -> u64 {
                 self.version
             }
+
+            $(
+                fn issuer_of(&self, events: &[$event]) -> Option<String> {
+                    $issuer_of(self, events)
+                }
+            )?
         }
 
         // cqrs-es is the test framework's: its traits are implemented for the tests only.

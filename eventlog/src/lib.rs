@@ -27,6 +27,10 @@ pub struct EventMetadata {
     /// The RFC 7638 thumbprint of the wallet's holder key, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub holder_key_thumbprint: Option<String>,
+    /// The issuer the event's aggregate belongs to (an offer of an issuer managed at
+    /// runtime); absent for the default issuer and for aggregates of no issuer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer_id: Option<String>,
 }
 
 impl EventMetadata {
@@ -38,6 +42,7 @@ impl EventMetadata {
             occurred_at,
             client_ip: None,
             holder_key_thumbprint: None,
+            issuer_id: None,
         }
     }
 }

@@ -298,6 +298,8 @@ mod tests {
                 request_fingerprint: Digest([2; 32]),
                 legacy_subject: None,
                 legacy_correlation: None,
+                issuer_id: None,
+                configuration_versions: Default::default(),
             }),
             OfferEvent::CredentialIssued(CredentialIssued {
                 redemption_id: Uuid::nil(),

@@ -68,6 +68,7 @@ impl CommandMeta {
             // Events of older versions carry one; a holder key is personal data that
             // erasure must reach, so it is recorded only sealed (`CredentialIssued`).
             holder_key_thumbprint: None,
+            issuer_id: None,
         }
     }
 }
@@ -309,7 +310,8 @@ impl<Id: InstanceId, A: EventSourced<Id>> Repository<A, Id> {
                     decided_at: now,
                 });
             }
-            let metadata = meta.at(now);
+            let mut metadata = meta.at(now);
+            metadata.issuer_id = state.issuer_of(&events);
             let new_events = events
                 .iter()
                 .map(|event| NewEvent {

@@ -100,6 +100,8 @@ fn history(offer_id: Uuid, now: DateTime<Utc>) -> Vec<NewEvent> {
                 request_fingerprint: random_digest(),
                 legacy_subject: None,
                 legacy_correlation: None,
+                issuer_id: None,
+                configuration_versions: Default::default(),
             }),
             &institution,
         ),

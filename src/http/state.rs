@@ -32,6 +32,9 @@ pub struct Common {
     pub catalog: Arc<CredentialCatalog>,
     /// The Credential Issuer Identifier, without a trailing slash.
     pub issuer_url: String,
+    /// The issuer these endpoints serve: `None` for the default issuer (the configuration
+    /// file's, at the root identifier), else an issuer managed at runtime.
+    pub issuer_id: Option<String>,
     /// MAC key for derived codes and tokens.
     pub server_secret: ServerSecret,
     /// The clock.
@@ -48,6 +51,8 @@ pub struct Common {
     pub authorization: Authorization,
     /// The log's head (read-your-write waits).
     pub log: LogHead,
+    /// Issuers, their credential configurations and keys, as this node serves them.
+    pub issuers: Issuers,
 }
 
 impl Common {
@@ -62,11 +67,30 @@ impl Common {
             .await)
     }
 
-    /// The URL a wallet resolves the offer from: it carries the offer's unguessable
-    /// reference, never the (public) offer id.
-    pub fn credential_offer_url(&self, offer_id: uuid::Uuid) -> String {
-        let reference = crate::crypto::codes::offer_reference(&self.server_secret, offer_id);
-        format!("{}/credential-offers/{reference}", self.issuer_url)
+    /// This API's issuer as the registry holds it (the default issuer's configuration
+    /// versions; a runtime issuer's whole snapshot).
+    pub fn served_issuer(&self) -> Option<std::sync::Arc<crate::app::issuers::ServedIssuer>> {
+        let id = self.issuer_id.as_deref();
+        self.issuers
+            .served(id.unwrap_or(crate::app::issuers::DEFAULT_ISSUER))
+    }
+
+    /// The Credential Issuer Identifier of `issuer_id` (`None`: the default issuer), from
+    /// the default issuer's API (runtime issuers live under its identifier).
+    pub fn issuer_url_of(&self, issuer_id: Option<&str>) -> String {
+        match issuer_id {
+            None => self.issuer_url.clone(),
+            Some(id) => format!("{}/{id}", self.issuer_url),
+        }
+    }
+
+    /// The URL a wallet resolves `offer` from, at its issuer: it carries the offer's
+    /// unguessable reference, never the (public) offer id.
+    pub fn credential_offer_url(&self, offer: &issuance_domain::offer::OfferCreated) -> String {
+        let reference =
+            crate::crypto::codes::offer_reference(&self.server_secret, offer.offer_id);
+        let issuer_url = self.issuer_url_of(offer.issuer_id.as_deref());
+        format!("{issuer_url}/credential-offers/{reference}")
     }
 }
 
@@ -100,8 +124,6 @@ pub struct ManagementApi {
     pub audit: AuditTrail,
     /// Dead letters and the integration side's progress.
     pub integration: Integration,
-    /// Issuers and their credential configurations.
-    pub issuers: Issuers,
 }
 
 impl std::ops::Deref for ManagementApi {

@@ -6,13 +6,15 @@ use chrono::{DateTime, Utc};
 use issuance_domain::offer::{offer_id_of_stream, OfferEvent};
 use issuance_eventlog::{LogPosition, RecordedEvent};
 use issuance_projections::public_data::public_data;
+
+use crate::app::issuers::DEFAULT_ISSUER;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
-/// The AMQP body: `{"event_id", "offer_id", "sequence", "position", "type", "version",
-/// "occurred_at", "actor", "data"}`.
+/// The AMQP body: `{"event_id", "offer_id", "issuer_id", "sequence", "position", "type",
+/// "version", "occurred_at", "actor", "data"}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct EventEnvelope {
@@ -20,6 +22,10 @@ pub struct EventEnvelope {
     pub event_id: Uuid,
     /// The offer the event belongs to.
     pub offer_id: Uuid,
+    /// The offer's issuer: `default` for the configuration file's, else an issuer managed
+    /// at runtime (envelopes stored before issuers existed read as `default`).
+    #[serde(default = "default_issuer")]
+    pub issuer_id: String,
     /// 1-based position in the offer's stream: receivers order one offer's messages by it.
     pub sequence: u64,
     /// Position in the global log (the commit position; EventStoreDB's commit position).
@@ -35,6 +41,10 @@ pub struct EventEnvelope {
     pub actor: String,
     /// The event's public data.
     pub data: Value,
+}
+
+fn default_issuer() -> String {
+    DEFAULT_ISSUER.to_string()
 }
 
 /// Why an event could not be published.
@@ -72,6 +82,11 @@ impl EventEnvelope {
         let envelope = EventEnvelope {
             event_id: recorded.event_id,
             offer_id,
+            issuer_id: recorded
+                .metadata
+                .issuer_id
+                .clone()
+                .unwrap_or_else(|| DEFAULT_ISSUER.to_string()),
             sequence: recorded.sequence,
             position: recorded.position.commit,
             event_type: recorded.event_type.clone(),

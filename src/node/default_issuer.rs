@@ -17,8 +17,7 @@ use crate::app::issuers::Issuers;
 use crate::app::repository::{CommandMeta, RepositoryError};
 use crate::config::Settings;
 
-/// The id of the issuer the configuration file describes.
-pub const DEFAULT_ISSUER: &str = "default";
+pub use crate::app::issuers::DEFAULT_ISSUER;
 
 /// What applying the file changed.
 #[derive(Debug, Default, PartialEq, Eq)]

@@ -13,6 +13,7 @@ use crate::http::client_addr::TrustedProxies;
 use crate::http::management::error as management_error;
 use crate::http::metrics::ApiName;
 use crate::http::state::{ManagementApi, WalletApi};
+use crate::http::wallet::served::ServedWallets;
 use crate::http::{error_envelope, health, metrics, request_context};
 use crate::http::{management, wallet};
 use crate::metrics::Metrics;
@@ -53,10 +54,11 @@ impl Shared<'_> {
     }
 }
 
-/// Serves the wallet API (and the authorization endpoints) on `listener`.
+/// Serves the wallet API (and the authorization endpoints) of the default issuer and of
+/// every issuer managed at runtime (`served`) on `listener`.
 pub fn wallet(
     shared: &Shared,
-    state: web::Data<WalletApi>,
+    (state, served): (web::Data<WalletApi>, web::Data<ServedWallets>),
     listener: TcpListener,
 ) -> std::io::Result<Server> {
     let body_limit = shared.settings.limits.max_body_bytes;
@@ -64,6 +66,7 @@ pub fn wallet(
     Ok(HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
+            .app_data(served.clone())
             .app_data(common.0.clone())
             .app_data(common.1.clone())
             .app_data(common.2.clone())

@@ -114,10 +114,14 @@ impl Application {
         let wallet_api = Arc::new(
             wallet::WalletState::new(
                 &settings,
-                &config.catalog,
-                &issuer_keys,
-                &issuer_url,
-                document_signer,
+                wallet::wallet_state::Profile {
+                    issuer_url: &issuer_url,
+                    display: &settings.issuer.display,
+                    catalog: &config.catalog,
+                    keys: &issuer_keys,
+                    document_signer,
+                },
+                Arc::new(wallet::rate_limit::RateLimiter::new(&settings.limits.rates)),
             )
             .context("cannot prepare the wallet API")?,
         );
@@ -170,6 +174,8 @@ impl Application {
             settings: settings.clone(),
             catalog,
             issuer_url: issuer_url.clone(),
+            issuer_id: None,
+            issuers: issuers.clone(),
             server_secret: server_secret.clone(),
             clock: clock.clone(),
             offers: offers.clone(),
@@ -184,6 +190,10 @@ impl Application {
             wallet: wallet_api,
             nonces: NonceLedger::new(opened.secrets.clone()),
         });
+        let served_wallets = web::Data::new(wallet::served::ServedWallets::new(
+            issuers.clone(),
+            wallet_state.clone(),
+        ));
         let management_state = web::Data::new(ManagementApi {
             common,
             api_keys,
@@ -202,7 +212,6 @@ impl Application {
                 clock.clone(),
             ),
             integration: integration.clone(),
-            issuers,
         });
         let readiness = web::Data::new(Readiness {
             log: log.clone(),
@@ -320,7 +329,7 @@ impl Application {
             health: node_health.clone(),
             metrics: web::Data::new(state.metrics.clone()),
         };
-        let wallet_server = listeners::wallet(&shared, wallet_state, wallet_listener)?;
+        let wallet_server = listeners::wallet(&shared, (wallet_state, served_wallets), wallet_listener)?;
         let management_server =
             listeners::management(&shared, management_state, readiness, management_listener)?;
 

@@ -162,6 +162,7 @@ mod tests {
                 occurred_at: Utc.timestamp_opt(1_700_000_000, 0).unwrap(),
                 client_ip: None,
                 holder_key_thumbprint: None,
+                issuer_id: None,
             },
         }
     }

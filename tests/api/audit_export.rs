@@ -66,6 +66,8 @@ async fn fill(app: &TestApp) {
                 request_fingerprint: Digest([2; 32]),
                 legacy_subject: None,
                 legacy_correlation: None,
+                issuer_id: None,
+                configuration_versions: Default::default(),
             }),
             format!("create-{offer_id}"),
         )];

@@ -59,6 +59,19 @@ pub fn decide(issuer: &Issuer, command: IssuerCommand) -> Result<Vec<IssuerEvent
     }
 }
 
+/// Ids an issuer cannot have: an issuer is served under `{public_url}/{id}`, beside the
+/// default issuer's own endpoints.
+pub const RESERVED_IDS: &[&str] = &[
+    "authorize",
+    "credential",
+    "credential-offers",
+    "nonce",
+    "notification",
+    "par",
+    "status-lists",
+    "token",
+];
+
 fn create(
     issuer: &Issuer,
     command: CreateIssuer,
@@ -68,6 +81,11 @@ fn create(
         return Err(IssuerError::AlreadyExists);
     }
     let issuer_id = IssuerId::parse(&command.issuer_id)?;
+    if RESERVED_IDS.contains(&issuer_id.as_str()) {
+        return Err(IssuerError::InvalidId(format!(
+            "`{issuer_id}` is reserved: it names an endpoint of the default issuer"
+        )));
+    }
     check_display(&command.display)?;
     Ok(vec![IssuerEvent::IssuerCreated(IssuerCreated {
         issuer_id,

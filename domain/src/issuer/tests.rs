@@ -232,6 +232,9 @@ fn issuer_ids_are_slugs_of_at_most_64_characters() {
         "acme/bank",
         "bänk",
         too_long.as_str(),
+        "token",
+        "credential-offers",
+        "status-lists",
     ] {
         assert!(
             matches!(

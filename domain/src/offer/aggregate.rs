@@ -20,4 +20,16 @@ crate::aggregate::event_sourced!(
     error: OfferError,
     stream_id: super::stream_id,
     decide: decide,
+    issuer_of: issuer_of,
 );
+
+/// The offer's issuer: recorded by its creation (`None` for the default issuer).
+fn issuer_of(offer: &Offer, events: &[OfferEvent]) -> Option<String> {
+    let created = events.iter().find_map(|event| match event {
+        OfferEvent::OfferCreated(created) => Some(created),
+        _ => None,
+    });
+    created
+        .or(offer.definition.as_ref())
+        .and_then(|definition| definition.issuer_id.clone())
+}

@@ -93,6 +93,9 @@ pub struct RedeemOffer {
     pub redemption: NewRedemption,
     /// Most redemptions a multi-use offer accepts (`offers.max_redemptions`).
     pub max_redemptions: u32,
+    /// The issuer whose token endpoint was called (`None`: the default issuer): an offer
+    /// of another issuer is not redeemed there.
+    pub issuer_id: Option<String>,
 }
 
 /// One credential that was produced and is to be recorded.
@@ -128,6 +131,8 @@ pub struct IssueCredentials {
     pub notification_id: String,
     /// The credentials (one per proof).
     pub credentials: Vec<NewCredential>,
+    /// The issuer whose credential endpoint was called (`None`: the default issuer).
+    pub issuer_id: Option<String>,
 }
 
 /// Record a wallet notification.

@@ -153,6 +153,7 @@ fn issue(offer: &Offer, command: IssueCredentials) -> Result<Vec<OfferEvent>, Of
         command.now,
     )?;
     let definition = offer.definition()?;
+    redeem::ensure_issuer(definition, command.issuer_id.as_deref())?;
     let configuration_id = command.credential_configuration_id;
     if command.credentials.is_empty() {
         return Err(OfferError::NoCredentials);

@@ -33,6 +33,9 @@ pub enum OfferError {
     /// The presented pre-authorized code (or issuer state) is not this offer's.
     #[error("the pre-authorized code is not valid")]
     InvalidCode,
+    /// The offer belongs to another issuer than the one whose endpoint was called.
+    #[error("the offer belongs to another credential issuer")]
+    OtherIssuer,
     /// The offer requires a transaction code and none was presented.
     #[error("a transaction code is required")]
     TxCodeRequired,

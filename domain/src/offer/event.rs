@@ -113,6 +113,16 @@ pub struct OfferCreated {
     pub sealed_claims: SealedClaims,
     /// Keyed fingerprint of the creating request, to recognise idempotent retries.
     pub request_fingerprint: Digest,
+    /// The issuer the offer belongs to; absent for the default issuer (the configuration
+    /// file's, served at the root identifier) and in events written before issuers were
+    /// managed at runtime.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer_id: Option<String>,
+    /// The version of each offered configuration the offer was made from: it is issued
+    /// with exactly these, even when newer versions are published meanwhile. Absent in
+    /// events written before configurations were versioned (issued with the current one).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub configuration_versions: std::collections::BTreeMap<String, u32>,
     /// The plaintext subject of a version-1 event (read only: never stored again).
     #[serde(skip)]
     pub legacy_subject: Option<String>,

@@ -79,6 +79,8 @@ fn created_with(ids: &[&str], single_use: bool, tx_code: bool) -> OfferCreated {
         request_fingerprint: Digest([4; 32]),
         legacy_subject: None,
         legacy_correlation: None,
+        issuer_id: None,
+        configuration_versions: Default::default(),
     }
 }
 
@@ -111,6 +113,7 @@ fn redeem_with(
     now: DateTime<Utc>,
 ) -> OfferCommand {
     OfferCommand::Redeem(RedeemOffer {
+        issuer_id: None,
         now,
         grant: PresentedGrant::PreAuthorizedCode {
             code_hash,
@@ -160,6 +163,7 @@ fn entry(n: u128) -> StatusEntry {
 
 fn issue_cmd(configuration: &str, count: u128) -> OfferCommand {
     OfferCommand::IssueCredentials(IssueCredentials {
+        issuer_id: None,
         now: at(20),
         redemption_id: redemption_id(),
         token_hash: token(),
@@ -289,6 +293,7 @@ fn created_authorization_code(ids: &[&str]) -> OfferEvent {
 
 fn redeem_authorization_code(issuer_state_hash: Digest, now: DateTime<Utc>) -> OfferCommand {
     OfferCommand::Redeem(RedeemOffer {
+        issuer_id: None,
         now,
         grant: PresentedGrant::AuthorizationCode { issuer_state_hash },
         redemption: new_redemption(redemption_id()),
@@ -734,6 +739,7 @@ fn redeeming_in_terminal_states_is_rejected() {
 #[test]
 fn redeeming_with_the_wrong_grant_is_rejected() {
     let command = OfferCommand::Redeem(RedeemOffer {
+        issuer_id: None,
         now: at(10),
         grant: PresentedGrant::AuthorizationCode {
             issuer_state_hash: code(),
@@ -755,6 +761,7 @@ fn an_authorization_code_offer_is_redeemed_with_its_issuer_state() {
     };
     let command = |hash| {
         OfferCommand::Redeem(RedeemOffer {
+            issuer_id: None,
             now: at(10),
             grant: PresentedGrant::AuthorizationCode {
                 issuer_state_hash: hash,
@@ -1638,6 +1645,8 @@ fn version_1_events_are_upcast_with_their_plaintext_kept_apart() {
         OfferCreated {
             legacy_subject: None,
             legacy_correlation: None,
+            issuer_id: None,
+            configuration_versions: Default::default(),
             ..upcast.clone()
         },
         v2
@@ -1703,3 +1712,6 @@ fn statuses_parse_their_api_names() {
 /// Revoke, suspend, reinstate.
 #[path = "tests_status.rs"]
 mod status;
+
+#[path = "tests_issuer.rs"]
+mod issuer;

@@ -248,6 +248,7 @@ mod tests {
                     .unwrap(),
                 client_ip: Some("192.0.2.7".into()),
                 holder_key_thumbprint: None,
+                issuer_id: None,
             },
         }
     }

@@ -112,6 +112,8 @@ fn created(tx_code: Option<TxCodeSpec>, grant_code: bool) -> OfferEvent {
         request_fingerprint: Digest([3; 32]),
         legacy_subject: None,
         legacy_correlation: None,
+        issuer_id: None,
+        configuration_versions: Default::default(),
     })
 }
 

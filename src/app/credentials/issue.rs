@@ -34,6 +34,8 @@ pub struct Issue<'a> {
     pub nonces: Vec<NonceUse>,
     /// The time of issuance.
     pub now: DateTime<Utc>,
+    /// The issuer whose endpoint issues (`None`: the default issuer).
+    pub issuer_id: Option<String>,
 }
 
 /// The issued credentials.
@@ -100,6 +102,7 @@ impl CredentialIssuer<'_> {
             token_hash: request.token_hash,
             dpop_jkt: request.dpop_jkt,
             credential_configuration_id: request.configuration_id,
+            issuer_id: request.issuer_id,
             notification_id: notification_id.clone(),
             credentials: credentials
                 .iter()

@@ -1,11 +1,11 @@
 //! Issuers managed at runtime (issue 19): the use cases of the management API's `/issuers`
 //! routes on the Issuer aggregate ([`Issuers`]): issuers, their credential configurations
 //! and their signing keys ([`keys`]); the vault of their private keys ([`vault`]); the
-//! index of the issuer ids the log holds ([`index`]). Every change is one command through
-//! the [`IssuerRepository`]; reads come from the issuers' own streams.
+//! [`registry`] of the issuers this node serves, followed from the log. Every change is one
+//! command through the [`IssuerRepository`]; reads come from the issuers' own streams.
 
-pub mod index;
 pub mod keys;
+pub mod registry;
 mod service;
 pub mod vault;
 
@@ -20,10 +20,14 @@ use crate::clock::Clock;
 use crate::projector::ProjectionProgress;
 use crate::store::EventStore;
 
-pub use index::{IssuerIndex, IssuerIndexProjection, ISSUER_INDEX};
+pub use registry::{IssuerRegistry, IssuerRegistryProjection, ServedIssuer, ISSUER_REGISTRY};
 pub use keys::{KeyCommandError, KeySource};
 pub use service::{Issuers, Publication, PublicationOutcome};
 pub use vault::KeyVault;
+
+/// The id of the issuer the configuration file describes (served at the root identifier;
+/// its offers record no issuer id).
+pub const DEFAULT_ISSUER: &str = "default";
 
 /// Loads and changes issuers, addressed by their slug.
 pub type IssuerRepository = crate::app::repository::Repository<Issuer, IssuerId>;
@@ -32,45 +36,45 @@ pub type IssuerRepository = crate::app::repository::Repository<Issuer, IssuerId>
 /// unknown issuer, whatever the operation), or the store's failure.
 pub type IssuerCommandError = crate::app::repository::RepositoryError<IssuerError>;
 
-/// The issuer use cases over `events` (private keys in `vault`), and their index's
-/// follower for the node to run.
+/// The issuer use cases over `events` (private keys in `vault`), and the follower of
+/// their registry for the node to run.
 pub fn start(
     events: Arc<dyn EventStore>,
     vault: KeyVault,
     clock: Arc<dyn Clock>,
     log: LogHead,
-) -> (Issuers, IndexFollower) {
-    let index = Arc::new(IssuerIndex::default());
+) -> (Issuers, RegistryFollower) {
+    let registry = Arc::new(IssuerRegistry::new(vault.clone(), clock.clone()));
     let (progress_tx, progress) = ProjectionProgress::new(LogPosition::START);
     let issuers = Issuers::new(
         IssuerRepository::new(events.clone(), clock.clone()),
-        index.clone(),
+        registry.clone(),
         progress,
         log,
         vault,
         clock,
     );
-    let follower = IndexFollower {
+    let follower = RegistryFollower {
         events,
-        index,
+        registry,
         progress: progress_tx,
     };
     (issuers, follower)
 }
 
-/// Keeps the [`IssuerIndex`] current: every node runs one (no lease).
-pub struct IndexFollower {
+/// Keeps the [`IssuerRegistry`] current: every node runs one (no lease).
+pub struct RegistryFollower {
     events: Arc<dyn EventStore>,
-    index: Arc<IssuerIndex>,
+    registry: Arc<IssuerRegistry>,
     progress: watch::Sender<LogPosition>,
 }
 
-impl IndexFollower {
+impl RegistryFollower {
     /// Reads the whole log, then follows its tail until `shutdown`.
     pub async fn run(self, shutdown: watch::Receiver<bool>) {
         crate::projector::run(
             self.events,
-            Arc::new(IssuerIndexProjection(self.index)),
+            Arc::new(IssuerRegistryProjection(self.registry)),
             self.progress,
             std::time::Duration::from_millis(25),
             shutdown,

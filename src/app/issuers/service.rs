@@ -10,7 +10,7 @@ use issuance_domain::issuer::{
 };
 use serde_json::Value;
 
-use super::index::IssuerIndex;
+use super::registry::{IssuerRegistry, ServedIssuer};
 use super::vault::KeyVault;
 use super::{IssuerCommandError, IssuerRepository};
 use crate::app::log_head::LogHead;
@@ -42,7 +42,7 @@ pub struct Publication {
 #[derive(Clone)]
 pub struct Issuers {
     pub(super) repository: IssuerRepository,
-    index: Arc<IssuerIndex>,
+    registry: Arc<IssuerRegistry>,
     progress: ProjectionProgress,
     log: LogHead,
     /// Where the issuers' private keys live.
@@ -52,11 +52,11 @@ pub struct Issuers {
 }
 
 impl Issuers {
-    /// The use cases over `repository`; lists read `index`, whose progress is `progress`;
-    /// private keys go to `vault`.
+    /// The use cases over `repository`; lists read `registry`, whose progress is
+    /// `progress`; private keys go to `vault`.
     pub fn new(
         repository: IssuerRepository,
-        index: Arc<IssuerIndex>,
+        registry: Arc<IssuerRegistry>,
         progress: ProjectionProgress,
         log: LogHead,
         vault: KeyVault,
@@ -64,7 +64,7 @@ impl Issuers {
     ) -> Self {
         Issuers {
             repository,
-            index,
+            registry,
             progress,
             log,
             vault,
@@ -106,13 +106,27 @@ impl Issuers {
     pub async fn list(&self) -> Result<Vec<Issuer>, IssuerCommandError> {
         self.log.await_written(&self.progress).await?;
         let mut issuers = Vec::new();
-        for id in self.index.ids() {
+        for id in self.registry.ids() {
             let issuer = self.repository.load(id).await?;
             if issuer.exists() {
                 issuers.push(issuer);
             }
         }
         Ok(issuers)
+    }
+
+    /// Issuer `id` as this node serves it, reflecting every write that completed before
+    /// the call (on any node), or waiting at most
+    /// [`READ_YOUR_WRITE_TIMEOUT`](crate::app::log_head::READ_YOUR_WRITE_TIMEOUT).
+    pub async fn served_current(&self, id: &str) -> Result<Arc<ServedIssuer>, IssuerCommandError> {
+        self.log.await_written(&self.progress).await?;
+        self.served(id)
+            .ok_or(RepositoryError::Rejected(IssuerError::NotFound))
+    }
+
+    /// Issuer `id` as this node serves it now (no wait: the wallet API's view).
+    pub fn served(&self, id: &str) -> Option<Arc<ServedIssuer>> {
+        self.registry.get(id)
     }
 
     /// Replaces the display (no event when it is the same).

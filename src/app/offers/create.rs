@@ -54,6 +54,10 @@ pub struct ValidOffer {
     pub callback_url: Option<String>,
     /// Echoed in callbacks (sealed).
     pub correlation: Option<Value>,
+    /// The issuer (`None`: the default issuer).
+    pub issuer_id: Option<String>,
+    /// The version of each offered configuration it is made from.
+    pub configuration_versions: std::collections::BTreeMap<String, u32>,
 }
 
 /// What creation needs besides the request.
@@ -209,6 +213,7 @@ impl Creator<'_> {
         let (ids, single_use) = (offer.configuration_ids.clone(), offer.single_use);
         let callback_url = offer.callback_url.clone();
         let tx_code_max_attempts = self.tx_code_max_attempts;
+        let (issuer_id, versions) = (offer.issuer_id.clone(), offer.configuration_versions.clone());
         // Sealed once; the deadline follows from the time of the decision (every retry's).
         Ok(move |expires_at| OfferCreated {
             offer_id,
@@ -224,6 +229,8 @@ impl Creator<'_> {
             request_fingerprint: fingerprint,
             legacy_subject: None,
             legacy_correlation: None,
+            issuer_id: issuer_id.clone(),
+            configuration_versions: versions.clone(),
         })
     }
 }

@@ -35,6 +35,8 @@ pub struct Redeem {
     /// The DPoP proof's `jti`, spent with the redemption (`None`: none, or spent already
     /// with the code exchange).
     pub jti: Option<NonceUse>,
+    /// The issuer whose token endpoint was called (`None`: the default issuer).
+    pub issuer_id: Option<String>,
 }
 
 /// A redeemed offer's access token.
@@ -108,6 +110,7 @@ impl Redeemer<'_> {
                         grant: grant.grant.clone(),
                         redemption: redemption.clone(),
                         max_redemptions,
+                        issuer_id: grant.issuer_id.clone(),
                     })
                 },
             )

@@ -139,6 +139,7 @@ pub async fn exchange(
             echo_authorization_details: session_request.authorization_details
                 || requested.is_some(),
             redeem: Redeem {
+                issuer_id: state.issuer_id.clone(),
                 offer_id: grant.offer_id,
                 grant: PresentedGrant::AuthorizationCode {
                     issuer_state_hash: codes::code_hash(&issuer_state),

@@ -204,7 +204,7 @@ async fn create_from_claims(
         offer.insert("callback_url".into(), json!(callback_url));
     }
     let offer_id = codes::offer_id_for_session(&state.server_secret, challenge.session_id);
-    create_offer(state, offer_id, &Value::Object(offer), meta, true).await?;
+    create_offer(state, (offer_id, None), &Value::Object(offer), meta, true).await?;
     Ok(offer_id)
 }
 

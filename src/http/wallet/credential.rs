@@ -14,7 +14,7 @@
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
-use issuance_domain::offer::{ensure_issuable, Offer, Redemption};
+use issuance_domain::offer::{ensure_issuable, Offer, OfferError, Redemption};
 use serde_json::{json, Map, Value};
 
 use super::access_token::{AccessToken, Bearer};
@@ -69,7 +69,17 @@ async fn issue(
         .await
         .map_err(load_error)?;
     let (configuration_id, redemption) = issuable(state, &offer, token, &request.wanted, now)?;
-    let configuration = state.catalog.entry(&configuration_id).ok_or_else(|| {
+    // Issued with the version the offer was made from (its issuer's registry keeps every
+    // version); an offer that recorded none is issued with the current configuration.
+    let version = offer
+        .definition
+        .as_ref()
+        .and_then(|d| d.configuration_versions.get(&configuration_id).copied());
+    let served = version.and_then(|_| state.served_issuer());
+    let pinned = served
+        .as_deref()
+        .and_then(|served| served.configuration(&configuration_id, version));
+    let configuration = pinned.or_else(|| state.catalog.entry(&configuration_id)).ok_or_else(|| {
         WalletError::new(
             ErrorCode::UnknownCredentialConfiguration,
             format!("credential configuration {configuration_id} is no longer issued"),
@@ -111,6 +121,7 @@ async fn issue(
                 proofs: &checked.proofs,
                 nonces: checked.nonce_uses(),
                 now,
+                issuer_id: state.issuer_id.clone(),
             },
         )
         .await
@@ -148,6 +159,10 @@ fn issuable<'a>(
     now: DateTime<Utc>,
 ) -> Result<(String, &'a Redemption), WalletError> {
     let named_by = wanted.named_by();
+    let issuer = offer.definition.as_ref().map(|d| d.issuer_id.as_deref());
+    if issuer.is_some_and(|issuer| issuer != state.issuer_id.as_deref()) {
+        return Err(credential_rejection(OfferError::OtherIssuer, named_by));
+    }
     let configuration_id = match wanted {
         // Identifiers are configuration ids (see `authorization_details`), so both name
         // the configuration directly; the aggregate decides whether the token covers it.

@@ -29,6 +29,7 @@ pub mod proofs;
 pub mod rate_limit;
 pub mod rate_limit_middleware;
 pub mod rejections;
+pub mod served;
 pub mod routes;
 pub mod status_list;
 pub mod token;

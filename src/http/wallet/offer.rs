@@ -30,7 +30,11 @@ pub async fn credential_offer_by_reference(
         other => WalletError::internal(&other),
     })?;
     let definition = offer.definition.as_ref().ok_or_else(not_found)?;
-    if offer.status.is_terminal() || state.clock.now() >= definition.expires_at {
+    // Served at its own issuer only.
+    if definition.issuer_id != state.issuer_id
+        || offer.status.is_terminal()
+        || state.clock.now() >= definition.expires_at
+    {
         return Err(not_found());
     }
     let body = credential_offer(&state.issuer_url, &state.server_secret, definition);

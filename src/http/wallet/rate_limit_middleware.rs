@@ -34,7 +34,11 @@ fn limited(request: &ServiceRequest) -> Option<Duration> {
     let state = request.app_data::<web::Data<WalletApi>>()?;
     let wallet = &state.wallet;
     let path = request.path().strip_prefix(wallet.path_prefix.as_str())?;
-    let endpoint = Endpoint::of_path(path)?;
+    // The default issuer's endpoints, or a runtime issuer's under `/{issuer_id}`.
+    let endpoint = Endpoint::of_path(path).or_else(|| {
+        let rest = path.strip_prefix('/')?;
+        Endpoint::of_path(&rest[rest.find('/')?..])
+    })?;
     let client = match request.extensions().get::<RequestContext>() {
         Some(context) => context.client_ip,
         None => wallet

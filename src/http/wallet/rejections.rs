@@ -28,6 +28,7 @@ pub fn token_rejection(error: OfferError) -> WalletError {
         OfferError::NotFound | OfferError::InvalidCode | OfferError::GrantMismatch => {
             invalid_grant("the pre-authorized code is not valid")
         }
+        OfferError::OtherIssuer => invalid_grant("the code was not issued by this credential issuer"),
         OfferError::Expired => invalid_grant("the pre-authorized code has expired"),
         OfferError::Revoked => invalid_grant("the offer was revoked"),
         OfferError::Failed(_) => invalid_grant("the offer is locked"),
@@ -73,6 +74,10 @@ pub fn credential_rejection(error: OfferError, named_by: NamedBy) -> WalletError
         OfferError::NotFound | OfferError::InvalidToken => {
             WalletError::new(ErrorCode::InvalidToken, "the access token is not valid")
         }
+        OfferError::OtherIssuer => WalletError::new(
+            ErrorCode::InvalidToken,
+            "the access token was not issued by this credential issuer",
+        ),
         OfferError::TokenExpired => {
             WalletError::new(ErrorCode::InvalidToken, "the access token has expired")
         }
@@ -124,7 +129,7 @@ fn token_refused(error: &OfferError) -> WalletError {
 /// The notification endpoint's answer to an aggregate rejection (OID4VCI 1.0 §11.3).
 pub fn notification_rejection(error: OfferError) -> WalletError {
     match error {
-        OfferError::NotFound | OfferError::InvalidToken => {
+        OfferError::NotFound | OfferError::InvalidToken | OfferError::OtherIssuer => {
             WalletError::new(ErrorCode::InvalidToken, "the access token is not valid")
         }
         OfferError::TokenRevoked => token_refused(&error),

@@ -7,18 +7,17 @@ use actix_web::{web, HttpRequest};
 
 use super::errors::{ErrorCode, WalletError};
 use super::wallet_state::WalletState;
-use super::{credential, documents, nonce, notification, offer, status_list, token};
+use super::{credential, documents, nonce, notification, offer, served, status_list, token};
+use actix_web::middleware::from_fn;
 use crate::http::authorization::{authorize, par};
 
-/// Registers the wallet routes under the issuer identifier's path.
+/// Registers the wallet routes: the default issuer's under its identifier's path, then
+/// every runtime issuer's under `{path}/{issuer_id}` (see [`served`]).
 pub fn configure(cfg: &mut web::ServiceConfig, wallet: &WalletState) {
     let prefix = wallet.path_prefix.as_str();
     let limit = wallet.max_body_bytes;
-    for (name, handler) in [
-        ("openid-credential-issuer", WellKnown::CredentialIssuer),
-        ("oauth-authorization-server", WellKnown::AuthorizationServer),
-        ("jwt-vc-issuer", WellKnown::JwtVcIssuer),
-    ] {
+    let issuer_prefix = format!("{prefix}/{{{}}}", served::ISSUER_SEGMENT);
+    for (name, handler) in WellKnown::ALL {
         // 1.0 §12.2.2 / RFC 8414 §3: inserted between host and path; draft 13: appended.
         let inserted = format!("/.well-known/{name}{prefix}");
         let appended = format!("{prefix}/.well-known/{name}");
@@ -26,6 +25,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, wallet: &WalletState) {
         if appended != inserted {
             cfg.route(&appended, handler.route());
         }
+        cfg.service(
+            web::resource(format!("/.well-known/{name}{issuer_prefix}"))
+                .wrap(from_fn(served::middleware))
+                .route(handler.route()),
+        );
     }
     let mut type_metadata = Vec::new();
     for path in wallet.type_metadata.paths() {
@@ -44,6 +48,35 @@ pub fn configure(cfg: &mut web::ServiceConfig, wallet: &WalletState) {
             async move { actix_web::HttpResponse::Ok().json(&*document) }
         }),
     );
+    endpoints(cfg, prefix, limit);
+    // Relying parties, not wallets, fetch status lists; answers come from memory with
+    // caching headers, so no per-client limit applies. Every issuer's credentials point
+    // here (the lists are the deployment's).
+    cfg.route(
+        &format!("{prefix}/status-lists"),
+        web::get().to(status_list::aggregation),
+    )
+    .route(
+        &format!("{prefix}/status-lists/{{list_id}}"),
+        web::get().to(status_list::status_list),
+    );
+    cfg.service(
+        web::scope(&issuer_prefix)
+            .wrap(from_fn(served::middleware))
+            .configure(|cfg| {
+                for (name, handler) in WellKnown::ALL {
+                    cfg.route(&format!("/.well-known/{name}"), handler.route());
+                }
+                endpoints(cfg, "", limit);
+            })
+            // The issuer's SD-JWT VC type metadata documents, found by their path.
+            .default_service(web::to(documents::type_metadata)),
+    )
+    .default_service(web::to(not_found));
+}
+
+/// The protocol endpoints of one issuer under `prefix`.
+fn endpoints(cfg: &mut web::ServiceConfig, prefix: &str, limit: usize) {
     cfg.route(
         &format!("{prefix}/credential-offers/{{reference}}"),
         web::get().to(offer::credential_offer_by_reference),
@@ -72,18 +105,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, wallet: &WalletState) {
         web::resource(format!("{prefix}/notification"))
             .app_data(json_config(limit, ErrorCode::InvalidNotificationRequest))
             .route(web::post().to(notification::notification)),
-    )
-    // Relying parties, not wallets, fetch status lists; answers come from memory with
-    // caching headers, so no per-client limit applies.
-    .route(
-        &format!("{prefix}/status-lists"),
-        web::get().to(status_list::aggregation),
-    )
-    .route(
-        &format!("{prefix}/status-lists/{{list_id}}"),
-        web::get().to(status_list::status_list),
-    )
-    .default_service(web::to(not_found));
+    );
 }
 
 #[derive(Clone, Copy)]
@@ -94,6 +116,12 @@ enum WellKnown {
 }
 
 impl WellKnown {
+    const ALL: [(&'static str, WellKnown); 3] = [
+        ("openid-credential-issuer", WellKnown::CredentialIssuer),
+        ("oauth-authorization-server", WellKnown::AuthorizationServer),
+        ("jwt-vc-issuer", WellKnown::JwtVcIssuer),
+    ];
+
     fn route(self) -> actix_web::Route {
         match self {
             WellKnown::CredentialIssuer => web::get().to(documents::credential_issuer_metadata),

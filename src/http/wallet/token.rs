@@ -118,6 +118,7 @@ async fn pre_authorized(
                 client_id,
                 dpop_jkt: proof.as_ref().map(|p| p.proof.thumbprint.clone()),
                 jti: proof.map(|p| p.jti),
+                issuer_id: state.issuer_id.clone(),
             },
         },
         token_rejection,

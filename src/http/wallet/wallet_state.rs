@@ -1,21 +1,25 @@
-//! What the wallet API prepares once at start-up.
+//! What the wallet API prepares for one issuer: its rendered documents and routes.
+
+use std::sync::Arc;
 
 use issuance_credential::{IssuerKeys, SigningKey};
 use issuance_domain::catalog::CredentialCatalog;
+use issuance_domain::credential_config::Display;
 
 use super::{metadata, rate_limit, type_metadata};
 use crate::config::Settings;
 use crate::http::client_addr::TrustedProxies;
 
-/// What the wallet API prepares once: rendered documents, the rate limiter, its routes.
+/// What the wallet API prepares once per issuer (at start-up for the default issuer, at
+/// each change for an issuer managed at runtime): rendered documents, its routes' prefix.
 #[derive(Debug)]
 pub struct WalletState {
     /// The well-known documents.
     pub documents: metadata::Documents,
     /// SD-JWT VC type metadata documents and every configuration's `vct#integrity`.
     pub type_metadata: type_metadata::TypeMetadata,
-    /// Per-client limits of the wallet endpoints.
-    pub rate_limiter: rate_limit::RateLimiter,
+    /// Per-client limits of the wallet endpoints (one limiter for every issuer).
+    pub rate_limiter: Arc<rate_limit::RateLimiter>,
     /// Who may name the client in forwarding headers.
     pub proxies: TrustedProxies,
     /// The issuer identifier's path (`""` or e.g. `/tenant`): every route lives under it.
@@ -26,21 +30,34 @@ pub struct WalletState {
     pub document_signer: Option<SigningKey>,
 }
 
+/// One issuer as the wallet API presents it.
+pub struct Profile<'a> {
+    /// The Credential Issuer Identifier, without a trailing slash.
+    pub issuer_url: &'a str,
+    /// Its display.
+    pub display: &'a [Display],
+    /// Its configurations.
+    pub catalog: &'a CredentialCatalog,
+    /// Its keys.
+    pub keys: &'a IssuerKeys,
+    /// Its mdoc document signer, if it offers mdocs.
+    pub document_signer: Option<SigningKey>,
+}
+
 impl WalletState {
-    /// Prepares the wallet API for `issuer_url` (the identifier, no trailing slash).
+    /// Prepares the wallet API of `profile`, limited by `rate_limiter`.
     pub fn new(
         settings: &Settings,
-        catalog: &CredentialCatalog,
-        keys: &IssuerKeys,
-        issuer_url: &str,
-        document_signer: Option<SigningKey>,
+        profile: Profile,
+        rate_limiter: Arc<rate_limit::RateLimiter>,
     ) -> anyhow::Result<WalletState> {
+        let issuer_url = profile.issuer_url;
         let documents = metadata::Documents::render(&metadata::Sources {
             issuer_url,
-            display: &settings.issuer.display,
+            display: profile.display,
             batch_size: settings.issuer.batch_size,
-            catalog,
-            keys,
+            catalog: profile.catalog,
+            keys: profile.keys,
             authorization: &settings.authorization,
             status_lists: settings.status_lists.enabled,
         })?;
@@ -48,15 +65,16 @@ impl WalletState {
             .path()
             .trim_end_matches('/')
             .to_string();
-        let type_metadata = type_metadata::TypeMetadata::render(catalog, issuer_url, &path_prefix)?;
+        let type_metadata =
+            type_metadata::TypeMetadata::render(profile.catalog, issuer_url, &path_prefix)?;
         Ok(WalletState {
             documents,
             type_metadata,
-            rate_limiter: rate_limit::RateLimiter::new(&settings.limits.rates),
+            rate_limiter,
             proxies: TrustedProxies::new(&settings.limits.trusted_proxies),
             path_prefix,
             max_body_bytes: settings.limits.max_body_bytes,
-            document_signer,
+            document_signer: profile.document_signer,
         })
     }
 }

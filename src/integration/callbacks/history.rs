@@ -231,6 +231,7 @@ mod tests {
                         occurred_at: at,
                         client_ip: None,
                         holder_key_thumbprint: None,
+                        issuer_id: None,
                     },
                 }
             })

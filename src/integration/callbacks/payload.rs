@@ -97,6 +97,9 @@ pub struct StatusCallback {
     pub status: CallbackStatus,
     /// The offer.
     pub offer_id: Uuid,
+    /// The offer's issuer: `default` for the configuration file's, else an issuer managed
+    /// at runtime.
+    pub issuer_id: String,
     /// When the event that caused the callback happened.
     pub occurred_at: DateTime<Utc>,
     /// That event's sequence in the offer's stream: order callbacks of one offer by it.
@@ -168,6 +171,10 @@ pub fn callback_for(
         event_id: definition.offer_id,
         status,
         offer_id: definition.offer_id,
+        issuer_id: definition
+            .issuer_id
+            .clone()
+            .unwrap_or_else(|| crate::app::issuers::DEFAULT_ISSUER.to_string()),
         occurred_at,
         sequence,
         credential_configuration_ids: definition.credential_configuration_ids.clone(),

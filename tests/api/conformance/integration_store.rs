@@ -24,6 +24,7 @@ fn envelope(offer: u128, sequence: u64) -> EventEnvelope {
     EventEnvelope {
         event_id: Uuid::new_v4(),
         offer_id: Uuid::from_u128(offer),
+        issuer_id: "default".into(),
         sequence,
         position: sequence,
         event_type: "OfferCreated".into(),

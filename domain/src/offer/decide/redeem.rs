@@ -15,6 +15,18 @@ pub(super) fn ensure_redeemable(
     Ok(definition)
 }
 
+/// The offer belongs to `issuer_id` (`None`: the default issuer).
+pub(super) fn ensure_issuer(
+    definition: &OfferCreated,
+    issuer_id: Option<&str>,
+) -> Result<(), OfferError> {
+    if definition.issuer_id.as_deref() == issuer_id {
+        Ok(())
+    } else {
+        Err(OfferError::OtherIssuer)
+    }
+}
+
 /// The authorization-code grant presented with `issuer_state_hash` fits this offer.
 pub(super) fn check_issuer_state(
     offer: &Offer,
@@ -87,6 +99,7 @@ pub fn ensure_authorizable(
 
 pub(super) fn redeem(offer: &Offer, command: RedeemOffer) -> Result<Vec<OfferEvent>, OfferError> {
     let definition = ensure_redeemable(offer, command.now)?;
+    ensure_issuer(definition, command.issuer_id.as_deref())?;
     match (&definition.grant, &command.grant) {
         (
             OfferGrant::PreAuthorizedCode { code_hash, tx_code },

@@ -21,12 +21,13 @@ use crate::http::management::auth::{Caller, Scope};
 use crate::http::management::command_meta::command_meta;
 use crate::http::management::error::ApiError;
 use crate::http::request_context::RequestContext;
+use crate::app::issuers::DEFAULT_ISSUER;
 use crate::http::state::ManagementApi;
 
 /// The idempotency header.
 const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
 
-/// Creates an offer.
+/// `POST /offers`: creates an offer of the default issuer.
 pub async fn create(
     state: web::Data<ManagementApi>,
     caller: Caller,
@@ -34,23 +35,53 @@ pub async fn create(
     request: HttpRequest,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
+    create_at(&state, caller, context, &request, body.into_inner(), None).await
+}
+
+/// `POST /issuers/{issuer_id}/offers`: creates an offer of that issuer (`default`: the
+/// default issuer, as `POST /offers`).
+pub async fn create_for_issuer(
+    state: web::Data<ManagementApi>,
+    caller: Caller,
+    context: RequestContext,
+    request: HttpRequest,
+    path: web::Path<String>,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, ApiError> {
+    let issuer = Some(path.into_inner()).filter(|id| id != DEFAULT_ISSUER);
+    create_at(&state, caller, context, &request, body.into_inner(), issuer).await
+}
+
+async fn create_at(
+    state: &ManagementApi,
+    caller: Caller,
+    context: RequestContext,
+    request: &HttpRequest,
+    body: Value,
+    issuer: Option<String>,
+) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::OffersWrite)?;
-    let body = body.into_inner();
-    let idempotency_key = idempotency_key(&request)?;
+    let idempotency_key = idempotency_key(request)?;
+    // One Idempotency-Key names one offer per key name and issuer.
+    let key_owner = match &issuer {
+        None => caller.name.clone(),
+        Some(issuer) => format!("{}\u{0}{issuer}", caller.name),
+    };
     let offer_id = match &idempotency_key {
-        Some(key) => codes::offer_id_for_idempotency_key(&state.server_secret, &caller.name, key),
+        Some(key) => codes::offer_id_for_idempotency_key(&state.server_secret, &key_owner, key),
         // Time-ordered (UUIDv7): new offers' index entries land on the same few pages at the
         // end of each index instead of random pages all over a large store.
         None => Uuid::now_v7(),
     };
-    let meta = command_meta(&state, &caller, context);
-    match create_offer(&state, offer_id, &body, &meta, idempotency_key.is_some()).await? {
-        Creation::Existing(existing) => replay(&state, offer_id, &existing).await,
+    let meta = command_meta(state, &caller, context);
+    let target = (offer_id, issuer.as_deref());
+    match create_offer(state, target, &body, &meta, idempotency_key.is_some()).await? {
+        Creation::Existing(existing) => replay(state, offer_id, &existing).await,
         Creation::Created(executed) => {
             let Some(definition) = executed.state.definition.as_ref() else {
                 return Err(ApiError::internal(&"created offer has no definition"));
             };
-            let body = response_body(&state, definition, "CREATED", executed.decided_at, true);
+            let body = response_body(state, definition, "CREATED", executed.decided_at, true);
             Ok(HttpResponse::Created()
                 .insert_header(("Location", format!("/offers/{offer_id}")))
                 .insert_header(("Cache-Control", "no-store"))
@@ -59,19 +90,35 @@ pub async fn create(
     }
 }
 
-/// Validates a `POST /offers` body and creates offer `offer_id` from it (see
-/// [`Creator::create`]): an idempotent retry of the same body is [`Creation::Existing`], of
-/// another body 409.
+/// Validates a `POST /offers` body and creates offer `offer_id` of `issuer` (`None`: the
+/// default issuer) from it (see [`Creator::create`]): an idempotent retry of the same body
+/// is [`Creation::Existing`], of another body 409. The offer records the version of each
+/// configuration it is made from.
 pub(in crate::http::management) async fn create_offer(
     state: &ManagementApi,
-    offer_id: Uuid,
+    (offer_id, issuer): (Uuid, Option<&str>),
     body: &Value,
     meta: &CommandMeta,
     idempotent: bool,
 ) -> Result<Creation, ApiError> {
     let parsed: CreateOfferRequest = serde_json::from_value(body.clone())
         .map_err(|e| ApiError::invalid_request(format!("invalid offer request: {e}")))?;
-    let offer = validate(parsed, &state.catalog, &state.settings.offers)?;
+    let mut offer = match issuer {
+        None => {
+            let mut offer = validate(parsed, &state.catalog, &state.settings.offers)?;
+            if let Some(served) = state.served_issuer() {
+                offer.configuration_versions = served.current_versions(&offer.configuration_ids);
+            }
+            offer
+        }
+        Some(issuer) => {
+            let served = offering_issuer(state, issuer).await?;
+            let mut offer = validate(parsed, &served.catalog, &state.settings.offers)?;
+            offer.configuration_versions = served.current_versions(&offer.configuration_ids);
+            offer
+        }
+    };
+    offer.issuer_id = issuer.map(str::to_string);
     if let Some(url) = &offer.callback_url {
         check_callback_address(url, &state.settings.callbacks).await?;
     }
@@ -86,6 +133,27 @@ pub(in crate::http::management) async fn create_offer(
         .create(offer_id, &offer, &canonical, meta, idempotent)
         .await
         .map_err(create_error)
+}
+
+/// Issuer `id`, if it takes new offers: 404 unknown, 409 retired or without an active key.
+async fn offering_issuer(
+    state: &ManagementApi,
+    id: &str,
+) -> Result<std::sync::Arc<crate::app::issuers::ServedIssuer>, ApiError> {
+    let served = state.issuers.served_current(id).await?;
+    if served.state.is_retired() {
+        return Err(ApiError::conflict(
+            "issuer_retired",
+            format!("issuer {id} is retired: it takes no new offers"),
+        ));
+    }
+    if served.keys.is_none() {
+        return Err(ApiError::conflict(
+            "issuer_not_ready",
+            format!("issuer {id} has no active signing key: activate one first"),
+        ));
+    }
+    Ok(served)
 }
 
 /// The management API's answer to a failed creation.
@@ -158,8 +226,12 @@ fn response_body(
     let mut body = json!({
         "offer_id": offer_id,
         "status": status,
-        "credential_offer_uri": offer_uri(&state.credential_offer_url(offer_id)),
-        "credential_offer": credential_offer(&state.issuer_url, &state.server_secret, offer),
+        "credential_offer_uri": offer_uri(&state.credential_offer_url(offer)),
+        "credential_offer": credential_offer(
+            &state.issuer_url_of(offer.issuer_id.as_deref()),
+            &state.server_secret,
+            offer,
+        ),
         "created_at": created_at,
         "expires_at": offer.expires_at,
         "_links": {

@@ -13,6 +13,10 @@ use actix_web::web;
 /// Registers the offer routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/offers", web::post().to(create::create))
+        .route(
+            "/issuers/{issuer_id}/offers",
+            web::post().to(create::create_for_issuer),
+        )
         .route("/offers", web::get().to(read::list))
         .route("/offers/{offer_id}", web::get().to(read::get))
         .route("/offers/{offer_id}", web::delete().to(revoke::revoke))

@@ -13,10 +13,10 @@ use crate::http::state::ManagementApi;
 
 async fn render(state: &ManagementApi, offer_id: Uuid) -> Result<Vec<u8>, ApiError> {
     let offer = state.offers.load(offer_id).await?;
-    if offer.definition.is_none() {
+    let Some(definition) = offer.definition.as_ref() else {
         return Err(ApiError::not_found(format!("offer {offer_id} not found")));
-    }
-    crate::http::qr::png(&offer_uri(&state.credential_offer_url(offer_id)))
+    };
+    crate::http::qr::png(&offer_uri(&state.credential_offer_url(definition)))
         .map_err(|e| ApiError::internal(&e))
 }
 

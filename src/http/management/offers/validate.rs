@@ -244,6 +244,8 @@ pub fn validate(
         subject: request.subject,
         callback_url: request.callback_url,
         correlation: request.correlation,
+        issuer_id: None,
+        configuration_versions: Default::default(),
     })
 }
 
