@@ -87,8 +87,7 @@ impl Common {
     /// The URL a wallet resolves `offer` from, at its issuer: it carries the offer's
     /// unguessable reference, never the (public) offer id.
     pub fn credential_offer_url(&self, offer: &issuance_domain::offer::OfferCreated) -> String {
-        let reference =
-            crate::crypto::codes::offer_reference(&self.server_secret, offer.offer_id);
+        let reference = crate::crypto::codes::offer_reference(&self.server_secret, offer.offer_id);
         let issuer_url = self.issuer_url_of(offer.issuer_id.as_deref());
         format!("{issuer_url}/credential-offers/{reference}")
     }

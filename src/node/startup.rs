@@ -329,7 +329,8 @@ impl Application {
             health: node_health.clone(),
             metrics: web::Data::new(state.metrics.clone()),
         };
-        let wallet_server = listeners::wallet(&shared, (wallet_state, served_wallets), wallet_listener)?;
+        let wallet_server =
+            listeners::wallet(&shared, (wallet_state, served_wallets), wallet_listener)?;
         let management_server =
             listeners::management(&shared, management_state, readiness, management_listener)?;
 

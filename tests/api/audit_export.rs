@@ -30,6 +30,7 @@ fn new_event(event: OfferEvent, request_id: String) -> NewEvent {
         event_version: event.event_version(),
         payload: event.payload(),
         metadata: EventMetadata {
+            issuer_id: None,
             actor: "wallet".into(),
             request_id: Some(request_id),
             occurred_at: chrono::DateTime::UNIX_EPOCH + Duration::days(20_000),

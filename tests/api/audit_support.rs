@@ -93,6 +93,7 @@ pub async fn redeem(
         .offers
         .execute(id, &wallet_meta(request_id), |_, now| {
             OfferCommand::Redeem(RedeemOffer {
+                issuer_id: None,
                 now,
                 grant: PresentedGrant::PreAuthorizedCode {
                     code_hash: codes::code_hash(&code),
@@ -137,6 +138,7 @@ pub async fn issue(
         .offers
         .execute(offer, &wallet_meta(request_id), |_, now| {
             OfferCommand::IssueCredentials(IssueCredentials {
+                issuer_id: None,
                 now,
                 redemption_id: token.redemption_id,
                 token_hash: token.token_hash,

@@ -29,6 +29,7 @@ fn redeem_command(
     let redemption_id = Uuid::new_v4();
     move |_, now| {
         OfferCommand::Redeem(RedeemOffer {
+            issuer_id: None,
             now,
             grant: PresentedGrant::PreAuthorizedCode {
                 code_hash: codes::code_hash(code),

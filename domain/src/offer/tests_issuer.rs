@@ -7,9 +7,7 @@ use crate::aggregate::EventSourced;
 fn created_by(issuer: &str) -> OfferEvent {
     let mut offer = created_with(&[IDENTITY], true, true);
     offer.issuer_id = Some(issuer.into());
-    offer
-        .configuration_versions
-        .insert(IDENTITY.to_string(), 3);
+    offer.configuration_versions.insert(IDENTITY.to_string(), 3);
     OfferEvent::OfferCreated(offer)
 }
 
@@ -74,10 +72,16 @@ fn its_own_issuer_issues_them() {
 #[test]
 fn the_metadata_names_the_issuer_from_creation_on() {
     let none = Offer::default();
-    assert_eq!(none.issuer_of(&[created_by("acme")]).as_deref(), Some("acme"));
+    assert_eq!(
+        none.issuer_of(&[created_by("acme")]).as_deref(),
+        Some("acme")
+    );
     assert_eq!(none.issuer_of(&[created()]), None);
     let offer = Offer::from_events(&[created_by("acme")]);
-    assert_eq!(offer.issuer_of(&[redeemed(&[IDENTITY])]).as_deref(), Some("acme"));
+    assert_eq!(
+        offer.issuer_of(&[redeemed(&[IDENTITY])]).as_deref(),
+        Some("acme")
+    );
     assert_eq!(
         offer.definition.as_ref().unwrap().configuration_versions[IDENTITY],
         3

@@ -189,6 +189,8 @@ mod tests {
 
     fn created(tx_code: bool) -> OfferEvent {
         OfferEvent::OfferCreated(OfferCreated {
+            issuer_id: None,
+            configuration_versions: Default::default(),
             offer_id: Uuid::nil(),
             credential_configuration_ids: vec!["IdentityCredential".into()],
             grant: OfferGrant::PreAuthorizedCode {

@@ -20,8 +20,8 @@ use crate::clock::Clock;
 use crate::projector::ProjectionProgress;
 use crate::store::EventStore;
 
-pub use registry::{IssuerRegistry, IssuerRegistryProjection, ServedIssuer, ISSUER_REGISTRY};
 pub use keys::{KeyCommandError, KeySource};
+pub use registry::{IssuerRegistry, IssuerRegistryProjection, ServedIssuer, ISSUER_REGISTRY};
 pub use service::{Issuers, Publication, PublicationOutcome};
 pub use vault::KeyVault;
 

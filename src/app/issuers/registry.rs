@@ -247,10 +247,13 @@ impl Projection for IssuerRegistryProjection {
     }
 
     async fn apply(&self, events: &[RecordedEvent]) -> Result<(), ProjectionError> {
-        self.0.apply(events).await.map_err(|detail| ProjectionError {
-            projection: ISSUER_REGISTRY,
-            detail,
-        })
+        self.0
+            .apply(events)
+            .await
+            .map_err(|detail| ProjectionError {
+                projection: ISSUER_REGISTRY,
+                detail,
+            })
     }
 
     async fn reset(&self) -> Result<(), ProjectionError> {

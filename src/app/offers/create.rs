@@ -213,7 +213,10 @@ impl Creator<'_> {
         let (ids, single_use) = (offer.configuration_ids.clone(), offer.single_use);
         let callback_url = offer.callback_url.clone();
         let tx_code_max_attempts = self.tx_code_max_attempts;
-        let (issuer_id, versions) = (offer.issuer_id.clone(), offer.configuration_versions.clone());
+        let (issuer_id, versions) = (
+            offer.issuer_id.clone(),
+            offer.configuration_versions.clone(),
+        );
         // Sealed once; the deadline follows from the time of the decision (every retry's).
         Ok(move |expires_at| OfferCreated {
             offer_id,

@@ -79,12 +79,14 @@ async fn issue(
     let pinned = served
         .as_deref()
         .and_then(|served| served.configuration(&configuration_id, version));
-    let configuration = pinned.or_else(|| state.catalog.entry(&configuration_id)).ok_or_else(|| {
-        WalletError::new(
-            ErrorCode::UnknownCredentialConfiguration,
-            format!("credential configuration {configuration_id} is no longer issued"),
-        )
-    })?;
+    let configuration = pinned
+        .or_else(|| state.catalog.entry(&configuration_id))
+        .ok_or_else(|| {
+            WalletError::new(
+                ErrorCode::UnknownCredentialConfiguration,
+                format!("credential configuration {configuration_id} is no longer issued"),
+            )
+        })?;
 
     let checked = proofs::verify(
         &request.proofs,

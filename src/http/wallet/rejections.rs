@@ -28,7 +28,9 @@ pub fn token_rejection(error: OfferError) -> WalletError {
         OfferError::NotFound | OfferError::InvalidCode | OfferError::GrantMismatch => {
             invalid_grant("the pre-authorized code is not valid")
         }
-        OfferError::OtherIssuer => invalid_grant("the code was not issued by this credential issuer"),
+        OfferError::OtherIssuer => {
+            invalid_grant("the code was not issued by this credential issuer")
+        }
         OfferError::Expired => invalid_grant("the pre-authorized code has expired"),
         OfferError::Revoked => invalid_grant("the offer was revoked"),
         OfferError::Failed(_) => invalid_grant("the offer is locked"),

@@ -8,8 +8,8 @@ use actix_web::{web, HttpRequest};
 use super::errors::{ErrorCode, WalletError};
 use super::wallet_state::WalletState;
 use super::{credential, documents, nonce, notification, offer, served, status_list, token};
-use actix_web::middleware::from_fn;
 use crate::http::authorization::{authorize, par};
+use actix_web::middleware::from_fn;
 
 /// Registers the wallet routes: the default issuer's under its identifier's path, then
 /// every runtime issuer's under `{path}/{issuer_id}` (see [`served`]).

@@ -137,8 +137,7 @@ pub async fn middleware<B: MessageBody + 'static>(
         .zip(request.match_info().get(ISSUER_SEGMENT))
         .and_then(|(served, id)| served.wallet(id));
     let Some(api) = api else {
-        let response =
-            WalletError::new(ErrorCode::NotFound, "no such endpoint").error_response();
+        let response = WalletError::new(ErrorCode::NotFound, "no such endpoint").error_response();
         return Ok(request.into_response(response).map_into_right_body());
     };
     let mut data = Extensions::new();

@@ -318,6 +318,7 @@ fn rich_event(n: u64) -> NewEvent {
             "big": u64::MAX, "small": i64::MIN
         }),
         metadata: EventMetadata {
+            issuer_id: None,
             actor: format!("actor-{n}"),
             request_id: Some(format!("req-{n}")),
             occurred_at: Utc

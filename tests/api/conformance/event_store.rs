@@ -26,6 +26,7 @@ fn event(n: u64) -> NewEvent {
         event_version: 1 + (n % 3) as u32,
         payload: json!({"n": n, "nested": {"text": "ünïcødé ✓", "list": [1, 2.5, null, true]}}),
         metadata: EventMetadata {
+            issuer_id: None,
             actor: format!("actor-{n}"),
             request_id: Some(format!("req-{n}")),
             occurred_at: Utc

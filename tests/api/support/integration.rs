@@ -712,6 +712,7 @@ async fn redeem_with(
         .offers
         .execute(offer_id, &wallet(), |_, now| {
             OfferCommand::Redeem(RedeemOffer {
+                issuer_id: None,
                 now,
                 grant: PresentedGrant::PreAuthorizedCode {
                     code_hash: codes::code_hash(&code),
@@ -769,6 +770,7 @@ pub async fn issue(app: &TestApp, offer_id: Uuid, redemption: (Uuid, Digest), co
         .offers
         .execute(offer_id, &wallet(), |_, now| {
             OfferCommand::IssueCredentials(IssueCredentials {
+                issuer_id: None,
                 now,
                 redemption_id: redemption.0,
                 token_hash: redemption.1,

@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::validate::{check_callback_address, validate, CreateOfferRequest};
+use crate::app::issuers::DEFAULT_ISSUER;
 use crate::app::offers::create::{CreateError, Creation, Creator};
 use crate::app::offers::credential_offer::{credential_offer, offer_uri};
 use crate::app::offers::CommandMeta;
@@ -21,7 +22,6 @@ use crate::http::management::auth::{Caller, Scope};
 use crate::http::management::command_meta::command_meta;
 use crate::http::management::error::ApiError;
 use crate::http::request_context::RequestContext;
-use crate::app::issuers::DEFAULT_ISSUER;
 use crate::http::state::ManagementApi;
 
 /// The idempotency header.

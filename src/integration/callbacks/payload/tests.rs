@@ -25,6 +25,8 @@ fn created(single_use: bool) -> OfferCreated {
         legacy_subject: None,
         // As read from a version-1 event: opens without cryptography in these tests.
         legacy_correlation: Some(serde_json::json!({"case": 1})),
+        issuer_id: None,
+        configuration_versions: Default::default(),
     }
 }
 
