@@ -240,6 +240,7 @@ impl Application {
             status_lists: status_lists.clone(),
             metrics,
             log,
+            issuers: issuers.clone(),
         });
 
         let leases = opened.leases.clone();

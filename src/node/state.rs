@@ -49,6 +49,8 @@ pub struct NodeState {
     pub metrics: Metrics,
     /// The log's head.
     pub log: LogHead,
+    /// Issuers managed at runtime, as this node serves them.
+    pub issuers: crate::app::issuers::Issuers,
 }
 
 impl NodeState {

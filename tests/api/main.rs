@@ -37,6 +37,7 @@ mod graceful_shutdown;
 mod integration_amqp;
 mod integration_expiry;
 mod integration_issuer_messages;
+mod issuer_wallets;
 mod leases;
 mod malformed_corpus;
 mod management_auth;

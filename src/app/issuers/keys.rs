@@ -120,7 +120,6 @@ impl Issuers {
         self.change(issuer_id.clone(), meta, action).await?;
         // The first key signs at once: activate the active key again (no event) or this one.
         let executed = self
-            .repository
             .execute(issuer_id, meta, |state, now| {
                 let kid = state.active_kid.clone().unwrap_or_else(|| kid.clone());
                 IssuerCommand::new(
@@ -158,7 +157,6 @@ impl Issuers {
         kid: &str,
     ) -> Result<SigningKeyState, IssuerCommandError> {
         let executed = self
-            .repository
             .execute(known_syntax(id)?, meta, |state, now| {
                 let validity = state
                     .longest_credential_validity()

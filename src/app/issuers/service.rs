@@ -14,7 +14,7 @@ use super::registry::{IssuerRegistry, ServedIssuer};
 use super::vault::KeyVault;
 use super::{IssuerCommandError, IssuerRepository};
 use crate::app::log_head::LogHead;
-use crate::app::repository::{CommandMeta, RepositoryError};
+use crate::app::repository::{CommandMeta, Executed, RepositoryError};
 use crate::clock::Clock;
 use crate::projector::ProjectionProgress;
 
@@ -161,7 +161,6 @@ impl Issuers {
         });
         let issuer_id = known_syntax(id)?;
         let executed = self
-            .repository
             .execute(issuer_id.clone(), meta, |_, now| {
                 IssuerCommand::new(meta.actor.clone(), now, action.clone())
             })
@@ -199,6 +198,23 @@ impl Issuers {
         self.change(known_syntax(id)?, meta, action).await
     }
 
+    /// Executes a command and waits (bounded) until this node's registry has read it: the
+    /// wallet API serves a change as soon as the management API has answered it.
+    pub(super) async fn execute(
+        &self,
+        issuer_id: IssuerId,
+        meta: &CommandMeta,
+        command: impl FnMut(&Issuer, chrono::DateTime<chrono::Utc>) -> IssuerCommand,
+    ) -> Result<Executed<Issuer, IssuerId>, IssuerCommandError> {
+        let executed = self.repository.execute(issuer_id, meta, command).await?;
+        if let Some(position) = executed.position {
+            self.progress
+                .wait_for(position, crate::app::log_head::READ_YOUR_WRITE_TIMEOUT)
+                .await;
+        }
+        Ok(executed)
+    }
+
     pub(super) async fn change(
         &self,
         issuer_id: IssuerId,
@@ -206,7 +222,6 @@ impl Issuers {
         action: IssuerAction,
     ) -> Result<Issuer, IssuerCommandError> {
         let executed = self
-            .repository
             .execute(issuer_id, meta, |_, now| {
                 IssuerCommand::new(meta.actor.clone(), now, action.clone())
             })

@@ -217,6 +217,29 @@ pub(super) fn operations() -> Vec<Op> {
         .errors(&[NOT_FOUND, CONFLICT]),
         secured(
             "post",
+            "/issuers/{issuer_id}/offers",
+            "createIssuerOffer",
+            "Create an offer of this issuer (`default`: as `POST /offers`)",
+            "offers",
+            "offers:write",
+        )
+        .json_body(reference("NewOffer"))
+        .ok(
+            201,
+            "The offer, its URI (at the issuer's identifier) and QR code",
+            any.clone(),
+        )
+        .ok(200, "An idempotent replay of the same request", any.clone())
+        .errors(&[
+            INVALID,
+            NOT_FOUND,
+            (
+                409,
+                "Issuer retired or without an active key; idempotency key reused",
+            ),
+        ]),
+        secured(
+            "post",
             "/issuers/{issuer_id}/keys",
             "addIssuerKey",
             "Generate or import a signing key",

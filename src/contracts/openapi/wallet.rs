@@ -221,13 +221,22 @@ pub fn document(prefix: &str, type_metadata: &[String]) -> Value {
             .into_iter()
             .map(|(name, schema)| (name.to_string(), schema)),
     );
-    assemble(
+    let mut document = assemble(
         json!({
             "title": "Issuance wallet API",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "The OpenID4VCI 1.0 and OAuth 2.0 endpoints wallets call, under the credential issuer identifier's path. Errors are OAuth-style `{\"error\", \"error_description\"}`; access-token problems are 401 with `WWW-Authenticate`. SD-JWT VC type metadata is served at the path of each configuration's `vct` under the issuer identifier (listed in the document a running service serves, not in the checked-in one).",
+            "description": "The OpenID4VCI 1.0 and OAuth 2.0 endpoints wallets call, under the credential issuer identifier's path. Errors are OAuth-style `{\"error\", \"error_description\"}`; access-token problems are 401 with `WWW-Authenticate`. SD-JWT VC type metadata is served at the path of each configuration's `vct` under the issuer identifier (listed in the document a running service serves, not in the checked-in one). Every issuer managed at runtime serves the same operations under its own identifier `{public_url}/{issuer_id}` (the second server); its well-known documents are also served inserted, e.g. `/.well-known/openid-credential-issuer/{issuer_id}`.",
         }),
         operations(prefix, type_metadata),
         json!({"schemas": components, "securitySchemes": schemas::wallet_security()}),
-    )
+    );
+    document["servers"] = json!([
+        {"url": "/", "description": "The default issuer (the configuration file's)"},
+        {
+            "url": "/{issuer_id}",
+            "description": "An issuer managed at runtime (`POST /issuers` on the management API)",
+            "variables": {"issuer_id": {"default": "acme", "description": "The issuer's id"}},
+        },
+    ]);
+    document
 }

@@ -6,7 +6,7 @@
 
 use actix_web::http::header;
 use actix_web::web::Bytes;
-use actix_web::HttpResponse;
+use actix_web::{HttpRequest, HttpResponse};
 use issuance_credential::{IssuerKeys, SigningKey};
 use issuance_domain::catalog::CredentialCatalog;
 use issuance_domain::credential_config::{credential_metadata, CredentialConfiguration, Display};
@@ -27,11 +27,11 @@ pub const PROOF_SIGNING_ALGS: &[&str] = &["ES256", "ES384", "ES512", "EdDSA"];
 #[derive(Debug, Clone)]
 pub struct Documents {
     /// Credential Issuer Metadata.
-    pub(super) credential_issuer: Bytes,
+    pub(super) credential_issuer: Document,
     /// OAuth Authorization Server Metadata.
-    pub(super) authorization_server: Bytes,
+    pub(super) authorization_server: Document,
     /// JWT VC Issuer Metadata.
-    pub(super) jwt_vc_issuer: Bytes,
+    pub(super) jwt_vc_issuer: Document,
 }
 
 /// What the documents are built from.
@@ -67,9 +67,11 @@ impl Documents {
     /// Renders all three documents.
     pub fn render(sources: &Sources) -> Result<Documents, serde_json::Error> {
         Ok(Documents {
-            credential_issuer: serde_json::to_vec(&credential_issuer(sources))?.into(),
-            authorization_server: serde_json::to_vec(&authorization_server(sources))?.into(),
-            jwt_vc_issuer: serde_json::to_vec(&jwt_vc_issuer(sources))?.into(),
+            credential_issuer: Document::new(serde_json::to_vec(&credential_issuer(sources))?),
+            authorization_server: Document::new(serde_json::to_vec(&authorization_server(
+                sources,
+            ))?),
+            jwt_vc_issuer: Document::new(serde_json::to_vec(&jwt_vc_issuer(sources))?),
         })
     }
 }
@@ -215,13 +217,64 @@ fn jwt_vc_issuer(sources: &Sources) -> Value {
     json!({"issuer": sources.issuer_url, "jwks": sources.keys.jwks()})
 }
 
-/// A rendered document, cacheable by wallets for `MAX_AGE_SECONDS`.
-pub(super) fn serve(document: &Bytes) -> HttpResponse {
+/// A rendered JSON document and its strong entity tag (a digest of its bytes): a change
+/// of the issuer's configuration or keys renders a new document with a new tag.
+#[derive(Debug, Clone)]
+pub struct Document {
+    bytes: Bytes,
+    etag: String,
+}
+
+impl Document {
+    /// The document of `bytes`.
+    pub fn new(bytes: Vec<u8>) -> Document {
+        use base64::Engine;
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(&bytes);
+        let tag = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..18]);
+        Document {
+            bytes: bytes.into(),
+            etag: format!("\"{tag}\""),
+        }
+    }
+
+    /// Its bytes.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// Its entity tag, quoted.
+    pub fn etag(&self) -> &str {
+        &self.etag
+    }
+}
+
+/// A rendered document, cacheable by wallets for `MAX_AGE_SECONDS`, with its `ETag`; `304`
+/// when the request's `If-None-Match` names it (RFC 9110 §13.1.2).
+pub(super) fn serve(document: &Document, request: &HttpRequest) -> HttpResponse {
+    let cache = (
+        header::CACHE_CONTROL,
+        format!("public, max-age={MAX_AGE_SECONDS}"),
+    );
+    let matches = request
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| {
+            value.split(',').any(|tag| {
+                let tag = tag.trim();
+                tag == "*" || tag.trim_start_matches("W/") == document.etag
+            })
+        });
+    if matches {
+        return HttpResponse::NotModified()
+            .insert_header((header::ETAG, document.etag.clone()))
+            .insert_header(cache)
+            .finish();
+    }
     HttpResponse::Ok()
         .content_type("application/json")
-        .insert_header((
-            header::CACHE_CONTROL,
-            format!("public, max-age={MAX_AGE_SECONDS}"),
-        ))
-        .body(document.clone())
+        .insert_header((header::ETAG, document.etag.clone()))
+        .insert_header(cache)
+        .body(document.bytes.clone())
 }

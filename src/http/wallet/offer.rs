@@ -14,17 +14,19 @@ use crate::app::offers::CommandError;
 use crate::crypto::codes;
 use crate::http::state::WalletApi;
 use actix_web::http::header;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 
 /// Serves the credential offer object of a live offer; 404 for a reference that is not
 /// genuine and for unknown, expired or terminal (completed, failed, revoked) offers.
 pub async fn credential_offer_by_reference(
     state: web::Data<WalletApi>,
-    path: web::Path<String>,
+    request: HttpRequest,
 ) -> Result<HttpResponse, WalletError> {
     let not_found = || WalletError::new(ErrorCode::NotFound, "no such credential offer");
-    let offer_id = codes::offer_id_of_reference(&state.server_secret, &path.into_inner())
-        .ok_or_else(not_found)?;
+    // By name: under a runtime issuer's path the issuer id is a segment too.
+    let reference = request.match_info().get("reference").unwrap_or_default();
+    let offer_id =
+        codes::offer_id_of_reference(&state.server_secret, reference).ok_or_else(not_found)?;
     let offer = state.offers.load(offer_id).await.map_err(|e| match e {
         CommandError::Store(e) => e.into(),
         other => WalletError::internal(&other),

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use actix_web::web::Bytes;
+use super::metadata::Document;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use issuance_domain::catalog::CredentialCatalog;
@@ -32,7 +32,7 @@ const WALLET_SEGMENTS: &[&str] = &[
 #[derive(Debug, Clone, Default)]
 pub struct TypeMetadata {
     /// Route path (with the identifier's path prefix) → the document's bytes.
-    pub(super) documents: BTreeMap<String, Bytes>,
+    pub(super) documents: BTreeMap<String, Document>,
     /// Configuration id → `vct#integrity`.
     integrity: BTreeMap<String, String>,
 }
@@ -96,7 +96,7 @@ impl TypeMetadata {
             rendered
                 .integrity
                 .insert(configuration.id.clone(), sri_sha256(&bytes));
-            rendered.documents.insert(path, bytes.into());
+            rendered.documents.insert(path, Document::new(bytes));
         }
         Ok(rendered)
     }
@@ -333,7 +333,7 @@ mod tests {
             rendered.paths().collect::<Vec<_>>(),
             ["/tenant/types/employee"]
         );
-        let bytes = &rendered.documents["/tenant/types/employee"];
+        let bytes = rendered.documents["/tenant/types/employee"].bytes();
         assert_eq!(
             rendered.integrity("Employee"),
             Some(sri_sha256(bytes).as_str())
