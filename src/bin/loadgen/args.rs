@@ -74,6 +74,13 @@ pub struct Args {
     /// After the load, wait at most this long for the receivers to get every callback.
     #[arg(long, default_value_t = 60)]
     pub drain_timeout: u64,
+    /// Spread the flows over this many issuers managed at runtime (created before the load,
+    /// see `issuers.rs`); 0: the default issuer only.
+    #[arg(long, default_value_t = 0)]
+    pub issuers: usize,
+    /// Configurations of each issuer created by `--issuers` (copies of `--configuration`).
+    #[arg(long, default_value_t = 10)]
+    pub configurations_per_issuer: usize,
     /// Instead of issuance flows, fetch this Status List Token URI `--flows` times.
     #[arg(long)]
     pub status_list: Option<String>,

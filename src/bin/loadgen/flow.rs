@@ -30,6 +30,16 @@ pub struct FlowContext {
     configuration: String,
     verify_every: u64,
     issuer_keys: HashMap<String, EcdsaJwsVerifier>,
+    /// The issuers managed at runtime the flows spread over (none: the default issuer).
+    issuers: Vec<crate::issuers::BenchIssuer>,
+}
+
+/// Where one flow goes: its offer's creation URL, wallet base, identifier, configuration.
+struct Target<'a> {
+    offers_url: std::borrow::Cow<'a, str>,
+    base: &'a str,
+    credential_issuer: &'a str,
+    configuration: &'a str,
 }
 
 /// Example claims for the built-in configurations (10 claims for the identity credential).
@@ -82,8 +92,10 @@ impl FlowContext {
             .error_for_status()?
             .json()
             .await?;
+        let (issuers, issuer_jwks) = crate::issuers::prepare(args, &client).await?;
         let mut issuer_keys = HashMap::new();
-        for key in jwks["jwks"]["keys"].as_array().into_iter().flatten() {
+        let every_jwks = std::iter::once(&jwks["jwks"]).chain(&issuer_jwks);
+        for key in every_jwks.flat_map(|jwks| jwks["keys"].as_array().into_iter().flatten()) {
             let jwk = Jwk::from_bytes(serde_json::to_vec(key)?)?;
             if let Some(kid) = jwk.key_id() {
                 issuer_keys.insert(kid.to_string(), ES256.verifier_from_jwk(&jwk)?);
@@ -111,7 +123,33 @@ impl FlowContext {
             configuration: args.configuration.clone(),
             verify_every: args.verify_every,
             issuer_keys,
+            issuers,
         })
+    }
+
+    /// Where flow `number` goes.
+    fn target(&self, number: u64) -> Target<'_> {
+        if self.issuers.is_empty() {
+            return Target {
+                offers_url: format!("{}/offers", self.management).into(),
+                base: &self.target,
+                credential_issuer: &self.credential_issuer,
+                configuration: &self.configuration,
+            };
+        }
+        let count = self.issuers.len() as u64;
+        let issuer = &self.issuers[(number % count) as usize];
+        let configurations = issuer.configurations.len().max(1) as u64;
+        let configuration = issuer
+            .configurations
+            .get(((number / count) % configurations) as usize)
+            .map_or(self.configuration.as_str(), String::as_str);
+        Target {
+            offers_url: issuer.offers_url.as_str().into(),
+            base: &issuer.base,
+            credential_issuer: &issuer.base,
+            configuration,
+        }
     }
 
     /// Callbacks due so far: to the default receiver (0) or the second one (1).
@@ -193,13 +231,18 @@ impl Flow<'_> {
             Some((body, every)) if self.number % every == 0 => (body, 1),
             _ => (&c.offer_body, 0),
         };
+        let target = c.target(self.number);
+        let mut body = std::borrow::Cow::Borrowed(body);
+        if target.configuration != c.configuration {
+            body.to_mut()["credential_configuration_id"] = json!(target.configuration);
+        }
         let response = self
             .timed(
                 "create_offer",
                 c.client
-                    .post(format!("{}/offers", c.management))
+                    .post(target.offers_url.as_ref())
                     .bearer_auth(&c.admin_key)
-                    .json(body),
+                    .json(&*body),
             )
             .await?;
         let created = Self::json("create_offer", response, 201).await?;
@@ -242,7 +285,7 @@ impl Flow<'_> {
         let response = self
             .timed(
                 "token",
-                c.client.post(format!("{}/token", c.target)).form(&form),
+                c.client.post(format!("{}/token", target.base)).form(&form),
             )
             .await?;
         let token = Self::json("token", response, 200).await?;
@@ -252,22 +295,22 @@ impl Flow<'_> {
             .to_string();
 
         let response = self
-            .timed("nonce", c.client.post(format!("{}/nonce", c.target)))
+            .timed("nonce", c.client.post(format!("{}/nonce", target.base)))
             .await?;
         let nonce = Self::json("nonce", response, 200).await?;
         let c_nonce = nonce["c_nonce"].as_str().ok_or("nonce: no c_nonce")?;
 
         let proof = self
             .holder
-            .proof(&c.credential_issuer, c_nonce)
+            .proof(target.credential_issuer, c_nonce)
             .map_err(|e| format!("proof: {e}"))?;
         let request =
-            json!({"credential_configuration_id": c.configuration, "proofs": {"jwt": [proof]}});
+            json!({"credential_configuration_id": target.configuration, "proofs": {"jwt": [proof]}});
         let response = self
             .timed(
                 "credential",
                 c.client
-                    .post(format!("{}/credential", c.target))
+                    .post(format!("{}/credential", target.base))
                     .bearer_auth(&access_token)
                     .json(&request),
             )
@@ -289,7 +332,7 @@ impl Flow<'_> {
             .timed(
                 "notification",
                 c.client
-                    .post(format!("{}/notification", c.target))
+                    .post(format!("{}/notification", target.base))
                     .bearer_auth(&access_token)
                     .json(&json!({"notification_id": notification_id, "event": "credential_accepted"})),
             )

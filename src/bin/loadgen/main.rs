@@ -14,6 +14,7 @@ mod args;
 mod callbacks;
 mod flow;
 mod holder;
+mod issuers;
 mod mdoc_check;
 mod receiver;
 mod stats;
