@@ -51,6 +51,9 @@ pub struct VerifiedDpopProof {
     pub jti: String,
     /// The `iat` claim, Unix seconds.
     pub issued_at: i64,
+    /// The `nonce` claim (RFC 9449 §8), when the proof has one: the caller checks it
+    /// against the nonces it provides.
+    pub nonce: Option<String>,
 }
 
 /// Verifies a DPoP proof against `expect` (RFC 9449 §4.3, steps 1–11 except the `jti`
@@ -88,12 +91,18 @@ pub fn verify_dpop_proof(
             ));
         }
     }
+    let nonce = match claims.get("nonce") {
+        None => None,
+        Some(Value::String(nonce)) => Some(nonce.clone()),
+        Some(_) => return Err(ProofError::Claim("nonce must be a string".into())),
+    };
     let thumbprint = thumbprint(&jwk).map_err(|e| ProofError::Key(e.to_string()))?;
     Ok(VerifiedDpopProof {
         jwk,
         thumbprint,
         jti,
         issued_at,
+        nonce,
     })
 }
 

@@ -64,6 +64,11 @@ pub struct AuthorizationSettings {
     pub dpop: DpopMode,
     /// Oldest accepted DPoP proof `iat`, seconds before now.
     pub dpop_proof_max_age: u64,
+    /// Server-provided DPoP nonces (RFC 9449 §8): every DPoP proof must carry a `nonce`
+    /// the service handed out (`DPoP-Nonce` response header); otherwise `use_dpop_nonce`.
+    pub dpop_nonces: bool,
+    /// How long a DPoP nonce is current, seconds; it is accepted for twice as long.
+    pub dpop_nonce_lifetime: u64,
 }
 
 impl Default for AuthorizationSettings {
@@ -79,6 +84,8 @@ impl Default for AuthorizationSettings {
             clients: Vec::new(),
             dpop: DpopMode::Disabled,
             dpop_proof_max_age: 60,
+            dpop_nonces: false,
+            dpop_nonce_lifetime: 300,
         }
     }
 }
@@ -110,10 +117,17 @@ impl AuthorizationSettings {
             ("login_ttl", self.login_ttl, 3600),
             ("dpop_proof_max_age", self.dpop_proof_max_age, 600),
             ("session_ttl", self.session_ttl, 86_400),
+            ("dpop_nonce_lifetime", self.dpop_nonce_lifetime, 3600),
         ] {
             if value == 0 || value > max {
                 bad(field, format!("must be within 1..={max} seconds"));
             }
+        }
+        if self.dpop_nonces && !self.dpop.enabled() {
+            bad(
+                "dpop_nonces",
+                "needs DPoP (`authorization.dpop = \"allowed\"` or `\"required\"`)".into(),
+            );
         }
         let steps = self.request_uri_ttl.saturating_add(self.code_ttl);
         if self.session_ttl < steps {

@@ -6,6 +6,7 @@ pub mod access_token;
 pub mod codes;
 pub mod data_key;
 pub mod document_signer;
+pub mod dpop_nonce;
 pub mod key_vault;
 pub mod sealing;
 pub mod server_secret;

@@ -73,6 +73,9 @@ pub fn wallet(
             .app_data(ApiName("wallet"))
             .app_data(web::PayloadConfig::new(body_limit))
             .wrap(actix_web::middleware::from_fn(
+                crate::http::authorization::dpop::nonce_header,
+            ))
+            .wrap(actix_web::middleware::from_fn(
                 wallet::rate_limit_middleware::middleware,
             ))
             .wrap(actix_web::middleware::from_fn(error_envelope::wallet))

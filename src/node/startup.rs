@@ -160,12 +160,14 @@ impl Application {
         ));
         let log = LogHead::new(opened.events.clone());
         let data_keys = DataKeys::new(opened.secrets.clone());
-        let (issuers, issuer_index) = crate::app::issuers::start(
+        let (issuers, issuer_follower) = crate::app::issuers::start(
             opened.events.clone(),
             crate::app::issuers::KeyVault::new(opened.secrets.clone(), &server_secret),
             clock.clone(),
             log.clone(),
         );
+        // Followed from now on: recording the file waits for the registry to read it.
+        let issuer_registry = tokio::spawn(issuer_follower.run(shutdown_rx.clone()));
         default_issuer::apply(&issuers, &settings)
             .await
             .context("cannot record the configuration file as the default issuer")?;
@@ -292,7 +294,7 @@ impl Application {
             std::time::Duration::from_millis(50),
             shutdown_rx.clone(),
         )));
-        tasks.push(tokio::spawn(issuer_index.run(shutdown_rx.clone())));
+        tasks.push(issuer_registry);
         tasks.push(tokio::spawn(
             status_lists.tokens.clone().run(shutdown_rx.clone()),
         ));

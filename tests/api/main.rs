@@ -32,6 +32,7 @@ mod contracts;
 mod credential_status;
 mod data_dir;
 mod deployment;
+mod dpop_nonces;
 mod erasure;
 mod graceful_shutdown;
 mod integration_amqp;

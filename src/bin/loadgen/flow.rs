@@ -304,8 +304,7 @@ impl Flow<'_> {
             .holder
             .proof(target.credential_issuer, c_nonce)
             .map_err(|e| format!("proof: {e}"))?;
-        let request =
-            json!({"credential_configuration_id": target.configuration, "proofs": {"jwt": [proof]}});
+        let request = json!({"credential_configuration_id": target.configuration, "proofs": {"jwt": [proof]}});
         let response = self
             .timed(
                 "credential",

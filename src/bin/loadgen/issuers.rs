@@ -40,14 +40,20 @@ async fn call(
 }
 
 /// Creates (or finds) the issuers; returns them with the JWKS of each.
-pub async fn prepare(args: &Args, client: &Client) -> anyhow::Result<(Vec<BenchIssuer>, Vec<Value>)> {
+pub async fn prepare(
+    args: &Args,
+    client: &Client,
+) -> anyhow::Result<(Vec<BenchIssuer>, Vec<Value>)> {
     let get = reqwest::Method::GET;
     let template_path = format!(
         "/issuers/default/credential-configurations/{}",
         args.configuration
     );
     let (status, template) = call(client, args, get.clone(), &template_path, None).await?;
-    anyhow::ensure!(status == 200, "cannot read {template_path}: HTTP {status} {template}");
+    anyhow::ensure!(
+        status == 200,
+        "cannot read {template_path}: HTTP {status} {template}"
+    );
     let template = template["configuration"].clone();
     let target = args.target.trim_end_matches('/');
     let mut issuers = Vec::new();
@@ -91,7 +97,10 @@ pub async fn prepare(args: &Args, client: &Client) -> anyhow::Result<(Vec<BenchI
         let document: Value = response.json().await?;
         jwks.push(document["jwks"].clone());
         issuers.push(BenchIssuer {
-            offers_url: format!("{}/issuers/{id}/offers", args.management.trim_end_matches('/')),
+            offers_url: format!(
+                "{}/issuers/{id}/offers",
+                args.management.trim_end_matches('/')
+            ),
             base,
             configurations,
         });

@@ -62,8 +62,8 @@ async fn bearer(request: &HttpRequest) -> Result<Bearer, WalletError> {
     let proof = dpop::proof_of(state, request, endpoint, Some(token))
         .await
         .map_err(|error| match error.code() {
-            Some(ErrorCode::InvalidDpopProof) => {
-                WalletError::dpop_resource_error(ErrorCode::InvalidDpopProof, error.description())
+            Some(code @ (ErrorCode::InvalidDpopProof | ErrorCode::UseDpopNonce)) => {
+                WalletError::dpop_resource_error(code, error.description())
             }
             _ => error,
         })?

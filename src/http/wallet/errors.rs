@@ -41,6 +41,9 @@ pub enum ErrorCode {
     RequestNotSupported,
     /// RFC 9449 §5, §7.1: the DPoP proof is missing, malformed or invalid.
     InvalidDpopProof,
+    /// RFC 9449 §8, §9: the DPoP proof lacks the server's current nonce (the response's
+    /// `DPoP-Nonce` header has one).
+    UseDpopNonce,
     /// RFC 9396 §5: `authorization_details` malformed or asking for something not offered.
     InvalidAuthorizationDetails,
     /// RFC 6750 §3.1: the access token is malformed, expired or revoked.
@@ -85,6 +88,7 @@ impl ErrorCode {
             ErrorCode::InvalidRequestUri => "invalid_request_uri",
             ErrorCode::RequestNotSupported => "request_not_supported",
             ErrorCode::InvalidDpopProof => "invalid_dpop_proof",
+            ErrorCode::UseDpopNonce => "use_dpop_nonce",
             ErrorCode::InvalidAuthorizationDetails => "invalid_authorization_details",
             ErrorCode::InvalidToken => "invalid_token",
             ErrorCode::InvalidCredentialRequest => "invalid_credential_request",

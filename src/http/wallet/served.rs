@@ -109,7 +109,8 @@ impl ServedWallets {
                 display: &display,
                 catalog: &served.catalog,
                 keys: &keys,
-                document_signer: None,
+                // mdocs carry no issuer identifier: the deployment's document signer.
+                document_signer: default.wallet.document_signer.clone(),
             },
             self.rate_limiter.clone(),
         )?;
