@@ -99,6 +99,30 @@ pub struct IssuerSettings {
     /// document signer generated into `<data dir>/mdoc/`. `false` (production) refuses to
     /// start with mdoc configurations and no configured signer.
     pub mdoc_development_chain: bool,
+    /// Encrypted credential requests and responses (OID4VCI 1.0 §8.2, §10): `disabled`,
+    /// `optional` (advertised; a wallet may ask) or `required` (every request encrypted,
+    /// every response too).
+    pub credential_encryption: EncryptionMode,
+}
+
+/// Whether credential requests and responses are encrypted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum EncryptionMode {
+    /// Not advertised; a request asking for encryption is refused.
+    #[default]
+    Disabled,
+    /// Advertised with `encryption_required: false`.
+    Optional,
+    /// Advertised with `encryption_required: true`; plain requests are refused.
+    Required,
+}
+
+impl EncryptionMode {
+    /// Whether encryption is offered at all.
+    pub fn enabled(self) -> bool {
+        self != EncryptionMode::Disabled
+    }
 }
 
 impl Default for IssuerSettings {
@@ -111,6 +135,7 @@ impl Default for IssuerSettings {
             mdoc_signing_key_file: None,
             mdoc_certificate_chain_file: None,
             mdoc_development_chain: true,
+            credential_encryption: EncryptionMode::Disabled,
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod data_key;
 pub mod document_signer;
 pub mod dpop_nonce;
 pub mod key_vault;
+pub mod request_encryption;
 pub mod sealing;
 pub mod server_secret;
 

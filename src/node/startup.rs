@@ -120,6 +120,11 @@ impl Application {
                     catalog: &config.catalog,
                     keys: &issuer_keys,
                     document_signer,
+                    encryption: wallet::encryption::Encryption::new(
+                        settings.issuer.credential_encryption,
+                        &server_secret,
+                    )?
+                    .map(Arc::new),
                 },
                 Arc::new(wallet::rate_limit::RateLimiter::new(&settings.limits.rates)),
             )

@@ -90,7 +90,7 @@ fn captured_messages_and_callbacks_outside_their_contract_are_reported() {
     use crate::support::contracts::{amqp_violations, callback_violations};
     let id = "0193a1c2-7d4e-7b21-9c3f-2a6b8e1f4d57";
     let callback = serde_json::json!({
-        "eventId": id, "status": "ISSUED", "offerId": id,
+        "eventId": id, "status": "ISSUED", "offerId": id, "issuerId": "default",
         "occurredAt": "2026-12-05T20:17:03.512340Z", "sequence": 3,
         "credentialConfigurationIds": ["IdentityCredential"],
         "correlation": {"case": "4711"}, "errorDetails": null,

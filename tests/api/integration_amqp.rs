@@ -127,6 +127,7 @@ backend_test! {
                     "actor",
                     "data",
                     "event_id",
+                    "issuer_id",
                     "occurred_at",
                     "offer_id",
                     "position",
@@ -136,6 +137,7 @@ backend_test! {
                 ]
             );
             assert_eq!(body["event_id"], event.event_id.to_string());
+            assert_eq!(body["issuer_id"], "default");
             assert_eq!(body["sequence"], event.sequence);
             assert_eq!(body["position"], event.position.commit);
             assert_eq!(body["type"], event.event_type);

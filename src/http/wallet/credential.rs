@@ -19,6 +19,7 @@ use serde_json::{json, Map, Value};
 
 use super::access_token::{AccessToken, Bearer};
 use super::credential_request::{self, CredentialRequestBody, Wanted};
+use super::encryption::Encryption;
 use super::errors::{ErrorCode, WalletError};
 use super::proofs::{self, ProofContext};
 use super::rejections::{command_error, credential_rejection};
@@ -37,7 +38,41 @@ pub async fn credential(
     bearer: Bearer,
     body: web::Json<CredentialRequestBody>,
 ) -> Result<HttpResponse, WalletError> {
-    issue(&state, context, &bearer.0, body.into_inner())
+    answer(&state, context, &bearer.0, body.into_inner(), false).await
+}
+
+/// An encrypted credential request (`application/jwt`, OID4VCI 1.0 §8.2): a JWE to the
+/// issuer's request encryption key, whose plaintext is the JSON request.
+pub async fn encrypted(
+    state: web::Data<WalletApi>,
+    context: RequestContext,
+    bearer: Bearer,
+    body: String,
+) -> Result<HttpResponse, WalletError> {
+    let Some(encryption) = state.wallet.encryption.as_deref() else {
+        return Err(WalletError::new(
+            ErrorCode::InvalidEncryptionParameters,
+            "this issuer does not accept encrypted credential requests",
+        ));
+    };
+    let plaintext = encryption.decrypt_request(&body)?;
+    let request = serde_json::from_slice(&plaintext).map_err(|e| {
+        WalletError::new(
+            ErrorCode::InvalidCredentialRequest,
+            format!("malformed request body: {e}"),
+        )
+    })?;
+    answer(&state, context, &bearer.0, request, true).await
+}
+
+async fn answer(
+    state: &WalletApi,
+    context: RequestContext,
+    token: &AccessToken,
+    body: CredentialRequestBody,
+    encrypted: bool,
+) -> Result<HttpResponse, WalletError> {
+    issue(state, context, token, body, encrypted)
         .await
         .map_err(|error| {
             if error.wants_fresh_nonce() {
@@ -55,8 +90,15 @@ async fn issue(
     context: RequestContext,
     token: &AccessToken,
     body: CredentialRequestBody,
+    encrypted: bool,
 ) -> Result<HttpResponse, WalletError> {
     let request = credential_request::parse(body, state.settings.issuer.batch_size)?;
+    // Before anything is issued: an answer that cannot be delivered is not produced.
+    let encrypt_to = Encryption::response_for(
+        state.wallet.encryption.as_deref(),
+        request.response_encryption.as_ref(),
+        encrypted,
+    )?;
     let named_by = request.wanted.named_by();
     let now = state.clock.now();
     let load_error = |e| command_error(e, |rejection| credential_rejection(rejection, named_by));
@@ -146,9 +188,15 @@ async fn issue(
         response.insert("credential".into(), json!(compact.first()));
     }
     response.insert("notification_id".into(), json!(issued.notification_id));
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(Value::Object(response)))
+    let response = Value::Object(response);
+    let mut answer = HttpResponse::Ok();
+    answer.insert_header((header::CACHE_CONTROL, "no-store"));
+    match encrypt_to {
+        Some(encryption) => Ok(answer
+            .content_type("application/jwt")
+            .body(encryption.encrypt(&response)?)),
+        None => Ok(answer.json(response)),
+    }
 }
 
 /// The configuration `wanted` names and the redemption `token` stands for, if `offer`

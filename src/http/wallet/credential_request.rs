@@ -52,6 +52,8 @@ pub struct CredentialRequest {
     pub proofs: Vec<String>,
     /// The wallet used the draft singular `proof`: answer with `credential` as well.
     pub singular_proof: bool,
+    /// `credential_response_encryption`, as sent (checked by the handler).
+    pub response_encryption: Option<Value>,
 }
 
 /// Validates the body's shape. `batch_size` bounds the number of proofs.
@@ -60,12 +62,6 @@ pub fn parse(
     batch_size: usize,
 ) -> Result<CredentialRequest, WalletError> {
     let malformed = |reason: &str| WalletError::new(ErrorCode::InvalidCredentialRequest, reason);
-    if body.credential_response_encryption.is_some() {
-        return Err(WalletError::new(
-            ErrorCode::InvalidEncryptionParameters,
-            "this issuer does not encrypt credential responses",
-        ));
-    }
     let wanted = match (
         body.credential_identifier,
         body.credential_configuration_id,
@@ -109,6 +105,7 @@ pub fn parse(
         wanted,
         proofs,
         singular_proof,
+        response_encryption: body.credential_response_encryption,
     })
 }
 
@@ -209,12 +206,6 @@ mod tests {
         assert_eq!(
             code(json!({"format": "mso_mdoc", "doctype": "x", "proofs": proofs})),
             Some(ErrorCode::UnknownCredentialConfiguration)
-        );
-        assert_eq!(
-            code(
-                json!({"credential_identifier": "a", "proofs": proofs, "credential_response_encryption": {}})
-            ),
-            Some(ErrorCode::InvalidEncryptionParameters)
         );
         for bad_proofs in [
             json!(null),

@@ -50,6 +50,8 @@ pub struct Sources<'a> {
     pub authorization: &'a AuthorizationSettings,
     /// Whether credentials carry a status (Token Status Lists).
     pub status_lists: bool,
+    /// Credential request and response encryption, when offered.
+    pub encryption: Option<&'a super::encryption::Encryption>,
 }
 
 /// `status_list_aggregation_endpoint` (draft-ietf-oauth-status-list §9.3): where relying
@@ -116,6 +118,11 @@ fn credential_issuer(sources: &Sources) -> Value {
         Value::Object(configurations),
     );
     advertise_status_lists(sources, &mut metadata);
+    if let Some(encryption) = sources.encryption {
+        let (request, response) = encryption.metadata();
+        metadata.insert("credential_request_encryption".into(), request);
+        metadata.insert("credential_response_encryption".into(), response);
+    }
     Value::Object(metadata)
 }
 

@@ -20,6 +20,7 @@ pub mod command_meta;
 pub mod credential;
 pub mod credential_request;
 pub mod documents;
+pub mod encryption;
 pub mod errors;
 pub mod metadata;
 pub mod nonce;

@@ -99,6 +99,13 @@ fn endpoints(cfg: &mut web::ServiceConfig, prefix: &str, limit: usize) {
     .service(
         web::resource(format!("{prefix}/credential"))
             .app_data(json_config(limit, ErrorCode::InvalidCredentialRequest))
+            .app_data(web::PayloadConfig::new(limit))
+            // OID4VCI 1.0 §8.2: an encrypted request is a JWE, `application/jwt`.
+            .route(
+                web::post()
+                    .guard(actix_web::guard::Header("content-type", "application/jwt"))
+                    .to(credential::encrypted),
+            )
             .route(web::post().to(credential::credential)),
     )
     .service(

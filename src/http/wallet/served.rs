@@ -111,6 +111,7 @@ impl ServedWallets {
                 keys: &keys,
                 // mdocs carry no issuer identifier: the deployment's document signer.
                 document_signer: default.wallet.document_signer.clone(),
+                encryption: default.wallet.encryption.clone(),
             },
             self.rate_limiter.clone(),
         )?;

@@ -6,6 +6,7 @@ use issuance_credential::{IssuerKeys, SigningKey};
 use issuance_domain::catalog::CredentialCatalog;
 use issuance_domain::credential_config::Display;
 
+use super::encryption::Encryption;
 use super::{metadata, rate_limit, type_metadata};
 use crate::config::Settings;
 use crate::http::client_addr::TrustedProxies;
@@ -28,6 +29,8 @@ pub struct WalletState {
     pub max_body_bytes: usize,
     /// Signs mdocs (`issuerAuth`); present when an mdoc configuration is offered.
     pub document_signer: Option<SigningKey>,
+    /// Credential request and response encryption, when offered.
+    pub encryption: Option<Arc<Encryption>>,
 }
 
 /// One issuer as the wallet API presents it.
@@ -42,6 +45,8 @@ pub struct Profile<'a> {
     pub keys: &'a IssuerKeys,
     /// Its mdoc document signer, if it offers mdocs.
     pub document_signer: Option<SigningKey>,
+    /// Credential request and response encryption, when offered.
+    pub encryption: Option<Arc<Encryption>>,
 }
 
 impl WalletState {
@@ -60,6 +65,7 @@ impl WalletState {
             keys: profile.keys,
             authorization: &settings.authorization,
             status_lists: settings.status_lists.enabled,
+            encryption: profile.encryption.as_deref(),
         })?;
         let path_prefix = url::Url::parse(issuer_url)?
             .path()
@@ -75,6 +81,7 @@ impl WalletState {
             path_prefix,
             max_body_bytes: settings.limits.max_body_bytes,
             document_signer: profile.document_signer,
+            encryption: profile.encryption,
         })
     }
 }
