@@ -144,7 +144,7 @@ pub(crate) fn is_iso_date(text: &str) -> bool {
 }
 
 /// Display information, localised.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Display {
     /// Human-readable name.
@@ -178,7 +178,7 @@ pub struct Logo {
 }
 
 /// A claim's localised display name.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClaimDisplay {
     /// Display name.

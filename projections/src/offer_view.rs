@@ -13,12 +13,14 @@ use issuance_domain::sealed::purpose;
 use issuance_domain::status_list::CredentialStatus;
 use issuance_domain::{Digest, Sealed};
 use issuance_eventlog::EventMetadata;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// A credential issued from the offer. `P` is how personal values are held: [`Sealed`] as
 /// stored, opened values as the management API shows them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(rename = "IssuedCredentialView")]
 pub struct IssuedCredentialView<P = Sealed> {
     /// Its configuration.
     pub credential_configuration_id: String,
@@ -37,7 +39,7 @@ pub struct IssuedCredentialView<P = Sealed> {
 }
 
 /// Why the offer failed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct FailureView {
     /// Machine-readable reason.
     pub code: String,
@@ -47,7 +49,8 @@ pub struct FailureView {
 
 /// The offer view. Never holds claims or codes, nor (as stored, `P` = [`Sealed`]) personal
 /// data in plaintext.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(rename = "OfferView")]
 pub struct OfferView<P = Sealed> {
     /// The offer's id.
     pub offer_id: Uuid,
@@ -68,6 +71,7 @@ pub struct OfferView<P = Sealed> {
     /// Keyed pseudonym of the subject, for `GET /offers?subject=`: set by the projector,
     /// cleared on erasure; never shown.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(skip)]
     pub subject_pseudonym: Option<Digest>,
     /// Where status callbacks go (the configured default when `None`).
     pub callback_url: Option<String>,

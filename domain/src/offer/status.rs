@@ -5,7 +5,9 @@ use serde::{Deserialize, Serialize};
 use super::event::OfferEvent;
 
 /// The offer status reported by the management API.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum OfferStatus {
     /// Live, not yet redeemed (multi-use offers stay here).

@@ -100,7 +100,9 @@ impl From<StatusBits> for u8 {
 }
 
 /// The status of one issued credential.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum CredentialStatus {
     /// Valid (the state of every allocated entry at issuance).

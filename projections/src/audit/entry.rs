@@ -8,6 +8,7 @@ use issuance_domain::offer::event::DecodeError;
 use issuance_domain::offer::{offer_id_of_stream, OfferEvent};
 use issuance_domain::StoredEvent;
 use issuance_eventlog::{LogPosition, RecordedEvent};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest as _, Sha256};
@@ -20,11 +21,12 @@ use super::{authorization_summary, from_hex, issuer_summary, summary, to_hex, GE
 /// Every field except `hash` is covered by `hash`; `prev_hash` through the chaining itself.
 /// No field holds personal data: claims, free-text reasons and descriptions, subjects,
 /// correlation objects and client addresses stay out.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct AuditEntry {
     /// The audit view's own position: gap-free, 1 for the first entry.
     pub position: u64,
     /// The event's position in the event store's global log.
+    #[schemars(with = "LogPositionSchema")]
     pub log_position: LogPosition,
     /// The event's id.
     pub event_id: Uuid,
@@ -37,6 +39,7 @@ pub struct AuditEntry {
     pub version: u32,
     /// When the command was decided, to the microsecond.
     #[serde(with = "micros")]
+    #[schemars(with = "DateTime<Utc>")]
     pub occurred_at: DateTime<Utc>,
     /// The API key name, `wallet` or `system`.
     pub actor: String,
@@ -53,6 +56,17 @@ pub struct AuditEntry {
     pub prev_hash: String,
     /// `SHA-256(prev_hash || canonical entry)`, hex.
     pub hash: String,
+}
+
+/// The serialised form of a [`LogPosition`], for the entry's schema.
+#[derive(JsonSchema)]
+#[schemars(rename = "LogPosition")]
+#[allow(dead_code)]
+struct LogPositionSchema {
+    /// Commit position (SQLite: the integer position; PostgreSQL: the transaction id).
+    commit: u64,
+    /// Prepare position (SQLite: equal to `commit`; PostgreSQL: the row's position).
+    prepare: u64,
 }
 
 /// The last entry of a chain: where the next entry attaches.

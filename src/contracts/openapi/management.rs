@@ -6,6 +6,7 @@ use serde_json::{json, Map, Value};
 use super::management_ops::{
     self as resources, audit_filters, op, paged, secured, CONFLICT, INVALID, NOT_FOUND,
 };
+use super::management_schemas::management_responses;
 use super::schemas::{self, management_bodies};
 use super::{assemble, reference, Access, Op};
 
@@ -17,7 +18,11 @@ pub fn operations() -> Vec<Op> {
         // Health, metrics, contracts (no key).
         op("get", "/health/live", "live", "Liveness", "health")
             .access(Access::Public)
-            .ok(200, "Alive", any.clone()),
+            .ok(
+                200,
+                "Alive",
+                schemas::closed(&["status"], json!({"status": {"const": "ok"}})),
+            ),
         op(
             "get",
             "/health/ready",
@@ -124,22 +129,33 @@ pub fn operations() -> Vec<Op> {
             "offers:write",
         )
         .json_body(reference("NewOffer"))
-        .ok(201, "The offer, its URI and QR code", any.clone())
-        .ok(200, "An idempotent replay of the same request", any.clone())
+        .ok(
+            201,
+            "The offer, its URI and QR code",
+            reference("OfferCreation"),
+        )
+        .ok(
+            200,
+            "An idempotent replay of the same request",
+            reference("OfferCreation"),
+        )
         .errors(&[
             INVALID,
             (409, "Idempotency key reused with another body"),
             (422, "Invalid claims"),
         ]),
-        paged(secured(
-            "get",
-            "/offers",
-            "listOffers",
-            "List offers, newest first",
-            "offers",
-            "offers:read",
-        ))
-        .query("status", json!({"type": "string"}), "Only this status")
+        paged(
+            secured(
+                "get",
+                "/offers",
+                "listOffers",
+                "List offers, newest first",
+                "offers",
+                "offers:read",
+            ),
+            "OfferPage",
+        )
+        .query("status", reference("OfferStatus"), "Only this status")
         .query(
             "credential_configuration_id",
             json!({"type": "string"}),
@@ -164,7 +180,7 @@ pub fn operations() -> Vec<Op> {
             "offers",
             "offers:read",
         )
-        .ok(200, "The offer", any.clone())
+        .ok(200, "The offer", reference("OfferView"))
         .errors(&[INVALID, NOT_FOUND]),
         secured(
             "delete",
@@ -185,7 +201,7 @@ pub fn operations() -> Vec<Op> {
             "offers",
             "offers:read",
         )
-        .ok(200, "The events, oldest first", any.clone())
+        .ok(200, "The events, oldest first", reference("StreamEvents"))
         .errors(&[INVALID, NOT_FOUND]),
         secured(
             "post",
@@ -241,7 +257,7 @@ pub fn operations() -> Vec<Op> {
         .ok(
             200,
             "Where to redirect the browser (`redirect_to`)",
-            any.clone(),
+            reference("LoginRedirect"),
         )
         .errors(&[INVALID, NOT_FOUND, CONFLICT, (422, "Invalid claims")]),
         secured(
@@ -256,7 +272,7 @@ pub fn operations() -> Vec<Op> {
         .ok(
             200,
             "Where to redirect the browser (`redirect_to`)",
-            any.clone(),
+            reference("LoginRedirect"),
         )
         .errors(&[INVALID, NOT_FOUND, CONFLICT]),
         secured(
@@ -267,7 +283,7 @@ pub fn operations() -> Vec<Op> {
             "authorization",
             "offers:read",
         )
-        .ok(200, "The events", any.clone())
+        .ok(200, "The events", reference("StreamEvents"))
         .errors(&[INVALID, NOT_FOUND]),
         // Audit.
         audit_filters(secured(
@@ -278,7 +294,7 @@ pub fn operations() -> Vec<Op> {
             "audit",
             "audit:read",
         ))
-        .ok(200, "A page of entries", schemas::page()),
+        .ok(200, "A page of entries", reference("AuditPage")),
         audit_filters(secured(
             "get",
             "/audit/export",
@@ -317,7 +333,7 @@ pub fn operations() -> Vec<Op> {
             json!({"type": "boolean"}),
             "Also re-derive every entry from the log",
         )
-        .ok(200, "The verification", any.clone())
+        .ok(200, "The verification", reference("AuditVerification"))
         .errors(&[INVALID]),
         secured(
             "get",
@@ -327,35 +343,7 @@ pub fn operations() -> Vec<Op> {
             "audit",
             "audit:read",
         )
-        .ok(200, "The signed head", any.clone()),
-        // Dead letters.
-        paged(secured(
-            "get",
-            "/dead-letters",
-            "listDeadLetters",
-            "Dead-lettered messages",
-            "dead-letters",
-            "admin",
-        )),
-        secured(
-            "post",
-            "/dead-letters/requeue",
-            "requeueDeadLetters",
-            "Requeue every dead letter",
-            "dead-letters",
-            "admin",
-        )
-        .ok(202, "How many were requeued", any.clone()),
-        secured(
-            "post",
-            "/dead-letters/{id}/requeue",
-            "requeueDeadLetter",
-            "Requeue one dead letter",
-            "dead-letters",
-            "admin",
-        )
-        .ok(202, "Requeued", any.clone())
-        .errors(&[INVALID, NOT_FOUND]),
+        .ok(200, "The signed head", reference("AuditHead")),
     ]
     .into_iter()
     .chain(resources::operations())
@@ -371,6 +359,7 @@ pub fn document() -> Value {
             .into_iter()
             .map(|(name, schema)| (name.to_string(), schema)),
     );
+    components.extend(management_responses());
     assemble(
         json!({
             "title": "Issuance management API",

@@ -1,9 +1,8 @@
 //! The management document's building blocks (common errors, scoped operations, paging
-//! and audit filters) and its credential, issuer and configuration operations.
+//! and audit filters) and its dead-letter, credential, issuer and configuration operations.
 
-use serde_json::{json, Value};
+use serde_json::json;
 
-use super::schemas;
 use super::{reference, Access, Op};
 
 pub(super) const INVALID: (u16, &str) = (400, "Invalid parameters or body");
@@ -28,7 +27,7 @@ pub(super) fn secured(
         .errors(&[UNAVAILABLE])
 }
 
-pub(super) fn paged(op: Op) -> Op {
+pub(super) fn paged(op: Op, page: &str) -> Op {
     op.query(
         "limit",
         json!({"type": "integer", "minimum": 1}),
@@ -39,7 +38,7 @@ pub(super) fn paged(op: Op) -> Op {
         json!({"type": "string"}),
         "Continue after this cursor",
     )
-    .ok(200, "A page", schemas::page())
+    .ok(200, "A page", reference(page))
     .errors(&[INVALID])
 }
 
@@ -49,7 +48,11 @@ pub(super) fn audit_filters(op: Op) -> Op {
         json!({"type": "string", "format": "uuid"}),
         "Only this offer",
     )
-    .query("type", json!({"type": "string"}), "Only this event type")
+    .query(
+        "type",
+        json!({"type": "string", "enum": issuance_domain::offer::EVENT_TYPES}),
+        "Only this (offer) event type",
+    )
     .query("actor", json!({"type": "string"}), "Only this actor")
     .query(
         "from",
@@ -74,10 +77,40 @@ pub(super) fn audit_filters(op: Op) -> Op {
     .errors(&[INVALID])
 }
 
-/// The credential, issuer and configuration operations, in registration order.
+/// The dead-letter, credential, issuer and configuration operations, in registration order.
 pub(super) fn operations() -> Vec<Op> {
-    let any: Value = schemas::object();
     vec![
+        // Dead letters.
+        paged(
+            secured(
+                "get",
+                "/dead-letters",
+                "listDeadLetters",
+                "Dead-lettered messages",
+                "dead-letters",
+                "admin",
+            ),
+            "DeadLetterPage",
+        ),
+        secured(
+            "post",
+            "/dead-letters/requeue",
+            "requeueDeadLetters",
+            "Requeue every dead letter",
+            "dead-letters",
+            "admin",
+        )
+        .ok(202, "How many were requeued", reference("Requeued")),
+        secured(
+            "post",
+            "/dead-letters/{id}/requeue",
+            "requeueDeadLetter",
+            "Requeue one dead letter",
+            "dead-letters",
+            "admin",
+        )
+        .ok(202, "Requeued", reference("Requeued"))
+        .errors(&[INVALID, NOT_FOUND]),
         // Credentials.
         secured(
             "get",
@@ -87,7 +120,7 @@ pub(super) fn operations() -> Vec<Op> {
             "credentials",
             "offers:read",
         )
-        .ok(200, "The credentials", any.clone())
+        .ok(200, "The credentials", reference("IssuedCredentials"))
         .errors(&[INVALID, NOT_FOUND]),
         secured(
             "post",
@@ -98,7 +131,11 @@ pub(super) fn operations() -> Vec<Op> {
             "credentials:write",
         )
         .body("application/json", reference("Reason"), false)
-        .ok(200, "The credentials", any.clone())
+        .ok(
+            200,
+            "The revoked credentials",
+            reference("RevokedCredentials"),
+        )
         .errors(&[INVALID, NOT_FOUND]),
         secured(
             "get",
@@ -108,7 +145,7 @@ pub(super) fn operations() -> Vec<Op> {
             "credentials",
             "offers:read",
         )
-        .ok(200, "The credential", any.clone())
+        .ok(200, "The credential", reference("IssuedCredential"))
         .errors(&[INVALID, NOT_FOUND]),
         secured(
             "post",
@@ -119,7 +156,7 @@ pub(super) fn operations() -> Vec<Op> {
             "credentials:write",
         )
         .body("application/json", reference("Reason"), false)
-        .ok(200, "The credential", any.clone())
+        .ok(200, "The credential", reference("CredentialStatusView"))
         .errors(&[INVALID, NOT_FOUND, CONFLICT]),
         // Issuers.
         secured(
@@ -131,7 +168,7 @@ pub(super) fn operations() -> Vec<Op> {
             "issuers:write",
         )
         .json_body(reference("NewIssuer"))
-        .ok(201, "The issuer", any.clone())
+        .ok(201, "The issuer", reference("Issuer"))
         .errors(&[INVALID, CONFLICT]),
         secured(
             "get",
@@ -141,7 +178,7 @@ pub(super) fn operations() -> Vec<Op> {
             "issuers",
             "issuers:read",
         )
-        .ok(200, "`{\"items\": [...]}`", any.clone()),
+        .ok(200, "Every issuer", reference("Issuers")),
         secured(
             "get",
             "/issuers/{issuer_id}",
@@ -150,7 +187,7 @@ pub(super) fn operations() -> Vec<Op> {
             "issuers",
             "issuers:read",
         )
-        .ok(200, "The issuer", any.clone())
+        .ok(200, "The issuer", reference("Issuer"))
         .errors(&[NOT_FOUND]),
         secured(
             "patch",
@@ -161,7 +198,7 @@ pub(super) fn operations() -> Vec<Op> {
             "issuers:write",
         )
         .json_body(reference("IssuerChange"))
-        .ok(200, "The issuer", any.clone())
+        .ok(200, "The issuer", reference("Issuer"))
         .errors(&[INVALID, NOT_FOUND, CONFLICT]),
         secured(
             "delete",
@@ -181,7 +218,11 @@ pub(super) fn operations() -> Vec<Op> {
             "issuers",
             "issuers:read",
         )
-        .ok(200, "`{\"items\": [...]}`", any.clone())
+        .ok(
+            200,
+            "The current configurations",
+            reference("ConfigurationVersions"),
+        )
         .errors(&[NOT_FOUND]),
         secured(
             "put",
@@ -192,8 +233,12 @@ pub(super) fn operations() -> Vec<Op> {
             "issuers:write",
         )
         .json_body(reference("CredentialConfiguration"))
-        .ok(201, "Created", any.clone())
-        .ok(200, "A new version, or unchanged", any.clone())
+        .ok(201, "Created", reference("ConfigurationPublication"))
+        .ok(
+            200,
+            "A new version, or unchanged",
+            reference("ConfigurationPublication"),
+        )
         .errors(&[INVALID, NOT_FOUND, CONFLICT]),
         secured(
             "get",
@@ -203,7 +248,7 @@ pub(super) fn operations() -> Vec<Op> {
             "issuers",
             "issuers:read",
         )
-        .ok(200, "The configuration", any.clone())
+        .ok(200, "The configuration", reference("ConfigurationHistory"))
         .errors(&[NOT_FOUND]),
         secured(
             "delete",
@@ -247,7 +292,7 @@ pub(super) fn operations() -> Vec<Op> {
             "issuers:write",
         )
         .json_body(reference("NewKey"))
-        .ok(201, "The key (public part)", any.clone())
+        .ok(201, "The key (public part)", reference("SigningKey"))
         .errors(&[INVALID, NOT_FOUND, CONFLICT]),
         secured(
             "get",
@@ -257,7 +302,7 @@ pub(super) fn operations() -> Vec<Op> {
             "issuers",
             "issuers:read",
         )
-        .ok(200, "`{\"active_kid\", \"items\"}`", any.clone())
+        .ok(200, "The keys", reference("SigningKeys"))
         .errors(&[NOT_FOUND]),
         secured(
             "post",
@@ -267,7 +312,7 @@ pub(super) fn operations() -> Vec<Op> {
             "issuers",
             "issuers:write",
         )
-        .ok(200, "The key", any.clone())
+        .ok(200, "The key", reference("SigningKey"))
         .errors(&[NOT_FOUND, CONFLICT]),
         secured(
             "delete",
@@ -277,7 +322,7 @@ pub(super) fn operations() -> Vec<Op> {
             "issuers",
             "issuers:write",
         )
-        .ok(200, "The key", any.clone())
+        .ok(200, "The key", reference("SigningKey"))
         .errors(&[NOT_FOUND, CONFLICT]),
         secured(
             "get",
@@ -287,7 +332,12 @@ pub(super) fn operations() -> Vec<Op> {
             "issuers",
             "issuers:read",
         )
-        .ok(200, "The JWK set", any.clone())
+        .answer(
+            200,
+            "The JWK set",
+            "application/jwk-set+json",
+            reference("JwkSet"),
+        )
         .errors(&[NOT_FOUND]),
         secured(
             "get",
@@ -297,6 +347,10 @@ pub(super) fn operations() -> Vec<Op> {
             "configurations",
             "offers:read",
         )
-        .ok(200, "The configurations", any.clone()),
+        .ok(
+            200,
+            "The configurations",
+            reference("ConfiguredCredentials"),
+        ),
     ]
 }

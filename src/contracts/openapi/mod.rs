@@ -6,10 +6,13 @@
 //! `GET /openapi.json` on each listener, printed by `issuance openapi` and checked in
 //! under docs/contracts/openapi-{wallet,management}.json.
 
+mod derived;
 pub mod management;
 mod management_ops;
+mod management_schemas;
 mod schemas;
 pub mod wallet;
+mod wallet_schemas;
 
 use serde_json::{json, Map, Value};
 
@@ -86,8 +89,8 @@ impl Op {
         let parameters: Vec<Value> = path_parameters(path)
             .into_iter()
             .map(|name| {
-                json!({"name": name, "in": "path", "required": true,
-                       "schema": {"type": "string"}})
+                let schema = path_parameter_schema(&name);
+                json!({"name": name, "in": "path", "required": true, "schema": schema})
             })
             .collect();
         if !parameters.is_empty() {
@@ -119,7 +122,18 @@ impl Op {
                 json!([{"apiKey": [scope]}])
             }
             Access::AccessToken => {
-                self = self.error(401, "No, invalid or expired access token (RFC 6750 §3)");
+                // Without a token the body is empty (RFC 6750 §3.1: no error code when the
+                // request had no credentials), so the response documents no content.
+                self = self.response(
+                    401,
+                    json!({
+                        "description": "No, invalid or expired access token (RFC 6750 §3): \
+                            `WWW-Authenticate` names the scheme and, for a token that was \
+                            presented, the error; then the body is `{\"error\": \"invalid_token\"}` \
+                            (`WalletError`), without a token it is empty.",
+                        "headers": {"WWW-Authenticate": {"schema": {"type": "string"}}},
+                    }),
+                );
                 json!([{"bearerAccessToken": []}, {"dpopAccessToken": []}])
             }
         };
@@ -142,13 +156,15 @@ impl Op {
         self
     }
 
-    /// A request body of `content_type`.
+    /// A request body of `content_type`; adds the 413 and 415 the body extractors answer
+    /// for one too large or of another media type.
     pub fn body(mut self, content_type: &str, schema: Value, required: bool) -> Op {
         self.operation.insert(
             "requestBody".into(),
             json!({"required": required, "content": {content_type: {"schema": schema}}}),
         );
-        self
+        self.error(413, "The body is larger than `limits.max_body_bytes`")
+            .error(415, &format!("The body is not {content_type}"))
     }
 
     /// A JSON request body.
@@ -217,6 +233,16 @@ impl Op {
 /// A `$ref` to a schema of the document's components.
 pub fn reference(name: &str) -> Value {
     json!({"$ref": format!("#/components/schemas/{name}")})
+}
+
+/// The schema of a path parameter: the ids the handlers parse as UUIDs, the status actions,
+/// else a string.
+fn path_parameter_schema(name: &str) -> Value {
+    match name {
+        "offer_id" | "credential_id" => json!({"type": "string", "format": "uuid"}),
+        "action" => json!({"type": "string", "enum": ["revoke", "suspend", "reinstate"]}),
+        _ => json!({"type": "string"}),
+    }
 }
 
 /// The `{name}` segments of a path template.

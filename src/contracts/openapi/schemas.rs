@@ -32,21 +32,53 @@ pub fn wallet_error() -> Value {
     })
 }
 
-/// A JSON object whose shape is described in the README (views, metadata documents).
+/// A JSON object whose shape is described in the README (documents served as they are).
 pub fn object() -> Value {
     json!({"type": "object"})
 }
 
-/// A page of items with a cursor for the next one.
-pub fn page() -> Value {
+/// A closed object: exactly these `properties`, the `required` ones always present.
+pub fn closed(required: &[&str], properties: Value) -> Value {
     json!({
         "type": "object",
-        "required": ["items"],
-        "properties": {
-            "items": {"type": "array", "items": {"type": "object"}},
-            "next_cursor": {"type": ["string", "null"]},
-        },
+        "required": required,
+        "properties": properties,
+        "additionalProperties": false,
     })
+}
+
+/// `schema` or `null`.
+pub fn nullable(schema: Value) -> Value {
+    json!({"anyOf": [schema, {"type": "null"}]})
+}
+
+/// An RFC 3339 date-time.
+pub fn date_time() -> Value {
+    json!({"type": "string", "format": "date-time"})
+}
+
+/// A UUID.
+pub fn uuid() -> Value {
+    json!({"type": "string", "format": "uuid"})
+}
+
+/// `{"items": [...]}`.
+pub fn items_of(item: Value) -> Value {
+    closed(
+        &["items"],
+        json!({"items": {"type": "array", "items": item}}),
+    )
+}
+
+/// A page of items with the cursor of the next one (`null` on the last page).
+pub fn page_of(item: Value) -> Value {
+    closed(
+        &["items", "next_cursor"],
+        json!({
+            "items": {"type": "array", "items": item},
+            "next_cursor": {"type": ["string", "null"], "description": "Pass as `cursor` for the next page."},
+        }),
+    )
 }
 
 /// The display entries of an issuer.
@@ -65,6 +97,7 @@ pub fn management_bodies() -> Vec<(&'static str, Value)> {
                     "id": {"type": "string", "pattern": "^[a-z0-9-]{1,64}$"},
                     "display": display(),
                 },
+                "examples": [{"id": "acme-bank", "display": [{"name": "ACME Bank", "locale": "en"}]}],
             }),
         ),
         (
@@ -72,6 +105,7 @@ pub fn management_bodies() -> Vec<(&'static str, Value)> {
             json!({
                 "type": "object", "required": ["display"], "additionalProperties": false,
                 "properties": {"display": display()},
+                "examples": [{"display": [{"name": "ACME Bank", "locale": "en"}]}],
             }),
         ),
         (
@@ -84,20 +118,40 @@ pub fn management_bodies() -> Vec<(&'static str, Value)> {
                     "pem": {"type": "string", "description": "A PEM private key to import."},
                     "x5c": {"type": "array", "items": {"type": "string"}},
                 },
+                "examples": [{"alg": "ES256"}],
             }),
         ),
         (
             "NewOffer",
             json!({
-                "type": "object",
-                "required": ["credential_configuration_id", "subject"],
+                "type": "object", "additionalProperties": false,
+                "description": "Exactly one of `credential_configuration_id` and `credential_configuration_ids`.",
                 "properties": {
                     "credential_configuration_id": {"type": "string"},
-                    "subject": {"type": "string"},
+                    "credential_configuration_ids": {"type": "array", "items": {"type": "string"}, "minItems": 1},
                     "claims": {"type": "object"},
-                    "correlation": {},
+                    "grant": {"type": "string", "enum": ["pre-authorized_code", "authorization_code"]},
+                    "tx_code": {
+                        "type": "object", "additionalProperties": false,
+                        "properties": {
+                            "input_mode": {"type": "string", "enum": ["numeric", "text"]},
+                            "length": {"type": "integer", "minimum": 4, "maximum": 12},
+                            "description": {"type": "string", "maxLength": 300},
+                        },
+                    },
+                    "expires_in": {"type": "integer", "minimum": 1, "description": "Seconds; at most `offers.max_expires_in`."},
+                    "single_use": {"type": "boolean"},
+                    "subject": {"type": "string", "minLength": 1, "maxLength": 255},
                     "callback_url": {"type": "string", "format": "uri"},
+                    "correlation": {"type": "object", "description": "Opaque, at most 4096 bytes serialised."},
                 },
+                "examples": [{
+                    "credential_configuration_id": "IdentityCredential",
+                    "claims": {"given_name": "Erika", "family_name": "Mustermann", "birthdate": "1964-08-12"},
+                    "tx_code": {"length": 6, "description": "Code sent by SMS"},
+                    "subject": "customer-4711",
+                    "correlation": {"case": "4711"},
+                }],
             }),
         ),
         (
@@ -176,19 +230,11 @@ pub fn wallet_bodies() -> Vec<(&'static str, Value)> {
                     "credential_identifier": {"type": "string"},
                     "proofs": {"type": "object", "properties": {
                         "jwt": {"type": "array", "items": {"type": "string"}}}},
+                    "proof": {"type": "object", "description": "Draft 13: a single `{\"proof_type\": \"jwt\", \"jwt\"}`.",
+                        "properties": {"proof_type": {"type": "string"}, "jwt": {"type": "string"}}},
+                    "format": {"type": "string", "description": "Draft 13."},
+                    "vct": {"type": "string", "description": "Draft 13."},
                     "credential_response_encryption": {"type": "object"},
-                },
-            }),
-        ),
-        (
-            "CredentialResponse",
-            json!({
-                "type": "object", "required": ["credentials"],
-                "properties": {
-                    "credentials": {"type": "array", "items": {
-                        "type": "object", "required": ["credential"],
-                        "properties": {"credential": {"type": "string"}}}},
-                    "notification_id": {"type": "string"},
                 },
             }),
         ),
@@ -201,32 +247,6 @@ pub fn wallet_bodies() -> Vec<(&'static str, Value)> {
                     "event": {"type": "string", "enum": ["credential_accepted", "credential_failure", "credential_deleted"]},
                     "event_description": {"type": "string"},
                 },
-            }),
-        ),
-        (
-            "TokenResponse",
-            json!({
-                "type": "object", "required": ["access_token", "token_type"],
-                "properties": {
-                    "access_token": {"type": "string"},
-                    "token_type": {"type": "string", "enum": ["Bearer", "DPoP"]},
-                    "expires_in": {"type": "integer"},
-                    "authorization_details": {"type": "array", "items": {"type": "object"}},
-                },
-            }),
-        ),
-        (
-            "NonceResponse",
-            json!({
-                "type": "object", "required": ["c_nonce"],
-                "properties": {"c_nonce": {"type": "string"}},
-            }),
-        ),
-        (
-            "ParResponse",
-            json!({
-                "type": "object", "required": ["request_uri", "expires_in"],
-                "properties": {"request_uri": {"type": "string"}, "expires_in": {"type": "integer"}},
             }),
         ),
     ]

@@ -314,3 +314,39 @@ fn the_checked_in_documents_are_the_generated_ones() {
         );
     }
 }
+
+#[test]
+fn response_components_have_unique_names_and_the_opened_fields_are_typed() {
+    let bodies: Vec<String> = schemas::management_bodies()
+        .into_iter()
+        .chain(schemas::wallet_bodies())
+        .map(|(name, _)| name.to_string())
+        .collect();
+    for responses in [
+        management_schemas::management_responses(),
+        wallet_schemas::wallet_responses(),
+    ] {
+        let mut names = BTreeSet::new();
+        for (name, _) in &responses {
+            assert!(names.insert(name.clone()), "{name} twice");
+            assert!(!bodies.contains(name), "{name} is also a request body");
+            assert!(!["ManagementError", "WalletError"].contains(&name.as_str()));
+        }
+    }
+    let document = management::document();
+    let view = &document["components"]["schemas"]["OfferView"];
+    assert_eq!(
+        view["properties"]["subject"]["type"],
+        serde_json::json!(["string", "null"])
+    );
+    assert_eq!(view["additionalProperties"], false);
+    assert!(
+        view["properties"].get("subject_pseudonym").is_none(),
+        "never shown"
+    );
+    let issued = &document["components"]["schemas"]["IssuedCredentialView"];
+    assert_eq!(
+        issued["properties"]["holder_key_thumbprint"]["type"],
+        serde_json::json!(["string", "null"])
+    );
+}

@@ -4,6 +4,7 @@
 use serde_json::{json, Map, Value};
 
 use super::schemas::{self, wallet_bodies};
+use super::wallet_schemas::wallet_responses;
 use super::{assemble, reference, Access, Op};
 
 /// The well-known metadata documents: (name, operation id, summary).
@@ -24,6 +25,15 @@ pub const WELL_KNOWN: [(&str, &str, &str); 3] = [
         "JWT VC issuer metadata (SD-JWT VC)",
     ),
 ];
+
+/// The component schema of a well-known document, by operation id.
+fn well_known_schema(id: &str) -> Value {
+    match id {
+        "credentialIssuerMetadata" => reference("CredentialIssuerMetadata"),
+        "authorizationServerMetadata" => reference("AuthorizationServerMetadata"),
+        _ => reference("JwtVcIssuerMetadata"),
+    }
+}
 
 const INVALID: (u16, &str) = (400, "Invalid request (OAuth/OID4VCI error code)");
 const LIMITED: (u16, &str) = (429, "Rate limited (`Retry-After`)");
@@ -48,7 +58,7 @@ pub fn operations(prefix: &str, type_metadata: &[String]) -> Vec<Op> {
         ops.push(op("get", inserted.clone(), id, summary, "metadata").ok(
             200,
             "The document",
-            any.clone(),
+            well_known_schema(id),
         ));
         if appended != inserted {
             ops.push(
@@ -59,7 +69,7 @@ pub fn operations(prefix: &str, type_metadata: &[String]) -> Vec<Op> {
                     summary,
                     "metadata",
                 )
-                .ok(200, "The document", any.clone()),
+                .ok(200, "The document", well_known_schema(id)),
             );
         }
     }
@@ -91,7 +101,7 @@ pub fn operations(prefix: &str, type_metadata: &[String]) -> Vec<Op> {
             "A credential offer by reference (OID4VCI 1.0 §4.1.3)",
             "issuance",
         )
-        .ok(200, "The credential offer", any.clone())
+        .ok(200, "The credential offer", reference("CredentialOffer"))
         .errors(&[(404, "Unknown or expired offer"), LIMITED, UNAVAILABLE]),
         op(
             "post",
@@ -176,7 +186,7 @@ pub fn operations(prefix: &str, type_metadata: &[String]) -> Vec<Op> {
             "Every status list's URI (status list aggregation)",
             "status",
         )
-        .ok(200, "`{\"status_lists\": [...]}`", any.clone()),
+        .ok(200, "Every status list's URI", reference("StatusLists")),
         op(
             "get",
             format!("{prefix}/status-lists/{{list_id}}"),
@@ -203,6 +213,7 @@ pub fn operations(prefix: &str, type_metadata: &[String]) -> Vec<Op> {
         )
         .empty(304, "Not modified (`If-None-Match`)")
         .errors(&[
+            INVALID,
             (404, "No such status list"),
             (406, "No acceptable media type"),
             UNAVAILABLE,
@@ -221,6 +232,7 @@ pub fn document(prefix: &str, type_metadata: &[String]) -> Value {
             .into_iter()
             .map(|(name, schema)| (name.to_string(), schema)),
     );
+    components.extend(wallet_responses());
     let mut document = assemble(
         json!({
             "title": "Issuance wallet API",

@@ -120,7 +120,7 @@ pub struct DestinationBacklog {
 }
 
 /// A callback that could not be delivered.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct DeadLetter {
     /// The delivery id (`X-Issuance-Delivery`, the source event's id).
     pub id: Uuid,
