@@ -20,7 +20,9 @@ use reqwest::Method;
 use serde_json::Value;
 use uuid::Uuid;
 
+use crate::support::openapi::checked;
 use crate::support::*;
+use issuance::contracts::openapi::Api;
 
 /// The holder key thumbprint the simulated wallet presents.
 pub const HOLDER: &str = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs";
@@ -58,7 +60,9 @@ pub async fn create_offer_as(app: &TestApp, body: &Value, request_id: &str) -> V
         .unwrap();
     assert_eq!(response.status(), 201);
     assert_eq!(response.headers()["x-request-id"], request_id);
-    response.json().await.unwrap()
+    checked(Api::Management, "POST", "/offers", response)
+        .await
+        .1
 }
 
 /// A wallet's access token for an offer, once redeemed.
@@ -209,7 +213,7 @@ pub async fn audit_entries(app: &TestApp, filters: &str, page_size: usize) -> Ve
             .await
             .unwrap();
         assert_eq!(response.status(), 200, "{path}");
-        let page: Value = response.json().await.unwrap();
+        let (_, page) = checked(Api::Management, "GET", &path, response).await;
         let items = page["items"].as_array().unwrap();
         assert!(items.len() <= page_size);
         entries.extend(items.iter().cloned());
@@ -228,7 +232,9 @@ pub async fn verify(app: &TestApp, query: &str) -> Value {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    response.json().await.unwrap()
+    checked(Api::Management, "GET", "/audit/verify", response)
+        .await
+        .1
 }
 
 /// An entry's `occurred_at`.

@@ -5,6 +5,9 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
+use issuance::contracts::openapi::Api;
+
+use crate::support::openapi::checked;
 use crate::support::wallet::*;
 use crate::support::*;
 
@@ -13,7 +16,8 @@ pub async fn call(app: &TestApp, method: Method, path: &str, body: Option<Value>
     call_with(app, ADMIN_KEY, method, path, body).await
 }
 
-/// `method path` with `key`: status and body.
+/// `method path` with `key`: status and body (checked against the management API's
+/// OpenAPI document).
 pub async fn call_with(
     app: &TestApp,
     key: &str,
@@ -21,13 +25,12 @@ pub async fn call_with(
     path: &str,
     body: Option<Value>,
 ) -> (u16, Value) {
-    let mut request = app.with_key(method, path, key);
+    let mut request = app.with_key(method.clone(), path, key);
     if let Some(body) = body {
         request = request.json(&body);
     }
     let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+    checked(Api::Management, method.as_str(), path, response).await
 }
 
 /// Creates issuer `id` (asserting 201).

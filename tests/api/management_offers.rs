@@ -7,6 +7,9 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
+use issuance::contracts::openapi::Api;
+
+use crate::support::openapi::checked;
 use crate::support::wallet::{offer_reference_path, pre_authorized_code};
 use crate::support::*;
 
@@ -25,7 +28,7 @@ backend_test! {
             .unwrap();
         assert_eq!(response.status(), 201);
         assert_eq!(response.headers()["cache-control"], "no-store");
-        let created: Value = response.json().await.unwrap();
+        let (_, created) = checked(Api::Management, "POST", "/offers", response).await;
         let id = created["offer_id"].as_str().unwrap();
         assert_eq!(created["status"], "CREATED");
         // The offer URI names an unguessable reference: neither the offer id nor the code.
@@ -194,10 +197,7 @@ backend_test! {
                 .json(&body);
             async move {
                 let response = request.send().await.unwrap();
-                (
-                    response.status().as_u16(),
-                    response.json::<Value>().await.unwrap(),
-                )
+                checked(Api::Management, "POST", "/offers", response).await
             }
         };
         let (status, first) = post("order-1", identity_offer()).await;
@@ -371,7 +371,8 @@ backend_test! {
             .send()
             .await
             .unwrap();
-        assert_eq!(response.status(), 204);
+        let (status, _) = checked(Api::Management, "DELETE", &format!("/offers/{id}"), response).await;
+        assert_eq!(status, 204);
         let (_, view) = app.get_json(&format!("/offers/{id}")).await;
         assert_eq!(view["status"], "REVOKED");
         let events_before = app.event_count().await;
@@ -380,8 +381,9 @@ backend_test! {
             .send()
             .await
             .unwrap();
-        assert_eq!(response.status(), 409);
-        let body: Value = response.json().await.unwrap();
+        let (status, body) =
+            checked(Api::Management, "DELETE", &format!("/offers/{id}"), response).await;
+        assert_eq!(status, 409);
         assert_eq!(body["error"], "offer_terminal");
         assert_eq!(app.event_count().await, events_before);
     }

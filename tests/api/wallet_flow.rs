@@ -10,6 +10,9 @@ use sd_jwt_rs::{SDJWTHolder, SDJWTSerializationFormat};
 use serde_json::{json, Map, Value};
 use sha2::Digest as _;
 
+use issuance::contracts::openapi::Api;
+
+use crate::support::openapi::checked;
 use crate::support::wallet::*;
 use crate::support::*;
 
@@ -67,15 +70,14 @@ backend_test! {
             .find(|(k, _)| k == "credential_offer_uri")
             .map(|(_, v)| v.into_owned())
             .unwrap();
-        let offer = app
-            .client
-            .get(&offer_url)
-            .send()
-            .await
-            .unwrap()
-            .json::<Value>()
-            .await
-            .unwrap();
+        let (status, offer) = checked(
+            Api::Wallet,
+            "GET",
+            &offer_url,
+            app.client.get(&offer_url).send().await.unwrap(),
+        )
+        .await;
+        assert_eq!(status, 200);
         assert_eq!(offer, created["credential_offer"]);
         let issuer = offer["credential_issuer"].as_str().unwrap().to_string();
         let grant = &offer["grants"][PRE_AUTHORIZED];
@@ -119,7 +121,8 @@ backend_test! {
             .unwrap();
         assert_eq!(token_response.status(), 200);
         assert_eq!(token_response.headers()["cache-control"], "no-store");
-        let token: Value = token_response.json().await.unwrap();
+        let token_url = authorization_server["token_endpoint"].as_str().unwrap();
+        let (_, token) = checked(Api::Wallet, "POST", token_url, token_response).await;
         assert_eq!(token["token_type"], "Bearer");
         assert!(token["expires_in"].as_u64().unwrap() <= 300);
         assert!(
@@ -137,10 +140,9 @@ backend_test! {
             .unwrap();
         assert_eq!(nonce_response.status(), 200);
         assert_eq!(nonce_response.headers()["cache-control"], "no-store");
-        let c_nonce = nonce_response.json::<Value>().await.unwrap()["c_nonce"]
-            .as_str()
-            .unwrap()
-            .to_string();
+        let nonce_url = metadata["nonce_endpoint"].as_str().unwrap();
+        let (_, nonce) = checked(Api::Wallet, "POST", nonce_url, nonce_response).await;
+        let c_nonce = nonce["c_nonce"].as_str().unwrap().to_string();
 
         // Credential: a batch of two, one per holder key (ES256 and EdDSA).
         let keys = [HolderKey::es256(), HolderKey::ed25519()];
@@ -157,7 +159,8 @@ backend_test! {
             .unwrap();
         assert_eq!(credential_response.status(), 200);
         assert_eq!(credential_response.headers()["cache-control"], "no-store");
-        let issued: Value = credential_response.json().await.unwrap();
+        let credential_url = metadata["credential_endpoint"].as_str().unwrap();
+        let (_, issued) = checked(Api::Wallet, "POST", credential_url, credential_response).await;
         let credentials: Vec<String> = issued["credentials"]
             .as_array()
             .unwrap()
@@ -187,7 +190,9 @@ backend_test! {
             .send()
             .await
             .unwrap();
-        assert_eq!(notified.status(), 204);
+        let notification_url = metadata["notification_endpoint"].as_str().unwrap();
+        let (status, _) = checked(Api::Wallet, "POST", notification_url, notified).await;
+        assert_eq!(status, 204);
 
         let view = app.wait_for_status(&offer_id, "COMPLETED").await;
         let issued_views = view["issued"].as_array().unwrap();
@@ -211,6 +216,7 @@ backend_test! {
     }
 }
 
+/// A metadata document, checked against the wallet API's OpenAPI document.
 async fn get_json(app: &TestApp, url: &str) -> Value {
     let response = app.client.get(url).send().await.unwrap();
     assert_eq!(response.status(), 200, "{url}");
@@ -218,7 +224,7 @@ async fn get_json(app: &TestApp, url: &str) -> Value {
         .to_str()
         .unwrap()
         .contains("max-age"));
-    response.json().await.unwrap()
+    checked(Api::Wallet, "GET", url, response).await.1
 }
 
 /// Checks one issued SD-JWT VC with sd-jwt-rs and by hand.

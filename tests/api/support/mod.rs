@@ -11,6 +11,7 @@ pub mod contracts;
 pub mod integration;
 pub mod logs;
 pub mod nodes;
+pub mod openapi;
 pub mod process;
 pub mod raw_http;
 pub mod wallet;
@@ -21,6 +22,7 @@ use std::sync::Arc;
 use actix_web::web;
 use issuance::clock::{Clock, OffsetClock};
 use issuance::config::{LoadedConfig, BUILT_IN_CONFIG};
+use issuance::contracts::openapi::Api;
 use issuance::node::startup::{Application, BuildOptions, StopHandle};
 use issuance::node::state::NodeState;
 use serde_json::{json, Value};
@@ -302,7 +304,8 @@ impl TestApp {
             .bearer_auth(key)
     }
 
-    /// `POST /offers` with the admin key; returns status and body.
+    /// `POST /offers` with the admin key; returns status and body (checked against the
+    /// management API's OpenAPI document).
     pub async fn post_offer(&self, body: &Value) -> (u16, Value) {
         let response = self
             .admin(reqwest::Method::POST, "/offers")
@@ -310,8 +313,7 @@ impl TestApp {
             .send()
             .await
             .unwrap();
-        let status = response.status().as_u16();
-        (status, response.json().await.unwrap_or(Value::Null))
+        openapi::checked(Api::Management, "POST", "/offers", response).await
     }
 
     /// Creates an offer and returns the creation response (asserting 201).
@@ -333,11 +335,27 @@ impl TestApp {
             .unwrap()
     }
 
-    /// `GET` with the admin key; status and JSON body.
+    /// `GET` with the admin key; status and JSON body (checked against the management
+    /// API's OpenAPI document).
     pub async fn get_json(&self, path: &str) -> (u16, Value) {
         let response = self.admin(reqwest::Method::GET, path).send().await.unwrap();
-        let status = response.status().as_u16();
-        (status, response.json().await.unwrap_or(Value::Null))
+        openapi::checked(Api::Management, "GET", path, response).await
+    }
+
+    /// A management request with the admin key, its answer checked against the management
+    /// API's OpenAPI document; status and JSON body (`Null` if none).
+    pub async fn management_call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> (u16, Value) {
+        let mut request = self.admin(method.clone(), path);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await.unwrap();
+        openapi::checked(Api::Management, method.as_str(), path, response).await
     }
 
     /// The newest position this app has written: what a projection must reach to show

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use issuance::contracts::openapi::Api;
 use josekit::jwk::alg::ec::{EcCurve, EcKeyPair};
 use josekit::jwk::alg::ed::{EdCurve, EdKeyPair};
 use josekit::jwk::{Jwk, KeyPair};
@@ -180,6 +181,20 @@ impl Reply {
         }
     }
 
+    /// Checks the answer to `method path` against the wallet API's OpenAPI document.
+    pub fn checked(self, method: &str, path: &str) -> Reply {
+        let kind = self.header("content-type").map(str::to_string);
+        super::openapi::check(
+            Api::Wallet,
+            method,
+            path,
+            self.status,
+            kind.as_deref(),
+            &self.body,
+        );
+        self
+    }
+
     /// A header's value.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
@@ -208,7 +223,7 @@ impl TestApp {
             .send()
             .await
             .unwrap();
-        Reply::from_response(response).await
+        Reply::from_response(response).await.checked("GET", path)
     }
 
     /// `POST /token` with form parameters.
@@ -220,7 +235,9 @@ impl TestApp {
             .send()
             .await
             .unwrap();
-        Reply::from_response(response).await
+        Reply::from_response(response)
+            .await
+            .checked("POST", "/token")
     }
 
     /// Redeems a creation response's pre-authorized code with its transaction code.
@@ -257,9 +274,11 @@ impl TestApp {
             .send()
             .await
             .unwrap();
-        assert_eq!(response.status(), 200);
-        let body: Value = response.json().await.unwrap();
-        body["c_nonce"].as_str().unwrap().to_string()
+        let reply = Reply::from_response(response)
+            .await
+            .checked("POST", "/nonce");
+        assert_eq!(reply.status, 200);
+        reply.body["c_nonce"].as_str().unwrap().to_string()
     }
 
     /// `POST /credential` with a bearer token and a JSON body.
@@ -283,7 +302,7 @@ impl TestApp {
             .send()
             .await
             .unwrap();
-        Reply::from_response(response).await
+        Reply::from_response(response).await.checked("POST", path)
     }
 
     /// A credential request for `configuration` with one fresh proof per key.
