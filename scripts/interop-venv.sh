@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Creates (once) a virtualenv with the independent Python implementations the interop
-# tests check our output with and prints its python. Re-installs when the requirements
-# change. Two sets, in separate virtualenvs because their cbor2 versions conflict:
+# tests check our output with (and the OpenAPI validator and fuzzer the contract tests run,
+# openapi-spec-validator and schemathesis) and prints its python. Re-installs when the
+# requirements change. Two sets, in separate virtualenvs because their cbor2 versions
+# conflict:
 #   export ISSUANCE_TEST_PYTHON="$(scripts/interop-venv.sh)"           # requirements.txt
 #   export ISSUANCE_TEST_MDOC_PYTHON="$(scripts/interop-venv.sh mdoc)" # requirements-mdoc.txt
 set -euo pipefail

@@ -67,7 +67,7 @@ if [[ "${CI:-}" == "true" ]]; then
   export RUST_BACKTRACE=0
 fi
 
-log "interop virtualenv (independent implementations the tests check our output with)"
+log "interop virtualenv (independent implementations the tests check our output with, the OpenAPI validator and fuzzer)"
 ISSUANCE_TEST_PYTHON="$(scripts/interop-venv.sh)"
 ISSUANCE_TEST_MDOC_PYTHON="$(scripts/interop-venv.sh mdoc)"
 export ISSUANCE_TEST_PYTHON ISSUANCE_TEST_MDOC_PYTHON

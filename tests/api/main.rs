@@ -51,6 +51,7 @@ mod mdoc_issuance;
 mod multi_node;
 mod offer_reference;
 mod openapi;
+mod openapi_conformance;
 mod parser_fuzz;
 mod personal_data;
 mod projections;
