@@ -272,9 +272,13 @@ pub(super) fn operations() -> Vec<Op> {
         .ok(
             201,
             "The offer, its URI (at the issuer's identifier) and QR code",
-            any.clone(),
+            reference("OfferCreation"),
         )
-        .ok(200, "An idempotent replay of the same request", any.clone())
+        .ok(
+            200,
+            "An idempotent replay of the same request",
+            reference("OfferCreation"),
+        )
         .errors(&[
             INVALID,
             NOT_FOUND,

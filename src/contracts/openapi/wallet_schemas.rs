@@ -120,6 +120,22 @@ fn credential_issuer_metadata() -> Value {
                 "additionalProperties": reference("SupportedCredentialConfiguration"),
             },
             "status_list_aggregation_endpoint": string(),
+            "credential_request_encryption": closed(
+                &["jwks", "enc_values_supported", "encryption_required"],
+                json!({
+                    "jwks": {"type": "object", "required": ["keys"]},
+                    "enc_values_supported": {"type": "array", "items": string()},
+                    "encryption_required": {"type": "boolean"},
+                }),
+            ),
+            "credential_response_encryption": closed(
+                &["alg_values_supported", "enc_values_supported", "encryption_required"],
+                json!({
+                    "alg_values_supported": {"type": "array", "items": string()},
+                    "enc_values_supported": {"type": "array", "items": string()},
+                    "encryption_required": {"type": "boolean"},
+                }),
+            ),
         }),
     )
 }

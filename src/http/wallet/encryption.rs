@@ -117,7 +117,9 @@ impl Encryption {
         }
         let enc = asked.get("enc").and_then(Value::as_str).unwrap_or_default();
         if !ENC_VALUES.contains(&enc) {
-            return Err(invalid("credential_response_encryption.enc is not supported"));
+            return Err(invalid(
+                "credential_response_encryption.enc is not supported",
+            ));
         }
         let jwk = asked
             .get("jwk")
@@ -129,8 +131,12 @@ impl Encryption {
                 "credential_response_encryption.jwk must be an EC P-256 key with alg ECDH-ES",
             ));
         }
-        if ECDH_ES.encrypter_from_jwk(&jwk).is_err() || issuance_credential::ensure_public(&jwk).is_err() {
-            return Err(invalid("credential_response_encryption.jwk is not a usable public key"));
+        if ECDH_ES.encrypter_from_jwk(&jwk).is_err()
+            || issuance_credential::ensure_public(&jwk).is_err()
+        {
+            return Err(invalid(
+                "credential_response_encryption.jwk is not a usable public key",
+            ));
         }
         Ok(Some(ResponseEncryption {
             jwk,
