@@ -29,6 +29,7 @@ mod cli;
 mod concurrency;
 mod conformance;
 mod contracts;
+mod credential_encryption;
 mod credential_status;
 mod data_dir;
 mod deployment;

@@ -167,6 +167,19 @@ impl Op {
             .error(415, &format!("The body is not {content_type}"))
     }
 
+    /// Another media type the request body may have (after [`Op::body`]).
+    pub fn also_body(mut self, content_type: &str, schema: Value) -> Op {
+        if let Some(content) = self
+            .operation
+            .get_mut("requestBody")
+            .and_then(|body| body.get_mut("content"))
+            .and_then(Value::as_object_mut)
+        {
+            content.insert(content_type.into(), json!({"schema": schema}));
+        }
+        self
+    }
+
     /// A JSON request body.
     pub fn json_body(self, schema: Value) -> Op {
         self.body("application/json", schema, true)

@@ -166,7 +166,17 @@ pub fn operations(prefix: &str, type_metadata: &[String]) -> Vec<Op> {
         )
         .access(Access::AccessToken)
         .json_body(reference("CredentialRequest"))
+        .also_body(
+            "application/jwt",
+            json!({"type": "string", "description": "The request as a compact JWE to the issuer's `credential_request_encryption` key (when encryption is offered)"}),
+        )
         .ok(200, "The credentials", reference("CredentialResponse"))
+        .answer(
+            200,
+            "The credentials as a compact JWE to the request's `credential_response_encryption.jwk`",
+            "application/jwt",
+            json!({"type": "string"}),
+        )
         .errors(&[INVALID, LIMITED, UNAVAILABLE]),
         op(
             "post",

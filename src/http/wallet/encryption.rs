@@ -58,7 +58,15 @@ impl Encryption {
         let public = self
             .key
             .to_public_key()
-            .map(|key| Value::Object(key.as_ref().clone()))
+            .map(|mut key| {
+                // `to_public_key` keeps the key members only.
+                if let Some(kid) = self.key.key_id() {
+                    key.set_key_id(kid);
+                }
+                key.set_key_use("enc");
+                key.set_algorithm(ALG);
+                Value::Object(key.as_ref().clone())
+            })
             .unwrap_or(Value::Null);
         (
             json!({
