@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::validate::{check_callback_address, validate, CreateOfferRequest};
-use crate::app::issuers::DEFAULT_ISSUER;
+use crate::app::issuers::{ServedIssuer, DEFAULT_ISSUER};
 use crate::app::offers::create::{CreateError, Creation, Creator};
 use crate::app::offers::credential_offer::{credential_offer, offer_uri};
 use crate::app::offers::CommandMeta;
@@ -112,10 +112,26 @@ pub(in crate::http::management) async fn create_offer(
             offer
         }
         Some(issuer) => {
-            let served = offering_issuer(state, issuer).await?;
-            let mut offer = validate(parsed, &served.catalog, &state.settings.offers)?;
-            offer.configuration_versions = served.current_versions(&offer.configuration_ids);
-            offer
+            // The registry as this node has it serves (a change made through this node is
+            // in it once answered, another node's within the registry's poll); only a
+            // refusal waits for every write that completed before and is decided again.
+            let offered = |served: &ServedIssuer| {
+                let mut offer = validate(parsed.clone(), &served.catalog, &state.settings.offers)?;
+                offer.configuration_versions = served.current_versions(&offer.configuration_ids);
+                Ok::<_, ApiError>(offer)
+            };
+            let now = state.issuers.served(issuer);
+            match now
+                .as_deref()
+                .map(|served| ready(served, issuer).and_then(|_| offered(served)))
+            {
+                Some(Ok(offer)) => offer,
+                _ => {
+                    let served = state.issuers.served_current(issuer).await?;
+                    ready(&served, issuer)?;
+                    offered(&served)?
+                }
+            }
         }
     };
     offer.issuer_id = issuer.map(str::to_string);
@@ -136,11 +152,7 @@ pub(in crate::http::management) async fn create_offer(
 }
 
 /// Issuer `id`, if it takes new offers: 404 unknown, 409 retired or without an active key.
-async fn offering_issuer(
-    state: &ManagementApi,
-    id: &str,
-) -> Result<std::sync::Arc<crate::app::issuers::ServedIssuer>, ApiError> {
-    let served = state.issuers.served_current(id).await?;
+fn ready(served: &ServedIssuer, id: &str) -> Result<(), ApiError> {
     if served.state.is_retired() {
         return Err(ApiError::conflict(
             "issuer_retired",
@@ -153,7 +165,7 @@ async fn offering_issuer(
             format!("issuer {id} has no active signing key: activate one first"),
         ));
     }
-    Ok(served)
+    Ok(())
 }
 
 /// The management API's answer to a failed creation.

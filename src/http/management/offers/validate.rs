@@ -18,7 +18,7 @@ use crate::http::management::error::ApiError;
 use crate::integration::callbacks::address::AddressPolicy;
 
 /// The body of `POST /offers`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateOfferRequest {
     credential_configuration_id: Option<String>,
@@ -35,7 +35,7 @@ pub struct CreateOfferRequest {
 }
 
 /// The `tx_code` member.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TxCodeRequest {
     input_mode: Option<String>,
