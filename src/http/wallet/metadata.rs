@@ -50,8 +50,9 @@ pub struct Sources<'a> {
     pub authorization: &'a AuthorizationSettings,
     /// Whether credentials carry a status (Token Status Lists).
     pub status_lists: bool,
-    /// Credential request and response encryption, when offered.
-    pub encryption: Option<&'a super::encryption::Encryption>,
+    /// `credential_request_encryption` and `credential_response_encryption`, when
+    /// encryption is offered.
+    pub encryption: Option<(Value, Value)>,
 }
 
 /// `status_list_aggregation_endpoint` (draft-ietf-oauth-status-list §9.3): where relying
@@ -118,10 +119,9 @@ fn credential_issuer(sources: &Sources) -> Value {
         Value::Object(configurations),
     );
     advertise_status_lists(sources, &mut metadata);
-    if let Some(encryption) = sources.encryption {
-        let (request, response) = encryption.metadata();
-        metadata.insert("credential_request_encryption".into(), request);
-        metadata.insert("credential_response_encryption".into(), response);
+    if let Some((request, response)) = &sources.encryption {
+        metadata.insert("credential_request_encryption".into(), request.clone());
+        metadata.insert("credential_response_encryption".into(), response.clone());
     }
     Value::Object(metadata)
 }

@@ -65,7 +65,7 @@ impl WalletState {
             keys: profile.keys,
             authorization: &settings.authorization,
             status_lists: settings.status_lists.enabled,
-            encryption: profile.encryption.as_deref(),
+            encryption: profile.encryption.as_deref().map(Encryption::metadata),
         })?;
         let path_prefix = url::Url::parse(issuer_url)?
             .path()
