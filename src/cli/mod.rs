@@ -93,9 +93,15 @@ pub enum KeysAction {
         /// The key's name (recorded as the actor of its events).
         #[arg(long)]
         name: String,
-        /// Scopes (repeatable): offers:write, offers:read, audit:read, admin.
+        /// Scopes (repeatable): offers:write, offers:read, audit:read, credentials:write,
+        /// issuers:read, issuers:write, admin.
         #[arg(long = "scope", required = true)]
         scopes: Vec<String>,
+        /// Restrict the key to this issuer (repeatable; `default` is the configuration
+        /// file's): it sees only these issuers' offers, audit entries and configurations.
+        /// Without it the key sees every issuer.
+        #[arg(long = "issuer")]
+        issuers: Vec<String>,
     },
     /// Generate a new issuer signing key and make it active; older keys stay published in
     /// the JWKS so credentials they signed keep verifying.
@@ -250,7 +256,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 /// `keys create` and `keys rotate`.
 fn keys(config: &LoadedConfig, action: KeysAction) -> anyhow::Result<()> {
     match action {
-        KeysAction::Create { name, scopes } => {
+        KeysAction::Create {
+            name,
+            scopes,
+            issuers,
+        } => {
             let scopes = scopes
                 .iter()
                 .map(|s| {
@@ -269,7 +279,9 @@ fn keys(config: &LoadedConfig, action: KeysAction) -> anyhow::Result<()> {
                 .collect();
             crate::http::management::auth::check_key_name(&name, &configured)
                 .map_err(|problem| anyhow::anyhow!("cannot create the key: {problem}"))?;
-            let key = create_key(&config.settings.data_dir, &name, &scopes)?;
+            let issuers = (!issuers.is_empty()).then_some(issuers.as_slice());
+            let key = create_key(&config.settings.data_dir, &name, &scopes, issuers)
+                .map_err(|e| anyhow::anyhow!("cannot create the key: {e}"))?;
             println!("Created API key `{name}` (shown only this once):\n\n    {key}\n");
             Ok(())
         }

@@ -1,5 +1,7 @@
-//! API key vocabulary the configuration is checked against: scopes and key names.
+//! API key vocabulary the configuration is checked against: scopes, key names and the
+//! issuers a key may be restricted to.
 
+use issuance_domain::issuer::IssuerId;
 use serde::{Deserialize, Serialize};
 
 /// What a key may do.
@@ -85,6 +87,29 @@ pub fn check_key_name(name: &str, taken: &[&str]) -> Result<(), String> {
         return Err(format!(
             "a key named `{name}` exists (names must be unique)"
         ));
+    }
+    Ok(())
+}
+
+/// Whether a key (with `admin` among its scopes or not) may be restricted to `issuers`:
+/// at least one, each a valid issuer id ([`IssuerId::parse`]), and not an `admin` key,
+/// which reaches what belongs to no issuer (dead letters, the whole audit chain); else the
+/// problem. The ids need not exist yet: a key may name an issuer created later.
+pub fn check_key_issuers(issuers: &[String], admin: bool) -> Result<(), String> {
+    if issuers.is_empty() {
+        return Err(
+            "`issuers` must name at least one issuer (leave it out for every issuer)".into(),
+        );
+    }
+    for id in issuers {
+        IssuerId::parse(id).map_err(|e| e.to_string())?;
+    }
+    if admin {
+        return Err(
+            "an `admin` key sees everything: it cannot be restricted to issuers \
+                    (give it the other scopes instead)"
+                .into(),
+        );
     }
     Ok(())
 }

@@ -166,6 +166,12 @@ pub struct ApiKeyConfig {
     pub name: String,
     /// Hex SHA-256 of the key.
     pub sha256: String,
-    /// Scopes: `offers:write`, `offers:read`, `audit:read`, `admin`.
+    /// Scopes: `offers:write`, `offers:read`, `audit:read`, `credentials:write`,
+    /// `issuers:read`, `issuers:write`, `admin`.
     pub scopes: Vec<String>,
+    /// The issuers whose offers, audit entries and configurations the key sees (ids as
+    /// `POST /issuers` takes them, `default` for the configuration file's); absent: every
+    /// issuer. Anything of another issuer answers 404, as if it did not exist.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuers: Option<Vec<String>>,
 }

@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 
 use issuance_domain::catalog::CredentialCatalog;
 
+use super::api_keys::Scope;
 use super::settings::{Settings, MAX_BEARER_TOKEN_TTL, MIN_ADMIN_KEY_CHARS};
 use super::{limits, shutdown, status_lists, ConfigError};
 
@@ -166,10 +167,19 @@ pub(super) fn validate(settings: &Settings, source: &str) -> Vec<ConfigError> {
             );
         }
         for scope in &key.scopes {
-            if !super::api_keys::Scope::NAMES.contains(&scope.as_str()) {
+            if !Scope::NAMES.contains(&scope.as_str()) {
                 bad(
                     &format!("api_keys[{i}].scopes"),
                     format!("unknown scope `{scope}`"),
+                );
+            }
+        }
+        if let Some(issuers) = &key.issuers {
+            let admin = key.scopes.iter().any(|s| s == Scope::Admin.name());
+            if let Err(problem) = super::api_keys::check_key_issuers(issuers, admin) {
+                bad(
+                    &format!("api_keys[{i}].issuers"),
+                    format!("key `{}`: {problem}", key.name),
                 );
             }
         }

@@ -29,7 +29,7 @@ pub fn bootstrap_api_keys(settings: &Settings) -> anyhow::Result<ApiKeys> {
     if !keys.is_empty() {
         return Ok(keys);
     }
-    let key = create_key(&settings.data_dir, "admin", &[Scope::Admin])
+    let key = create_key(&settings.data_dir, "admin", &[Scope::Admin], None)
         .context("cannot create the first admin key")?;
     // Printed, not logged: the key must not end up in log aggregation.
     println!(

@@ -57,6 +57,10 @@ pub use state::{
 /// Prefix of every issuer stream.
 pub const STREAM_PREFIX: &str = "issuer-";
 
+/// The id of the issuer the configuration file describes, served at the root identifier.
+/// Its offers record no issuer id (`None` means this issuer wherever an id is optional).
+pub const DEFAULT_ISSUER_ID: &str = "default";
+
 /// An issuer's id: a slug of 1 to 64 lowercase letters, digits and `-`. It names the
 /// issuer's stream and its Credential Issuer Identifier (`{public_url}/{issuer id}`).
 ///

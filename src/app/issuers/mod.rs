@@ -27,7 +27,7 @@ pub use vault::KeyVault;
 
 /// The id of the issuer the configuration file describes (served at the root identifier;
 /// its offers record no issuer id).
-pub const DEFAULT_ISSUER: &str = "default";
+pub const DEFAULT_ISSUER: &str = issuance_domain::issuer::DEFAULT_ISSUER_ID;
 
 /// Loads and changes issuers, addressed by their slug.
 pub type IssuerRepository = crate::app::repository::Repository<Issuer, IssuerId>;

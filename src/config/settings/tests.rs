@@ -132,6 +132,33 @@ fn reserved_and_duplicate_key_names_are_refused() {
 }
 
 #[test]
+fn keys_restricted_to_invalid_issuers_are_refused_naming_the_key() {
+    let key = |issuers: serde_json::Value, scope: &str| {
+        serde_json::json!([{"name": "acme-backend", "sha256": "ab".repeat(32),
+                            "scopes": [scope], "issuers": issuers}])
+    };
+    let restricted = key(serde_json::json!(["acme", "default"]), "offers:write");
+    assert_eq!(problems(&[("api_keys", restricted)]), "");
+    for (issuers, scope, problem) in [
+        (
+            serde_json::json!(["Acme Corp"]),
+            "offers:read",
+            "invalid issuer id",
+        ),
+        (serde_json::json!([]), "offers:read", "at least one"),
+        (serde_json::json!(["acme"]), "admin", "cannot be restricted"),
+    ] {
+        let text = problems(&[("api_keys", key(issuers, scope))]);
+        assert!(
+            text.contains("api_keys[0].issuers")
+                && text.contains("`acme-backend`")
+                && text.contains(problem),
+            "{text}"
+        );
+    }
+}
+
+#[test]
 fn bearer_tokens_longer_than_300_seconds_need_dpop_required() {
     for dpop in ["disabled", "allowed"] {
         let text = problems(&[

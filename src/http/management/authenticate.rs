@@ -36,6 +36,7 @@ impl FromRequest for Caller {
                 Some(key) => Ok(Caller {
                     name: key.name.clone(),
                     scopes: key.scopes.clone(),
+                    issuers: key.issuers.clone(),
                 }),
                 None => Err(unauthorized("the API key is not valid")),
             },
