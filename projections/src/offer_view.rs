@@ -8,6 +8,7 @@
 //! keys, which this pure function does not have) and erasure clears.
 
 use chrono::{DateTime, Utc};
+use issuance_domain::issuer::DEFAULT_ISSUER_ID;
 use issuance_domain::offer::{OfferEvent, OfferGrant, OfferStatus, StatusEntry};
 use issuance_domain::sealed::purpose;
 use issuance_domain::status_list::CredentialStatus;
@@ -54,6 +55,10 @@ pub struct FailureView {
 pub struct OfferView<P = Sealed> {
     /// The offer's id.
     pub offer_id: Uuid,
+    /// Its issuer's id ([`DEFAULT_ISSUER_ID`] for the default issuer; rows stored before
+    /// issuers existed read so too).
+    #[serde(default = "default_issuer")]
+    pub issuer_id: String,
     /// Current status.
     pub status: OfferStatus,
     /// Offered configurations.
@@ -99,6 +104,10 @@ pub struct OfferView<P = Sealed> {
     pub version: u64,
 }
 
+fn default_issuer() -> String {
+    DEFAULT_ISSUER_ID.to_string()
+}
+
 impl OfferView {
     /// Applies one event of the offer's stream. `current` is the row before the event
     /// (`None` for the first event). Returns `None` only if the stream does not start with
@@ -114,6 +123,7 @@ impl OfferView {
             (None, OfferEvent::OfferCreated(created)) => {
                 return Some(OfferView {
                     offer_id: created.offer_id,
+                    issuer_id: created.issuer_id.clone().unwrap_or_else(default_issuer),
                     status: OfferStatus::Created,
                     credential_configuration_ids: created.credential_configuration_ids.clone(),
                     grant: created.grant.name().to_string(),
@@ -229,6 +239,7 @@ impl OfferView {
                 .collect(),
             subject_pseudonym: None,
             offer_id: self.offer_id,
+            issuer_id: self.issuer_id,
             status: self.status,
             credential_configuration_ids: self.credential_configuration_ids,
             grant: self.grant,
@@ -271,116 +282,4 @@ impl OfferView {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use issuance_domain::offer::*;
-
-    fn sealed(text: &str) -> Sealed {
-        Sealed {
-            alg: "A256GCM".into(),
-            nonce: "n".into(),
-            ciphertext: text.into(),
-        }
-    }
-
-    fn events() -> Vec<OfferEvent> {
-        let at = DateTime::<Utc>::UNIX_EPOCH;
-        vec![
-            OfferEvent::OfferCreated(OfferCreated {
-                offer_id: Uuid::nil(),
-                credential_configuration_ids: vec!["A".into()],
-                grant: OfferGrant::AuthorizationCode {
-                    issuer_state_hash: Digest([1; 32]),
-                },
-                single_use: true,
-                sealed_subject: Some(sealed("subject")),
-                callback_url: None,
-                sealed_correlation: Some(sealed("correlation")),
-                expires_at: at,
-                tx_code_max_attempts: 3,
-                sealed_claims: sealed("claims"),
-                request_fingerprint: Digest([2; 32]),
-                legacy_subject: None,
-                legacy_correlation: None,
-                issuer_id: None,
-                configuration_versions: Default::default(),
-            }),
-            OfferEvent::CredentialIssued(CredentialIssued {
-                redemption_id: Uuid::nil(),
-                credential_configuration_id: "A".into(),
-                credential_id: Uuid::nil(),
-                sealed_holder_key_thumbprint: Some(sealed("thumbprint")),
-                credential_hash: Digest([3; 32]),
-                notification_id: "n".into(),
-                credential_expires_at: at,
-                status: Some(StatusEntry {
-                    list_id: Uuid::nil(),
-                    idx: 4,
-                }),
-                legacy_holder_key_thumbprint: None,
-            }),
-        ]
-    }
-
-    fn fold(events: &[OfferEvent]) -> OfferView {
-        let metadata = EventMetadata::system(DateTime::<Utc>::UNIX_EPOCH);
-        let mut view = None;
-        for (n, event) in events.iter().enumerate() {
-            view = OfferView::apply(view, event, &metadata, n as u64 + 1);
-        }
-        view.unwrap()
-    }
-
-    #[test]
-    fn personal_values_stay_sealed_and_are_opened_only_on_demand() {
-        let mut view = fold(&events());
-        assert_eq!(view.subject, Some(sealed("subject")));
-        view.subject_pseudonym = Some(Digest([9; 32]));
-        let opened =
-            view.map_personal(|purpose, sealed| Some(format!("{purpose}:{}", sealed.ciphertext)));
-        assert_eq!(opened.subject.as_deref(), Some("subject:subject"));
-        assert_eq!(
-            opened.correlation.as_deref(),
-            Some("correlation:correlation")
-        );
-        assert_eq!(
-            opened.issued[0].holder_key_thumbprint.as_deref(),
-            Some("holder_key_thumbprint:thumbprint")
-        );
-        assert_eq!(opened.subject_pseudonym, None, "never shown");
-    }
-
-    #[test]
-    fn erasure_drops_the_sealed_values_and_the_pseudonym() {
-        let mut events = events();
-        events.push(OfferEvent::ClaimsErased(ClaimsErased {
-            reason: "admin_request".into(),
-        }));
-        let mut view = fold(&events[..2]);
-        view.subject_pseudonym = Some(Digest([9; 32]));
-        let metadata = EventMetadata::system(DateTime::<Utc>::UNIX_EPOCH);
-        let erased = OfferView::apply(Some(view), &events[2], &metadata, 3).unwrap();
-        assert!(erased.claims_erased);
-        assert_eq!((erased.subject, erased.correlation), (None, None));
-        assert_eq!(erased.subject_pseudonym, None);
-        assert_eq!(erased.issued[0].holder_key_thumbprint, None);
-        assert_eq!(erased.issued[0].status_entry.map(|e| e.idx), Some(4));
-    }
-
-    #[test]
-    fn credential_status_changes_show_in_the_view() {
-        let changed = CredentialStatusChanged {
-            credential_id: Uuid::nil(),
-            list_id: Uuid::nil(),
-            idx: 4,
-            reason: None,
-        };
-        let mut events = events();
-        events.push(OfferEvent::CredentialSuspended(changed.clone()));
-        assert_eq!(fold(&events).issued[0].status, CredentialStatus::Suspended);
-        events.push(OfferEvent::CredentialReinstated(changed.clone()));
-        assert_eq!(fold(&events).issued[0].status, CredentialStatus::Valid);
-        events.push(OfferEvent::CredentialRevoked(changed));
-        assert_eq!(fold(&events).issued[0].status, CredentialStatus::Revoked);
-    }
-}
+mod tests;

@@ -4,10 +4,10 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use issuance_eventlog::{LogPosition, RecordedEvent};
-use issuance_projections::audit::{audit_entry, ChainTip};
+use issuance_projections::audit::{audit_entry, audit_issuer, ChainTip};
 
 use super::{Projection, ProjectionError};
-use crate::readstore::{AuditStore, AUDIT_VIEW};
+use crate::readstore::{AuditRecord, AuditStore, AUDIT_VIEW};
 
 /// Keeps `audit_entries` current.
 pub struct AuditProjection {
@@ -65,7 +65,10 @@ impl Projection for AuditProjection {
                 ))
             })?;
             tip = ChainTip::of(&entry);
-            entries.push(entry);
+            entries.push(AuditRecord {
+                entry,
+                issuer_id: audit_issuer(event),
+            });
         }
         self.store
             .append_audit_entries(entries, last.position)

@@ -11,6 +11,8 @@
 //!   position = last position + 1, first `prev_hash` = last `hash`) with
 //!   [`ReadStoreError::Conflict`]; that is what keeps two projectors from forking the chain.
 //! - [`AuditStore::audit_entries`] pages in ascending `position` with the filters ANDed.
+//! - Each entry is filed under its issuer ([`AuditRecord::issuer_id`], a column of its
+//!   own, outside the entry and its hash) for the `issuers` filter.
 //! - [`AuditStore::audit_head`] reads the last entry and the checkpoint in one snapshot.
 //! - `occurred_at` keeps microseconds.
 
@@ -31,6 +33,9 @@ pub const AUDIT_VIEW: &str = "audit_view";
 /// Filters and page of an audit query. Entries come oldest first (ascending position).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AuditQuery {
+    /// Only entries filed under these issuers (`default` for the default issuer); `None`:
+    /// every entry, an empty list: none. Entries of no single issuer match no list.
+    pub issuers: Option<Vec<String>>,
     /// Only this offer's entries.
     pub offer_id: Option<Uuid>,
     /// Only this event type.
@@ -47,6 +52,27 @@ pub struct AuditQuery {
     pub until: Option<u64>,
     /// Page size.
     pub limit: usize,
+}
+
+/// An entry as the projector hands it to the store: the chained entry and the issuer it
+/// is filed under ([`issuance_projections::audit::audit_issuer`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditRecord {
+    /// The entry.
+    pub entry: AuditEntry,
+    /// Its issuer (`default` for the default issuer); `None` for entries of no single
+    /// issuer. Not covered by the hash: a filing derived from the same event.
+    pub issuer_id: Option<String>,
+}
+
+impl From<AuditEntry> for AuditRecord {
+    /// An entry of no single issuer.
+    fn from(entry: AuditEntry) -> Self {
+        AuditRecord {
+            entry,
+            issuer_id: None,
+        }
+    }
 }
 
 /// One page of entries.
@@ -113,7 +139,7 @@ pub trait AuditStore: Send + Sync + 'static {
     /// [`ReadStoreError::Conflict`] if they do not continue the stored chain.
     async fn append_audit_entries(
         &self,
-        entries: Vec<AuditEntry>,
+        records: Vec<AuditRecord>,
         checkpoint: LogPosition,
     ) -> Result<(), ReadStoreError>;
 

@@ -9,8 +9,8 @@ use issuance_projections::audit::ChainTip;
 use issuance_projections::AuditEntry;
 use uuid::Uuid;
 
-use super::audit::{AuditCursor, AuditHead, AuditPage, AuditQuery, AUDIT_VIEW};
-use super::sql::{Dialect, SqlValue};
+use super::audit::{AuditCursor, AuditHead, AuditPage, AuditQuery, AuditRecord, AUDIT_VIEW};
+use super::sql::{self, Dialect, SqlValue};
 use super::ReadStoreError;
 
 /// Every column of `audit_entries`, in the order [`StoredEntry`] is read.
@@ -45,6 +45,9 @@ pub fn list_entries(dialect: &Dialect, query: &AuditQuery) -> (String, Vec<SqlVa
     }
     if let Some(to) = query.to {
         add("occurred_at <", SqlValue::Int(to.timestamp_micros()));
+    }
+    if let Some(issuers) = &query.issuers {
+        clauses.push(sql::one_of(dialect, "issuer_id", issuers, &mut values));
     }
     // One more than asked tells whether a next page exists.
     values.push(SqlValue::Int(to_i64(query.limit as u64).saturating_add(1)));
@@ -132,10 +135,15 @@ impl HeadRow {
     }
 }
 
+/// The columns an append writes: [`COLUMNS`], then the issuer the entry is filed under.
+pub const INSERT_COLUMNS: &str = "position, commit_position, prepare_position, event_id, \
+    offer_id, event_type, event_version, occurred_at, actor, holder_key_thumbprint, \
+    request_id, summary, event_hash, prev_hash, hash, issuer_id";
+
 /// Refuses entries that do not continue the stored chain: the first must sit right after
 /// the stored tip and carry its hash. That keeps two projectors from forking the chain.
-pub fn check_continues(entries: &[AuditEntry], stored: &ChainTip) -> Result<(), ReadStoreError> {
-    match entries.first() {
+pub fn check_continues(records: &[AuditRecord], stored: &ChainTip) -> Result<(), ReadStoreError> {
+    match records.first().map(|record| &record.entry) {
         Some(first) if first.position != stored.position + 1 || first.prev_hash != stored.hash => {
             Err(ReadStoreError::Conflict(format!(
                 "audit entry {} does not continue the stored chain at {}",
@@ -247,6 +255,20 @@ mod tests {
                 SqlValue::Int(11),
             ]
         );
+        let (sql, values) = list_entries(
+            &POSTGRES,
+            &AuditQuery {
+                issuers: Some(vec!["acme".into()]),
+                actor: Some("wallet".into()),
+                limit: 10,
+                ..Default::default()
+            },
+        );
+        assert!(
+            sql.contains("WHERE position > $1 AND actor = $2 AND issuer_id IN ($3) ORDER BY"),
+            "{sql}"
+        );
+        assert_eq!(values[2], SqlValue::Text("acme".into()));
         let (sql, _) = list_entries(&SQLITE, &AuditQuery::default());
         assert!(
             sql.ends_with("WHERE position > ?1 ORDER BY position LIMIT ?2"),

@@ -23,7 +23,9 @@ use issuance_eventlog::LogPosition;
 use issuance_projections::OfferView;
 use uuid::Uuid;
 
-pub use audit::{AuditCursor, AuditHead, AuditPage, AuditQuery, AuditStore, AUDIT_VIEW};
+pub use audit::{
+    AuditCursor, AuditHead, AuditPage, AuditQuery, AuditRecord, AuditStore, AUDIT_VIEW,
+};
 
 /// Read store failures.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -55,6 +57,9 @@ pub const OFFER_VIEW: &str = "offer_view";
 /// Filters and page of `GET /offers`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct OfferQuery {
+    /// Only offers of these issuers (`default` for the default issuer); `None`: every
+    /// issuer, an empty list: none.
+    pub issuers: Option<Vec<String>>,
     /// Only this status.
     pub status: Option<OfferStatus>,
     /// Only offers of this configuration.

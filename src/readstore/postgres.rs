@@ -56,14 +56,23 @@ const MIGRATIONS: &[Migration] = &[
     ALTER TABLE offer_views RENAME COLUMN subject TO subject_pseudonym;
     CREATE INDEX offer_views_subject_pseudonym ON offer_views (subject_pseudonym, created_at DESC, offer_id DESC);",
     ),
+    // Issuers at runtime (issue 19): each offer's issuer, for keys restricted to issuers
+    // and `GET /offers?issuer_id=`. Rows from before read `default` (every offer made
+    // before issuers existed is the default issuer's); a constant default rewrites no row.
+    (
+        3,
+        "ALTER TABLE offer_views ADD COLUMN issuer_id text NOT NULL DEFAULT 'default';
+    CREATE INDEX offer_views_issuer ON offer_views (issuer_id, created_at DESC, offer_id DESC);",
+    ),
 ];
 
 /// Upserts a batch of offer views from parallel arrays. A row is only replaced by a view
 /// of a higher version (see [`OfferViewStore::save_offer_views`]).
 const UPSERT_VIEWS: &str = "INSERT INTO offer_views \
-     (offer_id, status, subject_pseudonym, configuration_ids, created_at, deadline, terminal_at, claims_erased, view) \
+     (offer_id, status, subject_pseudonym, configuration_ids, created_at, deadline, terminal_at, claims_erased, view, \
+      issuer_id) \
      SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], \
-                          $7::bigint[], $8::boolean[], $9::jsonb[]) \
+                          $7::bigint[], $8::boolean[], $9::jsonb[], $10::text[]) \
      ON CONFLICT (offer_id) DO UPDATE SET status = excluded.status, \
      subject_pseudonym = excluded.subject_pseudonym, deadline = excluded.deadline, \
      terminal_at = excluded.terminal_at, claims_erased = excluded.claims_erased, view = excluded.view \
@@ -239,6 +248,7 @@ impl OfferViewStore for PgReadStore {
         let mut terminal = Vec::with_capacity(views.len());
         let mut erased = Vec::with_capacity(views.len());
         let mut documents = Vec::with_capacity(views.len());
+        let mut issuers = Vec::with_capacity(views.len());
         for view in &views {
             ids.push(view.offer_id);
             statuses.push(view.status.as_str());
@@ -249,6 +259,7 @@ impl OfferViewStore for PgReadStore {
             terminal.push(view.terminal_at.map(|t| t.timestamp_micros()));
             erased.push(view.claims_erased);
             documents.push(serde_json::to_value(view).map_err(corrupt)?);
+            issuers.push(view.issuer_id.as_str());
         }
         let commit = to_i64(checkpoint.commit)?;
         let prepare = to_i64(checkpoint.prepare)?;
@@ -271,6 +282,7 @@ impl OfferViewStore for PgReadStore {
                     &terminal,
                     &erased,
                     &documents,
+                    &issuers,
                 ],
             )
             .await?;

@@ -19,7 +19,7 @@ use issuance_projections::audit::ChainTip;
 use issuance_projections::AuditEntry;
 use tokio_postgres::Row;
 
-use super::audit::{AuditHead, AuditPage, AuditQuery, AuditStore, AUDIT_VIEW};
+use super::audit::{AuditHead, AuditPage, AuditQuery, AuditRecord, AuditStore, AUDIT_VIEW};
 use super::audit_sql::{self, HeadRow, StoredEntry};
 use super::postgres::{borrowed, pg_params, to_i64, PgReadStore};
 use super::sql::{self, POSTGRES};
@@ -31,9 +31,10 @@ const TRACK: &str = "audit_store_migrations";
 
 /// Audit view migrations; add, never edit one that shipped. Same columns as SQLite's,
 /// with ids as `uuid`.
-const MIGRATIONS: &[Migration] = &[(
-    1,
-    "CREATE TABLE audit_entries (
+const MIGRATIONS: &[Migration] = &[
+    (
+        1,
+        "CREATE TABLE audit_entries (
         position              bigint PRIMARY KEY,
         commit_position       bigint NOT NULL,
         prepare_position      bigint NOT NULL,
@@ -54,15 +55,28 @@ const MIGRATIONS: &[Migration] = &[(
     CREATE INDEX audit_entries_type ON audit_entries (event_type, position);
     CREATE INDEX audit_entries_actor ON audit_entries (actor, position);
     CREATE INDEX audit_entries_time ON audit_entries (occurred_at);",
-)];
+    ),
+    // Issuers at runtime (issue 19): the issuer each entry is filed under, for keys
+    // restricted to issuers. Entries from before are offers' (the default issuer's: no
+    // other issuer existed) or of no single issuer; the constant default rewrites no row,
+    // only entries outside offers are updated.
+    (
+        2,
+        "ALTER TABLE audit_entries ADD COLUMN issuer_id text DEFAULT 'default';
+    UPDATE audit_entries SET issuer_id = NULL WHERE offer_id IS NULL;
+    ALTER TABLE audit_entries ALTER COLUMN issuer_id DROP DEFAULT;
+    CREATE INDEX audit_entries_issuer ON audit_entries (issuer_id, position);",
+    ),
+];
 
 /// Inserts a batch of entries from parallel arrays (one round trip per batch).
 const INSERT: &str = "INSERT INTO audit_entries (position, commit_position, prepare_position, \
      event_id, offer_id, event_type, event_version, occurred_at, actor, holder_key_thumbprint, \
-     request_id, summary, event_hash, prev_hash, hash) \
+     request_id, summary, event_hash, prev_hash, hash, issuer_id) \
      SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::uuid[], $5::uuid[], \
                           $6::text[], $7::bigint[], $8::bigint[], $9::text[], $10::text[], \
-                          $11::text[], $12::text[], $13::text[], $14::text[], $15::text[])";
+                          $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], \
+                          $16::text[])";
 
 /// The PostgreSQL audit store.
 #[derive(Clone)]
@@ -117,9 +131,14 @@ async fn tip(client: &impl GenericClient) -> Result<ChainTip, ReadStoreError> {
     })
 }
 
-/// Writes `entries` in one statement; a duplicate position or event id (another writer
+/// Writes `records` in one statement; a duplicate position or event id (another writer
 /// got there first) is a conflict.
-async fn insert(client: &impl GenericClient, entries: &[AuditEntry]) -> Result<(), ReadStoreError> {
+async fn insert(
+    client: &impl GenericClient,
+    records: &[AuditRecord],
+) -> Result<(), ReadStoreError> {
+    let entries: Vec<&AuditEntry> = records.iter().map(|record| &record.entry).collect();
+    let issuers: Vec<Option<&str>> = records.iter().map(|r| r.issuer_id.as_deref()).collect();
     let mut positions = Vec::with_capacity(entries.len());
     let mut commits = Vec::with_capacity(entries.len());
     let mut prepares = Vec::with_capacity(entries.len());
@@ -127,7 +146,7 @@ async fn insert(client: &impl GenericClient, entries: &[AuditEntry]) -> Result<(
     let mut offer_ids = Vec::with_capacity(entries.len());
     let mut versions = Vec::with_capacity(entries.len());
     let mut occurred = Vec::with_capacity(entries.len());
-    for entry in entries {
+    for entry in &entries {
         positions.push(to_i64(entry.position)?);
         commits.push(to_i64(entry.log_position.commit)?);
         prepares.push(to_i64(entry.log_position.prepare)?);
@@ -136,10 +155,11 @@ async fn insert(client: &impl GenericClient, entries: &[AuditEntry]) -> Result<(
         versions.push(i64::from(entry.version));
         occurred.push(entry.occurred_at.timestamp_micros());
     }
-    let text =
-        |field: fn(&AuditEntry) -> &str| -> Vec<&str> { entries.iter().map(field).collect() };
+    let text = |field: fn(&AuditEntry) -> &str| -> Vec<&str> {
+        entries.iter().map(|e| field(e)).collect()
+    };
     let optional = |field: fn(&AuditEntry) -> Option<&str>| -> Vec<Option<&str>> {
-        entries.iter().map(field).collect()
+        entries.iter().map(|e| field(e)).collect()
     };
     let statement = client.prepare_cached(INSERT).await?;
     let result = client
@@ -161,6 +181,7 @@ async fn insert(client: &impl GenericClient, entries: &[AuditEntry]) -> Result<(
                 &text(|e| &e.event_hash),
                 &text(|e| &e.prev_hash),
                 &text(|e| &e.hash),
+                &issuers,
             ],
         )
         .await;
@@ -195,7 +216,7 @@ impl AuditStore for PgAuditStore {
 
     async fn append_audit_entries(
         &self,
-        entries: Vec<AuditEntry>,
+        records: Vec<AuditRecord>,
         checkpoint: LogPosition,
     ) -> Result<(), ReadStoreError> {
         let commit = to_i64(checkpoint.commit)?;
@@ -207,9 +228,9 @@ impl AuditStore for PgAuditStore {
         let tx = client.transaction().await?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&self.append_lock])
             .await?;
-        audit_sql::check_continues(&entries, &tip(&tx).await?)?;
-        if !entries.is_empty() {
-            insert(&tx, &entries).await?;
+        audit_sql::check_continues(&records, &tip(&tx).await?)?;
+        if !records.is_empty() {
+            insert(&tx, &records).await?;
         }
         tx.execute(&upsert_checkpoint, &[&AUDIT_VIEW, &commit, &prepare])
             .await?;

@@ -71,6 +71,9 @@ pub fn list_offers(
         values.push(value);
         (dialect.placeholder)(values.len())
     };
+    if let Some(issuers) = &query.issuers {
+        clauses.push(one_of(dialect, "issuer_id", issuers, &mut values));
+    }
     if let Some(status) = query.status {
         let p = next(SqlValue::Text(status.as_str().to_string()), &mut values);
         clauses.push(format!("status = {p}"));
@@ -112,6 +115,27 @@ pub fn list_offers(
         ),
         values,
     )
+}
+
+/// `column IN (…)` of `texts`, their parameters appended to `values`; a clause that holds
+/// for no row when `texts` is empty.
+pub fn one_of(
+    dialect: &Dialect,
+    column: &str,
+    texts: &[String],
+    values: &mut Vec<SqlValue>,
+) -> String {
+    if texts.is_empty() {
+        return "1 = 0".to_string();
+    }
+    let placeholders: Vec<String> = texts
+        .iter()
+        .map(|text| {
+            values.push(SqlValue::Text(text.clone()));
+            (dialect.placeholder)(values.len())
+        })
+        .collect();
+    format!("{column} IN ({})", placeholders.join(", "))
 }
 
 /// Turns the `limit + 1` rows of [`list_offers`] into a page and its cursor.
@@ -208,6 +232,34 @@ mod tests {
                 SqlValue::Int(11),
             ]
         );
+    }
+
+    #[test]
+    fn the_issuer_filter_lists_each_issuer_and_an_empty_one_matches_nothing() {
+        let query = |issuers: Vec<&str>| OfferQuery {
+            issuers: Some(issuers.into_iter().map(String::from).collect()),
+            status: Some(OfferStatus::Created),
+            limit: 10,
+            ..Default::default()
+        };
+        let (sql, values) = list_offers(&POSTGRES, "view", &query(vec!["acme", "default"]));
+        assert!(
+            sql.contains("WHERE issuer_id IN ($1, $2) AND status = $3 ORDER BY"),
+            "{sql}"
+        );
+        assert_eq!(
+            values[..2],
+            [
+                SqlValue::Text("acme".into()),
+                SqlValue::Text("default".into())
+            ]
+        );
+        let (sql, values) = list_offers(&SQLITE, "view", &query(vec![]));
+        assert!(
+            sql.contains("WHERE 1 = 0 AND status = ?1 ORDER BY"),
+            "{sql}"
+        );
+        assert_eq!(values.len(), 2);
     }
 
     #[test]

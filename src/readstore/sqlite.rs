@@ -255,8 +255,8 @@ impl OfferViewStore for SqliteReadStore {
             {
                 let mut upsert = tx
                     .prepare_cached(
-                        "INSERT INTO offer_views (offer_id, status, subject_pseudonym, configuration_ids, created_at, deadline, terminal_at, claims_erased, view) \
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
+                        "INSERT INTO offer_views (offer_id, status, subject_pseudonym, configuration_ids, created_at, deadline, terminal_at, claims_erased, view, issuer_id) \
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
                          ON CONFLICT (offer_id) DO UPDATE SET status = excluded.status, subject_pseudonym = excluded.subject_pseudonym, \
                          deadline = excluded.deadline, terminal_at = excluded.terminal_at, claims_erased = excluded.claims_erased, view = excluded.view \
                          WHERE json_extract(offer_views.view, '$.version') < json_extract(excluded.view, '$.version')",
@@ -275,7 +275,8 @@ impl OfferViewStore for SqliteReadStore {
                             view.deadline.timestamp_micros(),
                             view.terminal_at.map(|t| t.timestamp_micros()),
                             view.claims_erased,
-                            json
+                            json,
+                            view.issuer_id
                         ])
                         .map_err(sql_error)?;
                 }

@@ -14,8 +14,8 @@ use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 use uuid::Uuid;
 
-use super::audit::{AuditHead, AuditPage, AuditQuery, AuditStore, AUDIT_VIEW};
-use super::audit_sql::{self, HeadRow, StoredEntry, COLUMNS};
+use super::audit::{AuditHead, AuditPage, AuditQuery, AuditRecord, AuditStore, AUDIT_VIEW};
+use super::audit_sql::{self, HeadRow, StoredEntry, INSERT_COLUMNS};
 use super::sql::SQLITE;
 use super::sqlite::{
     corrupt, migrate_with, sql_error, sqlite_value, write_checkpoint, SqliteReadStore,
@@ -23,9 +23,10 @@ use super::sqlite::{
 use super::ReadStoreError;
 
 /// Versioned migrations of the audit tables; add, never edit.
-const MIGRATIONS: &[(i64, &str)] = &[(
-    1,
-    "CREATE TABLE audit_entries (
+const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        "CREATE TABLE audit_entries (
         position              INTEGER PRIMARY KEY,
         commit_position       INTEGER NOT NULL,
         prepare_position      INTEGER NOT NULL,
@@ -46,7 +47,18 @@ const MIGRATIONS: &[(i64, &str)] = &[(
     CREATE INDEX audit_entries_type ON audit_entries (event_type, position);
     CREATE INDEX audit_entries_actor ON audit_entries (actor, position);
     CREATE INDEX audit_entries_time ON audit_entries (occurred_at);",
-)];
+    ),
+    // Issuers at runtime (issue 19): the issuer each entry is filed under, for keys
+    // restricted to issuers. Entries from before are offers' (the default issuer's: no
+    // other issuer existed) or of no single issuer; the constant default rewrites no row,
+    // only entries outside offers are updated. (Appends always name the column.)
+    (
+        2,
+        "ALTER TABLE audit_entries ADD COLUMN issuer_id TEXT DEFAULT 'default';
+    UPDATE audit_entries SET issuer_id = NULL WHERE offer_id IS NULL;
+    CREATE INDEX audit_entries_issuer ON audit_entries (issuer_id, position);",
+    ),
+];
 
 /// The SQLite audit store.
 #[derive(Clone)]
@@ -151,14 +163,14 @@ fn head(connection: &Connection) -> Result<AuditHead, ReadStoreError> {
         .map_err(sql_error)
 }
 
-fn insert(tx: &rusqlite::Transaction<'_>, entries: &[AuditEntry]) -> Result<(), ReadStoreError> {
+fn insert(tx: &rusqlite::Transaction<'_>, records: &[AuditRecord]) -> Result<(), ReadStoreError> {
     let mut statement = tx
         .prepare_cached(&format!(
-            "INSERT INTO audit_entries ({COLUMNS}) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+            "INSERT INTO audit_entries ({INSERT_COLUMNS}) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
         ))
         .map_err(sql_error)?;
-    for entry in entries {
+    for AuditRecord { entry, issuer_id } in records {
         statement
             .execute(params![
                 entry.position as i64,
@@ -176,6 +188,7 @@ fn insert(tx: &rusqlite::Transaction<'_>, entries: &[AuditEntry]) -> Result<(), 
                 entry.event_hash,
                 entry.prev_hash,
                 entry.hash,
+                issuer_id,
             ])
             .map_err(sql_error)?;
     }
@@ -190,15 +203,15 @@ impl AuditStore for SqliteAuditStore {
 
     async fn append_audit_entries(
         &self,
-        entries: Vec<AuditEntry>,
+        records: Vec<AuditRecord>,
         checkpoint: LogPosition,
     ) -> Result<(), ReadStoreError> {
         self.store
             .write(move |tx| {
                 // The single writer connection serialises appends: the tip read here is
                 // the one the insert extends.
-                audit_sql::check_continues(&entries, &tip(tx)?)?;
-                insert(tx, &entries)?;
+                audit_sql::check_continues(&records, &tip(tx)?)?;
+                insert(tx, &records)?;
                 write_checkpoint(tx, AUDIT_VIEW, checkpoint)
             })
             .await

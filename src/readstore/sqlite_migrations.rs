@@ -37,4 +37,13 @@ pub(super) const MIGRATIONS: &[(i64, &str)] = &[
     ALTER TABLE offer_views RENAME COLUMN subject TO subject_pseudonym;
     CREATE INDEX offer_views_subject_pseudonym ON offer_views (subject_pseudonym, created_at DESC, offer_id DESC);",
     ),
+    // Issuers at runtime (issue 19): each offer's issuer, for keys restricted to issuers
+    // and `GET /offers?issuer_id=`. Rows from before read `default`: every offer made
+    // before issuers existed is the default issuer's. Adding a column with a constant
+    // default rewrites no row.
+    (
+        3,
+        "ALTER TABLE offer_views ADD COLUMN issuer_id TEXT NOT NULL DEFAULT 'default';
+    CREATE INDEX offer_views_issuer ON offer_views (issuer_id, created_at DESC, offer_id DESC);",
+    ),
 ];

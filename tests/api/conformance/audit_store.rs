@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 use issuance::projector::{self, AuditProjection};
-use issuance::readstore::{AuditQuery, AuditStore, ReadStoreError};
+use issuance::readstore::{AuditQuery, AuditRecord, AuditStore, ReadStoreError};
 use issuance::store::ExpectedVersion;
 use issuance_eventlog::{EventMetadata, LogPosition, NewEvent, RecordedEvent};
 use issuance_projections::audit::{audit_entry, event_hash, ChainTip, ChainVerifier};
@@ -60,6 +60,27 @@ fn chain(from: &ChainTip, count: u64) -> Vec<AuditEntry> {
         .collect()
 }
 
+/// The issuer an entry is filed under: the first offer's `acme`, the second's `default`,
+/// the third's and entries of no offer none.
+fn issuer_of(entry: &AuditEntry) -> Option<&'static str> {
+    match entry.offer_id.map(|id| id.as_u128()) {
+        Some(id) if id == OFFERS[0] => Some("acme"),
+        Some(id) if id == OFFERS[1] => Some("default"),
+        _ => None,
+    }
+}
+
+/// The entries as the projector files them ([`issuer_of`]).
+fn records(entries: &[AuditEntry]) -> Vec<AuditRecord> {
+    entries
+        .iter()
+        .map(|entry| AuditRecord {
+            entry: entry.clone(),
+            issuer_id: issuer_of(entry).map(str::to_string),
+        })
+        .collect()
+}
+
 fn query(limit: usize) -> AuditQuery {
     AuditQuery {
         limit,
@@ -92,7 +113,7 @@ pub async fn entries_read_back_exactly_as_written(subject: &Subject) {
 
     let entries = chain(&ChainTip::genesis(), 5);
     store
-        .append_audit_entries(entries.clone(), LogPosition::at(10))
+        .append_audit_entries(records(&entries), LogPosition::at(10))
         .await
         .unwrap();
     let page = store.audit_entries(query(10)).await.unwrap();
@@ -129,11 +150,13 @@ pub async fn entries_that_do_not_continue_the_chain_are_refused_whole(subject: &
     let store = subject.audit.as_ref();
     let first = chain(&ChainTip::genesis(), 3);
     store
-        .append_audit_entries(first.clone(), LogPosition::at(6))
+        .append_audit_entries(records(&first), LogPosition::at(6))
         .await
         .unwrap();
     let fork = chain(&ChainTip::of(&first[1]), 2);
-    let refused = store.append_audit_entries(fork, LogPosition::at(8)).await;
+    let refused = store
+        .append_audit_entries(records(&fork), LogPosition::at(8))
+        .await;
     assert!(
         matches!(refused, Err(ReadStoreError::Conflict(_))),
         "{refused:?}"
@@ -141,7 +164,9 @@ pub async fn entries_that_do_not_continue_the_chain_are_refused_whole(subject: &
     // Right position, wrong hash: a fork too.
     let mut forged = chain(&ChainTip::of(&first[2]), 1);
     forged[0].prev_hash = first[1].hash.clone();
-    let refused = store.append_audit_entries(forged, LogPosition::at(8)).await;
+    let refused = store
+        .append_audit_entries(records(&forged), LogPosition::at(8))
+        .await;
     assert!(
         matches!(refused, Err(ReadStoreError::Conflict(_))),
         "{refused:?}"
@@ -153,7 +178,7 @@ pub async fn entries_that_do_not_continue_the_chain_are_refused_whole(subject: &
 
     let next = chain(&ChainTip::of(&first[2]), 2);
     store
-        .append_audit_entries(next, LogPosition::at(10))
+        .append_audit_entries(records(&next), LogPosition::at(10))
         .await
         .unwrap();
     assert_eq!(store.audit_head().await.unwrap().tip.position, 5);
@@ -175,7 +200,7 @@ pub async fn racing_appends_from_one_tip_have_one_winner(subject: &Subject) {
     let store: Arc<dyn AuditStore> = subject.audit.clone();
     let base = chain(&ChainTip::genesis(), 2);
     store
-        .append_audit_entries(base.clone(), LogPosition::at(4))
+        .append_audit_entries(records(&base), LogPosition::at(4))
         .await
         .unwrap();
     let candidates: Vec<Vec<AuditEntry>> =
@@ -187,7 +212,7 @@ pub async fn racing_appends_from_one_tip_have_one_winner(subject: &Subject) {
             let store = store.clone();
             tokio::spawn(async move {
                 store
-                    .append_audit_entries(entries, LogPosition::at(10))
+                    .append_audit_entries(records(&entries), LogPosition::at(10))
                     .await
             })
         })
@@ -213,7 +238,7 @@ pub async fn filters_and_pages_are_exact(subject: &Subject) {
     let entries = chain(&ChainTip::genesis(), 40);
     for batch in entries.chunks(15) {
         store
-            .append_audit_entries(batch.to_vec(), batch.last().unwrap().log_position)
+            .append_audit_entries(records(batch), batch.last().unwrap().log_position)
             .await
             .unwrap();
     }
@@ -278,6 +303,28 @@ pub async fn filters_and_pages_are_exact(subject: &Subject) {
         (
             AuditQuery {
                 actor: Some("nobody".into()),
+                ..Default::default()
+            },
+            Box::new(|_| false),
+        ),
+        (
+            AuditQuery {
+                issuers: Some(vec!["acme".into()]),
+                ..Default::default()
+            },
+            Box::new(|e| issuer_of(e) == Some("acme")),
+        ),
+        (
+            AuditQuery {
+                issuers: Some(vec!["acme".into(), "default".into()]),
+                event_type: Some("Odd".into()),
+                ..Default::default()
+            },
+            Box::new(|e| issuer_of(e).is_some() && e.event_type == "Odd"),
+        ),
+        (
+            AuditQuery {
+                issuers: Some(Vec::new()),
                 ..Default::default()
             },
             Box::new(|_| false),

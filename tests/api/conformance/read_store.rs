@@ -26,6 +26,7 @@ fn view(
     let terminal = status.is_terminal();
     OfferView {
         offer_id: Uuid::new_v4(),
+        issuer_id: "default".into(),
         status,
         credential_configuration_ids: configurations.iter().map(|c| c.to_string()).collect(),
         grant: "pre-authorized_code".into(),
@@ -142,6 +143,8 @@ pub async fn listing_filters_and_pages_newest_first(subject: &Subject) {
             Some(&tag),
         ),
     ];
+    views[1].issuer_id = "acme".into();
+    views[4].issuer_id = "globex".into();
     store
         .save_offer_views(views.clone(), LogPosition::at(1))
         .await
@@ -220,6 +223,27 @@ pub async fn listing_filters_and_pages_newest_first(subject: &Subject) {
         short.items[0].credential_configuration_ids,
         vec!["Identity"]
     );
+
+    let of_issuers = |issuers: &[&str]| OfferQuery {
+        issuers: Some(issuers.iter().map(|i| i.to_string()).collect()),
+        ..Default::default()
+    };
+    let tagged = |issuers: &[&str]| -> Vec<Uuid> {
+        views
+            .iter()
+            .filter(|v| v.subject_pseudonym == Some(tag) && issuers.contains(&v.issuer_id.as_str()))
+            .map(|v| v.offer_id)
+            .collect()
+    };
+    for issuers in [&["acme"][..], &["acme", "default"], &["globex"], &[]] {
+        let listed = list(of_issuers(issuers)).await;
+        assert_eq!(ids(&listed.items), tagged(issuers), "{issuers:?}");
+        assert!(listed
+            .items
+            .iter()
+            .all(|v| issuers.contains(&v.issuer_id.as_str())));
+    }
+    assert_eq!(tagged(&["acme"]).len(), 1);
 
     let window = list(OfferQuery {
         created_after: Some(at(10)),

@@ -130,7 +130,7 @@ mod tests {
     use issuance_projections::AuditEntry;
 
     use super::*;
-    use crate::readstore::{AuditCursor, AuditHead, AuditPage, AuditStore};
+    use crate::readstore::{AuditCursor, AuditHead, AuditPage, AuditRecord, AuditStore};
 
     /// An in-memory store that records every page it is asked for.
     struct CountingStore {
@@ -179,7 +179,7 @@ mod tests {
         }
         async fn append_audit_entries(
             &self,
-            _: Vec<AuditEntry>,
+            _: Vec<AuditRecord>,
             _: LogPosition,
         ) -> Result<(), ReadStoreError> {
             unreachable!("exports only read")

@@ -75,6 +75,7 @@ impl AuditParams {
             .transpose()?
             .map_or(0, |c| c.0);
         Ok(AuditQuery {
+            issuers: None,
             offer_id: self.offer_id,
             event_type: self.event_type.clone(),
             actor: self.actor.clone(),

@@ -76,6 +76,7 @@ pub async fn list(
         })
         .transpose()?;
     let query = OfferQuery {
+        issuers: None,
         status,
         credential_configuration_id: params.credential_configuration_id,
         subject_pseudonym: None,
