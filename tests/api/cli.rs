@@ -181,6 +181,47 @@ fn keys_create_prints_a_key_with_the_requested_scopes() {
         .unwrap();
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("unknown scope"));
+
+    // Restricted to issuers: each checked, the list kept with the key.
+    let restricted = [
+        "keys",
+        "create",
+        "--name",
+        "acme",
+        "--scope",
+        "offers:read",
+        "--issuer",
+        "acme",
+        "--issuer",
+        "default",
+    ];
+    let output = succeed(command(dir.path()).args(restricted));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let key = stdout
+        .split_whitespace()
+        .find(|w| w.starts_with("isk_"))
+        .unwrap();
+    let keys = issuance::http::management::auth::ApiKeys::load(&[], None, dir.path()).unwrap();
+    let issuers = keys.authenticate(key).unwrap().issuers.clone();
+    assert_eq!(
+        issuers,
+        Some(vec!["acme".to_string(), "default".to_string()])
+    );
+    let output = command(dir.path())
+        .args([
+            "keys",
+            "create",
+            "--name",
+            "y",
+            "--scope",
+            "offers:read",
+            "--issuer",
+            "Acme",
+        ])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("invalid issuer id"));
 }
 
 #[test]

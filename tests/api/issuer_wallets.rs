@@ -30,7 +30,7 @@ fn configuration(vct: &str) -> Value {
 }
 
 /// Creates issuer `id` with a generated (active) key and configuration `Id` of `vct`.
-async fn ready_issuer(app: &TestApp, id: &str, vct: &str) {
+pub async fn ready_issuer(app: &TestApp, id: &str, vct: &str) {
     create_issuer(app, id).await;
     let (status, key) = call(
         app,
@@ -51,7 +51,7 @@ async fn put_configuration(app: &TestApp, id: &str, vct: &str) -> Value {
 }
 
 /// `POST /issuers/{id}/offers` of configuration `Id`.
-async fn offer_of(app: &TestApp, id: &str) -> (u16, Value) {
+pub async fn offer_of(app: &TestApp, id: &str) -> (u16, Value) {
     let body = json!({
         "credential_configuration_id": "Id",
         "claims": {"given_name": "Erika"},

@@ -45,6 +45,7 @@ mod malformed_corpus;
 mod management_auth;
 mod management_issuer_configurations;
 mod management_issuer_keys;
+mod management_issuer_scoped_keys;
 mod management_issuers;
 mod management_offers;
 mod management_validation;

@@ -13,11 +13,13 @@
 //!   `200 {"redirect_to", "session_id"}` (the wallet gets `access_denied`).
 //! - `GET /authorization-sessions/{session_id}/events`: the session's history.
 //!
-//! Accept and reject need the `offers:write` scope; reading needs `offers:read`.
+//! Accept and reject need the `offers:write` scope; reading needs `offers:read`. A session
+//! belongs to the issuer of its offer (a wallet-initiated one to the default issuer, whose
+//! offer accepting it creates): for a key restricted to other issuers it does not exist.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use issuance_domain::authorization::{ensure_acceptable, GrantedOffer};
+use issuance_domain::authorization::{ensure_acceptable, AuthorizationSession, GrantedOffer};
 use issuance_domain::offer::GRANT_AUTHORIZATION_CODE;
 use issuance_domain::sealed::purpose;
 use issuance_projections::public_data::authorization_public_data;
@@ -30,6 +32,7 @@ use super::command_meta::command_meta;
 use super::error::ApiError;
 use super::offers::create::create_offer;
 use super::offers::history::stream_history;
+use super::visible::sees_offer;
 use crate::app::offers::personal;
 use crate::app::repository::CommandMeta;
 use crate::crypto::codes;
@@ -88,10 +91,9 @@ async fn show(
     caller.require(Scope::OffersWrite)?;
     let challenge = login::challenge(&state.common, &path).await?;
     if !challenge.matches() {
-        return Err(ApiError::not_found(
-            "no authorization session has this login challenge",
-        ));
+        return Err(unknown_challenge());
     }
+    require_session(&state, &caller, &challenge.session).await?;
     let session = &challenge.session;
     let request = session.request().map_err(login_rejection)?;
     let offer_subject = match request.offer_id {
@@ -135,6 +137,7 @@ async fn accept(
         ));
     }
     let challenge = login::challenge(&state.common, &path).await?;
+    require_session(&state, &caller, &challenge.session).await?;
     ensure_acceptable(
         &challenge.session,
         &challenge.hash,
@@ -231,6 +234,7 @@ async fn reject(
         ));
     }
     let challenge = login::challenge(&state.common, &path).await?;
+    require_session(&state, &caller, &challenge.session).await?;
     let meta = command_meta(&state, &caller, context);
     let outcome = login::reject(&state.common, &meta, &challenge, body.reason).await?;
     Ok(answer(outcome))
@@ -268,11 +272,55 @@ async fn events(
     caller.require(Scope::OffersRead)?;
     let not_found = "authorization session not found";
     let session_id = Uuid::parse_str(&path).map_err(|_| ApiError::not_found(not_found))?;
+    let seen = match caller.issuers() {
+        None => true,
+        Some(_) => {
+            let session = state
+                .authorization
+                .sessions
+                .load(session_id)
+                .await
+                .map_err(login::session_error)?;
+            sees_session(&state, &caller, &session).await?
+        }
+    };
     stream_history(
         &state.authorization.sessions,
         session_id,
         not_found,
+        |_| seen,
         authorization_public_data,
     )
     .await
+}
+
+/// The 404 of an unknown login challenge.
+fn unknown_challenge() -> ApiError {
+    ApiError::not_found("no authorization session has this login challenge")
+}
+
+/// Whether the key sees `session`: the issuer of the offer it names, else the default
+/// issuer (a wallet-initiated session's offer is the default issuer's); a session without
+/// a request (unknown) counts as seen.
+async fn sees_session(
+    state: &ManagementApi,
+    caller: &Caller,
+    session: &AuthorizationSession,
+) -> Result<bool, ApiError> {
+    match session.request.as_ref().and_then(|r| r.offer_id) {
+        Some(offer_id) => sees_offer(state, caller, offer_id).await,
+        None => Ok(session.request.is_none() || caller.sees_issuer(None)),
+    }
+}
+
+/// Fails with the 404 of an unknown login challenge unless the key sees `session`.
+async fn require_session(
+    state: &ManagementApi,
+    caller: &Caller,
+    session: &AuthorizationSession,
+) -> Result<(), ApiError> {
+    match sees_session(state, caller, session).await? {
+        true => Ok(()),
+        false => Err(unknown_challenge()),
+    }
 }

@@ -1,4 +1,5 @@
-//! `GET /credential-configurations`: both formats, SD-JWT VC first.
+//! `GET /credential-configurations`: the default issuer's, both formats, SD-JWT VC first
+//! (404 for a key restricted to other issuers, as the default issuer's own routes).
 
 use actix_web::{web, HttpResponse};
 use issuance_domain::mdoc_config::FORMAT_MSO_MDOC;
@@ -6,6 +7,7 @@ use serde_json::json;
 
 use super::auth::{Caller, Scope};
 use super::error::ApiError;
+use crate::app::issuers::DEFAULT_ISSUER;
 use crate::http::state::ManagementApi;
 
 /// Lists the configured credential types.
@@ -16,6 +18,7 @@ pub async fn list(
     caller
         .require(Scope::OffersRead)
         .or_else(|_| caller.require(Scope::OffersWrite))?;
+    caller.require_issuer(DEFAULT_ISSUER)?;
     let items: Vec<_> = state
         .catalog
         .iter()

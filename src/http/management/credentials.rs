@@ -22,6 +22,7 @@ use crate::app::offers::CommandError;
 use crate::http::management::auth::{Caller, Scope};
 use crate::http::management::command_meta::command_meta;
 use crate::http::management::error::ApiError;
+use crate::http::management::visible::{require_offer, unknown_offer};
 use crate::http::request_context::RequestContext;
 use crate::http::state::ManagementApi;
 use crate::status::StatusAllocator;
@@ -73,7 +74,9 @@ async fn list(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::OffersRead)?;
     let offer_id = path.into_inner();
-    let credentials = credentials_of(&state, offer_id).await?;
+    let credentials = credentials_of(&state, &caller, offer_id)
+        .await?
+        .ok_or_else(|| unknown_offer(offer_id))?;
     Ok(HttpResponse::Ok().json(json!({ "items": credentials })))
 }
 
@@ -86,8 +89,9 @@ async fn get(
     caller.require(Scope::OffersRead)?;
     let credential_id = path.into_inner();
     let offer_id = offer_of(&state, credential_id).await?;
-    let credential = credentials_of(&state, offer_id)
+    let credential = credentials_of(&state, &caller, offer_id)
         .await?
+        .unwrap_or_default()
         .into_iter()
         .find(|c| c["credential_id"] == json!(credential_id))
         .ok_or_else(|| unknown(credential_id))?;
@@ -119,6 +123,7 @@ async fn change(
         ));
     }
     let offer_id = offer_of(&state, credential_id).await?;
+    require_offer(&state, &caller, offer_id, || unknown(credential_id)).await?;
     let meta = command_meta(&state, &caller, context);
     let executed = state
         .offers
@@ -162,6 +167,7 @@ async fn revoke_all(
     caller.require(Scope::CredentialsWrite)?;
     let offer_id = path.into_inner();
     let reason = ReasonBody::reason(body)?;
+    require_offer(&state, &caller, offer_id, || unknown_offer(offer_id)).await?;
     let meta = command_meta(&state, &caller, context);
     let executed = state
         .offers
@@ -172,9 +178,7 @@ async fn revoke_all(
         })
         .await
         .map_err(|e| match e {
-            CommandError::Rejected(OfferError::NotFound) => {
-                ApiError::not_found(format!("offer {offer_id} not found"))
-            }
+            CommandError::Rejected(OfferError::NotFound) => unknown_offer(offer_id),
             other => other.into(),
         })?;
     let revoked: Vec<Uuid> = executed
@@ -201,18 +205,22 @@ async fn offer_of(state: &ManagementApi, credential_id: Uuid) -> Result<Uuid, Ap
         .ok_or_else(|| unknown(credential_id))
 }
 
-/// An offer's credentials as the API shows them (from the offer view, read-your-write).
-async fn credentials_of(state: &ManagementApi, offer_id: Uuid) -> Result<Vec<Value>, ApiError> {
-    let view = state
-        .queries
-        .get(offer_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("offer {offer_id} not found")))?;
+/// An offer's credentials as the API shows them (from the offer view, read-your-write);
+/// `None` for an unknown offer or one of an issuer the key does not see.
+async fn credentials_of(
+    state: &ManagementApi,
+    caller: &Caller,
+    offer_id: Uuid,
+) -> Result<Option<Vec<Value>>, ApiError> {
+    let view = state.queries.get(offer_id).await?;
     Ok(view
-        .issued
-        .into_iter()
-        .map(|issued| present(state, offer_id, issued))
-        .collect())
+        .filter(|view| caller.sees_issuer(Some(&view.issuer_id)))
+        .map(|view| {
+            view.issued
+                .into_iter()
+                .map(|issued| present(state, offer_id, issued))
+                .collect()
+        }))
 }
 
 fn present(state: &ManagementApi, offer_id: Uuid, issued: IssuedCredentialView<Value>) -> Value {

@@ -16,6 +16,7 @@ mod dead_letters;
 pub mod error;
 mod issuers;
 mod offers;
+mod visible;
 
 use actix_web::web;
 

@@ -32,7 +32,7 @@ pub async fn export(
     params: web::Query<AuditParams>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::AuditRead)?;
-    let mut query = params.query()?;
+    let mut query = params.query(&caller)?;
     if params.limit == Some(0) {
         return Err(ApiError::invalid_request("limit must be at least 1"));
     }

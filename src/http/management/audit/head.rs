@@ -9,12 +9,14 @@ use crate::http::management::auth::{Caller, Scope};
 use crate::http::management::error::ApiError;
 use crate::http::state::ManagementApi;
 
-/// The signed head: `{"position", "hash", "chain", "signed_at", "jws"}`.
+/// The signed head: `{"position", "hash", "chain", "signed_at", "jws"}`. The chain holds
+/// every issuer's entries: 403 for a key restricted to issuers.
 pub async fn head(
     state: web::Data<ManagementApi>,
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::AuditRead)?;
+    caller.require_every_issuer("the head of the audit chain")?;
     let (claims, jws) = state.audit.signed_head().await.map_err(|e| match e {
         SignedHeadError::Store(e) => e.into(),
         SignedHeadError::ReadStore(e) => e.into(),

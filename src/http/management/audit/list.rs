@@ -20,7 +20,7 @@ pub async fn list(
     params: web::Query<AuditParams>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::AuditRead)?;
-    let mut query = params.query()?;
+    let mut query = params.query(&caller)?;
     query.limit = params.limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&query.limit) {
         return Err(ApiError::invalid_request(format!(

@@ -4,6 +4,11 @@
 //! - `GET /audit/export`: the same entries streamed as NDJSON or CSV ([`export`]).
 //! - `GET /audit/verify`: recompute the chain, name the first broken entry ([`verify`]).
 //! - `GET /audit/head`: the latest position and hash, signed with the issuer key ([`head`]).
+//!
+//! A key restricted to issuers lists and exports only the entries filed under its issuers
+//! (their offers' and their own streams'; [`issuance_projections::audit::audit_issuer`]);
+//! the head and the verification span every issuer's entries, so they need a key that sees
+//! every issuer (403 otherwise, whatever exists).
 
 mod export;
 mod format;
@@ -17,6 +22,7 @@ use issuance_domain::offer::EVENT_TYPES;
 use serde::Deserialize;
 use uuid::Uuid;
 
+use crate::http::management::auth::Caller;
 use crate::http::management::error::ApiError;
 use crate::readstore::{AuditCursor, AuditQuery};
 
@@ -32,6 +38,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuditParams {
+    /// Only this issuer's entries (`default`: the default issuer).
+    issuer_id: Option<String>,
     /// Only this offer.
     offer_id: Option<Uuid>,
     /// Only this event type.
@@ -50,8 +58,9 @@ pub struct AuditParams {
 }
 
 impl AuditParams {
-    /// The store query these parameters ask for, validated; `limit` is left to the caller.
-    fn query(&self) -> Result<AuditQuery, ApiError> {
+    /// The store query these parameters ask for of `caller`'s issuers, validated; `limit`
+    /// is left to the caller.
+    fn query(&self, caller: &Caller) -> Result<AuditQuery, ApiError> {
         if let Some(event_type) = &self.event_type {
             if !EVENT_TYPES.contains(&event_type.as_str()) {
                 return Err(ApiError::invalid_request(format!(
@@ -75,7 +84,7 @@ impl AuditParams {
             .transpose()?
             .map_or(0, |c| c.0);
         Ok(AuditQuery {
-            issuers: None,
+            issuers: caller.issuer_filter(self.issuer_id.clone()),
             offer_id: self.offer_id,
             event_type: self.event_type.clone(),
             actor: self.actor.clone(),

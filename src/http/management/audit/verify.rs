@@ -25,13 +25,14 @@ pub struct VerifyParams {
     against_log: bool,
 }
 
-/// Verifies the chain.
+/// Verifies the chain (every issuer's entries: 403 for a key restricted to issuers).
 pub async fn verify(
     state: web::Data<ManagementApi>,
     caller: Caller,
     params: web::Query<VerifyParams>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::AuditRead)?;
+    caller.require_every_issuer("verifying the audit chain")?;
     let report = state
         .audit
         .verify(params.signed_head.as_deref(), params.against_log)

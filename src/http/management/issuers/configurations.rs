@@ -26,6 +26,7 @@ pub async fn put(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::IssuersWrite)?;
     let (issuer_id, configuration_id) = path.into_inner();
+    caller.require_issuer(&issuer_id)?;
     let meta = command_meta(&state, &caller, context);
     let publication = state
         .issuers
@@ -47,6 +48,7 @@ pub async fn list(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::IssuersRead)?;
+    caller.require_issuer(&path)?;
     let issuer = state.issuers.get(&path).await?;
     let items: Vec<_> = issuer
         .current_configurations()
@@ -63,6 +65,7 @@ pub async fn get(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::IssuersRead)?;
     let (issuer_id, configuration_id) = path.into_inner();
+    caller.require_issuer(&issuer_id)?;
     let issuer = state.issuers.get(&issuer_id).await?;
     let history = issuer
         .configurations
@@ -85,6 +88,7 @@ pub async fn retire(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::IssuersWrite)?;
     let (issuer_id, configuration_id) = path.into_inner();
+    caller.require_issuer(&issuer_id)?;
     let meta = command_meta(&state, &caller, context);
     state
         .issuers

@@ -1,5 +1,6 @@
 //! `POST /issuers`, `GET /issuers`, `GET`/`PATCH`/`DELETE /issuers/{id}`.
 
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use issuance_domain::issuer::IssuerDisplay;
 use serde::Deserialize;
@@ -31,7 +32,8 @@ pub struct IssuerChange {
     display: Vec<IssuerDisplay>,
 }
 
-/// Creates an issuer: 201 with it; 409 `issuer_exists`; 400 for an invalid id or display.
+/// Creates an issuer: 201 with it; 409 `issuer_exists`; 400 for an invalid id or display;
+/// 403 for a key restricted to other issuers (whether or not the id exists).
 pub async fn create(
     state: web::Data<ManagementApi>,
     caller: Caller,
@@ -40,6 +42,13 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::IssuersWrite)?;
     let NewIssuer { id, display } = body.into_inner();
+    if !caller.sees_issuer(Some(&id)) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "insufficient_scope",
+            format!("the API key is restricted to other issuers than `{id}`"),
+        ));
+    }
     let meta = command_meta(&state, &caller, context);
     let issuer = state.issuers.create(&meta, &id, display).await?;
     Ok(HttpResponse::Created()
@@ -47,14 +56,21 @@ pub async fn create(
         .json(view::issuer(&issuer)))
 }
 
-/// Every issuer, retired ones included.
+/// Every issuer the key sees, retired ones included.
 pub async fn list(
     state: web::Data<ManagementApi>,
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::IssuersRead)?;
     let issuers = state.issuers.list().await?;
-    let items: Vec<_> = issuers.iter().map(view::issuer).collect();
+    let items: Vec<_> = issuers
+        .iter()
+        .filter(|issuer| match &issuer.issuer_id {
+            Some(id) => caller.sees_issuer(Some(id.as_str())),
+            None => caller.issuers().is_none(),
+        })
+        .map(view::issuer)
+        .collect();
     Ok(HttpResponse::Ok().json(json!({"items": items})))
 }
 
@@ -65,6 +81,7 @@ pub async fn get(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::IssuersRead)?;
+    caller.require_issuer(&path)?;
     let issuer = state.issuers.get(&path).await?;
     Ok(HttpResponse::Ok().json(view::issuer(&issuer)))
 }
@@ -78,6 +95,7 @@ pub async fn change(
     body: web::Json<IssuerChange>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::IssuersWrite)?;
+    caller.require_issuer(&path)?;
     let meta = command_meta(&state, &caller, context);
     let display = body.into_inner().display;
     let issuer = state.issuers.change_display(&meta, &path, display).await?;
@@ -92,6 +110,7 @@ pub async fn retire(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::IssuersWrite)?;
+    caller.require_issuer(&path)?;
     let meta = command_meta(&state, &caller, context);
     state.issuers.retire(&meta, &path).await?;
     Ok(HttpResponse::NoContent().finish())

@@ -42,6 +42,7 @@ pub async fn add(
     body: web::Json<NewKey>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::IssuersWrite)?;
+    caller.require_issuer(&path)?;
     let NewKey { alg, jwk, pem, x5c } = body.into_inner();
     let source = match (jwk, pem) {
         (None, None) => KeySource::Generate,
@@ -71,6 +72,7 @@ pub async fn list(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::IssuersRead)?;
+    caller.require_issuer(&path)?;
     let issuer = state.issuers.get(&path).await?;
     let items: Vec<_> = issuer.keys.values().map(view::key).collect();
     Ok(HttpResponse::Ok().json(json!({"active_kid": issuer.active_kid, "items": items})))
@@ -86,6 +88,7 @@ pub async fn activate(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::IssuersWrite)?;
     let (id, kid) = path.into_inner();
+    caller.require_issuer(&id)?;
     let meta = command_meta(&state, &caller, context);
     let key = state.issuers.activate_key(&meta, &id, &kid).await?;
     Ok(HttpResponse::Ok().json(view::key(&key)))
@@ -101,6 +104,7 @@ pub async fn retire(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::IssuersWrite)?;
     let (id, kid) = path.into_inner();
+    caller.require_issuer(&id)?;
     let meta = command_meta(&state, &caller, context);
     let key = state.issuers.retire_key(&meta, &id, &kid).await?;
     Ok(HttpResponse::Ok().json(view::key(&key)))
@@ -113,6 +117,7 @@ pub async fn jwks(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::IssuersRead)?;
+    caller.require_issuer(&path)?;
     let (_, jwks) = state.issuers.jwks(&path).await?;
     Ok(HttpResponse::Ok()
         .content_type("application/jwk-set+json")

@@ -1,7 +1,8 @@
 //! `/issuers` routes (issue 19): issuers, their credential configurations and signing keys,
 //! managed at runtime as events of the Issuer aggregate. `issuers:read` reads, `issuers:write`
-//! changes (`admin` implies both). Handlers extract, call [`crate::app::issuers::Issuers`]
-//! and map its typed refusals ([`refusal`]).
+//! changes (`admin` implies both). A key restricted to issuers lists only those, and any
+//! other issuer's routes answer it the very 404 of an unknown issuer. Handlers extract, call
+//! [`crate::app::issuers::Issuers`] and map its typed refusals ([`refusal`]).
 
 mod configurations;
 mod issuer;

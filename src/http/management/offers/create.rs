@@ -27,7 +27,8 @@ use crate::http::state::ManagementApi;
 /// The idempotency header.
 const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
 
-/// `POST /offers`: creates an offer of the default issuer.
+/// `POST /offers`: creates an offer of the default issuer (404 `issuer not found` for a key
+/// restricted to other issuers, as `POST /issuers/default/offers`).
 pub async fn create(
     state: web::Data<ManagementApi>,
     caller: Caller,
@@ -61,6 +62,7 @@ async fn create_at(
     issuer: Option<String>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::OffersWrite)?;
+    caller.require_issuer(issuer.as_deref().unwrap_or(DEFAULT_ISSUER))?;
     let idempotency_key = idempotency_key(request)?;
     // One Idempotency-Key names one offer per key name and issuer.
     let key_owner = match &issuer {

@@ -12,6 +12,7 @@ use crate::app::offers::CommandError;
 use crate::http::management::auth::{Caller, Scope};
 use crate::http::management::command_meta::command_meta;
 use crate::http::management::error::ApiError;
+use crate::http::management::visible::{require_offer, unknown_offer};
 use crate::http::request_context::RequestContext;
 use crate::http::state::ManagementApi;
 
@@ -24,6 +25,8 @@ pub async fn erase(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::Admin)?;
     let offer_id = path.into_inner();
+    // `admin` keys see every issuer (they cannot be restricted); checked all the same.
+    require_offer(&state, &caller, offer_id, || unknown_offer(offer_id)).await?;
     let meta = command_meta(&state, &caller, context);
     let erasure = erase_claims(
         &state.offers,
@@ -34,9 +37,7 @@ pub async fn erase(
     )
     .await
     .map_err(|e| match e {
-        CommandError::Rejected(OfferError::NotFound) => {
-            ApiError::not_found(format!("offer {offer_id} not found"))
-        }
+        CommandError::Rejected(OfferError::NotFound) => unknown_offer(offer_id),
         other => other.into(),
     })?;
     match erasure {

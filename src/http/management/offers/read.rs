@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use crate::http::management::auth::{Caller, Scope};
 use crate::http::management::error::ApiError;
+use crate::http::management::visible::unknown_offer;
 use crate::http::state::ManagementApi;
 use crate::readstore::{OfferCursor, OfferQuery};
 
@@ -29,7 +30,8 @@ pub async fn get(
         .queries
         .get(offer_id)
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("offer {offer_id} not found")))?;
+        .filter(|view| caller.sees_issuer(Some(&view.issuer_id)))
+        .ok_or_else(|| unknown_offer(offer_id))?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -37,6 +39,7 @@ pub async fn get(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ListParams {
+    issuer_id: Option<String>,
     status: Option<String>,
     credential_configuration_id: Option<String>,
     subject: Option<String>,
@@ -46,7 +49,7 @@ pub struct ListParams {
     cursor: Option<String>,
 }
 
-/// A filtered page of offers, newest first.
+/// A filtered page of offers, newest first; a key restricted to issuers sees only theirs.
 pub async fn list(
     state: web::Data<ManagementApi>,
     caller: Caller,
@@ -76,7 +79,7 @@ pub async fn list(
         })
         .transpose()?;
     let query = OfferQuery {
-        issuers: None,
+        issuers: caller.issuer_filter(params.issuer_id),
         status,
         credential_configuration_id: params.credential_configuration_id,
         subject_pseudonym: None,

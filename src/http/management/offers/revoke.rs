@@ -10,6 +10,7 @@ use crate::app::offers::CommandError;
 use crate::http::management::auth::{Caller, Scope};
 use crate::http::management::command_meta::command_meta;
 use crate::http::management::error::ApiError;
+use crate::http::management::visible::{require_offer, unknown_offer};
 use crate::http::request_context::RequestContext;
 use crate::http::state::ManagementApi;
 
@@ -36,6 +37,7 @@ pub async fn revoke(
             "reason must be at most 500 characters",
         ));
     }
+    require_offer(&state, &caller, offer_id, || unknown_offer(offer_id)).await?;
     let meta = command_meta(&state, &caller, context);
     state
         .offers
@@ -46,9 +48,7 @@ pub async fn revoke(
         })
         .await
         .map_err(|e| match e {
-            CommandError::Rejected(OfferError::NotFound) => {
-                ApiError::not_found(format!("offer {offer_id} not found"))
-            }
+            CommandError::Rejected(OfferError::NotFound) => unknown_offer(offer_id),
             CommandError::Rejected(OfferError::Terminal(status)) => {
                 ApiError::conflict("offer_terminal", format!("the offer is already {status}"))
             }
