@@ -55,8 +55,8 @@ pub struct FailureView {
 pub struct OfferView<P = Sealed> {
     /// The offer's id.
     pub offer_id: Uuid,
-    /// Its issuer's id ([`DEFAULT_ISSUER_ID`] for the default issuer; rows stored before
-    /// issuers existed read so too).
+    /// Its issuer's id (`default` for the default issuer; rows stored before issuers
+    /// existed read so too).
     #[serde(default = "default_issuer")]
     pub issuer_id: String,
     /// Current status.

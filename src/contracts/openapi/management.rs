@@ -141,6 +141,7 @@ pub fn operations() -> Vec<Op> {
         )
         .errors(&[
             INVALID,
+            (404, "The key is restricted to other issuers than the default one"),
             (409, "Idempotency key reused with another body"),
             (422, "Invalid claims"),
         ]),
@@ -154,6 +155,11 @@ pub fn operations() -> Vec<Op> {
                 "offers:read",
             ),
             "OfferPage",
+        )
+        .query(
+            "issuer_id",
+            json!({"type": "string"}),
+            "Only this issuer's (`default`: the default issuer); a key restricted to issuers lists only theirs",
         )
         .query("status", reference("OfferStatus"), "Only this status")
         .query(

@@ -44,6 +44,11 @@ pub(super) fn paged(op: Op, page: &str) -> Op {
 
 pub(super) fn audit_filters(op: Op) -> Op {
     op.query(
+        "issuer_id",
+        json!({"type": "string"}),
+        "Only this issuer's entries (`default`: the default issuer); a key restricted to issuers sees only theirs",
+    )
+    .query(
         "offer_id",
         json!({"type": "string", "format": "uuid"}),
         "Only this offer",
@@ -355,6 +360,10 @@ pub(super) fn operations() -> Vec<Op> {
             200,
             "The configurations",
             reference("ConfiguredCredentials"),
+        )
+        .error(
+            404,
+            "The key is restricted to other issuers than the default one",
         ),
     ]
 }
