@@ -257,3 +257,36 @@ impl AuditStore for SqliteAuditStore {
             .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Entries stored before the issuer column: offers' are the default issuer's (no other
+    /// issuer existed), the others of no issuer; nothing else about them changes.
+    #[test]
+    fn older_entries_are_filed_under_the_default_issuer_or_none() {
+        let mut connection = Connection::open_in_memory().unwrap();
+        migrate_with(&mut connection, &MIGRATIONS[..1], "audit_schema_migrations").unwrap();
+        for (position, offer_id) in [(1, Some("6a1f0e9e-0000-4000-8000-000000000001")), (2, None)] {
+            connection
+                .execute(
+                    "INSERT INTO audit_entries (position, commit_position, prepare_position, \
+                     event_id, offer_id, event_type, event_version, occurred_at, actor, summary, \
+                     event_hash, prev_hash, hash) \
+                     VALUES (?1, ?1, ?1, ?1, ?2, 'T', 1, 0, 'admin', 's', 'e', 'p', 'h')",
+                    params![position, offer_id],
+                )
+                .unwrap();
+        }
+        migrate_with(&mut connection, MIGRATIONS, "audit_schema_migrations").unwrap();
+        let filed: Vec<(i64, Option<String>)> = connection
+            .prepare("SELECT position, issuer_id FROM audit_entries ORDER BY position")
+            .unwrap()
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        assert_eq!(filed, vec![(1, Some("default".into())), (2, None)]);
+    }
+}

@@ -30,3 +30,43 @@ fn background_scans_use_their_partial_indexes() {
         assert!(!plan.contains("SCAN offer_views"), "{query}:\n{plan}");
     }
 }
+
+/// Offers stored before issuers existed are the default issuer's, and a restricted key's
+/// listing searches the issuer index instead of scanning every offer.
+#[test]
+fn older_offers_read_as_the_default_issuer_s_and_the_issuer_filter_uses_its_index() {
+    let mut connection = Connection::open_in_memory().unwrap();
+    migrate_with(&mut connection, &MIGRATIONS[..2], "schema_migrations").unwrap();
+    connection
+        .execute(
+            "INSERT INTO offer_views (offer_id, status, configuration_ids, created_at, deadline, \
+             claims_erased, view) VALUES ('o', 'CREATED', '|Id|', 1, 2, 0, '{}')",
+            [],
+        )
+        .unwrap();
+    migrate(&mut connection).unwrap();
+    let issuer: String = connection
+        .query_row("SELECT issuer_id FROM offer_views", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(issuer, "default");
+
+    let query = OfferQuery {
+        issuers: Some(vec!["acme".into()]),
+        limit: 10,
+        ..Default::default()
+    };
+    let (text, values) = sql::list_offers(&sql::SQLITE, "view", &query);
+    let values: Vec<Value> = values.into_iter().map(sqlite_value).collect();
+    let mut statement = connection
+        .prepare(&format!("EXPLAIN QUERY PLAN {text}"))
+        .unwrap();
+    let plan: Vec<String> = statement
+        .query_map(params_from_iter(values.iter()), |row| row.get(3))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    assert!(
+        plan.iter().any(|step| step.contains("offer_views_issuer")),
+        "{plan:?}"
+    );
+}
