@@ -60,6 +60,7 @@ fn typical_stream() -> Vec<OfferEvent> {
             credential_configuration_ids: vec!["IdentityCredential".into()],
             client_id: None,
             dpop_jkt: None,
+            attested_wallet: None,
         }),
         OfferEvent::CredentialIssued(CredentialIssued {
             redemption_id,

@@ -15,6 +15,8 @@
 //!   certificate generator.
 //! - [`proof`]: verification of OpenID4VCI 1.0 `jwt` key proofs (Appendix F). The nonce is
 //!   returned for the caller to consume atomically; nothing about wallet keys is cached.
+//! - [`attestation`]: wallet (client) attestations and key attestations, JWTs whose
+//!   `x5c` chain must lead to a configured trust anchor.
 //! - [`dpop`]: verification of DPoP proofs (RFC 9449), sharing the proof verifier's core.
 //! - [`status_list`]: IETF Token Status Lists: the encoded list, its JWT and CWT tokens,
 //!   the credential's `status` claim, and the keyed permutation that allocates indexes.
@@ -22,6 +24,7 @@
 //! Signing keys are parsed once and kept as josekit signers; wallet keys are parsed per
 //! proof and dropped.
 
+pub mod attestation;
 pub mod dpop;
 pub mod jwk;
 pub mod keys;
@@ -33,6 +36,12 @@ pub mod status_list;
 #[cfg(test)]
 mod parser_properties;
 
+pub use attestation::client::{
+    verify_client_attestation, ClientAttestationExpectations, VerifiedClientAttestation,
+    CLIENT_ATTESTATION_POP_TYP, CLIENT_ATTESTATION_TYP,
+};
+pub use attestation::key::{verify_key_attestation, VerifiedKeyAttestation, KEY_ATTESTATION_TYP};
+pub use attestation::{AttestationError, TrustAnchorError, TrustAnchors};
 pub use dpop::{verify_dpop_proof, DpopExpectations, VerifiedDpopProof, DPOP_TYP};
 pub use jwk::{ensure_public, thumbprint, JwkError};
 pub use keys::{decode_x5c, Es256Signer, IssuerKeys, KeyError, PrivateKey, SignError, SigningKey};

@@ -170,18 +170,60 @@ pub(crate) fn verify_signed_by_header_jwk(
         ));
     }
     let jwk = header_jwk(&header)?;
+    let claims = verify_signature(jwt, alg, &jwk)?;
+    Ok((jwk, claims))
+}
+
+/// Verifies a JWT of `typ` signed by a key known beforehand (`jwk`, e.g. the `cnf` key of
+/// a client attestation), with the same header checks as
+/// [`verify_signed_by_header_jwk`] except the key source. Returns the claims.
+pub(crate) fn verify_signed_with_jwk(
+    jwt: &str,
+    typ: &str,
+    allowed_algs: &[&str],
+    jwk: &Jwk,
+) -> Result<Map<String, Value>, ProofError> {
+    if jwt.len() > MAX_PROOF_BYTES {
+        return Err(ProofError::Malformed(format!(
+            "JWT is larger than {MAX_PROOF_BYTES} bytes"
+        )));
+    }
+    let header = decode_header(jwt)?;
+    if header.get("typ").and_then(Value::as_str) != Some(typ) {
+        return Err(ProofError::Type(format!("typ must be {typ}")));
+    }
+    let alg = match header.get("alg") {
+        Some(Value::String(alg)) if alg != "none" && allowed_algs.contains(&alg.as_str()) => {
+            alg.clone()
+        }
+        _ => {
+            return Err(ProofError::Algorithm(format!(
+                "alg must be one of {}",
+                allowed_algs.join(", ")
+            )))
+        }
+    };
+    if header.contains_key("crit") {
+        return Err(ProofError::Malformed(
+            "crit header parameters are not supported".into(),
+        ));
+    }
+    verify_signature(jwt, &alg, jwk)
+}
+
+/// The claims of `jwt` once its signature verifies with `jwk` under `alg`.
+fn verify_signature(jwt: &str, alg: &str, jwk: &Jwk) -> Result<Map<String, Value>, ProofError> {
     let payload = if alg == "ES256" {
-        es256::verify(jwt, &jwk)?
+        es256::verify(jwt, jwk)?
     } else {
-        let verifier = verifier_for(alg, &jwk)?;
+        let verifier = verifier_for(alg, jwk)?;
         let (payload, _) = josekit::jws::deserialize_compact(jwt, &*verifier).map_err(|_| {
             ProofError::Signature("proof signature does not verify with the header jwk".into())
         })?;
         payload
     };
-    let claims: Map<String, Value> = serde_json::from_slice(&payload)
-        .map_err(|_| ProofError::Malformed("proof payload is not a JSON object".into()))?;
-    Ok((jwk, claims))
+    serde_json::from_slice(&payload)
+        .map_err(|_| ProofError::Malformed("proof payload is not a JSON object".into()))
 }
 
 /// ES256 verification straight from the JWK's coordinates. josekit builds its verifier by

@@ -114,6 +114,7 @@ fn history(offer_id: Uuid, now: DateTime<Utc>) -> Vec<NewEvent> {
                 credential_configuration_ids: vec!["IdentityCredential".into()],
                 client_id: None,
                 dpop_jkt: None,
+                attested_wallet: None,
             }),
             &wallet,
         ),

@@ -6,6 +6,7 @@
 //! reported with the file, the field and what is wrong.
 
 pub mod api_keys;
+mod attestation;
 mod authorization;
 pub mod client_ids;
 mod configuration_table;
@@ -22,6 +23,7 @@ mod shutdown;
 mod status_lists;
 mod validate;
 
+pub use attestation::AttestationSettings;
 pub use authorization::{AuthorizationSettings, ClientConfig, DpopMode};
 pub use configuration_table::{convert, convert_mdoc};
 pub use environment::unknown_environment;

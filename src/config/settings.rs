@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use super::attestation::AttestationSettings;
 use super::authorization::AuthorizationSettings;
 use super::integration::{AmqpSettings, CallbackPolicy, SchedulerSettings};
 use super::limits::Limits;
@@ -70,6 +71,8 @@ pub struct Settings {
     pub limits: Limits,
     /// The authorization-code flow.
     pub authorization: AuthorizationSettings,
+    /// Wallet and key attestations (trust anchors, requirement).
+    pub attestation: AttestationSettings,
     /// RabbitMQ names and client behaviour (when `amqp_url` is set).
     pub amqp: AmqpSettings,
     /// Status-callback retry policy.
@@ -110,6 +113,7 @@ impl Default for Settings {
             retention: RetentionPolicy::default(),
             limits: Limits::default(),
             authorization: AuthorizationSettings::default(),
+            attestation: AttestationSettings::default(),
             amqp: AmqpSettings::default(),
             callbacks: CallbackPolicy::default(),
             scheduler: SchedulerSettings::default(),

@@ -46,3 +46,17 @@ pub fn bootstrap_api_keys(settings: &Settings) -> anyhow::Result<ApiKeys> {
         &settings.data_dir,
     )?)
 }
+
+/// The attestation trust anchors of `attestation.trust_anchors`, `None` when none are
+/// configured (attestations are then not read).
+pub fn trust_anchors(
+    settings: &Settings,
+) -> anyhow::Result<Option<std::sync::Arc<issuance_credential::TrustAnchors>>> {
+    if !settings.attestation.enabled() {
+        return Ok(None);
+    }
+    let anchors =
+        issuance_credential::TrustAnchors::from_files(&settings.attestation.trust_anchors)
+            .context("cannot read attestation.trust_anchors")?;
+    Ok(Some(std::sync::Arc::new(anchors)))
+}

@@ -27,7 +27,7 @@ use crate::http::state::{Common, ManagementApi, WalletApi};
 use crate::http::wallet;
 use crate::integration;
 use crate::metrics::Metrics;
-use crate::node::bootstrap_keys::{bootstrap_api_keys, load_issuer_keys};
+use crate::node::bootstrap_keys::{bootstrap_api_keys, load_issuer_keys, trust_anchors};
 use crate::node::default_issuer;
 use crate::node::listeners;
 use crate::node::projectors::spawn_projector;
@@ -125,6 +125,7 @@ impl Application {
                         &server_secret,
                     )?
                     .map(Arc::new),
+                    trust_anchors: trust_anchors(&settings)?,
                 },
                 Arc::new(wallet::rate_limit::RateLimiter::new(&settings.limits.rates)),
             )

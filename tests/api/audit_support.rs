@@ -110,6 +110,7 @@ pub async fn redeem(
                     requested_configuration_ids: None,
                     client_id: None,
                     dpop_jkt: None,
+                    attested_wallet: None,
                 },
                 max_redemptions: 10_000,
             })

@@ -42,6 +42,7 @@ fn redeem_command(
                 requested_configuration_ids: None,
                 client_id: None,
                 dpop_jkt: None,
+                attested_wallet: None,
             },
             max_redemptions: 10_000,
         })

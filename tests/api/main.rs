@@ -61,6 +61,7 @@ mod shared_secrets;
 mod stale_cache;
 mod throughput;
 mod type_metadata;
+mod wallet_attestation;
 mod wallet_credential;
 mod wallet_flow;
 mod wallet_limits;

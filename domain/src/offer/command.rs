@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::event::{NotificationEvent, OfferCreated, StatusEntry};
+use super::event::{AttestedWallet, NotificationEvent, OfferCreated, StatusEntry};
 use crate::digest::Digest;
 use crate::sealed::Sealed;
 use crate::status_list::{StatusAction, StatusBits};
@@ -80,6 +80,8 @@ pub struct NewRedemption {
     pub client_id: Option<String>,
     /// DPoP key thumbprint, if the token is DPoP-bound.
     pub dpop_jkt: Option<String>,
+    /// The wallet's attestation, when it authenticated with one.
+    pub attested_wallet: Option<AttestedWallet>,
 }
 
 /// Redeem the offer at the token endpoint.

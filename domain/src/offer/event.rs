@@ -159,6 +159,21 @@ pub struct OfferRedeemed {
     /// RFC 7638 thumbprint of the DPoP key the token is bound to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dpop_jkt: Option<String>,
+    /// The wallet instance, when it authenticated with a wallet attestation
+    /// (`attest_jwt_client_auth`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attested_wallet: Option<AttestedWallet>,
+}
+
+/// A wallet that authenticated with its provider's attestation (OAuth 2.0
+/// Attestation-Based Client Authentication): who vouched for it and its client id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct AttestedWallet {
+    /// The wallet provider (the attestation's `iss`).
+    pub provider: String,
+    /// The client id it attested (the attestation's `sub`).
+    pub client_id: String,
 }
 
 /// A credential was issued to a holder key. Never holds the credential itself.

@@ -104,6 +104,7 @@ fn new_redemption(id: Uuid) -> NewRedemption {
         requested_configuration_ids: None,
         client_id: None,
         dpop_jkt: None,
+        attested_wallet: None,
     }
 }
 
@@ -137,6 +138,7 @@ fn redeemed(covering: &[&str]) -> OfferEvent {
         credential_configuration_ids: covering.iter().map(|s| s.to_string()).collect(),
         client_id: None,
         dpop_jkt: None,
+        attested_wallet: None,
     })
 }
 
@@ -587,6 +589,7 @@ fn a_multi_use_offer_can_be_redeemed_many_times_and_stays_created() {
         credential_configuration_ids: vec![IDENTITY.into()],
         client_id: None,
         dpop_jkt: None,
+        attested_wallet: None,
     });
     OfferTest::with(())
         .given(vec![created_multi_use(), first.clone()])

@@ -46,7 +46,7 @@ pub fn summary(event: &OfferEvent) -> String {
             rejected.attempts_remaining
         ),
         OfferEvent::OfferRedeemed(redeemed) => format!(
-            "Redeemed with the {} grant for {}; access token {}valid until {}",
+            "Redeemed with the {} grant for {}; access token {}valid until {}{}",
             redeemed.grant,
             redeemed.credential_configuration_ids.join(", "),
             if redeemed.dpop_jkt.is_some() {
@@ -54,7 +54,15 @@ pub fn summary(event: &OfferEvent) -> String {
             } else {
                 ""
             },
-            time(redeemed.token_expires_at)
+            time(redeemed.token_expires_at),
+            redeemed
+                .attested_wallet
+                .as_ref()
+                .map(|wallet| format!(
+                    "; wallet {} attested by {}",
+                    wallet.client_id, wallet.provider
+                ))
+                .unwrap_or_default()
         ),
         OfferEvent::CredentialIssued(issued) => format!(
             "Credential {} issued as {}, bound to a holder key, valid until {}",
@@ -280,6 +288,10 @@ mod tests {
                 credential_configuration_ids: vec!["IdentityCredential".into()],
                 client_id: None,
                 dpop_jkt: Some("jkt".into()),
+                attested_wallet: Some(AttestedWallet {
+                    provider: "https://provider.example".into(),
+                    client_id: "wallet".into(),
+                }),
             }),
             OfferEvent::CredentialIssued(CredentialIssued {
                 redemption_id: Uuid::nil(),
@@ -313,7 +325,8 @@ mod tests {
         assert_eq!(
             texts[2],
             "Redeemed with the pre-authorized_code grant for IdentityCredential; access token \
-             DPoP-bound, valid until 2027-01-15T08:10:00Z"
+             DPoP-bound, valid until 2027-01-15T08:10:00Z; wallet wallet attested by \
+             https://provider.example"
         );
         assert!(texts[3].starts_with("Credential 00000000-0000-0000-0000-000000000000 issued"));
         assert!(!texts[3].contains("thumb"));

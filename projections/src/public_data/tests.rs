@@ -140,6 +140,7 @@ fn every_kind_of_event() -> Vec<OfferEvent> {
             credential_configuration_ids: vec!["A".into()],
             client_id: client.map(str::to_string),
             dpop_jkt: jkt.map(str::to_string),
+            attested_wallet: None,
         })
     };
     let issued = |status: Option<StatusEntry>| {

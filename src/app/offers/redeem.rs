@@ -8,7 +8,7 @@
 
 use chrono::Duration;
 use issuance_domain::offer::{
-    NewRedemption, OfferCommand, OfferEvent, PresentedGrant, RedeemOffer,
+    AttestedWallet, NewRedemption, OfferCommand, OfferEvent, PresentedGrant, RedeemOffer,
 };
 use uuid::Uuid;
 
@@ -37,6 +37,8 @@ pub struct Redeem {
     pub jti: Option<NonceUse>,
     /// The issuer whose token endpoint was called (`None`: the default issuer).
     pub issuer_id: Option<String>,
+    /// The wallet's attestation, when it authenticated with one.
+    pub attested_wallet: Option<AttestedWallet>,
 }
 
 /// A redeemed offer's access token.
@@ -96,6 +98,7 @@ impl Redeemer<'_> {
             requested_configuration_ids: grant.requested,
             client_id: grant.client_id,
             dpop_jkt: grant.dpop_jkt,
+            attested_wallet: grant.attested_wallet,
         };
         let max_redemptions = self.max_redemptions;
         let executed = self

@@ -36,6 +36,10 @@ fn well_known_schema(id: &str) -> Value {
 }
 
 const INVALID: (u16, &str) = (400, "Invalid request (OAuth/OID4VCI error code)");
+const ATTESTATION: (u16, &str) = (
+    401,
+    "`invalid_client` (wallet attestation required) or `invalid_client_attestation`",
+);
 const LIMITED: (u16, &str) = (429, "Rate limited (`Retry-After`)");
 const UNAVAILABLE: (u16, &str) = (503, "A backing store failed; retry later");
 
@@ -107,23 +111,28 @@ pub fn operations(prefix: &str, type_metadata: &[String]) -> Vec<Op> {
             "post",
             format!("{prefix}/token"),
             "token",
-            "Token endpoint (pre-authorized code or authorization code)",
+            "Token endpoint (pre-authorized code or authorization code). With \
+             `attestation.trust_anchors`, a wallet authenticates with the \
+             `OAuth-Client-Attestation` and `OAuth-Client-Attestation-PoP` headers \
+             (`attest_jwt_client_auth`)",
             "issuance",
         )
         .body(form, reference("TokenRequest"), true)
         .ok(200, "An access token", reference("TokenResponse"))
-        .errors(&[INVALID, (401, "Invalid client"), LIMITED, UNAVAILABLE]),
+        .errors(&[INVALID, ATTESTATION, LIMITED, UNAVAILABLE]),
         op(
             "post",
             format!("{prefix}/par"),
             "par",
-            "Pushed authorization request (RFC 9126)",
+            "Pushed authorization request (RFC 9126); wallet attestation headers as at the \
+             token endpoint",
             "authorization",
         )
         .body(form, reference("AuthorizationRequest"), true)
         .ok(201, "The request URI", reference("ParResponse"))
         .errors(&[
             INVALID,
+            ATTESTATION,
             (404, "The authorization-code flow is not enabled"),
             LIMITED,
             UNAVAILABLE,

@@ -168,6 +168,8 @@ fn authorization_server_metadata() -> Value {
             "pre-authorized_grant_anonymous_access_supported": {"type": "boolean"},
             "token_endpoint_auth_methods_supported": strings(),
             "dpop_signing_alg_values_supported": strings(),
+            "client_attestation_signing_alg_values_supported": strings(),
+            "client_attestation_pop_signing_alg_values_supported": strings(),
             "authorization_details_types_supported": strings(),
             "scopes_supported": strings(),
         }),

@@ -16,9 +16,11 @@
 //! - [`par`], [`authorize`]: the two endpoints; [`redirect`]: responses to the wallet.
 //! - [`login`]: accepting or rejecting a login (the management API's handlers call it).
 //! - [`sessions`]: the flow's session commands and clients, as the application state holds them.
-//! - [`token_exchange`]: the `authorization_code` grant; [`dpop`]: DPoP proofs (RFC 9449).
+//! - [`token_exchange`]: the `authorization_code` grant; [`dpop`]: DPoP proofs (RFC 9449);
+//!   [`client_attestation`]: wallet attestations as client authentication (PAR, token).
 
 pub mod authorize;
+pub mod client_attestation;
 pub mod clients;
 pub mod dpop;
 pub mod handles;

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::handles::{Handle, REQUEST_URI_PREFIX};
 use super::request::{self, AuthorizationParams};
-use super::{dpop, ensure_enabled, session_rejection};
+use super::{client_attestation, dpop, ensure_enabled, session_rejection};
 use crate::http::request_context::RequestContext;
 use crate::http::state::WalletApi;
 use crate::http::wallet::errors::{ErrorCode, WalletError};
@@ -36,6 +36,7 @@ pub async fn par(
     }
     // Verified now; its `jti` is recorded with the request, once the request was accepted.
     let proof = dpop::verify(&state, &http, "/par", None)?;
+    client_attestation::authenticate(&state, &http, params.client_id.as_deref()).await?;
     let client = request::check_client(&state, &params)?;
     let session_id = Uuid::new_v4();
     let now = state.clock.now();

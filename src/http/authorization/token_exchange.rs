@@ -18,7 +18,7 @@ use issuance_domain::authorization::{
     AuthorizationCommand, AuthorizationError, AuthorizationEvent, ExchangeCode,
 };
 use issuance_domain::offer::{
-    OfferCommand, OfferError, PresentedGrant, RevokeRedemption,
+    AttestedWallet, OfferCommand, OfferError, PresentedGrant, RevokeRedemption,
     REVOCATION_AUTHORIZATION_CODE_REPLAYED,
 };
 use uuid::Uuid;
@@ -42,6 +42,7 @@ pub async fn exchange(
     meta: &CommandMeta,
     request: TokenRequest,
     proof: Option<CheckedProof>,
+    attested: Option<AttestedWallet>,
 ) -> Result<HttpResponse, WalletError> {
     let dpop_jkt = proof.as_ref().map(|p| p.proof.thumbprint.clone());
     let invalid_request = |reason: &str| WalletError::new(ErrorCode::InvalidRequest, reason);
@@ -150,6 +151,7 @@ pub async fn exchange(
                 client_id: Some(client_id),
                 dpop_jkt,
                 jti: None,
+                attested_wallet: attested,
             },
         },
         redemption_rejection,

@@ -29,6 +29,9 @@ pub enum ErrorCode {
     UnsupportedGrantType,
     /// RFC 6749 §5.2: unknown client (never redirected, §4.1.2.1).
     InvalidClient,
+    /// Attestation-Based Client Authentication draft -07 §6: the wallet attestation or its
+    /// proof of possession could not be verified (401).
+    InvalidClientAttestation,
     /// RFC 6749 §4.1.2.1: only `response_type=code` is supported.
     UnsupportedResponseType,
     /// RFC 6749 §4.1.2.1: no requested scope names a credential configuration.
@@ -82,6 +85,7 @@ impl ErrorCode {
             ErrorCode::InvalidGrant => "invalid_grant",
             ErrorCode::UnsupportedGrantType => "unsupported_grant_type",
             ErrorCode::InvalidClient => "invalid_client",
+            ErrorCode::InvalidClientAttestation => "invalid_client_attestation",
             ErrorCode::UnsupportedResponseType => "unsupported_response_type",
             ErrorCode::InvalidScope => "invalid_scope",
             ErrorCode::AccessDenied => "access_denied",
@@ -109,7 +113,9 @@ impl ErrorCode {
     /// The usual HTTP status of the code (rate limiting overrides it with 429).
     fn status(self) -> StatusCode {
         match self {
-            ErrorCode::InvalidToken => StatusCode::UNAUTHORIZED,
+            ErrorCode::InvalidToken | ErrorCode::InvalidClientAttestation => {
+                StatusCode::UNAUTHORIZED
+            }
             ErrorCode::NotFound => StatusCode::NOT_FOUND,
             ErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,

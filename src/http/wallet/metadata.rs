@@ -7,6 +7,7 @@
 use actix_web::http::header;
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse};
+use issuance_credential::attestation::ATTESTATION_SIGNING_ALGS;
 use issuance_credential::{IssuerKeys, SigningKey};
 use issuance_domain::catalog::CredentialCatalog;
 use issuance_domain::credential_config::{credential_metadata, CredentialConfiguration, Display};
@@ -15,13 +16,17 @@ use serde_json::{json, Map, Value};
 use issuance_domain::offer::GRANT_AUTHORIZATION_CODE;
 
 use crate::app::offers::credential_offer::PRE_AUTHORIZED_GRANT_TYPE;
-use crate::config::AuthorizationSettings;
+use crate::config::{AttestationSettings, AuthorizationSettings};
 
 /// How long wallets may cache the documents, seconds.
 const MAX_AGE_SECONDS: u32 = 300;
 
 /// Proof signing algorithms accepted in `jwt` proofs (and advertised).
 pub const PROOF_SIGNING_ALGS: &[&str] = &["ES256", "ES384", "ES512", "EdDSA"];
+
+/// The token endpoint authentication method of wallet attestations (Attestation-Based
+/// Client Authentication draft -07 §13.1).
+pub const ATTEST_JWT_CLIENT_AUTH: &str = "attest_jwt_client_auth";
 
 /// The rendered documents.
 #[derive(Debug, Clone)]
@@ -53,6 +58,8 @@ pub struct Sources<'a> {
     /// `credential_request_encryption` and `credential_response_encryption`, when
     /// encryption is offered.
     pub encryption: Option<(Value, Value)>,
+    /// Wallet attestations (`attest_jwt_client_auth`).
+    pub attestation: &'a AttestationSettings,
 }
 
 /// `status_list_aggregation_endpoint` (draft-ietf-oauth-status-list §9.3): where relying
@@ -190,14 +197,29 @@ fn authorization_server(sources: &Sources) -> Value {
             json!([PRE_AUTHORIZED_GRANT_TYPE]),
         );
     }
+    let attestation = sources.attestation;
+    // Anonymous pre-authorized access is client authentication `none`.
     metadata.insert(
         "pre-authorized_grant_anonymous_access_supported".into(),
-        json!(true),
+        json!(!attestation.required),
     );
-    metadata.insert(
-        "token_endpoint_auth_methods_supported".into(),
-        json!(["none"]),
-    );
+    let auth_methods = match (attestation.enabled(), attestation.required) {
+        (true, true) => json!([ATTEST_JWT_CLIENT_AUTH]),
+        (true, false) => json!(["none", ATTEST_JWT_CLIENT_AUTH]),
+        (false, _) => json!(["none"]),
+    };
+    metadata.insert("token_endpoint_auth_methods_supported".into(), auth_methods);
+    if attestation.enabled() {
+        // Attestation-Based Client Authentication draft -07 §10.1.
+        metadata.insert(
+            "client_attestation_signing_alg_values_supported".into(),
+            json!(ATTESTATION_SIGNING_ALGS),
+        );
+        metadata.insert(
+            "client_attestation_pop_signing_alg_values_supported".into(),
+            json!(PROOF_SIGNING_ALGS),
+        );
+    }
     if authorization.dpop.enabled() {
         metadata.insert(
             "dpop_signing_alg_values_supported".into(),

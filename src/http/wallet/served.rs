@@ -112,6 +112,7 @@ impl ServedWallets {
                 // mdocs carry no issuer identifier: the deployment's document signer.
                 document_signer: default.wallet.document_signer.clone(),
                 encryption: default.wallet.encryption.clone(),
+                trust_anchors: default.wallet.trust_anchors.clone(),
             },
             self.rate_limiter.clone(),
         )?;

@@ -9,7 +9,7 @@
 //! events.
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use issuance_domain::offer::{PresentedGrant, GRANT_AUTHORIZATION_CODE};
+use issuance_domain::offer::{AttestedWallet, PresentedGrant, GRANT_AUTHORIZATION_CODE};
 use uuid::Uuid;
 
 use super::errors::{ErrorCode, WalletError};
@@ -20,6 +20,7 @@ use crate::app::offers::credential_offer::PRE_AUTHORIZED_GRANT_TYPE;
 use crate::app::offers::redeem::Redeem;
 use crate::app::repository::CommandMeta;
 use crate::crypto::codes;
+use crate::http::authorization::client_attestation;
 use crate::http::authorization::clients::is_client_id;
 use crate::http::authorization::dpop::{self, CheckedProof};
 use crate::http::authorization::token_exchange;
@@ -59,11 +60,13 @@ pub async fn token(
     }
     // Verified now, recorded only with the grant's events once the grant checked out.
     let proof = dpop::token_request_proof(&state, &http)?;
+    let client_id = request.client_id.as_deref().filter(|c| !c.is_empty());
+    let attested = client_attestation::authenticate(&state, &http, client_id).await?;
     let meta = wallet_command_meta(&state, context);
     if request.grant_type.as_deref() == Some(GRANT_AUTHORIZATION_CODE) {
-        return token_exchange::exchange(&state, &meta, request, proof).await;
+        return token_exchange::exchange(&state, &meta, request, proof, attested).await;
     }
-    pre_authorized(&state, &meta, request, proof).await
+    pre_authorized(&state, &meta, request, proof, attested).await
 }
 
 /// The pre-authorized code grant (OID4VCI 1.0 §6.1).
@@ -72,6 +75,7 @@ async fn pre_authorized(
     meta: &CommandMeta,
     request: TokenRequest,
     proof: Option<CheckedProof>,
+    attested: Option<AttestedWallet>,
 ) -> Result<HttpResponse, WalletError> {
     let invalid_request = |reason: &str| WalletError::new(ErrorCode::InvalidRequest, reason);
     let code = request
@@ -100,7 +104,9 @@ async fn pre_authorized(
                 ))
             }
         })
-        .transpose()?;
+        .transpose()?
+        // An attested wallet is identified by its attestation's `sub`.
+        .or_else(|| attested.as_ref().map(|wallet| wallet.client_id.clone()));
     let grant = PresentedGrant::PreAuthorizedCode {
         code_hash: codes::code_hash(code),
         tx_code_hash: tx_code.map(|tx| codes::tx_code_hash(&state.server_secret, offer_id, tx)),
@@ -119,6 +125,7 @@ async fn pre_authorized(
                 dpop_jkt: proof.as_ref().map(|p| p.proof.thumbprint.clone()),
                 jti: proof.map(|p| p.jti),
                 issuer_id: state.issuer_id.clone(),
+                attested_wallet: attested,
             },
         },
         token_rejection,

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use issuance_credential::{IssuerKeys, SigningKey};
+use issuance_credential::{IssuerKeys, SigningKey, TrustAnchors};
 use issuance_domain::catalog::CredentialCatalog;
 use issuance_domain::credential_config::Display;
 
@@ -31,6 +31,9 @@ pub struct WalletState {
     pub document_signer: Option<SigningKey>,
     /// Credential request and response encryption, when offered.
     pub encryption: Option<Arc<Encryption>>,
+    /// The wallet and key storage providers' trust anchors (`attestation.trust_anchors`),
+    /// when attestations are verified.
+    pub trust_anchors: Option<Arc<TrustAnchors>>,
 }
 
 /// One issuer as the wallet API presents it.
@@ -47,6 +50,8 @@ pub struct Profile<'a> {
     pub document_signer: Option<SigningKey>,
     /// Credential request and response encryption, when offered.
     pub encryption: Option<Arc<Encryption>>,
+    /// Attestation trust anchors, when configured.
+    pub trust_anchors: Option<Arc<TrustAnchors>>,
 }
 
 impl WalletState {
@@ -66,6 +71,7 @@ impl WalletState {
             authorization: &settings.authorization,
             status_lists: settings.status_lists.enabled,
             encryption: profile.encryption.as_deref().map(Encryption::metadata),
+            attestation: &settings.attestation,
         })?;
         let path_prefix = url::Url::parse(issuer_url)?
             .path()
@@ -82,6 +88,7 @@ impl WalletState {
             max_body_bytes: settings.limits.max_body_bytes,
             document_signer: profile.document_signer,
             encryption: profile.encryption,
+            trust_anchors: profile.trust_anchors,
         })
     }
 }

@@ -216,6 +216,7 @@ mod tests {
                     credential_configuration_ids: vec!["A".into()],
                     client_id: None,
                     dpop_jkt: None,
+                    attested_wallet: None,
                 });
                 RecordedEvent {
                     position: LogPosition::at(sequence),

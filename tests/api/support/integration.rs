@@ -725,6 +725,7 @@ async fn redeem_with(
                     requested_configuration_ids: None,
                     client_id: None,
                     dpop_jkt: None,
+                    attested_wallet: None,
                 },
                 max_redemptions: 10_000,
             })

@@ -149,6 +149,7 @@ pub(super) fn redeem(offer: &Offer, command: RedeemOffer) -> Result<Vec<OfferEve
         credential_configuration_ids: covered,
         client_id: redemption.client_id,
         dpop_jkt: redemption.dpop_jkt,
+        attested_wallet: redemption.attested_wallet,
     })])
 }
 

@@ -39,6 +39,7 @@ fn redeemed(id: u128) -> OfferEvent {
         credential_configuration_ids: vec!["A".into(), "B".into()],
         client_id: None,
         dpop_jkt: None,
+        attested_wallet: None,
     })
 }
 
