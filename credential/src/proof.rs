@@ -53,6 +53,9 @@ pub struct VerifiedProof {
     pub nonce: Option<String>,
     /// The `iat` claim, Unix seconds.
     pub issued_at: i64,
+    /// The `key_attestation` header (Appendix D.1), not verified: the caller checks it when
+    /// the configuration requires key attestations.
+    pub key_attestation: Option<String>,
 }
 
 /// Why a proof was refused. Every variant except [`ProofError::MissingNonce`] carries a
@@ -118,12 +121,22 @@ pub fn verify_proof_jwt(
         Some(_) => return Err(ProofError::Claim("nonce must be a string".into())),
     };
 
+    let key_attestation = match decode_header(jwt)?.remove("key_attestation") {
+        None => None,
+        Some(Value::String(attestation)) => Some(attestation),
+        Some(_) => {
+            return Err(ProofError::Claim(
+                "the key_attestation header must be a JWT".into(),
+            ))
+        }
+    };
     let thumbprint = thumbprint(&holder_jwk).map_err(|e| ProofError::Key(e.to_string()))?;
     Ok(VerifiedProof {
         holder_jwk,
         thumbprint,
         nonce: Some(nonce),
         issued_at,
+        key_attestation,
     })
 }
 

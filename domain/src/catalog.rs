@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-use crate::credential_config::{ClaimProblem, CredentialConfiguration, FORMAT_DC_SD_JWT};
+use crate::credential_config::{
+    ClaimProblem, CredentialConfiguration, KeyAttestationsRequired, FORMAT_DC_SD_JWT,
+};
 use crate::mdoc_config::{MdocConfiguration, FORMAT_MSO_MDOC};
 
 /// The configured credential configurations, by id.
@@ -55,6 +57,14 @@ impl<'a> CatalogEntry<'a> {
         match self {
             CatalogEntry::SdJwt(c) => c.validity_seconds,
             CatalogEntry::Mdoc(c) => c.validity_seconds,
+        }
+    }
+
+    /// Key attestations its holder keys need (SD-JWT VC configurations only).
+    pub fn key_attestations_required(&self) -> Option<&'a KeyAttestationsRequired> {
+        match self {
+            CatalogEntry::SdJwt(c) => c.key_attestations_required.as_ref(),
+            CatalogEntry::Mdoc(_) => None,
         }
     }
 
@@ -159,6 +169,7 @@ mod tests {
             claims: Vec::new(),
             validity_seconds: 86_400,
             type_metadata: None,
+            key_attestations_required: None,
         }
     }
 

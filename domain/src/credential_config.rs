@@ -3,6 +3,9 @@
 
 use std::fmt;
 
+mod key_attestations;
+pub use key_attestations::KeyAttestationsRequired;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
@@ -237,6 +240,9 @@ pub struct CredentialConfiguration {
     /// the `vct` is under its identifier.
     #[serde(default)]
     pub type_metadata: Option<ExternalTypeMetadata>,
+    /// Key attestations every holder key must have (`None`: not required).
+    #[serde(default)]
+    pub key_attestations_required: Option<KeyAttestationsRequired>,
 }
 
 /// One problem with an offer's claims.

@@ -80,6 +80,19 @@ impl LoadedConfig {
             }
         };
         errors.extend(document_signer_problems(&settings, &catalog, source_name));
+        if !settings.attestation.enabled()
+            && catalog
+                .entries()
+                .any(|entry| entry.key_attestations_required().is_some())
+        {
+            errors.push(ConfigError::invalid(
+                source_name,
+                "attestation.trust_anchors",
+                "a credential configuration sets key_attestations_required: configure the key \
+                 storage providers' trust anchors"
+                    .to_string(),
+            ));
+        }
         if !errors.is_empty() {
             return Err(errors);
         }

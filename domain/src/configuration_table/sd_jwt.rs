@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::credential_config::{
     ClaimDefinition, ClaimDisplay, ClaimPath, ClaimValueType, CredentialConfiguration, Display,
-    ExternalTypeMetadata, PathElement, FORMAT_DC_SD_JWT, RESERVED_CLAIMS,
+    ExternalTypeMetadata, KeyAttestationsRequired, PathElement, FORMAT_DC_SD_JWT, RESERVED_CLAIMS,
 };
 use crate::mdoc_config::FORMAT_MSO_MDOC;
 
@@ -41,6 +41,10 @@ pub struct SdJwtTable {
     /// W3C SRI string (`sha256-<base64>`) of that document, issued as `vct#integrity`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub type_metadata_integrity: Option<String>,
+    /// Key attestations every holder key must have, advertised as the `jwt` proof type's
+    /// `key_attestations_required` (OID4VCI 1.0 Appendix D.2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_attestations_required: Option<KeyAttestationsRequired>,
 }
 
 /// One `[[credential_configurations.claims]]` table of an SD-JWT VC configuration.
@@ -177,6 +181,7 @@ pub fn sd_jwt_configuration(
         claims,
         validity_seconds: u64::from(table.validity_days) * 86_400,
         type_metadata: external_type_metadata(table, bad),
+        key_attestations_required: table.key_attestations_required.clone(),
     }
 }
 

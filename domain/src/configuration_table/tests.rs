@@ -69,6 +69,7 @@ fn external_type_metadata_is_checked_by_field() {
         validity_days: 1,
         type_metadata_uri: uri.map(Into::into),
         type_metadata_integrity: integrity.map(Into::into),
+        key_attestations_required: None,
     };
     let problems = |table: &SdJwtTable| {
         let mut fields = Vec::new();

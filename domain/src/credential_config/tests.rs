@@ -29,6 +29,7 @@ fn configuration() -> CredentialConfiguration {
         ],
         validity_seconds: 3600,
         type_metadata: None,
+        key_attestations_required: None,
     }
 }
 

@@ -85,7 +85,13 @@ fn supported_configuration() -> Value {
             "credential_signing_alg_values_supported": {"type": "array"},
             "proof_types_supported": closed(&["jwt"], json!({"jwt": closed(
                 &["proof_signing_alg_values_supported"],
-                json!({"proof_signing_alg_values_supported": strings()}),
+                json!({
+                    "proof_signing_alg_values_supported": strings(),
+                    "key_attestations_required": closed(&[], json!({
+                        "key_storage": strings(),
+                        "user_authentication": strings(),
+                    })),
+                }),
             )})),
             "credential_metadata": closed(&[], json!({
                 "display": {"type": "array", "items": reference("Display")},

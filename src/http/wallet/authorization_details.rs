@@ -119,6 +119,7 @@ mod tests {
             claims: vec![],
             validity_seconds: 60,
             type_metadata: None,
+            key_attestations_required: None,
         }])
     }
 

@@ -21,7 +21,7 @@ use super::access_token::{AccessToken, Bearer};
 use super::credential_request::{self, CredentialRequestBody, Wanted};
 use super::encryption::Encryption;
 use super::errors::{ErrorCode, WalletError};
-use super::proofs::{self, ProofContext};
+use super::proofs::{self, KeyAttestationPolicy, ProofContext};
 use super::rejections::{command_error, credential_rejection};
 use super::{nonce, wallet_command_meta};
 use crate::app::credentials::{CredentialIssuer, Issue, IssueError, MintError, SignerKeys};
@@ -138,6 +138,12 @@ async fn issue(
             secret: &state.server_secret,
             client_id: redemption.client_id.as_deref(),
             now,
+            key_attestations: configuration.key_attestations_required().map(|required| {
+                KeyAttestationPolicy {
+                    required,
+                    anchors: state.wallet.trust_anchors.as_deref(),
+                }
+            }),
         },
     )?;
     let issuer = CredentialIssuer {

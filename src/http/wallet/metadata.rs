@@ -142,15 +142,18 @@ fn configuration(configuration: &CredentialConfiguration) -> Value {
             .iter()
             .map(|claim| (json!(claim.path), claim.mandatory, claim.display.as_slice())),
     );
+    let mut jwt_proofs = json!({"proof_signing_alg_values_supported": PROOF_SIGNING_ALGS});
+    if let Some(required) = &configuration.key_attestations_required {
+        // Appendix D.2: `{}` means required without constraints.
+        jwt_proofs["key_attestations_required"] = json!(required);
+    }
     json!({
         "format": configuration.format,
         "scope": configuration.scope,
         "vct": configuration.vct,
         "cryptographic_binding_methods_supported": ["jwk"],
         "credential_signing_alg_values_supported": [SigningKey::ALG],
-        "proof_types_supported": {
-            "jwt": {"proof_signing_alg_values_supported": PROOF_SIGNING_ALGS}
-        },
+        "proof_types_supported": {"jwt": jwt_proofs},
         "credential_metadata": credential_metadata,
     })
 }

@@ -1,9 +1,15 @@
 //! Key proofs of a credential request: each `jwt` proof verified (OID4VCI 1.0 Appendix
 //! F.4), holder keys distinct, and every `c_nonce` valid and then consumed, so a proof or
-//! nonce can be used only once.
+//! nonce can be used only once. When the configuration requires key attestations
+//! (Appendix D), every proof's key must be listed in a valid `key_attestation` header
+//! that meets the configuration's constraints.
 
 use chrono::{DateTime, Utc};
-use issuance_credential::{verify_proof_jwt, ProofError, ProofExpectations, VerifiedProof};
+use issuance_credential::{
+    verify_key_attestation, verify_proof_jwt, ProofError, ProofExpectations, TrustAnchors,
+    VerifiedProof,
+};
+use issuance_domain::credential_config::KeyAttestationsRequired;
 
 use super::errors::{ErrorCode, WalletError};
 use super::metadata::PROOF_SIGNING_ALGS;
@@ -24,6 +30,18 @@ pub struct ProofContext<'a> {
     pub client_id: Option<&'a str>,
     /// The current time.
     pub now: DateTime<Utc>,
+    /// Key attestations the configuration requires (`None`: not required).
+    pub key_attestations: Option<KeyAttestationPolicy<'a>>,
+}
+
+/// What key attestations must satisfy.
+#[derive(Clone, Copy)]
+pub struct KeyAttestationPolicy<'a> {
+    /// The configuration's `key_attestations_required`.
+    pub required: &'a KeyAttestationsRequired,
+    /// The anchors attestations chain to (`attestation.trust_anchors`); without any, no
+    /// key can be attested.
+    pub anchors: Option<&'a TrustAnchors>,
 }
 
 /// Proofs that passed every check, and their distinct nonces, not yet consumed.
@@ -49,6 +67,9 @@ pub fn verify(jwts: &[String], context: &ProofContext) -> Result<CheckedProofs, 
     let mut proofs: Vec<VerifiedProof> = Vec::with_capacity(jwts.len());
     for jwt in jwts {
         let proof = verify_proof_jwt(jwt, &expectations).map_err(proof_error)?;
+        if let Some(policy) = context.key_attestations {
+            check_key_attestation(&proof, policy, expectations.now)?;
+        }
         if proofs.iter().any(|p| p.thumbprint == proof.thumbprint) {
             // §14.6: one credential per key; repeating a key defeats unlinkability.
             return Err(WalletError::new(
@@ -83,6 +104,48 @@ impl CheckedProofs {
             })
             .collect()
     }
+}
+
+/// Appendix D, F.1: the proof's key is among the `attested_keys` of a valid key
+/// attestation (trusted chain, not expired, for this proof's `c_nonce` when it names one)
+/// that meets the configuration's constraints; otherwise `invalid_proof`.
+fn check_key_attestation(
+    proof: &VerifiedProof,
+    policy: KeyAttestationPolicy,
+    now: i64,
+) -> Result<(), WalletError> {
+    let invalid = |reason: &str| WalletError::new(ErrorCode::InvalidProof, reason);
+    let jwt = proof.key_attestation.as_deref().ok_or_else(|| {
+        invalid("this credential configuration requires a key_attestation in every proof")
+    })?;
+    let anchors = policy
+        .anchors
+        .ok_or_else(|| invalid("this issuer trusts no key attestation provider"))?;
+    let attestation = verify_key_attestation(jwt, anchors, now)
+        .map_err(|e| invalid(&format!("key attestation: {e}")))?;
+    if !attestation.covers(&proof.thumbprint) {
+        return Err(invalid(
+            "the proof key is not among the key attestation's attested_keys",
+        ));
+    }
+    if attestation
+        .nonce
+        .as_deref()
+        .is_some_and(|nonce| Some(nonce) != proof.nonce.as_deref())
+    {
+        return Err(invalid(
+            "the key attestation nonce is not the proof's c_nonce",
+        ));
+    }
+    if !attestation.satisfies(
+        &policy.required.key_storage,
+        &policy.required.user_authentication,
+    ) {
+        return Err(invalid(
+            "the key attestation does not meet key_attestations_required",
+        ));
+    }
+    Ok(())
 }
 
 fn proof_error(error: ProofError) -> WalletError {

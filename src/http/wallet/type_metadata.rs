@@ -285,6 +285,7 @@ mod tests {
             ],
             validity_seconds: 60,
             type_metadata: None,
+            key_attestations_required: None,
         }
     }
 
