@@ -68,10 +68,14 @@ impl LoadedConfig {
     }
 
     fn from_figment(figment: Figment, source_name: &str) -> Result<LoadedConfig, Vec<ConfigError>> {
-        let settings: Settings = figment
+        let mut settings: Settings = figment
             .extract()
             .map_err(|e| ConfigError::from_figment(e, source_name))?;
+        settings.apply_profile();
         let mut errors = validate(&settings, source_name);
+        for (field, problem) in settings.profile_problems() {
+            errors.push(ConfigError::invalid(source_name, field, problem));
+        }
         let catalog = match convert(&settings.credential_configurations, source_name) {
             Ok(catalog) => catalog,
             Err(mut problems) => {

@@ -9,6 +9,7 @@ use super::authorization::AuthorizationSettings;
 use super::integration::{AmqpSettings, CallbackPolicy, SchedulerSettings};
 use super::limits::Limits;
 pub use super::policies::*;
+use super::profile::Profile;
 use super::shutdown::ShutdownSettings;
 use super::status_lists::StatusListSettings;
 use issuance_domain::configuration_table::ConfigurationTable;
@@ -28,6 +29,8 @@ pub(super) const BUILT_IN_NAME: &str =
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
+    /// The interoperability profile (`haip` enforces HAIP 1.0).
+    pub profile: Profile,
     /// Embedded store, generated keys and secrets.
     pub data_dir: PathBuf,
     /// Wallet (OID4VCI) listener.
@@ -92,6 +95,7 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Settings {
+            profile: Profile::default(),
             data_dir: PathBuf::from("./data"),
             wallet_addr: "0.0.0.0:8080".into(),
             management_addr: "127.0.0.1:8081".into(),

@@ -64,6 +64,7 @@ mod type_metadata;
 mod wallet_attestation;
 mod wallet_credential;
 mod wallet_flow;
+mod wallet_haip;
 mod wallet_key_attestation;
 mod wallet_limits;
 mod wallet_metadata;

@@ -1,0 +1,66 @@
+//! `profile`: the interoperability profile the issuer follows. `haip` (OpenID4VC High
+//! Assurance Interoperability Profile 1.0) turns on what HAIP makes mandatory and refuses to
+//! start without what it cannot invent: sender-constrained tokens (`authorization.dpop =
+//! "required"`, HAIP §4.3.2) with server nonces, wallet attestation at PAR and the token
+//! endpoint (§4.3.1), trust anchors for wallet and key attestations, and an issuer key
+//! with a certificate chain (`x5c`, §6.1).
+
+use serde::{Deserialize, Serialize};
+
+use super::authorization::DpopMode;
+use super::settings::Settings;
+
+/// The interoperability profile (`profile`, env `ISSUANCE_PROFILE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Profile {
+    /// Every HAIP feature is optional and off unless configured.
+    #[default]
+    Default,
+    /// HAIP 1.0: DPoP (required, with nonces) and wallet attestation are enforced and
+    /// advertised.
+    Haip,
+}
+
+impl Settings {
+    /// Applies the profile's requirements to the switches it decides: in `haip`, DPoP is
+    /// required with server nonces and every wallet must attest itself.
+    pub fn apply_profile(&mut self) {
+        if self.profile == Profile::Haip {
+            self.authorization.dpop = DpopMode::Required;
+            self.authorization.dpop_nonces = true;
+            self.attestation.required = true;
+        }
+    }
+
+    /// What the profile needs and the configuration lacks, as (field, problem).
+    pub fn profile_problems(&self) -> Vec<(&'static str, String)> {
+        let mut problems = Vec::new();
+        if self.profile != Profile::Haip {
+            return problems;
+        }
+        if !self.attestation.enabled() {
+            problems.push((
+                "attestation.trust_anchors",
+                "profile \"haip\" needs the wallet providers' trust anchors (PEM files)".into(),
+            ));
+        }
+        if self.issuer.certificate_chain_file.is_none() {
+            problems.push((
+                "issuer.certificate_chain_file",
+                "profile \"haip\" needs the issuer key's certificate chain (x5c): set \
+                 issuer.signing_key_file and issuer.certificate_chain_file"
+                    .into(),
+            ));
+        }
+        if self.issuer.signing_key_file.is_none() {
+            problems.push((
+                "issuer.signing_key_file",
+                "profile \"haip\" needs a configured signing key certified by \
+                 issuer.certificate_chain_file"
+                    .into(),
+            ));
+        }
+        problems
+    }
+}
