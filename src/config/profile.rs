@@ -5,22 +5,9 @@
 //! endpoint (§4.3.1), trust anchors for wallet and key attestations, and an issuer key
 //! with a certificate chain (`x5c`, §6.1).
 
-use serde::{Deserialize, Serialize};
-
 use super::authorization::DpopMode;
+use super::profile_kind::Profile;
 use super::settings::Settings;
-
-/// The interoperability profile (`profile`, env `ISSUANCE_PROFILE`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum Profile {
-    /// Every HAIP feature is optional and off unless configured.
-    #[default]
-    Default,
-    /// HAIP 1.0: DPoP (required, with nonces) and wallet attestation are enforced and
-    /// advertised.
-    Haip,
-}
 
 impl Settings {
     /// Applies the profile's requirements to the switches it decides: in `haip`, DPoP is

@@ -9,7 +9,7 @@ use super::authorization::AuthorizationSettings;
 use super::integration::{AmqpSettings, CallbackPolicy, SchedulerSettings};
 use super::limits::Limits;
 pub use super::policies::*;
-use super::profile::Profile;
+use super::profile_kind::Profile;
 use super::shutdown::ShutdownSettings;
 use super::status_lists::StatusListSettings;
 use issuance_domain::configuration_table::ConfigurationTable;

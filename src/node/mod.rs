@@ -6,6 +6,7 @@
 
 pub mod bootstrap_keys;
 pub mod default_issuer;
+pub mod default_wallet;
 pub mod deployment;
 pub mod listeners;
 pub mod projectors;

@@ -19,7 +19,6 @@ use crate::audit::AuditTrail;
 use crate::clock::{Clock, SystemClock};
 use crate::component_health::HealthRegistry;
 use crate::config::LoadedConfig;
-use crate::crypto::document_signer;
 use crate::crypto::server_secret::ServerSecret;
 use crate::data_dir::lock::DataDirLock;
 use crate::http::client_addr::TrustedProxies;
@@ -27,8 +26,9 @@ use crate::http::state::{Common, ManagementApi, WalletApi};
 use crate::http::wallet;
 use crate::integration;
 use crate::metrics::Metrics;
-use crate::node::bootstrap_keys::{bootstrap_api_keys, load_issuer_keys, trust_anchors};
+use crate::node::bootstrap_keys::{bootstrap_api_keys, load_issuer_keys};
 use crate::node::default_issuer;
+use crate::node::default_wallet;
 use crate::node::listeners;
 use crate::node::projectors::spawn_projector;
 use crate::node::retention;
@@ -105,32 +105,13 @@ impl Application {
             .checkpoint;
         let (audit_progress_tx, audit_progress) = ProjectionProgress::new(audit_start);
         let issuer_url = settings.public_url.trim_end_matches('/').to_string();
-        let document_signer = document_signer::load(
+        let wallet_api = default_wallet::prepare(
             &settings,
-            config.catalog.has_mdoc(),
-            &issuer_url,
-            clock.now().timestamp(),
+            &config.catalog,
+            &issuer_keys,
+            (&issuer_url, &server_secret),
+            clock.as_ref(),
         )?;
-        let wallet_api = Arc::new(
-            wallet::WalletState::new(
-                &settings,
-                wallet::wallet_state::Profile {
-                    issuer_url: &issuer_url,
-                    display: &settings.issuer.display,
-                    catalog: &config.catalog,
-                    keys: &issuer_keys,
-                    document_signer,
-                    encryption: wallet::encryption::Encryption::new(
-                        settings.issuer.credential_encryption,
-                        &server_secret,
-                    )?
-                    .map(Arc::new),
-                    trust_anchors: trust_anchors(&settings)?,
-                },
-                Arc::new(wallet::rate_limit::RateLimiter::new(&settings.limits.rates)),
-            )
-            .context("cannot prepare the wallet API")?,
-        );
         let (shutdown, shutdown_rx) = watch::channel(false);
         let offers = OfferRepository::new(opened.events.clone(), clock.clone());
         let health = HealthRegistry::default();
