@@ -85,13 +85,28 @@ async fn create_burst(bases: &[String]) -> HashMap<String, usize> {
         .map(|(i, id)| {
             let (client, base) = (client.clone(), bases[i % bases.len()].clone());
             async move {
-                let response = client
-                    .delete(format!("{base}/offers/{id}"))
-                    .bearer_auth(ADMIN_KEY)
-                    .send()
-                    .await
-                    .unwrap();
-                assert_eq!(response.status(), 204);
+                // As for creation: a pooled connection cut by a loaded server is retried; a
+                // retry of a revocation that went through finds the offer revoked (409).
+                let mut attempts = 0;
+                loop {
+                    attempts += 1;
+                    let sent = client
+                        .delete(format!("{base}/offers/{id}"))
+                        .bearer_auth(ADMIN_KEY)
+                        .send()
+                        .await;
+                    match sent {
+                        Ok(response) if attempts > 1 && response.status() == 409 => break,
+                        Ok(response) => {
+                            assert_eq!(response.status(), 204);
+                            break;
+                        }
+                        Err(e) if attempts < 5 && (e.is_request() || e.is_connect()) => {
+                            tokio::time::sleep(Duration::from_millis(100)).await;
+                        }
+                        Err(e) => panic!("DELETE /offers failed {attempts} times: {e}"),
+                    }
+                }
             }
         })
         .buffer_unordered(CREATORS)

@@ -33,6 +33,17 @@ impl std::fmt::Display for ApiError {
     }
 }
 
+/// Refuses a text filter with a NUL character (`400 invalid_request`): no stored value
+/// holds one, and PostgreSQL cannot even compare text with one.
+pub fn text_filter(name: &str, value: Option<&str>) -> Result<(), ApiError> {
+    match value {
+        Some(value) if value.contains('\0') => Err(ApiError::invalid_request(format!(
+            "{name} must not contain a NUL character"
+        ))),
+        _ => Ok(()),
+    }
+}
+
 impl ApiError {
     /// An error with a status, code and description.
     pub fn new(status: StatusCode, error: &'static str, description: impl Into<String>) -> Self {

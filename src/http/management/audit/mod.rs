@@ -23,7 +23,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::http::management::auth::Caller;
-use crate::http::management::error::ApiError;
+use crate::http::management::error::{text_filter, ApiError};
 use crate::readstore::{AuditCursor, AuditQuery};
 
 /// Registers the audit routes.
@@ -61,6 +61,8 @@ impl AuditParams {
     /// The store query these parameters ask for of `caller`'s issuers, validated; `limit`
     /// is left to the caller.
     fn query(&self, caller: &Caller) -> Result<AuditQuery, ApiError> {
+        text_filter("actor", self.actor.as_deref())?;
+        text_filter("issuer_id", self.issuer_id.as_deref())?;
         if let Some(event_type) = &self.event_type {
             if !EVENT_TYPES.contains(&event_type.as_str()) {
                 return Err(ApiError::invalid_request(format!(

@@ -8,7 +8,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::http::management::auth::{Caller, Scope};
-use crate::http::management::error::ApiError;
+use crate::http::management::error::{text_filter, ApiError};
 use crate::http::management::visible::unknown_offer;
 use crate::http::state::ManagementApi;
 use crate::readstore::{OfferCursor, OfferQuery};
@@ -57,6 +57,12 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::OffersRead)?;
     let params = params.into_inner();
+    text_filter("issuer_id", params.issuer_id.as_deref())?;
+    text_filter(
+        "credential_configuration_id",
+        params.credential_configuration_id.as_deref(),
+    )?;
+    text_filter("subject", params.subject.as_deref())?;
     let status = params
         .status
         .as_deref()
