@@ -183,10 +183,28 @@ pub struct Caller {
     pub(super) issuers: Option<Vec<String>>,
 }
 
+impl From<&ApiKey> for Caller {
+    /// The caller a request presenting `key` acts as (the API's bearer keys and the
+    /// console's sessions alike).
+    fn from(key: &ApiKey) -> Self {
+        Caller {
+            name: key.name.clone(),
+            scopes: key.scopes.clone(),
+            issuers: key.issuers.clone(),
+        }
+    }
+}
+
 impl Caller {
+    /// Whether the key has `scope` (or `admin`): what [`Caller::require`] checks, for
+    /// showing only the actions a key may take.
+    pub fn has(&self, scope: Scope) -> bool {
+        self.scopes.contains(&scope) || self.scopes.contains(&Scope::Admin)
+    }
+
     /// Fails with 403 unless the key has `scope` (or `admin`).
     pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
-        if self.scopes.contains(&scope) || self.scopes.contains(&Scope::Admin) {
+        if self.has(scope) {
             Ok(())
         } else {
             Err(ApiError::new(

@@ -33,11 +33,7 @@ impl FromRequest for Caller {
                 "an API key is required: Authorization: Bearer <key>",
             )),
             Some(key) => match state.api_keys.authenticate(key.trim()) {
-                Some(key) => Ok(Caller {
-                    name: key.name.clone(),
-                    scopes: key.scopes.clone(),
-                    issuers: key.issuers.clone(),
-                }),
+                Some(key) => Ok(Caller::from(key)),
                 None => Err(unauthorized("the API key is not valid")),
             },
         };

@@ -9,14 +9,14 @@ mod audit;
 pub mod auth;
 mod authenticate;
 mod authorization_sessions;
-mod command_meta;
+pub(crate) mod command_meta;
 mod configurations;
 mod credentials;
 mod dead_letters;
 pub mod error;
 mod issuers;
 mod offers;
-mod visible;
+pub(crate) mod visible;
 
 use actix_web::web;
 
