@@ -3,7 +3,8 @@
 //! handlers already answer with the envelope; this middleware catches what actix-web
 //! answers on its own (405 for a method a route does not take, 413 and 400 from extractors
 //! without a handler, anything a middleware returns as an error) and refuses request heads
-//! larger than [`MAX_HEADER_BYTES`] with a 431 before any handler runs.
+//! larger than [`MAX_HEADER_BYTES`] with a 431 before any handler runs. The admin console's
+//! pages ([`crate::http::console`]) are left alone: they answer errors as HTML pages.
 //!
 //! Heads that HTTP/1.1 itself cannot parse (a non-ASCII request target, a head beyond
 //! actix-http's 128 KiB buffer or 96 headers) are answered by actix-http with a bare 400 or
@@ -95,6 +96,10 @@ impl Envelope {
     fn needs_envelope(self, response: &ServiceResponse<BoxBody>) -> bool {
         let status = response.status();
         if !status.is_client_error() && !status.is_server_error() {
+            return false;
+        }
+        // The console answers its errors with its own HTML pages.
+        if self == Envelope::Management && crate::http::console::owns(response.request().path()) {
             return false;
         }
         let headers = response.headers();

@@ -1,9 +1,10 @@
 //! The HTTP edge: the wallet API ([`wallet`]), the authorization-code flow ([`authorization`])
-//! and the management API ([`management`]), the state their handlers share ([`state`]), and the
+//! the management API ([`management`]) and its admin console ([`console`]), the state their handlers share ([`state`]), and the
 //! plumbing both listeners use: request ids, client addresses, metrics, health, QR codes.
 
 pub mod authorization;
 pub mod client_addr;
+pub mod console;
 pub mod contracts;
 pub mod docs;
 pub mod error_envelope;

@@ -10,6 +10,7 @@ use crate::app::readiness::Readiness;
 use crate::component_health::HealthRegistry;
 use crate::config::Settings;
 use crate::http::client_addr::TrustedProxies;
+use crate::http::console::{self, ConsoleSessions};
 use crate::http::management::error as management_error;
 use crate::http::metrics::ApiName;
 use crate::http::state::{ManagementApi, WalletApi};
@@ -91,8 +92,8 @@ pub fn wallet(
     .run())
 }
 
-/// Serves the management API, health and metrics, and the published contracts on
-/// `listener`.
+/// Serves the management API, health and metrics, the published contracts and the admin
+/// console (its sessions live as long as the listener) on `listener`.
 pub fn management(
     shared: &Shared,
     state: web::Data<ManagementApi>,
@@ -101,6 +102,11 @@ pub fn management(
 ) -> std::io::Result<Server> {
     let body_limit = shared.settings.limits.max_body_bytes;
     let common = shared.app_data();
+    let console = web::Data::new(ConsoleSessions::new(
+        console::session::IDLE_TIMEOUT,
+        console::session::MAX_SESSIONS,
+        shared.settings.public_url.starts_with("https://"),
+    ));
     Ok(HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
@@ -108,6 +114,7 @@ pub fn management(
             .app_data(common.1.clone())
             .app_data(common.2.clone())
             .app_data(readiness.clone())
+            .app_data(console.clone())
             .app_data(ApiName("management"))
             .app_data(
                 web::JsonConfig::default()
@@ -124,6 +131,7 @@ pub fn management(
             .configure(crate::http::contracts::configure)
             .configure(crate::http::docs::configure)
             .configure(management::configure)
+            .configure(console::configure)
             .default_service(web::to(not_found))
     })
     .workers(shared.workers().min(2))
