@@ -28,6 +28,7 @@ mod callbacks_ssrf;
 mod cli;
 mod concurrency;
 mod conformance;
+mod console;
 mod contracts;
 mod credential_encryption;
 mod credential_status;
