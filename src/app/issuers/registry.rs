@@ -39,7 +39,7 @@ pub struct ServedIssuer {
     /// advertises and new offers are made from.
     pub catalog: Arc<CredentialCatalog>,
     /// Every published version of every configuration, retired ones included.
-    versions: BTreeMap<(String, u32), AnyConfiguration>,
+    versions: HashMap<String, BTreeMap<u32, AnyConfiguration>>,
     /// Its keys (active first), when a key is active; `None` before the first activation
     /// (and for the default issuer, whose keys are the configuration file's).
     pub keys: Option<Arc<IssuerKeys>>,
@@ -52,7 +52,8 @@ impl ServedIssuer {
         match version {
             Some(version) => self
                 .versions
-                .get(&(id.to_string(), version))
+                .get(id)?
+                .get(&version)
                 .map(AnyConfiguration::entry),
             None => self.catalog.entry(id),
         }
@@ -165,7 +166,7 @@ impl IssuerRegistry {
     async fn serve(&self, id: IssuerId, state: Issuer) -> ServedIssuer {
         let mut sd_jwt = Vec::new();
         let mut mdoc = Vec::new();
-        let mut versions = BTreeMap::new();
+        let mut versions: HashMap<String, BTreeMap<u32, AnyConfiguration>> = HashMap::new();
         for (configuration_id, history) in &state.configurations {
             for published in &history.versions {
                 let converted = ConfigurationTable::from_json(
@@ -186,7 +187,10 @@ impl IssuerRegistry {
                         AnyConfiguration::Mdoc(c) => mdoc.push(c.clone()),
                     }
                 }
-                versions.insert((configuration_id.clone(), published.version), configuration);
+                versions
+                    .entry(configuration_id.clone())
+                    .or_default()
+                    .insert(published.version, configuration);
             }
         }
         let keys = self.open_keys(&id, &state).await;
