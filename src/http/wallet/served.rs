@@ -9,6 +9,7 @@
 //! issuer's [`WalletApi`] in front of the default one for the request, so every handler
 //! reads its issuer's catalogue, keys, identifier and documents.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::{Arc, RwLock};
@@ -129,6 +130,34 @@ impl ServedWallets {
     }
 }
 
+thread_local! {
+    /// Per worker thread, each issuer's data container as last built: the request path
+    /// reuses it (an `Rc`, so it cannot live in the shared map) until the issuer's
+    /// `WalletApi` is replaced.
+    static CONTAINERS: RefCell<HashMap<String, (usize, Rc<Extensions>)>> =
+        RefCell::new(HashMap::new());
+}
+
+/// The data container holding `api`, reused while `api` is the issuer's current one.
+fn container_of(api: web::Data<WalletApi>) -> Rc<Extensions> {
+    let identity = &**api as *const WalletApi as usize;
+    CONTAINERS.with(|containers| {
+        let mut containers = containers.borrow_mut();
+        let id = api.issuer_id.as_deref().unwrap_or_default();
+        if let Some((built_for, container)) = containers.get(id) {
+            if *built_for == identity {
+                return container.clone();
+            }
+        }
+        let id = id.to_string();
+        let mut data = Extensions::new();
+        data.insert(api);
+        let container = Rc::new(data);
+        containers.insert(id, (identity, container.clone()));
+        container
+    })
+}
+
 /// Middleware of the issuer routes: the issuer named by the path serves the request (404
 /// `not_found` for an unknown issuer, or one not ready to issue).
 pub async fn middleware<B: MessageBody + 'static>(
@@ -143,9 +172,7 @@ pub async fn middleware<B: MessageBody + 'static>(
         let response = WalletError::new(ErrorCode::NotFound, "no such endpoint").error_response();
         return Ok(request.into_response(response).map_into_right_body());
     };
-    let mut data = Extensions::new();
-    data.insert(api);
-    request.add_data_container(Rc::new(data));
+    request.add_data_container(container_of(api));
     next.call(request)
         .await
         .map(ServiceResponse::map_into_left_body)
