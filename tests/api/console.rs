@@ -376,3 +376,43 @@ async fn after_signing_out_the_old_cookie_is_refused() {
     let page = browser.get("/console/offers").await;
     assert_eq!((page.status, page.location()), (303, "/console/login"));
 }
+
+/// A key restricted to issuers sees their offers only, as in the API: another issuer's
+/// (and the default issuer's) offers are neither listed nor opened (404).
+#[tokio::test]
+async fn a_key_restricted_to_an_issuer_sees_only_its_offers() {
+    use crate::issuer_wallets::{offer_of, ready_issuer};
+    use crate::support::{spawn_app_with, TestOptions};
+    const ACME_KEY: &str = "console-acme-key-0123456789abcdef";
+    let digest: String = {
+        use sha2::Digest;
+        sha2::Sha256::digest(ACME_KEY.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    };
+    let keys = json!([{"name": "acme-backend", "sha256": digest,
+                       "scopes": ["offers:read", "offers:write"], "issuers": ["acme"]}]);
+    let app = spawn_app_with(TestOptions::default().set("api_keys", keys)).await;
+    ready_issuer(&app, "acme", "https://acme.example/id").await;
+    ready_issuer(&app, "globex", "https://globex.example/id").await;
+    let id = |created: &serde_json::Value| created["offer_id"].as_str().unwrap().to_string();
+    let acme = id(&offer_of(&app, "acme").await.1);
+    let globex = id(&offer_of(&app, "globex").await.1);
+    let default = id(&app.create_offer(&identity_offer()).await);
+
+    let mut browser = Browser::new(&app);
+    browser.sign_in(ACME_KEY).await;
+    let list = browser.get("/console/offers").await;
+    assert_eq!(list.status, 200, "{}", list.body);
+    assert!(list.body.contains(&acme));
+    assert!(!list.body.contains(&globex) && !list.body.contains(&default));
+    assert_eq!(
+        browser.get(&format!("/console/offers/{acme}")).await.status,
+        200
+    );
+    for other in [&globex, &default] {
+        let page = browser.get(&format!("/console/offers/{other}")).await;
+        assert_eq!(page.status, 404, "{other}");
+    }
+}
