@@ -17,13 +17,12 @@ use uuid::Uuid;
 use super::offers::{text_of, when};
 use super::signin::Signed;
 use super::{render, see_other, ConsoleError, Nav};
-use crate::app::offers::credential_offer::offer_uri;
 use crate::app::offers::CommandError;
 use crate::app::repository::RepositoryError;
 use crate::http::management::auth::{Caller, Scope};
 use crate::http::management::command_meta::command_meta;
 use crate::http::management::error::ApiError;
-use crate::http::management::visible::unknown_offer;
+use crate::http::management::visible::{offer_qr_png, unknown_offer};
 use crate::http::request_context::RequestContext;
 use crate::http::state::ManagementApi;
 
@@ -169,17 +168,7 @@ pub async fn qr(
     let caller = signed.caller();
     caller.require(Scope::OffersRead)?;
     let offer_id = path.into_inner();
-    let offer = state.offers.load(offer_id).await.map_err(ApiError::from)?;
-    let Some(definition) = offer
-        .definition
-        .as_ref()
-        .filter(|definition| caller.sees_issuer(definition.issuer_id.as_deref()))
-        .filter(|_| !offer.status.is_terminal())
-    else {
-        return Err(unknown_offer(offer_id).into());
-    };
-    let png = crate::http::qr::png(&offer_uri(&state.credential_offer_url(definition)))
-        .map_err(|e| ApiError::internal(&e))?;
+    let png = offer_qr_png(&state, caller, offer_id).await?;
     Ok(HttpResponse::Ok()
         .content_type("image/png")
         .insert_header((header::CACHE_CONTROL, "no-store"))

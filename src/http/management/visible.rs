@@ -42,3 +42,23 @@ pub async fn require_offer(
         false => Err(hidden()),
     }
 }
+
+/// The QR code (PNG) of offer `offer_id`'s `openid-credential-offer://` URI, for a key that
+/// sees it (404 otherwise, and for an unknown offer).
+pub async fn offer_qr_png(
+    state: &ManagementApi,
+    caller: &Caller,
+    offer_id: Uuid,
+) -> Result<Vec<u8>, ApiError> {
+    let offer = state.offers.load(offer_id).await?;
+    let Some(definition) = offer
+        .definition
+        .as_ref()
+        .filter(|definition| caller.sees_issuer(definition.issuer_id.as_deref()))
+    else {
+        return Err(unknown_offer(offer_id));
+    };
+    let uri =
+        crate::app::offers::credential_offer::offer_uri(&state.credential_offer_url(definition));
+    crate::http::qr::png(&uri).map_err(|e| ApiError::internal(&e))
+}

@@ -6,28 +6,10 @@ use base64::Engine;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::app::offers::credential_offer::offer_uri;
 use crate::http::management::auth::{Caller, Scope};
 use crate::http::management::error::ApiError;
-use crate::http::management::visible::unknown_offer;
+use crate::http::management::visible::offer_qr_png;
 use crate::http::state::ManagementApi;
-
-async fn render(
-    state: &ManagementApi,
-    caller: &Caller,
-    offer_id: Uuid,
-) -> Result<Vec<u8>, ApiError> {
-    let offer = state.offers.load(offer_id).await?;
-    let Some(definition) = offer
-        .definition
-        .as_ref()
-        .filter(|definition| caller.sees_issuer(definition.issuer_id.as_deref()))
-    else {
-        return Err(unknown_offer(offer_id));
-    };
-    crate::http::qr::png(&offer_uri(&state.credential_offer_url(definition)))
-        .map_err(|e| ApiError::internal(&e))
-}
 
 /// The QR code as PNG.
 pub async fn png(
@@ -36,7 +18,7 @@ pub async fn png(
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::OffersRead)?;
-    let bytes = render(&state, &caller, path.into_inner()).await?;
+    let bytes = offer_qr_png(&state, &caller, path.into_inner()).await?;
     Ok(HttpResponse::Ok()
         .content_type("image/png")
         .insert_header((header::CACHE_CONTROL, "no-store"))
@@ -51,7 +33,7 @@ pub async fn negotiated(
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::OffersRead)?;
-    let bytes = render(&state, &caller, path.into_inner()).await?;
+    let bytes = offer_qr_png(&state, &caller, path.into_inner()).await?;
     let wants_json = request
         .headers()
         .get(header::ACCEPT)
