@@ -81,7 +81,22 @@ pub struct Args {
     /// Configurations of each issuer created by `--issuers` (copies of `--configuration`).
     #[arg(long, default_value_t = 10)]
     pub configurations_per_issuer: usize,
+    /// Scale-out: spread the default issuer's flows over several nodes sharing one store,
+    /// as a load balancer would (`WALLET_URL,MANAGEMENT_URL`, once per node; flow *n* goes
+    /// to node *n* mod N). `--target` stays the public identifier; URLs under it are sent
+    /// to the flow's node.
+    #[arg(long = "node", value_parser = parse_node)]
+    pub nodes: Vec<(String, String)>,
     /// Instead of issuance flows, fetch this Status List Token URI `--flows` times.
     #[arg(long)]
     pub status_list: Option<String>,
+}
+
+/// `WALLET_URL,MANAGEMENT_URL`.
+fn parse_node(value: &str) -> Result<(String, String), String> {
+    let (wallet, management) = value
+        .split_once(',')
+        .ok_or("expected WALLET_URL,MANAGEMENT_URL")?;
+    let trim = |url: &str| url.trim().trim_end_matches('/').to_string();
+    Ok((trim(wallet), trim(management)))
 }

@@ -32,6 +32,8 @@ pub struct FlowContext {
     issuer_keys: HashMap<String, EcdsaJwsVerifier>,
     /// The issuers managed at runtime the flows spread over (none: the default issuer).
     issuers: Vec<crate::issuers::BenchIssuer>,
+    /// Scale-out: each node's wallet base URL and offers URL (none: `target` only).
+    nodes: Vec<(String, String)>,
 }
 
 /// Where one flow goes: its offer's creation URL, wallet base, identifier, configuration.
@@ -124,11 +126,25 @@ impl FlowContext {
             verify_every: args.verify_every,
             issuer_keys,
             issuers,
+            nodes: args
+                .nodes
+                .iter()
+                .map(|(wallet, management)| (wallet.clone(), format!("{management}/offers")))
+                .collect(),
         })
     }
 
     /// Where flow `number` goes.
     fn target(&self, number: u64) -> Target<'_> {
+        if !self.nodes.is_empty() {
+            let (base, offers_url) = &self.nodes[(number % self.nodes.len() as u64) as usize];
+            return Target {
+                offers_url: offers_url.as_str().into(),
+                base,
+                credential_issuer: &self.credential_issuer,
+                configuration: &self.configuration,
+            };
+        }
         if self.issuers.is_empty() {
             return Target {
                 offers_url: format!("{}/offers", self.management).into(),
@@ -259,6 +275,13 @@ impl Flow<'_> {
                     .map(|(_, v)| v.into_owned())
             })
             .ok_or("create_offer: malformed credential_offer_uri")?;
+        // Behind the "load balancer": the offer's URL under the identifier goes to the node.
+        let offer_url = match offer_url.strip_prefix(target.credential_issuer) {
+            Some(path) if target.base != target.credential_issuer => {
+                format!("{}{path}", target.base)
+            }
+            _ => offer_url,
+        };
         let tx_code = created["tx_code_value"]
             .as_str()
             .ok_or("create_offer: no tx_code_value")?
