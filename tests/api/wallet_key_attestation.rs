@@ -1,7 +1,9 @@
 //! Key attestations (OID4VCI 1.0 Appendix D; issue 21 item 3): a configuration with
 //! `key_attestations_required` advertises it on its `jwt` proof type, and issues only to
 //! keys listed in a valid `key_attestation` proof header (trusted chain, constraints met);
-//! in a batch, every key. Anything else is `invalid_proof`.
+//! in a batch, every key. Anything else is `invalid_proof`. The key attestation may also be
+//! the request's one `attestation` proof (Appendix F.3): its attested keys are the holder
+//! keys, its `nonce` the `c_nonce`, with the same checks and errors as the `jwt` path.
 
 use issuance_credential::attestation::testing::TestCertificate;
 use issuance_credential::KEY_ATTESTATION_TYP;
@@ -143,4 +145,184 @@ async fn key_attestations_need_trust_anchors() {
             .any(|e| e.to_string().contains("attestation.trust_anchors")),
         "{errors:?}"
     );
+}
+
+/// A key attestation for the `attestation` proof type (Appendix F.3): `keys` at
+/// `iso_18045_high`, signed by `signer` with chain `x5c`, carrying `nonce`.
+fn attestation_proof(
+    signer: &TestCertificate,
+    x5c: &[&TestCertificate],
+    keys: &[&HolderKey],
+    nonce: Option<&str>,
+    exp: i64,
+) -> String {
+    let keys: Vec<Value> = keys.iter().map(|k| k.public_json()).collect();
+    let mut claims = json!({"iat": now(), "exp": exp, "attested_keys": keys,
+                            "key_storage": ["iso_18045_high"]});
+    if let Some(nonce) = nonce {
+        claims["nonce"] = json!(nonce);
+    }
+    signer.sign(KEY_ATTESTATION_TYP, x5c, &claims)
+}
+
+async fn attestation_request(app: &TestApp, token: &str, configuration: &str, jwt: &str) -> Reply {
+    app.credential_request(
+        token,
+        &json!({"credential_configuration_id": configuration,
+                "proofs": {"attestation": [jwt]}}),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn the_attestation_proof_type_binds_one_credential_to_each_attested_key() {
+    let root = TestCertificate::root("Key Storage Root", now() - YEAR, now() + YEAR);
+    let signer = root.issue("Key Storage Provider", false, now() - YEAR, now() + YEAR);
+    let dir = tempfile::tempdir().unwrap();
+    let anchor_file = dir.path().join("key-storage-root.pem");
+    std::fs::write(&anchor_file, root.pem()).unwrap();
+    let app = spawn_app_with(options(&anchor_file).set("issuer.batch_size", json!(3))).await;
+
+    // Advertised where key attestations are required, with the attestation algorithms.
+    let metadata = app
+        .wallet_get("/.well-known/openid-credential-issuer")
+        .await;
+    let configurations = &metadata.body["credential_configurations_supported"];
+    assert_eq!(
+        configurations[CONFIGURATION]["proof_types_supported"]["attestation"],
+        json!({"proof_signing_alg_values_supported": ["ES256", "ES384"],
+               "key_attestations_required": {"key_storage": ["iso_18045_high"]}})
+    );
+    assert!(configurations["IdentityCredential"]["proof_types_supported"]["attestation"].is_null());
+
+    let created = app
+        .create_offer(&json!({"credential_configuration_id": CONFIGURATION,
+                              "claims": {"given_name": "Erika"}}))
+        .await;
+    let token = app.access_token(&created).await;
+    let keys = [HolderKey::es256(), HolderKey::es256()];
+    let keys: Vec<&HolderKey> = keys.iter().collect();
+    let other_root = TestCertificate::root("Other Root", now() - YEAR, now() + YEAR);
+    let untrusted = other_root.issue("Other Provider", false, now() - YEAR, now() + YEAR);
+    let self_signed = TestCertificate::root("Self-Signed Provider", now() - YEAR, now() + YEAR);
+    let four: Vec<HolderKey> = (0..4).map(|_| HolderKey::es256()).collect();
+    let four: Vec<&HolderKey> = four.iter().collect();
+    let nonce = app.c_nonce().await;
+    let later = now() + 600;
+    let refused: Vec<(&str, &str, String)> = vec![
+        (
+            "does not lead to a trusted anchor",
+            "invalid_proof",
+            attestation_proof(&untrusted, &[&untrusted], &keys, Some(&nonce), later),
+        ),
+        (
+            "expired",
+            "invalid_proof",
+            attestation_proof(&signer, &[&signer], &keys, Some(&nonce), now() - 1),
+        ),
+        (
+            "must not include the trust anchor",
+            "invalid_proof",
+            attestation_proof(&signer, &[&signer, &root], &keys, Some(&nonce), later),
+        ),
+        (
+            "self-signed",
+            "invalid_proof",
+            attestation_proof(&self_signed, &[&self_signed], &keys, Some(&nonce), later),
+        ),
+        (
+            "has no nonce",
+            "invalid_proof",
+            attestation_proof(&signer, &[&signer], &keys, None, later),
+        ),
+        (
+            "at most 3 proofs",
+            "invalid_proof",
+            attestation_proof(&signer, &[&signer], &four, Some(&nonce), later),
+        ),
+        (
+            "not a c_nonce of this issuer",
+            "invalid_nonce",
+            attestation_proof(&signer, &[&signer], &keys, Some("forged"), later),
+        ),
+    ];
+    for (case, code, jwt) in refused {
+        let reply = attestation_request(&app, &token, CONFIGURATION, &jwt).await;
+        assert_eq!(reply.status, 400, "{case}: {}", reply.body);
+        assert_eq!(reply.body["error"], code, "{case}");
+        let description = reply.body["error_description"].as_str().unwrap();
+        assert!(description.contains(case), "{case}: {description}");
+    }
+    // A jwt proof with the same forged nonce gets the same answer.
+    let forged = request_with_nonce(&app, &token, &keys, "forged", &signer).await;
+    assert_eq!(forged.body["error"], "invalid_nonce", "{}", forged.body);
+
+    let jwt = attestation_proof(&signer, &[&signer], &keys, Some(&nonce), later);
+    let reply = attestation_request(&app, &token, CONFIGURATION, &jwt).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let credentials = reply.body["credentials"].as_array().unwrap();
+    assert_eq!(credentials.len(), 2);
+    for (credential, key) in credentials.iter().zip(&keys) {
+        let compact = credential["credential"].as_str().unwrap();
+        let payload = decode_segment(
+            compact
+                .split('~')
+                .next()
+                .unwrap()
+                .split('.')
+                .nth(1)
+                .unwrap(),
+        );
+        let bound = &payload["cnf"]["jwk"];
+        assert_eq!(
+            bound["x"],
+            key.public_json()["x"],
+            "bound to the attested key"
+        );
+    }
+    // The c_nonce is spent.
+    let reply = attestation_request(&app, &token, CONFIGURATION, &jwt).await;
+    assert_eq!(reply.status, 400, "{}", reply.body);
+}
+
+#[tokio::test]
+async fn the_attestation_proof_type_is_refused_where_it_is_not_advertised() {
+    let root = TestCertificate::root("Key Storage Root", now() - YEAR, now() + YEAR);
+    let signer = root.issue("Key Storage Provider", false, now() - YEAR, now() + YEAR);
+    let dir = tempfile::tempdir().unwrap();
+    let anchor_file = dir.path().join("key-storage-root.pem");
+    std::fs::write(&anchor_file, root.pem()).unwrap();
+    let app = spawn_app_with(options(&anchor_file)).await;
+    let created = app.create_offer(&identity_offer()).await;
+    let token = app.access_token(&created).await;
+    let key = HolderKey::es256();
+    let nonce = app.c_nonce().await;
+    let jwt = attestation_proof(&signer, &[&signer], &[&key], Some(&nonce), now() + 600);
+    let reply = attestation_request(&app, &token, "IdentityCredential", &jwt).await;
+    reply.assert_error(400, "invalid_proof");
+    let description = reply.body["error_description"].as_str().unwrap();
+    assert!(
+        description.contains("does not accept the attestation proof type"),
+        "{description}"
+    );
+}
+
+/// `jwt` proofs by `keys` over `nonce`, each with a valid key attestation.
+async fn request_with_nonce(
+    app: &TestApp,
+    token: &str,
+    keys: &[&HolderKey],
+    nonce: &str,
+    signer: &TestCertificate,
+) -> Reply {
+    let attestation = key_attestation(signer, keys, "iso_18045_high");
+    let proofs: Vec<String> = keys
+        .iter()
+        .map(|key| proof(app, key, nonce, Some(&attestation)))
+        .collect();
+    app.credential_request(
+        token,
+        &json!({"credential_configuration_id": CONFIGURATION, "proofs": {"jwt": proofs}}),
+    )
+    .await
 }

@@ -1,7 +1,8 @@
 //! Key attestations (OID4VCI 1.0 Appendix D.1): a JWT of `typ` `key-attestation+jwt`,
 //! signed by a key storage provider certified by `x5c`, listing the holder keys it vouches
 //! for (`attested_keys`) and how they are protected (`key_storage`, `user_authentication`).
-//! Sent in a `jwt` proof's `key_attestation` header (Appendix F.1).
+//! Sent in a `jwt` proof's `key_attestation` header (Appendix F.1), or on its own as the
+//! `attestation` proof type (Appendix F.3), where the attested keys are the holder keys.
 
 use josekit::jwk::Jwk;
 use serde_json::Value;
@@ -18,8 +19,12 @@ const MAX_ATTESTED_KEYS: usize = 100;
 /// A verified key attestation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedKeyAttestation {
-    /// RFC 7638 thumbprints of the attested keys.
+    /// The attested public keys, in the attestation's order.
+    pub attested_keys: Vec<Jwk>,
+    /// Their RFC 7638 thumbprints, in the same order.
     pub attested_key_thumbprints: Vec<String>,
+    /// The `iat` claim, Unix seconds.
+    pub issued_at: i64,
     /// `key_storage` values (ISO 18045 levels), when given.
     pub key_storage: Vec<String>,
     /// `user_authentication` values, when given.
@@ -53,11 +58,10 @@ pub fn verify_key_attestation(
     now: i64,
 ) -> Result<VerifiedKeyAttestation, AttestationError> {
     let claims = &verify_attested_jwt(jwt, KEY_ATTESTATION_TYP, anchors, now)?;
-    if !claims.get("iat").is_some_and(Value::is_i64) {
-        return Err(AttestationError::Claim(
-            "the key attestation needs a numeric iat".into(),
-        ));
-    }
+    let issued_at = claims
+        .get("iat")
+        .and_then(Value::as_i64)
+        .ok_or_else(|| AttestationError::Claim("the key attestation needs a numeric iat".into()))?;
     let keys = claims
         .get("attested_keys")
         .and_then(Value::as_array)
@@ -65,7 +69,7 @@ pub fn verify_key_attestation(
         .ok_or_else(|| {
             AttestationError::Claim("attested_keys must be a non-empty array of JWKs".into())
         })?;
-    let attested_key_thumbprints = keys
+    let attested_keys = keys
         .iter()
         .map(|key| {
             let jwk = key
@@ -73,8 +77,12 @@ pub fn verify_key_attestation(
                 .and_then(|members| Jwk::from_map(members.clone()).ok())
                 .ok_or_else(|| AttestationError::Key("an attested key is not a JWK".into()))?;
             ensure_public(&jwk).map_err(|e| AttestationError::Key(e.to_string()))?;
-            thumbprint(&jwk).map_err(|e| AttestationError::Key(e.to_string()))
+            Ok(jwk)
         })
+        .collect::<Result<Vec<_>, AttestationError>>()?;
+    let attested_key_thumbprints = attested_keys
+        .iter()
+        .map(|jwk| thumbprint(jwk).map_err(|e| AttestationError::Key(e.to_string())))
         .collect::<Result<Vec<_>, _>>()?;
     let strings = |name: &str| -> Vec<String> {
         claims
@@ -90,7 +98,9 @@ pub fn verify_key_attestation(
             .unwrap_or_default()
     };
     Ok(VerifiedKeyAttestation {
+        attested_keys,
         attested_key_thumbprints,
+        issued_at,
         key_storage: strings("key_storage"),
         user_authentication: strings("user_authentication"),
         nonce: claims

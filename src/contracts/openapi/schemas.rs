@@ -229,7 +229,9 @@ pub fn wallet_bodies() -> Vec<(&'static str, Value)> {
                     "credential_configuration_id": {"type": "string"},
                     "credential_identifier": {"type": "string"},
                     "proofs": {"type": "object", "properties": {
-                        "jwt": {"type": "array", "items": {"type": "string"}}}},
+                        "jwt": {"type": "array", "items": {"type": "string"}},
+                        "attestation": {"type": "array", "items": {"type": "string"},
+                            "minItems": 1, "maxItems": 1}}},
                     "proof": {"type": "object", "description": "Draft 13: a single `{\"proof_type\": \"jwt\", \"jwt\"}`.",
                         "properties": {"proof_type": {"type": "string"}, "jwt": {"type": "string"}}},
                     "format": {"type": "string", "description": "Draft 13."},

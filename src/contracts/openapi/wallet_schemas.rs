@@ -83,19 +83,27 @@ fn supported_configuration() -> Value {
             "doctype": string(),
             "cryptographic_binding_methods_supported": strings(),
             "credential_signing_alg_values_supported": {"type": "array"},
-            "proof_types_supported": closed(&["jwt"], json!({"jwt": closed(
-                &["proof_signing_alg_values_supported"],
-                json!({
-                    "proof_signing_alg_values_supported": strings(),
-                    "key_attestations_required": closed(&[], json!({
-                        "key_storage": strings(),
-                        "user_authentication": strings(),
-                    })),
-                }),
-            )})),
+            "proof_types_supported": closed(&["jwt"], json!({
+                "jwt": proof_type(),
+                "attestation": proof_type(),
+            })),
             "credential_metadata": closed(&[], json!({
                 "display": {"type": "array", "items": reference("Display")},
                 "claims": {"type": "array", "items": claim},
+            })),
+        }),
+    )
+}
+
+/// One entry of `proof_types_supported` (`jwt`, `attestation`).
+fn proof_type() -> Value {
+    closed(
+        &["proof_signing_alg_values_supported"],
+        json!({
+            "proof_signing_alg_values_supported": strings(),
+            "key_attestations_required": closed(&[], json!({
+                "key_storage": strings(),
+                "user_authentication": strings(),
             })),
         }),
     )

@@ -138,6 +138,7 @@ async fn issue(
             secret: &state.server_secret,
             client_id: redemption.client_id.as_deref(),
             now,
+            batch_size: state.settings.issuer.batch_size,
             key_attestations: configuration.key_attestations_required().map(|required| {
                 KeyAttestationPolicy {
                     required,

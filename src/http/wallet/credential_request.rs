@@ -1,5 +1,6 @@
 //! The Credential Request body (OID4VCI 1.0 §8.2) and its draft-era variants, parsed into
-//! which credential is wanted and the proof JWTs offered for it.
+//! which credential is wanted and the key proofs offered for it: `jwt` proofs, or one key
+//! attestation (`attestation` proof type, Appendix F.3).
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -12,7 +13,7 @@ use super::rejections::NamedBy;
 pub struct CredentialRequestBody {
     credential_identifier: Option<String>,
     credential_configuration_id: Option<String>,
-    /// 1.0: `{"jwt": ["<proof>", ...]}`.
+    /// 1.0: `{"jwt": ["<proof>", ...]}` or `{"attestation": ["<key attestation>"]}`.
     proofs: Option<Value>,
     /// Draft 13/14: `{"proof_type": "jwt", "jwt": "<proof>"}`.
     proof: Option<Value>,
@@ -43,13 +44,22 @@ impl Wanted {
     }
 }
 
+/// The key proofs of a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyProofs {
+    /// `jwt` proofs, one credential each.
+    Jwt(Vec<String>),
+    /// One key attestation (`attestation` proof type): one credential per attested key.
+    Attestation(String),
+}
+
 /// A parsed credential request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CredentialRequest {
     /// The credential wanted.
     pub wanted: Wanted,
-    /// The `jwt` proofs, one credential each.
-    pub proofs: Vec<String>,
+    /// The key proofs.
+    pub proofs: KeyProofs,
     /// The wallet used the draft singular `proof`: answer with `credential` as well.
     pub singular_proof: bool,
     /// `credential_response_encryption`, as sent (checked by the handler).
@@ -92,8 +102,8 @@ pub fn parse(
     };
     let (proofs, singular_proof) = match (body.proofs, body.proof) {
         (Some(_), Some(_)) => return Err(malformed("send proofs or proof, not both")),
-        (Some(proofs), None) => (batch_of_jwts(proofs, batch_size)?, false),
-        (None, Some(proof)) => (vec![single_jwt(proof)?], true),
+        (Some(proofs), None) => (batch_of_proofs(proofs, batch_size)?, false),
+        (None, Some(proof)) => (KeyProofs::Jwt(vec![single_jwt(proof)?]), true),
         (None, None) => {
             return Err(WalletError::new(
                 ErrorCode::InvalidProof,
@@ -109,8 +119,17 @@ pub fn parse(
     })
 }
 
-/// `proofs`: exactly one proof type with a non-empty array (§8.2); only `jwt` is supported.
-fn batch_of_jwts(proofs: Value, batch_size: usize) -> Result<Vec<String>, WalletError> {
+/// More keys than a request may have credentials bound to.
+pub fn batch_too_large(batch_size: usize) -> WalletError {
+    WalletError::new(
+        ErrorCode::InvalidProof,
+        format!("at most {batch_size} proofs are accepted per request (batch_size)"),
+    )
+}
+
+/// `proofs`: exactly one proof type (§8.2): `jwt` with a non-empty array, or
+/// `attestation` with exactly one key attestation (Appendix F.3).
+fn batch_of_proofs(proofs: Value, batch_size: usize) -> Result<KeyProofs, WalletError> {
     let invalid = |reason: String| WalletError::new(ErrorCode::InvalidProof, reason);
     let Value::Object(proofs) = proofs else {
         return Err(invalid("proofs must be a JSON object".into()));
@@ -118,18 +137,24 @@ fn batch_of_jwts(proofs: Value, batch_size: usize) -> Result<Vec<String>, Wallet
     if proofs.len() != 1 {
         return Err(invalid("proofs must contain exactly one proof type".into()));
     }
+    if let Some(attestations) = proofs.get("attestation") {
+        return match attestations.as_array().map(Vec::as_slice) {
+            Some([Value::String(jwt)]) => Ok(KeyProofs::Attestation(jwt.clone())),
+            _ => Err(invalid(
+                "proofs.attestation must be an array of exactly one key attestation JWT".into(),
+            )),
+        };
+    }
     let Some(Value::Array(jwts)) = proofs.get("jwt") else {
         return Err(invalid(
-            "only the jwt proof type is supported, as an array".into(),
+            "only the jwt and attestation proof types are supported, as arrays".into(),
         ));
     };
     if jwts.is_empty() {
         return Err(invalid("proofs.jwt must not be empty".into()));
     }
     if jwts.len() > batch_size {
-        return Err(invalid(format!(
-            "at most {batch_size} proofs are accepted per request (batch_size)"
-        )));
+        return Err(batch_too_large(batch_size));
     }
     jwts.iter()
         .map(|jwt| {
@@ -137,7 +162,8 @@ fn batch_of_jwts(proofs: Value, batch_size: usize) -> Result<Vec<String>, Wallet
                 .map(str::to_owned)
                 .ok_or_else(|| invalid("each jwt proof must be a string".into()))
         })
-        .collect()
+        .collect::<Result<_, _>>()
+        .map(KeyProofs::Jwt)
 }
 
 /// Draft 13/14 `proof`: `{"proof_type": "jwt", "jwt": "..."}`.
@@ -175,8 +201,21 @@ mod tests {
         }))
         .unwrap();
         assert_eq!(request.wanted, Wanted::Configuration("Identity".into()));
-        assert_eq!(request.proofs, vec!["a".to_string(), "b".to_string()]);
+        assert_eq!(
+            request.proofs,
+            KeyProofs::Jwt(vec!["a".to_string(), "b".to_string()])
+        );
         assert!(!request.singular_proof);
+    }
+
+    #[test]
+    fn reads_one_key_attestation() {
+        let request = parse_json(json!({
+            "credential_configuration_id": "Identity",
+            "proofs": {"attestation": ["k"]}
+        }))
+        .unwrap();
+        assert_eq!(request.proofs, KeyProofs::Attestation("k".into()));
     }
 
     #[test]
@@ -214,6 +253,10 @@ mod tests {
             json!({"jwt": [1]}),
             json!({"di_vp": [{}]}),
             json!({"jwt": ["a"], "attestation": ["b"]}),
+            json!({"attestation": []}),
+            json!({"attestation": ["a", "b"]}),
+            json!({"attestation": [1]}),
+            json!({"attestation": "a"}),
         ] {
             let mut body = json!({"credential_identifier": "a"});
             if !bad_proofs.is_null() {

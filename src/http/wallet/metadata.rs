@@ -133,7 +133,8 @@ fn credential_issuer(sources: &Sources) -> Value {
     Value::Object(metadata)
 }
 
-/// One `dc+sd-jwt` configuration (§12.2.4, Appendix A.3.2), key-bound with `jwk` proofs.
+/// One `dc+sd-jwt` configuration (§12.2.4, Appendix A.3.2), key-bound with `jwt` proofs
+/// (and `attestation` proofs where key attestations are required).
 fn configuration(configuration: &CredentialConfiguration) -> Value {
     let credential_metadata = credential_metadata(
         &configuration.display,
@@ -142,10 +143,16 @@ fn configuration(configuration: &CredentialConfiguration) -> Value {
             .iter()
             .map(|claim| (json!(claim.path), claim.mandatory, claim.display.as_slice())),
     );
-    let mut jwt_proofs = json!({"proof_signing_alg_values_supported": PROOF_SIGNING_ALGS});
+    let mut proof_types =
+        json!({"jwt": {"proof_signing_alg_values_supported": PROOF_SIGNING_ALGS}});
     if let Some(required) = &configuration.key_attestations_required {
-        // Appendix D.2: `{}` means required without constraints.
-        jwt_proofs["key_attestations_required"] = json!(required);
+        // Appendix D.2: `{}` means required without constraints. The key attestation may
+        // also come alone (Appendix F.3), signed with the attestation algorithms.
+        proof_types["jwt"]["key_attestations_required"] = json!(required);
+        proof_types["attestation"] = json!({
+            "proof_signing_alg_values_supported": ATTESTATION_SIGNING_ALGS,
+            "key_attestations_required": required,
+        });
     }
     json!({
         "format": configuration.format,
@@ -153,7 +160,7 @@ fn configuration(configuration: &CredentialConfiguration) -> Value {
         "vct": configuration.vct,
         "cryptographic_binding_methods_supported": ["jwk"],
         "credential_signing_alg_values_supported": [SigningKey::ALG],
-        "proof_types_supported": {"jwt": jwt_proofs},
+        "proof_types_supported": proof_types,
         "credential_metadata": credential_metadata,
     })
 }

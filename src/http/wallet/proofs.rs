@@ -2,15 +2,18 @@
 //! F.4), holder keys distinct, and every `c_nonce` valid and then consumed, so a proof or
 //! nonce can be used only once. When the configuration requires key attestations
 //! (Appendix D), every proof's key must be listed in a valid `key_attestation` header
-//! that meets the configuration's constraints.
+//! that meets the configuration's constraints — or the request sends the key attestation
+//! itself as its one `attestation` proof (Appendix F.3), whose `nonce` is the `c_nonce`
+//! and whose attested keys are the holder keys, one credential each.
 
 use chrono::{DateTime, Utc};
 use issuance_credential::{
     verify_key_attestation, verify_proof_jwt, ProofError, ProofExpectations, TrustAnchors,
-    VerifiedProof,
+    VerifiedKeyAttestation, VerifiedProof,
 };
 use issuance_domain::credential_config::KeyAttestationsRequired;
 
+use super::credential_request::{batch_too_large, KeyProofs};
 use super::errors::{ErrorCode, WalletError};
 use super::metadata::PROOF_SIGNING_ALGS;
 use super::nonce;
@@ -30,6 +33,8 @@ pub struct ProofContext<'a> {
     pub client_id: Option<&'a str>,
     /// The current time.
     pub now: DateTime<Utc>,
+    /// Most holder keys per request (`batch_size`).
+    pub batch_size: usize,
     /// Key attestations the configuration requires (`None`: not required).
     pub key_attestations: Option<KeyAttestationPolicy<'a>>,
 }
@@ -52,24 +57,16 @@ pub struct CheckedProofs {
     nonces: Vec<nonce::ValidNonce>,
 }
 
-/// Verifies every proof (signature, `typ`, `alg`, `aud`, `iat`, public `jwk`) and every
-/// nonce's MAC and expiry, consuming nothing. One holder key per proof.
-pub fn verify(jwts: &[String], context: &ProofContext) -> Result<CheckedProofs, WalletError> {
-    let seconds = |value: u64| i64::try_from(value).unwrap_or(i64::MAX);
-    let expectations = ProofExpectations {
-        audience: context.issuer_url,
-        now: context.now.timestamp(),
-        max_age_seconds: seconds(context.tokens.proof_max_age),
-        max_future_skew_seconds: seconds(context.tokens.proof_max_future_skew),
-        allowed_algs: PROOF_SIGNING_ALGS,
-        client_id: context.client_id,
+/// Verifies every proof (signature, `typ`, `alg`, `aud`, `iat`, public `jwk`; or the key
+/// attestation) and every nonce's MAC and expiry, consuming nothing. One holder key per
+/// credential.
+pub fn verify(proofs: &KeyProofs, context: &ProofContext) -> Result<CheckedProofs, WalletError> {
+    let verified = match proofs {
+        KeyProofs::Jwt(jwts) => verify_jwts(jwts, context)?,
+        KeyProofs::Attestation(jwt) => attested_keys(jwt, context)?,
     };
-    let mut proofs: Vec<VerifiedProof> = Vec::with_capacity(jwts.len());
-    for jwt in jwts {
-        let proof = verify_proof_jwt(jwt, &expectations).map_err(proof_error)?;
-        if let Some(policy) = context.key_attestations {
-            check_key_attestation(&proof, policy, expectations.now)?;
-        }
+    let mut proofs: Vec<VerifiedProof> = Vec::with_capacity(verified.len());
+    for proof in verified {
         if proofs.iter().any(|p| p.thumbprint == proof.thumbprint) {
             // §14.6: one credential per key; repeating a key defeats unlinkability.
             return Err(WalletError::new(
@@ -91,6 +88,57 @@ pub fn verify(jwts: &[String], context: &ProofContext) -> Result<CheckedProofs, 
         }
     }
     Ok(CheckedProofs { proofs, nonces })
+}
+
+/// `jwt` proofs, each checked against the key attestation policy.
+fn verify_jwts(jwts: &[String], context: &ProofContext) -> Result<Vec<VerifiedProof>, WalletError> {
+    let seconds = |value: u64| i64::try_from(value).unwrap_or(i64::MAX);
+    let expectations = ProofExpectations {
+        audience: context.issuer_url,
+        now: context.now.timestamp(),
+        max_age_seconds: seconds(context.tokens.proof_max_age),
+        max_future_skew_seconds: seconds(context.tokens.proof_max_future_skew),
+        allowed_algs: PROOF_SIGNING_ALGS,
+        client_id: context.client_id,
+    };
+    jwts.iter()
+        .map(|jwt| {
+            let proof = verify_proof_jwt(jwt, &expectations).map_err(proof_error)?;
+            if let Some(policy) = context.key_attestations {
+                check_key_attestation(&proof, policy, expectations.now)?;
+            }
+            Ok(proof)
+        })
+        .collect()
+}
+
+/// Appendix F.3: the `attestation` proof type, accepted where key attestations are
+/// required (and advertised). Its attested keys are the holder keys; its `nonce` must be
+/// a `c_nonce` (checked with the others by the caller).
+fn attested_keys(jwt: &str, context: &ProofContext) -> Result<Vec<VerifiedProof>, WalletError> {
+    let invalid = |reason: &str| WalletError::new(ErrorCode::InvalidProof, reason);
+    let policy = context.key_attestations.ok_or_else(|| {
+        invalid("this credential configuration does not accept the attestation proof type")
+    })?;
+    let attestation = verified_attestation(jwt, policy, context.now.timestamp())?;
+    let nonce = attestation.nonce.clone().ok_or_else(|| {
+        invalid("the key attestation has no nonce; fetch a c_nonce from the nonce endpoint")
+    })?;
+    if attestation.attested_keys.len() > context.batch_size {
+        return Err(batch_too_large(context.batch_size));
+    }
+    Ok(attestation
+        .attested_keys
+        .into_iter()
+        .zip(attestation.attested_key_thumbprints)
+        .map(|(holder_jwk, thumbprint)| VerifiedProof {
+            holder_jwk,
+            thumbprint,
+            nonce: Some(nonce.clone()),
+            issued_at: attestation.issued_at,
+            key_attestation: Some(jwt.to_string()),
+        })
+        .collect())
 }
 
 impl CheckedProofs {
@@ -118,11 +166,7 @@ fn check_key_attestation(
     let jwt = proof.key_attestation.as_deref().ok_or_else(|| {
         invalid("this credential configuration requires a key_attestation in every proof")
     })?;
-    let anchors = policy
-        .anchors
-        .ok_or_else(|| invalid("this issuer trusts no key attestation provider"))?;
-    let attestation = verify_key_attestation(jwt, anchors, now)
-        .map_err(|e| invalid(&format!("key attestation: {e}")))?;
+    let attestation = verified_attestation(jwt, policy, now)?;
     if !attestation.covers(&proof.thumbprint) {
         return Err(invalid(
             "the proof key is not among the key attestation's attested_keys",
@@ -137,6 +181,22 @@ fn check_key_attestation(
             "the key attestation nonce is not the proof's c_nonce",
         ));
     }
+    Ok(())
+}
+
+/// A key attestation with a trusted chain, not expired, that meets the configuration's
+/// constraints; otherwise `invalid_proof`.
+fn verified_attestation(
+    jwt: &str,
+    policy: KeyAttestationPolicy,
+    now: i64,
+) -> Result<VerifiedKeyAttestation, WalletError> {
+    let invalid = |reason: &str| WalletError::new(ErrorCode::InvalidProof, reason);
+    let anchors = policy
+        .anchors
+        .ok_or_else(|| invalid("this issuer trusts no key attestation provider"))?;
+    let attestation = verify_key_attestation(jwt, anchors, now)
+        .map_err(|e| invalid(&format!("key attestation: {e}")))?;
     if !attestation.satisfies(
         &policy.required.key_storage,
         &policy.required.user_authentication,
@@ -145,7 +205,7 @@ fn check_key_attestation(
             "the key attestation does not meet key_attestations_required",
         ));
     }
-    Ok(())
+    Ok(attestation)
 }
 
 fn proof_error(error: ProofError) -> WalletError {
