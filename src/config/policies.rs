@@ -99,10 +99,18 @@ pub struct IssuerSettings {
     /// document signer generated into `<data dir>/mdoc/`. `false` (production) refuses to
     /// start with mdoc configurations and no configured signer.
     pub mdoc_development_chain: bool,
-    /// Encrypted credential requests and responses (OID4VCI 1.0 §8.2, §10): `disabled`,
-    /// `optional` (advertised; a wallet may ask) or `required` (every request encrypted,
-    /// every response too).
-    pub credential_encryption: EncryptionMode,
+    /// Encrypted credential requests and responses (OID4VCI 1.0 §8.2, §10): `disabled`
+    /// (unset: disabled, or `required` with `profile = "haip"`), `optional` (advertised; a
+    /// wallet may ask) or `required` (every request encrypted, every response too). Read
+    /// it through [`IssuerSettings::encryption_mode`].
+    pub credential_encryption: Option<EncryptionMode>,
+}
+
+impl IssuerSettings {
+    /// The effective `credential_encryption` (unset: disabled).
+    pub fn encryption_mode(&self) -> EncryptionMode {
+        self.credential_encryption.unwrap_or_default()
+    }
 }
 
 /// Whether credential requests and responses are encrypted.
@@ -135,7 +143,7 @@ impl Default for IssuerSettings {
             mdoc_signing_key_file: None,
             mdoc_certificate_chain_file: None,
             mdoc_development_chain: true,
-            credential_encryption: EncryptionMode::Disabled,
+            credential_encryption: None,
         }
     }
 }

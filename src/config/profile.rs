@@ -2,21 +2,40 @@
 //! Assurance Interoperability Profile 1.0) turns on what HAIP makes mandatory and refuses to
 //! start without what it cannot invent: sender-constrained tokens (`authorization.dpop =
 //! "required"`, HAIP §4.3.2) with server nonces, wallet attestation at PAR and the token
-//! endpoint (§4.3.1), trust anchors for wallet and key attestations, and an issuer key
-//! with a certificate chain (`x5c`, §6.1).
+//! endpoint (§4.3.1), encrypted credential requests and responses, key attestations of
+//! every SD-JWT VC holder key (§4.5.1), trust anchors for wallet and key attestations,
+//! and an issuer key with a certificate chain (`x5c`, §6.1).
+
+use issuance_domain::configuration_table::ConfigurationTable;
+use issuance_domain::credential_config::KeyAttestationsRequired;
 
 use super::authorization::DpopMode;
+use super::policies::EncryptionMode;
 use super::profile_kind::Profile;
 use super::settings::Settings;
 
 impl Settings {
     /// Applies the profile's requirements to the switches it decides: in `haip`, DPoP is
-    /// required with server nonces and every wallet must attest itself.
+    /// required with server nonces, every wallet must attest itself, credential requests
+    /// and responses are encrypted (unless set otherwise, which [`Self::profile_problems`]
+    /// refuses), and every SD-JWT VC configuration without its own
+    /// `key_attestations_required` requires a key attestation without constraints (`{}`).
     pub fn apply_profile(&mut self) {
-        if self.profile == Profile::Haip {
-            self.authorization.dpop = DpopMode::Required;
-            self.authorization.dpop_nonces = true;
-            self.attestation.required = true;
+        if self.profile != Profile::Haip {
+            return;
+        }
+        self.authorization.dpop = DpopMode::Required;
+        self.authorization.dpop_nonces = true;
+        self.attestation.required = true;
+        self.issuer
+            .credential_encryption
+            .get_or_insert(EncryptionMode::Required);
+        for table in &mut self.credential_configurations {
+            if let ConfigurationTable::SdJwt(table) = table {
+                table
+                    .key_attestations_required
+                    .get_or_insert_with(KeyAttestationsRequired::default);
+            }
         }
     }
 
@@ -38,6 +57,23 @@ impl Settings {
                 "profile \"haip\" needs the issuer key's certificate chain (x5c): set \
                  issuer.signing_key_file and issuer.certificate_chain_file"
                     .into(),
+            ));
+        }
+        if let Some(mode) = self
+            .issuer
+            .credential_encryption
+            .filter(|mode| *mode != EncryptionMode::Required)
+        {
+            let set = match mode {
+                EncryptionMode::Optional => "optional",
+                _ => "disabled",
+            };
+            problems.push((
+                "issuer.credential_encryption",
+                format!(
+                    "profile \"haip\" requires encrypted credential requests and responses: \
+                     set \"required\" or leave it unset (it is \"{set}\")"
+                ),
             ));
         }
         if self.issuer.signing_key_file.is_none() {

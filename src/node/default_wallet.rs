@@ -29,7 +29,7 @@ pub fn prepare(
         clock.now().timestamp(),
     )?;
     let encryption =
-        wallet::encryption::Encryption::new(settings.issuer.credential_encryption, server_secret)?;
+        wallet::encryption::Encryption::new(settings.issuer.encryption_mode(), server_secret)?;
     let state = wallet::WalletState::new(
         settings,
         wallet::wallet_state::Profile {

@@ -37,6 +37,7 @@ mod deployment;
 mod dpop_nonces;
 mod erasure;
 mod graceful_shutdown;
+mod haip_acceptance;
 mod integration_amqp;
 mod integration_expiry;
 mod integration_issuer_messages;

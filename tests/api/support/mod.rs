@@ -8,6 +8,7 @@
 pub mod authcode;
 mod backends;
 pub mod contracts;
+pub mod haip;
 pub mod integration;
 pub mod logs;
 pub mod nodes;
