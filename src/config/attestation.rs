@@ -19,6 +19,12 @@ pub struct AttestationSettings {
     pub required: bool,
     /// Oldest accepted attestation PoP `iat`, seconds before now.
     pub pop_max_age: u64,
+    /// How long an attestation challenge (`POST /challenge`, draft -07 §8) is current,
+    /// seconds; a challenge is accepted for up to twice that.
+    pub challenge_lifetime: u64,
+    /// Every attestation PoP must carry a current challenge; otherwise
+    /// `use_attestation_challenge` with a fresh one in `OAuth-Client-Attestation-Challenge`.
+    pub challenge_required: bool,
 }
 
 impl Default for AttestationSettings {
@@ -27,6 +33,8 @@ impl Default for AttestationSettings {
             trust_anchors: Vec::new(),
             required: false,
             pop_max_age: 60,
+            challenge_lifetime: 300,
+            challenge_required: false,
         }
     }
 }
@@ -35,5 +43,35 @@ impl AttestationSettings {
     /// Whether attestations are verified at all.
     pub fn enabled(&self) -> bool {
         !self.trust_anchors.is_empty()
+    }
+
+    /// What is wrong with the settings, as (field, problem).
+    pub fn problems(&self) -> Vec<(&'static str, String)> {
+        let mut problems = Vec::new();
+        if self.required && !self.enabled() {
+            problems.push((
+                "attestation.trust_anchors",
+                "attestation.required needs at least one trust anchor (PEM file)".into(),
+            ));
+        }
+        if self.challenge_required && !self.enabled() {
+            problems.push((
+                "attestation.trust_anchors",
+                "attestation.challenge_required needs at least one trust anchor (PEM file)".into(),
+            ));
+        }
+        if self.pop_max_age == 0 {
+            problems.push((
+                "attestation.pop_max_age",
+                "must be at least 1 second".into(),
+            ));
+        }
+        if self.challenge_lifetime == 0 || self.challenge_lifetime > 3600 {
+            problems.push((
+                "attestation.challenge_lifetime",
+                "must be within 1..=3600 seconds".into(),
+            ));
+        }
+        problems
     }
 }

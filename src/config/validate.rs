@@ -131,17 +131,8 @@ pub(super) fn validate(settings: &Settings, source: &str) -> Vec<ConfigError> {
     for (field, problem) in settings.authorization.problems() {
         bad(&field, problem);
     }
-    if settings.attestation.required && !settings.attestation.enabled() {
-        bad(
-            "attestation.trust_anchors",
-            "attestation.required needs at least one trust anchor (PEM file)".into(),
-        );
-    }
-    if settings.attestation.pop_max_age == 0 {
-        bad(
-            "attestation.pop_max_age",
-            "must be at least 1 second".into(),
-        );
+    for (field, problem) in settings.attestation.problems() {
+        bad(field, problem);
     }
     if let Some(admin) = &settings.admin_key {
         if admin.0.chars().count() < MIN_ADMIN_KEY_CHARS {

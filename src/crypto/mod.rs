@@ -6,10 +6,10 @@ pub mod access_token;
 pub mod codes;
 pub mod data_key;
 pub mod document_signer;
-pub mod dpop_nonce;
 pub mod key_vault;
 pub mod request_encryption;
 pub mod sealing;
+pub mod server_nonce;
 pub mod server_secret;
 
 use issuance_domain::Digest;

@@ -74,7 +74,7 @@ pub fn wallet(
             .app_data(ApiName("wallet"))
             .app_data(web::PayloadConfig::new(body_limit))
             .wrap(actix_web::middleware::from_fn(
-                crate::http::authorization::dpop::nonce_header,
+                crate::http::authorization::nonce_headers::middleware,
             ))
             .wrap(actix_web::middleware::from_fn(
                 wallet::rate_limit_middleware::middleware,

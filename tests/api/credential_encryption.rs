@@ -71,13 +71,7 @@ async fn post(
         .send()
         .await
         .unwrap();
-    let status = response.status().as_u16();
-    let kind = response
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_string())
-        .unwrap_or_default();
-    (status, kind, response.text().await.unwrap())
+    text_of(response).await
 }
 
 /// Decrypts `jwe` with jwcrypto (Python), an implementation we did not write.

@@ -5,7 +5,7 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use issuance::crypto::dpop_nonce;
+use issuance::crypto::server_nonce::{self, Purpose};
 use issuance::crypto::server_secret::ServerSecret;
 use serde_json::{json, Value};
 use sha2::Digest;
@@ -71,11 +71,17 @@ async fn proofs_must_carry_the_servers_current_nonce() {
 
     // No nonce, a forged one, a stale one: `use_dpop_nonce` with a fresh nonce.
     let secret = ServerSecret::parse(&secret_text, "test").unwrap();
-    let stale = dpop_nonce::current(&secret, now() - 3_600, 300);
+    let stale = server_nonce::current(&secret, Purpose::Dpop, now() - 3_600, 300);
     for nonce in [None, Some("forged"), Some(stale.as_str())] {
         let reply = token(proof(&key, &token_url, nonce, None)).await;
         reply.assert_error(400, "use_dpop_nonce");
-        assert!(dpop_nonce::accepts(&secret, now(), 300, &nonce_of(&reply)));
+        assert!(server_nonce::accepts(
+            &secret,
+            Purpose::Dpop,
+            now(),
+            300,
+            &nonce_of(&reply)
+        ));
     }
 
     // The nonce the server handed out is accepted; the token is DPoP-bound.

@@ -10,6 +10,7 @@ mod support;
 mod interop_python;
 
 mod abuse_writes;
+mod attestation_challenges;
 mod audit_export;
 mod audit_support;
 mod audit_tamper;

@@ -5,6 +5,8 @@
 //! the request's one `attestation` proof (Appendix F.3): its attested keys are the holder
 //! keys, its `nonce` the `c_nonce`, with the same checks and errors as the `jwt` path.
 
+use std::path::PathBuf;
+
 use issuance_credential::attestation::testing::TestCertificate;
 use issuance_credential::KEY_ATTESTATION_TYP;
 use serde_json::{json, Value};
@@ -31,6 +33,16 @@ path = "given_name"
         ..TestOptions::default()
     }
     .set("attestation.trust_anchors", json!([anchor_file]))
+}
+
+/// A key storage provider's root (written to the returned anchor file) and signer.
+fn key_storage() -> (TestCertificate, TestCertificate, tempfile::TempDir, PathBuf) {
+    let root = TestCertificate::root("Key Storage Root", now() - YEAR, now() + YEAR);
+    let signer = root.issue("Key Storage Provider", false, now() - YEAR, now() + YEAR);
+    let dir = tempfile::tempdir().unwrap();
+    let anchor_file = dir.path().join("key-storage-root.pem");
+    std::fs::write(&anchor_file, root.pem()).unwrap();
+    (root, signer, dir, anchor_file)
 }
 
 /// A key attestation by `signer` for `keys` at `level`.
@@ -76,11 +88,7 @@ async fn request(
 
 #[tokio::test]
 async fn only_attested_keys_receive_credentials() {
-    let root = TestCertificate::root("Key Storage Root", now() - YEAR, now() + YEAR);
-    let signer = root.issue("Key Storage Provider", false, now() - YEAR, now() + YEAR);
-    let dir = tempfile::tempdir().unwrap();
-    let anchor_file = dir.path().join("key-storage-root.pem");
-    std::fs::write(&anchor_file, root.pem()).unwrap();
+    let (_root, signer, _dir, anchor_file) = key_storage();
     let app = spawn_app_with(options(&anchor_file)).await;
 
     let metadata = app
@@ -176,11 +184,7 @@ async fn attestation_request(app: &TestApp, token: &str, configuration: &str, jw
 
 #[tokio::test]
 async fn the_attestation_proof_type_binds_one_credential_to_each_attested_key() {
-    let root = TestCertificate::root("Key Storage Root", now() - YEAR, now() + YEAR);
-    let signer = root.issue("Key Storage Provider", false, now() - YEAR, now() + YEAR);
-    let dir = tempfile::tempdir().unwrap();
-    let anchor_file = dir.path().join("key-storage-root.pem");
-    std::fs::write(&anchor_file, root.pem()).unwrap();
+    let (root, signer, _dir, anchor_file) = key_storage();
     let app = spawn_app_with(options(&anchor_file).set("issuer.batch_size", json!(3))).await;
 
     // Advertised where key attestations are required, with the attestation algorithms.
@@ -287,11 +291,7 @@ async fn the_attestation_proof_type_binds_one_credential_to_each_attested_key() 
 
 #[tokio::test]
 async fn the_attestation_proof_type_is_refused_where_it_is_not_advertised() {
-    let root = TestCertificate::root("Key Storage Root", now() - YEAR, now() + YEAR);
-    let signer = root.issue("Key Storage Provider", false, now() - YEAR, now() + YEAR);
-    let dir = tempfile::tempdir().unwrap();
-    let anchor_file = dir.path().join("key-storage-root.pem");
-    std::fs::write(&anchor_file, root.pem()).unwrap();
+    let (_root, signer, _dir, anchor_file) = key_storage();
     let app = spawn_app_with(options(&anchor_file)).await;
     let created = app.create_offer(&identity_offer()).await;
     let token = app.access_token(&created).await;

@@ -56,6 +56,9 @@ pub struct VerifiedClientAttestation {
     pub pop_jti: String,
     /// The PoP's `iat`, Unix seconds.
     pub pop_issued_at: i64,
+    /// The PoP's `challenge` claim, when it has one (the caller checks that it is one of
+    /// its current challenges).
+    pub challenge: Option<String>,
 }
 
 /// Verifies a client attestation and its proof of possession (draft -07 §5.1, §5.2).
@@ -125,8 +128,17 @@ pub fn verify_client_attestation(
         expect.max_future_skew_seconds,
     )
     .map_err(|e| AttestationError::IssuedAt(format!("attestation PoP: {e}")))?;
-    if let Some(challenge) = expect.challenge {
-        if pop_claims.get("challenge").and_then(Value::as_str) != Some(challenge) {
+    let challenge = match pop_claims.get("challenge") {
+        None => None,
+        Some(Value::String(challenge)) => Some(challenge.clone()),
+        Some(_) => {
+            return Err(AttestationError::Claim(
+                "the attestation PoP challenge must be a string".into(),
+            ))
+        }
+    };
+    if let Some(expected) = expect.challenge {
+        if challenge.as_deref() != Some(expected) {
             return Err(AttestationError::Challenge(
                 "the attestation PoP must carry the server's challenge".into(),
             ));
@@ -138,6 +150,7 @@ pub fn verify_client_attestation(
         instance_key_thumbprint,
         pop_jti,
         pop_issued_at,
+        challenge,
     })
 }
 

@@ -168,6 +168,19 @@ pub fn operations(prefix: &str, type_metadata: &[String]) -> Vec<Op> {
         .errors(&[LIMITED, UNAVAILABLE]),
         op(
             "post",
+            format!("{prefix}/challenge"),
+            "attestationChallenge",
+            "A fresh challenge for the wallet attestation PoP (Attestation-Based Client Authentication draft -07 §8)",
+            "authorization",
+        )
+        .ok(200, "The challenge", reference("ChallengeResponse"))
+        .errors(&[
+            (404, "Wallet attestations are not configured"),
+            LIMITED,
+            UNAVAILABLE,
+        ]),
+        op(
+            "post",
             format!("{prefix}/credential"),
             "credential",
             "Credential endpoint (OID4VCI 1.0 §8)",

@@ -184,6 +184,7 @@ fn authorization_server_metadata() -> Value {
             "dpop_signing_alg_values_supported": strings(),
             "client_attestation_signing_alg_values_supported": strings(),
             "client_attestation_pop_signing_alg_values_supported": strings(),
+            "challenge_endpoint": string(),
             "authorization_details_types_supported": strings(),
             "scopes_supported": strings(),
         }),
@@ -271,6 +272,13 @@ pub fn wallet_responses() -> Vec<(String, Value)> {
         (
             "NonceResponse",
             closed(&["c_nonce"], json!({"c_nonce": string()})),
+        ),
+        (
+            "ChallengeResponse",
+            closed(
+                &["attestation_challenge"],
+                json!({"attestation_challenge": string()}),
+            ),
         ),
         (
             "ParResponse",

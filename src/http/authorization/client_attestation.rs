@@ -6,8 +6,14 @@
 //! credential crate; here the headers are read and the PoP's `jti` is spent in the
 //! used-nonce ledger, so a PoP authenticates one request.
 //!
+//! A PoP's `challenge`, when present, must be a current challenge of this server
+//! ([`super::attestation_challenge`]); with `attestation.challenge_required` every PoP
+//! needs one.
+//!
 //! Errors are 401: `invalid_client` when `attestation.required` and the request has no
-//! attestation, `invalid_client_attestation` when one could not be verified (§6).
+//! attestation, `invalid_client_attestation` when one could not be verified, and
+//! `use_attestation_challenge` when the PoP lacks a current challenge (§6; the answer's
+//! `OAuth-Client-Attestation-Challenge` header has a fresh one).
 
 use actix_web::http::header::HeaderName;
 use actix_web::http::StatusCode;
@@ -16,6 +22,7 @@ use chrono::DateTime;
 use issuance_credential::{verify_client_attestation, ClientAttestationExpectations};
 use issuance_domain::offer::AttestedWallet;
 
+use super::attestation_challenge;
 use crate::crypto::sha256;
 use crate::http::state::WalletApi;
 use crate::http::wallet::errors::{ErrorCode, WalletError};
@@ -87,6 +94,21 @@ pub async fn authenticate(
         },
     )
     .map_err(|e| invalid(&e.to_string()))?;
+    let use_challenge = |reason: &str| WalletError::new(ErrorCode::UseAttestationChallenge, reason);
+    match verified.challenge.as_deref() {
+        Some(challenge) if attestation_challenge::accepts(state, challenge) => {}
+        Some(_) => {
+            return Err(use_challenge(
+                "the attestation PoP challenge is not a current challenge of this server",
+            ))
+        }
+        None if settings.challenge_required => {
+            return Err(use_challenge(
+                "the attestation PoP must carry a challenge from the challenge endpoint",
+            ))
+        }
+        None => {}
+    }
     // The entry outlives the window in which the PoP's `iat` is accepted; the key covers
     // the instance key and the `iat` (see `dpop::verify`).
     let ledger_key = sha256(

@@ -11,10 +11,10 @@
 //! proof comes with a valid access token and is recorded at once ([`proof_of`]).
 //!
 //! With `authorization.dpop_nonces`, every proof must also carry a server-provided nonce
-//! (§8, [`crate::crypto::dpop_nonce`]): one without, or with a stale or foreign one, is
+//! (§8, [`crate::crypto::server_nonce`]): one without, or with a stale or foreign one, is
 //! `use_dpop_nonce` (400 at the token endpoint and PAR, a 401 `DPoP` challenge at a
 //! resource), and every answer to a wallet's POST carries the current nonce in `DPoP-Nonce`
-//! ([`nonce_header`]). Without it, `jti` reuse and a short `iat` window bound replay.
+//! ([`super::nonce_headers`]). Without it, `jti` reuse and a short `iat` window bound replay.
 
 use actix_web::http::header::HeaderName;
 use actix_web::HttpRequest;
@@ -25,7 +25,8 @@ use uuid::Uuid;
 
 use crate::app::repository::{CommandMeta, Executed, Repository, RepositoryError};
 use crate::config::DpopMode;
-use crate::crypto::{dpop_nonce, sha256};
+use crate::crypto::server_nonce::{self, Purpose};
+use crate::crypto::sha256;
 use crate::http::state::WalletApi;
 use crate::http::wallet::errors::{ErrorCode, WalletError};
 use crate::http::wallet::metadata::PROOF_SIGNING_ALGS;
@@ -37,36 +38,6 @@ pub const DPOP: HeaderName = HeaderName::from_static("dpop");
 
 /// Domain separation of DPoP `jti` entries in the used-nonce ledger.
 const JTI_LABEL: &[u8] = b"dpop-jti\0";
-
-/// The `DPoP-Nonce` response header.
-pub const DPOP_NONCE: HeaderName = HeaderName::from_static("dpop-nonce");
-
-/// Middleware of the wallet listener: with `authorization.dpop_nonces`, every answer to a
-/// POST (token, PAR, nonce, credential, notification; success or error) carries the
-/// current DPoP nonce (RFC 9449 §8.1, §9).
-pub async fn nonce_header<B: actix_web::body::MessageBody + 'static>(
-    request: actix_web::dev::ServiceRequest,
-    next: actix_web::middleware::Next<B>,
-) -> Result<actix_web::dev::ServiceResponse<B>, actix_web::Error> {
-    let nonce = request
-        .app_data::<actix_web::web::Data<WalletApi>>()
-        .filter(|state| state.settings.authorization.dpop_nonces)
-        .filter(|_| request.method() == actix_web::http::Method::POST)
-        .map(|state| {
-            let lifetime = state.settings.authorization.dpop_nonce_lifetime;
-            dpop_nonce::current(
-                &state.server_secret,
-                state.clock.now().timestamp(),
-                lifetime,
-            )
-        });
-    let mut response = next.call(request).await?;
-    if let Some(nonce) = nonce.and_then(|n| actix_web::http::header::HeaderValue::from_str(&n).ok())
-    {
-        response.headers_mut().insert(DPOP_NONCE, nonce);
-    }
-    Ok(response)
-}
 
 /// A verified DPoP proof whose `jti` is not recorded yet.
 #[derive(Debug, Clone)]
@@ -144,10 +115,9 @@ pub fn verify(
     let authorization = &state.settings.authorization;
     if authorization.dpop_nonces {
         let lifetime = authorization.dpop_nonce_lifetime;
-        let fresh = proof
-            .nonce
-            .as_deref()
-            .is_some_and(|nonce| dpop_nonce::accepts(&state.server_secret, now, lifetime, nonce));
+        let fresh = proof.nonce.as_deref().is_some_and(|nonce| {
+            server_nonce::accepts(&state.server_secret, Purpose::Dpop, now, lifetime, nonce)
+        });
         if !fresh {
             return Err(WalletError::new(
                 ErrorCode::UseDpopNonce,

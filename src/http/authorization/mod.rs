@@ -17,14 +17,17 @@
 //! - [`login`]: accepting or rejecting a login (the management API's handlers call it).
 //! - [`sessions`]: the flow's session commands and clients, as the application state holds them.
 //! - [`token_exchange`]: the `authorization_code` grant; [`dpop`]: DPoP proofs (RFC 9449);
-//!   [`client_attestation`]: wallet attestations as client authentication (PAR, token).
+//!   [`client_attestation`]: wallet attestations as client authentication (PAR, token),
+//!   with [`attestation_challenge`]s; [`nonce_headers`]: the server nonces on every answer.
 
+pub mod attestation_challenge;
 pub mod authorize;
 pub mod client_attestation;
 pub mod clients;
 pub mod dpop;
 pub mod handles;
 pub mod login;
+pub mod nonce_headers;
 pub mod par;
 pub mod redirect;
 pub mod request;

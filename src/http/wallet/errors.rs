@@ -32,6 +32,10 @@ pub enum ErrorCode {
     /// Attestation-Based Client Authentication draft -07 §6: the wallet attestation or its
     /// proof of possession could not be verified (401).
     InvalidClientAttestation,
+    /// Attestation-Based Client Authentication draft -07 §6: the attestation PoP lacks a
+    /// current server-provided challenge (401; the response's
+    /// `OAuth-Client-Attestation-Challenge` header has one).
+    UseAttestationChallenge,
     /// RFC 6749 §4.1.2.1: only `response_type=code` is supported.
     UnsupportedResponseType,
     /// RFC 6749 §4.1.2.1: no requested scope names a credential configuration.
@@ -86,6 +90,7 @@ impl ErrorCode {
             ErrorCode::UnsupportedGrantType => "unsupported_grant_type",
             ErrorCode::InvalidClient => "invalid_client",
             ErrorCode::InvalidClientAttestation => "invalid_client_attestation",
+            ErrorCode::UseAttestationChallenge => "use_attestation_challenge",
             ErrorCode::UnsupportedResponseType => "unsupported_response_type",
             ErrorCode::InvalidScope => "invalid_scope",
             ErrorCode::AccessDenied => "access_denied",
@@ -113,9 +118,9 @@ impl ErrorCode {
     /// The usual HTTP status of the code (rate limiting overrides it with 429).
     fn status(self) -> StatusCode {
         match self {
-            ErrorCode::InvalidToken | ErrorCode::InvalidClientAttestation => {
-                StatusCode::UNAUTHORIZED
-            }
+            ErrorCode::InvalidToken
+            | ErrorCode::InvalidClientAttestation
+            | ErrorCode::UseAttestationChallenge => StatusCode::UNAUTHORIZED,
             ErrorCode::NotFound => StatusCode::NOT_FOUND,
             ErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,

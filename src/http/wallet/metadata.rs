@@ -229,6 +229,11 @@ fn authorization_server(sources: &Sources) -> Value {
             "client_attestation_pop_signing_alg_values_supported".into(),
             json!(PROOF_SIGNING_ALGS),
         );
+        // §8: where PoP challenges are fetched.
+        metadata.insert(
+            "challenge_endpoint".into(),
+            json!(format!("{issuer}/challenge")),
+        );
     }
     if authorization.dpop.enabled() {
         metadata.insert(

@@ -49,7 +49,7 @@ pub enum Endpoint {
     Token,
     /// `POST /credential`.
     Credential,
-    /// `POST /nonce`.
+    /// `POST /nonce`, and `POST /challenge` (as cheap: nothing is stored).
     Nonce,
     /// `POST /par`.
     Par,
@@ -70,7 +70,7 @@ impl Endpoint {
         Some(match path {
             "/token" => Endpoint::Token,
             "/credential" => Endpoint::Credential,
-            "/nonce" => Endpoint::Nonce,
+            "/nonce" | "/challenge" => Endpoint::Nonce,
             "/par" => Endpoint::Par,
             "/authorize" => Endpoint::Authorize,
             "/notification" => Endpoint::Notification,

@@ -8,7 +8,7 @@ use actix_web::{web, HttpRequest};
 use super::errors::{ErrorCode, WalletError};
 use super::wallet_state::WalletState;
 use super::{credential, documents, nonce, notification, offer, served, status_list, token};
-use crate::http::authorization::{authorize, par};
+use crate::http::authorization::{attestation_challenge, authorize, par};
 use actix_web::middleware::from_fn;
 
 /// Registers the wallet routes: the default issuer's under its identifier's path, then
@@ -96,6 +96,10 @@ fn endpoints(cfg: &mut web::ServiceConfig, prefix: &str, limit: usize) {
         web::get().to(authorize::authorize),
     )
     .route(&format!("{prefix}/nonce"), web::post().to(nonce::nonce))
+    .route(
+        &format!("{prefix}/challenge"),
+        web::post().to(attestation_challenge::challenge),
+    )
     .service(
         web::resource(format!("{prefix}/credential"))
             .app_data(json_config(limit, ErrorCode::InvalidCredentialRequest))

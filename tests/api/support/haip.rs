@@ -20,7 +20,7 @@ use serde_json::{json, Value};
 use sha2::Digest as _;
 use tempfile::TempDir;
 
-use super::wallet::{now, HolderKey, Reply};
+use super::wallet::{now, text_of, HolderKey, Reply};
 use super::{TestApp, TestOptions};
 
 const YEAR: i64 = 365 * 24 * 3600;
@@ -264,13 +264,7 @@ impl HaipWallet {
         if let Some(nonce) = response.headers().get("dpop-nonce") {
             self.dpop_nonce = Some(nonce.to_str().unwrap().to_string());
         }
-        let status = response.status().as_u16();
-        let kind = response
-            .headers()
-            .get("content-type")
-            .map(|v| v.to_str().unwrap().to_string())
-            .unwrap_or_default();
-        (status, kind, response.text().await.unwrap())
+        text_of(response).await
     }
 
     /// An encrypted credential request for `request`; the decrypted JSON response.

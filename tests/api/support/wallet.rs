@@ -156,6 +156,17 @@ pub fn decode_segment(segment: &str) -> Value {
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(segment).unwrap()).unwrap()
 }
 
+/// A response's status, content type and text (for bodies that are not JSON, e.g. JWEs).
+pub async fn text_of(response: reqwest::Response) -> (u16, String, String) {
+    let status = response.status().as_u16();
+    let kind = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    (status, kind, response.text().await.unwrap())
+}
+
 /// An HTTP answer.
 #[derive(Debug)]
 pub struct Reply {
