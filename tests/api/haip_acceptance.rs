@@ -1,10 +1,12 @@
 //! Issue 21 acceptance: with `profile = "haip"`, a wallet that attests itself (client
 //! attestation and PoP) and its keys (key attestations), proves DPoP with the server's
 //! nonces and encrypts its credential requests and responses completes a full
-//! pre-authorized and a full authorization-code flow over HTTP.
+//! pre-authorized and a full authorization-code flow over HTTP; and the metadata advertises
+//! exactly what is enforced.
 
 use serde_json::{json, Value};
 
+use crate::support::authcode::*;
 use crate::support::haip::{HaipDeployment, HaipWallet};
 use crate::support::wallet::*;
 use crate::support::*;
@@ -32,6 +34,20 @@ fn assert_issued_to(response: &Value, keys: &[&HolderKey], deployment: &HaipDepl
     }
 }
 
+/// The identity credential for `proofs`, encrypted both ways.
+async fn issue_identity(
+    wallet: &mut HaipWallet,
+    app: &TestApp,
+    metadata: &Value,
+    access_token: &str,
+    proofs: Value,
+) -> Value {
+    let request = json!({"credential_configuration_id": "IdentityCredential", "proofs": proofs});
+    wallet
+        .encrypted_credential(app, metadata, access_token, &request)
+        .await
+}
+
 #[tokio::test]
 async fn an_attested_wallet_completes_a_haip_pre_authorized_flow() {
     let deployment = HaipDeployment::new();
@@ -41,6 +57,9 @@ async fn an_attested_wallet_completes_a_haip_pre_authorized_flow() {
         .await
         .body;
     let mut wallet = HaipWallet::new(&deployment, CLIENT);
+    wallet.fetch_challenge(&app).await;
+    // The challenge answer carried a DPoP nonce; a wallet that did not look gets one here.
+    wallet.dpop_nonce = None;
 
     let created = app.create_offer(&identity_offer()).await;
     let code = pre_authorized_code(&created);
@@ -64,14 +83,68 @@ async fn an_attested_wallet_completes_a_haip_pre_authorized_flow() {
     let keys: Vec<&HolderKey> = keys.iter().collect();
     let c_nonce = app.c_nonce().await;
     let attestation = HaipWallet::key_attestation(&deployment, &keys, Some(&c_nonce));
-    let response = wallet
-        .encrypted_credential(
-            &app,
-            &metadata,
-            &access_token,
-            &json!({"credential_configuration_id": "IdentityCredential",
-                    "proofs": {"attestation": [attestation]}}),
-        )
-        .await;
+    let proofs = json!({"attestation": [attestation]});
+    let response = issue_identity(&mut wallet, &app, &metadata, &access_token, proofs).await;
     assert_issued_to(&response, &keys, &deployment);
+}
+
+#[tokio::test]
+async fn an_attested_wallet_completes_a_haip_authorization_code_flow() {
+    let deployment = HaipDeployment::new();
+    let app = spawn_app_with(deployment.options_from(with_authcode(TestOptions::default()))).await;
+    let metadata = app
+        .wallet_get("/.well-known/openid-credential-issuer")
+        .await
+        .body;
+    let mut wallet = HaipWallet::new(&deployment, CLIENT_ID);
+    wallet.fetch_challenge(&app).await;
+    wallet.dpop_nonce = None;
+
+    // PAR, authenticated and DPoP-bound (after the server's nonce).
+    let offer = app.create_authorization_code_offer("subject-1").await;
+    let issuer_state = issuer_state(&offer);
+    let pkce = Pkce::new();
+    let params = par_params(&pkce, &[("issuer_state", issuer_state.as_str())]);
+    let reply = wallet.post_form(&app, "/par", &params).await;
+    reply.assert_error(400, "use_dpop_nonce");
+    let reply = wallet.post_form(&app, "/par", &params).await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    let request_uri = reply.body["request_uri"].as_str().unwrap().to_string();
+
+    // The browser, the institution's login, the redirect back with the code.
+    let login = app.start_login(&request_uri).await;
+    let answer = app
+        .accept_login(&login, &json!({"subject": "subject-1"}))
+        .await;
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    let response = answer.wallet_response();
+    assert_eq!(response["iss"], app.wallet, "RFC 9207");
+    let code = response["code"].clone();
+
+    let token_params = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("code_verifier", pkce.verifier.as_str()),
+        ("client_id", CLIENT_ID),
+        ("redirect_uri", REDIRECT_URI),
+    ];
+    let reply = wallet.post_form(&app, "/token", &token_params).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.body["token_type"], "DPoP");
+    let access_token = reply.body["access_token"].as_str().unwrap().to_string();
+
+    // A `jwt` proof whose key is attested in its `key_attestation` header.
+    let holder = HolderKey::es256();
+    let c_nonce = app.c_nonce().await;
+    let attestation = HaipWallet::key_attestation(&deployment, &[&holder], Some(&c_nonce));
+    let proof = wallet.proof(&app.wallet, &holder, &c_nonce, Some(&attestation));
+    let response = issue_identity(
+        &mut wallet,
+        &app,
+        &metadata,
+        &access_token,
+        json!({"jwt": [proof]}),
+    )
+    .await;
+    assert_issued_to(&response, &[&holder], &deployment);
 }

@@ -39,6 +39,7 @@ mod dpop_nonces;
 mod erasure;
 mod graceful_shutdown;
 mod haip_acceptance;
+mod haip_metadata;
 mod integration_amqp;
 mod integration_expiry;
 mod integration_issuer_messages;

@@ -183,25 +183,56 @@ impl HaipWallet {
         let reply = Reply::from_response(response).await;
         assert_eq!(reply.status, 200, "{}", reply.body);
         assert_eq!(reply.header("cache-control"), Some("no-store"));
+        self.remember(&reply);
         self.challenge = Some(reply.body["attestation_challenge"].as_str().unwrap().into());
     }
 
     /// An authenticated, DPoP-proven form POST to `path` (`/par`, `/token`).
     pub async fn post_form(&mut self, app: &TestApp, path: &str, params: &[(&str, &str)]) -> Reply {
+        self.post_form_without(app, path, params, &[]).await
+    }
+
+    /// [`Self::post_form`] without the request headers named in `omitted`.
+    pub async fn post_form_without(
+        &mut self,
+        app: &TestApp,
+        path: &str,
+        params: &[(&str, &str)],
+        omitted: &[&str],
+    ) -> Reply {
         let url = format!("{}{path}", app.wallet);
-        let response = app
-            .client
-            .post(&url)
-            .form(params)
-            .header("oauth-client-attestation", &self.attestation)
-            .header("oauth-client-attestation-pop", self.pop(&app.wallet))
-            .header("dpop", self.dpop_proof(&url, None))
-            .send()
-            .await
-            .unwrap();
-        let reply = Reply::from_response(response).await;
+        let mut request = app.client.post(&url).form(params);
+        for (name, value) in [
+            ("oauth-client-attestation", self.attestation.clone()),
+            ("oauth-client-attestation-pop", self.pop(&app.wallet)),
+            ("dpop", self.dpop_proof(&url, None)),
+        ] {
+            if !omitted.contains(&name) {
+                request = request.header(name, value);
+            }
+        }
+        let reply = Reply::from_response(request.send().await.unwrap()).await;
         self.remember(&reply);
         reply
+    }
+
+    /// A `jwt` proof by `holder` for the issuer `audience` over `c_nonce` (`iss`: this
+    /// wallet), with `key_attestation` in its header.
+    pub fn proof(
+        &self,
+        audience: &str,
+        holder: &HolderKey,
+        c_nonce: &str,
+        key_attestation: Option<&str>,
+    ) -> String {
+        let mut header = json!({"typ": "openid4vci-proof+jwt", "jwk": holder.public_json()});
+        if let Some(attestation) = key_attestation {
+            header["key_attestation"] = json!(attestation);
+        }
+        holder.sign(
+            &header,
+            &json!({"iss": self.client_id, "aud": audience, "iat": now(), "nonce": c_nonce}),
+        )
     }
 
     /// A key attestation by the deployment's key storage provider for `keys`, carrying
@@ -267,6 +298,19 @@ impl HaipWallet {
         text_of(response).await
     }
 
+    /// `request`, asking for an encrypted response, sent encrypted: the raw answer.
+    pub async fn post_encrypted(
+        &mut self,
+        app: &TestApp,
+        metadata: &Value,
+        access_token: &str,
+        request: &Value,
+    ) -> (u16, String, String) {
+        let jwe = self.encrypt_request(metadata, &self.asking_for_encryption(request));
+        self.post_credential(app, access_token, "application/jwt", jwe)
+            .await
+    }
+
     /// An encrypted credential request for `request`; the decrypted JSON response.
     pub async fn encrypted_credential(
         &mut self,
@@ -275,9 +319,8 @@ impl HaipWallet {
         access_token: &str,
         request: &Value,
     ) -> Value {
-        let jwe = self.encrypt_request(metadata, &self.asking_for_encryption(request));
         let (status, kind, text) = self
-            .post_credential(app, access_token, "application/jwt", jwe)
+            .post_encrypted(app, metadata, access_token, request)
             .await;
         assert_eq!(status, 200, "{text}");
         assert_eq!(kind, "application/jwt");
