@@ -219,6 +219,15 @@ fn key_attestations_list_the_attested_keys() {
     assert!(verified.satisfies(&["iso_18045_high".into()], &[]));
     assert!(!verified.satisfies(&["iso_18045_moderate".into()], &[]));
     assert_eq!(verified.nonce.as_deref(), Some("n"));
+    assert_eq!(verified.issued_at, NOW);
+    assert_eq!(
+        verified.attested_keys,
+        vec![holder.to_public_key().unwrap()]
+    );
+    assert_eq!(
+        verified.attested_key_thumbprints,
+        vec![thumbprint(&holder).unwrap()]
+    );
     // Private keys, a missing exp and a wrong typ are refused.
     let private = json!({"iat": NOW, "exp": NOW + 60,
                          "attested_keys": [serde_json::Value::Object(holder.as_ref().clone())]});
@@ -241,5 +250,37 @@ fn key_attestations_list_the_attested_keys() {
     assert!(matches!(
         verify_key_attestation(&jwt, &f.anchors, NOW),
         Err(AttestationError::Type(_))
+    ));
+}
+
+#[test]
+fn a_pop_challenge_is_returned_for_the_caller_and_must_be_a_string() {
+    let f = fixture();
+    let attestation = f.provider.sign(
+        CLIENT_ATTESTATION_TYP,
+        &[&f.provider],
+        &attestation_claims(&f),
+    );
+    let pop = sign_with(&f.instance, CLIENT_ATTESTATION_POP_TYP, &pop_claims());
+    assert_eq!(check(&f, &attestation, &pop).unwrap().challenge, None);
+    let mut claims = pop_claims();
+    claims["challenge"] = json!("c-1");
+    let pop = sign_with(&f.instance, CLIENT_ATTESTATION_POP_TYP, &claims);
+    let verified = check(&f, &attestation, &pop).unwrap();
+    assert_eq!(verified.challenge.as_deref(), Some("c-1"));
+    // An expected challenge must be the one carried.
+    let expected = ClientAttestationExpectations {
+        challenge: Some("c-2"),
+        ..expect(&f)
+    };
+    assert!(matches!(
+        verify_client_attestation(&attestation, &pop, &expected),
+        Err(AttestationError::Challenge(_))
+    ));
+    claims["challenge"] = json!(7);
+    let pop = sign_with(&f.instance, CLIENT_ATTESTATION_POP_TYP, &claims);
+    assert!(matches!(
+        check(&f, &attestation, &pop),
+        Err(AttestationError::Claim(_))
     ));
 }
