@@ -110,18 +110,10 @@ async fn haip_metadata_advertises_exactly_what_is_enforced() {
     let with_attestation = wallet.proof(&app.wallet, &holder, &c_nonce, Some(&attestation));
     let without_attestation = wallet.proof(&app.wallet, &holder, &c_nonce, None);
     let request = identity(json!({"jwt": [with_attestation]}));
-    let jwe = wallet.encrypt_request(&issuer, &wallet.asking_for_encryption(&request));
-    let response = app
-        .client
-        .post(format!("{}/credential", app.wallet))
-        .bearer_auth(&token)
-        .header("content-type", "application/jwt")
-        .body(jwe)
-        .send()
-        .await
-        .unwrap();
-    let as_bearer = text_of(response).await;
-    assert_eq!(as_bearer.0, 401, "{}", as_bearer.2);
+    let as_bearer = app.credential_request(&token, &request).await;
+    as_bearer.assert_error(401, "invalid_token");
+    let challenge = as_bearer.header("www-authenticate").unwrap();
+    assert!(challenge.starts_with("DPoP "), "{challenge}");
 
     // Encryption: required for requests and responses.
     let request_encryption = &issuer["credential_request_encryption"];

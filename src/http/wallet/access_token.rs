@@ -7,6 +7,7 @@ use actix_web::{web, FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 
 use super::errors::{ErrorCode, WalletError};
+use crate::config::DpopMode;
 pub use crate::crypto::access_token::AccessToken;
 use crate::crypto::access_token::{open, TokenError};
 use crate::http::authorization::dpop;
@@ -16,8 +17,9 @@ use crate::http::state::WalletApi;
 /// `Authorization: Bearer` (RFC 6750 §2.1) or, when DPoP is enabled, as
 /// `Authorization: DPoP` with a `DPoP` proof of possession bound to it by `ath` (RFC 9449
 /// §7). The proof's key thumbprint is kept in [`AccessToken::dpop_jkt`] for the aggregate
-/// to compare with the token's binding. No token, or another scheme: 401 with a bare
-/// challenge.
+/// to compare with the token's binding. With `authorization.dpop = "required"` every token
+/// is DPoP-bound, so the `Bearer` scheme is refused (401 `invalid_token`, `DPoP`
+/// challenge). No token, or another scheme: 401 with a bare challenge.
 #[derive(Debug, Clone)]
 pub struct Bearer(pub AccessToken);
 
@@ -46,6 +48,15 @@ async fn bearer(request: &HttpRequest) -> Result<Bearer, WalletError> {
     let token = token.trim();
     // The scheme is case-insensitive (RFC 7235 §2.1).
     if scheme.eq_ignore_ascii_case("bearer") {
+        if state.settings.authorization.dpop == DpopMode::Required {
+            // Every token of this issuer is DPoP-bound (the token endpoint requires DPoP),
+            // and a bound token is no bearer token (RFC 9449 §7.1): refused before the
+            // request is read.
+            return Err(WalletError::dpop_resource_error(
+                ErrorCode::InvalidToken,
+                "this issuer's access tokens are DPoP-bound: present them with the DPoP scheme",
+            ));
+        }
         return open(&state.server_secret, token, state.clock.now())
             .map(Bearer)
             .map_err(invalid_token);
