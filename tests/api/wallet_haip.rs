@@ -1,14 +1,22 @@
 //! `profile = "haip"` (issue 21 items 1, 2): start-up is refused without trust anchors or an
 //! issuer certificate chain, naming the fields; the profile makes credential encryption
 //! required (refusing another explicit mode, naming the field) and every SD-JWT VC
-//! configuration require key attestations. The flows and the metadata of a running HAIP
-//! issuer are in `haip_acceptance`.
+//! configuration require key attestations; a runtime issuer is served only while its
+//! active key has a certificate chain. The flows and the metadata of a running HAIP issuer
+//! are in `haip_acceptance` and `haip_metadata`.
 
 use issuance::config::{EncryptionMode, LoadedConfig, BUILT_IN_CONFIG};
 use issuance_domain::credential_config::KeyAttestationsRequired;
 use serde_json::{json, Value};
 
+use issuance_credential::attestation::testing::TestCertificate;
+use reqwest::Method;
+
+use crate::issuer_wallets::ready_issuer;
+use crate::management_issuers::call;
 use crate::support::haip::HaipDeployment;
+use crate::support::spawn_app_with;
+use crate::support::wallet::now;
 
 #[test]
 fn haip_refuses_to_start_without_anchors_or_certificate_chain() {
@@ -86,4 +94,50 @@ fn haip_requires_encryption_and_key_attestations_of_every_sd_jwt_configuration()
         .catalog
         .iter()
         .all(|c| c.key_attestations_required.is_none()));
+}
+
+#[tokio::test]
+async fn a_runtime_issuer_is_served_in_haip_only_with_a_certified_active_key() {
+    let deployment = HaipDeployment::new();
+    let app = spawn_app_with(deployment.options()).await;
+    // A generated key has no certificate chain: the issuer is not served.
+    ready_issuer(&app, "acme", "https://types.example/acme").await;
+    let metadata = format!("{}/acme/.well-known/openid-credential-issuer", app.wallet);
+    let response = app.client.get(&metadata).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 404);
+
+    // An imported key with its chain, activated: served, its JWKS with the `x5c`.
+    let year = 365 * 24 * 3600;
+    let root = TestCertificate::root("Acme Root", now() - year, now() + year);
+    let leaf = root.issue("Acme Issuer", false, now() - year, now() + year);
+    let pem = String::from_utf8(leaf.key.private_key_to_pem_pkcs8().unwrap()).unwrap();
+    let (status, key) = call(
+        &app,
+        Method::POST,
+        "/issuers/acme/keys",
+        Some(json!({"pem": pem, "x5c": [leaf.x5c_entry()]})),
+    )
+    .await;
+    assert_eq!(status, 201, "{key}");
+    let kid = key["kid"].as_str().unwrap();
+    let (status, body) = call(
+        &app,
+        Method::POST,
+        &format!("/issuers/acme/keys/{kid}/activate"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let response = app.client.get(&metadata).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let jwks: Value = app
+        .client
+        .get(format!("{}/acme/.well-known/jwt-vc-issuer", app.wallet))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(jwks["jwks"]["keys"][0]["x5c"][0], json!(leaf.x5c_entry()));
 }

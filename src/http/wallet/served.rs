@@ -24,6 +24,7 @@ use super::errors::{ErrorCode, WalletError};
 use super::rate_limit::RateLimiter;
 use super::wallet_state::{Profile, WalletState};
 use crate::app::issuers::{Issuers, ServedIssuer, DEFAULT_ISSUER};
+use crate::config::Profile as InteropProfile;
 use crate::http::state::WalletApi;
 
 /// The path segment that names the issuer in its routes.
@@ -55,7 +56,8 @@ impl ServedWallets {
     }
 
     /// Issuer `id`'s wallet API now; `None` for an unknown issuer, the default one (served
-    /// at the root) and an issuer without an active signing key.
+    /// at the root), an issuer without an active signing key, and with `profile = "haip"`
+    /// one whose active key has no certificate chain.
     pub fn wallet(&self, id: &str) -> Option<web::Data<WalletApi>> {
         if id == DEFAULT_ISSUER {
             return None;
@@ -91,6 +93,16 @@ impl ServedWallets {
             return Ok(None);
         };
         let default = &self.default;
+        if default.settings.profile == InteropProfile::Haip && keys.active().x5c().is_none() {
+            // HAIP §6.1: every credential carries the issuer's `x5c`; the deployment's own
+            // key must have a chain to start, a runtime issuer's active key to be served.
+            tracing::warn!(
+                issuer = %served.id,
+                "profile haip: the issuer's active signing key has no certificate chain (x5c); \
+                 its wallet API is not served"
+            );
+            return Ok(None);
+        }
         let issuer_url = format!("{}/{}", default.issuer_url, served.id);
         let display: Vec<Display> = served
             .state
