@@ -112,12 +112,7 @@ async fn an_attested_wallet_completes_a_haip_authorization_code_flow() {
     let request_uri = reply.body["request_uri"].as_str().unwrap().to_string();
 
     // The browser, the institution's login, the redirect back with the code.
-    let login = app.start_login(&request_uri).await;
-    let answer = app
-        .accept_login(&login, &json!({"subject": "subject-1"}))
-        .await;
-    assert_eq!(answer.status, 200, "{:?}", answer.body);
-    let response = answer.wallet_response();
+    let response = app.login_as(&request_uri, "subject-1").await;
     assert_eq!(response["iss"], app.wallet, "RFC 9207");
     let code = response["code"].clone();
 

@@ -280,12 +280,7 @@ async fn an_attested_wallet_completes_an_authorization_code_flow() {
         .await;
     assert_eq!(reply.status, 201, "{}", reply.body);
     let request_uri = reply.body["request_uri"].as_str().unwrap().to_string();
-    let challenge = app.start_login(&request_uri).await;
-    let answer = app
-        .accept_login(&challenge, &json!({"subject": "subject-1"}))
-        .await;
-    assert_eq!(answer.status, 200, "{:?}", answer.body);
-    let code = answer.wallet_response()["code"].clone();
+    let code = app.login_as(&request_uri, "subject-1").await["code"].clone();
     let token_params = [
         ("grant_type", "authorization_code"),
         ("code", code.as_str()),

@@ -38,6 +38,15 @@ fn pop_claims() -> serde_json::Value {
     json!({"aud": AS, "jti": "pop-1", "iat": NOW})
 }
 
+/// The provider's attestation of the fixture's instance, with a valid chain.
+fn signed_attestation(f: &Fixture) -> String {
+    f.provider.sign(
+        CLIENT_ATTESTATION_TYP,
+        &[&f.provider],
+        &attestation_claims(f),
+    )
+}
+
 fn expect(f: &Fixture) -> ClientAttestationExpectations<'_> {
     ClientAttestationExpectations {
         anchors: &f.anchors,
@@ -62,11 +71,7 @@ fn check(
 #[test]
 fn a_valid_wallet_attestation_authenticates_the_client() {
     let f = fixture();
-    let attestation = f.provider.sign(
-        CLIENT_ATTESTATION_TYP,
-        &[&f.provider],
-        &attestation_claims(&f),
-    );
+    let attestation = signed_attestation(&f);
     let pop = sign_with(&f.instance, CLIENT_ATTESTATION_POP_TYP, &pop_claims());
     let verified = check(&f, &attestation, &pop).unwrap();
     assert_eq!(verified.provider, "https://provider.example");
@@ -256,11 +261,7 @@ fn key_attestations_list_the_attested_keys() {
 #[test]
 fn a_pop_challenge_is_returned_for_the_caller_and_must_be_a_string() {
     let f = fixture();
-    let attestation = f.provider.sign(
-        CLIENT_ATTESTATION_TYP,
-        &[&f.provider],
-        &attestation_claims(&f),
-    );
+    let attestation = signed_attestation(&f);
     let pop = sign_with(&f.instance, CLIENT_ATTESTATION_POP_TYP, &pop_claims());
     assert_eq!(check(&f, &attestation, &pop).unwrap().challenge, None);
     let mut claims = pop_claims();

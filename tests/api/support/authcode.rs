@@ -234,6 +234,17 @@ impl TestApp {
         self.login_decision(challenge, "accept", body).await
     }
 
+    /// `/authorize` with a pushed `request_uri`, then the institution accepts `subject`: the
+    /// query of the redirect back to the wallet (`code`, `state`, `iss`).
+    pub async fn login_as(&self, request_uri: &str, subject: &str) -> HashMap<String, String> {
+        let challenge = self.start_login(request_uri).await;
+        let answer = self
+            .accept_login(&challenge, &json!({"subject": subject}))
+            .await;
+        assert_eq!(answer.status, 200, "{:?}", answer.body);
+        answer.wallet_response()
+    }
+
     /// PAR → authorize → accept as `subject`: the authorization code the wallet receives.
     pub async fn authorization_code(
         &self,
