@@ -96,6 +96,15 @@ impl AuditTrail {
         self.store.audit_entries(query).await
     }
 
+    /// How many entries match `query`'s filters per minute (see
+    /// [`AuditStore::audit_counts_per_minute`]).
+    pub async fn counts_per_minute(
+        &self,
+        query: AuditQuery,
+    ) -> Result<Vec<(i64, u64)>, ReadStoreError> {
+        self.store.audit_counts_per_minute(query).await
+    }
+
     /// The position of the latest entry (an export's snapshot ends there).
     pub async fn tip_position(&self) -> Result<u64, ReadStoreError> {
         Ok(self.store.audit_head().await?.tip.position)

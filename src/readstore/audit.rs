@@ -151,6 +151,14 @@ pub trait AuditStore: Send + Sync + 'static {
 
     /// The entry at `position`.
     async fn audit_entry(&self, position: u64) -> Result<Option<AuditEntry>, ReadStoreError>;
+
+    /// How many entries match `query`'s filters (its page and limit aside) per minute of
+    /// their time: `(minutes since the epoch, count)`, oldest first, minutes without an
+    /// entry left out.
+    async fn audit_counts_per_minute(
+        &self,
+        query: AuditQuery,
+    ) -> Result<Vec<(i64, u64)>, ReadStoreError>;
 }
 
 #[cfg(test)]

@@ -21,6 +21,38 @@ pub const COLUMNS: &str = "position, commit_position, prepare_position, event_id
 /// The audit query's page: ascending position, the filters ANDed, `limit + 1` rows so the
 /// caller can tell whether another page follows (see [`page`]).
 pub fn list_entries(dialect: &Dialect, query: &AuditQuery) -> (String, Vec<SqlValue>) {
+    let (clauses, mut values) = filters(dialect, query);
+    // One more than asked tells whether a next page exists.
+    values.push(SqlValue::Int(to_i64(query.limit as u64).saturating_add(1)));
+    let limit = (dialect.placeholder)(values.len());
+    (
+        format!(
+            "SELECT {COLUMNS} FROM audit_entries WHERE {} ORDER BY position LIMIT {limit}",
+            clauses.join(" AND ")
+        ),
+        values,
+    )
+}
+
+/// How many entries match the filters of `query` (its page and limit aside), per minute
+/// of `occurred_at` (minutes since the epoch), oldest first: rows `(minute, count)`.
+pub fn count_per_minute(dialect: &Dialect, query: &AuditQuery) -> (String, Vec<SqlValue>) {
+    let (clauses, values) = filters(dialect, query);
+    (
+        format!(
+            "SELECT occurred_at / {MINUTE_MICROS} AS minute, COUNT(*) FROM audit_entries \
+             WHERE {} GROUP BY occurred_at / {MINUTE_MICROS} ORDER BY minute",
+            clauses.join(" AND ")
+        ),
+        values,
+    )
+}
+
+/// A minute in microseconds.
+const MINUTE_MICROS: i64 = 60_000_000;
+
+/// The `WHERE` clauses of `query`'s filters (ANDed) and their parameters.
+fn filters(dialect: &Dialect, query: &AuditQuery) -> (Vec<String>, Vec<SqlValue>) {
     let mut clauses: Vec<String> = Vec::new();
     let mut values: Vec<SqlValue> = Vec::new();
     let mut add = |clause: &str, value: SqlValue| {
@@ -49,16 +81,7 @@ pub fn list_entries(dialect: &Dialect, query: &AuditQuery) -> (String, Vec<SqlVa
     if let Some(issuers) = &query.issuers {
         clauses.push(sql::one_of(dialect, "issuer_id", issuers, &mut values));
     }
-    // One more than asked tells whether a next page exists.
-    values.push(SqlValue::Int(to_i64(query.limit as u64).saturating_add(1)));
-    let limit = (dialect.placeholder)(values.len());
-    (
-        format!(
-            "SELECT {COLUMNS} FROM audit_entries WHERE {} ORDER BY position LIMIT {limit}",
-            clauses.join(" AND ")
-        ),
-        values,
-    )
+    (clauses, values)
 }
 
 /// Turns the `limit + 1` rows of [`list_entries`] into a page and its cursor.

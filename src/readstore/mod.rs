@@ -149,6 +149,13 @@ pub trait OfferViewStore: Send + Sync + 'static {
     /// A filtered page, newest first.
     async fn list_offer_views(&self, query: OfferQuery) -> Result<OfferPage, ReadStoreError>;
 
+    /// How many offers of `issuers` (`None`: every issuer) are in each status; statuses
+    /// without an offer are left out.
+    async fn count_offers_by_status(
+        &self,
+        issuers: Option<Vec<String>>,
+    ) -> Result<Vec<(OfferStatus, u64)>, ReadStoreError>;
+
     /// Live offers whose deadline is at or before `now`.
     async fn offers_due_for_expiry(
         &self,
@@ -165,4 +172,11 @@ pub trait OfferViewStore: Send + Sync + 'static {
 
     /// Whether the store answers (readiness).
     async fn ping(&self) -> Result<(), ReadStoreError>;
+}
+
+/// A `(status, count)` row of [`OfferViewStore::count_offers_by_status`].
+fn status_count(status: &str, count: i64) -> Result<(OfferStatus, u64), ReadStoreError> {
+    let status = OfferStatus::parse(status)
+        .ok_or_else(|| ReadStoreError::Corrupt(format!("unknown offer status `{status}`")))?;
+    Ok((status, u64::try_from(count).unwrap_or_default()))
 }

@@ -8,6 +8,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::Pool;
+use issuance_domain::offer::OfferStatus;
 use issuance_eventlog::LogPosition;
 use issuance_projections::OfferView;
 use tokio_postgres::types::ToSql;
@@ -308,6 +309,20 @@ impl OfferViewStore for PgReadStore {
         let params = pg_params(values);
         let items = self.views_where(&text, &borrowed(&params)).await?;
         Ok(sql::page(items, query.limit))
+    }
+
+    async fn count_offers_by_status(
+        &self,
+        issuers: Option<Vec<String>>,
+    ) -> Result<Vec<(OfferStatus, u64)>, ReadStoreError> {
+        let (text, values) = sql::count_by_status(&POSTGRES, issuers.as_deref());
+        let params = pg_params(values);
+        let client = self.pool.get().await?;
+        let statement = client.prepare_cached(&text).await?;
+        let rows = client.query(&statement, &borrowed(&params)).await?;
+        rows.iter()
+            .map(|row| super::status_count(row.try_get(0)?, row.try_get(1)?))
+            .collect()
     }
 
     async fn offers_due_for_expiry(

@@ -275,4 +275,21 @@ impl AuditStore for PgAuditStore {
             .map(decode)
             .transpose()
     }
+
+    async fn audit_counts_per_minute(
+        &self,
+        query: AuditQuery,
+    ) -> Result<Vec<(i64, u64)>, ReadStoreError> {
+        let (text, values) = audit_sql::count_per_minute(&POSTGRES, &query);
+        let params = pg_params(values);
+        let client = self.pool.get().await?;
+        let statement = client.prepare_cached(&text).await?;
+        let rows = client.query(&statement, &borrowed(&params)).await?;
+        rows.iter()
+            .map(|row| {
+                let count: i64 = row.try_get(1)?;
+                Ok((row.try_get(0)?, u64::try_from(count).unwrap_or_default()))
+            })
+            .collect()
+    }
 }

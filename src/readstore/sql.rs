@@ -117,6 +117,22 @@ pub fn list_offers(
     )
 }
 
+/// The offers of `issuers` (`None`: every issuer) per status: rows `(status, count)`.
+pub fn count_by_status(dialect: &Dialect, issuers: Option<&[String]>) -> (String, Vec<SqlValue>) {
+    let mut values = Vec::new();
+    let filter = match issuers {
+        Some(issuers) => format!(
+            "WHERE {}",
+            one_of(dialect, "issuer_id", issuers, &mut values)
+        ),
+        None => String::new(),
+    };
+    (
+        format!("SELECT status, COUNT(*) FROM offer_views {filter} GROUP BY status"),
+        values,
+    )
+}
+
 /// `column IN (…)` of `texts`, their parameters appended to `values`; a clause that holds
 /// for no row when `texts` is empty.
 pub fn one_of(

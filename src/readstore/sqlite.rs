@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use issuance_domain::offer::OfferStatus;
 use issuance_eventlog::LogPosition;
 use issuance_projections::OfferView;
 use rusqlite::types::Value;
@@ -304,6 +305,28 @@ impl OfferViewStore for SqliteReadStore {
             let mut statement = conn.prepare_cached(&text).map_err(sql_error)?;
             let items = collect_views(&mut statement, params_from_iter(values.iter()))?;
             Ok(sql::page(items, query.limit))
+        })
+        .await
+    }
+
+    async fn count_offers_by_status(
+        &self,
+        issuers: Option<Vec<String>>,
+    ) -> Result<Vec<(OfferStatus, u64)>, ReadStoreError> {
+        self.read(move |conn| {
+            let (text, values) = sql::count_by_status(&sql::SQLITE, issuers.as_deref());
+            let values: Vec<Value> = values.into_iter().map(sqlite_value).collect();
+            let mut statement = conn.prepare_cached(&text).map_err(sql_error)?;
+            let rows = statement
+                .query_map(params_from_iter(values.iter()), |row| {
+                    Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+                })
+                .map_err(sql_error)?;
+            rows.map(|row| {
+                let (status, count) = row.map_err(sql_error)?;
+                super::status_count(&status, count)
+            })
+            .collect()
         })
         .await
     }

@@ -256,6 +256,29 @@ impl AuditStore for SqliteAuditStore {
             })
             .await
     }
+
+    async fn audit_counts_per_minute(
+        &self,
+        query: AuditQuery,
+    ) -> Result<Vec<(i64, u64)>, ReadStoreError> {
+        self.store
+            .read(move |conn| {
+                let (sql, values) = audit_sql::count_per_minute(&SQLITE, &query);
+                let values: Vec<Value> = values.into_iter().map(sqlite_value).collect();
+                let mut statement = conn.prepare_cached(&sql).map_err(sql_error)?;
+                let rows = statement
+                    .query_map(params_from_iter(values.iter()), |row| {
+                        Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?))
+                    })
+                    .map_err(sql_error)?;
+                rows.map(|row| {
+                    let (minute, count) = row.map_err(sql_error)?;
+                    Ok((minute, u64::try_from(count).unwrap_or_default()))
+                })
+                .collect()
+            })
+            .await
+    }
 }
 
 #[cfg(test)]

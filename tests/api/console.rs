@@ -13,21 +13,25 @@ use serde_json::json;
 use crate::support::{identity_offer, spawn_app, TestApp, ADMIN_KEY, READER_KEY};
 
 /// A browser: no redirects followed, cookies kept by name.
-struct Browser {
+pub struct Browser {
     base: String,
     client: reqwest::Client,
-    cookies: HashMap<String, String>,
+    /// Its cookies by name.
+    pub cookies: HashMap<String, String>,
 }
 
 /// What a response brought.
-struct Page {
-    status: u16,
-    headers: HeaderMap,
-    body: String,
+pub struct Page {
+    /// The status.
+    pub status: u16,
+    /// The headers.
+    pub headers: HeaderMap,
+    /// The body.
+    pub body: String,
 }
 
 impl Page {
-    fn location(&self) -> &str {
+    pub fn location(&self) -> &str {
         self.headers
             .get(LOCATION)
             .and_then(|v| v.to_str().ok())
@@ -35,7 +39,7 @@ impl Page {
     }
 
     /// The value of the first hidden `csrf` field.
-    fn csrf(&self) -> String {
+    pub fn csrf(&self) -> String {
         let marker = "name=\"csrf\" value=\"";
         let start = self.body.find(marker).expect("a csrf field") + marker.len();
         let end = self.body[start..].find('"').unwrap() + start;
@@ -44,7 +48,7 @@ impl Page {
 }
 
 impl Browser {
-    fn new(app: &TestApp) -> Browser {
+    pub fn new(app: &TestApp) -> Browser {
         Browser {
             base: app.management.clone(),
             client: reqwest::Client::builder()
@@ -55,7 +59,7 @@ impl Browser {
         }
     }
 
-    async fn send(&mut self, request: reqwest::RequestBuilder) -> Page {
+    pub async fn send(&mut self, request: reqwest::RequestBuilder) -> Page {
         let cookies = self
             .cookies
             .iter()
@@ -89,17 +93,17 @@ impl Browser {
         page
     }
 
-    async fn get(&mut self, path: &str) -> Page {
+    pub async fn get(&mut self, path: &str) -> Page {
         let request = self.client.get(format!("{}{path}", self.base));
         self.send(request).await
     }
 
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+    pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
         let request = self.client.post(format!("{}{path}", self.base)).form(form);
         self.send(request).await
     }
 
-    async fn sign_in(&mut self, key: &str) {
+    pub async fn sign_in(&mut self, key: &str) {
         let form = self.get("/console/login").await;
         assert_eq!(form.status, 200);
         let signed = self
@@ -407,6 +411,11 @@ async fn a_key_restricted_to_an_issuer_sees_only_its_offers() {
     assert_eq!(list.status, 200, "{}", list.body);
     assert!(list.body.contains(&acme));
     assert!(!list.body.contains(&globex) && !list.body.contains(&default));
+    assert!(
+        list.body.contains("all <strong>1</strong>"),
+        "the counts are of the key's issuers only: {}",
+        list.body
+    );
     assert_eq!(
         browser.get(&format!("/console/offers/{acme}")).await.status,
         200

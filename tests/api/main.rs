@@ -30,6 +30,7 @@ mod cli;
 mod concurrency;
 mod conformance;
 mod console;
+mod console_actions;
 mod contracts;
 mod credential_encryption;
 mod credential_status;

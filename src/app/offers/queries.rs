@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use issuance_domain::offer::OfferStatus;
 use issuance_projections::OfferView;
 use serde_json::Value;
 use uuid::Uuid;
@@ -89,6 +90,16 @@ impl OfferQueries {
             items,
             next_cursor: page.next_cursor,
         })
+    }
+
+    /// How many offers of `issuers` (`None`: every issuer) are in each status, once the
+    /// view reflects every completed write.
+    pub async fn counts_by_status(
+        &self,
+        issuers: Option<Vec<String>>,
+    ) -> Result<Vec<(OfferStatus, u64)>, QueryError> {
+        self.log.await_written(&self.progress).await?;
+        Ok(self.views.count_offers_by_status(issuers).await?)
     }
 
     /// The view with its personal data opened with the offer's data key (`null` once

@@ -4,7 +4,8 @@
 //! cookie ([`session`]); every page checks the key's scopes and issuers exactly as the
 //! management API does, through the same application ports. Pages: offers ([`offers`]),
 //! one offer with its timeline, QR code and revocation ([`offer`]), the audit trail
-//! ([`audit`]).
+//! ([`audit`]), the integration side's health, issuance chart and dead letters
+//! ([`integration`]).
 //!
 //! Every console response carries a strict policy ([`POLICY`]: no inline script or style,
 //! no framing, forms only to this origin), `X-Frame-Options: DENY`,
@@ -13,7 +14,10 @@
 //! document.
 
 mod audit;
+mod chart;
+mod confirm;
 mod error;
+mod integration;
 mod offer;
 mod offers;
 pub mod session;
@@ -59,10 +63,21 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/offers", web::get().to(offers::list))
             .route("/offers/{offer_id}", web::get().to(offer::page))
             .route("/offers/{offer_id}/qr.png", web::get().to(offer::qr))
-            .route("/offers/{offer_id}/revoke", web::get().to(offer::confirm))
+            .route("/offers/{offer_id}/revoke", web::get().to(confirm::revoke))
             .route("/offers/{offer_id}/revoke", web::post().to(offer::revoke))
+            .route("/offers/{offer_id}/erase", web::get().to(confirm::erase))
+            .route("/offers/{offer_id}/erase", web::post().to(offer::erase))
             .route("/audit", web::get().to(audit::list))
             .route("/audit/verify", web::post().to(audit::verify))
+            .route("/integration", web::get().to(integration::page))
+            .route(
+                "/integration/dead-letters/requeue",
+                web::post().to(integration::requeue_all),
+            )
+            .route(
+                "/integration/dead-letters/{id}/requeue",
+                web::post().to(integration::requeue_one),
+            )
             .default_service(web::to(not_found)),
     );
 }

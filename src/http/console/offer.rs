@@ -1,33 +1,31 @@
 //! One offer (`offers:read`): `GET /console/offers/{id}` shows its status, the timeline of
 //! its events, its credentials and, while it is live, its QR code
 //! (`GET /console/offers/{id}/qr.png`). Revocation (`offers:write`, like
-//! `DELETE /offers/{id}`) takes two steps: `GET …/revoke` shows what will happen, the
-//! CSRF-checked `POST …/revoke` revokes and goes back to the offer. An offer of an issuer
+//! `DELETE /offers/{id}`) and erasure of the claims (`admin`, like
+//! `POST /offers/{id}/erase`) take two steps: `GET …/revoke` or `…/erase` shows what will
+//! happen ([`super::confirm`]), the CSRF-checked `POST` here acts through the API's code
+//! and goes back to the offer. An offer of an issuer
 //! the key does not see answers the unknown offer's 404, as in the API.
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use askama::Template;
-use issuance_domain::offer::{OfferCommand, OfferError, RevokeOffer};
 use issuance_projections::OfferView;
 use serde::Deserialize;
 use serde_json::Value;
 use uuid::Uuid;
 
 use super::offers::{text_of, when};
-use super::signin::Signed;
+use super::signin::{Signed, TokenForm};
 use super::{render, see_other, ConsoleError, Nav};
-use crate::app::offers::CommandError;
 use crate::app::repository::RepositoryError;
 use crate::http::management::auth::{Caller, Scope};
-use crate::http::management::command_meta::command_meta;
 use crate::http::management::error::ApiError;
+use crate::http::management::offers::erase::erase_offer;
+use crate::http::management::offers::revoke::revoke_offer;
 use crate::http::management::visible::{offer_qr_png, unknown_offer};
 use crate::http::request_context::RequestContext;
 use crate::http::state::ManagementApi;
-
-/// Longest revocation reason, characters (as the API).
-const MAX_REASON: usize = 500;
 
 /// One event of the timeline.
 struct Event {
@@ -61,25 +59,15 @@ struct OfferPage {
     expires_at: String,
     live: bool,
     can_revoke: bool,
+    can_erase: bool,
+    claims_erased: bool,
     failure: Option<String>,
     events: Vec<Event>,
     credentials: Vec<Credential>,
 }
 
-#[derive(Template)]
-#[template(path = "console/revoke.html")]
-struct RevokePage {
-    nav: Option<Nav>,
-    csrf: String,
-    id: String,
-    status: &'static str,
-    subject: String,
-    configurations: String,
-    live: bool,
-}
-
 /// The offer's view, if the key sees it; else the unknown offer's 404.
-async fn visible_view(
+pub(super) async fn visible_view(
     state: &ManagementApi,
     caller: &Caller,
     offer_id: Uuid,
@@ -150,6 +138,8 @@ pub async fn page(
         expires_at: when(view.expires_at),
         live,
         can_revoke: live && caller.has(Scope::OffersWrite),
+        can_erase: !view.claims_erased && caller.has(Scope::Admin),
+        claims_erased: view.claims_erased,
         failure: view
             .failure
             .as_ref()
@@ -175,27 +165,6 @@ pub async fn qr(
         .body(png))
 }
 
-/// `GET /console/offers/{id}/revoke`: what revoking will do, and the form that does it.
-pub async fn confirm(
-    state: web::Data<ManagementApi>,
-    signed: Signed,
-    path: web::Path<Uuid>,
-) -> Result<HttpResponse, ConsoleError> {
-    let caller = signed.caller();
-    caller.require(Scope::OffersWrite)?;
-    let offer_id = path.into_inner();
-    let view = visible_view(&state, caller, offer_id).await?;
-    render(&RevokePage {
-        nav: signed.nav(),
-        csrf: signed.csrf().to_string(),
-        id: offer_id.to_string(),
-        status: view.status.as_str(),
-        subject: text_of(view.subject.as_ref()),
-        configurations: view.credential_configuration_ids.join(", "),
-        live: !view.status.is_terminal(),
-    })
-}
-
 /// The revocation form.
 #[derive(Deserialize)]
 pub struct RevokeForm {
@@ -205,7 +174,8 @@ pub struct RevokeForm {
     reason: String,
 }
 
-/// `POST /console/offers/{id}/revoke`: revokes, then `303` to the offer.
+/// `POST /console/offers/{id}/revoke`: revokes (the API's `DELETE /offers/{id}`), then
+/// `303` to the offer.
 pub async fn revoke(
     state: web::Data<ManagementApi>,
     signed: Signed,
@@ -215,38 +185,27 @@ pub async fn revoke(
 ) -> Result<HttpResponse, ConsoleError> {
     let form = form.into_inner();
     signed.check_csrf(&form.csrf)?;
-    let caller = signed.caller();
-    caller.require(Scope::OffersWrite)?;
     let offer_id = path.into_inner();
+    let caller = signed.caller();
     let reason = super::offers::given(&form.reason);
-    if reason
-        .as_ref()
-        .is_some_and(|r| r.chars().count() > MAX_REASON)
-    {
-        return Err(ConsoleError::BadRequest(format!(
-            "the reason must be at most {MAX_REASON} characters"
-        )));
-    }
-    crate::http::management::visible::require_offer(&state, caller, offer_id, || {
-        unknown_offer(offer_id)
-    })
-    .await?;
-    let meta = command_meta(&state, caller, context);
-    state
-        .offers
-        .execute(offer_id, &meta, |_, _| {
-            OfferCommand::Revoke(RevokeOffer {
-                reason: reason.clone(),
-            })
-        })
-        .await
-        .map_err(|e| match e {
-            CommandError::Rejected(OfferError::NotFound) => unknown_offer(offer_id),
-            CommandError::Rejected(OfferError::Terminal(status)) => {
-                ApiError::conflict("offer_terminal", format!("the offer is already {status}"))
-            }
-            other => other.into(),
-        })?;
+    revoke_offer(&state, caller, context, offer_id, reason).await?;
     tracing::info!(key = %caller.name, %offer_id, "offer revoked from the console");
+    Ok(see_other(&format!("/console/offers/{offer_id}")))
+}
+
+/// `POST /console/offers/{id}/erase`: erases the claims (the API's
+/// `POST /offers/{id}/erase`), then `303` to the offer.
+pub async fn erase(
+    state: web::Data<ManagementApi>,
+    signed: Signed,
+    context: RequestContext,
+    path: web::Path<Uuid>,
+    form: web::Form<TokenForm>,
+) -> Result<HttpResponse, ConsoleError> {
+    signed.check_csrf(&form.csrf)?;
+    let offer_id = path.into_inner();
+    let caller = signed.caller();
+    erase_offer(&state, caller, context, offer_id).await?;
+    tracing::info!(key = %caller.name, %offer_id, "offer claims erased from the console");
     Ok(see_other(&format!("/console/offers/{offer_id}")))
 }

@@ -1,6 +1,8 @@
 //! `GET /console/offers`: the offers a key sees (`offers:read`), newest first, with the
 //! API's filters (status, configuration, subject, created between, issuer) and cursor
-//! paging, through the same query port as `GET /offers`.
+//! paging, through the same query port as `GET /offers`; above them, how many offers the
+//! key sees in each status right now (of the issuer filtered on, if any), each a link to
+//! them.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
@@ -59,6 +61,13 @@ pub struct Choice {
     pub selected: bool,
 }
 
+/// A status and how many offers the key sees in it, linking to them.
+struct Count {
+    status: &'static str,
+    count: u64,
+    current: bool,
+}
+
 /// One row of the table.
 struct Row {
     id: String,
@@ -75,6 +84,8 @@ struct OffersPage {
     nav: Option<Nav>,
     filters: Filters,
     statuses: Vec<Choice>,
+    counts: Vec<Count>,
+    total: u64,
     rows: Vec<Row>,
     next: Option<String>,
 }
@@ -146,8 +157,25 @@ pub async fn list(
                 .ok_or_else(|| ConsoleError::BadRequest("the page cursor is not valid".into()))
         })
         .transpose()?;
+    let issuers = caller.issuer_filter(given(&filters.issuer));
+    let counted = state
+        .queries
+        .counts_by_status(issuers.clone())
+        .await
+        .map_err(ApiError::from)?;
+    let counts: Vec<Count> = STATUSES
+        .iter()
+        .map(|s| Count {
+            status: s.as_str(),
+            count: counted
+                .iter()
+                .find(|(counted, _)| counted == s)
+                .map_or(0, |(_, n)| *n),
+            current: status == Some(*s),
+        })
+        .collect();
     let query = OfferQuery {
-        issuers: caller.issuer_filter(given(&filters.issuer)),
+        issuers,
         status,
         credential_configuration_id: given(&filters.configuration),
         subject_pseudonym: None,
@@ -186,6 +214,8 @@ pub async fn list(
         nav: signed.nav(),
         filters,
         statuses,
+        total: counts.iter().map(|c| c.count).sum(),
+        counts,
         rows,
         next,
     })

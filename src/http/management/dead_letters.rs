@@ -16,7 +16,9 @@ use uuid::Uuid;
 use crate::http::management::auth::{Caller, Scope};
 use crate::http::management::error::ApiError;
 use crate::http::state::ManagementApi;
-use crate::integration::store::{DeadLetterCursor, IntegrationStoreError, RequeueSelection};
+use crate::integration::store::{
+    DeadLetter, DeadLetterCursor, IntegrationStoreError, RequeueSelection,
+};
 
 /// Largest page.
 const MAX_LIMIT: usize = 500;
@@ -63,25 +65,42 @@ pub async fn list(
     caller: Caller,
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Scope::Admin)?;
     let params = params.into_inner();
-    let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
+    let (items, next_cursor) = page(
+        &state,
+        &caller,
+        params.limit.unwrap_or(DEFAULT_LIMIT),
+        params.cursor.as_deref(),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "items": items,
+        "next_cursor": next_cursor,
+    })))
+}
+
+/// Up to `limit` dead letters after `cursor` (an opaque cursor of a previous page), oldest
+/// first, and the next page's cursor: the listing of the API and the console (`admin`).
+pub(crate) async fn page(
+    state: &ManagementApi,
+    caller: &Caller,
+    limit: usize,
+    cursor: Option<&str>,
+) -> Result<(Vec<DeadLetter>, Option<String>), ApiError> {
+    caller.require(Scope::Admin)?;
     if limit == 0 || limit > MAX_LIMIT {
         return Err(ApiError::invalid_request(format!(
             "limit must be within 1..={MAX_LIMIT}"
         )));
     }
-    let cursor = match params.cursor.as_deref() {
+    let cursor = match cursor {
         None => None,
         Some(text) => {
             Some(decode(text).ok_or_else(|| ApiError::invalid_request("malformed cursor"))?)
         }
     };
     let page = state.integration.dead_letters(limit, cursor).await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "items": page.items,
-        "next_cursor": page.next_cursor.map(encode),
-    })))
+    Ok((page.items, page.next_cursor.map(encode)))
 }
 
 /// Re-queues one dead letter.
@@ -90,12 +109,7 @@ pub async fn requeue_one(
     caller: Caller,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Scope::Admin)?;
-    let id = path.into_inner();
-    let count = requeue(&state, RequeueSelection::One(id)).await?;
-    if count == 0 {
-        return Err(ApiError::not_found(format!("dead letter {id} not found")));
-    }
+    let count = requeue(&state, &caller, RequeueSelection::One(path.into_inner())).await?;
     Ok(HttpResponse::Accepted().json(json!({"requeued": count})))
 }
 
@@ -104,13 +118,23 @@ pub async fn requeue_all(
     state: web::Data<ManagementApi>,
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Scope::Admin)?;
-    let count = requeue(&state, RequeueSelection::All).await?;
+    let count = requeue(&state, &caller, RequeueSelection::All).await?;
     Ok(HttpResponse::Accepted().json(json!({"requeued": count})))
 }
 
-async fn requeue(state: &ManagementApi, selection: RequeueSelection) -> Result<u64, ApiError> {
-    Ok(state.integration.requeue(selection).await?)
+/// Re-queues `selection` (`admin`) for the API and the console: how many were marked; 404
+/// for one that is not a dead letter (any more).
+pub(crate) async fn requeue(
+    state: &ManagementApi,
+    caller: &Caller,
+    selection: RequeueSelection,
+) -> Result<u64, ApiError> {
+    caller.require(Scope::Admin)?;
+    let count = state.integration.requeue(selection).await?;
+    if let (RequeueSelection::One(id), 0) = (selection, count) {
+        return Err(ApiError::not_found(format!("dead letter {id} not found")));
+    }
+    Ok(count)
 }
 
 #[cfg(test)]

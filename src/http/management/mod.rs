@@ -12,10 +12,10 @@ mod authorization_sessions;
 pub(crate) mod command_meta;
 mod configurations;
 mod credentials;
-mod dead_letters;
+pub(crate) mod dead_letters;
 pub mod error;
 mod issuers;
-mod offers;
+pub(crate) mod offers;
 pub(crate) mod visible;
 
 use actix_web::web;

@@ -208,6 +208,12 @@ mod tests {
         async fn audit_entry(&self, _: u64) -> Result<Option<AuditEntry>, ReadStoreError> {
             Ok(None)
         }
+        async fn audit_counts_per_minute(
+            &self,
+            _: AuditQuery,
+        ) -> Result<Vec<(i64, u64)>, ReadStoreError> {
+            unreachable!("exports do not count")
+        }
     }
 
     #[tokio::test]

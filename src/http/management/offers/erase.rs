@@ -23,11 +23,22 @@ pub async fn erase(
     context: RequestContext,
     path: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
+    erase_offer(&state, &caller, context, path.into_inner()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Erases the claims of `offer_id` for `caller` (`admin`): what `POST /offers/{id}/erase`
+/// and the console's erasure do. 404 for an unknown offer, 409 `claims_already_erased`.
+pub(crate) async fn erase_offer(
+    state: &ManagementApi,
+    caller: &Caller,
+    context: RequestContext,
+    offer_id: Uuid,
+) -> Result<(), ApiError> {
     caller.require(Scope::Admin)?;
-    let offer_id = path.into_inner();
     // `admin` keys see every issuer (they cannot be restricted); checked all the same.
-    require_offer(&state, &caller, offer_id, || unknown_offer(offer_id)).await?;
-    let meta = command_meta(&state, &caller, context);
+    require_offer(state, caller, offer_id, || unknown_offer(offer_id)).await?;
+    let meta = command_meta(state, caller, context);
     let erasure = erase_claims(
         &state.offers,
         &state.data_keys,
@@ -43,7 +54,7 @@ pub async fn erase(
     match erasure {
         Erasure::Erased(_) => {
             tracing::info!(%offer_id, "claims erased on admin request");
-            Ok(HttpResponse::NoContent().finish())
+            Ok(())
         }
         Erasure::AlreadyErased => Err(ApiError::conflict(
             "claims_already_erased",

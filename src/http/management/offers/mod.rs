@@ -1,11 +1,11 @@
 //! `/offers` routes.
 
 pub(super) mod create;
-mod erase;
+pub(crate) mod erase;
 pub(super) mod history;
 mod qr;
 pub(super) mod read;
-mod revoke;
+pub(crate) mod revoke;
 mod validate;
 
 use actix_web::web;

@@ -29,16 +29,29 @@ pub async fn revoke(
     path: web::Path<Uuid>,
     params: web::Query<RevokeParams>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Scope::OffersWrite)?;
-    let offer_id = path.into_inner();
     let reason = params.into_inner().reason;
+    revoke_offer(&state, &caller, context, path.into_inner(), reason).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Revokes `offer_id` for `caller` (`offers:write`), with an optional reason of at most
+/// 500 characters: what `DELETE /offers/{id}` and the console's revocation do. 404 for an
+/// offer the key does not see, 409 `offer_terminal` for one that is no longer live.
+pub(crate) async fn revoke_offer(
+    state: &ManagementApi,
+    caller: &Caller,
+    context: RequestContext,
+    offer_id: Uuid,
+    reason: Option<String>,
+) -> Result<(), ApiError> {
+    caller.require(Scope::OffersWrite)?;
     if reason.as_ref().is_some_and(|r| r.chars().count() > 500) {
         return Err(ApiError::invalid_request(
             "reason must be at most 500 characters",
         ));
     }
-    require_offer(&state, &caller, offer_id, || unknown_offer(offer_id)).await?;
-    let meta = command_meta(&state, &caller, context);
+    require_offer(state, caller, offer_id, || unknown_offer(offer_id)).await?;
+    let meta = command_meta(state, caller, context);
     state
         .offers
         .execute(offer_id, &meta, |_, _| {
@@ -54,5 +67,5 @@ pub async fn revoke(
             }
             other => other.into(),
         })?;
-    Ok(HttpResponse::NoContent().finish())
+    Ok(())
 }
