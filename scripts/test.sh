@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite. On a fresh Debian machine it first installs and starts what the
-# suite needs (PostgreSQL, RabbitMQ, OpenSSL headers); where they already run, it uses them.
+# suite needs (PostgreSQL, RabbitMQ, OpenSSL headers, Chromium and Node.js for the console's browser
+# test); where they already run, it uses them.
 # Idempotent and non-interactive (CI runs it with CI=true and no stdin).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -71,6 +72,10 @@ log "interop virtualenv (independent implementations the tests check our output 
 ISSUANCE_TEST_PYTHON="$(scripts/interop-venv.sh)"
 ISSUANCE_TEST_MDOC_PYTHON="$(scripts/interop-venv.sh mdoc)"
 export ISSUANCE_TEST_PYTHON ISSUANCE_TEST_MDOC_PYTHON
+
+log "browser test dependencies (Debian's Chromium, the pinned playwright-core)"
+ISSUANCE_TEST_CHROMIUM="$(scripts/browser-deps.sh)"
+export ISSUANCE_TEST_CHROMIUM
 
 log "module cycles and layers"
 python3 scripts/check-module-cycles.py --layers scripts/layers.txt src domain/src eventlog/src projections/src credential/src

@@ -31,6 +31,7 @@ mod concurrency;
 mod conformance;
 mod console;
 mod console_actions;
+mod console_browser;
 mod contracts;
 mod credential_encryption;
 mod credential_status;

@@ -1,0 +1,189 @@
+// Drives the admin console in a real headless Chromium (the system's, through
+// playwright-core): the acceptance walk of issue 24. Run by the api test `console_browser`,
+// which starts the service and passes what it prepared as JSON in the first argument:
+//   {"base", "chromium", "admin_key", "subject", "offer_id", "dead_letter_offer_id",
+//    "screenshots"?}
+// Fails (exit 1, the reason on stderr) on the first unexpected page, and on any violation
+// of the console's Content-Security-Policy: the browser enforces it, and the test proves
+// that by injecting an inline script once (it must be refused and reported).
+// Prints {"ok": true, "steps": [...]} when every step passed.
+
+import { chromium } from 'playwright-core';
+
+const input = JSON.parse(process.argv[2] ?? '{}');
+const steps = [];
+const violations = [];
+let probing = false;
+
+function check(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+async function shot(page, name) {
+  if (input.screenshots) {
+    await page.screenshot({ path: `${input.screenshots}/${name}.png`, fullPage: true });
+  }
+}
+
+/** Visits `path`; checks the policy header and that the page has no inline script. */
+async function visit(page, path) {
+  const response = await page.goto(`${input.base}${path}`);
+  await strict(page, response);
+  return response;
+}
+
+async function strict(page, response) {
+  const policy = response?.headers()['content-security-policy'] ?? '';
+  check(policy.includes("script-src 'self'") && !policy.includes('unsafe-inline'),
+    `${page.url()}: no strict policy (${policy})`);
+  const inline = await page.evaluate(() => ({
+    scripts: document.querySelectorAll('script:not([src])').length,
+    styles: document.querySelectorAll('style, [style]').length,
+    handlers: [...document.querySelectorAll('*')].filter((el) =>
+      [...el.attributes].some((a) => a.name.startsWith('on'))).length,
+  }));
+  check(inline.scripts === 0 && inline.styles === 0 && inline.handlers === 0,
+    `${page.url()}: inline script or style ${JSON.stringify(inline)}`);
+}
+
+/** Clicks `locator` and waits for the navigation it starts; checks the page it lands on. */
+async function submit(page, locator) {
+  const [response] = await Promise.all([page.waitForNavigation(), locator.click()]);
+  await strict(page, response);
+  return response;
+}
+
+function path(page) {
+  return new URL(page.url()).pathname;
+}
+
+async function run() {
+  const browser = await chromium.launch({
+    executablePath: input.chromium,
+    args: ['--no-sandbox', '--disable-dev-shm-usage'],
+  });
+  try {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    // Reported by the browser itself, not by page script (init scripts run outside the CSP).
+    await context.addInitScript(() => {
+      document.addEventListener('securitypolicyviolation', (e) => {
+        console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline'}`);
+      });
+    });
+    const page = await context.newPage();
+    page.on('console', (message) => {
+      const text = message.text();
+      if (/Content Security Policy|CSP violation/i.test(text)) {
+        (probing ? probeViolations : violations).push(text);
+      }
+    });
+    page.on('pageerror', (error) => violations.push(`page error: ${error.message}`));
+
+    // No session: the sign-in page.
+    await visit(page, '/console/offers');
+    check(path(page) === '/console/login', `no session: at ${page.url()}`);
+    await shot(page, 'sign-in');
+    steps.push('no session: sign-in page');
+
+    await page.getByLabel('API key').fill(input.admin_key);
+    await submit(page, page.getByRole('button', { name: 'Sign in' }));
+    check(path(page) === '/console/offers', `after sign-in at ${page.url()}`);
+    steps.push('signed in');
+    // Keyboard: the first Tab reaches the skip link, which then shows.
+    await page.keyboard.press('Tab');
+    const skip = await page.evaluate(() => {
+      const el = document.activeElement;
+      return { text: el?.textContent, left: el?.getBoundingClientRect().left };
+    });
+    check(skip.text === 'Skip to content' && skip.left >= 0,
+      `the first Tab reaches ${JSON.stringify(skip)}, not the visible skip link`);
+
+    // The browser enforces the policy: an injected inline script is refused and reported.
+    probing = true;
+    const ran = await page.evaluate(async () => {
+      const script = document.createElement('script');
+      script.textContent = 'window.inlineRan = true;';
+      document.head.appendChild(script);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      return window.inlineRan === true;
+    });
+    await page.waitForTimeout(100);
+    probing = false;
+    check(!ran, 'an inline script ran: the policy is not enforced');
+    check(probeViolations.length > 0, 'the refused inline script was not reported');
+    steps.push('inline script refused by the browser');
+    await shot(page, 'offers');
+
+    // Find the offer by its subject and open it.
+    await page.getByLabel('Subject').fill(input.subject);
+    await submit(page, page.getByRole('button', { name: 'Filter' }));
+    const link = page.getByRole('link', { name: input.offer_id });
+    check(await link.count() === 1, `the offer is not listed for subject ${input.subject}`);
+    check(await page.locator('tbody tr').count() === 1, 'other subjects are listed');
+    await submit(page, link);
+    check(path(page) === `/console/offers/${input.offer_id}`, `offer page at ${page.url()}`);
+    check((await page.locator('#offer-status').textContent()) === 'CREATED', 'not CREATED');
+    const timeline = page.locator('#timeline');
+    check(await timeline.getByRole('cell', { name: 'OfferCreated' }).count() === 1,
+      'OfferCreated is not on the timeline');
+    check(await page.getByRole('img', { name: /QR code/ }).evaluate((img) => img.naturalWidth > 0),
+      'the QR code did not load');
+    steps.push('offer found by subject; timeline and QR code shown');
+    await shot(page, 'offer');
+    await page.setViewportSize({ width: 360, height: 800 });
+    await shot(page, 'offer-360px');
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth);
+    check(overflow <= 360, `the offer page is ${overflow}px wide at 360px`);
+    await page.setViewportSize({ width: 1280, height: 900 });
+
+    // Revoke, after confirming.
+    await submit(page, page.getByRole('link', { name: 'Revoke…' }));
+    check(await page.getByText('Revoking ends it for good').count() === 1, 'no confirmation text');
+    await page.getByLabel(/Reason/).fill('the customer asked');
+    await submit(page, page.getByRole('button', { name: 'Revoke the offer' }));
+    check(path(page) === `/console/offers/${input.offer_id}`, `after revoking at ${page.url()}`);
+    check((await page.locator('#offer-status').textContent()) === 'REVOKED', 'not REVOKED');
+    check(await timeline.getByRole('cell', { name: 'OfferRevoked' }).count() === 1,
+      'OfferRevoked is not on the timeline');
+    steps.push('revoked after confirmation: REVOKED');
+
+    // The audit chain.
+    await submit(page, page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audit' }));
+    await submit(page, page.getByRole('button', { name: 'Verify the chain' }));
+    const verdict = await page.locator('#verify-result').textContent();
+    check(verdict.includes('The chain is intact'), `verification: ${verdict}`);
+    steps.push('audit chain verified');
+    await shot(page, 'audit');
+
+    // Integration: re-queue the dead letter.
+    await submit(page, page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Integration' }));
+    const row = page.locator('#dead-letters tbody tr', { hasText: input.dead_letter_offer_id });
+    check(await row.count() === 1, 'the dead letter is not listed');
+    await shot(page, 'integration');
+    await submit(page, row.getByRole('button', { name: /Re-queue/ }));
+    const requeued = await page.locator('#requeue-result').textContent();
+    check(requeued.includes('1 dead letter re-queued'), `re-queue: ${requeued}`);
+    steps.push('dead letter re-queued');
+
+    // Sign out, then be refused.
+    await submit(page, page.getByRole('button', { name: 'Sign out' }));
+    check(path(page) === '/console/login', `after sign-out at ${page.url()}`);
+    await visit(page, `/console/offers/${input.offer_id}`);
+    check(path(page) === '/console/login', `signed out, yet at ${page.url()}`);
+    steps.push('signed out and refused');
+
+    check(violations.length === 0, `policy violations: ${violations.join('; ')}`);
+  } finally {
+    await browser.close();
+  }
+}
+
+const probeViolations = [];
+run()
+  .then(() => {
+    console.log(JSON.stringify({ ok: true, steps }));
+  })
+  .catch((error) => {
+    console.error(`console browser test failed after [${steps.join(', ')}]: ${error.message}`);
+    process.exit(1);
+  });
