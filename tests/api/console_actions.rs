@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::console::Browser;
 use crate::support::wallet::HolderKey;
-use crate::support::{identity_offer, spawn_app, ADMIN_KEY, READER_KEY, WRITER_KEY};
+use crate::support::{identity_offer, spawn_app, ADMIN_KEY, AUDITOR_KEY, READER_KEY, WRITER_KEY};
 
 #[tokio::test]
 async fn an_admin_erases_the_claims_after_confirming_and_others_may_not() {
@@ -178,4 +178,61 @@ async fn the_integration_page_shows_health_issuance_and_dead_letters_to_admins()
     assert!(page.body.contains("credential issued in the last hour"));
     let refused = reader.post(all, &[("csrf", &page.csrf())]).await;
     assert_eq!(refused.status, 403);
+}
+
+#[tokio::test]
+async fn the_audit_page_shows_the_signed_head_and_exports_what_the_api_exports() {
+    let app = spawn_app().await;
+    let created = app.create_offer(&identity_offer()).await;
+    let offer_id = created["offer_id"].as_str().unwrap().to_string();
+    let mut browser = Browser::new(&app);
+    browser.sign_in(AUDITOR_KEY).await;
+    let page = browser
+        .get(&format!("/console/audit?offer_id={offer_id}"))
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("Signed head"), "{}", page.body);
+    let (_, head) = app.get_json("/audit/head").await;
+    let jws = head["jws"].as_str().unwrap();
+    let header = jws.split('.').next().unwrap();
+    assert!(page.body.contains(header), "the signed head's JWS is shown");
+    let csv = format!("/console/audit/export.csv?offer_id={offer_id}\"");
+    assert!(page.body.contains(&csv), "{}", page.body);
+    assert!(page.body.contains(&format!(
+        "/console/audit/export.ndjson?offer_id={offer_id}\""
+    )));
+
+    for (format, accept) in [("csv", "text/csv"), ("ndjson", "application/x-ndjson")] {
+        let export = browser
+            .get(&format!(
+                "/console/audit/export.{format}?offer_id={offer_id}"
+            ))
+            .await;
+        assert_eq!(export.status, 200, "{format}: {}", export.body);
+        assert!(export.headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment"));
+        let api = app
+            .admin(
+                reqwest::Method::GET,
+                &format!("/audit/export?offer_id={offer_id}"),
+            )
+            .header("accept", accept)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(export.body, api, "{format}: the API's export");
+        assert!(export.body.contains(&offer_id));
+    }
+    let bad = browser.get("/console/audit/export.xml").await;
+    assert_eq!(bad.status, 400);
+
+    let mut reader = Browser::new(&app);
+    reader.sign_in(READER_KEY).await;
+    let refused = reader.get("/console/audit/export.csv").await;
+    assert_eq!(refused.status, 403, "audit:read, as the API");
 }

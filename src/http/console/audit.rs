@@ -1,11 +1,14 @@
 //! `GET /console/audit`: the audit trail (`audit:read`), oldest first, filtered by offer,
-//! event type, actor, issuer and day, with cursor paging; a key restricted to issuers sees
-//! only their entries, as in `GET /audit`. `POST /console/audit/verify` recomputes the
+//! event type, actor, issuer and day, with cursor paging, and links exporting the filtered
+//! entries as NDJSON or CSV (the API's export); a key restricted to issuers sees only
+//! their entries, as in `GET /audit`. Keys that see every issuer also see the chain's
+//! signed head (as `GET /audit/head`). `POST /console/audit/verify` recomputes the
 //! whole chain (keys that see every issuer only, as `GET /audit/verify`) and shows the
 //! result: the verified head, or the first broken position and why.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
+use chrono::DateTime;
 use issuance_domain::offer::EVENT_TYPES;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -14,7 +17,10 @@ use super::offers::{day, given, query, when, Choice};
 use super::signin::{Signed, TokenForm};
 use super::{render, ConsoleError, Nav};
 use crate::audit::trail::TrailVerifyError;
-use crate::http::management::auth::Scope;
+use crate::http::management::audit::export::respond;
+use crate::http::management::audit::format::Format;
+use crate::http::management::audit::head::signed_head;
+use crate::http::management::auth::{Caller, Scope};
 use crate::http::management::error::ApiError;
 use crate::http::state::ManagementApi;
 use crate::readstore::{AuditCursor, AuditQuery};
@@ -56,6 +62,14 @@ struct Row {
     hash: String,
 }
 
+/// The chain's signed head.
+struct Head {
+    position: u64,
+    hash: String,
+    signed_at: String,
+    jws: String,
+}
+
 /// What a verification found.
 struct Verified {
     valid: bool,
@@ -77,6 +91,8 @@ struct AuditPage {
     next: Option<String>,
     can_verify: bool,
     verified: Option<Verified>,
+    head: Option<Head>,
+    exports: [(&'static str, String); 2],
 }
 
 /// `GET /console/audit`.
@@ -97,6 +113,75 @@ async fn page(
     verified: Option<Verified>,
 ) -> Result<HttpResponse, ConsoleError> {
     let caller = signed.caller();
+    let query = store_query(&filters, caller, PAGE_SIZE)?;
+    let head = match caller.issuers().is_none() && given(&filters.cursor).is_none() {
+        true => {
+            let (claims, jws) = signed_head(state, caller).await?;
+            Some(Head {
+                position: claims.position,
+                hash: claims.hash,
+                signed_at: DateTime::from_timestamp(claims.iat, 0)
+                    .map(when)
+                    .unwrap_or_default(),
+                jws,
+            })
+        }
+        false => None,
+    };
+    let found = state.audit.entries(query).await.map_err(ApiError::from)?;
+    let rows = found
+        .entries
+        .into_iter()
+        .map(|entry| Row {
+            position: entry.position,
+            at: when(entry.occurred_at),
+            kind: entry.event_type,
+            actor: entry.actor,
+            offer_id: entry.offer_id.map(|id| id.to_string()),
+            summary: entry.summary,
+            request_id: entry.request_id.unwrap_or_default(),
+            hash: entry.hash.chars().take(12).collect(),
+        })
+        .collect();
+    let filtered = filter_query(&filters);
+    let next = found.next_cursor.map(|cursor| {
+        let cursor = format!("cursor={}", urlencoding::encode(&cursor.encode()));
+        format!("/console/audit?{}", join(&[&filtered, &cursor]))
+    });
+    let exports = [("NDJSON", "ndjson"), ("CSV", "csv")].map(|(name, extension)| {
+        let link = format!("/console/audit/export.{extension}");
+        match filtered.is_empty() {
+            true => (name, link),
+            false => (name, format!("{link}?{filtered}")),
+        }
+    });
+    let types = EVENT_TYPES
+        .iter()
+        .map(|kind| Choice {
+            value: kind,
+            selected: filters.event_type.trim() == *kind,
+        })
+        .collect();
+    render(&AuditPage {
+        nav: signed.nav(),
+        csrf: signed.csrf().to_string(),
+        filters,
+        types,
+        rows,
+        next,
+        can_verify: caller.issuers().is_none(),
+        verified,
+        head,
+        exports,
+    })
+}
+
+/// The store query of `filters` (`audit:read`; only `caller`'s issuers), `limit` a page.
+fn store_query(
+    filters: &Filters,
+    caller: &Caller,
+    limit: usize,
+) -> Result<AuditQuery, ConsoleError> {
     caller.require(Scope::AuditRead)?;
     let event_type = given(&filters.event_type);
     if let Some(kind) = &event_type {
@@ -119,7 +204,7 @@ async fn page(
         })
         .transpose()?
         .map_or(0, |c| c.0);
-    let query = AuditQuery {
+    Ok(AuditQuery {
         issuers: caller.issuer_filter(given(&filters.issuer)),
         offer_id,
         event_type,
@@ -128,41 +213,26 @@ async fn page(
         to: day(&filters.to, 1, "to")?,
         after,
         until: None,
-        limit: PAGE_SIZE,
-    };
-    let found = state.audit.entries(query).await.map_err(ApiError::from)?;
-    let rows = found
-        .entries
-        .into_iter()
-        .map(|entry| Row {
-            position: entry.position,
-            at: when(entry.occurred_at),
-            kind: entry.event_type,
-            actor: entry.actor,
-            offer_id: entry.offer_id.map(|id| id.to_string()),
-            summary: entry.summary,
-            request_id: entry.request_id.unwrap_or_default(),
-            hash: entry.hash.chars().take(12).collect(),
-        })
-        .collect();
-    let next = found.next_cursor.map(|cursor| next_link(&filters, &cursor));
-    let types = EVENT_TYPES
-        .iter()
-        .map(|kind| Choice {
-            value: kind,
-            selected: filters.event_type.trim() == *kind,
-        })
-        .collect();
-    render(&AuditPage {
-        nav: signed.nav(),
-        csrf: signed.csrf().to_string(),
-        filters,
-        types,
-        rows,
-        next,
-        can_verify: caller.issuers().is_none(),
-        verified,
+        limit,
     })
+}
+
+/// `GET /console/audit/export.ndjson` and `…/export.csv`: the entries the filters select,
+/// every page, through the API's export (`GET /audit/export`).
+pub async fn export(
+    state: web::Data<ManagementApi>,
+    signed: Signed,
+    request: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ConsoleError> {
+    let format = match path.as_str() {
+        "ndjson" => Format::Ndjson,
+        "csv" => Format::Csv,
+        _ => return Err(ConsoleError::BadRequest("export as ndjson or csv".into())),
+    };
+    let filters: Filters = query(&request)?;
+    let query = store_query(&filters, signed.caller(), 0)?;
+    Ok(respond(&state, query, None, format).await?)
 }
 
 /// `POST /console/audit/verify`: verifies the chain and shows the first page with the
@@ -204,8 +274,8 @@ pub async fn verify(
     page(&state, &signed, Filters::default(), Some(verified)).await
 }
 
-/// The link to the page after `cursor`, with the same filters.
-fn next_link(filters: &Filters, cursor: &AuditCursor) -> String {
+/// The filters as query parameters (`a=1&b=2`).
+fn filter_query(filters: &Filters) -> String {
     let pairs = [
         ("offer_id", filters.offer_id.as_str()),
         ("type", &filters.event_type),
@@ -214,10 +284,35 @@ fn next_link(filters: &Filters, cursor: &AuditCursor) -> String {
         ("from", &filters.from),
         ("to", &filters.to),
     ];
-    let mut link = String::from("/console/audit?");
-    for (name, value) in pairs.iter().filter(|(_, v)| !v.trim().is_empty()) {
-        link.push_str(&format!("{name}={}&", urlencoding::encode(value.trim())));
+    let given: Vec<String> = pairs
+        .iter()
+        .filter(|(_, v)| !v.trim().is_empty())
+        .map(|(name, value)| format!("{name}={}", urlencoding::encode(value.trim())))
+        .collect();
+    given.join("&")
+}
+
+/// The non-empty `parts`, joined by `&`.
+fn join(parts: &[&str]) -> String {
+    let given: Vec<&str> = parts.iter().copied().filter(|p| !p.is_empty()).collect();
+    given.join("&")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_carry_the_given_filters_only() {
+        let filters = Filters {
+            event_type: "OfferCreated".into(),
+            actor: " some one ".into(),
+            ..Filters::default()
+        };
+        let query = filter_query(&filters);
+        assert_eq!(query, "type=OfferCreated&actor=some%20one");
+        assert_eq!(join(&[&query, "cursor=x"]), format!("{query}&cursor=x"));
+        assert_eq!(join(&["", "cursor=x"]), "cursor=x");
+        assert_eq!(filter_query(&Filters::default()), "");
     }
-    link.push_str(&format!("cursor={}", urlencoding::encode(&cursor.encode())));
-    link
 }

@@ -69,6 +69,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/offers/{offer_id}/erase", web::post().to(offer::erase))
             .route("/audit", web::get().to(audit::list))
             .route("/audit/verify", web::post().to(audit::verify))
+            .route("/audit/export.{format}", web::get().to(audit::export))
             .route("/integration", web::get().to(integration::page))
             .route(
                 "/integration/dead-letters/requeue",

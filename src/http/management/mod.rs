@@ -5,7 +5,7 @@
 //! flow. Bearer API keys with scopes; errors as
 //! `{"error", "error_description", "details"}`.
 
-mod audit;
+pub(crate) mod audit;
 pub mod auth;
 mod authenticate;
 mod authorization_sessions;

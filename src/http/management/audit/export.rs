@@ -32,18 +32,30 @@ pub async fn export(
     params: web::Query<AuditParams>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::AuditRead)?;
-    let mut query = params.query(&caller)?;
+    let query = params.query(&caller)?;
     if params.limit == Some(0) {
         return Err(ApiError::invalid_request("limit must be at least 1"));
     }
-    query.until = Some(state.audit.tip_position().await?);
     let format = Format::negotiate(
         request
             .headers()
             .get(header::ACCEPT)
             .and_then(|v| v.to_str().ok()),
     );
-    let stream = entry_stream(state.audit.clone(), query, params.limit, format);
+    respond(&state, query, params.limit, format).await
+}
+
+/// The entries `query` selects as they are now (the export ends at the current tip), at
+/// most `most`, streamed in `format` as an attachment: the API's export and the console's.
+/// The caller has checked the key's scope and restricted `query` to its issuers.
+pub(crate) async fn respond(
+    state: &ManagementApi,
+    mut query: AuditQuery,
+    most: Option<usize>,
+    format: Format,
+) -> Result<HttpResponse, ApiError> {
+    query.until = Some(state.audit.tip_position().await?);
+    let stream = entry_stream(state.audit.clone(), query, most, format);
     Ok(HttpResponse::Ok()
         .content_type(format.content_type())
         .insert_header((

@@ -4,6 +4,7 @@
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 
+use crate::audit::head::HeadClaims;
 use crate::audit::trail::SignedHeadError;
 use crate::http::management::auth::{Caller, Scope};
 use crate::http::management::error::ApiError;
@@ -15,13 +16,7 @@ pub async fn head(
     state: web::Data<ManagementApi>,
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Scope::AuditRead)?;
-    caller.require_every_issuer("the head of the audit chain")?;
-    let (claims, jws) = state.audit.signed_head().await.map_err(|e| match e {
-        SignedHeadError::Store(e) => e.into(),
-        SignedHeadError::ReadStore(e) => e.into(),
-        SignedHeadError::Sign(_) => ApiError::internal(&e),
-    })?;
+    let (claims, jws) = signed_head(&state, &caller).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(json!({
@@ -32,4 +27,19 @@ pub async fn head(
             "iat": claims.iat,
             "jws": jws,
         })))
+}
+
+/// The chain's head signed now, for `caller` (`audit:read`, every issuer): the API's and
+/// the console's.
+pub(crate) async fn signed_head(
+    state: &ManagementApi,
+    caller: &Caller,
+) -> Result<(HeadClaims, String), ApiError> {
+    caller.require(Scope::AuditRead)?;
+    caller.require_every_issuer("the head of the audit chain")?;
+    state.audit.signed_head().await.map_err(|e| match e {
+        SignedHeadError::Store(e) => e.into(),
+        SignedHeadError::ReadStore(e) => e.into(),
+        SignedHeadError::Sign(_) => ApiError::internal(&e),
+    })
 }

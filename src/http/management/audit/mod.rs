@@ -10,9 +10,9 @@
 //! the head and the verification span every issuer's entries, so they need a key that sees
 //! every issuer (403 otherwise, whatever exists).
 
-mod export;
-mod format;
-mod head;
+pub(crate) mod export;
+pub(crate) mod format;
+pub(crate) mod head;
 mod list;
 mod verify;
 
