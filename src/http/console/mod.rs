@@ -5,7 +5,8 @@
 //! management API does, through the same application ports. Pages: offers ([`offers`]),
 //! one offer with its timeline, QR code and revocation ([`offer`]), the audit trail
 //! ([`audit`]), the integration side's health, issuance chart and dead letters
-//! ([`integration`]).
+//! ([`integration`]), issuers and their credential configurations, read-only
+//! ([`issuers`]).
 //!
 //! Every console response carries a strict policy ([`POLICY`]: no inline script or style,
 //! no framing, forms only to this origin), `X-Frame-Options: DENY`,
@@ -18,6 +19,7 @@ mod chart;
 mod confirm;
 mod error;
 mod integration;
+mod issuers;
 mod offer;
 mod offers;
 pub mod session;
@@ -71,6 +73,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/audit/verify", web::post().to(audit::verify))
             .route("/audit/export.{format}", web::get().to(audit::export))
             .route("/integration", web::get().to(integration::page))
+            .route("/issuers", web::get().to(issuers::list))
+            .route("/issuers/{issuer_id}", web::get().to(issuers::page))
             .route(
                 "/integration/dead-letters/requeue",
                 web::post().to(integration::requeue_all),

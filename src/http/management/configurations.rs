@@ -3,7 +3,7 @@
 
 use actix_web::{web, HttpResponse};
 use issuance_domain::mdoc_config::FORMAT_MSO_MDOC;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use super::auth::{Caller, Scope};
 use super::error::ApiError;
@@ -15,6 +15,17 @@ pub async fn list(
     state: web::Data<ManagementApi>,
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
+    let items = default_configurations(&state, &caller)?;
+    Ok(HttpResponse::Ok().json(json!({"items": items})))
+}
+
+/// The default issuer's configurations as `GET /credential-configurations` lists them, for
+/// `caller` (`offers:read` or `offers:write`, seeing the default issuer): the API's and the
+/// console's.
+pub(crate) fn default_configurations(
+    state: &ManagementApi,
+    caller: &Caller,
+) -> Result<Vec<Value>, ApiError> {
     caller
         .require(Scope::OffersRead)
         .or_else(|_| caller.require(Scope::OffersWrite))?;
@@ -58,5 +69,5 @@ pub async fn list(
             })
         }))
         .collect();
-    Ok(HttpResponse::Ok().json(json!({"items": items})))
+    Ok(items)
 }

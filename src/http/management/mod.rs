@@ -10,11 +10,11 @@ pub mod auth;
 mod authenticate;
 mod authorization_sessions;
 pub(crate) mod command_meta;
-mod configurations;
+pub(crate) mod configurations;
 mod credentials;
 pub(crate) mod dead_letters;
 pub mod error;
-mod issuers;
+pub(crate) mod issuers;
 pub(crate) mod offers;
 pub(crate) mod visible;
 

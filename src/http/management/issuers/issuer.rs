@@ -2,7 +2,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use issuance_domain::issuer::IssuerDisplay;
+use issuance_domain::issuer::{Issuer, IssuerDisplay};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -61,17 +61,29 @@ pub async fn list(
     state: web::Data<ManagementApi>,
     caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
+    let items: Vec<_> = visible(&state, &caller)
+        .await?
+        .iter()
+        .map(view::issuer)
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({"items": items})))
+}
+
+/// The issuers `caller` sees (`issuers:read`), retired ones included: the API's list and
+/// the console's.
+pub(crate) async fn visible(
+    state: &ManagementApi,
+    caller: &Caller,
+) -> Result<Vec<Issuer>, ApiError> {
     caller.require(Scope::IssuersRead)?;
     let issuers = state.issuers.list().await?;
-    let items: Vec<_> = issuers
-        .iter()
+    Ok(issuers
+        .into_iter()
         .filter(|issuer| match &issuer.issuer_id {
             Some(id) => caller.sees_issuer(Some(id.as_str())),
             None => caller.issuers().is_none(),
         })
-        .map(view::issuer)
-        .collect();
-    Ok(HttpResponse::Ok().json(json!({"items": items})))
+        .collect())
 }
 
 /// One issuer; 404 if unknown.
@@ -80,10 +92,20 @@ pub async fn get(
     caller: Caller,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Scope::IssuersRead)?;
-    caller.require_issuer(&path)?;
-    let issuer = state.issuers.get(&path).await?;
+    let issuer = one(&state, &caller, &path).await?;
     Ok(HttpResponse::Ok().json(view::issuer(&issuer)))
+}
+
+/// Issuer `id` for `caller` (`issuers:read`, an issuer it sees): the API's and the
+/// console's.
+pub(crate) async fn one(
+    state: &ManagementApi,
+    caller: &Caller,
+    id: &str,
+) -> Result<Issuer, ApiError> {
+    caller.require(Scope::IssuersRead)?;
+    caller.require_issuer(id)?;
+    Ok(state.issuers.get(id).await?)
 }
 
 /// Replaces the display: 200 with the issuer; 404, 409 `issuer_retired`, 400.

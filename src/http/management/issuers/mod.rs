@@ -5,10 +5,10 @@
 //! [`crate::app::issuers::Issuers`] and map its typed refusals ([`refusal`]).
 
 mod configurations;
-mod issuer;
+pub(crate) mod issuer;
 mod keys;
 mod refusal;
-mod view;
+pub(crate) mod view;
 
 use actix_web::web;
 

@@ -1,0 +1,209 @@
+//! Issuers and credential configurations, read-only. `GET /console/issuers` lists the
+//! configuration file's credential configurations (the default issuer's, as
+//! `GET /credential-configurations`: `offers:read` or `offers:write`) and the issuers
+//! managed at runtime (as `GET /issuers`: `issuers:read`), each section shown to the keys
+//! the API would answer. `GET /console/issuers/{id}` shows one runtime issuer as
+//! `GET /issuers/{id}` and its routes do: display, status, signing keys (never a private
+//! key) and every configuration with its versions. Both render the API's own JSON views.
+
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use serde_json::Value;
+
+use super::offers::text_of;
+use super::signin::Signed;
+use super::{render, ConsoleError, Nav};
+use crate::http::management::auth::Scope;
+use crate::http::management::configurations::default_configurations;
+use crate::http::management::issuers::issuer::{one, visible};
+use crate::http::management::issuers::view;
+use crate::http::state::ManagementApi;
+
+/// A credential configuration as a table row shows it.
+struct Configuration {
+    id: String,
+    format: String,
+    kind: String,
+    scope: String,
+    version: String,
+    status: String,
+    published: String,
+    /// The whole configuration, pretty JSON.
+    json: String,
+}
+
+/// A runtime issuer as the list shows it.
+struct IssuerRow {
+    id: String,
+    name: String,
+    status: String,
+    configurations: String,
+    active_kid: String,
+    created_at: String,
+}
+
+/// A signing key.
+struct Key {
+    kid: String,
+    alg: String,
+    status: String,
+    origin: String,
+    added_at: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/issuers.html")]
+struct IssuersPage {
+    nav: Option<Nav>,
+    defaults: Option<Vec<Configuration>>,
+    issuers: Option<Vec<IssuerRow>>,
+}
+
+#[derive(Template)]
+#[template(path = "console/issuer.html")]
+struct IssuerPage {
+    nav: Option<Nav>,
+    issuer: IssuerRow,
+    keys: Vec<Key>,
+    configurations: Vec<Configuration>,
+}
+
+/// A JSON field as text.
+fn field(value: &Value, name: &str) -> String {
+    text_of(value.get(name))
+}
+
+/// A configuration of `GET /credential-configurations`, or a configuration version's
+/// `configuration` of `/issuers/{id}/credential-configurations/{id}`.
+fn configuration(id: String, body: &Value, version: String, status: String) -> Configuration {
+    let kind = match body.get("doctype") {
+        Some(doctype) => text_of(Some(doctype)),
+        None => field(body, "vct"),
+    };
+    Configuration {
+        id,
+        format: field(body, "format"),
+        kind,
+        scope: field(body, "scope"),
+        version,
+        status,
+        published: String::new(),
+        json: serde_json::to_string_pretty(body).unwrap_or_default(),
+    }
+}
+
+/// An issuer of `GET /issuers` as a row.
+fn issuer_row(issuer: &Value) -> IssuerRow {
+    let configurations = issuer["credential_configurations"]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .map(|c| format!("{} v{}", field(c, "id"), field(c, "version")))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default();
+    IssuerRow {
+        id: field(issuer, "id"),
+        name: issuer["display"]
+            .as_array()
+            .and_then(|d| d.first())
+            .map(|d| field(d, "name"))
+            .unwrap_or_default(),
+        status: field(issuer, "status"),
+        configurations,
+        active_kid: field(issuer, "active_kid"),
+        created_at: field(issuer, "created_at"),
+    }
+}
+
+/// `GET /console/issuers`.
+pub async fn list(
+    state: web::Data<ManagementApi>,
+    signed: Signed,
+) -> Result<HttpResponse, ConsoleError> {
+    let caller = signed.caller();
+    let readable = caller.has(Scope::OffersRead) || caller.has(Scope::OffersWrite);
+    let defaults = match readable && caller.sees_issuer(None) {
+        true => Some(
+            default_configurations(&state, caller)?
+                .iter()
+                .map(|c| configuration(field(c, "id"), c, String::new(), String::new()))
+                .collect(),
+        ),
+        false => None,
+    };
+    let issuers = match caller.has(Scope::IssuersRead) {
+        true => Some(
+            visible(&state, caller)
+                .await?
+                .iter()
+                .map(|issuer| issuer_row(&view::issuer(issuer)))
+                .collect(),
+        ),
+        false => None,
+    };
+    if defaults.is_none() && issuers.is_none() {
+        caller.require(Scope::IssuersRead)?;
+    }
+    render(&IssuersPage {
+        nav: signed.nav(),
+        defaults,
+        issuers,
+    })
+}
+
+/// `GET /console/issuers/{id}`.
+pub async fn page(
+    state: web::Data<ManagementApi>,
+    signed: Signed,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ConsoleError> {
+    let issuer = one(&state, signed.caller(), &path).await?;
+    let keys = issuer
+        .keys
+        .values()
+        .map(|key| {
+            let key = view::key(key);
+            Key {
+                kid: field(&key, "kid"),
+                alg: field(&key, "alg"),
+                status: field(&key, "status"),
+                origin: field(&key, "origin"),
+                added_at: field(&key, "added_at"),
+            }
+        })
+        .collect();
+    let configurations = issuer
+        .configurations
+        .iter()
+        .map(|(id, history)| {
+            let history = view::history(id, history);
+            let latest = history["versions"]
+                .as_array()
+                .and_then(|v| v.last())
+                .cloned()
+                .unwrap_or_default();
+            Configuration {
+                published: format!(
+                    "{} by {}",
+                    field(&latest, "published_at"),
+                    field(&latest, "published_by")
+                ),
+                ..configuration(
+                    id.clone(),
+                    &history["configuration"],
+                    field(&history, "version"),
+                    field(&history, "status"),
+                )
+            }
+        })
+        .collect();
+    render(&IssuerPage {
+        nav: signed.nav(),
+        issuer: issuer_row(&view::issuer(&issuer)),
+        keys,
+        configurations,
+    })
+}
