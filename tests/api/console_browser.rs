@@ -18,6 +18,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::support::integration::*;
+use crate::support::wallet::HolderKey;
 use crate::support::*;
 
 /// The Chromium to drive, or `None` (skip) outside `scripts/test.sh`.
@@ -86,9 +87,15 @@ async fn an_admin_works_through_the_console_in_a_real_browser() {
     body["subject"] = json!("customer-in-the-browser");
     let created = app.create_offer(&body).await;
     let offer_id = created["offer_id"].as_str().unwrap().to_string();
+    // Another customer's offer, redeemed and issued: a bar on the issuance chart.
     let mut other = identity_offer();
     other["subject"] = json!("someone-else");
-    app.create_offer(&other).await;
+    let issued = app.create_offer(&other).await;
+    let token = app.access_token(&issued).await;
+    let reply = app
+        .request_credentials(&token, "IdentityCredential", &[&HolderKey::es256()])
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
 
     let input = json!({
         "base": app.management,

@@ -89,14 +89,28 @@ async function run() {
     await submit(page, page.getByRole('button', { name: 'Sign in' }));
     check(path(page) === '/console/offers', `after sign-in at ${page.url()}`);
     steps.push('signed in');
+    await shot(page, 'offers');
     // Keyboard: the first Tab reaches the skip link, which then shows.
     await page.keyboard.press('Tab');
-    const skip = await page.evaluate(() => {
+    const focused = () => page.evaluate(() => {
       const el = document.activeElement;
-      return { text: el?.textContent, left: el?.getBoundingClientRect().left };
+      return {
+        text: el?.textContent?.trim(),
+        left: el?.getBoundingClientRect().left,
+        outline: el ? getComputedStyle(el).outlineStyle : 'none',
+      };
     });
-    check(skip.text === 'Skip to content' && skip.left >= 0,
-      `the first Tab reaches ${JSON.stringify(skip)}, not the visible skip link`);
+    const skip = await focused();
+    check(skip.text === 'Skip to content' && skip.left >= 0 && skip.outline !== 'none',
+      `the first Tab reaches ${JSON.stringify(skip)}, not the visible, outlined skip link`);
+    // Then the header's links, each with a visible focus ring.
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Tab');
+    const offers = await focused();
+    check(offers.text === 'Offers' && offers.outline !== 'none',
+      `the third Tab reaches ${JSON.stringify(offers)}, not the outlined Offers link`);
+    await page.evaluate(() => document.activeElement?.blur());
+    steps.push('keyboard: skip link and focus rings');
 
     // The browser enforces the policy: an injected inline script is refused and reported.
     probing = true;
@@ -112,7 +126,6 @@ async function run() {
     check(!ran, 'an inline script ran: the policy is not enforced');
     check(probeViolations.length > 0, 'the refused inline script was not reported');
     steps.push('inline script refused by the browser');
-    await shot(page, 'offers');
 
     // Find the offer by its subject and open it.
     await page.getByLabel('Subject').fill(input.subject);
@@ -130,11 +143,6 @@ async function run() {
       'the QR code did not load');
     steps.push('offer found by subject; timeline and QR code shown');
     await shot(page, 'offer');
-    await page.setViewportSize({ width: 360, height: 800 });
-    await shot(page, 'offer-360px');
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth);
-    check(overflow <= 360, `the offer page is ${overflow}px wide at 360px`);
-    await page.setViewportSize({ width: 1280, height: 900 });
 
     // Revoke, after confirming.
     await submit(page, page.getByRole('link', { name: 'Revoke…' }));
@@ -164,6 +172,29 @@ async function run() {
     const requeued = await page.locator('#requeue-result').textContent();
     check(requeued.includes('1 dead letter re-queued'), `re-queue: ${requeued}`);
     steps.push('dead letter re-queued');
+
+    // Read-only issuers.
+    await submit(page, page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Issuers' }));
+    check(await page.locator('#default-configurations').count() === 1, 'no configurations');
+    await shot(page, 'issuers');
+    steps.push('issuers shown');
+
+    // Readable at 360 px: no page is wider than the screen (tables scroll on their own).
+    await page.setViewportSize({ width: 360, height: 800 });
+    for (const [name, target] of [
+      ['offers', '/console/offers'],
+      ['offer', `/console/offers/${input.offer_id}`],
+      ['audit', '/console/audit'],
+      ['integration', '/console/integration'],
+      ['issuers', '/console/issuers'],
+    ]) {
+      await visit(page, target);
+      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      check(width <= 360, `${target} is ${width}px wide at 360px`);
+      if (name === 'offers' || name === 'offer') await shot(page, `${name}-360px`);
+    }
+    await page.setViewportSize({ width: 1280, height: 900 });
+    steps.push('every page fits 360 px');
 
     // Sign out, then be refused.
     await submit(page, page.getByRole('button', { name: 'Sign out' }));

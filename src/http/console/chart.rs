@@ -39,6 +39,8 @@ pub struct Tick {
     pub x: u64,
     /// `HH:MM`.
     pub text: String,
+    /// `start`, `middle` or `end`: the edge labels stay inside the drawing.
+    pub anchor: &'static str,
 }
 
 /// What the template draws.
@@ -127,9 +129,17 @@ fn draw(first: i64, counts: &[u64]) -> Chart {
     let ticks = (0..MINUTES)
         .step_by(15)
         .chain([MINUTES - 1])
-        .map(|i| Tick {
-            x: i as u64 * slot + slot / 2,
-            text: label(i),
+        .map(|i| {
+            let (x, anchor) = match i {
+                0 => (0, "start"),
+                i if i == MINUTES - 1 => (WIDTH, "end"),
+                i => (i as u64 * slot + slot / 2, "middle"),
+            };
+            Tick {
+                x,
+                text: label(i),
+                anchor,
+            }
         })
         .collect();
     Chart {
@@ -174,6 +184,14 @@ mod tests {
         assert_eq!(chart.bars[10].title, "00:10 UTC: 500 issued");
         assert_eq!(chart.ticks.first().map(|t| t.text.as_str()), Some("00:00"));
         assert_eq!(chart.ticks.last().map(|t| t.text.as_str()), Some("00:59"));
+        assert_eq!(
+            chart.ticks.first().map(|t| (t.x, t.anchor)),
+            Some((0, "start"))
+        );
+        assert_eq!(
+            chart.ticks.last().map(|t| (t.x, t.anchor)),
+            Some((WIDTH, "end"))
+        );
     }
 
     #[test]

@@ -8,9 +8,10 @@
 
 use actix_web::{web, HttpResponse};
 use askama::Template;
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::offers::text_of;
+use super::offers::{text_of, when};
 use super::signin::Signed;
 use super::{render, ConsoleError, Nav};
 use crate::http::management::auth::Scope;
@@ -73,6 +74,14 @@ fn field(value: &Value, name: &str) -> String {
     text_of(value.get(name))
 }
 
+/// A JSON time field as the console shows times (as it is if it is not RFC 3339).
+fn time(value: &Value, name: &str) -> String {
+    let text = field(value, name);
+    DateTime::parse_from_rfc3339(&text)
+        .map(|t| when(t.with_timezone(&Utc)))
+        .unwrap_or(text)
+}
+
 /// A configuration of `GET /credential-configurations`, or a configuration version's
 /// `configuration` of `/issuers/{id}/credential-configurations/{id}`.
 fn configuration(id: String, body: &Value, version: String, status: String) -> Configuration {
@@ -114,7 +123,7 @@ fn issuer_row(issuer: &Value) -> IssuerRow {
         status: field(issuer, "status"),
         configurations,
         active_kid: field(issuer, "active_kid"),
-        created_at: field(issuer, "created_at"),
+        created_at: time(issuer, "created_at"),
     }
 }
 
@@ -171,7 +180,7 @@ pub async fn page(
                 alg: field(&key, "alg"),
                 status: field(&key, "status"),
                 origin: field(&key, "origin"),
-                added_at: field(&key, "added_at"),
+                added_at: time(&key, "added_at"),
             }
         })
         .collect();
@@ -188,7 +197,7 @@ pub async fn page(
             Configuration {
                 published: format!(
                     "{} by {}",
-                    field(&latest, "published_at"),
+                    time(&latest, "published_at"),
                     field(&latest, "published_by")
                 ),
                 ..configuration(
