@@ -34,7 +34,10 @@ async fn issuers_and_their_configurations_are_shown_read_only_by_scope() {
         page.body.contains("https://acme.example/id"),
         "the configuration's type"
     );
-    assert!(page.body.contains(" UTC by admin"), "when and by whom it was published");
+    assert!(
+        page.body.contains(" UTC by admin"),
+        "when and by whom it was published"
+    );
     assert!(
         !page.body.contains("\"d\""),
         "no private key: {}",
