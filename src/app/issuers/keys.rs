@@ -24,6 +24,14 @@ use crate::app::repository::{CommandMeta, RepositoryError};
 /// no validity to go by): the configurations' default validity.
 pub const DEFAULT_PUBLISHED_AFTER_RETIREMENT: Duration = Duration::days(365);
 
+/// How long a key of `issuer` retired now stays in the JWKS: the longest credential
+/// validity of its configurations, or [`DEFAULT_PUBLISHED_AFTER_RETIREMENT`] without any.
+pub fn published_after_retirement(issuer: &Issuer) -> Duration {
+    issuer
+        .longest_credential_validity()
+        .unwrap_or(DEFAULT_PUBLISHED_AFTER_RETIREMENT)
+}
+
 /// Where a new key comes from.
 #[derive(Debug, Clone)]
 pub enum KeySource {
@@ -158,9 +166,7 @@ impl Issuers {
     ) -> Result<SigningKeyState, IssuerCommandError> {
         let executed = self
             .execute(known_syntax(id)?, meta, |state, now| {
-                let validity = state
-                    .longest_credential_validity()
-                    .unwrap_or(DEFAULT_PUBLISHED_AFTER_RETIREMENT);
+                let validity = published_after_retirement(state);
                 let retire = RetireSigningKey {
                     kid: kid.to_string(),
                     published_until: now + validity,

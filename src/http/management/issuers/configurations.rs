@@ -7,7 +7,7 @@ use actix_web::{web, HttpResponse};
 use serde_json::{json, Value};
 
 use super::view;
-use crate::app::issuers::PublicationOutcome;
+use crate::app::issuers::{Publication, PublicationOutcome};
 use crate::http::management::auth::{Caller, Scope};
 use crate::http::management::command_meta::command_meta;
 use crate::http::management::error::ApiError;
@@ -24,14 +24,16 @@ pub async fn put(
     path: web::Path<(String, String)>,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Scope::IssuersWrite)?;
     let (issuer_id, configuration_id) = path.into_inner();
-    caller.require_issuer(&issuer_id)?;
-    let meta = command_meta(&state, &caller, context);
-    let publication = state
-        .issuers
-        .publish_configuration(&meta, &issuer_id, &configuration_id, body.into_inner())
-        .await?;
+    let publication = publish(
+        &state,
+        &caller,
+        context,
+        &issuer_id,
+        &configuration_id,
+        body.into_inner(),
+    )
+    .await?;
     let mut response = match publication.outcome {
         PublicationOutcome::Created => HttpResponse::Created(),
         PublicationOutcome::NewVersion | PublicationOutcome::Unchanged => HttpResponse::Ok(),
@@ -39,6 +41,25 @@ pub async fn put(
     let mut body = view::version(&configuration_id, &publication.current);
     body["changed"] = json!(publication.outcome != PublicationOutcome::Unchanged);
     Ok(response.json(body))
+}
+
+/// Publishes `configuration` as configuration `configuration_id` of issuer `issuer_id` for
+/// `caller` (`issuers:write`, an issuer it sees): the API's `PUT` and the console's form.
+pub(crate) async fn publish(
+    state: &ManagementApi,
+    caller: &Caller,
+    context: RequestContext,
+    issuer_id: &str,
+    configuration_id: &str,
+    configuration: Value,
+) -> Result<Publication, ApiError> {
+    caller.require(Scope::IssuersWrite)?;
+    caller.require_issuer(issuer_id)?;
+    let meta = command_meta(state, caller, context);
+    Ok(state
+        .issuers
+        .publish_configuration(&meta, issuer_id, configuration_id, configuration)
+        .await?)
 }
 
 /// The current configurations (not retired), each with its latest version.
@@ -86,13 +107,26 @@ pub async fn retire(
     context: RequestContext,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Scope::IssuersWrite)?;
     let (issuer_id, configuration_id) = path.into_inner();
-    caller.require_issuer(&issuer_id)?;
-    let meta = command_meta(&state, &caller, context);
+    retire_configuration(&state, &caller, context, &issuer_id, &configuration_id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Retires configuration `configuration_id` of issuer `issuer_id` for `caller`
+/// (`issuers:write`, an issuer it sees): the API's `DELETE` and the console's form.
+pub(crate) async fn retire_configuration(
+    state: &ManagementApi,
+    caller: &Caller,
+    context: RequestContext,
+    issuer_id: &str,
+    configuration_id: &str,
+) -> Result<(), ApiError> {
+    caller.require(Scope::IssuersWrite)?;
+    caller.require_issuer(issuer_id)?;
+    let meta = command_meta(state, caller, context);
     state
         .issuers
-        .retire_configuration(&meta, &issuer_id, &configuration_id)
+        .retire_configuration(&meta, issuer_id, configuration_id)
         .await?;
-    Ok(HttpResponse::NoContent().finish())
+    Ok(())
 }

@@ -40,20 +40,32 @@ pub async fn create(
     context: RequestContext,
     body: web::Json<NewIssuer>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Scope::IssuersWrite)?;
     let NewIssuer { id, display } = body.into_inner();
-    if !caller.sees_issuer(Some(&id)) {
+    let issuer = create_issuer(&state, &caller, context, &id, display).await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/issuers/{id}")))
+        .json(view::issuer(&issuer)))
+}
+
+/// Creates issuer `id` for `caller` (`issuers:write`, 403 if restricted to other issuers):
+/// the API's `POST /issuers` and the console's form.
+pub(crate) async fn create_issuer(
+    state: &ManagementApi,
+    caller: &Caller,
+    context: RequestContext,
+    id: &str,
+    display: Vec<IssuerDisplay>,
+) -> Result<Issuer, ApiError> {
+    caller.require(Scope::IssuersWrite)?;
+    if !caller.sees_issuer(Some(id)) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "insufficient_scope",
             format!("the API key is restricted to other issuers than `{id}`"),
         ));
     }
-    let meta = command_meta(&state, &caller, context);
-    let issuer = state.issuers.create(&meta, &id, display).await?;
-    Ok(HttpResponse::Created()
-        .insert_header(("Location", format!("/issuers/{id}")))
-        .json(view::issuer(&issuer)))
+    let meta = command_meta(state, caller, context);
+    Ok(state.issuers.create(&meta, id, display).await?)
 }
 
 /// Every issuer the key sees, retired ones included.
@@ -116,12 +128,24 @@ pub async fn change(
     path: web::Path<String>,
     body: web::Json<IssuerChange>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Scope::IssuersWrite)?;
-    caller.require_issuer(&path)?;
-    let meta = command_meta(&state, &caller, context);
     let display = body.into_inner().display;
-    let issuer = state.issuers.change_display(&meta, &path, display).await?;
+    let issuer = change_display(&state, &caller, context, &path, display).await?;
     Ok(HttpResponse::Ok().json(view::issuer(&issuer)))
+}
+
+/// Replaces issuer `id`'s display for `caller` (`issuers:write`, an issuer it sees): the
+/// API's `PATCH /issuers/{id}` and the console's form.
+pub(crate) async fn change_display(
+    state: &ManagementApi,
+    caller: &Caller,
+    context: RequestContext,
+    id: &str,
+    display: Vec<IssuerDisplay>,
+) -> Result<Issuer, ApiError> {
+    caller.require(Scope::IssuersWrite)?;
+    caller.require_issuer(id)?;
+    let meta = command_meta(state, caller, context);
+    Ok(state.issuers.change_display(&meta, id, display).await?)
 }
 
 /// Retires the issuer (nothing is deleted): 204; 404; 409 `issuer_retired`.
@@ -131,9 +155,21 @@ pub async fn retire(
     context: RequestContext,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Scope::IssuersWrite)?;
-    caller.require_issuer(&path)?;
-    let meta = command_meta(&state, &caller, context);
-    state.issuers.retire(&meta, &path).await?;
+    retire_issuer(&state, &caller, context, &path).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Retires issuer `id` for `caller` (`issuers:write`, an issuer it sees): the API's
+/// `DELETE /issuers/{id}` and the console's confirmed form.
+pub(crate) async fn retire_issuer(
+    state: &ManagementApi,
+    caller: &Caller,
+    context: RequestContext,
+    id: &str,
+) -> Result<(), ApiError> {
+    caller.require(Scope::IssuersWrite)?;
+    caller.require_issuer(id)?;
+    let meta = command_meta(state, caller, context);
+    state.issuers.retire(&meta, id).await?;
+    Ok(())
 }

@@ -5,6 +5,8 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use issuance_domain::issuer::SigningKeyState;
+
 use super::view;
 use crate::app::issuers::KeySource;
 use crate::http::management::auth::{Caller, Scope};
@@ -15,7 +17,7 @@ use crate::http::state::ManagementApi;
 
 /// `POST /issuers/{id}/keys`: `{}` or `{"alg": "ES256"}` generates; `{"jwk": {…}}` or
 /// `{"pem": "…"}`, with an optional `x5c`, imports.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewKey {
     /// The algorithm (ES256, the default, is the only one).
@@ -41,9 +43,25 @@ pub async fn add(
     path: web::Path<String>,
     body: web::Json<NewKey>,
 ) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let key = add_key(&state, &caller, context, &id, body.into_inner()).await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/issuers/{id}/keys/{}", key.kid)))
+        .json(view::key(&key)))
+}
+
+/// Adds a key to issuer `id` for `caller` (`issuers:write`, an issuer it sees): the API's
+/// `POST /issuers/{id}/keys` and the console's (which generates, `NewKey::default()`).
+pub(crate) async fn add_key(
+    state: &ManagementApi,
+    caller: &Caller,
+    context: RequestContext,
+    id: &str,
+    new: NewKey,
+) -> Result<SigningKeyState, ApiError> {
     caller.require(Scope::IssuersWrite)?;
-    caller.require_issuer(&path)?;
-    let NewKey { alg, jwk, pem, x5c } = body.into_inner();
+    caller.require_issuer(id)?;
+    let NewKey { alg, jwk, pem, x5c } = new;
     let source = match (jwk, pem) {
         (None, None) => KeySource::Generate,
         (Some(jwk), None) => KeySource::Jwk(jwk),
@@ -54,15 +72,11 @@ pub async fn add(
             ))
         }
     };
-    let meta = command_meta(&state, &caller, context);
-    let id = path.into_inner();
-    let key = state
+    let meta = command_meta(state, caller, context);
+    Ok(state
         .issuers
-        .add_key(&meta, &id, alg.as_deref(), source, x5c)
-        .await?;
-    Ok(HttpResponse::Created()
-        .insert_header(("Location", format!("/issuers/{id}/keys/{}", key.kid)))
-        .json(view::key(&key)))
+        .add_key(&meta, id, alg.as_deref(), source, x5c)
+        .await?)
 }
 
 /// Every key of the issuer, retired ones included.
@@ -86,11 +100,8 @@ pub async fn activate(
     context: RequestContext,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Scope::IssuersWrite)?;
     let (id, kid) = path.into_inner();
-    caller.require_issuer(&id)?;
-    let meta = command_meta(&state, &caller, context);
-    let key = state.issuers.activate_key(&meta, &id, &kid).await?;
+    let key = change_key(&state, &caller, context, &id, &kid, KeyChange::Activate).await?;
     Ok(HttpResponse::Ok().json(view::key(&key)))
 }
 
@@ -102,12 +113,38 @@ pub async fn retire(
     context: RequestContext,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Scope::IssuersWrite)?;
     let (id, kid) = path.into_inner();
-    caller.require_issuer(&id)?;
-    let meta = command_meta(&state, &caller, context);
-    let key = state.issuers.retire_key(&meta, &id, &kid).await?;
+    let key = change_key(&state, &caller, context, &id, &kid, KeyChange::Retire).await?;
     Ok(HttpResponse::Ok().json(view::key(&key)))
+}
+
+/// What happens to a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeyChange {
+    /// It becomes the one that signs.
+    Activate,
+    /// It never signs again.
+    Retire,
+}
+
+/// Activates or retires key `kid` of issuer `id` for `caller` (`issuers:write`, an issuer
+/// it sees): the API's `POST …/keys/{kid}/activate` and `DELETE …/keys/{kid}`, and the
+/// console's forms.
+pub(crate) async fn change_key(
+    state: &ManagementApi,
+    caller: &Caller,
+    context: RequestContext,
+    id: &str,
+    kid: &str,
+    change: KeyChange,
+) -> Result<SigningKeyState, ApiError> {
+    caller.require(Scope::IssuersWrite)?;
+    caller.require_issuer(id)?;
+    let meta = command_meta(state, caller, context);
+    Ok(match change {
+        KeyChange::Activate => state.issuers.activate_key(&meta, id, kid).await?,
+        KeyChange::Retire => state.issuers.retire_key(&meta, id, kid).await?,
+    })
 }
 
 /// The issuer's published public keys as a JWK Set.

@@ -4,9 +4,9 @@
 //! other issuer's routes answer it the very 404 of an unknown issuer. Handlers extract, call
 //! [`crate::app::issuers::Issuers`] and map its typed refusals ([`refusal`]).
 
-mod configurations;
+pub(crate) mod configurations;
 pub(crate) mod issuer;
-mod keys;
+pub(crate) mod keys;
 mod refusal;
 pub(crate) mod view;
 
