@@ -32,6 +32,7 @@ mod conformance;
 mod console;
 mod console_actions;
 mod console_browser;
+mod console_issuer_forms;
 mod console_issuers;
 mod contracts;
 mod credential_encryption;

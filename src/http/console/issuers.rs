@@ -1,10 +1,12 @@
-//! Issuers and credential configurations, read-only. `GET /console/issuers` lists the
+//! Issuers and credential configurations. `GET /console/issuers` lists the
 //! configuration file's credential configurations (the default issuer's, as
 //! `GET /credential-configurations`: `offers:read` or `offers:write`) and the issuers
 //! managed at runtime (as `GET /issuers`: `issuers:read`), each section shown to the keys
 //! the API would answer. `GET /console/issuers/{id}` shows one runtime issuer as
 //! `GET /issuers/{id}` and its routes do: display, status, signing keys (never a private
 //! key) and every configuration with its versions. Both render the API's own JSON views.
+//! A key with `issuers:write` also gets the forms and links that change them
+//! ([`super::issuer_edit`], [`super::issuer_keys`], [`super::issuer_configurations`]).
 
 use actix_web::{web, HttpResponse};
 use askama::Template;
@@ -23,6 +25,8 @@ use crate::http::state::ManagementApi;
 /// A credential configuration as a table row shows it.
 struct Configuration {
     id: String,
+    /// The id as a URL's path segment or query value.
+    path: String,
     format: String,
     kind: String,
     scope: String,
@@ -56,6 +60,10 @@ struct Key {
 #[template(path = "console/issuers.html")]
 struct IssuersPage {
     nav: Option<Nav>,
+    /// The creation form's token, for a key with `issuers:write`.
+    create: Option<String>,
+    /// The creation form's (empty) fields.
+    form: super::issuer_edit::NewIssuerForm,
     defaults: Option<Vec<Configuration>>,
     issuers: Option<Vec<IssuerRow>>,
 }
@@ -64,6 +72,8 @@ struct IssuersPage {
 #[template(path = "console/issuer.html")]
 struct IssuerPage {
     nav: Option<Nav>,
+    /// The forms' token, for a key with `issuers:write` while the issuer is not retired.
+    edit: Option<String>,
     issuer: IssuerRow,
     keys: Vec<Key>,
     configurations: Vec<Configuration>,
@@ -90,6 +100,7 @@ fn configuration(id: String, body: &Value, version: String, status: String) -> C
         None => field(body, "vct"),
     };
     Configuration {
+        path: urlencoding::encode(&id).into_owned(),
         id,
         format: field(body, "format"),
         kind,
@@ -158,6 +169,10 @@ pub async fn list(
     }
     render(&IssuersPage {
         nav: signed.nav(),
+        create: caller
+            .has(Scope::IssuersWrite)
+            .then(|| signed.csrf().to_string()),
+        form: Default::default(),
         defaults,
         issuers,
     })
@@ -209,8 +224,10 @@ pub async fn page(
             }
         })
         .collect();
+    let writable = signed.caller().has(Scope::IssuersWrite) && !issuer.is_retired();
     render(&IssuerPage {
         nav: signed.nav(),
+        edit: writable.then(|| signed.csrf().to_string()),
         issuer: issuer_row(&view::issuer(&issuer)),
         keys,
         configurations,

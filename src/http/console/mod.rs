@@ -5,8 +5,9 @@
 //! management API does, through the same application ports. Pages: offers ([`offers`]),
 //! one offer with its timeline, QR code and revocation ([`offer`]), the audit trail
 //! ([`audit`]), the integration side's health, issuance chart and dead letters
-//! ([`integration`]), issuers and their credential configurations, read-only
-//! ([`issuers`]).
+//! ([`integration`]), issuers and their credential configurations ([`issuers`]), changed
+//! through forms for keys with `issuers:write` ([`issuer_edit`], [`issuer_keys`],
+//! [`issuer_configurations`]).
 //!
 //! Every console response carries a strict policy ([`POLICY`]: no inline script or style,
 //! no framing, forms only to this origin), `X-Frame-Options: DENY`,
@@ -17,8 +18,12 @@
 mod audit;
 mod chart;
 mod confirm;
+mod editing;
 mod error;
 mod integration;
+mod issuer_configurations;
+mod issuer_edit;
+mod issuer_keys;
 mod issuers;
 mod offer;
 mod offers;
@@ -74,7 +79,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/audit/export.{format}", web::get().to(audit::export))
             .route("/integration", web::get().to(integration::page))
             .route("/issuers", web::get().to(issuers::list))
+            .route("/issuers", web::post().to(issuer_edit::create))
             .route("/issuers/{issuer_id}", web::get().to(issuers::page))
+            .configure(issuer_routes)
             .route(
                 "/integration/dead-letters/requeue",
                 web::post().to(integration::requeue_all),
@@ -84,6 +91,59 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::post().to(integration::requeue_one),
             )
             .default_service(web::to(not_found)),
+    );
+}
+
+/// The routes that change an issuer (`issuers:write`).
+fn issuer_routes(cfg: &mut web::ServiceConfig) {
+    const ONE: &str = "/issuers/{issuer_id}";
+    cfg.route(
+        &format!("{ONE}/display"),
+        web::get().to(issuer_edit::display_form),
+    )
+    .route(
+        &format!("{ONE}/display"),
+        web::post().to(issuer_edit::change),
+    )
+    .route(
+        &format!("{ONE}/retire"),
+        web::get().to(issuer_edit::retire_form),
+    )
+    .route(
+        &format!("{ONE}/retire"),
+        web::post().to(issuer_edit::retire),
+    )
+    .route(
+        &format!("{ONE}/keys"),
+        web::post().to(issuer_keys::generate),
+    )
+    .route(
+        &format!("{ONE}/keys/{{kid}}/activate"),
+        web::post().to(issuer_keys::activate),
+    )
+    .route(
+        &format!("{ONE}/keys/{{kid}}/retire"),
+        web::get().to(issuer_keys::retire_form),
+    )
+    .route(
+        &format!("{ONE}/keys/{{kid}}/retire"),
+        web::post().to(issuer_keys::retire),
+    )
+    .route(
+        &format!("{ONE}/publish"),
+        web::get().to(issuer_configurations::form),
+    )
+    .route(
+        &format!("{ONE}/publish"),
+        web::post().to(issuer_configurations::submit),
+    )
+    .route(
+        &format!("{ONE}/configurations/{{configuration_id}}/retire"),
+        web::get().to(issuer_configurations::retire_form),
+    )
+    .route(
+        &format!("{ONE}/configurations/{{configuration_id}}/retire"),
+        web::post().to(issuer_configurations::retire),
     );
 }
 
