@@ -4,7 +4,8 @@
 //! through the API and a dead letter, runs the script against the management listener and
 //! checks the effects through the API: sign in, find the offer by subject, its timeline,
 //! revoke with confirmation, REVOKED, verify the audit chain, re-queue the dead letter,
-//! sign out and be refused; the browser enforces the console's Content-Security-Policy.
+//! create an issuer, generate its key and publish a configuration through the forms, sign
+//! out and be refused; the browser enforces the console's Content-Security-Policy.
 //!
 //! `scripts/test.sh` installs Chromium and the Node packages (`scripts/browser-deps.sh`)
 //! and sets `ISSUANCE_TEST_CHROMIUM`. Without it (a targeted `cargo test`) the test skips
@@ -119,4 +120,11 @@ async fn an_admin_works_through_the_console_in_a_real_browser() {
         .get_json(&format!("/audit?offer_id={offer_id}&type=OfferRevoked"))
         .await;
     assert_eq!(audit["items"][0]["actor"], "admin", "{audit}");
+    let (_, issuer) = app.get_json("/issuers/browser-test").await;
+    assert_eq!(issuer["display"][0]["name"], "Browser Test", "{issuer}");
+    assert!(issuer["active_kid"].is_string(), "{issuer}");
+    assert_eq!(
+        issuer["credential_configurations"],
+        json!([{"id": "BrowserId", "version": 1}])
+    );
 }

@@ -179,6 +179,28 @@ async function run() {
     await shot(page, 'issuers');
     steps.push('issuers shown');
 
+    // An issuer created, keyed and configured through the forms.
+    await page.getByLabel(/Issuer id/).fill('browser-test');
+    await page.getByLabel(/Display name/).fill('Browser Test');
+    await submit(page, page.getByRole('button', { name: 'Create the issuer' }));
+    check(path(page) === '/console/issuers/browser-test', `after creating at ${page.url()}`);
+    await submit(page, page.getByRole('button', { name: /Generate a signing key/ }));
+    check(await page.locator('#keys tbody tr', { hasText: 'active' }).count() === 1,
+      'the generated key is not active');
+    await submit(page, page.getByRole('link', { name: 'Publish a new configuration' }));
+    await page.getByLabel('Configuration id').fill('BrowserId');
+    await page.getByLabel(/Configuration \(JSON\)/).fill(JSON.stringify({
+      vct: 'https://browser.example/id',
+      display: [{ name: 'ID', locale: 'en-US' }],
+      claims: [{ path: 'given_name', mandatory: true }],
+    }));
+    await submit(page, page.getByRole('button', { name: 'Publish' }));
+    check(path(page) === '/console/issuers/browser-test', `after publishing at ${page.url()}`);
+    check(await page.locator('#configurations tbody tr', { hasText: 'BrowserId' }).count() === 1,
+      'the published configuration is not listed');
+    await shot(page, 'issuer');
+    steps.push('issuer created, key generated, configuration published');
+
     // Readable at 360 px: no page is wider than the screen (tables scroll on their own).
     await page.setViewportSize({ width: 360, height: 800 });
     for (const [name, target] of [
@@ -187,6 +209,8 @@ async function run() {
       ['audit', '/console/audit'],
       ['integration', '/console/integration'],
       ['issuers', '/console/issuers'],
+      ['issuer', '/console/issuers/browser-test'],
+      ['publish', '/console/issuers/browser-test/publish?configuration=BrowserId'],
     ]) {
       await visit(page, target);
       const width = await page.evaluate(() => document.documentElement.scrollWidth);
