@@ -24,7 +24,8 @@ rabbitmqctl -q set_permissions -p "$stamp" guest ".*" ".*" ".*" >/dev/null
 export ISSUANCE_EVENT_STORE="${base}?schema=${stamp}"
 export ISSUANCE_AMQP_URL="amqp://guest:guest@127.0.0.1:5672/${stamp}" ISSUANCE_REQUIRE_BROKER=true
 export ISSUANCE_ADMIN_KEY="bench-admin-key-0123456789abcdef0123456789"
-export ISSUANCE_SERVER_SECRET="bench-server-secret-0123456789abcdef0123456789abcdef"
+ISSUANCE_SERVER_SECRET="$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
+export ISSUANCE_SERVER_SECRET
 export ISSUANCE_CALLBACK_URL="http://127.0.0.1:18090/callbacks"
 export ISSUANCE_CALLBACK_SECRET="bench-callback-secret-0123456789"
 export ISSUANCE_PUBLIC_URL="http://127.0.0.1:18080" RUST_LOG="${RUST_LOG:-warn}"
@@ -34,7 +35,7 @@ finish() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   rm -rf "${dirs[@]}"
-  psql "$base" -qc "drop schema $stamp cascade" >/dev/null || true
+  psql "$base" -qc "drop schema $stamp cascade" >/dev/null 2>&1 || true
   rabbitmqctl -q delete_vhost "$stamp" >/dev/null || true
 }
 trap finish EXIT
@@ -47,7 +48,11 @@ for i in $(seq 0 $((nodes - 1))); do
   ISSUANCE_DATA_DIR="$dir" ISSUANCE_WALLET_ADDR="$wallet" ISSUANCE_MANAGEMENT_ADDR="$management" \
     "$bin"/issuance serve > "$out/node$i.log" 2>&1 &
   pids+=($!)
-  for _ in $(seq 1 120); do curl -sf "http://$management/health/ready" >/dev/null && break; sleep 0.5; done
+  for _ in $(seq 1 120); do
+    curl -sf "http://$management/health/ready" >/dev/null && break
+    kill -0 "${pids[$i]}" 2>/dev/null || { echo "node $i did not start:"; tail -3 "$out/node$i.log"; exit 1; }
+    sleep 0.5
+  done
   node_args+=(--node "http://$wallet,http://$management")
 done
 cpu_of() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat" 2>/dev/null || echo 0; }

@@ -1,6 +1,7 @@
 //! Component health reported by background tasks and read by `/health/ready`.
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -52,4 +53,27 @@ impl HealthRegistry {
     pub fn snapshot(&self) -> BTreeMap<&'static str, ComponentHealth> {
         self.0.lock().map(|m| m.clone()).unwrap_or_default()
     }
+}
+
+/// What a component of lease-held work reports on a node that does not hold the lease:
+/// ready, as far as this node goes (another node does the work).
+pub const STANDBY: &str = "standby (another node holds the lease)";
+
+/// Runs `task`, the work of a lease this node holds, which reports `component` itself
+/// (`connecting` until it does); however the task ends, also when a lost lease drops it,
+/// `component` is back on [`STANDBY`].
+pub async fn while_held<F: Future<Output = ()>>(
+    health: HealthRegistry,
+    component: &'static str,
+    task: F,
+) {
+    struct Standby(HealthRegistry, &'static str);
+    impl Drop for Standby {
+        fn drop(&mut self) {
+            self.0.set(self.1, true, STANDBY);
+        }
+    }
+    health.set(component, false, "connecting");
+    let _standby = Standby(health, component);
+    task.await;
 }

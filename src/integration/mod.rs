@@ -13,8 +13,9 @@
 //!
 //! Every long-running task is `async fn run(..., shutdown: watch::Receiver<bool>)`, so a
 //! lease (multi-node deployments) can wrap the singleton ones: the relays, the expiry
-//! scheduler and the in-process consumer. The AMQP callback consumer and dead-letter pump
-//! are competing consumers and may run on every node.
+//! scheduler and the callback consumer (in-process or AMQP: one consumer keeps each
+//! offer's callbacks in order). The dead-letter pump is a competing consumer and may run
+//! on every node.
 
 pub mod amqp;
 pub mod callbacks;
@@ -40,6 +41,7 @@ use self::store::IntegrationStore;
 use crate::app::offers::OfferRepository;
 use crate::clock::Clock;
 use crate::component_health::HealthRegistry;
+use crate::component_health::{while_held, STANDBY};
 use crate::config::Settings;
 use crate::metrics::Metrics;
 use crate::readstore::OfferViewStore;
@@ -258,9 +260,10 @@ pub async fn start(
             ("in-process", embedded::CHECKPOINT)
         }
         Some(context) => {
-            deps.health
-                .set(amqp::publisher::HEALTH, false, "connecting");
-            deps.health.set(amqp::consumer::HEALTH, false, "connecting");
+            // The relay and the consumer run on one node (their leases); the others are
+            // ready on standby.
+            deps.health.set(amqp::publisher::HEALTH, true, STANDBY);
+            deps.health.set(amqp::consumer::HEALTH, true, STANDBY);
             let (relay_context, events, relay_store, health) = (
                 context.clone(),
                 deps.events.clone(),
@@ -272,20 +275,33 @@ pub async fn start(
                 "amqp_relay",
                 shutdown.clone(),
                 move |shutdown| {
-                    amqp::publisher::run_relay(
+                    let relay = amqp::publisher::run_relay(
                         relay_context.clone(),
                         events.clone(),
                         relay_store.clone(),
                         health.clone(),
                         shutdown,
-                    )
+                    );
+                    while_held(health.clone(), amqp::publisher::HEALTH, relay)
                 },
             )));
-            tasks.push(tokio::spawn(amqp::consumer::run(
-                context.clone(),
-                processor,
-                deps.health.clone(),
+            // One consumer in the cluster, under the same lease as the in-process one: two
+            // nodes consuming one queue would deliver one offer's callbacks side by side,
+            // out of order (the queue's order holds for a single consumer only).
+            let (consumer_context, health) = (context.clone(), deps.health.clone());
+            tasks.push(tokio::spawn(run_with_lease(
+                leases.clone(),
+                "callback_consumer",
                 shutdown.clone(),
+                move |shutdown| {
+                    let consumer = amqp::consumer::run(
+                        consumer_context.clone(),
+                        processor.clone(),
+                        health.clone(),
+                        shutdown,
+                    );
+                    while_held(health.clone(), amqp::consumer::HEALTH, consumer)
+                },
             )));
             tasks.push(tokio::spawn(amqp::dead_letters::run(
                 context,

@@ -59,6 +59,7 @@ mod management_offers;
 mod management_validation;
 mod mdoc_issuance;
 mod multi_node;
+mod multi_node_amqp;
 mod offer_reference;
 mod openapi;
 mod openapi_conformance;
