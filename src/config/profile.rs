@@ -8,6 +8,7 @@
 
 use issuance_domain::configuration_table::ConfigurationTable;
 use issuance_domain::credential_config::KeyAttestationsRequired;
+use issuance_domain::issuer::IssuerProfile;
 
 use super::authorization::DpopMode;
 use super::policies::EncryptionMode;
@@ -37,6 +38,19 @@ impl Settings {
                     .get_or_insert_with(KeyAttestationsRequired::default);
             }
         }
+    }
+
+    /// The settings an issuer following `profile` is served with: these, with `haip`'s
+    /// requirements applied when the issuer follows it (an issuer is never weaker than the
+    /// deployment: under `profile = "haip"` these already are).
+    pub fn for_issuer(&self, profile: IssuerProfile) -> Settings {
+        let mut settings = self.clone();
+        if profile == IssuerProfile::Haip && self.profile != Profile::Haip {
+            settings.profile = Profile::Haip;
+            settings.issuer.credential_encryption = Some(EncryptionMode::Required);
+            settings.apply_profile();
+        }
+        settings
     }
 
     /// What the profile needs and the configuration lacks, as (field, problem).

@@ -14,3 +14,14 @@ pub enum Profile {
     /// advertised.
     Haip,
 }
+
+impl Profile {
+    /// The issuer profile every issuer follows at least: `haip` for `haip`.
+    pub fn issuer_profile(self) -> issuance_domain::issuer::IssuerProfile {
+        use issuance_domain::issuer::IssuerProfile;
+        match self {
+            Profile::Default => IssuerProfile::Standard,
+            Profile::Haip => IssuerProfile::Haip,
+        }
+    }
+}

@@ -60,7 +60,7 @@ fn every_schema_is_a_valid_draft_2020_12_schema_with_a_unique_name() {
         }
     }
     let kinds = |kind| schemas().iter().filter(|s| s.kind == kind).count();
-    assert_eq!(kinds(SchemaKind::Event), 35);
+    assert_eq!(kinds(SchemaKind::Event), 36);
     assert_eq!(
         kinds(SchemaKind::Amqp),
         EVENT_TYPES.len() + issuance_domain::issuer::EVENT_TYPES.len()

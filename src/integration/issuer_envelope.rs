@@ -114,6 +114,7 @@ mod tests {
                 "issuer.certificate_chain_set",
                 "issuer.configuration_published",
                 "issuer.configuration_retired",
+                "issuer.profile_set",
                 "issuer.retired",
             ]
         );

@@ -152,6 +152,7 @@ impl Application {
             crate::app::issuers::KeyVault::new(opened.secrets.clone(), &server_secret),
             clock.clone(),
             log.clone(),
+            settings.profile.issuer_profile(),
         );
         // Followed from now on: recording the file waits for the registry to read it.
         let issuer_registry = tokio::spawn(issuer_follower.run(shutdown_rx.clone()));
@@ -234,8 +235,7 @@ impl Application {
 
         let leases = opened.leases.clone();
         let mut tasks = Vec::new();
-        // Singleton work runs under a lease: one node of a cluster at a time (always this
-        // one on the embedded store).
+        // Singleton work runs under a lease: one node at a time (this one when embedded).
         tasks.push(spawn_projector(
             &leases,
             OFFER_VIEW,

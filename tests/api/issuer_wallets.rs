@@ -67,13 +67,14 @@ pub async fn offer_of(app: &TestApp, id: &str) -> (u16, Value) {
 }
 
 /// A wallet talking to the issuer at `base` (its identifier).
-struct IssuerWallet<'a> {
+pub struct IssuerWallet<'a> {
     app: &'a TestApp,
     base: String,
 }
 
 impl IssuerWallet<'_> {
-    fn of<'a>(app: &'a TestApp, id: &str) -> IssuerWallet<'a> {
+    /// The wallet of issuer `id`.
+    pub fn of<'a>(app: &'a TestApp, id: &str) -> IssuerWallet<'a> {
         IssuerWallet {
             app,
             base: format!("{}/{id}", app.wallet),
@@ -86,13 +87,15 @@ impl IssuerWallet<'_> {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
-    async fn metadata(&self, name: &str) -> Value {
+    /// The `.well-known/{name}` document of the issuer.
+    pub async fn metadata(&self, name: &str) -> Value {
         let (status, body) = self.get(&format!("{}/.well-known/{name}", self.base)).await;
         assert_eq!(status, 200, "{name} at {}: {body}", self.base);
         body
     }
 
-    async fn token(&self, created: &Value) -> (u16, Value) {
+    /// A pre-authorized token request of offer `created`, without DPoP or attestation.
+    pub async fn token(&self, created: &Value) -> (u16, Value) {
         let code = wallet::pre_authorized_code(created);
         let tx = created["tx_code_value"].as_str().unwrap().to_string();
         let params = [
@@ -137,7 +140,7 @@ impl IssuerWallet<'_> {
     }
 
     /// A whole pre-authorized flow for `created`: the credential.
-    async fn issue(&self, created: &Value) -> String {
+    pub async fn issue(&self, created: &Value) -> String {
         let (status, token) = self.token(created).await;
         assert_eq!(status, 200, "{token}");
         let (status, issued) = self

@@ -47,6 +47,7 @@ mod haip_metadata;
 mod integration_amqp;
 mod integration_expiry;
 mod integration_issuer_messages;
+mod issuer_profiles;
 mod issuer_wallets;
 mod leases;
 mod malformed_corpus;

@@ -79,6 +79,7 @@ issuer_event_table! {
     CertificateChainSet { version: 1 },
     ConfigurationPublished { version: 1 },
     ConfigurationRetired { version: 1 },
+    ProfileSet { version: 1 },
     IssuerRetired { version: 1 },
 }
 

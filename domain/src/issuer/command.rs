@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::event::IssuerDisplay;
+use super::event::{IssuerDisplay, IssuerProfile};
 use super::key::SigningAlg;
 
 /// One command: who, when, what.
@@ -52,6 +52,8 @@ pub enum IssuerAction {
     PublishConfiguration(PublishConfiguration),
     /// Offer a configuration no more.
     RetireConfiguration(RetireConfiguration),
+    /// Follow an interoperability profile (no events when it already does).
+    SetProfile(SetProfile),
     /// Retire the issuer: no new offers, no changes; nothing is deleted.
     Retire,
 }
@@ -126,4 +128,11 @@ pub struct PublishConfiguration {
 pub struct RetireConfiguration {
     /// The configuration id.
     pub configuration_id: String,
+}
+
+/// Follow an interoperability profile.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SetProfile {
+    /// The profile.
+    pub profile: IssuerProfile,
 }

@@ -3,7 +3,7 @@
 //! Only `Create` works on an issuer that does not exist (and only there); every other
 //! command needs a live one: `NotFound` before it exists, `Retired` after `IssuerRetired`.
 //! Commands that would change nothing (the same display, activating the active key, the
-//! same chain, a configuration equal to its current version) succeed without events, so a
+//! same chain, a configuration equal to its current version, the same profile) succeed without events, so a
 //! retried request does not grow the log or the audit trail.
 
 use std::collections::BTreeSet;
@@ -52,6 +52,7 @@ pub fn decide(issuer: &Issuer, command: IssuerCommand) -> Result<Vec<IssuerEvent
         IssuerAction::SetCertificateChain(c) => set_chain(issuer, c, change),
         IssuerAction::PublishConfiguration(c) => publish(issuer, c, change),
         IssuerAction::RetireConfiguration(c) => retire_configuration(issuer, c, change),
+        IssuerAction::SetProfile(c) => set_profile(issuer, c, change),
         IssuerAction::Retire => Ok(vec![IssuerEvent::IssuerRetired(IssuerRetired {
             actor: change.actor,
             at: change.at,
@@ -193,8 +194,12 @@ fn activate_key(
     command: ActivateSigningKey,
     change: Change,
 ) -> Result<Vec<IssuerEvent>, IssuerError> {
-    if usable_key(issuer, &command.kid)?.status == KeyStatus::Active {
+    let key = usable_key(issuer, &command.kid)?;
+    if key.status == KeyStatus::Active {
         return Ok(vec![]);
+    }
+    if issuer.profile == IssuerProfile::Haip && key.certificate_chain.is_none() {
+        return Err(IssuerError::CertificateChainRequired(command.kid));
     }
     Ok(vec![IssuerEvent::SigningKeyActivated(
         SigningKeyActivated {
@@ -203,6 +208,31 @@ fn activate_key(
             at: change.at,
         },
     )])
+}
+
+/// `haip` needs the active key's chain (an issuer without an active key may follow it: the
+/// key activated later must have one).
+fn set_profile(
+    issuer: &Issuer,
+    command: SetProfile,
+    change: Change,
+) -> Result<Vec<IssuerEvent>, IssuerError> {
+    if issuer.profile == command.profile {
+        return Ok(vec![]);
+    }
+    if command.profile == IssuerProfile::Haip {
+        if let Some(key) = issuer
+            .active_key()
+            .filter(|key| key.certificate_chain.is_none())
+        {
+            return Err(IssuerError::CertificateChainRequired(key.kid.clone()));
+        }
+    }
+    Ok(vec![IssuerEvent::ProfileSet(ProfileSet {
+        profile: command.profile,
+        actor: change.actor,
+        at: change.at,
+    })])
 }
 
 fn retire_key(

@@ -32,6 +32,12 @@ pub enum IssuerError {
     /// No key has this kid.
     #[error("the issuer has no key `{0}`")]
     UnknownKid(String),
+    /// Profile `haip` needs a signing key with a certificate chain: setting it while the
+    /// active key has none, or activating a key without one on a `haip` issuer.
+    #[error(
+        "profile haip needs the signing key's certificate chain (x5c): the key `{0}` has none"
+    )]
+    CertificateChainRequired(String),
     /// The key is retired.
     #[error("the key `{0}` is retired")]
     KeyRetired(String),

@@ -27,6 +27,40 @@ pub struct IssuerDisplay {
     pub logo: Option<Logo>,
 }
 
+/// The interoperability profile an issuer follows. `haip` (OpenID4VC High Assurance
+/// Interoperability Profile 1.0) makes the service require and advertise DPoP with server
+/// nonces, wallet attestation, encrypted credential requests and responses, key
+/// attestations of SD-JWT VC holder keys and the issuer's `x5c`; the aggregate only keeps
+/// its own part of it: the key that signs has a certificate chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum IssuerProfile {
+    /// Every HAIP feature is optional (as the deployment configures it).
+    #[default]
+    Standard,
+    /// HAIP 1.0.
+    Haip,
+}
+
+impl IssuerProfile {
+    /// The profile's name (`standard`, `haip`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IssuerProfile::Standard => "standard",
+            IssuerProfile::Haip => "haip",
+        }
+    }
+
+    /// The profile named `name`, if any.
+    pub fn parse(name: &str) -> Option<IssuerProfile> {
+        match name {
+            "standard" => Some(IssuerProfile::Standard),
+            "haip" => Some(IssuerProfile::Haip),
+            _ => None,
+        }
+    }
+}
+
 /// The issuer was created.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
@@ -147,6 +181,18 @@ pub struct ConfigurationRetired {
     pub at: DateTime<Utc>,
 }
 
+/// The issuer follows another interoperability profile from now on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct ProfileSet {
+    /// The profile.
+    pub profile: IssuerProfile,
+    /// Who set it.
+    pub actor: String,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
 /// The issuer was retired: no new offers and no changes; live offers still redeem.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
@@ -178,6 +224,8 @@ pub enum IssuerEvent {
     ConfigurationPublished(ConfigurationPublished),
     /// See [`ConfigurationRetired`].
     ConfigurationRetired(ConfigurationRetired),
+    /// See [`ProfileSet`].
+    ProfileSet(ProfileSet),
     /// See [`IssuerRetired`].
     IssuerRetired(IssuerRetired),
 }
@@ -205,6 +253,7 @@ impl IssuerEvent {
             IssuerEvent::CertificateChainSet(e) => (&e.actor, e.at),
             IssuerEvent::ConfigurationPublished(e) => (&e.actor, e.at),
             IssuerEvent::ConfigurationRetired(e) => (&e.actor, e.at),
+            IssuerEvent::ProfileSet(e) => (&e.actor, e.at),
             IssuerEvent::IssuerRetired(e) => (&e.actor, e.at),
         }
     }

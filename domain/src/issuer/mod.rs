@@ -8,7 +8,11 @@
 //! signing key:   generate / import ──▶ pending ──activate──▶ active ──another activated──▶ inactive
 //!                      pending / inactive ──retire──▶ retired (published until `published_until`)
 //! configuration: publish (version 1, 2, …) ──retire──▶ retired (its versions stay readable)
+//! profile:       standard ──set haip──▶ haip ──set standard──▶ standard
 //! ```
+//!
+//! A `haip` issuer's active key has a certificate chain: `haip` is refused while the
+//! active key has none, and a key without one is not activated on a `haip` issuer.
 //!
 //! Every key that is not retired is published (in the JWKS), a retired one until the last
 //! credential it signed has expired; only the active key signs. Private keys never appear
@@ -38,6 +42,8 @@ mod tests;
 mod tests_configurations;
 #[cfg(test)]
 mod tests_keys;
+#[cfg(test)]
+mod tests_profile;
 
 use std::fmt;
 

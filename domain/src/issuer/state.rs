@@ -136,6 +136,9 @@ pub struct Issuer {
     pub active_kid: Option<String>,
     /// Every configuration it ever published, by id.
     pub configurations: BTreeMap<String, ConfigurationHistory>,
+    /// The interoperability profile it follows.
+    #[serde(default)]
+    pub profile: IssuerProfile,
     /// When it was created.
     pub created_at: Option<DateTime<Utc>>,
     /// When it was retired, if it was.
@@ -204,6 +207,7 @@ impl Issuer {
                     history.retired_at = Some(e.at);
                 }
             }
+            IssuerEvent::ProfileSet(e) => self.profile = e.profile,
             IssuerEvent::IssuerRetired(e) => self.retired_at = Some(e.at),
         }
     }

@@ -155,6 +155,9 @@ pub(super) fn every_change() -> Vec<IssuerAction> {
         IssuerAction::RetireConfiguration(RetireConfiguration {
             configuration_id: "Identity".into(),
         }),
+        IssuerAction::SetProfile(SetProfile {
+            profile: IssuerProfile::Haip,
+        }),
         IssuerAction::Retire,
     ]
 }
@@ -473,6 +476,11 @@ fn one_of_each() -> Vec<IssuerEvent> {
         live_issuer()[2].clone(),
         IssuerEvent::ConfigurationRetired(ConfigurationRetired {
             configuration_id: "Identity".into(),
+            actor: ACTOR.into(),
+            at: t0(),
+        }),
+        IssuerEvent::ProfileSet(ProfileSet {
+            profile: IssuerProfile::Haip,
             actor: ACTOR.into(),
             at: t0(),
         }),

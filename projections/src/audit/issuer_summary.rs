@@ -63,6 +63,10 @@ pub fn issuer_summary(issuer: &str, event: &IssuerEvent) -> String {
             "Credential configuration {} of issuer {issuer} retired: no new offers",
             code(&retired.configuration_id)
         ),
+        IssuerEvent::ProfileSet(set) => format!(
+            "Issuer {issuer} follows profile {} from now on",
+            code(set.profile.as_str())
+        ),
         IssuerEvent::IssuerRetired(_) => format!(
             "Issuer {issuer} retired: no new offers, live offers still redeem until they end"
         ),

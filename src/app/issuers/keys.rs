@@ -11,7 +11,7 @@ use chrono::Duration;
 use issuance_credential::{decode_x5c, KeyError, PrivateKey};
 use issuance_domain::issuer::{
     ActivateSigningKey, AddSigningKey, Issuer, IssuerAction, IssuerCommand, IssuerError,
-    RetireSigningKey, SigningAlg, SigningKeyState,
+    IssuerProfile, RetireSigningKey, SigningAlg, SigningKeyState,
 };
 use serde_json::{json, Value};
 
@@ -125,7 +125,14 @@ impl Issuers {
         } else {
             IssuerAction::ImportSigningKey(add)
         };
-        self.change(issuer_id.clone(), meta, action).await?;
+        let state = self.change(issuer_id.clone(), meta, action).await?;
+        let unchained = state
+            .key(&kid)
+            .is_some_and(|k| k.certificate_chain.is_none());
+        if state.active_kid.is_none() && state.profile == IssuerProfile::Haip && unchained {
+            // A `haip` issuer signs only with a certified key: this one stays pending.
+            return recorded_key(&state, &kid);
+        }
         // The first key signs at once: activate the active key again (no event) or this one.
         let executed = self
             .execute(issuer_id, meta, |state, now| {

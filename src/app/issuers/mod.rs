@@ -11,7 +11,7 @@ pub mod vault;
 
 use std::sync::Arc;
 
-use issuance_domain::issuer::{Issuer, IssuerError, IssuerId};
+use issuance_domain::issuer::{Issuer, IssuerError, IssuerId, IssuerProfile};
 use issuance_eventlog::LogPosition;
 use tokio::sync::watch;
 
@@ -37,14 +37,20 @@ pub type IssuerRepository = crate::app::repository::Repository<Issuer, IssuerId>
 pub type IssuerCommandError = crate::app::repository::RepositoryError<IssuerError>;
 
 /// The issuer use cases over `events` (private keys in `vault`), and the follower of
-/// their registry for the node to run.
+/// their registry for the node to run; `deployment_profile` is the floor of every
+/// issuer's served profile.
 pub fn start(
     events: Arc<dyn EventStore>,
     vault: KeyVault,
     clock: Arc<dyn Clock>,
     log: LogHead,
+    deployment_profile: IssuerProfile,
 ) -> (Issuers, RegistryFollower) {
-    let registry = Arc::new(IssuerRegistry::new(vault.clone(), clock.clone()));
+    let registry = Arc::new(IssuerRegistry::new(
+        vault.clone(),
+        clock.clone(),
+        deployment_profile,
+    ));
     let (progress_tx, progress) = ProjectionProgress::new(LogPosition::START);
     let issuers = Issuers::new(
         IssuerRepository::new(events.clone(), clock.clone()),

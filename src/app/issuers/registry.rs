@@ -17,7 +17,8 @@ use async_trait::async_trait;
 use issuance_credential::IssuerKeys;
 use issuance_domain::catalog::{CatalogEntry, CredentialCatalog};
 use issuance_domain::configuration_table::{AnyConfiguration, ConfigurationTable};
-use issuance_domain::issuer::{issuer_id_of_stream, Issuer, IssuerEvent, IssuerId};
+use issuance_domain::credential_config::KeyAttestationsRequired;
+use issuance_domain::issuer::{issuer_id_of_stream, Issuer, IssuerEvent, IssuerId, IssuerProfile};
 use issuance_domain::StoredEvent;
 use issuance_eventlog::{LogPosition, RecordedEvent};
 
@@ -43,6 +44,8 @@ pub struct ServedIssuer {
     /// Its keys (active first), when a key is active; `None` before the first activation
     /// (and for the default issuer, whose keys are the configuration file's).
     pub keys: Option<Arc<IssuerKeys>>,
+    /// The profile it is served with: its own, or `haip` when the deployment's is.
+    pub profile: IssuerProfile,
 }
 
 impl ServedIssuer {
@@ -89,15 +92,19 @@ pub struct IssuerRegistry {
     inner: RwLock<Inner>,
     vault: KeyVault,
     clock: Arc<dyn Clock>,
+    /// The deployment's profile: no issuer is served with a weaker one.
+    deployment_profile: IssuerProfile,
 }
 
 impl IssuerRegistry {
-    /// An empty registry whose snapshots open private keys from `vault`.
-    pub fn new(vault: KeyVault, clock: Arc<dyn Clock>) -> Self {
+    /// An empty registry whose snapshots open private keys from `vault`; with a
+    /// `deployment_profile` of `haip`, every issuer is served as `haip`.
+    pub fn new(vault: KeyVault, clock: Arc<dyn Clock>, deployment_profile: IssuerProfile) -> Self {
         IssuerRegistry {
             inner: RwLock::new(Inner::default()),
             vault,
             clock,
+            deployment_profile,
         }
     }
 
@@ -165,6 +172,10 @@ impl IssuerRegistry {
     }
 
     async fn serve(&self, id: IssuerId, state: Issuer) -> ServedIssuer {
+        let profile = match self.deployment_profile {
+            IssuerProfile::Haip => IssuerProfile::Haip,
+            IssuerProfile::Standard => state.profile,
+        };
         let mut sd_jwt = Vec::new();
         let mut mdoc = Vec::new();
         let mut versions: HashMap<String, BTreeMap<u32, AnyConfiguration>> = HashMap::new();
@@ -175,12 +186,20 @@ impl IssuerRegistry {
                     &published.configuration,
                     &BTreeSet::new(),
                 );
-                let Ok((_, configuration)) = converted else {
+                let Ok((_, mut configuration)) = converted else {
                     // Checked when published: only a rule tightened since refuses it.
                     tracing::warn!(issuer = %id, configuration_id, version = published.version,
                         "a published configuration no longer converts; it is not served");
                     continue;
                 };
+                if let (IssuerProfile::Haip, AnyConfiguration::SdJwt(c)) =
+                    (profile, &mut configuration)
+                {
+                    // HAIP §4.5.1: every holder key is attested; metadata and the credential
+                    // endpoint both read this (the configuration file's rule, per issuer).
+                    c.key_attestations_required
+                        .get_or_insert_with(KeyAttestationsRequired::default);
+                }
                 let current = state.current_configuration(configuration_id);
                 if current.is_some_and(|c| c.version == published.version) {
                     match &configuration {
@@ -199,6 +218,7 @@ impl IssuerRegistry {
             catalog: Arc::new(CredentialCatalog::with_mdoc(sd_jwt, mdoc)),
             versions,
             keys,
+            profile,
             id,
             state,
         }

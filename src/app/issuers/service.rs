@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use issuance_domain::issuer::{
     ChangeDisplay, CreateIssuer, Issuer, IssuerAction, IssuerCommand, IssuerDisplay, IssuerError,
-    IssuerEvent, IssuerId, PublishConfiguration, PublishedConfiguration, RetireConfiguration,
+    IssuerEvent, IssuerId, IssuerProfile, PublishConfiguration, PublishedConfiguration,
+    RetireConfiguration, SetProfile,
 };
 use serde_json::Value;
 
@@ -137,6 +138,18 @@ impl Issuers {
         display: Vec<IssuerDisplay>,
     ) -> Result<Issuer, IssuerCommandError> {
         let action = IssuerAction::ChangeDisplay(ChangeDisplay { display });
+        self.change(known_syntax(id)?, meta, action).await
+    }
+
+    /// Makes the issuer follow `profile` (no event when it already does;
+    /// `CertificateChainRequired` for `haip` while the active key has no chain).
+    pub async fn set_profile(
+        &self,
+        meta: &CommandMeta,
+        id: &str,
+        profile: IssuerProfile,
+    ) -> Result<Issuer, IssuerCommandError> {
+        let action = IssuerAction::SetProfile(SetProfile { profile });
         self.change(known_syntax(id)?, meta, action).await
     }
 

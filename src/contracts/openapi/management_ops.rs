@@ -216,6 +216,18 @@ pub(super) fn operations() -> Vec<Op> {
         .empty(204, "Retired")
         .errors(&[NOT_FOUND, CONFLICT]),
         secured(
+            "put",
+            "/issuers/{issuer_id}/profile",
+            "setIssuerProfile",
+            "Set an issuer's interoperability profile (409 `certificate_chain_required`, \
+             `attestation_not_configured`, `issuer_retired`)",
+            "issuers",
+            "issuers:write",
+        )
+        .json_body(reference("ProfileChange"))
+        .ok(200, "The issuer", reference("Issuer"))
+        .errors(&[INVALID, NOT_FOUND, CONFLICT]),
+        secured(
             "get",
             "/issuers/{issuer_id}/credential-configurations",
             "listIssuerConfigurations",

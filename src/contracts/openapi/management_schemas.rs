@@ -145,6 +145,7 @@ fn issuer() -> Value {
             "created_at",
             "retired_at",
             "active_kid",
+            "profile",
             "credential_configurations",
             "version",
         ],
@@ -155,6 +156,7 @@ fn issuer() -> Value {
             "created_at": date_time(),
             "retired_at": nullable(date_time()),
             "active_kid": {"type": ["string", "null"]},
+            "profile": super::schemas::profile(),
             "credential_configurations": {"type": "array", "items": closed(
                 &["id", "version"],
                 json!({"id": {"type": "string"}, "version": {"type": "integer", "minimum": 1}}),

@@ -109,6 +109,14 @@ pub fn management_bodies() -> Vec<(&'static str, Value)> {
             }),
         ),
         (
+            "ProfileChange",
+            json!({
+                "type": "object", "required": ["profile"], "additionalProperties": false,
+                "properties": {"profile": profile()},
+                "examples": [{"profile": "haip"}],
+            }),
+        ),
+        (
             "NewKey",
             json!({
                 "type": "object", "additionalProperties": false,
@@ -273,5 +281,16 @@ pub fn wallet_security() -> Value {
             "description": "The access token from the token endpoint (RFC 6750)."},
         "dpopAccessToken": {"type": "http", "scheme": "dpop",
             "description": "A DPoP-bound access token (`Authorization: DPoP <token>`) with a `DPoP` proof header (RFC 9449), when DPoP is enabled."},
+    })
+}
+
+/// An issuer's interoperability profile.
+pub fn profile() -> Value {
+    json!({
+        "type": "string", "enum": ["standard", "haip"],
+        "description": "`haip`: OpenID4VC HAIP 1.0 required and advertised at the issuer's \
+            wallet API (DPoP with nonces, wallet and key attestations, encrypted requests \
+            and responses, `x5c`); a deployment-wide `profile = \"haip\"` makes every \
+            issuer `haip`.",
     })
 }

@@ -45,6 +45,11 @@ pub async fn middleware<B: MessageBody + 'static>(
     }
     let mut response = next.call(request).await?;
     for (name, value) in headers {
+        // Also wrapped around each runtime issuer's routes, inside this listener-wide
+        // one: the issuer's own settings decide, the default issuer's do not override.
+        if response.headers().contains_key(&name) {
+            continue;
+        }
         if let Ok(value) = HeaderValue::from_str(&value) {
             response.headers_mut().insert(name, value);
         }

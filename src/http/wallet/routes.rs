@@ -8,7 +8,7 @@ use actix_web::{web, HttpRequest};
 use super::errors::{ErrorCode, WalletError};
 use super::wallet_state::WalletState;
 use super::{credential, documents, nonce, notification, offer, served, status_list, token};
-use crate::http::authorization::{attestation_challenge, authorize, par};
+use crate::http::authorization::{attestation_challenge, authorize, nonce_headers, par};
 use actix_web::middleware::from_fn;
 
 /// Registers the wallet routes: the default issuer's under its identifier's path, then
@@ -62,6 +62,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, wallet: &WalletState) {
     );
     cfg.service(
         web::scope(&issuer_prefix)
+            // Inner: the nonces of the issuer's settings (its profile), not the default's.
+            .wrap(from_fn(nonce_headers::middleware))
             .wrap(from_fn(served::middleware))
             .configure(|cfg| {
                 for (name, handler) in WellKnown::ALL {

@@ -19,12 +19,14 @@ use actix_web::dev::{Extensions, ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{web, ResponseError};
 use issuance_domain::credential_config::Display;
+use issuance_domain::issuer::IssuerProfile;
 
+use super::encryption::Encryption;
 use super::errors::{ErrorCode, WalletError};
 use super::rate_limit::RateLimiter;
 use super::wallet_state::{Profile, WalletState};
 use crate::app::issuers::{Issuers, ServedIssuer, DEFAULT_ISSUER};
-use crate::config::Profile as InteropProfile;
+use crate::config::EncryptionMode;
 use crate::http::state::WalletApi;
 
 /// The path segment that names the issuer in its routes.
@@ -56,8 +58,9 @@ impl ServedWallets {
     }
 
     /// Issuer `id`'s wallet API now; `None` for an unknown issuer, the default one (served
-    /// at the root), an issuer without an active signing key, and with `profile = "haip"`
-    /// one whose active key has no certificate chain.
+    /// at the root), an issuer without an active signing key, and a `haip` one (its own
+    /// profile or the deployment's) whose active key has no certificate chain or whose
+    /// deployment has no attestation trust anchors.
     pub fn wallet(&self, id: &str) -> Option<web::Data<WalletApi>> {
         if id == DEFAULT_ISSUER {
             return None;
@@ -93,16 +96,21 @@ impl ServedWallets {
             return Ok(None);
         };
         let default = &self.default;
-        if default.settings.profile == InteropProfile::Haip && keys.active().x5c().is_none() {
-            // HAIP §6.1: every credential carries the issuer's `x5c`; the deployment's own
-            // key must have a chain to start, a runtime issuer's active key to be served.
+        let haip = served.profile == IssuerProfile::Haip;
+        if let Some(missing) = haip.then(|| haip_lacks(default, &keys)).flatten() {
             tracing::warn!(
                 issuer = %served.id,
-                "profile haip: the issuer's active signing key has no certificate chain (x5c); \
-                 its wallet API is not served"
+                "profile haip: {missing}; the issuer's wallet API is not served"
             );
             return Ok(None);
         }
+        let settings = default.settings.for_issuer(served.profile);
+        let encryption = match haip {
+            true => {
+                Encryption::new(EncryptionMode::Required, &default.server_secret)?.map(Arc::new)
+            }
+            false => default.wallet.encryption.clone(),
+        };
         let issuer_url = format!("{}/{}", default.issuer_url, served.id);
         let display: Vec<Display> = served
             .state
@@ -116,7 +124,7 @@ impl ServedWallets {
             })
             .collect();
         let wallet = WalletState::new(
-            &default.settings,
+            &settings,
             Profile {
                 issuer_url: &issuer_url,
                 display: &display,
@@ -124,12 +132,13 @@ impl ServedWallets {
                 keys: &keys,
                 // mdocs carry no issuer identifier: the deployment's document signer.
                 document_signer: default.wallet.document_signer.clone(),
-                encryption: default.wallet.encryption.clone(),
+                encryption,
                 trust_anchors: default.wallet.trust_anchors.clone(),
             },
             self.rate_limiter.clone(),
         )?;
         let mut common = default.common.clone();
+        common.settings = Arc::new(settings);
         common.catalog = served.catalog.clone();
         common.issuer_keys = keys;
         common.issuer_url = issuer_url;
@@ -140,6 +149,19 @@ impl ServedWallets {
             nonces: default.nonces.clone(),
         })))
     }
+}
+
+/// What a `haip` issuer needs and lacks, if anything: HAIP §6.1 puts the issuer's `x5c`
+/// in every credential (the deployment's own key must have a chain to start, a runtime
+/// issuer's active key to be served), and wallet attestations need trust anchors.
+fn haip_lacks(default: &WalletApi, keys: &issuance_credential::IssuerKeys) -> Option<&'static str> {
+    if keys.active().x5c().is_none() {
+        return Some("the issuer's active signing key has no certificate chain (x5c)");
+    }
+    if default.wallet.trust_anchors.is_none() {
+        return Some("the deployment has no attestation.trust_anchors");
+    }
+    None
 }
 
 thread_local! {

@@ -79,6 +79,11 @@ impl HaipDeployment {
             .fold(options, |options, (key, value)| options.set(key, value))
     }
 
+    /// The wallet root as attestation trust anchor, alone (issuers opt into `haip`).
+    pub fn anchor_setting(&self) -> (&'static str, Value) {
+        ("attestation.trust_anchors", json!([self.files.2]))
+    }
+
     /// The HAIP settings: the profile, the issuer's key and chain, the wallet root as
     /// trust anchor.
     pub fn settings(&self) -> Vec<(&'static str, Value)> {
@@ -108,6 +113,8 @@ pub struct HaipWallet {
     pub challenge: Option<String>,
     /// The response encryption key pair (private, public).
     pub encryption: (josekit::jwk::Jwk, josekit::jwk::Jwk),
+    /// The Credential Issuer Identifier it talks to; `None`: the default issuer's.
+    pub issuer: Option<String>,
 }
 
 impl HaipWallet {
@@ -134,7 +141,13 @@ impl HaipWallet {
             dpop_nonce: None,
             challenge: None,
             encryption: (private, public),
+            issuer: None,
         }
+    }
+
+    /// The identifier of the issuer it talks to.
+    pub fn base(&self, app: &TestApp) -> String {
+        self.issuer.clone().unwrap_or_else(|| app.wallet.clone())
     }
 
     /// A fresh attestation PoP for `audience` (with the last challenge, if any).
@@ -200,11 +213,12 @@ impl HaipWallet {
         params: &[(&str, &str)],
         omitted: &[&str],
     ) -> Reply {
-        let url = format!("{}{path}", app.wallet);
+        let base = self.base(app);
+        let url = format!("{base}{path}");
         let mut request = app.client.post(&url).form(params);
         for (name, value) in [
             ("oauth-client-attestation", self.attestation.clone()),
-            ("oauth-client-attestation-pop", self.pop(&app.wallet)),
+            ("oauth-client-attestation-pop", self.pop(&base)),
             ("dpop", self.dpop_proof(&url, None)),
         ] {
             if !omitted.contains(&name) {
@@ -281,7 +295,7 @@ impl HaipWallet {
         content_type: &str,
         body: String,
     ) -> (u16, String, String) {
-        let url = format!("{}/credential", app.wallet);
+        let url = format!("{}/credential", self.base(app));
         let response = app
             .client
             .post(&url)

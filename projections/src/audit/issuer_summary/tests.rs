@@ -1,6 +1,7 @@
 use chrono::{DateTime, TimeZone, Utc};
 use issuance_domain::issuer::{
-    ConfigurationPublished, IssuerCreated, IssuerId, SigningAlg, SigningKeyAdded, SigningKeyRetired,
+    ConfigurationPublished, IssuerCreated, IssuerId, IssuerProfile, ProfileSet, SigningAlg,
+    SigningKeyAdded, SigningKeyRetired,
 };
 use serde_json::json;
 
@@ -78,5 +79,18 @@ fn a_new_configuration_version_names_the_one_it_replaces() {
     assert_eq!(
         issuer_summary("bank-a", &published),
         "Credential configuration Identity of issuer bank-a published as version 3 (replacing version 2); format dc+sd-jwt"
+    );
+}
+
+#[test]
+fn a_profile_change_names_the_profile() {
+    let set = IssuerEvent::ProfileSet(ProfileSet {
+        profile: IssuerProfile::Haip,
+        actor: "admin".into(),
+        at: at(),
+    });
+    assert_eq!(
+        issuer_summary("bank-a", &set),
+        "Issuer bank-a follows profile haip from now on"
     );
 }

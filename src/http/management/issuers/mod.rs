@@ -7,6 +7,7 @@
 pub(crate) mod configurations;
 pub(crate) mod issuer;
 pub(crate) mod keys;
+mod profile;
 mod refusal;
 pub(crate) mod view;
 
@@ -19,6 +20,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/issuers/{issuer_id}", web::get().to(issuer::get))
         .route("/issuers/{issuer_id}", web::patch().to(issuer::change))
         .route("/issuers/{issuer_id}", web::delete().to(issuer::retire))
+        .route("/issuers/{issuer_id}/profile", web::put().to(profile::put))
         .route(
             "/issuers/{issuer_id}/credential-configurations",
             web::get().to(configurations::list),

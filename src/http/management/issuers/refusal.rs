@@ -57,6 +57,9 @@ impl From<IssuerError> for ApiError {
                 ApiError::not_found(text)
             }
             IssuerError::KeyRetired(_) => ApiError::conflict("key_retired", text),
+            IssuerError::CertificateChainRequired(_) => {
+                ApiError::conflict("certificate_chain_required", text)
+            }
             IssuerError::CannotRetireActiveKey(_) => ApiError::conflict("key_active", text),
             IssuerError::ConfigurationInvalid { details, .. } => {
                 ApiError::bad_request("invalid_configuration", text).with_details(
@@ -105,6 +108,11 @@ mod tests {
             (IssuerError::DuplicateKid("k".into()), 409, "key_exists"),
             (IssuerError::UnknownKid("k".into()), 404, "not_found"),
             (IssuerError::KeyRetired("k".into()), 409, "key_retired"),
+            (
+                IssuerError::CertificateChainRequired("k".into()),
+                409,
+                "certificate_chain_required",
+            ),
             (
                 IssuerError::CannotRetireActiveKey("k".into()),
                 409,

@@ -5,8 +5,8 @@ use issuance_domain::issuer::{
 };
 use serde_json::{json, Value};
 
-/// An issuer: id, display, status, its current configurations (id and version) and its
-/// active key's id.
+/// An issuer: id, display, status, its current configurations (id and version), its
+/// active key's id and its interoperability profile.
 pub fn issuer(issuer: &Issuer) -> Value {
     json!({
         "id": issuer.issuer_id,
@@ -15,6 +15,7 @@ pub fn issuer(issuer: &Issuer) -> Value {
         "created_at": issuer.created_at,
         "retired_at": issuer.retired_at,
         "active_kid": issuer.active_kid,
+        "profile": issuer.profile,
         "credential_configurations": issuer
             .current_configurations()
             .map(|(id, current)| json!({"id": id, "version": current.version}))
