@@ -235,6 +235,24 @@ async fn every_refusal_of_a_profile_change() {
         "{error}"
     );
 
+    // Created as haip: its first key without a chain stays pending.
+    let body = json!({"id": "born-haip", "profile": "haip"});
+    let (status, born) = call(&app, Method::POST, "/issuers", Some(body)).await;
+    assert_eq!((status, &born["profile"]), (201, &json!("haip")), "{born}");
+    let (status, key) = call(
+        &app,
+        Method::POST,
+        "/issuers/born-haip/keys",
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!((status, &key["status"]), (201, &json!("pending")), "{key}");
+    let body = json!({"id": "unborn", "profile": "strict"});
+    let (status, error) = call(&app, Method::POST, "/issuers", Some(body)).await;
+    assert_eq!((status, &error["error"]), (400, &json!("invalid_request")));
+    let (status, _) = call(&app, Method::GET, "/issuers/unborn", None).await;
+    assert_eq!(status, 404);
+
     // A retired issuer keeps its profile.
     assert_eq!(
         call(&app, Method::DELETE, "/issuers/plain", None).await.0,
@@ -247,6 +265,12 @@ async fn every_refusal_of_a_profile_change() {
 
     // Without attestation trust anchors, no issuer can follow haip.
     let bare = spawn_app().await;
+    let body = json!({"id": "unborn", "profile": "haip"});
+    let (status, error) = call(&bare, Method::POST, "/issuers", Some(body)).await;
+    assert_eq!(
+        (status, &error["error"]),
+        (409, &json!("attestation_not_configured"))
+    );
     certified_issuer(&bare, &deployment, "strict").await;
     assert_eq!(
         set_profile(&bare, "strict", "haip", "error").await,

@@ -197,3 +197,29 @@ fn semantic_errors_are_all_reported() {
         "{text}"
     );
 }
+
+#[test]
+fn a_haip_issuer_is_served_with_the_haip_rules_and_never_weaker_than_the_deployment() {
+    use issuance_domain::issuer::IssuerProfile;
+
+    use crate::config::{DpopMode, EncryptionMode, Profile};
+    let loaded = LoadedConfig::from_toml_with(BUILT_IN_CONFIG, &[]).unwrap();
+    let mut standard = loaded.settings.clone();
+    standard.issuer.credential_encryption = Some(EncryptionMode::Optional);
+    let haip = standard.for_issuer(IssuerProfile::Haip);
+    assert_eq!(haip.profile, Profile::Haip);
+    assert_eq!(haip.authorization.dpop, DpopMode::Required);
+    assert!(haip.authorization.dpop_nonces && haip.attestation.required);
+    assert_eq!(
+        haip.issuer.credential_encryption,
+        Some(EncryptionMode::Required)
+    );
+    let same = standard.for_issuer(IssuerProfile::Standard);
+    assert_eq!(same.profile, Profile::Default);
+    assert_eq!(
+        same.issuer.credential_encryption,
+        Some(EncryptionMode::Optional)
+    );
+    assert_eq!(Profile::Haip.issuer_profile(), IssuerProfile::Haip);
+    assert_eq!(Profile::Default.issuer_profile(), IssuerProfile::Standard);
+}

@@ -96,6 +96,7 @@ pub fn management_bodies() -> Vec<(&'static str, Value)> {
                 "properties": {
                     "id": {"type": "string", "pattern": "^[a-z0-9-]{1,64}$"},
                     "display": display(),
+                    "profile": profile(),
                 },
                 "examples": [{"id": "acme-bank", "display": [{"name": "ACME Bank", "locale": "en"}]}],
             }),

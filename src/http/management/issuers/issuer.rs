@@ -22,6 +22,9 @@ pub struct NewIssuer {
     /// Its display, one entry per locale.
     #[serde(default)]
     display: Vec<IssuerDisplay>,
+    /// Its profile (`standard` when left out), as `PUT /issuers/{id}/profile` sets it.
+    #[serde(default)]
+    profile: Option<String>,
 }
 
 /// `PATCH /issuers/{id}`.
@@ -33,15 +36,30 @@ pub struct IssuerChange {
 }
 
 /// Creates an issuer: 201 with it; 409 `issuer_exists`; 400 for an invalid id or display;
-/// 403 for a key restricted to other issuers (whether or not the id exists).
+/// 403 for a key restricted to other issuers (whether or not the id exists). A `profile`
+/// is checked first and set right after the creation (an issuer without keys may follow
+/// `haip`).
 pub async fn create(
     state: web::Data<ManagementApi>,
     caller: Caller,
     context: RequestContext,
     body: web::Json<NewIssuer>,
 ) -> Result<HttpResponse, ApiError> {
-    let NewIssuer { id, display } = body.into_inner();
-    let issuer = create_issuer(&state, &caller, context, &id, display).await?;
+    let NewIssuer {
+        id,
+        display,
+        profile,
+    } = body.into_inner();
+    caller.require(Scope::IssuersWrite)?;
+    let profile = match profile {
+        Some(name) => Some(super::profile::checked(&state, &name)?),
+        None => None,
+    };
+    let mut issuer = create_issuer(&state, &caller, context.clone(), &id, display).await?;
+    if let Some(profile) = profile.filter(|p| *p != issuer.profile) {
+        let meta = command_meta(&state, &caller, context);
+        issuer = state.issuers.set_profile(&meta, &id, profile).await?;
+    }
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/issuers/{id}")))
         .json(view::issuer(&issuer)))

@@ -37,8 +37,16 @@ pub async fn put(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::IssuersWrite)?;
     caller.require_issuer(&path)?;
-    let name = body.into_inner().profile;
-    let profile = IssuerProfile::parse(&name).ok_or_else(|| {
+    let profile = checked(&state, &body.into_inner().profile)?;
+    let meta = command_meta(&state, &caller, context);
+    let issuer = state.issuers.set_profile(&meta, &path, profile).await?;
+    Ok(HttpResponse::Ok().json(view::issuer(&issuer)))
+}
+
+/// The profile named `name` if this deployment can serve it: 400 `invalid_request` for an
+/// unknown name, 409 `attestation_not_configured` for `haip` without trust anchors.
+pub(super) fn checked(state: &ManagementApi, name: &str) -> Result<IssuerProfile, ApiError> {
+    let profile = IssuerProfile::parse(name).ok_or_else(|| {
         ApiError::invalid_request(format!(
             "unknown profile `{name}`: expected `standard` or `haip`"
         ))
@@ -50,7 +58,5 @@ pub async fn put(
             "profile haip needs wallet attestations: configure attestation.trust_anchors",
         ));
     }
-    let meta = command_meta(&state, &caller, context);
-    let issuer = state.issuers.set_profile(&meta, &path, profile).await?;
-    Ok(HttpResponse::Ok().json(view::issuer(&issuer)))
+    Ok(profile)
 }
