@@ -7,7 +7,10 @@
 //!
 //! The handlers are the default issuer's: a middleware on the issuer routes puts the
 //! issuer's [`WalletApi`] in front of the default one for the request, so every handler
-//! reads its issuer's catalogue, keys, identifier and documents.
+//! reads its issuer's catalogue, keys, identifier, documents and settings. A `haip` issuer
+//! (its own profile, or the deployment's) gets the settings of
+//! [`Settings::for_issuer`](crate::config::Settings::for_issuer) and required encryption;
+//! its catalogue already carries the `{}` key attestation default (see the registry).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
