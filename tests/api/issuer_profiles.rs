@@ -276,4 +276,9 @@ async fn every_refusal_of_a_profile_change() {
         set_profile(&bare, "strict", "haip", "error").await,
         (409, json!("attestation_not_configured"))
     );
+    // An unknown issuer is 404 before anything the deployment lacks.
+    assert_eq!(
+        set_profile(&bare, "nobody", "haip", "error").await.0,
+        404
+    );
 }

@@ -37,6 +37,8 @@ pub async fn put(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Scope::IssuersWrite)?;
     caller.require_issuer(&path)?;
+    // An unknown issuer is 404 whatever the deployment could serve.
+    state.issuers.get(&path).await?;
     let profile = checked(&state, &body.into_inner().profile)?;
     let meta = command_meta(&state, &caller, context);
     let issuer = state.issuers.set_profile(&meta, &path, profile).await?;
