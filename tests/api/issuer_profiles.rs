@@ -277,8 +277,5 @@ async fn every_refusal_of_a_profile_change() {
         (409, json!("attestation_not_configured"))
     );
     // An unknown issuer is 404 before anything the deployment lacks.
-    assert_eq!(
-        set_profile(&bare, "nobody", "haip", "error").await.0,
-        404
-    );
+    assert_eq!(set_profile(&bare, "nobody", "haip", "error").await.0, 404);
 }
