@@ -1,4 +1,4 @@
-//! `[status_lists]`: credential status with IETF Token Status Lists (ADR 5).
+//! `[status_lists]`: credential status with IETF Token Status Lists (ADR 8).
 
 use issuance_domain::status_list::{StatusBits, DEFAULT_LIST_SIZE, MAX_LIST_SIZE};
 use serde::{Deserialize, Serialize};

@@ -1,4 +1,4 @@
-//! Index allocation for issuance (ADR 5): positions come from a block this node reserved
+//! Index allocation for issuance (ADR 8): positions come from a block this node reserved
 //! on the list's stream (one append per block, with the expected version), and the index
 //! written into a credential is the keyed permutation of its position, so indexes are
 //! unique, never reused and unrelated between consecutive issuances.

@@ -1,4 +1,4 @@
-//! Credential status (ADR 5): index allocation for issuance, the in-memory registry of
+//! Credential status (ADR 8): index allocation for issuance, the in-memory registry of
 //! every status list, and their signed tokens.
 //!
 //! - [`registry`]: the lists and their facts, folded from the log on every node.

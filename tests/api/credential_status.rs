@@ -1,4 +1,4 @@
-//! Credential status end to end (issue 20, ADR 5): every issued SD-JWT VC names a status
+//! Credential status end to end (issue 20, ADR 8): every issued SD-JWT VC names a status
 //! list entry; the list is served as a signed token; revoke, suspend and reinstate change
 //! it; `?time=` shows the past; refusals; an independent decoder agrees.
 

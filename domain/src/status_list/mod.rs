@@ -11,7 +11,7 @@
 //!   reservations.
 //!
 //! Which index a position maps to (a keyed permutation) and the encoding of a list are in
-//! the credential crate; see docs/adr/0005-credential-status.md for how this is wired.
+//! the credential crate; see docs/adr/0008-credential-status.md for how this is wired.
 
 pub mod blocks;
 pub mod error;

@@ -1,4 +1,4 @@
-//! Issued credentials and their status (ADR 5):
+//! Issued credentials and their status (ADR 8):
 //!
 //! - `GET /offers/{id}/credentials`, `GET /credentials/{credential_id}` (`offers:read`):
 //!   each credential's configuration, issue time, holder key thumbprint (until erasure),
