@@ -136,6 +136,41 @@ pub struct NonceUse {
     pub expires_at: DateTime<Utc>,
 }
 
+impl NonceUse {
+    /// The ledger entry of a signed proof's single-use `jti` (a DPoP proof, an attestation
+    /// PoP): it outlives the window in which the proof's `iat` is accepted (`max_age` +
+    /// `skew` seconds), and its key covers the signing key's thumbprint and the `iat` too,
+    /// because the ledger may be keyed by expiry first (the embedded store's is) and the
+    /// expiry follows from the `iat`: a replayed proof always meets its entry again.
+    /// `label` keeps the kinds of proof apart. `None` for an `iat` out of range.
+    pub fn of_jti(
+        label: &[u8],
+        key_thumbprint: &str,
+        jti: &str,
+        issued_at: i64,
+        max_age: i64,
+        skew: i64,
+    ) -> Option<NonceUse> {
+        let hash = crate::crypto::sha256(
+            &[
+                label,
+                key_thumbprint.as_bytes(),
+                b"\0",
+                jti.as_bytes(),
+                b"\0",
+                &issued_at.to_be_bytes(),
+            ]
+            .concat(),
+        );
+        let expires_at =
+            DateTime::from_timestamp(issued_at.saturating_add(max_age).saturating_add(skew), 0)?;
+        Some(NonceUse {
+            hash: hash.0,
+            expires_at,
+        })
+    }
+}
+
 /// A backend of the event log.
 #[async_trait]
 pub trait EventStore: Send + Sync + 'static {

@@ -18,15 +18,14 @@
 use actix_web::http::header::HeaderName;
 use actix_web::http::StatusCode;
 use actix_web::HttpRequest;
-use chrono::DateTime;
 use issuance_credential::{verify_client_attestation, ClientAttestationExpectations};
 use issuance_domain::offer::AttestedWallet;
 
 use super::attestation_challenge;
-use crate::crypto::sha256;
 use crate::http::state::WalletApi;
 use crate::http::wallet::errors::{ErrorCode, WalletError};
 use crate::http::wallet::metadata::PROOF_SIGNING_ALGS;
+use crate::store::NonceUse;
 
 /// The `OAuth-Client-Attestation` request header.
 pub const CLIENT_ATTESTATION: HeaderName = HeaderName::from_static("oauth-client-attestation");
@@ -109,28 +108,16 @@ pub async fn authenticate(
         }
         None => {}
     }
-    // The entry outlives the window in which the PoP's `iat` is accepted; the key covers
-    // the instance key and the `iat` (see `dpop::verify`).
-    let ledger_key = sha256(
-        &[
-            JTI_LABEL,
-            verified.instance_key_thumbprint.as_bytes(),
-            b"\0",
-            verified.pop_jti.as_bytes(),
-            b"\0",
-            &verified.pop_issued_at.to_be_bytes(),
-        ]
-        .concat(),
-    );
-    let remember_until = DateTime::from_timestamp(
-        verified
-            .pop_issued_at
-            .saturating_add(max_age)
-            .saturating_add(skew),
-        0,
+    let jti = NonceUse::of_jti(
+        JTI_LABEL,
+        &verified.instance_key_thumbprint,
+        &verified.pop_jti,
+        verified.pop_issued_at,
+        max_age,
+        skew,
     )
     .ok_or_else(|| invalid("the attestation PoP iat is out of range"))?;
-    if !state.nonces.spend(ledger_key.0, remember_until).await? {
+    if !state.nonces.spend(jti.hash, jti.expires_at).await? {
         return Err(invalid("this attestation PoP was already used (jti)"));
     }
     Ok(Some(AttestedWallet {

@@ -26,7 +26,6 @@ use uuid::Uuid;
 use crate::app::repository::{CommandMeta, Executed, Repository, RepositoryError};
 use crate::config::DpopMode;
 use crate::crypto::server_nonce::{self, Purpose};
-use crate::crypto::sha256;
 use crate::http::state::WalletApi;
 use crate::http::wallet::errors::{ErrorCode, WalletError};
 use crate::http::wallet::metadata::PROOF_SIGNING_ALGS;
@@ -125,33 +124,17 @@ pub fn verify(
             ));
         }
     }
-    // RFC 9449 §11.1: a proof is accepted once. Its ledger entry outlives the window in
-    // which its `iat` would still be accepted. The key covers the `iat` too, because the
-    // ledger may be keyed by expiry first (the embedded store's is), and the expiry follows
-    // from the `iat`: a replayed proof always meets its entry again.
-    let ledger_key = sha256(
-        &[
-            JTI_LABEL,
-            proof.thumbprint.as_bytes(),
-            b"\0",
-            proof.jti.as_bytes(),
-            b"\0",
-            &proof.issued_at.to_be_bytes(),
-        ]
-        .concat(),
-    );
-    let remember_until = DateTime::from_timestamp(
-        proof.issued_at.saturating_add(max_age).saturating_add(skew),
-        0,
+    // RFC 9449 §11.1: a proof is accepted once.
+    let jti = NonceUse::of_jti(
+        JTI_LABEL,
+        &proof.thumbprint,
+        &proof.jti,
+        proof.issued_at,
+        max_age,
+        skew,
     )
     .ok_or_else(|| invalid("the DPoP proof iat is out of range"))?;
-    Ok(Some(CheckedProof {
-        proof,
-        jti: NonceUse {
-            hash: ledger_key.0,
-            expires_at: remember_until,
-        },
-    }))
+    Ok(Some(CheckedProof { proof, jti }))
 }
 
 /// A proof whose `jti` was seen before.
