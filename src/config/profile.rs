@@ -6,6 +6,8 @@
 //! every SD-JWT VC holder key (§4.5.1), trust anchors for wallet and key attestations,
 //! and an issuer key with a certificate chain (`x5c`, §6.1).
 
+use std::sync::Arc;
+
 use issuance_domain::configuration_table::ConfigurationTable;
 use issuance_domain::credential_config::KeyAttestationsRequired;
 use issuance_domain::issuer::IssuerProfile;
@@ -42,15 +44,18 @@ impl Settings {
 
     /// The settings an issuer following `profile` is served with: these, with `haip`'s
     /// requirements applied when the issuer follows it (an issuer is never weaker than the
-    /// deployment: under `profile = "haip"` these already are).
-    pub fn for_issuer(&self, profile: IssuerProfile) -> Settings {
-        let mut settings = self.clone();
-        if profile == IssuerProfile::Haip && self.profile != Profile::Haip {
-            settings.profile = Profile::Haip;
-            settings.issuer.credential_encryption = Some(EncryptionMode::Required);
-            settings.apply_profile();
+    /// deployment: under `profile = "haip"` these already are). Shares `self` when the
+    /// profile changes nothing, so every standard issuer reads one settings object (one
+    /// set of cache lines on the request path, however many issuers there are).
+    pub fn for_issuer(self: &Arc<Settings>, profile: IssuerProfile) -> Arc<Settings> {
+        if profile != IssuerProfile::Haip || self.profile == Profile::Haip {
+            return Arc::clone(self);
         }
-        settings
+        let mut settings = Settings::clone(self);
+        settings.profile = Profile::Haip;
+        settings.issuer.credential_encryption = Some(EncryptionMode::Required);
+        settings.apply_profile();
+        Arc::new(settings)
     }
 
     /// What the profile needs and the configuration lacks, as (field, problem).

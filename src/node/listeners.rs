@@ -79,6 +79,8 @@ pub fn wallet(
             .wrap(actix_web::middleware::from_fn(
                 wallet::rate_limit_middleware::middleware,
             ))
+            // Outside the two above: they read the issuer's `WalletApi` it puts in front.
+            .wrap(actix_web::middleware::from_fn(wallet::served::shortcut))
             .wrap(actix_web::middleware::from_fn(error_envelope::wallet))
             .wrap(actix_web::middleware::from_fn(shutdown::close_connections))
             .wrap(actix_web::middleware::from_fn(metrics::middleware))

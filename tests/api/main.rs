@@ -48,6 +48,7 @@ mod integration_amqp;
 mod integration_expiry;
 mod integration_issuer_messages;
 mod issuer_profiles;
+mod issuer_routing;
 mod issuer_wallets;
 mod leases;
 mod malformed_corpus;

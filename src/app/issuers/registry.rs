@@ -11,6 +11,7 @@
 //! node sharing the PostgreSQL store serves exactly the issuers the log holds.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use async_trait::async_trait;
@@ -90,6 +91,9 @@ struct Inner {
 /// Every issuer this node has read from the log, and its served snapshot.
 pub struct IssuerRegistry {
     inner: RwLock<Inner>,
+    /// Bumped after every snapshot replaced: a reader holding something derived from a
+    /// snapshot knows it is current while the generation is the one it read before.
+    generation: AtomicU64,
     vault: KeyVault,
     clock: Arc<dyn Clock>,
     /// The deployment's profile: no issuer is served with a weaker one.
@@ -102,6 +106,7 @@ impl IssuerRegistry {
     pub fn new(vault: KeyVault, clock: Arc<dyn Clock>, deployment_profile: IssuerProfile) -> Self {
         IssuerRegistry {
             inner: RwLock::new(Inner::default()),
+            generation: AtomicU64::new(0),
             vault,
             clock,
             deployment_profile,
@@ -121,6 +126,11 @@ impl IssuerRegistry {
         self.inner.read().ok()?.served.get(id).cloned()
     }
 
+    /// Changes whenever a snapshot is replaced (see [`IssuerRegistry::get`]).
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
     /// The position of the last event read.
     pub fn position(&self) -> LogPosition {
         self.inner
@@ -137,6 +147,7 @@ impl IssuerRegistry {
             let served = Arc::new(self.serve(id.clone(), state).await);
             let mut inner = self.lock()?;
             inner.served.insert(id.as_str().to_string(), served);
+            self.generation.fetch_add(1, Ordering::AcqRel);
         }
         Ok(())
     }

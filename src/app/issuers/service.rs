@@ -130,6 +130,12 @@ impl Issuers {
         self.registry.get(id)
     }
 
+    /// Changes whenever any issuer's snapshot is replaced: what was derived from
+    /// [`Issuers::served`] under the same generation is still current.
+    pub fn generation(&self) -> u64 {
+        self.registry.generation()
+    }
+
     /// Replaces the display (no event when it is the same).
     pub async fn change_display(
         &self,

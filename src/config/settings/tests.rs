@@ -206,6 +206,7 @@ fn a_haip_issuer_is_served_with_the_haip_rules_and_never_weaker_than_the_deploym
     let loaded = LoadedConfig::from_toml_with(BUILT_IN_CONFIG, &[]).unwrap();
     let mut standard = loaded.settings.clone();
     standard.issuer.credential_encryption = Some(EncryptionMode::Optional);
+    let standard = std::sync::Arc::new(standard);
     let haip = standard.for_issuer(IssuerProfile::Haip);
     assert_eq!(haip.profile, Profile::Haip);
     assert_eq!(haip.authorization.dpop, DpopMode::Required);
@@ -215,6 +216,10 @@ fn a_haip_issuer_is_served_with_the_haip_rules_and_never_weaker_than_the_deploym
         Some(EncryptionMode::Required)
     );
     let same = standard.for_issuer(IssuerProfile::Standard);
+    assert!(
+        std::sync::Arc::ptr_eq(&same, &standard),
+        "nothing to change: shared"
+    );
     assert_eq!(same.profile, Profile::Default);
     assert_eq!(
         same.issuer.credential_encryption,

@@ -16,6 +16,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Extensions, ServiceRequest, ServiceResponse};
@@ -31,6 +32,7 @@ use super::wallet_state::{Profile, WalletState};
 use crate::app::issuers::{Issuers, ServedIssuer, DEFAULT_ISSUER};
 use crate::config::EncryptionMode;
 use crate::http::state::WalletApi;
+use issuance_domain::issuer::decide::RESERVED_IDS;
 
 /// The path segment that names the issuer in its routes.
 pub const ISSUER_SEGMENT: &str = "issuer_id";
@@ -141,7 +143,7 @@ impl ServedWallets {
             self.rate_limiter.clone(),
         )?;
         let mut common = default.common.clone();
-        common.settings = Arc::new(settings);
+        common.settings = settings;
         common.catalog = served.catalog.clone();
         common.issuer_keys = keys;
         common.issuer_url = issuer_url;
@@ -167,32 +169,122 @@ fn haip_lacks(default: &WalletApi, keys: &issuance_credential::IssuerKeys) -> Op
     None
 }
 
-thread_local! {
-    /// Per worker thread, each issuer's data container as last built: the request path
-    /// reuses it (an `Rc`, so it cannot live in the shared map) until the issuer's
-    /// `WalletApi` is replaced.
-    static CONTAINERS: RefCell<HashMap<String, (usize, Rc<Extensions>)>> =
-        RefCell::new(HashMap::new());
+/// How long a worker thread serves an issuer from its cached container without asking
+/// the registry, while no snapshot changed: a retired key leaves the JWKS by time alone,
+/// so the revision is re-read at least this often.
+const RECHECK: Duration = Duration::from_millis(250);
+
+/// One issuer's data container as a worker thread last built it.
+struct Cached {
+    /// The registry generation read before the container's `WalletApi` was looked up.
+    generation: u64,
+    /// When the `WalletApi` was last looked up.
+    checked: Instant,
+    /// The `WalletApi` the container holds (its address).
+    identity: usize,
+    container: Rc<Extensions>,
 }
 
-/// The data container holding `api`, reused while `api` is the issuer's current one.
-fn container_of(api: web::Data<WalletApi>) -> Rc<Extensions> {
+thread_local! {
+    /// Per worker thread, each issuer's data container: the request path reuses it (an
+    /// `Rc`, so it cannot live in the shared map) while the registry's generation is the
+    /// same, looking nothing else up; after a change, or [`RECHECK`], it asks
+    /// [`ServedWallets::wallet`] and rebuilds the container only if the `WalletApi` changed.
+    static CONTAINERS: RefCell<HashMap<String, Cached>> = RefCell::new(HashMap::new());
+}
+
+/// The data container of issuer `id`'s wallet API; `None` when it is not served.
+fn container(served: &ServedWallets, id: &str) -> Option<Rc<Extensions>> {
+    let generation = served.issuers.generation();
+    let now = Instant::now();
+    let hit = CONTAINERS.with(|containers| {
+        containers
+            .borrow()
+            .get(id)
+            .filter(|c| c.generation == generation && now.duration_since(c.checked) < RECHECK)
+            .map(|c| c.container.clone())
+    });
+    if hit.is_some() {
+        return hit;
+    }
+    let api = served.wallet(id)?;
     let identity = &**api as *const WalletApi as usize;
-    CONTAINERS.with(|containers| {
+    Some(CONTAINERS.with(|containers| {
         let mut containers = containers.borrow_mut();
-        let id = api.issuer_id.as_deref().unwrap_or_default();
-        if let Some((built_for, container)) = containers.get(id) {
-            if *built_for == identity {
-                return container.clone();
+        if let Some(cached) = containers.get_mut(id) {
+            if cached.identity == identity {
+                cached.generation = generation;
+                cached.checked = now;
+                return cached.container.clone();
             }
         }
-        let id = id.to_string();
         let mut data = Extensions::new();
         data.insert(api);
         let container = Rc::new(data);
-        containers.insert(id, (identity, container.clone()));
+        let cached = Cached {
+            generation,
+            checked: now,
+            identity,
+            container: container.clone(),
+        };
+        containers.insert(id.to_string(), cached);
         container
-    })
+    }))
+}
+
+/// Middleware of the whole wallet listener, before routing: at a root identifier, a
+/// request under a served runtime issuer's path (`/{issuer_id}/token`, ...) is routed by
+/// the default issuer's routes with that issuer's `WalletApi` in front, as if the scope
+/// below had matched: one cached lookup instead of a second route tree matched by regular
+/// expressions on every request. `request.path()` stays the full path (the rate limiter
+/// and DPoP read the issuer's endpoint from it). Everything else (an identifier with a
+/// path, an unknown issuer, paths that are not protocol endpoints, a path of the default
+/// issuer's own type metadata) goes through the issuer scope as before.
+pub async fn shortcut<B: MessageBody + 'static>(
+    mut request: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<B>, actix_web::Error> {
+    if let Some((container, skip)) = shortcut_of(&request) {
+        request.add_data_container(container);
+        request.match_info_mut().skip(skip);
+    }
+    next.call(request).await
+}
+
+/// The issuer's container and the length of `/{issuer_id}`, when the shortcut applies.
+fn shortcut_of(request: &ServiceRequest) -> Option<(Rc<Extensions>, u16)> {
+    let path = request.path();
+    let rest = path.strip_prefix('/')?;
+    let end = rest.find('/')?;
+    let (id, endpoint) = rest.split_at(end);
+    if id.starts_with('.') || RESERVED_IDS.contains(&id) || !is_protocol_endpoint(endpoint) {
+        return None;
+    }
+    let served = request.app_data::<web::Data<ServedWallets>>()?;
+    let default = &served.default.wallet;
+    if !default.path_prefix.is_empty() || default.type_metadata.serves(path) {
+        return None;
+    }
+    let skip = u16::try_from(end + 1).ok()?;
+    Some((container(served, id)?, skip))
+}
+
+/// Whether `endpoint` (the path after `/{issuer_id}`) is one of the protocol endpoints
+/// both route trees serve alike; anything else (type metadata, unknown paths) takes the
+/// issuer scope, where an unmatched path is the issuer's, not another issuer's.
+fn is_protocol_endpoint(endpoint: &str) -> bool {
+    const EXACT: [&str; 7] = [
+        "/token",
+        "/nonce",
+        "/credential",
+        "/notification",
+        "/par",
+        "/authorize",
+        "/challenge",
+    ];
+    EXACT.contains(&endpoint)
+        || endpoint.starts_with("/credential-offers/")
+        || endpoint.starts_with("/.well-known/")
 }
 
 /// Middleware of the issuer routes: the issuer named by the path serves the request (404
@@ -201,15 +293,15 @@ pub async fn middleware<B: MessageBody + 'static>(
     mut request: ServiceRequest,
     next: Next<B>,
 ) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
-    let api = request
+    let served = request
         .app_data::<web::Data<ServedWallets>>()
         .zip(request.match_info().get(ISSUER_SEGMENT))
-        .and_then(|(served, id)| served.wallet(id));
-    let Some(api) = api else {
+        .and_then(|(served, id)| container(served, id));
+    let Some(served) = served else {
         let response = WalletError::new(ErrorCode::NotFound, "no such endpoint").error_response();
         return Ok(request.into_response(response).map_into_right_body());
     };
-    request.add_data_container(container_of(api));
+    request.add_data_container(served);
     next.call(request)
         .await
         .map(ServiceResponse::map_into_left_body)

@@ -56,6 +56,11 @@ pub enum TypeMetadataError {
 }
 
 impl TypeMetadata {
+    /// Whether `path` is one of these documents.
+    pub fn serves(&self, path: &str) -> bool {
+        self.documents.contains_key(path)
+    }
+
     /// Renders the documents of `catalog`'s configurations for the identifier
     /// `issuer_url` (no trailing slash) whose path is `path_prefix`.
     pub fn render(
