@@ -23,6 +23,9 @@ pub struct FlowContext {
     admin_key: String,
     credential_issuer: String,
     offer_body: Value,
+    /// The offer body of every other configuration the issuers' flows use, built once
+    /// (a JSON body cloned per flow would cost the load generator, not the server).
+    offer_bodies: HashMap<String, Value>,
     /// The offer body naming the second receiver, and every how many flows it is used.
     other_offer: Option<(Value, u64)>,
     /// Callbacks due to the default receiver and to the second one so far.
@@ -108,6 +111,12 @@ impl FlowContext {
             "claims": claims_for(&args.configuration)?,
             "tx_code": {"length": 6, "input_mode": "numeric"},
         });
+        let mut offer_bodies = HashMap::new();
+        for configuration in issuers.iter().flat_map(|issuer| &issuer.configurations) {
+            let mut body = offer_body.clone();
+            body["credential_configuration_id"] = json!(configuration);
+            offer_bodies.entry(configuration.clone()).or_insert(body);
+        }
         let other_offer = args.other_callbacks.map(|address| {
             let mut body = offer_body.clone();
             body["callback_url"] = json!(format!("http://{address}/callbacks"));
@@ -122,6 +131,7 @@ impl FlowContext {
             admin_key: args.admin_key.clone(),
             credential_issuer,
             offer_body,
+            offer_bodies,
             configuration: args.configuration.clone(),
             verify_every: args.verify_every,
             issuer_keys,
@@ -250,7 +260,10 @@ impl Flow<'_> {
         let target = c.target(self.number);
         let mut body = std::borrow::Cow::Borrowed(body);
         if target.configuration != c.configuration {
-            body.to_mut()["credential_configuration_id"] = json!(target.configuration);
+            match c.offer_bodies.get(target.configuration) {
+                Some(prebuilt) if receiver == 0 => body = std::borrow::Cow::Borrowed(prebuilt),
+                _ => body.to_mut()["credential_configuration_id"] = json!(target.configuration),
+            }
         }
         let response = self
             .timed(
