@@ -204,6 +204,16 @@ async fn every_refusal_of_a_profile_change() {
         set_profile(&app, "nobody", "haip", "error").await,
         (404, json!("not_found"))
     );
+    // The default issuer's profile is the configuration file's: nothing is recorded.
+    let (_, before) = call(&app, Method::GET, "/issuers/default", None).await;
+    for name in ["haip", "standard"] {
+        assert_eq!(
+            set_profile(&app, "default", name, "error").await,
+            (409, json!("profile_from_configuration"))
+        );
+    }
+    let (_, after) = call(&app, Method::GET, "/issuers/default", None).await;
+    assert_eq!(after["version"], before["version"]);
     // The active key has no certificate chain.
     assert_eq!(
         set_profile(&app, "plain", "haip", "error").await,

@@ -220,7 +220,8 @@ pub(super) fn operations() -> Vec<Op> {
             "/issuers/{issuer_id}/profile",
             "setIssuerProfile",
             "Set an issuer's interoperability profile (409 `certificate_chain_required`, \
-             `attestation_not_configured`, `issuer_retired`)",
+             `attestation_not_configured`, `issuer_retired`, `profile_from_configuration` \
+             for the default issuer, whose profile is the configuration file's)",
             "issuers",
             "issuers:write",
         )

@@ -2,7 +2,9 @@
 //! or `haip`). A `haip` issuer's wallet API requires and advertises what HAIP 1.0 makes
 //! mandatory (see [`crate::http::wallet::served`]); it cannot be set where the deployment
 //! verifies no wallet attestations, and a deployment-wide `profile = "haip"` makes every
-//! issuer `haip` whatever it records.
+//! issuer `haip` whatever it records. The default issuer is served at the root with the
+//! deployment's settings, so its profile is the configuration file's `profile`: a change
+//! through the API is refused rather than recorded without effect.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -10,6 +12,7 @@ use issuance_domain::issuer::IssuerProfile;
 use serde::Deserialize;
 
 use super::view;
+use crate::app::issuers::DEFAULT_ISSUER;
 use crate::http::management::auth::{Caller, Scope};
 use crate::http::management::command_meta::command_meta;
 use crate::http::management::error::ApiError;
@@ -26,8 +29,9 @@ pub struct ProfileChange {
 
 /// Sets the profile: 200 with the issuer (unchanged when it already follows it); 400
 /// `invalid_request` for an unknown profile; 404; 409 `issuer_retired`,
-/// `certificate_chain_required` (the active key has no chain) or
-/// `attestation_not_configured` (`haip` without `attestation.trust_anchors`).
+/// `certificate_chain_required` (the active key has no chain),
+/// `attestation_not_configured` (`haip` without `attestation.trust_anchors`) or
+/// `profile_from_configuration` (the default issuer).
 pub async fn put(
     state: web::Data<ManagementApi>,
     caller: Caller,
@@ -40,6 +44,14 @@ pub async fn put(
     // An unknown issuer is 404 whatever the deployment could serve.
     state.issuers.get(&path).await?;
     let profile = checked(&state, &body.into_inner().profile)?;
+    if path.as_str() == DEFAULT_ISSUER {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "profile_from_configuration",
+            "the default issuer follows the deployment's `profile` (configuration file): \
+             change it there",
+        ));
+    }
     let meta = command_meta(&state, &caller, context);
     let issuer = state.issuers.set_profile(&meta, &path, profile).await?;
     Ok(HttpResponse::Ok().json(view::issuer(&issuer)))
