@@ -70,6 +70,10 @@ async fn a_haip_issuer_enforces_haip_beside_a_standard_one() {
         set_profile(&app, "strict", "haip", "profile").await,
         (200, json!("haip"))
     );
+    assert_eq!(
+        set_profile(&app, "strict", "haip", "served_profile").await,
+        (200, json!("haip"))
+    );
     let (_, plain) = call(&app, Method::GET, "/issuers/plain", None).await;
     assert_eq!(plain["profile"], "standard");
 
@@ -214,6 +218,11 @@ async fn every_refusal_of_a_profile_change() {
     }
     let (_, after) = call(&app, Method::GET, "/issuers/default", None).await;
     assert_eq!(after["version"], before["version"]);
+    assert_eq!(
+        after["served_profile"],
+        json!("standard"),
+        "the deployment's: {after}"
+    );
     // The active key has no certificate chain.
     assert_eq!(
         set_profile(&app, "plain", "haip", "error").await,
@@ -230,6 +239,10 @@ async fn every_refusal_of_a_profile_change() {
     certified_issuer(&app, &deployment, "strict").await;
     assert_eq!(
         set_profile(&app, "strict", "haip", "profile").await,
+        (200, json!("haip"))
+    );
+    assert_eq!(
+        set_profile(&app, "strict", "haip", "served_profile").await,
         (200, json!("haip"))
     );
     let (status, key) = call(&app, Method::POST, "/issuers/strict/keys", Some(json!({}))).await;

@@ -132,6 +132,12 @@ async fn a_runtime_issuer_is_served_in_haip_only_with_a_certified_active_key() {
     assert_eq!(response.status().as_u16(), 200);
     // The deployment's profile is the issuer's: its configuration requires key attestations.
     let served: Value = response.json().await.unwrap();
+    let (_, issuer) = call(&app, Method::GET, "/issuers/acme", None).await;
+    assert_eq!(
+        (&issuer["profile"], &issuer["served_profile"]),
+        (&json!("standard"), &json!("haip")),
+        "recorded and served: {issuer}"
+    );
     let proof_types = &served["credential_configurations_supported"]["Id"]["proof_types_supported"];
     assert_eq!(proof_types["jwt"]["key_attestations_required"], json!({}));
     let jwks: Value = app

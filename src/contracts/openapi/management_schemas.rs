@@ -146,6 +146,7 @@ fn issuer() -> Value {
             "retired_at",
             "active_kid",
             "profile",
+            "served_profile",
             "credential_configurations",
             "version",
         ],
@@ -157,6 +158,12 @@ fn issuer() -> Value {
             "retired_at": nullable(date_time()),
             "active_kid": {"type": ["string", "null"]},
             "profile": super::schemas::profile(),
+            "served_profile": {
+                "type": "string", "enum": ["standard", "haip"],
+                "description": "The profile its wallet API follows now: `profile`, except \
+                    that the default issuer's is the deployment's (the configuration file's \
+                    `profile`) and a deployment-wide `haip` serves every issuer as `haip`.",
+            },
             "credential_configurations": {"type": "array", "items": closed(
                 &["id", "version"],
                 json!({"id": {"type": "string"}, "version": {"type": "integer", "minimum": 1}}),

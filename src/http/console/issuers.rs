@@ -159,7 +159,12 @@ pub async fn list(
             visible(&state, caller)
                 .await?
                 .iter()
-                .map(|issuer| issuer_row(&view::issuer(issuer)))
+                .map(|issuer| {
+                    issuer_row(&view::issuer(
+                        issuer,
+                        state.settings.profile.issuer_profile(),
+                    ))
+                })
                 .collect(),
         ),
         false => None,
@@ -228,7 +233,10 @@ pub async fn page(
     render(&IssuerPage {
         nav: signed.nav(),
         edit: writable.then(|| signed.csrf().to_string()),
-        issuer: issuer_row(&view::issuer(&issuer)),
+        issuer: issuer_row(&view::issuer(
+            &issuer,
+            state.settings.profile.issuer_profile(),
+        )),
         keys,
         configurations,
     })

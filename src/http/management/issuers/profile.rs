@@ -54,7 +54,10 @@ pub async fn put(
     }
     let meta = command_meta(&state, &caller, context);
     let issuer = state.issuers.set_profile(&meta, &path, profile).await?;
-    Ok(HttpResponse::Ok().json(view::issuer(&issuer)))
+    Ok(HttpResponse::Ok().json(view::issuer(
+        &issuer,
+        state.settings.profile.issuer_profile(),
+    )))
 }
 
 /// The profile named `name` if this deployment can serve it: 400 `invalid_request` for an

@@ -1,13 +1,14 @@
 //! The JSON the `/issuers` routes answer with, from the Issuer aggregate's state.
 
 use issuance_domain::issuer::{
-    ConfigurationHistory, Issuer, KeyStatus, PublishedConfiguration, SigningKeyState,
+    ConfigurationHistory, Issuer, IssuerProfile, KeyStatus, PublishedConfiguration, SigningKeyState,
 };
 use serde_json::{json, Value};
 
 /// An issuer: id, display, status, its current configurations (id and version), its
-/// active key's id and its interoperability profile.
-pub fn issuer(issuer: &Issuer) -> Value {
+/// active key's id, the interoperability profile it records and the one it is served
+/// with under the deployment's `deployment` profile.
+pub fn issuer(issuer: &Issuer, deployment: IssuerProfile) -> Value {
     json!({
         "id": issuer.issuer_id,
         "display": issuer.display,
@@ -16,12 +17,25 @@ pub fn issuer(issuer: &Issuer) -> Value {
         "retired_at": issuer.retired_at,
         "active_kid": issuer.active_kid,
         "profile": issuer.profile,
+        "served_profile": served_profile(issuer, deployment),
         "credential_configurations": issuer
             .current_configurations()
             .map(|(id, current)| json!({"id": id, "version": current.version}))
             .collect::<Vec<_>>(),
         "version": issuer.version,
     })
+}
+
+/// The profile the issuer's wallet API follows: the default issuer's is the deployment's
+/// (the configuration file's `profile`), and a `haip` deployment serves every issuer as
+/// `haip` whatever it records.
+fn served_profile(issuer: &Issuer, deployment: IssuerProfile) -> IssuerProfile {
+    let default = issuer.issuer_id.as_ref().map(|id| id.as_str())
+        == Some(crate::app::issuers::DEFAULT_ISSUER);
+    match (default, deployment) {
+        (true, _) | (_, IssuerProfile::Haip) => deployment,
+        (false, IssuerProfile::Standard) => issuer.profile,
+    }
 }
 
 /// One version of a configuration.
