@@ -51,6 +51,15 @@ impl IssuerProfile {
         }
     }
 
+    /// The profile an issuer recording this one is served with under a deployment of
+    /// profile `deployment`: never weaker than the deployment's.
+    pub fn under(self, deployment: IssuerProfile) -> IssuerProfile {
+        match deployment {
+            IssuerProfile::Haip => IssuerProfile::Haip,
+            IssuerProfile::Standard => self,
+        }
+    }
+
     /// The profile named `name`, if any.
     pub fn parse(name: &str) -> Option<IssuerProfile> {
         match name {

@@ -163,3 +163,12 @@ fn a_profile_is_named_in_lowercase() {
     assert_eq!(IssuerProfile::parse("HAIP"), None);
     assert_eq!(IssuerProfile::parse("default"), None);
 }
+
+#[test]
+fn an_issuer_is_served_with_its_own_profile_unless_the_deployment_is_haip() {
+    use IssuerProfile::{Haip, Standard};
+    assert_eq!(Standard.under(Standard), Standard);
+    assert_eq!(Haip.under(Standard), Haip);
+    assert_eq!(Standard.under(Haip), Haip);
+    assert_eq!(Haip.under(Haip), Haip);
+}

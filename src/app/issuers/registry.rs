@@ -183,10 +183,7 @@ impl IssuerRegistry {
     }
 
     async fn serve(&self, id: IssuerId, state: Issuer) -> ServedIssuer {
-        let profile = match self.deployment_profile {
-            IssuerProfile::Haip => IssuerProfile::Haip,
-            IssuerProfile::Standard => state.profile,
-        };
+        let profile = state.profile.under(self.deployment_profile);
         let mut sd_jwt = Vec::new();
         let mut mdoc = Vec::new();
         let mut versions: HashMap<String, BTreeMap<u32, AnyConfiguration>> = HashMap::new();

@@ -159,12 +159,7 @@ pub async fn list(
             visible(&state, caller)
                 .await?
                 .iter()
-                .map(|issuer| {
-                    issuer_row(&view::issuer(
-                        issuer,
-                        state.settings.profile.issuer_profile(),
-                    ))
-                })
+                .map(|issuer| issuer_row(&view::issuer(issuer, &state.settings)))
                 .collect(),
         ),
         false => None,
@@ -233,10 +228,7 @@ pub async fn page(
     render(&IssuerPage {
         nav: signed.nav(),
         edit: writable.then(|| signed.csrf().to_string()),
-        issuer: issuer_row(&view::issuer(
-            &issuer,
-            state.settings.profile.issuer_profile(),
-        )),
+        issuer: issuer_row(&view::issuer(&issuer, &state.settings)),
         keys,
         configurations,
     })

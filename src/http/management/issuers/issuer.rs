@@ -62,10 +62,7 @@ pub async fn create(
     }
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/issuers/{id}")))
-        .json(view::issuer(
-            &issuer,
-            state.settings.profile.issuer_profile(),
-        )))
+        .json(view::issuer(&issuer, &state.settings)))
 }
 
 /// Creates issuer `id` for `caller` (`issuers:write`, 403 if restricted to other issuers):
@@ -97,7 +94,7 @@ pub async fn list(
     let items: Vec<_> = visible(&state, &caller)
         .await?
         .iter()
-        .map(|issuer| view::issuer(issuer, state.settings.profile.issuer_profile()))
+        .map(|issuer| view::issuer(issuer, &state.settings))
         .collect();
     Ok(HttpResponse::Ok().json(json!({"items": items})))
 }
@@ -126,10 +123,7 @@ pub async fn get(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let issuer = one(&state, &caller, &path).await?;
-    Ok(HttpResponse::Ok().json(view::issuer(
-        &issuer,
-        state.settings.profile.issuer_profile(),
-    )))
+    Ok(HttpResponse::Ok().json(view::issuer(&issuer, &state.settings)))
 }
 
 /// Issuer `id` for `caller` (`issuers:read`, an issuer it sees): the API's and the
@@ -154,10 +148,7 @@ pub async fn change(
 ) -> Result<HttpResponse, ApiError> {
     let display = body.into_inner().display;
     let issuer = change_display(&state, &caller, context, &path, display).await?;
-    Ok(HttpResponse::Ok().json(view::issuer(
-        &issuer,
-        state.settings.profile.issuer_profile(),
-    )))
+    Ok(HttpResponse::Ok().json(view::issuer(&issuer, &state.settings)))
 }
 
 /// Replaces issuer `id`'s display for `caller` (`issuers:write`, an issuer it sees): the

@@ -54,10 +54,7 @@ pub async fn put(
     }
     let meta = command_meta(&state, &caller, context);
     let issuer = state.issuers.set_profile(&meta, &path, profile).await?;
-    Ok(HttpResponse::Ok().json(view::issuer(
-        &issuer,
-        state.settings.profile.issuer_profile(),
-    )))
+    Ok(HttpResponse::Ok().json(view::issuer(&issuer, &state.settings)))
 }
 
 /// The profile named `name` if this deployment can serve it: 400 `invalid_request` for an

@@ -3,12 +3,15 @@
 use issuance_domain::issuer::{
     ConfigurationHistory, Issuer, IssuerProfile, KeyStatus, PublishedConfiguration, SigningKeyState,
 };
+
+use crate::config::Settings;
 use serde_json::{json, Value};
 
 /// An issuer: id, display, status, its current configurations (id and version), its
 /// active key's id, the interoperability profile it records and the one it is served
-/// with under the deployment's `deployment` profile.
-pub fn issuer(issuer: &Issuer, deployment: IssuerProfile) -> Value {
+/// with under `settings` (the deployment's profile).
+pub fn issuer(issuer: &Issuer, settings: &Settings) -> Value {
+    let deployment = settings.profile.issuer_profile();
     json!({
         "id": issuer.issuer_id,
         "display": issuer.display,
@@ -32,9 +35,9 @@ pub fn issuer(issuer: &Issuer, deployment: IssuerProfile) -> Value {
 fn served_profile(issuer: &Issuer, deployment: IssuerProfile) -> IssuerProfile {
     let default = issuer.issuer_id.as_ref().map(|id| id.as_str())
         == Some(crate::app::issuers::DEFAULT_ISSUER);
-    match (default, deployment) {
-        (true, _) | (_, IssuerProfile::Haip) => deployment,
-        (false, IssuerProfile::Standard) => issuer.profile,
+    match default {
+        true => deployment,
+        false => issuer.profile.under(deployment),
     }
 }
 
