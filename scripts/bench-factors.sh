@@ -25,7 +25,7 @@ server=$!
 trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true; rm -rf "$data"' EXIT
 for _ in $(seq 1 120); do curl -sf http://127.0.0.1:18081/health/ready >/dev/null && break; sleep 0.5; done
 echo "server pid $server" > "$out/pid"
-threads() { for t in /proc/$server/task/*; do awk -v hz="$(getconf CLK_TCK)" '{n=$0; sub(/^[^(]*\(/,"",n); sub(/\).*/,"",n); gsub(/ /,"_",n); split($0,a,") "); split(a[2],f," "); print n, (f[12]+f[13])/hz}' $t/stat; done | awk '{c[$1]+=$2} END {for (k in c) print k, c[k]}' | sort; }
+threads() { for t in /proc/$server/task/*; do awk -v hz="$(getconf CLK_TCK)" '{n=$0; sub(/^[^(]*\(/,"",n); sub(/\).*/,"",n); gsub(/ /,"_",n); split($0,a,") "); split(a[2],f," "); print n, (f[12]+f[13])/hz}' $t/stat 2>/dev/null || true; done | awk '{c[$1]+=$2} END {for (k in c) print k, c[k]}' | sort; }
 server_cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f %.2f", $14/hz, $15/hz}' "/proc/$server/stat"; }
 "$bin"/loadgen --flows 200 --concurrency 16 --target http://127.0.0.1:18080 --management http://127.0.0.1:18081 \
   --progress-interval 0 --issuers 100 --configurations-per-issuer 10 > "$out/setup.txt"

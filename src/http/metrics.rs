@@ -8,6 +8,7 @@ use actix_web::middleware::Next;
 use actix_web::web;
 use prometheus::IntGauge;
 
+use crate::http::route_label;
 use crate::metrics::Metrics;
 
 /// Which listener a request arrived on.
@@ -15,7 +16,7 @@ use crate::metrics::Metrics;
 pub struct ApiName(pub &'static str);
 
 /// Middleware: counts and times every request by its route pattern (never the raw path,
-/// which would carry ids and blow up cardinality).
+/// which would carry ids and blow up cardinality; see [`route_label`]).
 pub async fn middleware(
     request: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -23,23 +24,23 @@ pub async fn middleware(
     let started = Instant::now();
     let metrics = request.app_data::<web::Data<Metrics>>().cloned();
     let api = request.app_data::<ApiName>().map_or("unknown", |a| a.0);
-    let route = request
-        .match_pattern()
-        .unwrap_or_else(|| "unmatched".into());
     // Decremented on drop, so a request cut mid-way is not counted forever.
     let _in_flight = metrics
         .as_ref()
         .map(|m| InFlight::enter(m.in_flight.with_label_values(&[api])));
     let response = next.call(request).await?;
     if let Some(metrics) = metrics {
-        let status = response.status().as_u16().to_string();
+        let route = route_label::of(response.request());
+        let route = route.as_str();
+        let status = response.status();
+        let status = status.as_str();
         metrics
             .requests
-            .with_label_values(&[api, &route, &status])
+            .with_label_values(&[api, route, status])
             .inc();
         metrics
             .latency
-            .with_label_values(&[api, &route])
+            .with_label_values(&[api, route])
             .observe(started.elapsed().as_secs_f64());
     }
     Ok(response)

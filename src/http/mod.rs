@@ -13,5 +13,6 @@ pub mod management;
 pub mod metrics;
 pub mod qr;
 pub mod request_context;
+pub mod route_label;
 pub mod state;
 pub mod wallet;

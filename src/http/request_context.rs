@@ -14,6 +14,7 @@ use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::http::client_addr::TrustedProxies;
+use crate::http::route_label;
 
 /// The request id header.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -69,7 +70,8 @@ pub async fn middleware(
         offer_id = tracing::field::Empty,
     );
     let mut response = next.call(request).instrument(span.clone()).await?;
-    if let Some(route) = response.request().match_pattern() {
+    let route = route_label::of(response.request());
+    if route.as_str() != route_label::UNMATCHED {
         span.record("route", route.as_str());
     }
     span.record("status", response.status().as_u16());

@@ -9,7 +9,7 @@ pub fn spawn_projector(
     events: std::sync::Arc<dyn crate::store::EventStore>,
     projection: std::sync::Arc<dyn crate::projector::Projection>,
     progress: tokio::sync::watch::Sender<issuance_eventlog::LogPosition>,
-    linger: std::time::Duration,
+    pacing: crate::projector::Pacing,
     shutdown: &tokio::sync::watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(run_with_lease(
@@ -21,7 +21,7 @@ pub fn spawn_projector(
                 events.clone(),
                 projection.clone(),
                 progress.clone(),
-                linger,
+                pacing,
                 shutdown,
             )
         },

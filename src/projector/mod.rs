@@ -31,6 +31,42 @@ const POLL_INTERVAL: Duration = Duration::from_millis(250);
 /// How much longer a busy projector lingers (see [`follower::BUSY_EVENTS`]).
 const BUSY_LINGER_FACTOR: u32 = 4;
 
+/// How a projector gathers its batches: under load, longer lingers and bigger batches mean
+/// fewer read-store transactions, each rewriting the index pages it touches once (the
+/// per-issuer indexes have as many insertion points as issuers), at the price of a view
+/// that trails the log by up to the busy linger.
+#[derive(Debug, Clone, Copy)]
+pub struct Pacing {
+    /// How long appends accumulate after a wake-up.
+    pub linger: Duration,
+    /// The linger after a busy pass (see [`follower::BUSY_EVENTS`]).
+    pub busy_linger: Duration,
+    /// Events read and applied per batch (one transaction).
+    pub batch_size: usize,
+}
+
+impl Pacing {
+    /// Lingers `linger` after a wake-up, [`BUSY_LINGER_FACTOR`] times as long when busy,
+    /// [`BATCH_SIZE`] events a batch: for views read-your-write waits on.
+    pub fn lingering(linger: Duration) -> Pacing {
+        Pacing {
+            linger,
+            busy_linger: linger * BUSY_LINGER_FACTOR,
+            batch_size: BATCH_SIZE,
+        }
+    }
+
+    /// The same, with `busy_linger` and `batch_size` for a busy log: for views nobody waits
+    /// on per request.
+    pub fn when_busy(self, busy_linger: Duration, batch_size: usize) -> Pacing {
+        Pacing {
+            busy_linger,
+            batch_size,
+            ..self
+        }
+    }
+}
+
 /// The first pause after a failed batch (doubling up to 10 s).
 const INITIAL_BACKOFF: Duration = Duration::from_millis(100);
 
@@ -133,19 +169,18 @@ pub async fn catch_up(
 }
 
 /// Runs a projection until `shutdown` resolves: follows the log (see [`follower::follow`]),
-/// retrying with back-off after failures. `linger` is how long it lets appends accumulate
-/// after a wake-up ([`BUSY_LINGER_FACTOR`] times longer when the log is busy).
+/// retrying with back-off after failures, its batches gathered as `pacing` says.
 pub async fn run(
     store: Arc<dyn EventStore>,
     projection: Arc<dyn Projection>,
     progress: watch::Sender<LogPosition>,
-    linger: Duration,
+    pacing: Pacing,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let pace = Pace {
         poll: POLL_INTERVAL,
-        linger,
-        busy_linger: linger * BUSY_LINGER_FACTOR,
+        linger: pacing.linger,
+        busy_linger: pacing.busy_linger,
     };
     let mut backoff = INITIAL_BACKOFF;
     loop {
@@ -153,7 +188,7 @@ pub async fn run(
         let result = follower::follow(
             &store,
             &mut ProjectionSink(projection.as_ref()),
-            BATCH_SIZE,
+            pacing.batch_size,
             pace,
             &mut |position, _| {
                 progressed = true;

@@ -79,3 +79,33 @@ async fn an_issuers_endpoints_are_rate_limited_like_the_roots() {
     }
     assert_eq!(statuses.last(), Some(&429), "never limited: {statuses:?}");
 }
+
+#[tokio::test]
+async fn an_issuers_requests_are_counted_under_the_issuer_routes_patterns() {
+    let app = spawn_app().await;
+    ready_issuer(&app, "acme", "https://example.com/acme-id").await;
+    for (method, path) in [
+        (Method::POST, "/acme/nonce"),
+        (Method::POST, "/acme/token"),
+        (Method::GET, "/acme/credential-offers/unknown"),
+        (Method::GET, "/acme/.well-known/openid-credential-issuer"),
+        (Method::POST, "/nonce"),
+    ] {
+        request(&app, method, path).await;
+    }
+    let metrics = app.metrics().await;
+    for route in [
+        "/{issuer_id}/nonce",
+        "/{issuer_id}/token",
+        "/{issuer_id}/credential-offers/{reference}",
+        "/{issuer_id}/.well-known/openid-credential-issuer",
+        "/nonce",
+    ] {
+        assert!(
+            metrics.contains(&format!("api=\"wallet\",route=\"{route}\"")),
+            "{route} not counted: {metrics}"
+        );
+    }
+    // Never the raw path, which carries the issuer and the offer reference.
+    assert!(!metrics.contains("/acme/"), "{metrics}");
+}

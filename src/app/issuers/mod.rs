@@ -82,7 +82,7 @@ impl RegistryFollower {
             self.events,
             Arc::new(IssuerRegistryProjection(self.registry)),
             self.progress,
-            std::time::Duration::from_millis(25),
+            crate::projector::Pacing::lingering(std::time::Duration::from_millis(25)),
             shutdown,
         )
         .await;

@@ -17,6 +17,9 @@ pub fn configure(cfg: &mut web::ServiceConfig, wallet: &WalletState) {
     let prefix = wallet.path_prefix.as_str();
     let limit = wallet.max_body_bytes;
     let issuer_prefix = format!("{prefix}/{{{}}}", served::ISSUER_SEGMENT);
+    // First: actix tries routes in order, the dynamic ones by regular expression, and
+    // these are the requests of every flow. No other route shares their first segment.
+    endpoints(cfg, prefix, limit);
     for (name, handler) in WellKnown::ALL {
         // 1.0 §12.2.2 / RFC 8414 §3: inserted between host and path; draft 13: appended.
         let inserted = format!("/.well-known/{name}{prefix}");
@@ -48,7 +51,6 @@ pub fn configure(cfg: &mut web::ServiceConfig, wallet: &WalletState) {
             async move { actix_web::HttpResponse::Ok().json(&*document) }
         }),
     );
-    endpoints(cfg, prefix, limit);
     // Relying parties, not wallets, fetch status lists; answers come from memory with
     // caching headers, so no per-client limit applies. Every issuer's credentials point
     // here (the lists are the deployment's).
@@ -77,13 +79,9 @@ pub fn configure(cfg: &mut web::ServiceConfig, wallet: &WalletState) {
     .default_service(web::to(not_found));
 }
 
-/// The protocol endpoints of one issuer under `prefix`.
+/// The protocol endpoints of one issuer under `prefix`, the static ones first.
 fn endpoints(cfg: &mut web::ServiceConfig, prefix: &str, limit: usize) {
-    cfg.route(
-        &format!("{prefix}/credential-offers/{{reference}}"),
-        web::get().to(offer::credential_offer_by_reference),
-    )
-    .service(
+    cfg.service(
         web::resource(format!("{prefix}/token"))
             .app_data(form_config(limit))
             .route(web::post().to(token::token)),
@@ -118,6 +116,10 @@ fn endpoints(cfg: &mut web::ServiceConfig, prefix: &str, limit: usize) {
         web::resource(format!("{prefix}/notification"))
             .app_data(json_config(limit, ErrorCode::InvalidNotificationRequest))
             .route(web::post().to(notification::notification)),
+    )
+    .route(
+        &format!("{prefix}/credential-offers/{{reference}}"),
+        web::get().to(offer::credential_offer_by_reference),
     );
 }
 

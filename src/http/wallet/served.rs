@@ -31,6 +31,7 @@ use super::rate_limit::RateLimiter;
 use super::wallet_state::{Profile, WalletState};
 use crate::app::issuers::{Issuers, ServedIssuer, DEFAULT_ISSUER};
 use crate::config::EncryptionMode;
+use crate::http::route_label::{self, RouteLabel};
 use crate::http::state::WalletApi;
 use issuance_domain::issuer::decide::RESERVED_IDS;
 
@@ -245,10 +246,43 @@ pub async fn shortcut<B: MessageBody + 'static>(
     next: Next<B>,
 ) -> Result<ServiceResponse<B>, actix_web::Error> {
     if let Some((container, skip)) = shortcut_of(&request) {
+        let endpoint = &request.path()[usize::from(skip)..];
+        if let Some(label) = issuer_route_label(endpoint) {
+            // The pattern of the issuer scope's route, which matching the full path finds.
+            debug_assert_eq!(request.match_pattern().as_deref(), Some(label));
+            route_label::set(request.request(), RouteLabel::known(label));
+        }
         request.add_data_container(container);
         request.match_info_mut().skip(skip);
     }
     next.call(request).await
+}
+
+/// The route pattern of a protocol endpoint under `/{issuer_id}` (the issuer scope's),
+/// for the metrics and the request span, or `None` when matching must tell.
+fn issuer_route_label(endpoint: &str) -> Option<&'static str> {
+    Some(match endpoint {
+        "/token" => "/{issuer_id}/token",
+        "/nonce" => "/{issuer_id}/nonce",
+        "/credential" => "/{issuer_id}/credential",
+        "/notification" => "/{issuer_id}/notification",
+        "/par" => "/{issuer_id}/par",
+        "/authorize" => "/{issuer_id}/authorize",
+        "/challenge" => "/{issuer_id}/challenge",
+        "/.well-known/openid-credential-issuer" => {
+            "/{issuer_id}/.well-known/openid-credential-issuer"
+        }
+        "/.well-known/oauth-authorization-server" => {
+            "/{issuer_id}/.well-known/oauth-authorization-server"
+        }
+        "/.well-known/jwt-vc-issuer" => "/{issuer_id}/.well-known/jwt-vc-issuer",
+        _ => match endpoint.strip_prefix("/credential-offers/") {
+            Some(reference) if !reference.is_empty() && !reference.contains('/') => {
+                "/{issuer_id}/credential-offers/{reference}"
+            }
+            _ => return None,
+        },
+    })
 }
 
 /// The issuer's container and the length of `/{issuer_id}`, when the shortcut applies.
