@@ -257,13 +257,7 @@ impl Application {
             opened.events.clone(),
             Arc::new(AuditProjection::new(opened.audit.clone())),
             audit_progress_tx.clone(),
-            // Only the signed head waits for the trail, so under load it gathers 400 ms
-            // (and up to 4,000 events) per transaction: the issuer index's pages, one per
-            // issuer with entries in the batch, are written a quarter as often.
-            projector::Pacing::lingering(std::time::Duration::from_millis(25)).when_busy(
-                std::time::Duration::from_millis(400),
-                4 * projector::BATCH_SIZE,
-            ),
+            projector::Pacing::AUDIT_TRAIL,
             &shutdown_rx,
         ));
         if leases.is_shared() {

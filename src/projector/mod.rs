@@ -56,15 +56,14 @@ impl Pacing {
         }
     }
 
-    /// The same, with `busy_linger` and `batch_size` for a busy log: for views nobody waits
-    /// on per request.
-    pub fn when_busy(self, busy_linger: Duration, batch_size: usize) -> Pacing {
-        Pacing {
-            busy_linger,
-            batch_size,
-            ..self
-        }
-    }
+    /// The audit trail's: only the signed head waits for it, so under load it gathers
+    /// 400 ms (up to 4,000 events) per transaction, and the pages of its issuer index (one
+    /// per issuer with entries in the batch) are written a quarter as often.
+    pub const AUDIT_TRAIL: Pacing = Pacing {
+        linger: Duration::from_millis(25),
+        busy_linger: Duration::from_millis(400),
+        batch_size: 4 * BATCH_SIZE,
+    };
 }
 
 /// The first pause after a failed batch (doubling up to 10 s).
