@@ -10,6 +10,7 @@ use actix_web::{web, HttpMessage, ResponseError};
 
 use super::errors::WalletError;
 use super::rate_limit::Endpoint;
+use super::served::ServedWallets;
 use crate::http::request_context::RequestContext;
 use crate::http::state::WalletApi;
 
@@ -31,8 +32,12 @@ pub async fn middleware<B: MessageBody + 'static>(
 
 /// How long the request's client must wait, if it must.
 fn limited(request: &ServiceRequest) -> Option<Duration> {
-    let state = request.app_data::<web::Data<WalletApi>>()?;
-    let wallet = &state.wallet;
+    // The root's state (what every issuer shares) is the same for every request, so it
+    // stays in the CPU's caches, where a runtime issuer's own copy may not.
+    let wallet = match request.app_data::<web::Data<ServedWallets>>() {
+        Some(served) => served.root(),
+        None => &request.app_data::<web::Data<WalletApi>>()?.wallet,
+    };
     let path = request.path().strip_prefix(wallet.path_prefix.as_str())?;
     // The default issuer's endpoints, or a runtime issuer's under `/{issuer_id}`.
     let endpoint = Endpoint::of_path(path).or_else(|| {

@@ -52,6 +52,12 @@ pub struct ServedWallets {
 }
 
 impl ServedWallets {
+    /// The default issuer's wallet state, whose path prefix, trusted proxies and rate
+    /// limiter every issuer's shares.
+    pub fn root(&self) -> &WalletState {
+        &self.default.wallet
+    }
+
     /// The wallet APIs of `issuers`, derived from the default issuer's `default` (its
     /// settings, stores and rate limiter are shared).
     pub fn new(issuers: Issuers, default: web::Data<WalletApi>) -> Self {
