@@ -81,7 +81,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, wallet: &WalletState) {
 
 /// The protocol endpoints of one issuer under `prefix`, the static ones first.
 fn endpoints(cfg: &mut web::ServiceConfig, prefix: &str, limit: usize) {
-    cfg.service(
+    cfg.route(
+        &format!("{prefix}/authorize"),
+        web::get().to(authorize::authorize),
+    )
+    .service(
         web::resource(format!("{prefix}/token"))
             .app_data(form_config(limit))
             .route(web::post().to(token::token)),
@@ -90,10 +94,6 @@ fn endpoints(cfg: &mut web::ServiceConfig, prefix: &str, limit: usize) {
         web::resource(format!("{prefix}/par"))
             .app_data(form_config(limit))
             .route(web::post().to(par::par)),
-    )
-    .route(
-        &format!("{prefix}/authorize"),
-        web::get().to(authorize::authorize),
     )
     .route(&format!("{prefix}/nonce"), web::post().to(nonce::nonce))
     .route(
