@@ -12,7 +12,6 @@ use super::errors::WalletError;
 use super::rate_limit::Endpoint;
 use super::served::ServedWallets;
 use crate::http::request_context::RequestContext;
-use crate::http::state::WalletApi;
 
 /// Middleware of the wallet listener: answers 429 before the body is read when the
 /// client has spent the budget of the endpoint it asks.
@@ -34,10 +33,7 @@ pub async fn middleware<B: MessageBody + 'static>(
 fn limited(request: &ServiceRequest) -> Option<Duration> {
     // The root's state (what every issuer shares) is the same for every request, so it
     // stays in the CPU's caches, where a runtime issuer's own copy may not.
-    let wallet = match request.app_data::<web::Data<ServedWallets>>() {
-        Some(served) => served.root(),
-        None => &request.app_data::<web::Data<WalletApi>>()?.wallet,
-    };
+    let wallet = request.app_data::<web::Data<ServedWallets>>()?.root();
     let path = request.path().strip_prefix(wallet.path_prefix.as_str())?;
     // The default issuer's endpoints, or a runtime issuer's under `/{issuer_id}`.
     let endpoint = Endpoint::of_path(path).or_else(|| {

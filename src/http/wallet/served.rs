@@ -264,31 +264,39 @@ pub async fn shortcut<B: MessageBody + 'static>(
     next.call(request).await
 }
 
-/// The route pattern of a protocol endpoint under `/{issuer_id}` (the issuer scope's),
-/// for the metrics and the request span, or `None` when matching must tell.
+/// The protocol endpoints with a fixed path, and their route's pattern under the issuer
+/// scope (what matching the full path finds).
+const EXACT_ENDPOINTS: [(&str, &str); 10] = [
+    ("/token", "/{issuer_id}/token"),
+    ("/nonce", "/{issuer_id}/nonce"),
+    ("/credential", "/{issuer_id}/credential"),
+    ("/notification", "/{issuer_id}/notification"),
+    ("/par", "/{issuer_id}/par"),
+    ("/authorize", "/{issuer_id}/authorize"),
+    ("/challenge", "/{issuer_id}/challenge"),
+    (
+        "/.well-known/openid-credential-issuer",
+        "/{issuer_id}/.well-known/openid-credential-issuer",
+    ),
+    (
+        "/.well-known/oauth-authorization-server",
+        "/{issuer_id}/.well-known/oauth-authorization-server",
+    ),
+    (
+        "/.well-known/jwt-vc-issuer",
+        "/{issuer_id}/.well-known/jwt-vc-issuer",
+    ),
+];
+
+/// The route pattern of a protocol endpoint under `/{issuer_id}`, for the metrics and the
+/// request span, or `None` when matching must tell.
 fn issuer_route_label(endpoint: &str) -> Option<&'static str> {
-    Some(match endpoint {
-        "/token" => "/{issuer_id}/token",
-        "/nonce" => "/{issuer_id}/nonce",
-        "/credential" => "/{issuer_id}/credential",
-        "/notification" => "/{issuer_id}/notification",
-        "/par" => "/{issuer_id}/par",
-        "/authorize" => "/{issuer_id}/authorize",
-        "/challenge" => "/{issuer_id}/challenge",
-        "/.well-known/openid-credential-issuer" => {
-            "/{issuer_id}/.well-known/openid-credential-issuer"
-        }
-        "/.well-known/oauth-authorization-server" => {
-            "/{issuer_id}/.well-known/oauth-authorization-server"
-        }
-        "/.well-known/jwt-vc-issuer" => "/{issuer_id}/.well-known/jwt-vc-issuer",
-        _ => match endpoint.strip_prefix("/credential-offers/") {
-            Some(reference) if !reference.is_empty() && !reference.contains('/') => {
-                "/{issuer_id}/credential-offers/{reference}"
-            }
-            _ => return None,
-        },
-    })
+    if let Some((_, label)) = EXACT_ENDPOINTS.iter().find(|(path, _)| *path == endpoint) {
+        return Some(label);
+    }
+    let reference = endpoint.strip_prefix("/credential-offers/")?;
+    (!reference.is_empty() && !reference.contains('/'))
+        .then_some("/{issuer_id}/credential-offers/{reference}")
 }
 
 /// The issuer's container and the length of `/{issuer_id}`, when the shortcut applies.
@@ -313,16 +321,7 @@ fn shortcut_of(request: &ServiceRequest) -> Option<(Rc<Extensions>, u16)> {
 /// both route trees serve alike; anything else (type metadata, unknown paths) takes the
 /// issuer scope, where an unmatched path is the issuer's, not another issuer's.
 fn is_protocol_endpoint(endpoint: &str) -> bool {
-    const EXACT: [&str; 7] = [
-        "/token",
-        "/nonce",
-        "/credential",
-        "/notification",
-        "/par",
-        "/authorize",
-        "/challenge",
-    ];
-    EXACT.contains(&endpoint)
+    EXACT_ENDPOINTS.iter().any(|(path, _)| *path == endpoint)
         || endpoint.starts_with("/credential-offers/")
         || endpoint.starts_with("/.well-known/")
 }
