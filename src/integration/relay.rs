@@ -121,6 +121,7 @@ const PACE: Pace = Pace {
     poll: POLL_INTERVAL,
     linger: Duration::from_millis(10),
     busy_linger: Duration::from_millis(10),
+    hurry: None,
 };
 
 /// Relays until `shutdown`: catches up, then waits for local appends (or polls for other

@@ -21,7 +21,7 @@ pub fn spawn_projector(
                 events.clone(),
                 projection.clone(),
                 progress.clone(),
-                pacing,
+                pacing.clone(),
                 shutdown,
             )
         },

@@ -246,9 +246,8 @@ impl Application {
                 server_secret.clone(),
             )),
             progress_tx.clone(),
-            // Management reads wait for the view to reach the log's head (read-your-write);
-            // the wallet flow never waits for it, so batches may gather for a while.
-            projector::Pacing::lingering(std::time::Duration::from_millis(25)),
+            // Management reads wait for it (read-your-write), hurrying it; wallets never do.
+            projector::Pacing::read_model(&state.offer_view_progress, leases.is_shared()),
             &shutdown_rx,
         ));
         tasks.push(spawn_projector(
@@ -257,7 +256,8 @@ impl Application {
             opened.events.clone(),
             Arc::new(AuditProjection::new(opened.audit.clone())),
             audit_progress_tx.clone(),
-            projector::Pacing::AUDIT_TRAIL,
+            // Only the signed head waits for it (5 s bound): remote nodes' waits may linger.
+            projector::Pacing::read_model(&state.audit_progress, false),
             &shutdown_rx,
         ));
         if leases.is_shared() {

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use issuance_eventlog::{LogPosition, RecordedEvent};
-use tokio::sync::watch;
+use tokio::sync::{watch, Notify};
 
 pub use audit::AuditProjection;
 pub use follow::{follow_checkpoint, FOLLOW_INTERVAL};
@@ -34,8 +34,9 @@ const BUSY_LINGER_FACTOR: u32 = 4;
 /// How a projector gathers its batches: under load, longer lingers and bigger batches mean
 /// fewer read-store transactions, each rewriting the index pages it touches once (the
 /// per-issuer indexes have as many insertion points as issuers), at the price of a view
-/// that trails the log by up to the busy linger.
-#[derive(Debug, Clone, Copy)]
+/// that trails the log by up to the busy linger, unless a reader waiting for the view
+/// hurries it (see [`ProjectionProgress::wait_for`]).
+#[derive(Debug, Clone)]
 pub struct Pacing {
     /// How long appends accumulate after a wake-up.
     pub linger: Duration,
@@ -43,27 +44,45 @@ pub struct Pacing {
     pub busy_linger: Duration,
     /// Events read and applied per batch (one transaction).
     pub batch_size: usize,
+    /// Notified by readers waiting for the projection: ends a linger at once.
+    pub hurry: Option<Arc<Notify>>,
 }
 
 impl Pacing {
     /// Lingers `linger` after a wake-up, [`BUSY_LINGER_FACTOR`] times as long when busy,
-    /// [`BATCH_SIZE`] events a batch: for views read-your-write waits on.
+    /// [`BATCH_SIZE`] events a batch, never hurried.
     pub fn lingering(linger: Duration) -> Pacing {
         Pacing {
             linger,
             busy_linger: linger * BUSY_LINGER_FACTOR,
             batch_size: BATCH_SIZE,
+            hurry: None,
         }
     }
 
-    /// The audit trail's: only the signed head waits for it, so under load it gathers
-    /// 400 ms (up to 4,000 events) per transaction, and the pages of its issuer index (one
-    /// per issuer with entries in the batch) are written a quarter as often.
-    pub const AUDIT_TRAIL: Pacing = Pacing {
-        linger: Duration::from_millis(25),
-        busy_linger: Duration::from_millis(400),
-        batch_size: 4 * BATCH_SIZE,
-    };
+    /// A read model's, whose readers wait for it through `progress`: under load it gathers
+    /// 400 ms (up to 4,000 events) per transaction, so the pages of its issuer index (one
+    /// per issuer with rows in the batch) are written a quarter as often as after 100 ms;
+    /// a reader that waits for it ends the linger at once. When `remote_readers` (another
+    /// node may wait for the view by polling its checkpoint, and cannot hurry it) it lingers
+    /// at most 100 ms.
+    pub fn read_model(progress: &ProjectionProgress, remote_readers: bool) -> Pacing {
+        let linger = Duration::from_millis(25);
+        Pacing {
+            linger,
+            busy_linger: if remote_readers {
+                linger * BUSY_LINGER_FACTOR
+            } else {
+                Duration::from_millis(400)
+            },
+            batch_size: if remote_readers {
+                BATCH_SIZE
+            } else {
+                4 * BATCH_SIZE
+            },
+            hurry: Some(progress.hurry.clone()),
+        }
+    }
 }
 
 /// The first pause after a failed batch (doubling up to 10 s).
@@ -95,17 +114,19 @@ pub trait Projection: Send + Sync + 'static {
     async fn reset(&self) -> Result<(), ProjectionError>;
 }
 
-/// Observes how far a projection has come.
+/// Observes how far a projection has come, and asks it to hurry when waiting for it.
 #[derive(Clone)]
 pub struct ProjectionProgress {
     position: watch::Receiver<LogPosition>,
+    hurry: Arc<Notify>,
 }
 
 impl ProjectionProgress {
     /// A progress observer and its publisher, starting at `start`.
     pub fn new(start: LogPosition) -> (watch::Sender<LogPosition>, ProjectionProgress) {
         let (sender, position) = watch::channel(start);
-        (sender, ProjectionProgress { position })
+        let hurry = Arc::new(Notify::new());
+        (sender, ProjectionProgress { position, hurry })
     }
 
     /// The last applied position.
@@ -118,10 +139,14 @@ impl ProjectionProgress {
         self.position.clone()
     }
 
-    /// Waits until the projection has applied `target`, at most `timeout`.
+    /// Waits until the projection has applied `target`, at most `timeout`; a projector
+    /// lingering for more events (see [`Pacing::read_model`]) applies what it has at once.
     /// Returns whether it got there.
     pub async fn wait_for(&self, target: LogPosition, timeout: Duration) -> bool {
         let mut receiver = self.position.clone();
+        if *receiver.borrow() < target {
+            self.hurry.notify_one();
+        }
         tokio::time::timeout(timeout, receiver.wait_for(|p| *p >= target))
             .await
             .is_ok_and(|r| r.is_ok())
@@ -180,6 +205,7 @@ pub async fn run(
         poll: POLL_INTERVAL,
         linger: pacing.linger,
         busy_linger: pacing.busy_linger,
+        hurry: pacing.hurry,
     };
     let mut backoff = INITIAL_BACKOFF;
     loop {
@@ -188,7 +214,7 @@ pub async fn run(
             &store,
             &mut ProjectionSink(projection.as_ref()),
             pacing.batch_size,
-            pace,
+            pace.clone(),
             &mut |position, _| {
                 progressed = true;
                 advance(&progress, position);
@@ -210,3 +236,6 @@ pub async fn run(
         backoff = (backoff * 2).min(Duration::from_secs(10));
     }
 }
+
+#[cfg(test)]
+mod hurry_tests;

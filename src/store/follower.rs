@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use issuance_eventlog::{LogPosition, RecordedEvent};
-use tokio::sync::watch;
+use tokio::sync::{watch, Notify};
 
 use super::{EventStore, StoreError};
 
@@ -38,7 +38,7 @@ pub trait LogSink: Send {
 }
 
 /// How a follower paces itself.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Pace {
     /// How often an idle follower looks for events appended by other processes.
     pub poll: Duration,
@@ -48,6 +48,9 @@ pub struct Pace {
     /// longer wait gathers bigger batches (each read-store transaction rewrites the pages of
     /// the offers in flight once however many of their events it applies).
     pub busy_linger: Duration,
+    /// Cuts a linger short when notified: a reader waiting for this follower's progress
+    /// (a read-your-write) asks for the batch now rather than after the linger.
+    pub hurry: Option<Arc<Notify>>,
 }
 
 /// A pass that applied at least this many events means the log is busy.
@@ -105,7 +108,7 @@ pub async fn follow<S: LogSink + ?Sized>(
             pace.linger
         };
         tokio::select! {
-            _ = appended.changed() => linger_for_more(linger).await,
+            _ = appended.changed() => linger_for_more(linger, pace.hurry.as_deref()).await,
             _ = tokio::time::sleep(pace.poll) => {}
             changed = shutdown.changed() => if changed.is_err() { return Ok(()) },
         }
@@ -113,9 +116,19 @@ pub async fn follow<S: LogSink + ?Sized>(
 }
 
 /// After a wake-up, lets more appends arrive before reading them: under load one batch then
-/// covers many events instead of a handful. Costs at most `linger` of latency.
-pub async fn linger_for_more(linger: Duration) {
-    if !linger.is_zero() {
-        tokio::time::sleep(linger).await;
+/// covers many events instead of a handful. Costs at most `linger` of latency, and none
+/// once `hurry` is notified (also by a notification that came before the linger began).
+pub async fn linger_for_more(linger: Duration, hurry: Option<&Notify>) {
+    if linger.is_zero() {
+        return;
+    }
+    match hurry {
+        Some(hurry) => {
+            tokio::select! {
+                _ = tokio::time::sleep(linger) => {}
+                _ = hurry.notified() => {}
+            }
+        }
+        None => tokio::time::sleep(linger).await,
     }
 }
