@@ -91,9 +91,23 @@ impl AuditTrail {
         }
     }
 
-    /// A page of entries matching `query`.
+    /// A page of entries matching `query`, once the view holds every event appended before
+    /// this call (bounded, see [`AuditTrail::caught_up`]).
     pub async fn entries(&self, query: AuditQuery) -> Result<AuditPage, ReadStoreError> {
+        self.caught_up().await;
         self.store.audit_entries(query).await
+    }
+
+    /// Waits until the audit view has applied the log's head as of now, at most
+    /// [`READ_YOUR_WRITE_TIMEOUT`] (a stalled projector or an unreadable log head: the view
+    /// as it is), so that a read sees every write that completed before it began.
+    async fn caught_up(&self) {
+        match self.log.head().await {
+            Ok(head) => {
+                self.progress.wait_for(head, READ_YOUR_WRITE_TIMEOUT).await;
+            }
+            Err(error) => tracing::debug!(%error, "cannot read the log's head"),
+        }
     }
 
     /// How many entries match `query`'s filters per minute (see
@@ -105,8 +119,10 @@ impl AuditTrail {
         self.store.audit_counts_per_minute(query).await
     }
 
-    /// The position of the latest entry (an export's snapshot ends there).
+    /// The position of the latest entry (an export's snapshot ends there), once the view
+    /// holds every event appended before this call (bounded).
     pub async fn tip_position(&self) -> Result<u64, ReadStoreError> {
+        self.caught_up().await;
         Ok(self.store.audit_head().await?.tip.position)
     }
 

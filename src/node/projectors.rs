@@ -27,3 +27,27 @@ pub fn spawn_projector(
         },
     ))
 }
+
+/// Follows the stored checkpoints of `followed` projections (name, progress publisher, its
+/// readers), for read-your-write waits on a node whose projectors may run elsewhere.
+pub fn follow_checkpoints(
+    views: &std::sync::Arc<dyn crate::readstore::OfferViewStore>,
+    followed: [(
+        &'static str,
+        tokio::sync::watch::Sender<issuance_eventlog::LogPosition>,
+        crate::projector::ProjectionProgress,
+    ); 2],
+    shutdown: &tokio::sync::watch::Receiver<bool>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    followed
+        .into_iter()
+        .map(|(name, publisher, progress)| {
+            tokio::spawn(crate::projector::follow_checkpoint(
+                views.clone(),
+                name,
+                (publisher, progress),
+                shutdown.clone(),
+            ))
+        })
+        .collect()
+}

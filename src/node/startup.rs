@@ -30,7 +30,7 @@ use crate::node::bootstrap_keys::{bootstrap_api_keys, load_issuer_keys};
 use crate::node::default_issuer;
 use crate::node::default_wallet;
 use crate::node::listeners;
-use crate::node::projectors::spawn_projector;
+use crate::node::projectors::{follow_checkpoints, spawn_projector};
 use crate::node::retention;
 use crate::node::shutdown::{self, ShutdownSignals};
 use crate::node::state::NodeState;
@@ -256,18 +256,17 @@ impl Application {
             opened.events.clone(),
             Arc::new(AuditProjection::new(opened.audit.clone())),
             audit_progress_tx.clone(),
-            // Only the signed head waits for it (5 s bound): remote nodes' waits may linger.
+            // Audit reads wait for it (5 s bound); other nodes' waits may take the linger.
             projector::Pacing::read_model(&state.audit_progress, false),
             &shutdown_rx,
         ));
         if leases.is_shared() {
             // Read-your-write on a node whose projectors may run elsewhere.
-            tasks.push(tokio::spawn(projector::follow_checkpoint(
-                opened.views.clone(),
-                OFFER_VIEW,
-                progress_tx,
-                shutdown_rx.clone(),
-            )));
+            let followed = [
+                (OFFER_VIEW, progress_tx, state.offer_view_progress.clone()),
+                (AUDIT_VIEW, audit_progress_tx, state.audit_progress.clone()),
+            ];
+            tasks.extend(follow_checkpoints(&opened.views, followed, &shutdown_rx));
         }
         // Every node folds the status lists itself (no lease): it serves them and
         // allocates from them.

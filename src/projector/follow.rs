@@ -6,6 +6,7 @@ use std::time::Duration;
 use issuance_eventlog::LogPosition;
 use tokio::sync::watch;
 
+use super::ProjectionProgress;
 use crate::readstore::OfferViewStore;
 use crate::store::advance;
 
@@ -17,21 +18,22 @@ pub const FOLLOW_INTERVAL: Duration = Duration::from_millis(20);
 /// metrics current on every node).
 const IDLE_FOLLOW_INTERVAL: Duration = Duration::from_secs(1);
 
-/// Publishes the stored checkpoint of `projection` to `progress` until `shutdown`, so that
-/// read-your-write waits work on every node, whichever node holds the projector's lease.
-/// Positions only move forward (the local projector publishes to the same channel).
+/// Publishes the stored checkpoint of `projection` to `progress` (whose readers `observed`
+/// counts) until `shutdown`, so that read-your-write waits work on every node, whichever
+/// node holds the projector's lease. Positions only move forward (the local projector
+/// publishes to the same channel).
 pub async fn follow_checkpoint(
     views: Arc<dyn OfferViewStore>,
     projection: &'static str,
-    progress: watch::Sender<LogPosition>,
+    (progress, observed): (watch::Sender<LogPosition>, ProjectionProgress),
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut last_read: Option<tokio::time::Instant> = None;
     loop {
-        // One indexed single-row read per interval while someone waits for the projection
-        // (a waiter holds a receiver beyond the application state's), else once a second.
+        // One indexed single-row read per interval while someone waits for the projection,
+        // else once a second.
         let idle_due = last_read.is_none_or(|at| at.elapsed() >= IDLE_FOLLOW_INTERVAL);
-        if progress.receiver_count() > 1 || idle_due {
+        if observed.has_waiters() || idle_due {
             last_read = Some(tokio::time::Instant::now());
             match views.checkpoint(projection).await {
                 Ok(position) => {

@@ -8,6 +8,7 @@ mod audit;
 mod follow;
 mod offer_view;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -119,14 +120,20 @@ pub trait Projection: Send + Sync + 'static {
 pub struct ProjectionProgress {
     position: watch::Receiver<LogPosition>,
     hurry: Arc<Notify>,
+    /// How many [`ProjectionProgress::wait_for`] calls are waiting now.
+    waiting: Arc<AtomicUsize>,
 }
 
 impl ProjectionProgress {
     /// A progress observer and its publisher, starting at `start`.
     pub fn new(start: LogPosition) -> (watch::Sender<LogPosition>, ProjectionProgress) {
         let (sender, position) = watch::channel(start);
-        let hurry = Arc::new(Notify::new());
-        (sender, ProjectionProgress { position, hurry })
+        let progress = ProjectionProgress {
+            position,
+            hurry: Arc::new(Notify::new()),
+            waiting: Arc::new(AtomicUsize::new(0)),
+        };
+        (sender, progress)
     }
 
     /// The last applied position.
@@ -144,12 +151,29 @@ impl ProjectionProgress {
     /// Returns whether it got there.
     pub async fn wait_for(&self, target: LogPosition, timeout: Duration) -> bool {
         let mut receiver = self.position.clone();
-        if *receiver.borrow() < target {
-            self.hurry.notify_one();
+        if *receiver.borrow() >= target {
+            return true;
         }
+        self.hurry.notify_one();
+        self.waiting.fetch_add(1, Ordering::SeqCst);
+        let _done = Waiting(&self.waiting);
         tokio::time::timeout(timeout, receiver.wait_for(|p| *p >= target))
             .await
             .is_ok_and(|r| r.is_ok())
+    }
+
+    /// Whether a reader is waiting for the projection now.
+    pub fn has_waiters(&self) -> bool {
+        self.waiting.load(Ordering::SeqCst) > 0
+    }
+}
+
+/// One waiting reader, counted until dropped (also when its wait is cancelled).
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 

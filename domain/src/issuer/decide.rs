@@ -64,6 +64,7 @@ pub fn decide(issuer: &Issuer, command: IssuerCommand) -> Result<Vec<IssuerEvent
 /// default issuer's own endpoints.
 pub const RESERVED_IDS: &[&str] = &[
     "authorize",
+    "challenge",
     "credential",
     "credential-offers",
     "nonce",

@@ -238,6 +238,7 @@ fn issuer_ids_are_slugs_of_at_most_64_characters() {
         "token",
         "credential-offers",
         "status-lists",
+        "challenge",
     ] {
         assert!(
             matches!(
