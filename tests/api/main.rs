@@ -14,6 +14,7 @@ mod attestation_challenges;
 mod audit_export;
 mod audit_support;
 mod audit_tamper;
+mod audit_two_nodes;
 mod audit_view;
 mod authcode_audit;
 mod authcode_dpop;

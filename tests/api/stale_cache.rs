@@ -11,7 +11,8 @@ use crate::support::*;
 /// (and so are the signing keys).
 const SERVER_SECRET: &str = "c3RhbGUtY2FjaGUtdGVzdC1zZWNyZXQtMzItYnl0ZXM";
 
-async fn two_nodes() -> (TestApp, TestApp) {
+/// Two nodes of one cluster on a fresh PostgreSQL database; the first holds the leases.
+pub async fn two_nodes() -> (TestApp, TestApp) {
     let first = spawn_app_with(
         TestOptions::on(Backend::Postgres).set("server_secret", json!(SERVER_SECRET)),
     )
