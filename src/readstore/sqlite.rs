@@ -19,7 +19,7 @@ use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 use uuid::Uuid;
 
 use super::sql::{self, SqlValue};
-use super::sqlite_migrations::MIGRATIONS;
+use super::sqlite_migrations::{MIGRATIONS, UPSERT_OFFER_VIEW};
 use super::{OfferPage, OfferQuery, OfferViewStore, ReadStoreError, OFFER_VIEW};
 use crate::store::sqlite_checkpointer::{Checkpointer, WRITER_AUTOCHECKPOINT, WRITER_CACHE_KIB};
 use crate::store::sqlite_pool::{PoolError, SqlitePool};
@@ -254,15 +254,7 @@ impl OfferViewStore for SqliteReadStore {
     ) -> Result<(), ReadStoreError> {
         self.write(move |tx| {
             {
-                let mut upsert = tx
-                    .prepare_cached(
-                        "INSERT INTO offer_views (offer_id, status, subject_pseudonym, configuration_ids, created_at, deadline, terminal_at, claims_erased, view, issuer_id) \
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
-                         ON CONFLICT (offer_id) DO UPDATE SET status = excluded.status, subject_pseudonym = excluded.subject_pseudonym, \
-                         deadline = excluded.deadline, terminal_at = excluded.terminal_at, claims_erased = excluded.claims_erased, view = excluded.view \
-                         WHERE json_extract(offer_views.view, '$.version') < json_extract(excluded.view, '$.version')",
-                    )
-                    .map_err(sql_error)?;
+                let mut upsert = tx.prepare_cached(UPSERT_OFFER_VIEW).map_err(sql_error)?;
                 for view in &views {
                     let configuration_ids = sql::configuration_ids(view);
                     let json = serde_json::to_string(view).map_err(corrupt)?;
@@ -277,7 +269,8 @@ impl OfferViewStore for SqliteReadStore {
                             view.terminal_at.map(|t| t.timestamp_micros()),
                             view.claims_erased,
                             json,
-                            view.issuer_id
+                            view.issuer_id,
+                            i64::try_from(view.version).map_err(corrupt)?
                         ])
                         .map_err(sql_error)?;
                 }

@@ -46,4 +46,21 @@ pub(super) const MIGRATIONS: &[(i64, &str)] = &[
         "ALTER TABLE offer_views ADD COLUMN issuer_id TEXT NOT NULL DEFAULT 'default';
     CREATE INDEX offer_views_issuer ON offer_views (issuer_id, created_at DESC, offer_id DESC);",
     ),
+    // The view's version as a column (issue 25): an update compares it instead of parsing
+    // both views' JSON. Rows from before keep NULL, and the upsert reads their JSON.
+    (4, "ALTER TABLE offer_views ADD COLUMN version INTEGER;"),
 ];
+
+/// Stores one offer view unless the stored one is as new or newer (events may be applied
+/// again after a crash between a batch and its checkpoint, never out of order otherwise).
+/// Parameters: offer id, status, subject pseudonym, configuration ids, created at,
+/// deadline, terminal at, claims erased, view JSON, issuer id, version.
+pub(super) const UPSERT_OFFER_VIEW: &str = "INSERT INTO offer_views (offer_id, status, \
+     subject_pseudonym, configuration_ids, created_at, deadline, terminal_at, claims_erased, \
+     view, issuer_id, version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) \
+     ON CONFLICT (offer_id) DO UPDATE SET status = excluded.status, \
+     subject_pseudonym = excluded.subject_pseudonym, deadline = excluded.deadline, \
+     terminal_at = excluded.terminal_at, claims_erased = excluded.claims_erased, \
+     view = excluded.view, version = excluded.version \
+     WHERE coalesce(offer_views.version, json_extract(offer_views.view, '$.version')) \
+     < excluded.version";

@@ -70,3 +70,64 @@ fn older_offers_read_as_the_default_issuer_s_and_the_issuer_filter_uses_its_inde
         "{plan:?}"
     );
 }
+
+/// An update compares the views' version column; rows stored before it existed compare
+/// their JSON's version, so an older view never replaces a newer one either way.
+#[test]
+fn an_older_view_never_replaces_a_newer_one_before_and_after_the_version_column() {
+    let mut connection = Connection::open_in_memory().unwrap();
+    migrate_with(&mut connection, &MIGRATIONS[..3], "schema_migrations").unwrap();
+    connection
+        .execute(
+            "INSERT INTO offer_views (offer_id, status, configuration_ids, created_at, deadline, \
+             claims_erased, view) VALUES ('o', 'REDEEMED', '|Id|', 1, 2, 0, '{\"version\":5}')",
+            [],
+        )
+        .unwrap();
+    migrate(&mut connection).unwrap();
+    let save = |status: &str, version: i64| {
+        let view = format!("{{\"version\":{version}}}");
+        connection
+            .execute(
+                UPSERT_OFFER_VIEW,
+                params![
+                    "o",
+                    status,
+                    None::<String>,
+                    "|Id|",
+                    1,
+                    2,
+                    None::<i64>,
+                    0,
+                    view,
+                    "default",
+                    version
+                ],
+            )
+            .unwrap();
+        connection
+            .query_row(
+                "SELECT status, version FROM offer_views WHERE offer_id = 'o'",
+                [],
+                |row| Ok((row.get::<_, String>(0)?, row.get::<_, Option<i64>>(1)?)),
+            )
+            .unwrap()
+    };
+    assert_eq!(
+        save("CREATED", 4),
+        ("REDEEMED".into(), None),
+        "older than the JSON's"
+    );
+    assert_eq!(
+        save("CREATED", 5),
+        ("REDEEMED".into(), None),
+        "as new as the JSON's"
+    );
+    assert_eq!(save("ISSUED", 6), ("ISSUED".into(), Some(6)));
+    assert_eq!(
+        save("REDEEMED", 5),
+        ("ISSUED".into(), Some(6)),
+        "older than the column"
+    );
+    assert_eq!(save("EXPIRED", 7), ("EXPIRED".into(), Some(7)));
+}
