@@ -31,20 +31,32 @@ fn background_scans_use_their_partial_indexes() {
     }
 }
 
+/// A read store with offer `o` (`status`, `view`) stored under the first `migrations`
+/// migrations, then migrated to the current schema.
+fn migrated_with_a_row_from_before(migrations: usize, status: &str, view: &str) -> Connection {
+    let mut connection = Connection::open_in_memory().unwrap();
+    migrate_with(
+        &mut connection,
+        &MIGRATIONS[..migrations],
+        "schema_migrations",
+    )
+    .unwrap();
+    connection
+        .execute(
+            "INSERT INTO offer_views (offer_id, status, configuration_ids, created_at, deadline, \
+             claims_erased, view) VALUES ('o', ?1, '|Id|', 1, 2, 0, ?2)",
+            [status, view],
+        )
+        .unwrap();
+    migrate(&mut connection).unwrap();
+    connection
+}
+
 /// Offers stored before issuers existed are the default issuer's, and a restricted key's
 /// listing searches the issuer index instead of scanning every offer.
 #[test]
 fn older_offers_read_as_the_default_issuer_s_and_the_issuer_filter_uses_its_index() {
-    let mut connection = Connection::open_in_memory().unwrap();
-    migrate_with(&mut connection, &MIGRATIONS[..2], "schema_migrations").unwrap();
-    connection
-        .execute(
-            "INSERT INTO offer_views (offer_id, status, configuration_ids, created_at, deadline, \
-             claims_erased, view) VALUES ('o', 'CREATED', '|Id|', 1, 2, 0, '{}')",
-            [],
-        )
-        .unwrap();
-    migrate(&mut connection).unwrap();
+    let connection = migrated_with_a_row_from_before(2, "CREATED", "{}");
     let issuer: String = connection
         .query_row("SELECT issuer_id FROM offer_views", [], |row| row.get(0))
         .unwrap();
@@ -75,16 +87,7 @@ fn older_offers_read_as_the_default_issuer_s_and_the_issuer_filter_uses_its_inde
 /// their JSON's version, so an older view never replaces a newer one either way.
 #[test]
 fn an_older_view_never_replaces_a_newer_one_before_and_after_the_version_column() {
-    let mut connection = Connection::open_in_memory().unwrap();
-    migrate_with(&mut connection, &MIGRATIONS[..3], "schema_migrations").unwrap();
-    connection
-        .execute(
-            "INSERT INTO offer_views (offer_id, status, configuration_ids, created_at, deadline, \
-             claims_erased, view) VALUES ('o', 'REDEEMED', '|Id|', 1, 2, 0, '{\"version\":5}')",
-            [],
-        )
-        .unwrap();
-    migrate(&mut connection).unwrap();
+    let connection = migrated_with_a_row_from_before(3, "REDEEMED", r#"{"version":5}"#);
     let save = |status: &str, version: i64| {
         let view = format!("{{\"version\":{version}}}");
         connection
