@@ -32,11 +32,13 @@ pub fn spawn_projector(
 /// readers), for read-your-write waits on a node whose projectors may run elsewhere.
 pub fn follow_checkpoints(
     views: &std::sync::Arc<dyn crate::readstore::OfferViewStore>,
-    followed: [(
-        &'static str,
-        tokio::sync::watch::Sender<issuance_eventlog::LogPosition>,
-        crate::projector::ProjectionProgress,
-    ); 2],
+    followed: impl IntoIterator<
+        Item = (
+            &'static str,
+            tokio::sync::watch::Sender<issuance_eventlog::LogPosition>,
+            crate::projector::ProjectionProgress,
+        ),
+    >,
     shutdown: &tokio::sync::watch::Receiver<bool>,
 ) -> Vec<tokio::task::JoinHandle<()>> {
     followed

@@ -66,7 +66,7 @@ async fn lingering_an_hour(
     let (sender, progress) = ProjectionProgress::new(LogPosition::START);
     let mut pacing = Pacing::lingering(Duration::from_secs(3600));
     if hurried {
-        pacing.hurry = Pacing::read_model(&progress, false).hurry;
+        pacing = pacing.hurried_by(&progress);
     }
     let (shutdown, shutdown_rx) = watch::channel(false);
     tokio::spawn(run(

@@ -69,19 +69,24 @@ impl Pacing {
     /// at most 100 ms.
     pub fn read_model(progress: &ProjectionProgress, remote_readers: bool) -> Pacing {
         let linger = Duration::from_millis(25);
+        let pacing = if remote_readers {
+            Pacing::lingering(linger)
+        } else {
+            Pacing {
+                linger,
+                busy_linger: Duration::from_millis(400),
+                batch_size: 4 * BATCH_SIZE,
+                hurry: None,
+            }
+        };
+        pacing.hurried_by(progress)
+    }
+
+    /// This pacing, its lingers ended at once by readers waiting through `progress`.
+    pub fn hurried_by(self, progress: &ProjectionProgress) -> Pacing {
         Pacing {
-            linger,
-            busy_linger: if remote_readers {
-                linger * BUSY_LINGER_FACTOR
-            } else {
-                Duration::from_millis(400)
-            },
-            batch_size: if remote_readers {
-                BATCH_SIZE
-            } else {
-                4 * BATCH_SIZE
-            },
             hurry: Some(progress.hurry.clone()),
+            ..self
         }
     }
 }
